@@ -1,0 +1,18 @@
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from "aws-lambda";
+import { authenticateKey } from "../shared/auth/api-keys.js";
+import { authorizerResult, UNAUTHORIZED } from "../shared/auth/policy.js";
+import { runtime } from "../shared/runtime.js";
+
+/**
+ * REQUEST authorizer on X-API-KEY. API Gateway caches the result by the key, so the policy
+ * lists every project the key is granted; the handlers check the path's project again.
+ * A missing key is a 401 (throwing "Unauthorized" is API Gateway's contract for that).
+ */
+export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
+  const headers = event.headers ?? {};
+  const raw = Object.entries(headers).find(([name]) => name.toLowerCase() === "x-api-key")?.[1];
+  if (!raw) throw new Error(UNAUTHORIZED);
+  const { database } = await runtime();
+  const key = await authenticateKey(database.db, raw.trim());
+  return authorizerResult(event.methodArn, key);
+}

@@ -1,0 +1,10 @@
+import { httpHandler } from "../shared/http/handler.js";
+import { routes } from "../shared/http/routes.js";
+import { runtime } from "../shared/runtime.js";
+import { chat } from "../shared/threads/service.js";
+
+export const handler = httpHandler(routes.chat, async ({ path, body }) => {
+  const { threads, agent } = await runtime();
+  const reply = await chat({ threads, agent }, { projectId: path.project_id, ...body, threadId: body.thread_id });
+  return { status: 200, body: reply };
+});

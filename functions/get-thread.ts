@@ -1,0 +1,9 @@
+import { httpHandler } from "../shared/http/handler.js";
+import { routes } from "../shared/http/routes.js";
+import { runtime } from "../shared/runtime.js";
+import { getThread } from "../shared/threads/service.js";
+
+export const handler = httpHandler(routes.getThread, async ({ path }) => {
+  const { threads } = await runtime();
+  return { status: 200, body: await getThread(threads, path.project_id, path.thread_id) };
+});

@@ -1,0 +1,252 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type {
+  APIGatewayAuthorizerResult,
+  APIGatewayProxyEvent,
+  APIGatewayProxyResult,
+  APIGatewayRequestAuthorizerEvent,
+  Context,
+} from "aws-lambda";
+import { policyAllows, UNAUTHORIZED } from "../shared/auth/policy.js";
+import { type RouteDef, routeList } from "../shared/http/routes.js";
+import { logger } from "../shared/logger.js";
+
+/**
+ * The local stand-in for API Gateway: the same route table, the same REQUEST authorizer with a
+ * result cache keyed by X-API-KEY, REST (v1) proxy events, and `{"detail"}` bodies for the
+ * gateway's own errors.
+ */
+type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
+
+/** API Gateway's own payload limit; the handlers enforce the API's much smaller one. */
+const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+const STAGE = "local";
+const API_ID = "local";
+
+interface CompiledRoute {
+  route: RouteDef;
+  pattern: RegExp;
+  params: string[];
+}
+
+function compile(route: RouteDef): CompiledRoute {
+  const params: string[] = [];
+  const source = route.path
+    .split("/")
+    .map((segment) => {
+      const param = /^\{(\w+)\}$/.exec(segment);
+      if (!param) return segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      params.push(param[1] as string);
+      return "([^/]+)";
+    })
+    .join("/");
+  return { route, pattern: new RegExp(`^${source}/?$`), params };
+}
+
+const compiled = routeList.map(compile);
+
+function handlerModule(name: string): Promise<{ handler: unknown }> {
+  return import(`../functions/${name}.ts`) as Promise<{ handler: unknown }>;
+}
+
+function lambdaContext(functionName: string): Context {
+  const requestId = randomUUID();
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: "$LATEST",
+    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
+    memoryLimitInMB: "1024",
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: "local",
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => {},
+    fail: () => {},
+    succeed: () => {},
+  };
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { "content-type": "application/json", ...headers });
+  res.end(JSON.stringify(body));
+}
+
+async function readBody(req: IncomingMessage): Promise<string | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > GATEWAY_MAX_BODY_BYTES) throw new Error("too large");
+    chunks.push(chunk as Buffer);
+  }
+  return chunks.length > 0 ? Buffer.concat(chunks).toString("utf8") : null;
+}
+
+function headerMaps(req: IncomingMessage) {
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i] as string;
+    const value = req.rawHeaders[i + 1] as string;
+    headers[name] = value;
+    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
+  }
+  return { headers, multiValueHeaders };
+}
+
+function queryMaps(url: URL) {
+  if ([...url.searchParams.keys()].length === 0) return { single: null, multi: null };
+  const single: Record<string, string> = {};
+  const multi: Record<string, string[]> = {};
+  for (const [key, value] of url.searchParams) {
+    single[key] = value; // API Gateway keeps the last value
+    multi[key] = [...(multi[key] ?? []), value];
+  }
+  return { single, multi };
+}
+
+export interface GatewayOptions {
+  port: number;
+  host?: string;
+  authorizerCacheTtlSeconds: number;
+}
+
+export interface Gateway {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const authCache = new Map<string, { result: APIGatewayAuthorizerResult; expires: number }>();
+
+  async function authorize(apiKey: string, methodArn: string, event: APIGatewayRequestAuthorizerEvent) {
+    const cached = authCache.get(apiKey);
+    if (cached && cached.expires > Date.now()) return cached.result;
+    const { handler } = (await handlerModule("authorizer")) as { handler: AuthorizerHandler };
+    const result = await handler({ ...event, methodArn });
+    if (options.authorizerCacheTtlSeconds > 0) {
+      authCache.set(apiKey, { result, expires: Date.now() + options.authorizerCacheTtlSeconds * 1000 });
+    }
+    return result;
+  }
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const method = (req.method ?? "GET").toUpperCase();
+    const candidates = compiled
+      .map((c) => ({ c, match: c.pattern.exec(url.pathname) }))
+      .filter((m) => m.match !== null);
+    if (candidates.length === 0) return send(res, 404, { detail: "Not found" });
+    const found = candidates.find((m) => m.c.route.method === method);
+    if (!found?.match) {
+      const allowed = candidates.map((m) => m.c.route.method).join(", ");
+      return send(res, 405, { detail: `Method ${method} not allowed here (allowed: ${allowed})` }, { allow: allowed });
+    }
+    const { route, params } = found.c;
+    const pathParameters = Object.fromEntries(
+      params.map((name, i) => [name, decodeURIComponent(found.match?.[i + 1] ?? "")]),
+    );
+
+    let body: string | null;
+    try {
+      body = await readBody(req);
+    } catch {
+      return send(res, 413, { detail: "Request body too large" });
+    }
+    const { headers, multiValueHeaders } = headerMaps(req);
+    headers["X-Forwarded-Proto"] ??= "http";
+    const query = queryMaps(url);
+    const requestId = randomUUID();
+    const methodArn = `arn:aws:execute-api:local:000000000000:${API_ID}/${STAGE}/${method}${url.pathname.replace(/\/$/, "")}`;
+    let authorizerContext: Record<string, unknown> | null = null;
+
+    if (route.auth === "apiKey") {
+      const apiKey = Object.entries(headers).find(([name]) => name.toLowerCase() === "x-api-key")?.[1];
+      if (!apiKey) return send(res, 401, { detail: "Missing API key (X-API-KEY header)" });
+      let result: APIGatewayAuthorizerResult;
+      try {
+        result = await authorize(apiKey, methodArn, {
+          type: "REQUEST",
+          methodArn,
+          resource: route.path,
+          path: url.pathname,
+          httpMethod: method,
+          headers,
+          multiValueHeaders,
+          pathParameters,
+          queryStringParameters: query.single,
+          multiValueQueryStringParameters: query.multi,
+          stageVariables: null,
+          requestContext: {} as APIGatewayRequestAuthorizerEvent["requestContext"],
+        });
+      } catch (error) {
+        if (error instanceof Error && error.message === UNAUTHORIZED) {
+          return send(res, 401, { detail: "Missing API key (X-API-KEY header)" });
+        }
+        logger.error("authorizer failed", { error });
+        return send(res, 500, { detail: "Authorizer error" });
+      }
+      if (!policyAllows(result, methodArn)) return send(res, 403, { detail: "Forbidden" });
+      authorizerContext = { ...result.context, principalId: result.principalId };
+    }
+
+    const event: APIGatewayProxyEvent = {
+      resource: route.path,
+      path: url.pathname,
+      httpMethod: method,
+      headers,
+      multiValueHeaders,
+      queryStringParameters: query.single,
+      multiValueQueryStringParameters: query.multi,
+      pathParameters: params.length > 0 ? pathParameters : null,
+      stageVariables: null,
+      body,
+      isBase64Encoded: false,
+      requestContext: {
+        accountId: "000000000000",
+        apiId: API_ID,
+        authorizer: authorizerContext,
+        domainName: headers.Host ?? headers.host ?? "localhost",
+        httpMethod: method,
+        identity: {
+          sourceIp: req.socket.remoteAddress ?? "127.0.0.1",
+        } as APIGatewayProxyEvent["requestContext"]["identity"],
+        path: url.pathname,
+        protocol: "HTTP/1.1",
+        requestId,
+        requestTimeEpoch: Date.now(),
+        resourceId: route.operationId,
+        resourcePath: route.path,
+        stage: STAGE,
+      },
+    };
+    const { handler } = (await handlerModule(route.handler)) as { handler: ProxyHandler };
+    const result = await handler(event, lambdaContext(route.handler));
+    res.writeHead(result.statusCode, { ...result.headers, "x-request-id": requestId } as Record<string, string>);
+    res.end(result.isBase64Encoded ? Buffer.from(result.body, "base64") : result.body);
+  }
+
+  const server: Server = createServer((req, res) => {
+    serve(req, res).catch((error: unknown) => {
+      logger.error("gateway error", { error });
+      if (!res.headersSent) send(res, 500, { detail: "Internal server error" });
+      else res.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host ?? "127.0.0.1", () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : options.port;
+  return {
+    url: `http://localhost:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,70 @@
+import { mkdirSync } from "node:fs";
+import { loadEnv } from "../shared/config.js";
+import { runMigrations } from "../shared/db/migrate.js";
+import { closeRuntime, runtime } from "../shared/runtime.js";
+import { ensureDemo } from "./demo.js";
+import { type EmbeddedDatabase, startEmbeddedDatabase } from "./embedded-db.js";
+import { startGateway } from "./gateway.js";
+
+/**
+ * `npm start`: the whole system on this machine. The handlers run in this process exactly as
+ * they would in Lambda; the gateway plays API Gateway.
+ */
+async function main(): Promise<void> {
+  const env = loadEnv();
+  mkdirSync(env.DATA_DIR, { recursive: true });
+  let embedded: EmbeddedDatabase | undefined;
+  if (!env.DATABASE_URL) {
+    embedded = await startEmbeddedDatabase({ dataDir: env.DATA_DIR, port: env.PGLITE_PORT, advertise: true });
+    // The handlers build their runtime from the environment, as in Lambda.
+    process.env.DATABASE_URL = embedded.target.url;
+    process.env.KAPA_EMBEDDED_DB = "1";
+  }
+  const { database } = await runtime();
+  await runMigrations(database.db);
+  const demo = await ensureDemo(database.db, env.DATA_DIR);
+  const gateway = await startGateway({ port: env.PORT, authorizerCacheTtlSeconds: env.AUTHORIZER_CACHE_TTL_SECONDS });
+
+  const base = `${gateway.url}/query/v1/projects/${demo.projectId}`;
+  const dbDescription = embedded
+    ? `embedded PGlite in ${env.DATA_DIR}/pglite (served on ${embedded.target.url})`
+    : "DATABASE_URL";
+  process.stdout.write(
+    [
+      "",
+      `kapa-service is running at ${gateway.url}`,
+      `  database:    ${dbDescription}`,
+      `  API docs:    ${gateway.url}/redoc   (OpenAPI: ${gateway.url}/openapi.json)`,
+      `  demo:        team ${demo.teamId}, project ${demo.projectId}${demo.created ? " (created now)" : ""}`,
+      "",
+      "Ask the demo project's bot a question:",
+      "",
+      `  curl -s -X POST ${base}/chat \\`,
+      `    -H 'X-API-KEY: ${demo.apiKey}' -H 'Content-Type: application/json' \\`,
+      `    -d '{"question": "How do I create an API key?"}'`,
+      "",
+      `List its threads:  curl -s ${base}/threads/ -H 'X-API-KEY: ${demo.apiKey}'`,
+      "Press Ctrl-C to stop.",
+      "",
+    ].join("\n"),
+  );
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping...\n`);
+    await gateway.close();
+    await closeRuntime();
+    await embedded?.stop();
+    process.stdout.write("stopped\n");
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop("SIGINT"));
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`kapa-service failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

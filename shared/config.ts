@@ -1,0 +1,28 @@
+import { z } from "zod";
+
+/** Every environment variable the service reads, parsed once and checked at cold start. */
+const envSchema = z.object({
+  DATABASE_URL: z.string().url().optional(),
+  /** In AWS: the Secrets Manager secret with the database credentials (RDS Proxy in front). */
+  DB_SECRET_ARN: z.string().optional(),
+  DB_HOST: z.string().optional(),
+  DB_NAME: z.string().default("kapa"),
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(5),
+  LLM_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(1000),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8002),
+  PGLITE_PORT: z.coerce.number().int().min(0).max(65535).default(8003),
+  DATA_DIR: z.string().default(".data"),
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  AUTHORIZER_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(3600).default(300),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`Invalid configuration: ${problems}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,33 @@
+import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
+import postgres from "postgres";
+import * as schema from "./schema.js";
+
+export type Db = PostgresJsDatabase<typeof schema>;
+/** A transaction handle or the database itself: repositories accept either. */
+export type DbOrTx = Db | Parameters<Parameters<Db["transaction"]>[0]>[0];
+
+export interface DatabaseTarget {
+  url: string;
+  /**
+   * The embedded PGlite behind a local socket: one Postgres session shared by every client, so
+   * named prepared statements from two processes could collide. Unnamed statements only.
+   */
+  embedded?: boolean;
+  /** Connections in this process's pool. */
+  max?: number;
+}
+
+export interface Database {
+  db: Db;
+  close(): Promise<void>;
+}
+
+export function connect(target: DatabaseTarget): Database {
+  const client = postgres(target.url, {
+    max: target.max ?? 5,
+    prepare: !target.embedded,
+    onnotice: () => {},
+    connection: { application_name: "kapa-service" },
+  });
+  return { db: drizzle(client, { schema }), close: () => client.end({ timeout: 5 }) };
+}

@@ -1,0 +1,102 @@
+import { sql } from "drizzle-orm";
+import { boolean, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+
+// Millisecond precision so a timestamp survives a round trip through a JS Date (keyset cursors).
+const timestamptz = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: "date" });
+const createdAt = () => timestamptz("created_at").notNull().defaultNow();
+
+export const teams = pgTable("teams", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  name: text("name").notNull(),
+  createdAt: createdAt(),
+});
+
+export const users = pgTable(
+  "users",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    teamId: uuid("team_id")
+      .notNull()
+      .references(() => teams.id, { onDelete: "cascade" }),
+    email: text("email").notNull(),
+    firstName: text("first_name").notNull().default(""),
+    lastName: text("last_name").notNull().default(""),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex("users_email_lower_key").on(sql`lower(${t.email})`), index("users_team_idx").on(t.teamId)],
+);
+
+export const projects = pgTable(
+  "projects",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    teamId: uuid("team_id")
+      .notNull()
+      .references(() => teams.id, { onDelete: "cascade" }),
+    projectName: text("project_name").notNull(),
+    productName: text("product_name").notNull().default(""),
+    /** Kept in the chat transaction so the threads list never has to count a million rows. */
+    threadCount: integer("thread_count").notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: timestamptz("updated_at").notNull().defaultNow(),
+  },
+  (t) => [index("projects_team_idx").on(t.teamId)],
+);
+
+export const apiKeys = pgTable("api_keys", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  name: text("name").notNull(),
+  /** Public part of the key, shown in listings and used to find the row. */
+  prefix: text("prefix").notNull().unique(),
+  /** sha256 of the whole key, hex. */
+  hash: text("hash").notNull(),
+  revoked: boolean("revoked").notNull().default(false),
+  revokedAt: timestamptz("revoked_at"),
+  expiresAt: timestamptz("expires_at"),
+  createdAt: createdAt(),
+});
+
+export const apiKeyProjects = pgTable(
+  "api_key_projects",
+  {
+    apiKeyId: uuid("api_key_id")
+      .notNull()
+      .references(() => apiKeys.id, { onDelete: "cascade" }),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+  },
+  (t) => [primaryKey({ columns: [t.apiKeyId, t.projectId] }), index("api_key_projects_project_idx").on(t.projectId)],
+);
+
+export const threads = pgTable(
+  "threads",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    createdAt: createdAt(),
+    firstQuestion: text("first_question").notNull(),
+    questionCount: integer("question_count").notNull().default(1),
+  },
+  // The list endpoint: newest first with id as the tie-break, one index range scan per page.
+  (t) => [index("threads_project_created_idx").on(t.projectId, t.createdAt.desc(), t.id.desc())],
+);
+
+export const questionAnswers = pgTable(
+  "question_answers",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    threadId: uuid("thread_id")
+      .notNull()
+      .references(() => threads.id, { onDelete: "cascade" }),
+    question: text("question").notNull(),
+    answer: text("answer").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("question_answers_thread_created_idx").on(t.threadId, t.createdAt, t.id)],
+);
+
+export type ThreadRow = typeof threads.$inferSelect;
+export type QuestionAnswerRow = typeof questionAnswers.$inferSelect;

@@ -1,0 +1,138 @@
+import middy from "@middy/core";
+import httpEventNormalizer from "@middy/http-event-normalizer";
+import httpHeaderNormalizer from "@middy/http-header-normalizer";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import type { z } from "zod";
+import { ForbiddenError, InvalidInputError, PayloadTooLargeError, UnauthenticatedError } from "../errors.js";
+import { errorReply } from "./errors.js";
+import type { RouteDef } from "./routes.js";
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+type Infer<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+export interface AuthContext {
+  apiKeyId: string;
+  projectIds: string[];
+}
+
+export interface HttpRequest<R extends RouteDef> {
+  path: Infer<R["request"]["path"]>;
+  query: Infer<R["request"]["query"]>;
+  body: Infer<R["request"]["body"]>;
+  auth: AuthContext | null;
+  /** Absolute URL of this request's path with the given query. */
+  linkTo(query: Record<string, string>): string;
+  event: APIGatewayProxyEvent;
+}
+
+export interface HttpReply {
+  status: number;
+  /** Serialized as JSON unless `contentType` says otherwise (then it must be a string). */
+  body?: unknown;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+function jsonResult(statusCode: number, body: unknown): APIGatewayProxyResult {
+  return { statusCode, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
+}
+
+function validationErrors(part: string, error: z.ZodError) {
+  return error.issues.map((issue) => ({
+    path: [part, ...issue.path.map(String)].join("."),
+    message: issue.message,
+  }));
+}
+
+function parsePart<S extends z.ZodType | undefined>(schema: S, part: string, value: unknown): Infer<S> {
+  if (!schema) return undefined as Infer<S>;
+  const result = schema.safeParse(value);
+  if (result.success) return result.data as Infer<S>;
+  const errors = validationErrors(part, result.error);
+  const first = errors[0];
+  throw new InvalidInputError(first ? `Invalid ${first.path}: ${first.message}` : `Invalid ${part}`, errors);
+}
+
+function readJsonBody(event: APIGatewayProxyEvent): unknown {
+  const raw = event.body;
+  if (raw === null || raw === undefined || raw === "") return undefined;
+  const text = event.isBase64Encoded ? Buffer.from(raw, "base64").toString("utf8") : raw;
+  if (Buffer.byteLength(text, "utf8") > MAX_BODY_BYTES) {
+    throw new PayloadTooLargeError(`Request body must be at most ${MAX_BODY_BYTES} bytes`);
+  }
+  // Parsed as JSON whatever the Content-Type says: `curl -d` sends form-urlencoded by default.
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new InvalidInputError("Request body is not valid JSON");
+  }
+}
+
+/** The authorizer's context (API Gateway or the local gateway), checked against the path's project. */
+function readAuth(event: APIGatewayProxyEvent, projectId: unknown): AuthContext {
+  const context = event.requestContext?.authorizer;
+  const apiKeyId = context?.apiKeyId;
+  if (typeof apiKeyId !== "string") throw new UnauthenticatedError("Missing API key (X-API-KEY header)");
+  const projectIds = String(context?.projectIds ?? "")
+    .split(",")
+    .filter(Boolean);
+  // Defence in depth: the authorizer's policy already limits the key to these projects.
+  if (typeof projectId !== "string" || !projectIds.includes(projectId)) {
+    throw new ForbiddenError("Forbidden");
+  }
+  return { apiKeyId, projectIds };
+}
+
+function linkBuilder(event: APIGatewayProxyEvent) {
+  const proto = event.headers["x-forwarded-proto"] ?? "https";
+  const host = event.headers.host ?? event.requestContext?.domainName ?? "localhost";
+  const fullPath = event.requestContext?.path ?? event.path;
+  // API Gateway puts the stage in front of the resource path ("/prod/query/...").
+  const stagePrefix = fullPath.endsWith(event.path) ? fullPath.slice(0, fullPath.length - event.path.length) : "";
+  const path = event.path.endsWith("/") ? event.path : `${event.path}/`;
+  return (query: Record<string, string>) => {
+    const search = new URLSearchParams(query).toString();
+    return `${proto}://${host}${stagePrefix}${path}${search ? `?${search}` : ""}`;
+  };
+}
+
+function toResult(reply: HttpReply): APIGatewayProxyResult {
+  if (reply.contentType) {
+    return {
+      statusCode: reply.status,
+      headers: { "content-type": reply.contentType, ...reply.headers },
+      body: String(reply.body ?? ""),
+    };
+  }
+  if (reply.body === undefined) return { statusCode: reply.status, headers: { ...reply.headers }, body: "" };
+  const result = jsonResult(reply.status, reply.body);
+  return { ...result, headers: { ...result.headers, ...reply.headers } };
+}
+
+/**
+ * A Lambda handler for one route: middy's header and event normalizers, then body parsing
+ * (size, media type, JSON), zod validation of path, query and body, the authorizer's grant,
+ * the route's logic, and the error mapping last.
+ */
+export function httpHandler<R extends RouteDef>(route: R, handle: (request: HttpRequest<R>) => Promise<HttpReply>) {
+  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+    .use({
+      onError: async (request) => {
+        const reply = errorReply(request.error);
+        request.response = jsonResult(reply.statusCode, reply.body);
+      },
+    })
+    .use(httpHeaderNormalizer())
+    .use(httpEventNormalizer())
+    .handler(async (event) => {
+      const rawBody = route.request.body ? readJsonBody(event) : undefined;
+      const path = parsePart(route.request.path, "path", event.pathParameters ?? {}) as Infer<R["request"]["path"]>;
+      const auth = route.auth === "apiKey" ? readAuth(event, event.pathParameters?.project_id) : null;
+      const query = parsePart(route.request.query, "query", event.queryStringParameters ?? {}) as Infer<
+        R["request"]["query"]
+      >;
+      const body = parsePart(route.request.body, "body", rawBody) as Infer<R["request"]["body"]>;
+      return toResult(await handle({ path, query, body, auth, linkTo: linkBuilder(event), event }));
+    });
+}

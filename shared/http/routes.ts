@@ -1,0 +1,119 @@
+import type { z } from "zod";
+import {
+  chatRequest,
+  chatResponse,
+  listThreadsQuery,
+  projectPath,
+  threadDetail,
+  threadPage,
+  threadPath,
+} from "./schemas.js";
+
+export type HttpMethod = "GET" | "POST" | "PATCH" | "DELETE";
+
+export interface RouteRequest {
+  path?: z.ZodType;
+  query?: z.ZodType;
+  body?: z.ZodType;
+}
+
+export interface RouteDef {
+  operationId: string;
+  method: HttpMethod;
+  /** API Gateway resource syntax; a trailing slash is optional on every path. */
+  path: string;
+  /** The Lambda entry point: functions/<handler>.ts. */
+  handler: string;
+  auth: "apiKey" | "none";
+  summary: string;
+  tag: string;
+  request: RouteRequest;
+  success: { status: number; description: string; schema?: z.ZodType; contentType?: string };
+  /** Error statuses this route documents besides the common ones. */
+  errors: number[];
+}
+
+const PROJECT = "/query/v1/projects/{project_id}";
+
+function route<const R extends RouteDef>(def: R): R {
+  return def;
+}
+
+/** The one route table: API Gateway resources, the local gateway and the OpenAPI document come from it. */
+export const routes = {
+  chat: route({
+    operationId: "chat",
+    method: "POST",
+    path: `${PROJECT}/chat`,
+    handler: "chat",
+    auth: "apiKey",
+    tag: "Chat",
+    summary: "Ask a question; starts a thread, or continues one with thread_id",
+    request: { path: projectPath, body: chatRequest },
+    success: { status: 200, description: "The answer, stored in the thread", schema: chatResponse },
+    errors: [400, 404, 413],
+  }),
+  listThreads: route({
+    operationId: "listThreads",
+    method: "GET",
+    path: `${PROJECT}/threads`,
+    handler: "list-threads",
+    auth: "apiKey",
+    tag: "Threads",
+    summary: "List the project's threads, newest first",
+    request: { path: projectPath, query: listThreadsQuery },
+    success: { status: 200, description: "A page of threads", schema: threadPage },
+    errors: [400],
+  }),
+  getThread: route({
+    operationId: "getThread",
+    method: "GET",
+    path: `${PROJECT}/threads/{thread_id}`,
+    handler: "get-thread",
+    auth: "apiKey",
+    tag: "Threads",
+    summary: "One thread with its questions and answers",
+    request: { path: threadPath },
+    success: { status: 200, description: "The thread", schema: threadDetail },
+    errors: [400, 404],
+  }),
+  openapi: route({
+    operationId: "openapi",
+    method: "GET",
+    path: "/openapi.json",
+    handler: "docs",
+    auth: "none",
+    tag: "Docs",
+    summary: "This OpenAPI 3.1 document",
+    request: {},
+    success: { status: 200, description: "OpenAPI document", contentType: "application/json" },
+    errors: [],
+  }),
+  redoc: route({
+    operationId: "redoc",
+    method: "GET",
+    path: "/redoc",
+    handler: "docs",
+    auth: "none",
+    tag: "Docs",
+    summary: "API reference rendered by Redoc",
+    request: {},
+    success: { status: 200, description: "HTML page", contentType: "text/html" },
+    errors: [],
+  }),
+  redocScript: route({
+    operationId: "redocScript",
+    method: "GET",
+    path: "/redoc/redoc.standalone.js",
+    handler: "docs",
+    auth: "none",
+    tag: "Docs",
+    summary: "The Redoc script, served by us so the page works offline",
+    request: {},
+    success: { status: 200, description: "JavaScript", contentType: "application/javascript" },
+    errors: [],
+  }),
+} as const satisfies Record<string, RouteDef>;
+
+export type RouteName = keyof typeof routes;
+export const routeList: readonly RouteDef[] = Object.values(routes);

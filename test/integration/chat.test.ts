@@ -1,0 +1,104 @@
+import { eq, sql } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { projects, questionAnswers, threads } from "../../shared/db/schema.js";
+import { NotFoundError } from "../../shared/errors.js";
+import { RagAgent } from "../../shared/rag/agent.js";
+import { KeywordRetriever } from "../../shared/rag/retriever.js";
+import { ThreadsRepository } from "../../shared/threads/repository.js";
+import { chat, getThread } from "../../shared/threads/service.js";
+import { createTenant, useTestDb } from "../support/db.js";
+
+const db = useTestDb();
+const repo = new ThreadsRepository(db);
+const answering = (text: string) => new RagAgent(new KeywordRetriever(), { complete: async () => text });
+const failing = new RagAgent(new KeywordRetriever(), {
+  complete: async () => {
+    throw new Error("LLM unavailable");
+  },
+});
+
+async function countRows(projectId: string) {
+  const [row] = await db
+    .select({
+      threads: sql<number>`(select count(*)::int from threads where project_id = ${projectId})`,
+      answers: sql<number>`(select count(*)::int from question_answers qa join threads t on t.id = qa.thread_id where t.project_id = ${projectId})`,
+      counter: projects.threadCount,
+    })
+    .from(projects)
+    .where(eq(projects.id, projectId));
+  return row;
+}
+
+describe("chat", () => {
+  it("starts a thread, continues it, and keeps first_question and question_count on the thread", async () => {
+    const { projectId } = await createTenant(db);
+    const agent = answering("42");
+    const first = await chat({ threads: repo, agent }, { projectId, question: "What is it?" });
+    expect(first).toMatchObject({ question: "What is it?", answer: "42" });
+    const second = await chat(
+      { threads: repo, agent },
+      { projectId, question: "And then?", threadId: first.thread_id },
+    );
+    expect(second.thread_id).toBe(first.thread_id);
+    expect(second.question_answer_id).not.toBe(first.question_answer_id);
+
+    const detail = await getThread(repo, projectId, first.thread_id);
+    expect(detail).toMatchObject({
+      first_question: "What is it?",
+      total_questions: 2,
+      category: null,
+      project: projectId,
+    });
+    expect(detail.question_answers.map((qa) => qa.question)).toEqual(["What is it?", "And then?"]);
+    expect(await countRows(projectId)).toEqual({ threads: 1, answers: 2, counter: 1 });
+  });
+
+  it("writes nothing when the LLM call fails, for new threads and follow-ups", async () => {
+    const { projectId } = await createTenant(db);
+    await expect(chat({ threads: repo, agent: failing }, { projectId, question: "q" })).rejects.toThrow(
+      "LLM unavailable",
+    );
+    expect(await countRows(projectId)).toEqual({ threads: 0, answers: 0, counter: 0 });
+
+    const started = await chat({ threads: repo, agent: answering("a") }, { projectId, question: "q" });
+    await expect(
+      chat({ threads: repo, agent: failing }, { projectId, question: "q2", threadId: started.thread_id }),
+    ).rejects.toThrow("LLM unavailable");
+    const [thread] = await db.select().from(threads).where(eq(threads.id, started.thread_id));
+    expect(thread?.questionCount).toBe(1);
+    expect(await countRows(projectId)).toEqual({ threads: 1, answers: 1, counter: 1 });
+  });
+
+  it("treats another project's thread as not found and writes nothing there", async () => {
+    const mine = await createTenant(db);
+    const theirs = await createTenant(db);
+    const their = await chat(
+      { threads: repo, agent: answering("a") },
+      { projectId: theirs.projectId, question: "secret" },
+    );
+    let llmCalls = 0;
+    const counting = new RagAgent(new KeywordRetriever(), {
+      complete: async () => {
+        llmCalls++;
+        return "a";
+      },
+    });
+    await expect(
+      chat({ threads: repo, agent: counting }, { projectId: mine.projectId, question: "q", threadId: their.thread_id }),
+    ).rejects.toThrow(NotFoundError);
+    expect(llmCalls).toBe(0);
+    const answers = await db.select().from(questionAnswers).where(eq(questionAnswers.threadId, their.thread_id));
+    expect(answers).toHaveLength(1);
+    await expect(getThread(repo, mine.projectId, their.thread_id)).rejects.toThrow(NotFoundError);
+  });
+
+  it("counts concurrent new threads exactly", async () => {
+    const { projectId } = await createTenant(db);
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        chat({ threads: repo, agent: answering("a") }, { projectId, question: `q${i}` }),
+      ),
+    );
+    expect(await countRows(projectId)).toEqual({ threads: 30, answers: 30, counter: 30 });
+  });
+});
