@@ -76,7 +76,11 @@ export async function listThreads(threads: ThreadsRepository, input: ListThreads
 
   let next: string | null;
   let previous: string | null;
-  if (position.kind === "offset") {
+  if (position.kind === "offset" && input.offset === undefined) {
+    // A first page asked without offset links on by cursor: stable under new threads, and cheap at any depth.
+    next = page.hasMore ? cursorLink("next", last) : null;
+    previous = null;
+  } else if (position.kind === "offset") {
     next = page.hasMore ? input.linkTo({ ...pageLimit, offset: String(position.offset + limit) }) : null;
     previous =
       position.offset > 0 ? input.linkTo({ ...pageLimit, offset: String(Math.max(0, position.offset - limit)) }) : null;

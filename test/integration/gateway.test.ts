@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Gateway, startGateway } from "../../local/gateway.js";
+import { createApiKey, revokeApiKey } from "../../shared/auth/api-keys.js";
+import { createTenant, type Tenant, useTestDb } from "../support/db.js";
+
+const db = useTestDb();
+let gateway: Gateway;
+let tenant: Tenant;
+let other: Tenant;
+
+beforeAll(async () => {
+  // No authorizer cache, so a revocation shows at once (API Gateway caches for its TTL).
+  gateway = await startGateway({ port: 0, authorizerCacheTtlSeconds: 0 });
+  tenant = await createTenant(db, "gateway");
+  other = await createTenant(db, "gateway-other");
+});
+afterAll(() => gateway.close());
+
+async function call(path: string, init: { method?: string; key?: string; body?: unknown } = {}) {
+  const response = await fetch(`${gateway.url.replace("localhost", "127.0.0.1")}${path}`, {
+    method: init.method ?? "GET",
+    headers: { ...(init.key ? { "X-API-KEY": init.key } : {}), "content-type": "application/json" },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  const text = await response.text();
+  const json = response.headers.get("content-type")?.includes("json")
+    ? (JSON.parse(text) as Record<string, unknown>)
+    : null;
+  return { status: response.status, json, text, headers: response.headers };
+}
+
+const projectPath = (t: Tenant, rest: string) => `/query/v1/projects/${t.projectId}/${rest}`;
+
+describe("local gateway and authorizer", () => {
+  it("answers over HTTP with the same routes as API Gateway, trailing slash optional", async () => {
+    const chat = await call(projectPath(tenant, "chat/"), {
+      method: "POST",
+      key: tenant.apiKey,
+      body: { question: "hello" },
+    });
+    expect(chat.status).toBe(200);
+    const threadId = chat.json?.thread_id as string;
+    for (const path of ["threads", "threads/", `threads/${threadId}`, `threads/${threadId}/`]) {
+      const response = await call(projectPath(tenant, path), { key: tenant.apiKey });
+      expect(response.status, path).toBe(200);
+    }
+    const listed = await call(projectPath(tenant, "threads/"), { key: tenant.apiKey });
+    expect((listed.json?.results as { id: string }[]).map((r) => r.id)).toContain(threadId);
+  });
+
+  it("returns 401 without a key and the same 403 for every other failure", async () => {
+    const missing = await call(projectPath(tenant, "threads/"));
+    expect(missing.status).toBe(401);
+    expect(missing.json?.detail).toMatch(/X-API-KEY/);
+
+    const expiring = await createApiKey(db, {
+      name: "expires",
+      projectIds: [tenant.projectId],
+      expiresAt: new Date(Date.now() + 1500),
+    });
+    const revoked = await createApiKey(db, { name: "revoked", projectIds: [tenant.projectId] });
+    await revokeApiKey(db, revoked.id);
+    await new Promise((resolve) => setTimeout(resolve, 1600)); // let the key expire
+
+    const failures = {
+      garbage: "garbage",
+      wrongSecret: `${tenant.apiKey.slice(0, -2)}xx`,
+      revoked: revoked.key,
+      expired: expiring.key,
+      otherProjectsKey: other.apiKey,
+    };
+    for (const [name, key] of Object.entries(failures)) {
+      for (const [method, path, body] of [
+        ["GET", "threads/", undefined],
+        ["POST", "chat", { question: "q" }],
+      ] as const) {
+        const response = await call(projectPath(tenant, path), { method, key, body });
+        expect(response.status, `${name} ${method} ${path}`).toBe(403);
+        expect(response.json).toEqual({ detail: "Forbidden" });
+      }
+    }
+  });
+
+  it("answers unknown routes with 404 and wrong methods with 405, as JSON", async () => {
+    const unknown = await call("/nope", { key: tenant.apiKey });
+    expect(unknown.status).toBe(404);
+    expect(unknown.json?.detail).toBe("Not found");
+    const wrongMethod = await call(projectPath(tenant, "chat"), { method: "GET", key: tenant.apiKey });
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.json?.detail).toMatch(/POST/);
+  });
+
+  it("serves the OpenAPI document and a Redoc page whose script is ours", async () => {
+    const doc = await call("/openapi.json");
+    expect(doc.status).toBe(200);
+    expect(doc.json?.openapi).toBe("3.1.0");
+    expect(Object.keys(doc.json?.paths as object)).toContain("/query/v1/projects/{project_id}/chat");
+
+    const page = await call("/redoc");
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toMatch(/text\/html/);
+    expect(page.text).not.toMatch(/https?:\/\//);
+    const script = /<script src="([^"]+)"/.exec(page.text)?.[1];
+    const spec = /spec-url="([^"]+)"/.exec(page.text)?.[1];
+    const scriptResponse = await call(new URL(script as string, "http://x/redoc").pathname);
+    expect(scriptResponse.status).toBe(200);
+    expect(scriptResponse.text.length).toBeGreaterThan(100_000);
+    expect(new URL(spec as string, "http://x/redoc").pathname).toBe("/openapi.json");
+    const slashPage = await call("/redoc/");
+    const slashScript = /<script src="([^"]+)"/.exec(slashPage.text)?.[1];
+    expect(new URL(slashScript as string, "http://x/redoc/").pathname).toBe("/redoc/redoc.standalone.js");
+  });
+});

@@ -1,0 +1,176 @@
+import type { APIGatewayProxyResult } from "aws-lambda";
+import { sql } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { handler as chatHandler } from "../../functions/chat.js";
+import { handler as getThreadHandler } from "../../functions/get-thread.js";
+import { handler as listThreadsHandler } from "../../functions/list-threads.js";
+import { MAX_BODY_BYTES } from "../../shared/http/handler.js";
+import { routes } from "../../shared/http/routes.js";
+import { createTenant, type Tenant, useTestDb } from "../support/db.js";
+import { apiEvent, jsonBody, lambdaContext } from "../support/events.js";
+
+const db = useTestDb();
+
+const auth = (t: Tenant) => ({ apiKeyId: t.apiKeyId, projectIds: [t.projectId] });
+
+function postChat(t: Tenant, body: unknown, options: { rawBody?: string; projectId?: string } = {}) {
+  const projectId = options.projectId ?? t.projectId;
+  return chatHandler(
+    apiEvent({
+      method: "POST",
+      resource: routes.chat.path,
+      path: `/query/v1/projects/${projectId}/chat`,
+      pathParameters: { project_id: projectId },
+      body,
+      rawBody: options.rawBody,
+      auth: auth(t),
+    }),
+    lambdaContext,
+  ) as Promise<APIGatewayProxyResult>;
+}
+
+function list(t: Tenant, query: Record<string, string> = {}) {
+  return listThreadsHandler(
+    apiEvent({
+      method: "GET",
+      resource: routes.listThreads.path,
+      path: `/query/v1/projects/${t.projectId}/threads/`,
+      pathParameters: { project_id: t.projectId },
+      query,
+      auth: auth(t),
+    }),
+    lambdaContext,
+  ) as Promise<APIGatewayProxyResult>;
+}
+
+function getThread(t: Tenant, threadId: string) {
+  return getThreadHandler(
+    apiEvent({
+      method: "GET",
+      resource: routes.getThread.path,
+      path: `/query/v1/projects/${t.projectId}/threads/${threadId}/`,
+      pathParameters: { project_id: t.projectId, thread_id: threadId },
+      auth: auth(t),
+    }),
+    lambdaContext,
+  ) as Promise<APIGatewayProxyResult>;
+}
+
+async function threadRows(projectId: string): Promise<number> {
+  const rows = await db.execute<{ n: number }>(
+    sql`select count(*)::int as n from threads where project_id = ${projectId}`,
+  );
+  return rows[0]?.n ?? -1;
+}
+
+function expectError(result: APIGatewayProxyResult, status: number, detail: RegExp) {
+  expect(result.statusCode).toBe(status);
+  expect(result.headers?.["content-type"]).toBe("application/json");
+  const body = jsonBody(result);
+  expect(body.detail).toMatch(detail);
+  expect(result.body).not.toMatch(/at .*\.ts:\d+|postgres|select /i);
+  return body;
+}
+
+describe("chat handler", () => {
+  it("answers and stores a new thread, then a follow-up", async () => {
+    const t = await createTenant(db);
+    const first = await postChat(t, { question: "  How do I deploy?  " });
+    expect(first.statusCode).toBe(200);
+    const body = jsonBody(first);
+    expect(body).toMatchObject({ question: "How do I deploy?", answer: expect.any(String) });
+    const followUp = await postChat(t, { question: "And roll back?", thread_id: body.thread_id });
+    expect(jsonBody(followUp)).toMatchObject({ thread_id: body.thread_id });
+    const detail = jsonBody(await getThread(t, body.thread_id as string));
+    expect(detail).toMatchObject({ total_questions: 2, first_question: "How do I deploy?", category: null });
+  });
+
+  it.each([
+    ["malformed JSON", undefined, "{not json", 400, /not valid JSON/],
+    ["a body that is not an object", "just text", undefined, 400, /body/],
+    ["no body", undefined, "", 400, /body/],
+    ["a question of the wrong type", { question: 5 }, undefined, 400, /question must be a string/],
+    ["an empty question", { question: "   " }, undefined, 400, /question must not be empty/],
+    ["an over-long question", { question: "x".repeat(8001) }, undefined, 400, /at most 8000/],
+    ["an invalid thread_id", { question: "q", thread_id: "123" }, undefined, 400, /thread_id must be a UUID/],
+    ["an unknown field", { question: "q", foo: 1 }, undefined, 400, /foo/],
+  ])("rejects %s with 400 and writes nothing", async (_name, body, rawBody, status, detail) => {
+    const t = await createTenant(db);
+    const result = await postChat(t, body, { rawBody });
+    const error = expectError(result, status, detail);
+    expect(Array.isArray(error.errors) || /JSON/.test(String(error.detail))).toBe(true);
+    expect(await threadRows(t.projectId)).toBe(0);
+  });
+
+  it("rejects a body over 64 KiB with 413", async () => {
+    const t = await createTenant(db);
+    const result = await postChat(t, undefined, { rawBody: JSON.stringify({ question: "x".repeat(MAX_BODY_BYTES) }) });
+    expectError(result, 413, /at most 65536 bytes/);
+    expect(await threadRows(t.projectId)).toBe(0);
+  });
+
+  it("returns 404 for an unknown thread_id and for another project's thread", async () => {
+    const mine = await createTenant(db);
+    const theirs = await createTenant(db);
+    const their = jsonBody(await postChat(theirs, { question: "private" }));
+    expectError(await postChat(mine, { question: "q", thread_id: their.thread_id }), 404, /not found/);
+    expectError(await postChat(mine, { question: "q", thread_id: crypto.randomUUID() }), 404, /not found/);
+    expectError(await getThread(mine, their.thread_id as string), 404, /not found/);
+    expect(await threadRows(mine.projectId)).toBe(0);
+  });
+
+  it("refuses a project the authorizer did not grant (defence in depth) and a missing authorizer context", async () => {
+    const mine = await createTenant(db);
+    const theirs = await createTenant(db);
+    expectError(await postChat(mine, { question: "q" }, { projectId: theirs.projectId }), 403, /Forbidden/);
+    const anonymous = await chatHandler(
+      apiEvent({
+        method: "POST",
+        resource: routes.chat.path,
+        path: `/query/v1/projects/${mine.projectId}/chat`,
+        pathParameters: { project_id: mine.projectId },
+        body: { question: "q" },
+        auth: null,
+      }),
+      lambdaContext,
+    );
+    expectError(anonymous as APIGatewayProxyResult, 401, /API key/);
+    expect(await threadRows(theirs.projectId)).toBe(0);
+  });
+});
+
+describe("threads handlers", () => {
+  it("lists newest first with count and working offset links", async () => {
+    const t = await createTenant(db);
+    for (let i = 0; i < 5; i++) await postChat(t, { question: `q${i}` });
+    const page = jsonBody(await list(t, { limit: "2", offset: "0" }));
+    expect(page.count).toBe(5);
+    expect((page.results as { first_question: string }[]).map((r) => r.first_question)).toEqual(["q4", "q3"]);
+    expect(page.previous).toBeNull();
+    expect(page.next).toMatch(/^https:\/\/api\.test\/prod\/query\/v1\/projects\/.+\/threads\/\?limit=2&offset=2$/);
+    const firstByDefault = jsonBody(await list(t, { limit: "2" }));
+    expect(firstByDefault.results).toEqual(page.results);
+    expect(firstByDefault.next).toMatch(/\?limit=2&cursor=[\w-]+$/);
+    const second = jsonBody(await list(t, { limit: "2", offset: "2" }));
+    expect((second.results as { first_question: string }[]).map((r) => r.first_question)).toEqual(["q2", "q1"]);
+    expect(second.previous).toMatch(/offset=0$/);
+  });
+
+  it.each([
+    [{ limit: "0" }, /limit/],
+    [{ limit: "100000" }, /limit/],
+    [{ limit: "abc" }, /limit/],
+    [{ offset: "-1" }, /offset/],
+    [{ offset: "1000000000" }, /offset/],
+    [{ cursor: "bogus" }, /cursor/i],
+    [{ cursor: "bogus", offset: "1" }, /either offset or cursor/],
+  ])("rejects query %j with 400", async (query, detail) => {
+    const t = await createTenant(db);
+    expectError(await list(t, query), 400, detail);
+  });
+
+  it("rejects an invalid thread id in the path with 400", async () => {
+    const t = await createTenant(db);
+    expectError(await getThread(t, "not-a-uuid"), 400, /thread_id must be a UUID/);
+  });
+});
