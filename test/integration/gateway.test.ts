@@ -45,7 +45,7 @@ describe("local gateway and authorizer", () => {
       expect(response.status, path).toBe(200);
     }
     const listed = await call(projectPath(tenant, "threads/"), { key: tenant.apiKey });
-    expect((listed.json?.results as { id: string }[]).map((r) => r.id)).toContain(threadId);
+    expect(((listed.json?.results ?? []) as { id: string }[]).map((r) => r.id)).toContain(threadId);
   });
 
   it("returns 401 without a key and the same 403 for every other failure", async () => {
