@@ -29,6 +29,7 @@ CREATE TABLE "projects" (
 CREATE TABLE "question_answers" (
 	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
 	"thread_id" uuid NOT NULL,
+	"position" integer NOT NULL,
 	"question" text NOT NULL,
 	"answer" text NOT NULL,
 	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL
@@ -65,7 +66,7 @@ ALTER TABLE "threads" ADD CONSTRAINT "threads_project_id_projects_id_fk" FOREIGN
 ALTER TABLE "users" ADD CONSTRAINT "users_team_id_teams_id_fk" FOREIGN KEY ("team_id") REFERENCES "public"."teams"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "api_key_projects_project_idx" ON "api_key_projects" USING btree ("project_id");--> statement-breakpoint
 CREATE INDEX "projects_team_idx" ON "projects" USING btree ("team_id");--> statement-breakpoint
-CREATE INDEX "question_answers_thread_created_idx" ON "question_answers" USING btree ("thread_id","created_at","id");--> statement-breakpoint
-CREATE INDEX "threads_project_created_idx" ON "threads" USING btree ("project_id","created_at" DESC NULLS LAST,"id" DESC NULLS LAST);--> statement-breakpoint
+CREATE UNIQUE INDEX "question_answers_thread_position_key" ON "question_answers" USING btree ("thread_id","position");--> statement-breakpoint
+CREATE INDEX "threads_project_created_idx" ON "threads" USING btree ("project_id","created_at","id");--> statement-breakpoint
 CREATE UNIQUE INDEX "users_email_lower_key" ON "users" USING btree (lower("email"));--> statement-breakpoint
 CREATE INDEX "users_team_idx" ON "users" USING btree ("team_id");

@@ -80,8 +80,10 @@ export const threads = pgTable(
     firstQuestion: text("first_question").notNull(),
     questionCount: integer("question_count").notNull().default(1),
   },
-  // The list endpoint: newest first with id as the tie-break, one index range scan per page.
-  (t) => [index("threads_project_created_idx").on(t.projectId, t.createdAt.desc(), t.id.desc())],
+  // The list endpoint: newest first with id as the tie-break, one index range scan per page (read
+  // backwards). Plain ascending columns: drizzle's .desc() adds NULLS LAST, which `ORDER BY ... DESC`
+  // cannot use.
+  (t) => [index("threads_project_created_idx").on(t.projectId, t.createdAt, t.id)],
 );
 
 export const questionAnswers = pgTable(
@@ -91,11 +93,13 @@ export const questionAnswers = pgTable(
     threadId: uuid("thread_id")
       .notNull()
       .references(() => threads.id, { onDelete: "cascade" }),
+    /** 1, 2, 3... within the thread: the conversation's order, even within one millisecond. */
+    position: integer("position").notNull(),
     question: text("question").notNull(),
     answer: text("answer").notNull(),
     createdAt: createdAt(),
   },
-  (t) => [index("question_answers_thread_created_idx").on(t.threadId, t.createdAt, t.id)],
+  (t) => [uniqueIndex("question_answers_thread_position_key").on(t.threadId, t.position)],
 );
 
 export type ThreadRow = typeof threads.$inferSelect;

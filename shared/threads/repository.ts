@@ -44,12 +44,15 @@ export class ThreadsRepository {
       ), counted as (
         update projects set thread_count = thread_count + 1 where id = ${projectId}
       )
-      insert into question_answers (id, thread_id, question, answer)
-      select ${questionAnswerId}, id, ${question}, ${answer} from new_thread`);
+      insert into question_answers (id, thread_id, position, question, answer)
+      select ${questionAnswerId}, id, 1, ${question}, ${answer} from new_thread`);
     return { threadId, questionAnswerId };
   }
 
-  /** Appends a follow-up; null when the thread is not in this project (nothing is written then). */
+  /**
+   * Appends a follow-up; null when the thread is not in this project (nothing is written then).
+   * The thread's row lock orders concurrent follow-ups, so positions never collide.
+   */
   async appendAnswer(
     projectId: string,
     threadId: string,
@@ -61,10 +64,10 @@ export class ThreadsRepository {
       with thread as (
         update threads set question_count = question_count + 1
         where id = ${threadId} and project_id = ${projectId}
-        returning id
+        returning id, question_count
       )
-      insert into question_answers (id, thread_id, question, answer)
-      select ${questionAnswerId}, id, ${question}, ${answer} from thread
+      insert into question_answers (id, thread_id, position, question, answer)
+      select ${questionAnswerId}, id, question_count, ${question}, ${answer} from thread
       returning id`);
     return rows.length > 0 ? { threadId, questionAnswerId } : null;
   }
@@ -118,7 +121,7 @@ export class ThreadsRepository {
       .select()
       .from(questionAnswers)
       .where(eq(questionAnswers.threadId, threadId))
-      .orderBy(asc(questionAnswers.createdAt), asc(questionAnswers.id));
+      .orderBy(asc(questionAnswers.position));
     return { thread, answers };
   }
 }

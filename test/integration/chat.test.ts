@@ -92,6 +92,25 @@ describe("chat", () => {
     await expect(getThread(repo, mine.projectId, their.thread_id)).rejects.toThrow(NotFoundError);
   });
 
+  it("keeps the conversation's order for concurrent follow-ups", async () => {
+    const { projectId } = await createTenant(db);
+    const agent = answering("a");
+    const started = await chat({ threads: repo, agent }, { projectId, question: "q0" });
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        chat({ threads: repo, agent }, { projectId, question: `q${i + 1}`, threadId: started.thread_id }),
+      ),
+    );
+    const rows = await db
+      .select({ position: questionAnswers.position })
+      .from(questionAnswers)
+      .where(eq(questionAnswers.threadId, started.thread_id));
+    expect(rows.map((r) => r.position).sort((a, b) => a - b)).toEqual(Array.from({ length: 11 }, (_, i) => i + 1));
+    const detail = await getThread(repo, projectId, started.thread_id);
+    expect(detail.total_questions).toBe(11);
+    expect(detail.question_answers[0]?.question).toBe("q0");
+  });
+
   it("counts concurrent new threads exactly", async () => {
     const { projectId } = await createTenant(db);
     await Promise.all(

@@ -143,16 +143,25 @@ describe("threads handlers", () => {
   it("lists newest first with count and working offset links", async () => {
     const t = await createTenant(db);
     for (let i = 0; i < 5; i++) await postChat(t, { question: `q${i}` });
+    // Threads of the same millisecond are ordered by id: the expected order comes from the table.
+    const ordered = await db.execute<{ first_question: string }>(
+      sql`select first_question from threads where project_id = ${t.projectId} order by created_at desc, id desc`,
+    );
+    const expected = ordered.map((r) => r.first_question);
+    expect([...expected].sort()).toEqual(["q0", "q1", "q2", "q3", "q4"]);
+    const questions = (page: Record<string, unknown>) =>
+      (page.results as { first_question: string }[]).map((r) => r.first_question);
+
     const page = jsonBody(await list(t, { limit: "2", offset: "0" }));
     expect(page.count).toBe(5);
-    expect((page.results as { first_question: string }[]).map((r) => r.first_question)).toEqual(["q4", "q3"]);
+    expect(questions(page)).toEqual(expected.slice(0, 2));
     expect(page.previous).toBeNull();
     expect(page.next).toMatch(/^https:\/\/api\.test\/prod\/query\/v1\/projects\/.+\/threads\/\?limit=2&offset=2$/);
     const firstByDefault = jsonBody(await list(t, { limit: "2" }));
     expect(firstByDefault.results).toEqual(page.results);
     expect(firstByDefault.next).toMatch(/\?limit=2&cursor=[\w-]+$/);
     const second = jsonBody(await list(t, { limit: "2", offset: "2" }));
-    expect((second.results as { first_question: string }[]).map((r) => r.first_question)).toEqual(["q2", "q1"]);
+    expect(questions(second)).toEqual(expected.slice(2, 4));
     expect(second.previous).toMatch(/offset=0$/);
   });
 

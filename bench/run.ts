@@ -1,0 +1,19 @@
+import { benchChat } from "./chat.js";
+import { benchThreadsList } from "./threads-list.js";
+
+/** `npm run bench [name ...]`: runs the named benchmarks, or all of them. */
+const benchmarks: Record<string, () => Promise<void>> = {
+  chat: () => benchChat(),
+  "threads-list": () => benchThreadsList(),
+};
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((name) => !(name in benchmarks));
+if (unknown.length > 0) {
+  process.stderr.write(`unknown benchmark(s): ${unknown.join(", ")}; known: ${Object.keys(benchmarks).join(", ")}\n`);
+  process.exit(2);
+}
+for (const name of wanted.length > 0 ? wanted : Object.keys(benchmarks)) {
+  await (benchmarks[name] as () => Promise<void>)();
+}
+process.exit(0);

@@ -1,0 +1,15 @@
+import { App } from "aws-cdk-lib";
+import { KapaServiceStack } from "./stack.js";
+
+const app = new App();
+
+// Environment-agnostic unless the CLI knows the account and region: synth works offline.
+const account = process.env.CDK_DEFAULT_ACCOUNT;
+const region = process.env.CDK_DEFAULT_REGION;
+
+new KapaServiceStack(app, "KapaService", {
+  env: account && region ? { account, region } : undefined,
+  description: "kapa-service: multi-tenant RAG chat-bot backend",
+});
+
+app.synth();

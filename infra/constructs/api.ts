@@ -1,0 +1,223 @@
+import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import * as apigateway from "aws-cdk-lib/aws-apigateway";
+import * as logs from "aws-cdk-lib/aws-logs";
+import { Construct } from "constructs";
+import type { RouteDef } from "../../shared/http/routes.js";
+import type { StackSettings } from "../settings.js";
+import type { Database } from "./database.js";
+import { type BundledFile, KapaFunction } from "./lambda.js";
+
+/** The header the authorizer reads; API Gateway caches its decision per value of it. */
+export const API_KEY_HEADER = "X-API-KEY";
+export const REDOC_SCRIPT_PATH = "/var/task/redoc.standalone.js";
+
+/** What a handler needs beyond the defaults (database access, 1024 MB, 29 s). */
+interface HandlerOptions {
+  /** Bind to the database (VPC, env, secret). @default true */
+  database?: boolean;
+  memorySize?: number;
+  environment?: Record<string, string>;
+  bundledFiles?: readonly BundledFile[];
+}
+
+const HANDLER_OPTIONS: Readonly<Record<string, HandlerOptions>> = {
+  // Static documents: no database, no VPC (faster cold starts, no secret access).
+  docs: {
+    database: false,
+    memorySize: 512,
+    environment: { REDOC_SCRIPT_PATH },
+    bundledFiles: [{ from: "node_modules/redoc/bundles/redoc.standalone.js", to: "redoc.standalone.js" }],
+  },
+};
+
+/** API Gateway's own errors (no Lambda involved) get the API's error shape: {"detail": "..."}. */
+interface ErrorResponse {
+  type: apigateway.ResponseType;
+  /** Overrides API Gateway's status code; omit to keep it. */
+  statusCode?: string;
+  /** A fixed message, or the VTL expression of a JSON string. */
+  detail: string | { vtl: string };
+}
+
+const ERROR_RESPONSES: readonly ErrorResponse[] = [
+  // The header is missing (API Gateway skips the authorizer) or the authorizer said "Unauthorized".
+  {
+    type: apigateway.ResponseType.UNAUTHORIZED,
+    statusCode: "401",
+    detail: `Missing API key (${API_KEY_HEADER} header)`,
+  },
+  // The authorizer's policy denies this project: unknown, revoked, expired or not granted (no oracle).
+  { type: apigateway.ResponseType.ACCESS_DENIED, statusCode: "403", detail: "Forbidden" },
+  { type: apigateway.ResponseType.INVALID_API_KEY, statusCode: "403", detail: "Forbidden" },
+  // API Gateway's answer to a path or method it has no route for.
+  { type: apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, statusCode: "404", detail: "Not found" },
+  { type: apigateway.ResponseType.RESOURCE_NOT_FOUND, statusCode: "404", detail: "Not found" },
+  {
+    type: apigateway.ResponseType.BAD_REQUEST_BODY,
+    statusCode: "400",
+    detail: { vtl: "$context.error.messageString" },
+  },
+  {
+    type: apigateway.ResponseType.BAD_REQUEST_PARAMETERS,
+    statusCode: "400",
+    detail: { vtl: "$context.error.messageString" },
+  },
+  { type: apigateway.ResponseType.REQUEST_TOO_LARGE, statusCode: "413", detail: "Request too large" },
+  { type: apigateway.ResponseType.UNSUPPORTED_MEDIA_TYPE, statusCode: "415", detail: "Unsupported media type" },
+  { type: apigateway.ResponseType.THROTTLED, statusCode: "429", detail: "Too many requests" },
+  { type: apigateway.ResponseType.QUOTA_EXCEEDED, statusCode: "429", detail: "Too many requests" },
+  // The authorizer failed (say, the database is unreachable): a server error, never a 401/403.
+  {
+    type: apigateway.ResponseType.AUTHORIZER_FAILURE,
+    statusCode: "500",
+    detail: "Could not check the API key, try again later",
+  },
+  {
+    type: apigateway.ResponseType.AUTHORIZER_CONFIGURATION_ERROR,
+    statusCode: "500",
+    detail: "Could not check the API key, try again later",
+  },
+  { type: apigateway.ResponseType.API_CONFIGURATION_ERROR, statusCode: "500", detail: "Internal server error" },
+  { type: apigateway.ResponseType.INTEGRATION_FAILURE, statusCode: "502", detail: "Bad gateway" },
+  { type: apigateway.ResponseType.INTEGRATION_TIMEOUT, statusCode: "504", detail: "The request timed out" },
+  { type: apigateway.ResponseType.DEFAULT_4XX, detail: { vtl: "$context.error.messageString" } },
+  { type: apigateway.ResponseType.DEFAULT_5XX, detail: "Internal server error" },
+];
+
+/** "list-threads" -> "ListThreads", for construct ids. */
+function pascalCase(name: string): string {
+  return name
+    .split(/[^A-Za-z0-9]+/)
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join("");
+}
+
+function errorTemplate(detail: ErrorResponse["detail"]): string {
+  return typeof detail === "string" ? JSON.stringify({ detail }) : `{"detail":${detail.vtl}}`;
+}
+
+export interface ApiProps {
+  routes: readonly RouteDef[];
+  database: Database;
+  settings: StackSettings;
+}
+
+/**
+ * The REST API: one resource and method per route of the route table (shared/http/routes.ts),
+ * one Lambda per distinct handler behind Lambda proxy integrations, the X-API-KEY REQUEST
+ * authorizer on the "apiKey" routes, stage throttling, JSON access logs, and JSON gateway errors.
+ * A trailing slash needs nothing here: API Gateway REST APIs ignore it when matching.
+ */
+export class Api extends Construct {
+  readonly restApi: apigateway.RestApi;
+  readonly authorizer: apigateway.RequestAuthorizer;
+  readonly authorizerFunction: KapaFunction;
+  /** The route handlers, by handler name (functions/<name>.ts). */
+  readonly handlers: ReadonlyMap<string, KapaFunction>;
+  readonly accessLogs: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: ApiProps) {
+    super(scope, id);
+    const { settings, database } = props;
+    const functionSettings = {
+      logRetention: settings.logRetention,
+      logLevel: settings.logLevel,
+      tracing: settings.tracing,
+    };
+
+    this.accessLogs = new logs.LogGroup(this, "AccessLogs", {
+      retention: settings.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.restApi = new apigateway.RestApi(this, "Api", {
+      restApiName: `${Stack.of(this).stackName}-api`,
+      description: "kapa-service query API",
+      endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
+      // Access logs need API Gateway's account-level CloudWatch Logs role.
+      cloudWatchRole: true,
+      deployOptions: {
+        stageName: settings.stageName,
+        throttlingRateLimit: settings.throttlingRateLimit,
+        throttlingBurstLimit: settings.throttlingBurstLimit,
+        metricsEnabled: true,
+        tracingEnabled: settings.tracing,
+        accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogs),
+        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields({
+          caller: true,
+          httpMethod: true,
+          ip: true,
+          protocol: true,
+          requestTime: true,
+          resourcePath: true,
+          responseLength: true,
+          status: true,
+          user: true,
+        }),
+      },
+    });
+    for (const response of ERROR_RESPONSES) {
+      this.restApi.addGatewayResponse(response.type.responseType, {
+        type: response.type,
+        statusCode: response.statusCode,
+        templates: { "application/json": errorTemplate(response.detail) },
+      });
+    }
+
+    this.authorizerFunction = new KapaFunction(this, "Authorizer", {
+      entry: "authorizer",
+      description: `REQUEST authorizer on ${API_KEY_HEADER}`,
+      settings: functionSettings,
+      memorySize: 512,
+      timeout: Duration.seconds(10),
+      network: database.functionNetwork,
+      environment: { AUTHORIZER_CACHE_TTL_SECONDS: String(settings.authorizerCacheTtlSeconds) },
+    });
+    database.bindTo(this.authorizerFunction.function);
+    this.authorizer = new apigateway.RequestAuthorizer(this, "ApiKeyAuthorizer", {
+      handler: this.authorizerFunction.function,
+      identitySources: [apigateway.IdentitySource.header(API_KEY_HEADER)],
+      resultsCacheTtl: Duration.seconds(settings.authorizerCacheTtlSeconds),
+    });
+
+    const handlers = new Map<string, KapaFunction>();
+    const integrations = new Map<string, apigateway.LambdaIntegration>();
+    const integrationFor = (handler: string): apigateway.LambdaIntegration => {
+      const existing = integrations.get(handler);
+      if (existing) return existing;
+      const options = HANDLER_OPTIONS[handler] ?? {};
+      const useDatabase = options.database ?? true;
+      const fn = new KapaFunction(this, `${pascalCase(handler)}Handler`, {
+        entry: handler,
+        description: `API handler functions/${handler}.ts`,
+        settings: functionSettings,
+        memorySize: options.memorySize,
+        network: useDatabase ? database.functionNetwork : undefined,
+        environment: {
+          ...(useDatabase ? { LLM_DELAY_MS: String(settings.llmDelayMs) } : {}),
+          ...options.environment,
+        },
+        bundledFiles: options.bundledFiles,
+      });
+      if (useDatabase) database.bindTo(fn.function);
+      const integration = new apigateway.LambdaIntegration(fn.function, { allowTestInvoke: false });
+      handlers.set(handler, fn);
+      integrations.set(handler, integration);
+      return integration;
+    };
+
+    for (const route of props.routes) {
+      const resource = this.restApi.root.resourceForPath(route.path);
+      const auth: apigateway.MethodOptions =
+        route.auth === "apiKey"
+          ? { authorizer: this.authorizer, authorizationType: apigateway.AuthorizationType.CUSTOM }
+          : { authorizationType: apigateway.AuthorizationType.NONE };
+      resource.addMethod(route.method, integrationFor(route.handler), { ...auth, operationName: route.operationId });
+    }
+    this.handlers = handlers;
+  }
+
+  /** The invoke URL of the stage, ending with a slash. */
+  get url(): string {
+    return this.restApi.url;
+  }
+}

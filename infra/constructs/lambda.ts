@@ -1,0 +1,134 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import type * as ec2 from "aws-cdk-lib/aws-ec2";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import { type ICommandHooks, NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
+import * as logs from "aws-cdk-lib/aws-logs";
+import { Construct } from "constructs";
+import type { StackSettings } from "../settings.js";
+
+// import.meta.dirname exists from Node 20.11; fall back to the URL for runners that do not set it.
+const here: string | undefined = import.meta.dirname;
+/** The repository root: functions/, drizzle/ and node_modules/ are resolved from here. */
+export const REPO_ROOT = path.resolve(here ?? path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** The newest Node.js runtime of this aws-cdk-lib; the code itself stays compatible with Node 20 locally. */
+export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
+/** esbuild target matching LAMBDA_RUNTIME. */
+export const ESBUILD_TARGET = "node24";
+
+/**
+ * Lets CommonJS dependencies call `require` (of Node built-ins) from the ESM bundle. The import
+ * is aliased: a bundled module may itself import `createRequire`, and the banner is not renamed.
+ */
+export const ESM_REQUIRE_BANNER =
+  "import { createRequire as __kapaCreateRequire } from 'module'; const require = __kapaCreateRequire(import.meta.url);";
+
+/** Where a VPC-attached function runs. */
+export interface FunctionNetwork {
+  vpc: ec2.IVpc;
+  vpcSubnets: ec2.SubnetSelection;
+  securityGroups: ec2.ISecurityGroup[];
+}
+
+/** A file or folder of the repository shipped next to the bundle (under /var/task). */
+export interface BundledFile {
+  /** Path relative to the repository root. */
+  from: string;
+  /** Path relative to the bundle root. */
+  to: string;
+}
+
+export interface KapaFunctionProps {
+  /** The entry point `functions/<entry>.ts`, exporting `handler`. */
+  entry: string;
+  settings: Pick<StackSettings, "logRetention" | "logLevel" | "tracing">;
+  description?: string;
+  /** @default 1024 MB (more memory is more CPU: faster cold starts) */
+  memorySize?: number;
+  /** @default 29 seconds, API Gateway's integration timeout */
+  timeout?: Duration;
+  environment?: Record<string, string>;
+  /** Attach the function to a VPC (to reach the database). */
+  network?: FunctionNetwork;
+  bundledFiles?: readonly BundledFile[];
+}
+
+const shellQuote = (value: string) => `'${value.replaceAll("'", "'\\''")}'`;
+
+/** esbuild hooks that copy extra files into the bundle, so they end up in the Lambda's /var/task. */
+export function copyIntoBundle(files: readonly BundledFile[]): ICommandHooks {
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (inputDir, outputDir) =>
+      files.map(({ from, to }) => {
+        const target = path.posix.join(outputDir, to);
+        return `mkdir -p ${shellQuote(path.posix.dirname(target))} && cp -R ${shellQuote(path.posix.join(inputDir, from))} ${shellQuote(target)}`;
+      }),
+  };
+}
+
+/**
+ * A Lambda function bundled from `functions/<entry>.ts` by local esbuild (ESM, minified, with
+ * source maps), with its own log group. Wire it to other resources with their `bindTo`/`grant*`
+ * helpers, which set its environment and its IAM permissions together.
+ */
+export class KapaFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: KapaFunctionProps) {
+    super(scope, id);
+    const entry = path.join(REPO_ROOT, "functions", `${props.entry}.ts`);
+    if (!existsSync(entry)) throw new Error(`No Lambda entry point ${entry}`);
+    for (const file of props.bundledFiles ?? []) {
+      if (!existsSync(path.join(REPO_ROOT, file.from))) throw new Error(`Cannot bundle missing ${file.from}`);
+    }
+
+    this.logGroup = new logs.LogGroup(this, "Logs", {
+      retention: props.settings.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+
+    this.function = new NodejsFunction(this, "Function", {
+      entry,
+      handler: "handler",
+      description: props.description,
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path.join(REPO_ROOT, "package-lock.json"),
+      runtime: LAMBDA_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 1024,
+      timeout: props.timeout ?? Duration.seconds(29),
+      logGroup: this.logGroup,
+      tracing: props.settings.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
+      environment: {
+        NODE_OPTIONS: "--enable-source-maps",
+        LOG_LEVEL: props.settings.logLevel,
+        ...props.environment,
+      },
+      ...props.network,
+      bundling: {
+        format: OutputFormat.ESM,
+        target: ESBUILD_TARGET,
+        mainFields: ["module", "main"],
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        forceDockerBundling: false,
+        banner: ESM_REQUIRE_BANNER,
+        // The Node.js runtimes ship AWS SDK v3.
+        externalModules: ["@aws-sdk/*"],
+        commandHooks: props.bundledFiles?.length ? copyIntoBundle(props.bundledFiles) : undefined,
+      },
+    });
+  }
+
+  addEnvironment(key: string, value: string): this {
+    this.function.addEnvironment(key, value);
+    return this;
+  }
+}

@@ -1,0 +1,136 @@
+import { RetentionDays } from "aws-cdk-lib/aws-logs";
+import type { Node } from "constructs";
+
+/**
+ * The deploy-time knobs of the stack, read from CDK context (`cdk.json` holds the defaults;
+ * override one with `npx cdk deploy -c kapa:stageName=staging`). Parsed and checked once at
+ * synth so that a typo fails fast with a clear message instead of producing an odd template.
+ */
+export interface StackSettings {
+  /** API Gateway stage name (the first path segment of the API URL). */
+  stageName: string;
+  /** Stage-wide steady-state requests per second. */
+  throttlingRateLimit: number;
+  /** Stage-wide burst bucket size. */
+  throttlingBurstLimit: number;
+  /** How long API Gateway caches an authorizer decision per X-API-KEY. */
+  authorizerCacheTtlSeconds: number;
+  /** Aurora Serverless v2 capacity range, in ACUs (0.5 steps). */
+  dbMinCapacity: number;
+  dbMaxCapacity: number;
+  /** Stop `cdk destroy` (and CloudFormation) from deleting the database cluster. */
+  dbDeletionProtection: boolean;
+  /** Retention of every log group the stack creates. */
+  logRetention: RetentionDays;
+  /** LOG_LEVEL of every function. */
+  logLevel: "debug" | "info" | "warn" | "error" | "silent";
+  /** Latency of the dummy LLM (LLM_DELAY_MS). */
+  llmDelayMs: number;
+  /** Connections per Lambda execution environment (DB_POOL_MAX): RDS Proxy does the pooling. */
+  dbPoolMax: number;
+  /** X-Ray active tracing on every function and the API stage. */
+  tracing: boolean;
+}
+
+const PREFIX = "kapa:";
+
+export const DEFAULT_SETTINGS: StackSettings = {
+  stageName: "prod",
+  throttlingRateLimit: 100,
+  throttlingBurstLimit: 200,
+  authorizerCacheTtlSeconds: 60,
+  dbMinCapacity: 0.5,
+  dbMaxCapacity: 4,
+  dbDeletionProtection: false,
+  logRetention: RetentionDays.ONE_MONTH,
+  logLevel: "info",
+  llmDelayMs: 1000,
+  dbPoolMax: 2,
+  tracing: false,
+};
+
+const LOG_LEVELS: readonly StackSettings["logLevel"][] = ["debug", "info", "warn", "error", "silent"];
+
+function fail(key: string, expected: string, value: unknown): never {
+  throw new Error(`Invalid CDK context ${PREFIX}${key}: expected ${expected}, got ${JSON.stringify(value)}`);
+}
+
+/** Context values from `-c key=value` arrive as strings, those from cdk.json as JSON values. */
+function readNumber(
+  node: Node,
+  key: string,
+  fallback: number,
+  range: { min: number; max: number; step: number },
+): number {
+  const raw: unknown = node.tryGetContext(PREFIX + key);
+  if (raw === undefined) return fallback;
+  const value = typeof raw === "string" && raw.trim() !== "" ? Number(raw) : raw;
+  const { min, max, step } = range;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max || value % step !== 0) {
+    fail(key, `a multiple of ${step} in [${min}, ${max}]`, raw);
+  }
+  return value;
+}
+
+const int = (min: number, max: number) => ({ min, max, step: 1 });
+/** Aurora Serverless v2 capacity is set in half ACUs. */
+const acu = (min: number, max: number) => ({ min, max, step: 0.5 });
+
+function readBoolean(node: Node, key: string, fallback: boolean): boolean {
+  const raw: unknown = node.tryGetContext(PREFIX + key);
+  if (raw === undefined) return fallback;
+  if (raw === true || raw === "true") return true;
+  if (raw === false || raw === "false") return false;
+  return fail(key, "true or false", raw);
+}
+
+function readString(node: Node, key: string, fallback: string, pattern: RegExp): string {
+  const raw: unknown = node.tryGetContext(PREFIX + key);
+  if (raw === undefined) return fallback;
+  if (typeof raw !== "string" || !pattern.test(raw)) fail(key, `a string matching ${pattern}`, raw);
+  return raw;
+}
+
+export function readSettings(node: Node): StackSettings {
+  const retentionDays = readNumber(node, "logRetentionDays", DEFAULT_SETTINGS.logRetention, int(1, 3653));
+  const validRetention = Object.values(RetentionDays).filter((v): v is RetentionDays => typeof v === "number");
+  if (!validRetention.includes(retentionDays)) {
+    fail("logRetentionDays", `one of ${validRetention.join(", ")}`, retentionDays);
+  }
+  const logLevel = readString(node, "logLevel", DEFAULT_SETTINGS.logLevel, /^(debug|info|warn|error|silent)$/);
+  const settings: StackSettings = {
+    stageName: readString(node, "stageName", DEFAULT_SETTINGS.stageName, /^[A-Za-z0-9_]{1,128}$/),
+    throttlingRateLimit: readNumber(node, "throttlingRateLimit", DEFAULT_SETTINGS.throttlingRateLimit, int(1, 100_000)),
+    throttlingBurstLimit: readNumber(
+      node,
+      "throttlingBurstLimit",
+      DEFAULT_SETTINGS.throttlingBurstLimit,
+      int(1, 100_000),
+    ),
+    authorizerCacheTtlSeconds: readNumber(
+      node,
+      "authorizerCacheTtlSeconds",
+      DEFAULT_SETTINGS.authorizerCacheTtlSeconds,
+      int(0, 3600),
+    ),
+    dbMinCapacity: readNumber(node, "dbMinCapacity", DEFAULT_SETTINGS.dbMinCapacity, acu(0, 256)),
+    dbMaxCapacity: readNumber(node, "dbMaxCapacity", DEFAULT_SETTINGS.dbMaxCapacity, acu(1, 256)),
+    dbDeletionProtection: readBoolean(node, "dbDeletionProtection", DEFAULT_SETTINGS.dbDeletionProtection),
+    logRetention: retentionDays,
+    logLevel: LOG_LEVELS.find((l) => l === logLevel) ?? DEFAULT_SETTINGS.logLevel,
+    llmDelayMs: readNumber(node, "llmDelayMs", DEFAULT_SETTINGS.llmDelayMs, int(0, 600_000)),
+    dbPoolMax: readNumber(node, "dbPoolMax", DEFAULT_SETTINGS.dbPoolMax, int(1, 10)),
+    tracing: readBoolean(node, "tracing", DEFAULT_SETTINGS.tracing),
+  };
+  if (settings.dbMaxCapacity < settings.dbMinCapacity) {
+    fail("dbMaxCapacity", `at least kapa:dbMinCapacity (${settings.dbMinCapacity})`, settings.dbMaxCapacity);
+  }
+  if (settings.throttlingBurstLimit < settings.throttlingRateLimit) {
+    fail(
+      "throttlingBurstLimit",
+      `at least kapa:throttlingRateLimit (${settings.throttlingRateLimit})`,
+      settings.throttlingBurstLimit,
+    );
+  }
+  return settings;
+}
