@@ -1,6 +1,7 @@
 import { asc, eq } from "drizzle-orm";
+import { DEFAULT_CATEGORIES } from "../categories/defaults.js";
 import type { Db } from "../db/client.js";
-import { projects, teams, users } from "../db/schema.js";
+import { categories, projects, teams, users } from "../db/schema.js";
 import { ConflictError, InvalidInputError, NotFoundError } from "../errors.js";
 
 function required(value: string, what: string): string {
@@ -52,11 +53,15 @@ export function listUsers(db: Db, teamId?: string) {
 export async function createProject(db: Db, input: { teamId: string; name: string; product?: string }) {
   const projectName = required(input.name, "name");
   await requireTeam(db, input.teamId);
-  const [project] = await db
-    .insert(projects)
-    .values({ teamId: input.teamId, projectName, productName: input.product?.trim() ?? "" })
-    .returning();
-  return project as typeof projects.$inferSelect;
+  return db.transaction(async (tx) => {
+    const [project] = await tx
+      .insert(projects)
+      .values({ teamId: input.teamId, projectName, productName: input.product?.trim() ?? "" })
+      .returning();
+    if (!project) throw new Error("insert returned no row");
+    await tx.insert(categories).values(DEFAULT_CATEGORIES.map((c) => ({ ...c, projectId: project.id })));
+    return project;
+  });
 }
 
 export function listProjects(db: Db, teamId?: string) {

@@ -1,5 +1,16 @@
 import { sql } from "drizzle-orm";
-import { boolean, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import {
+  boolean,
+  check,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 
 // Millisecond precision so a timestamp survives a round trip through a JS Date (keyset cursors).
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: "date" });
@@ -69,6 +80,24 @@ export const apiKeyProjects = pgTable(
   (t) => [primaryKey({ columns: [t.apiKeyId, t.projectId] }), index("api_key_projects_project_idx").on(t.projectId)],
 );
 
+export const categories = pgTable(
+  "categories",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    createdAt: createdAt(),
+    updatedAt: timestamptz("updated_at").notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex("categories_project_name_key").on(t.projectId, sql`lower(${t.name})`)],
+);
+
+export const CATEGORY_SOURCES = ["classifier", "user"] as const;
+export type CategorySource = (typeof CATEGORY_SOURCES)[number];
+
 export const threads = pgTable(
   "threads",
   {
@@ -79,11 +108,23 @@ export const threads = pgTable(
     createdAt: createdAt(),
     firstQuestion: text("first_question").notNull(),
     questionCount: integer("question_count").notNull().default(1),
+    /** The label. A thread is labelled iff category_id is set; source and time describe that label. */
+    categoryId: uuid("category_id").references(() => categories.id, { onDelete: "set null" }),
+    categorySource: text("category_source", { enum: CATEGORY_SOURCES }),
+    classifiedAt: timestamptz("classified_at"),
+    /** When the thread was last sent to the classifier: the sweeper re-sends only after a grace period. */
+    classificationRequestedAt: timestamptz("classification_requested_at"),
   },
-  // The list endpoint: newest first with id as the tie-break, one index range scan per page (read
-  // backwards). Plain ascending columns: drizzle's .desc() adds NULLS LAST, which `ORDER BY ... DESC`
-  // cannot use.
-  (t) => [index("threads_project_created_idx").on(t.projectId, t.createdAt, t.id)],
+  // Every list index is plain ascending and read backwards for newest first: drizzle's .desc()
+  // adds NULLS LAST, which `ORDER BY ... DESC` cannot use.
+  (t) => [
+    index("threads_project_created_idx").on(t.projectId, t.createdAt, t.id),
+    index("threads_project_category_idx").on(t.projectId, t.categoryId, t.createdAt, t.id),
+    index("threads_project_source_idx").on(t.projectId, t.categorySource, t.createdAt, t.id),
+    // The unlabelled threads, by id: what the sweeper and the backfill walk, small once labelled.
+    index("threads_unlabelled_idx").on(t.id).where(sql`${t.categoryId} is null`),
+    check("threads_category_source_check", sql`${t.categorySource} in ('classifier', 'user')`),
+  ],
 );
 
 export const questionAnswers = pgTable(
@@ -103,4 +144,5 @@ export const questionAnswers = pgTable(
 );
 
 export type ThreadRow = typeof threads.$inferSelect;
+export type CategoryRow = typeof categories.$inferSelect;
 export type QuestionAnswerRow = typeof questionAnswers.$inferSelect;

@@ -6,6 +6,7 @@ const uuid = (what: string) => z.string().uuid({ message: `${what} must be a UUI
 
 export const projectPath = z.object({ project_id: uuid("project_id") });
 export const threadPath = projectPath.extend({ thread_id: uuid("thread_id") });
+export const categoryPath = projectPath.extend({ category_id: uuid("category_id") });
 
 export const MAX_QUESTION_LENGTH = 8000;
 export const MAX_LIST_LIMIT = 1000;
@@ -45,16 +46,108 @@ const intParam = (name: string, min: number, max: number) =>
         .max(max, { message: `${name} must be at most ${max}` }),
     );
 
+const dateTimeParam = (name: string) =>
+  z
+    .string()
+    .datetime({ offset: true, message: `${name} must be an ISO-8601 date-time, e.g. 2026-01-31T00:00:00Z` })
+    .transform((value) => new Date(value));
+
+const createdRange = {
+  created_after: dateTimeParam("created_after").optional().meta({ description: "Only threads created at or after" }),
+  created_before: dateTimeParam("created_before").optional().meta({ description: "Only threads created before" }),
+};
+
+const rangeIsOrdered = (q: { created_after?: Date; created_before?: Date }) =>
+  !q.created_after || !q.created_before || q.created_after < q.created_before;
+const rangeOrderIssue = { message: "created_after must be before created_before", path: ["created_before"] };
+
 export const listThreadsQuery = z
   .object({
     limit: intParam("limit", 1, MAX_LIST_LIMIT).optional().meta({ description: "Page size, default 100" }),
     offset: intParam("offset", 0, MAX_LIST_OFFSET).optional(),
     cursor: z.string().max(200).optional().meta({ description: "Opaque position from a `next` or `previous` link" }),
+    category: z
+      .union([z.literal("none"), uuid("category")], { message: "category must be a category id or none" })
+      .optional()
+      .meta({ description: "A category id, or `none` for unlabelled threads" }),
+    source: z
+      .enum(["user", "classifier"], { message: "source must be user or classifier" })
+      .optional()
+      .meta({ description: "Only threads labelled by users, or by the classifier" }),
+    ...createdRange,
   })
   .refine((q) => q.offset === undefined || q.cursor === undefined, {
     message: "Use either offset or cursor, not both",
     path: ["cursor"],
-  });
+  })
+  .refine(rangeIsOrdered, rangeOrderIssue);
+
+export const categoryStatsQuery = z.object(createdRange).refine(rangeIsOrdered, rangeOrderIssue);
+
+export const MAX_CATEGORY_NAME = 100;
+export const MAX_CATEGORY_DESCRIPTION = 500;
+
+const categoryName = z
+  .string({ message: "name must be a string" })
+  .trim()
+  .min(1, { message: "name must not be empty" })
+  .max(MAX_CATEGORY_NAME, { message: `name must be at most ${MAX_CATEGORY_NAME} characters` });
+const categoryDescription = z
+  .string({ message: "description must be a string" })
+  .trim()
+  .max(MAX_CATEGORY_DESCRIPTION, { message: `description must be at most ${MAX_CATEGORY_DESCRIPTION} characters` });
+
+export const createCategoryRequest = z
+  .object({ name: categoryName, description: categoryDescription.optional() })
+  .strict()
+  .meta({ id: "CreateCategoryRequest" });
+
+export const updateCategoryRequest = z
+  .object({ name: categoryName.optional(), description: categoryDescription.optional() })
+  .strict()
+  .refine((b) => b.name !== undefined || b.description !== undefined, { message: "Give name or description" })
+  .meta({ id: "UpdateCategoryRequest" });
+
+export const category = z
+  .object({
+    id: z.string().uuid(),
+    name: z.string(),
+    description: z.string(),
+    created_at: z.string().datetime(),
+    updated_at: z.string().datetime(),
+  })
+  .meta({ id: "Category" });
+
+export const categoryList = z.object({ results: z.array(category) }).meta({ id: "CategoryList" });
+
+export const categoryStats = z
+  .object({
+    created_after: z.string().datetime().nullable(),
+    created_before: z.string().datetime().nullable(),
+    total: z.number().int(),
+    unlabelled: z.number().int(),
+    by_source: z.object({ user: z.number().int(), classifier: z.number().int() }),
+    categories: z.array(
+      z.object({
+        id: z.string().uuid(),
+        name: z.string(),
+        count: z.number().int(),
+        by_source: z.object({ user: z.number().int(), classifier: z.number().int() }),
+      }),
+    ),
+  })
+  .meta({ id: "CategoryStats" });
+
+export const updateThreadRequest = z
+  .object({
+    category_id: uuid("category_id")
+      .nullable()
+      .meta({
+        description: "A category of this project (a user label), or null to hand the thread back to the classifier",
+      }),
+  })
+  .strict()
+  .meta({ id: "UpdateThreadRequest" });
 
 export const categoryLabel = z
   .object({
@@ -109,3 +202,5 @@ export type ThreadResource = z.infer<typeof thread>;
 export type ThreadDetailResource = z.infer<typeof threadDetail>;
 export type ThreadPageResource = z.infer<typeof threadPage>;
 export type ListThreadsQuery = z.infer<typeof listThreadsQuery>;
+export type CategoryResource = z.infer<typeof category>;
+export type CategoryStatsResource = z.infer<typeof categoryStats>;
