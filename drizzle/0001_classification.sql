@@ -17,7 +17,9 @@ ALTER TABLE "threads" ADD CONSTRAINT "threads_category_id_categories_id_fk" FORE
 CREATE INDEX "threads_project_category_idx" ON "threads" USING btree ("project_id","category_id","created_at","id");--> statement-breakpoint
 CREATE INDEX "threads_project_source_idx" ON "threads" USING btree ("project_id","category_source","created_at","id");--> statement-breakpoint
 CREATE INDEX "threads_unlabelled_idx" ON "threads" USING btree ("id") WHERE "threads"."category_id" is null;--> statement-breakpoint
-ALTER TABLE "threads" ADD CONSTRAINT "threads_category_source_check" CHECK ("threads"."category_source" in ('classifier', 'user'));--> statement-breakpoint
+CREATE INDEX "threads_unlabelled_due_idx" ON "threads" USING btree (coalesce("classification_requested_at", "created_at")) WHERE "threads"."category_id" is null;--> statement-breakpoint
+ALTER TABLE "threads" ADD CONSTRAINT "threads_category_source_check" CHECK ("threads"."category_source" in ('classifier', 'user'));
+--> statement-breakpoint
 -- Projects that exist before categories get the defaults every new project gets (shared/categories/defaults.ts).
 INSERT INTO "categories" ("project_id", "name", "description")
 SELECT p."id", d."name", d."description"

@@ -4,7 +4,10 @@ import { runtime } from "../shared/runtime.js";
 import { chat } from "../shared/threads/service.js";
 
 export const handler = httpHandler(routes.chat, async ({ path, body }) => {
-  const { threads, agent } = await runtime();
-  const reply = await chat({ threads, agent }, { projectId: path.project_id, ...body, threadId: body.thread_id });
+  const reply = await chat(await runtime(), {
+    projectId: path.project_id,
+    question: body.question,
+    threadId: body.thread_id,
+  });
   return { status: 200, body: reply };
 });

@@ -5,5 +5,7 @@ import { listThreads } from "../shared/threads/service.js";
 
 export const handler = httpHandler(routes.listThreads, async ({ path, query, linkTo }) => {
   const { threads } = await runtime();
-  return { status: 200, body: await listThreads(threads, { projectId: path.project_id, ...query, linkTo }) };
+  const { category, source, created_after, created_before, ...page } = query;
+  const filters = { category, source, createdAfter: created_after, createdBefore: created_before };
+  return { status: 200, body: await listThreads(threads, { projectId: path.project_id, ...page, filters, linkTo }) };
 });

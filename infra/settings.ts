@@ -30,6 +30,24 @@ export interface StackSettings {
   dbPoolMax: number;
   /** X-Ray active tracing on every function and the API stage. */
   tracing: boolean;
+  /** Latency of the dummy classifier (CLASSIFIER_DELAY_MS): about 2 s per question, like a real LLM call. */
+  classifierDelayMs: number;
+  /** Messages per classifier invocation (live queue), classified in parallel. */
+  classifierBatchSize: number;
+  /** How long the live queue's event source gathers messages before invoking the classifier. */
+  classifierBatchingWindowSeconds: number;
+  /** The live queue's event source mapping maxConcurrency: the classifier's concurrency cap (AWS minimum 2). */
+  classifierMaxConcurrency: number;
+  /** How often the sweeper re-enqueues threads left unclassified. */
+  sweeperIntervalMinutes: number;
+  /** The sweeper leaves threads younger than this to the live path (SWEEPER_GRACE_SECONDS). */
+  sweeperGraceSeconds: number;
+  /** At most this many threads re-enqueued per sweeper run (SWEEPER_MAX_THREADS). */
+  sweeperMaxThreads: number;
+  /** How far back the sweeper looks (SWEEPER_LOOKBACK_HOURS): older unlabelled threads are the backfill's. */
+  sweeperLookbackHours: number;
+  /** Alarm when the live queue's oldest message is older than this. */
+  queueAgeAlarmSeconds: number;
 }
 
 const PREFIX = "kapa:";
@@ -47,6 +65,15 @@ export const DEFAULT_SETTINGS: StackSettings = {
   llmDelayMs: 1000,
   dbPoolMax: 2,
   tracing: false,
+  classifierDelayMs: 2000,
+  classifierBatchSize: 10,
+  classifierBatchingWindowSeconds: 1,
+  classifierMaxConcurrency: 5,
+  sweeperIntervalMinutes: 5,
+  sweeperGraceSeconds: 300,
+  sweeperMaxThreads: 10_000,
+  sweeperLookbackHours: 24,
+  queueAgeAlarmSeconds: 900,
 };
 
 const LOG_LEVELS: readonly StackSettings["logLevel"][] = ["debug", "info", "warn", "error", "silent"];
@@ -121,6 +148,44 @@ export function readSettings(node: Node): StackSettings {
     llmDelayMs: readNumber(node, "llmDelayMs", DEFAULT_SETTINGS.llmDelayMs, int(0, 600_000)),
     dbPoolMax: readNumber(node, "dbPoolMax", DEFAULT_SETTINGS.dbPoolMax, int(1, 10)),
     tracing: readBoolean(node, "tracing", DEFAULT_SETTINGS.tracing),
+    // The classifier's timeout is 60 s (constructs/classification.ts); one question must fit well inside it.
+    classifierDelayMs: readNumber(node, "classifierDelayMs", DEFAULT_SETTINGS.classifierDelayMs, int(0, 30_000)),
+    // Without a batching window SQS event sources take at most 10 messages per batch.
+    classifierBatchSize: readNumber(node, "classifierBatchSize", DEFAULT_SETTINGS.classifierBatchSize, int(1, 10)),
+    classifierBatchingWindowSeconds: readNumber(
+      node,
+      "classifierBatchingWindowSeconds",
+      DEFAULT_SETTINGS.classifierBatchingWindowSeconds,
+      int(0, 300),
+    ),
+    // AWS accepts 2..1000 for an SQS event source mapping's maximum concurrency.
+    classifierMaxConcurrency: readNumber(
+      node,
+      "classifierMaxConcurrency",
+      DEFAULT_SETTINGS.classifierMaxConcurrency,
+      int(2, 1000),
+    ),
+    sweeperIntervalMinutes: readNumber(
+      node,
+      "sweeperIntervalMinutes",
+      DEFAULT_SETTINGS.sweeperIntervalMinutes,
+      int(1, 1440),
+    ),
+    sweeperGraceSeconds: readNumber(node, "sweeperGraceSeconds", DEFAULT_SETTINGS.sweeperGraceSeconds, int(0, 86_400)),
+    sweeperMaxThreads: readNumber(node, "sweeperMaxThreads", DEFAULT_SETTINGS.sweeperMaxThreads, int(1, 1_000_000)),
+    sweeperLookbackHours: readNumber(
+      node,
+      "sweeperLookbackHours",
+      DEFAULT_SETTINGS.sweeperLookbackHours,
+      int(1, 24 * 365),
+    ),
+    // SQS keeps a message at most 14 days.
+    queueAgeAlarmSeconds: readNumber(
+      node,
+      "queueAgeAlarmSeconds",
+      DEFAULT_SETTINGS.queueAgeAlarmSeconds,
+      int(60, 1_209_600),
+    ),
   };
   if (settings.dbMaxCapacity < settings.dbMinCapacity) {
     fail("dbMaxCapacity", `at least kapa:dbMinCapacity (${settings.dbMinCapacity})`, settings.dbMaxCapacity);

@@ -2,9 +2,11 @@ import { mkdirSync } from "node:fs";
 import { loadEnv } from "../shared/config.js";
 import { runMigrations } from "../shared/db/migrate.js";
 import { closeRuntime, runtime } from "../shared/runtime.js";
+import { startClassificationPipeline } from "./classification.js";
 import { ensureDemo } from "./demo.js";
 import { type EmbeddedDatabase, startEmbeddedDatabase } from "./embedded-db.js";
 import { startGateway } from "./gateway.js";
+import { startLocalSqs, useLocalAws } from "./sqs.js";
 
 /**
  * `npm start`: the whole system on this machine. The handlers run in this process exactly as
@@ -20,6 +22,13 @@ async function main(): Promise<void> {
     process.env.DATABASE_URL = embedded.target.url;
     process.env.KAPA_EMBEDDED_DB = "1";
   }
+  const sqs = await startLocalSqs(env.SQS_PORT);
+  useLocalAws({ sqs: sqs.endpoint });
+  const classification = await startClassificationPipeline({
+    env,
+    visibilityTimeoutSeconds: env.CLASSIFIER_VISIBILITY_TIMEOUT_SECONDS,
+    sweeperIntervalMs: env.SWEEPER_INTERVAL_SECONDS * 1000,
+  });
   const { database } = await runtime();
   await runMigrations(database.db);
   const demo = await ensureDemo(database.db, env.DATA_DIR);
@@ -35,6 +44,7 @@ async function main(): Promise<void> {
       `kapa-service is running at ${gateway.url}`,
       `  database:    ${dbDescription}`,
       `  API docs:    ${gateway.url}/redoc   (OpenAPI: ${gateway.url}/openapi.json)`,
+      `  SQS:         ${sqs.endpoint} (classifier: batch ${env.CLASSIFIER_BATCH_SIZE}, max concurrency ${env.CLASSIFIER_MAX_CONCURRENCY}, ${env.CLASSIFIER_DELAY_MS} ms per question; sweeper every ${env.SWEEPER_INTERVAL_SECONDS} s)`,
       `  demo:        team ${demo.teamId}, project ${demo.projectId}${demo.created ? " (created now)" : ""}`,
       "",
       "Ask the demo project's bot a question:",
@@ -55,6 +65,8 @@ async function main(): Promise<void> {
     stopping = true;
     process.stdout.write(`\n${signal}: stopping...\n`);
     await gateway.close();
+    await classification.stop();
+    await sqs.stop();
     await closeRuntime();
     await embedded?.stop();
     process.stdout.write("stopped\n");

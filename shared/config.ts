@@ -19,13 +19,24 @@ const envSchema = z.object({
   CLASSIFIER_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(2000),
   /** A thread still unlabelled this long after it was last sent to the classifier is sent again. */
   SWEEPER_GRACE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
+  /**
+   * How far back the sweeper looks: older unlabelled threads are the backfill's job, so that a
+   * million pre-existing threads never flood the live queue.
+   */
+  SWEEPER_LOOKBACK_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 365)
+    .default(24),
   /** Threads one sweeper run re-sends at most (the next run takes the rest). */
   SWEEPER_MAX_THREADS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** Local runtime: the in-process SQS emulator and the event source mapping it plays. */
   SQS_PORT: z.coerce.number().int().min(0).max(65535).default(8004),
   CLASSIFIER_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(5),
   CLASSIFIER_BATCH_SIZE: z.coerce.number().int().min(1).max(10).default(10),
-  SWEEPER_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  SWEEPER_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
+  CLASSIFIER_VISIBILITY_TIMEOUT_SECONDS: z.coerce.number().int().min(0).max(43_200).default(30),
 });
 
 export type Env = z.infer<typeof envSchema>;

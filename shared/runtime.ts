@@ -1,3 +1,8 @@
+import { createSqsClient } from "./aws.js";
+import { CategoriesRepository } from "./categories/repository.js";
+import { DummyClassifier } from "./classification/classifier.js";
+import { LabelsRepository } from "./classification/labels.js";
+import { type ClassificationQueue, SqsClassificationQueue } from "./classification/queue.js";
 import { type Env, loadEnv } from "./config.js";
 import { connect, type Database } from "./db/client.js";
 import { resolveDatabaseTarget } from "./db/target.js";
@@ -11,18 +16,37 @@ export interface Runtime {
   env: Env;
   database: Database;
   threads: ThreadsRepository;
+  labels: LabelsRepository;
+  categories: CategoriesRepository;
   agent: RagAgent;
+  classifier: DummyClassifier;
+  /** The live classification queue; a stand-in that refuses every send when none is configured. */
+  classificationQueue: ClassificationQueue;
 }
+
+const noQueue: ClassificationQueue = {
+  send: async () => {
+    throw new Error("CLASSIFICATION_QUEUE_URL is not set");
+  },
+};
 
 let current: Promise<Runtime> | undefined;
 
 export async function createRuntime(env: Env = loadEnv()): Promise<Runtime> {
   const database = connect(await resolveDatabaseTarget(env));
+  // One SQS client per process; AWS_ENDPOINT_URL_SQS points it at the local emulator.
+  const sqs = createSqsClient();
   return {
     env,
     database,
     threads: new ThreadsRepository(database.db),
+    labels: new LabelsRepository(database.db),
+    categories: new CategoriesRepository(database.db),
     agent: new RagAgent(new KeywordRetriever(), new DummyLlmClient(env.LLM_DELAY_MS)),
+    classifier: new DummyClassifier(env.CLASSIFIER_DELAY_MS),
+    classificationQueue: env.CLASSIFICATION_QUEUE_URL
+      ? new SqsClassificationQueue(sqs, env.CLASSIFICATION_QUEUE_URL)
+      : noQueue,
   };
 }
 

@@ -18,8 +18,11 @@ interface HandlerOptions {
   memorySize?: number;
   environment?: Record<string, string>;
   bundledFiles?: readonly BundledFile[];
+  /** Sends thread ids to the live classification queue (CLASSIFICATION_QUEUE_URL, sqs:SendMessage). */
+  classificationQueue?: boolean;
 }
 
+/** The one list of what each handler gets beyond the defaults; every key must be a route's handler. */
 const HANDLER_OPTIONS: Readonly<Record<string, HandlerOptions>> = {
   // Static documents: no database, no VPC (faster cold starts, no secret access).
   docs: {
@@ -28,6 +31,12 @@ const HANDLER_OPTIONS: Readonly<Record<string, HandlerOptions>> = {
     environment: { REDOC_SCRIPT_PATH },
     bundledFiles: [{ from: "node_modules/redoc/bundles/redoc.standalone.js", to: "redoc.standalone.js" }],
   },
+  // A new thread is enqueued for classification.
+  chat: { classificationQueue: true },
+  // Removing a user label hands the thread back to the classifier.
+  "update-thread": { classificationQueue: true },
+  // The threads of a deleted category are classified again among the remaining ones.
+  "delete-category": { classificationQueue: true },
 };
 
 /** API Gateway's own errors (no Lambda involved) get the API's error shape: {"detail": "..."}. */
@@ -96,9 +105,16 @@ function errorTemplate(detail: ErrorResponse["detail"]): string {
   return typeof detail === "string" ? JSON.stringify({ detail }) : `{"detail":${detail.vtl}}`;
 }
 
+/** What the API needs of the classification pipeline (constructs/classification.ts). */
+export interface ClassificationQueueBinder {
+  /** Grants sqs:SendMessage on the live queue and sets CLASSIFICATION_QUEUE_URL. */
+  bindSender(fn: KapaFunction): void;
+}
+
 export interface ApiProps {
   routes: readonly RouteDef[];
   database: Database;
+  classification: ClassificationQueueBinder;
   settings: StackSettings;
 }
 
@@ -118,7 +134,11 @@ export class Api extends Construct {
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
-    const { settings, database } = props;
+    const { settings, database, classification } = props;
+    const routeHandlers = new Set(props.routes.map((r) => r.handler));
+    for (const handler of Object.keys(HANDLER_OPTIONS)) {
+      if (!routeHandlers.has(handler)) throw new Error(`HANDLER_OPTIONS names ${handler}, which no route uses`);
+    }
     const functionSettings = {
       logRetention: settings.logRetention,
       logLevel: settings.logLevel,
@@ -199,6 +219,7 @@ export class Api extends Construct {
         bundledFiles: options.bundledFiles,
       });
       if (useDatabase) database.bindTo(fn.function);
+      if (options.classificationQueue) classification.bindSender(fn);
       const integration = new apigateway.LambdaIntegration(fn.function, { allowTestInvoke: false });
       handlers.set(handler, fn);
       integrations.set(handler, integration);

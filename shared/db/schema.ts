@@ -121,8 +121,12 @@ export const threads = pgTable(
     index("threads_project_created_idx").on(t.projectId, t.createdAt, t.id),
     index("threads_project_category_idx").on(t.projectId, t.categoryId, t.createdAt, t.id),
     index("threads_project_source_idx").on(t.projectId, t.categorySource, t.createdAt, t.id),
-    // The unlabelled threads, by id: what the sweeper and the backfill walk, small once labelled.
+    // The unlabelled threads, by id: what the backfill walks in id ranges; small once labelled.
     index("threads_unlabelled_idx").on(t.id).where(sql`${t.categoryId} is null`),
+    // The unlabelled threads by when they were last sent to the classifier: what the sweeper reads.
+    index("threads_unlabelled_due_idx")
+      .on(sql`coalesce(${t.classificationRequestedAt}, ${t.createdAt})`)
+      .where(sql`${t.categoryId} is null`),
     check("threads_category_source_check", sql`${t.categorySource} in ('classifier', 'user')`),
   ],
 );
@@ -146,3 +150,59 @@ export const questionAnswers = pgTable(
 export type ThreadRow = typeof threads.$inferSelect;
 export type CategoryRow = typeof categories.$inferSelect;
 export type QuestionAnswerRow = typeof questionAnswers.$inferSelect;
+
+export const REPORT_RUN_STATUSES = ["sending", "sent", "failed"] as const;
+export type ReportRunStatus = (typeof REPORT_RUN_STATUSES)[number];
+
+/**
+ * One team's usage report for one period (an ISO week, `YYYY-Www`): the unique (team, period)
+ * row that makes the report go out once. A sender claims it with a conditional upsert
+ * (shared/reports/runs.ts); `attempts` counts the claims and fences them: only the latest
+ * claimant may finish the run.
+ */
+export const reportRuns = pgTable(
+  "report_runs",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    teamId: uuid("team_id")
+      .notNull()
+      .references(() => teams.id, { onDelete: "cascade" }),
+    period: text("period").notNull(),
+    status: text("status", { enum: REPORT_RUN_STATUSES }).notNull(),
+    attempts: integer("attempts").notNull().default(1),
+    /** Users the report reached so far (its report_deliveries rows). */
+    recipients: integer("recipients").notNull().default(0),
+    /** Why the last attempt failed; null once sent. */
+    error: text("error"),
+    /** When the current claim was taken: a 'sending' run whose claim is older than the lease may be taken over. */
+    claimedAt: timestamptz("claimed_at").notNull().defaultNow(),
+    sentAt: timestamptz("sent_at"),
+    createdAt: createdAt(),
+    updatedAt: timestamptz("updated_at").notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("report_runs_team_period_key").on(t.teamId, t.period),
+    check("report_runs_status_check", sql`${t.status} in ('sending', 'sent', 'failed')`),
+  ],
+);
+
+/** One email of a run, recorded right after SES accepted it: a retried run skips these users. */
+export const reportDeliveries = pgTable(
+  "report_deliveries",
+  {
+    runId: uuid("run_id")
+      .notNull()
+      .references(() => reportRuns.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    /** The address it went to (the user's may change later). */
+    email: text("email").notNull(),
+    /** SES's MessageId. */
+    messageId: text("message_id").notNull(),
+    sentAt: timestamptz("sent_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.userId] }), index("report_deliveries_user_idx").on(t.userId)],
+);
+
+export type ReportRunRow = typeof reportRuns.$inferSelect;

@@ -1,7 +1,13 @@
-import { randomUUID } from "node:crypto";
-import { and, asc, desc, eq, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gte, isNull, lt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
-import { projects, type QuestionAnswerRow, questionAnswers, type ThreadRow, threads } from "../db/schema.js";
+import {
+  type CategorySource,
+  categories,
+  projects,
+  type QuestionAnswerRow,
+  questionAnswers,
+  threads,
+} from "../db/schema.js";
 import type { Cursor } from "./cursor.js";
 
 export interface StoredAnswer {
@@ -11,11 +17,57 @@ export interface StoredAnswer {
 
 export type PagePosition = { kind: "offset"; offset: number } | { kind: "cursor"; cursor: Cursor };
 
+export interface ThreadFilters {
+  /** A category id, or "none" for unlabelled threads. */
+  category?: string;
+  source?: CategorySource;
+  createdAfter?: Date;
+  createdBefore?: Date;
+}
+
+/** A thread with its label resolved to the category's current name. */
+export interface ThreadView {
+  id: string;
+  projectId: string;
+  createdAt: Date;
+  firstQuestion: string;
+  questionCount: number;
+  categoryId: string | null;
+  categoryName: string | null;
+  categorySource: CategorySource | null;
+  classifiedAt: Date | null;
+}
+
 export interface ThreadPage {
-  rows: ThreadRow[];
+  rows: ThreadView[];
   /** Whether more rows exist beyond the page in the direction it was read. */
   hasMore: boolean;
 }
+
+const threadView = {
+  id: threads.id,
+  projectId: threads.projectId,
+  createdAt: threads.createdAt,
+  firstQuestion: threads.firstQuestion,
+  questionCount: threads.questionCount,
+  categoryId: threads.categoryId,
+  categoryName: categories.name,
+  categorySource: threads.categorySource,
+  classifiedAt: threads.classifiedAt,
+};
+
+function filterConditions(projectId: string, filters: ThreadFilters): SQL[] {
+  const conditions: SQL[] = [eq(threads.projectId, projectId)];
+  if (filters.category === "none") conditions.push(isNull(threads.categoryId));
+  else if (filters.category) conditions.push(eq(threads.categoryId, filters.category));
+  if (filters.source)
+    conditions.push(eq(threads.categorySource, filters.source), sql`${threads.categoryId} is not null`);
+  if (filters.createdAfter) conditions.push(gte(threads.createdAt, filters.createdAfter));
+  if (filters.createdBefore) conditions.push(lt(threads.createdAt, filters.createdBefore));
+  return conditions;
+}
+
+const hasFilters = (filters: ThreadFilters) => Object.values(filters).some((v) => v !== undefined);
 
 /** The Postgres adapter for threads and their question answers. Every query is scoped to a project. */
 export class ThreadsRepository {
@@ -30,16 +82,15 @@ export class ThreadsRepository {
   }
 
   /**
-   * A new thread, its first answer and the project's thread counter in one statement: either
-   * all of it is stored or none of it.
+   * A new thread (with the id the caller chose, already sent to the classifier), its first answer
+   * and the project's thread counter, in one statement: either all of it is stored or none of it.
    */
-  async createThread(projectId: string, question: string, answer: string): Promise<StoredAnswer> {
-    const threadId = randomUUID();
-    const questionAnswerId = randomUUID();
+  async createThread(projectId: string, threadId: string, question: string, answer: string): Promise<StoredAnswer> {
+    const questionAnswerId = crypto.randomUUID();
     await this.db.execute(sql`
       with new_thread as (
-        insert into threads (id, project_id, first_question, question_count)
-        values (${threadId}, ${projectId}, ${question}, 1)
+        insert into threads (id, project_id, first_question, question_count, classification_requested_at)
+        values (${threadId}, ${projectId}, ${question}, 1, now())
         returning id
       ), counted as (
         update projects set thread_count = thread_count + 1 where id = ${projectId}
@@ -59,7 +110,7 @@ export class ThreadsRepository {
     question: string,
     answer: string,
   ): Promise<StoredAnswer | null> {
-    const questionAnswerId = randomUUID();
+    const questionAnswerId = crypto.randomUUID();
     const rows = await this.db.execute<{ id: string }>(sql`
       with thread as (
         update threads set question_count = question_count + 1
@@ -72,21 +123,38 @@ export class ThreadsRepository {
     return rows.length > 0 ? { threadId, questionAnswerId } : null;
   }
 
-  async threadCount(projectId: string): Promise<number> {
+  /**
+   * The list's count: the project's counter when unfiltered (no million-row count), else a count
+   * over the same index the page uses.
+   */
+  async count(projectId: string, filters: ThreadFilters): Promise<number> {
+    if (!hasFilters(filters)) {
+      const [row] = await this.db
+        .select({ count: projects.threadCount })
+        .from(projects)
+        .where(eq(projects.id, projectId));
+      return row?.count ?? 0;
+    }
     const [row] = await this.db
-      .select({ count: projects.threadCount })
-      .from(projects)
-      .where(eq(projects.id, projectId));
+      .select({ count: count() })
+      .from(threads)
+      .where(and(...filterConditions(projectId, filters)));
     return row?.count ?? 0;
   }
 
-  /** One index range scan: (project_id, created_at desc, id desc). */
-  async listPage(projectId: string, limit: number, position: PagePosition): Promise<ThreadPage> {
-    const inProject = eq(threads.projectId, projectId);
-    const query = this.db.select().from(threads);
+  /** One index range scan: (project_id[, category_id | category_source], created_at, id), backwards. */
+  async listPage(
+    projectId: string,
+    filters: ThreadFilters,
+    limit: number,
+    position: PagePosition,
+  ): Promise<ThreadPage> {
+    const conditions = filterConditions(projectId, filters);
+    const query = () =>
+      this.db.select(threadView).from(threads).leftJoin(categories, eq(categories.id, threads.categoryId));
     if (position.kind === "offset") {
-      const rows = await query
-        .where(inProject)
+      const rows = await query()
+        .where(and(...conditions))
         .orderBy(desc(threads.createdAt), desc(threads.id))
         .limit(limit + 1)
         .offset(position.offset);
@@ -95,27 +163,33 @@ export class ThreadsRepository {
     const { cursor } = position;
     const edge = sql`(${cursor.createdAt.toISOString()}::timestamptz, ${cursor.id}::uuid)`;
     if (cursor.direction === "next") {
-      const rows = await query
-        .where(and(inProject, sql`(${threads.createdAt}, ${threads.id}) < ${edge}`))
+      const rows = await query()
+        .where(and(...conditions, sql`(${threads.createdAt}, ${threads.id}) < ${edge}`))
         .orderBy(desc(threads.createdAt), desc(threads.id))
         .limit(limit + 1);
       return { rows: rows.slice(0, limit), hasMore: rows.length > limit };
     }
-    const rows = await query
-      .where(and(inProject, sql`(${threads.createdAt}, ${threads.id}) > ${edge}`))
+    const rows = await query()
+      .where(and(...conditions, sql`(${threads.createdAt}, ${threads.id}) > ${edge}`))
       .orderBy(asc(threads.createdAt), asc(threads.id))
       .limit(limit + 1);
     return { rows: rows.slice(0, limit).reverse(), hasMore: rows.length > limit };
   }
 
+  async getView(projectId: string, threadId: string): Promise<ThreadView | null> {
+    const [thread] = await this.db
+      .select(threadView)
+      .from(threads)
+      .leftJoin(categories, eq(categories.id, threads.categoryId))
+      .where(and(eq(threads.id, threadId), eq(threads.projectId, projectId)));
+    return thread ?? null;
+  }
+
   async getWithAnswers(
     projectId: string,
     threadId: string,
-  ): Promise<{ thread: ThreadRow; answers: QuestionAnswerRow[] } | null> {
-    const [thread] = await this.db
-      .select()
-      .from(threads)
-      .where(and(eq(threads.id, threadId), eq(threads.projectId, projectId)));
+  ): Promise<{ thread: ThreadView; answers: QuestionAnswerRow[] } | null> {
+    const thread = await this.getView(projectId, threadId);
     if (!thread) return null;
     const answers = await this.db
       .select()
@@ -123,5 +197,34 @@ export class ThreadsRepository {
       .where(eq(questionAnswers.threadId, threadId))
       .orderBy(asc(questionAnswers.position));
     return { thread, answers };
+  }
+
+  /**
+   * A user's label. The category must be one of the thread's project (checked in the statement);
+   * false when it is not, or when the thread is not in this project.
+   */
+  async setUserLabel(projectId: string, threadId: string, categoryId: string): Promise<boolean> {
+    const rows = await this.db
+      .update(threads)
+      .set({ categoryId, categorySource: "user", classifiedAt: sql`now()` })
+      .where(
+        and(
+          eq(threads.id, threadId),
+          eq(threads.projectId, projectId),
+          sql`exists (select 1 from ${categories} where ${categories.id} = ${categoryId} and ${categories.projectId} = ${projectId})`,
+        ),
+      )
+      .returning({ id: threads.id });
+    return rows.length > 0;
+  }
+
+  /** Removes any label and marks the thread as sent to the classifier; false if not in this project. */
+  async clearLabel(projectId: string, threadId: string): Promise<boolean> {
+    const rows = await this.db
+      .update(threads)
+      .set({ categoryId: null, categorySource: null, classifiedAt: null, classificationRequestedAt: sql`now()` })
+      .where(and(eq(threads.id, threadId), eq(threads.projectId, projectId)))
+      .returning({ id: threads.id });
+    return rows.length > 0;
   }
 }

@@ -1,46 +1,75 @@
-import type { QuestionAnswerRow, ThreadRow } from "../db/schema.js";
-import { NotFoundError } from "../errors.js";
+import type { ClassificationQueue } from "../classification/queue.js";
+import { requestClassification } from "../classification/requests.js";
+import type { QuestionAnswerRow } from "../db/schema.js";
+import { InvalidInputError, NotFoundError } from "../errors.js";
 import type { ChatResponse, ThreadDetailResource, ThreadPageResource, ThreadResource } from "../http/schemas.js";
+import { putMetric } from "../metrics.js";
 import type { RagAgent } from "../rag/agent.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
-import type { PagePosition, ThreadsRepository } from "./repository.js";
+import type { PagePosition, ThreadFilters, ThreadsRepository, ThreadView } from "./repository.js";
 
 export const DEFAULT_PAGE_SIZE = 100;
 
 export interface ChatDeps {
   threads: ThreadsRepository;
   agent: RagAgent;
+  classificationQueue: ClassificationQueue;
 }
+
+/**
+ * A new thread's request is sent while its answer is being generated, before the thread exists:
+ * SQS holds it back this long so that the classifier usually finds the thread stored.
+ */
+export const NEW_THREAD_CLASSIFICATION_DELAY_SECONDS = 2;
 
 const threadNotFound = (threadId: string) => new NotFoundError(`Thread ${threadId} not found`);
 
 /**
  * Answers a question and stores it. Nothing is written before the answer exists, and the write
- * is one statement, so a failed LLM call leaves no half-written conversation.
+ * is one statement, so a failed LLM call leaves no half-written conversation. A new thread's id
+ * is chosen up front and sent to the classifier while the LLM answers, so the send adds no
+ * latency; a failed send never fails the chat (the sweeper catches up). Follow-ups send nothing.
  */
 export async function chat(
-  { threads, agent }: ChatDeps,
+  { threads, agent, classificationQueue }: ChatDeps,
   input: { projectId: string; question: string; threadId?: string },
 ): Promise<ChatResponse> {
   const { projectId, question, threadId } = input;
   // Checked before the (expensive) LLM call so a wrong id fails fast and costs nothing.
   if (threadId && !(await threads.exists(projectId, threadId))) throw threadNotFound(threadId);
+  const newThreadId = threadId ? undefined : crypto.randomUUID();
+  const sent = newThreadId
+    ? requestClassification(classificationQueue, [{ threadId: newThreadId, reason: "new-thread" }], {
+        delaySeconds: NEW_THREAD_CLASSIFICATION_DELAY_SECONDS,
+      })
+    : Promise.resolve(true);
   const answer = await agent.answer(question);
-  const stored = threadId
-    ? await threads.appendAnswer(projectId, threadId, question, answer)
-    : await threads.createThread(projectId, question, answer);
+  const [stored] = await Promise.all([
+    newThreadId
+      ? threads.createThread(projectId, newThreadId, question, answer)
+      : threads.appendAnswer(projectId, threadId as string, question, answer),
+    sent,
+  ]);
   if (!stored) throw threadNotFound(threadId as string);
   return { question, answer, question_answer_id: stored.questionAnswerId, thread_id: stored.threadId };
 }
 
-export function toThreadResource(row: ThreadRow): ThreadResource {
+export function toThreadResource(row: ThreadView): ThreadResource {
   return {
     id: row.id,
     project: row.projectId,
     created_at: row.createdAt.toISOString(),
     first_question: row.firstQuestion,
     total_questions: row.questionCount,
-    category: null,
+    category:
+      row.categoryId && row.categoryName && row.categorySource
+        ? {
+            id: row.categoryId,
+            name: row.categoryName,
+            source: row.categorySource,
+            assigned_at: (row.classifiedAt ?? row.createdAt).toISOString(),
+          }
+        : null,
   };
 }
 
@@ -53,23 +82,35 @@ export interface ListThreadsInput {
   limit?: number;
   offset?: number;
   cursor?: string;
+  filters?: ThreadFilters;
   /** Builds an absolute link to the list with these query parameters. */
   linkTo: (query: Record<string, string>) => string;
 }
 
+/** The filters as query parameters, so that `next` and `previous` keep them. */
+function filterQuery(filters: ThreadFilters): Record<string, string> {
+  const query: Record<string, string> = {};
+  if (filters.category) query.category = filters.category;
+  if (filters.source) query.source = filters.source;
+  if (filters.createdAfter) query.created_after = filters.createdAfter.toISOString();
+  if (filters.createdBefore) query.created_before = filters.createdBefore.toISOString();
+  return query;
+}
+
 export async function listThreads(threads: ThreadsRepository, input: ListThreadsInput): Promise<ThreadPageResource> {
   const limit = input.limit ?? DEFAULT_PAGE_SIZE;
+  const filters = input.filters ?? {};
   const position: PagePosition = input.cursor
     ? { kind: "cursor", cursor: decodeCursor(input.cursor) }
     : { kind: "offset", offset: input.offset ?? 0 };
   const [page, count] = await Promise.all([
-    threads.listPage(input.projectId, limit, position),
-    threads.threadCount(input.projectId),
+    threads.listPage(input.projectId, filters, limit, position),
+    threads.count(input.projectId, filters),
   ]);
   const first = page.rows[0];
   const last = page.rows.at(-1);
-  const pageLimit = { limit: String(limit) };
-  const cursorLink = (direction: "next" | "previous", row: ThreadRow | undefined) =>
+  const pageLimit = { ...filterQuery(filters), limit: String(limit) };
+  const cursorLink = (direction: "next" | "previous", row: ThreadView | undefined) =>
     row
       ? input.linkTo({ ...pageLimit, cursor: encodeCursor({ direction, createdAt: row.createdAt, id: row.id }) })
       : null;
@@ -103,4 +144,29 @@ export async function getThread(
   const found = await threads.getWithAnswers(projectId, threadId);
   if (!found) throw threadNotFound(threadId);
   return { ...toThreadResource(found.thread), question_answers: found.answers.map(toQuestionAnswerResource) };
+}
+
+/**
+ * A user's label (`categoryId`), or none (`null`): the thread goes back to the classifier, which
+ * labels it again. The classifier never replaces a user's label.
+ */
+export async function updateThreadLabel(
+  deps: { threads: ThreadsRepository; classificationQueue: ClassificationQueue },
+  projectId: string,
+  threadId: string,
+  categoryId: string | null,
+): Promise<ThreadResource> {
+  if (categoryId === null) {
+    if (!(await deps.threads.clearLabel(projectId, threadId))) throw threadNotFound(threadId);
+    await requestClassification(deps.classificationQueue, [{ threadId, reason: "relabel" }]);
+  } else if (!(await deps.threads.setUserLabel(projectId, threadId, categoryId))) {
+    if (!(await deps.threads.exists(projectId, threadId))) throw threadNotFound(threadId);
+    throw new InvalidInputError(`category_id ${categoryId} is not a category of this project`, [
+      { path: "body.category_id", message: "not a category of this project" },
+    ]);
+  }
+  const thread = await deps.threads.getView(projectId, threadId);
+  if (!thread) throw threadNotFound(threadId);
+  putMetric("LabelsWritten", 1, "Count", { Source: "user" });
+  return toThreadResource(thread);
 }

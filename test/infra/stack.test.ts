@@ -2,71 +2,48 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { App, type CfnElement } from "aws-cdk-lib";
-import { Template } from "aws-cdk-lib/assertions";
+import type { Template } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { API_KEY_HEADER } from "../../infra/constructs/api.js";
 import { DATABASE_NAME } from "../../infra/constructs/database.js";
-import { KapaFunction, LAMBDA_RUNTIME, REPO_ROOT } from "../../infra/constructs/lambda.js";
+import { KapaFunction, LAMBDA_RUNTIME } from "../../infra/constructs/lambda.js";
 import { MIGRATIONS_DIR } from "../../infra/constructs/migrations.js";
 import { KapaServiceStack } from "../../infra/stack.js";
 import { routeList } from "../../shared/http/routes.js";
+import {
+  asArray,
+  type CfnResource,
+  cdkJsonContext,
+  fnLogicalIdOf,
+  identityStatements,
+  mentions,
+  only,
+  props,
+  ref,
+  resourcesIn,
+  roleIdOf as roleIdIn,
+  type Statement,
+  statementsOfRole as statementsOfRoleIn,
+  synth,
+} from "./support.js";
 
 // Prepare ------------------------------------------------------------------------------------
 
-interface CfnResource {
-  Type: string;
-  Properties?: Record<string, unknown>;
-  DependsOn?: string[];
-}
-
-interface Statement {
-  Effect: string;
-  Action: string | string[];
-  Resource: unknown;
-}
-
-/** The context `cdk synth` uses (cdk.json: settings and feature flags), plus test overrides. */
-function cdkJsonContext(): Record<string, unknown> {
-  const cdkJson = JSON.parse(readFileSync(path.join(REPO_ROOT, "cdk.json"), "utf8")) as {
-    context: Record<string, unknown>;
-  };
-  return cdkJson.context;
-}
-
-function synth(context: Record<string, unknown> = {}) {
-  const app = new App({
-    // Skip esbuild: the template is the same, the tests are fast.
-    context: { ...cdkJsonContext(), "aws:cdk:bundling-stacks": [], ...context },
-  });
-  const stack = new KapaServiceStack(app, "KapaService");
-  return { app, stack, template: Template.fromStack(stack) };
-}
-
 const { stack, template } = synth();
 
-function resourcesOf(type: string, from: Template = template): Map<string, CfnResource> {
-  return new Map(Object.entries(from.findResources(type) as Record<string, CfnResource>));
-}
-
-function only<T>(items: Iterable<T>, what: string): T {
-  const all = [...items];
-  if (all.length !== 1) throw new Error(`Expected exactly one ${what}, found ${all.length}`);
-  return all[0] as T;
-}
-
+const resourcesOf = (type: string, from: Template = template) => resourcesIn(from, type);
 const logicalId = (element: CfnElement) => stack.getLogicalId(element);
-const fnLogicalId = (fn: KapaFunction) => logicalId(fn.function.node.defaultChild as CfnElement);
-const ref = (id: string) => ({ Ref: id });
-const props = (resource: CfnResource): Record<string, unknown> => resource.Properties ?? {};
-const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
-/** Does a CloudFormation value (Ref, GetAtt, Join...) mention this logical id? */
-const mentions = (value: unknown, id: string) => JSON.stringify(value).includes(`"${id}"`);
+const fnLogicalId = (fn: KapaFunction) => fnLogicalIdOf(stack, fn);
+const statementsOfRole = (roleId: string): Statement[] => statementsOfRoleIn(template, roleId);
+const roleIdOf = (functionId: string): string => roleIdIn(template, functionId);
 
 const appFunctions = stack.node.findAll().filter((c): c is KapaFunction => c instanceof KapaFunction);
 const handlerNames = [...new Set(routeList.map((r) => r.handler))].sort();
 const functionsByHandler = stack.api.handlers;
 const authorizerFnId = fnLogicalId(stack.api.authorizerFunction);
 const migrateFnId = fnLogicalId(stack.migrations.handler);
+const classifierFnId = fnLogicalId(stack.classification.classifier);
+const sweeperFnId = fnLogicalId(stack.classification.sweeper);
 const secretRef = stack.resolve(stack.database.secret.secretArn) as unknown;
 const proxyEndpoint = stack.resolve(stack.database.proxy.endpoint) as unknown;
 const functionSgId = logicalId(stack.database.functionSecurityGroup.node.defaultChild as CfnElement);
@@ -74,6 +51,8 @@ const dbFunctionIds = [
   ...[...functionsByHandler.entries()].filter(([name]) => name !== "docs").map(([, fn]) => fnLogicalId(fn)),
   authorizerFnId,
   migrateFnId,
+  classifierFnId,
+  sweeperFnId,
 ];
 
 /** "METHOD /full/path" of every API Gateway method, from the Resource PathPart/ParentId tree. */
@@ -95,25 +74,6 @@ function apiMethods(from: Template = template) {
       integration: p.Integration as { Type: string; IntegrationHttpMethod: string; Uri: unknown },
     };
   });
-}
-
-/** Every statement of the identity policies attached to a role (inline and AWS::IAM::Policy). */
-function statementsOfRole(roleId: string): Statement[] {
-  const role = resourcesOf("AWS::IAM::Role").get(roleId);
-  if (!role) throw new Error(`No role ${roleId}`);
-  const inline = ((props(role).Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[]).flatMap(
-    (p) => p.PolicyDocument.Statement,
-  );
-  const attached = [...resourcesOf("AWS::IAM::Policy").values()]
-    .filter((p) => (props(p).Roles as unknown[]).some((r) => mentions(r, roleId)))
-    .flatMap((p) => (props(p).PolicyDocument as { Statement: Statement[] }).Statement);
-  return [...inline, ...attached];
-}
-
-function roleIdOf(functionId: string): string {
-  const fn = resourcesOf("AWS::Lambda::Function").get(functionId);
-  const role = props(fn ?? { Type: "" }).Role as { "Fn::GetAtt": [string, string] };
-  return role["Fn::GetAtt"][0];
 }
 
 // Assess -------------------------------------------------------------------------------------
@@ -304,10 +264,16 @@ describe("Lambda functions", () => {
   const functions = resourcesOf("AWS::Lambda::Function");
   const appIds = appFunctions.map(fnLogicalId);
 
-  it("are one per distinct handler, plus the authorizer and the migrator", () => {
-    expect(appFunctions).toHaveLength(handlerNames.length + 2);
+  it("are one per distinct handler, plus the authorizer, the migrator, the classifier and the sweeper", () => {
+    expect(appFunctions).toHaveLength(handlerNames.length + 4);
     expect(new Set(appIds)).toEqual(
-      new Set([...[...functionsByHandler.values()].map(fnLogicalId), authorizerFnId, migrateFnId]),
+      new Set([
+        ...[...functionsByHandler.values()].map(fnLogicalId),
+        authorizerFnId,
+        migrateFnId,
+        classifierFnId,
+        sweeperFnId,
+      ]),
     );
   });
 
@@ -331,7 +297,7 @@ describe("Lambda functions", () => {
   });
 
   it("that use the database get its env and run in its security group", () => {
-    expect(dbFunctionIds).toHaveLength(handlerNames.length - 1 + 2);
+    expect(dbFunctionIds).toHaveLength(handlerNames.length - 1 + 4);
     for (const id of dbFunctionIds) {
       const p = props(functions.get(id) ?? { Type: "" });
       const env = (p.Environment as { Variables: Record<string, unknown> }).Variables;
@@ -372,6 +338,9 @@ describe("Lambda functions", () => {
       ["AWS::RDS::DBCluster", "DBClusterIdentifier"],
       ["AWS::RDS::DBInstance", "DBInstanceIdentifier"],
       ["AWS::EC2::SecurityGroup", "GroupName"],
+      ["AWS::SQS::Queue", "QueueName"],
+      ["AWS::Scheduler::Schedule", "Name"],
+      ["AWS::CloudWatch::Alarm", "AlarmName"],
     ] as const) {
       for (const [id, resource] of resourcesOf(type))
         expect(props(resource)[property], `${id}.${property}`).toBeUndefined();
@@ -380,16 +349,7 @@ describe("Lambda functions", () => {
 });
 
 describe("IAM least privilege", () => {
-  const allStatements = [
-    ...[...resourcesOf("AWS::IAM::Policy").values()].flatMap(
-      (p) => (props(p).PolicyDocument as { Statement: Statement[] }).Statement,
-    ),
-    ...[...resourcesOf("AWS::IAM::Role").values()].flatMap((r) =>
-      ((props(r).Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[]).flatMap(
-        (p) => p.PolicyDocument.Statement,
-      ),
-    ),
-  ];
+  const allStatements = identityStatements(template).map((s) => s.statement);
 
   it("grants no wildcard or IAM actions anywhere", () => {
     expect(allStatements.length).toBeGreaterThan(0);
@@ -491,13 +451,16 @@ describe("database", () => {
     }
   });
 
-  it("reaches Secrets Manager through an interface endpoint, without NAT", () => {
+  it("reaches Secrets Manager and SQS through interface endpoints, without NAT", () => {
     template.resourceCountIs("AWS::EC2::NatGateway", 0);
     template.resourceCountIs("AWS::EC2::InternetGateway", 0);
-    const endpoint = props(only(resourcesOf("AWS::EC2::VPCEndpoint").values(), "endpoint"));
-    expect(JSON.stringify(endpoint.ServiceName)).toContain(".secretsmanager");
-    expect(endpoint.PrivateDnsEnabled).toBe(true);
-    expect(endpoint.VpcEndpointType).toBe("Interface");
+    const endpoints = [...resourcesOf("AWS::EC2::VPCEndpoint").values()].map(props);
+    const services = endpoints.map((e) => JSON.stringify(e.ServiceName).match(/\.([a-z-]+)"\]/)?.[1]).sort();
+    expect(services).toEqual(["secretsmanager", "sqs"]);
+    for (const endpoint of endpoints) {
+      expect(endpoint.PrivateDnsEnabled).toBe(true);
+      expect(endpoint.VpcEndpointType).toBe("Interface");
+    }
   });
 });
 
@@ -519,12 +482,12 @@ describe("migrations", () => {
       only(resourcesOf("AWS::RDS::DBInstance").keys(), "instance"),
       only(resourcesOf("AWS::RDS::DBProxy").keys(), "proxy"),
       only(resourcesOf("AWS::RDS::DBProxyTargetGroup").keys(), "target group"),
-      only(resourcesOf("AWS::EC2::VPCEndpoint").keys(), "endpoint"),
+      ...resourcesOf("AWS::EC2::VPCEndpoint").keys(),
     ];
     for (const id of must) expect(after, id).toContain(id);
 
-    for (const fn of functionsByHandler.values()) {
-      expect(resourcesOf("AWS::Lambda::Function").get(fnLogicalId(fn))?.DependsOn).toContain(triggerId);
+    for (const id of [...[...functionsByHandler.values()].map(fnLogicalId), classifierFnId, sweeperFnId]) {
+      expect(resourcesOf("AWS::Lambda::Function").get(id)?.DependsOn, id).toContain(triggerId);
     }
   });
 

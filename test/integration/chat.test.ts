@@ -1,5 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { SqsClassificationQueue } from "../../shared/classification/queue.js";
 import { projects, questionAnswers, threads } from "../../shared/db/schema.js";
 import { NotFoundError } from "../../shared/errors.js";
 import { RagAgent } from "../../shared/rag/agent.js";
@@ -7,9 +8,13 @@ import { KeywordRetriever } from "../../shared/rag/retriever.js";
 import { ThreadsRepository } from "../../shared/threads/repository.js";
 import { chat, getThread } from "../../shared/threads/service.js";
 import { createTenant, useTestDb } from "../support/db.js";
+import { createTestQueue, drainRequests, testSqs } from "../support/sqs.js";
 
 const db = useTestDb();
 const repo = new ThreadsRepository(db);
+const { queueUrl } = await createTestQueue("chat");
+const queue = new SqsClassificationQueue(testSqs, queueUrl);
+const deps = (agent: RagAgent) => ({ threads: repo, agent, classificationQueue: queue });
 const answering = (text: string) => new RagAgent(new KeywordRetriever(), { complete: async () => text });
 const failing = new RagAgent(new KeywordRetriever(), {
   complete: async () => {
@@ -33,12 +38,9 @@ describe("chat", () => {
   it("starts a thread, continues it, and keeps first_question and question_count on the thread", async () => {
     const { projectId } = await createTenant(db);
     const agent = answering("42");
-    const first = await chat({ threads: repo, agent }, { projectId, question: "What is it?" });
+    const first = await chat(deps(agent), { projectId, question: "What is it?" });
     expect(first).toMatchObject({ question: "What is it?", answer: "42" });
-    const second = await chat(
-      { threads: repo, agent },
-      { projectId, question: "And then?", threadId: first.thread_id },
-    );
+    const second = await chat(deps(agent), { projectId, question: "And then?", threadId: first.thread_id });
     expect(second.thread_id).toBe(first.thread_id);
     expect(second.question_answer_id).not.toBe(first.question_answer_id);
 
@@ -55,15 +57,13 @@ describe("chat", () => {
 
   it("writes nothing when the LLM call fails, for new threads and follow-ups", async () => {
     const { projectId } = await createTenant(db);
-    await expect(chat({ threads: repo, agent: failing }, { projectId, question: "q" })).rejects.toThrow(
-      "LLM unavailable",
-    );
+    await expect(chat(deps(failing), { projectId, question: "q" })).rejects.toThrow("LLM unavailable");
     expect(await countRows(projectId)).toEqual({ threads: 0, answers: 0, counter: 0 });
 
-    const started = await chat({ threads: repo, agent: answering("a") }, { projectId, question: "q" });
-    await expect(
-      chat({ threads: repo, agent: failing }, { projectId, question: "q2", threadId: started.thread_id }),
-    ).rejects.toThrow("LLM unavailable");
+    const started = await chat(deps(answering("a")), { projectId, question: "q" });
+    await expect(chat(deps(failing), { projectId, question: "q2", threadId: started.thread_id })).rejects.toThrow(
+      "LLM unavailable",
+    );
     const [thread] = await db.select().from(threads).where(eq(threads.id, started.thread_id));
     expect(thread?.questionCount).toBe(1);
     expect(await countRows(projectId)).toEqual({ threads: 1, answers: 1, counter: 1 });
@@ -72,10 +72,7 @@ describe("chat", () => {
   it("treats another project's thread as not found and writes nothing there", async () => {
     const mine = await createTenant(db);
     const theirs = await createTenant(db);
-    const their = await chat(
-      { threads: repo, agent: answering("a") },
-      { projectId: theirs.projectId, question: "secret" },
-    );
+    const their = await chat(deps(answering("a")), { projectId: theirs.projectId, question: "secret" });
     let llmCalls = 0;
     const counting = new RagAgent(new KeywordRetriever(), {
       complete: async () => {
@@ -84,7 +81,7 @@ describe("chat", () => {
       },
     });
     await expect(
-      chat({ threads: repo, agent: counting }, { projectId: mine.projectId, question: "q", threadId: their.thread_id }),
+      chat(deps(counting), { projectId: mine.projectId, question: "q", threadId: their.thread_id }),
     ).rejects.toThrow(NotFoundError);
     expect(llmCalls).toBe(0);
     const answers = await db.select().from(questionAnswers).where(eq(questionAnswers.threadId, their.thread_id));
@@ -95,10 +92,10 @@ describe("chat", () => {
   it("keeps the conversation's order for concurrent follow-ups", async () => {
     const { projectId } = await createTenant(db);
     const agent = answering("a");
-    const started = await chat({ threads: repo, agent }, { projectId, question: "q0" });
+    const started = await chat(deps(agent), { projectId, question: "q0" });
     await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        chat({ threads: repo, agent }, { projectId, question: `q${i + 1}`, threadId: started.thread_id }),
+        chat(deps(agent), { projectId, question: `q${i + 1}`, threadId: started.thread_id }),
       ),
     );
     const rows = await db
@@ -114,10 +111,35 @@ describe("chat", () => {
   it("counts concurrent new threads exactly", async () => {
     const { projectId } = await createTenant(db);
     await Promise.all(
-      Array.from({ length: 30 }, (_, i) =>
-        chat({ threads: repo, agent: answering("a") }, { projectId, question: `q${i}` }),
-      ),
+      Array.from({ length: 30 }, (_, i) => chat(deps(answering("a")), { projectId, question: `q${i}` })),
     );
     expect(await countRows(projectId)).toEqual({ threads: 30, answers: 30, counter: 30 });
+  });
+
+  it("sends each new thread to the classifier once, and nothing for follow-ups", async () => {
+    const { projectId } = await createTenant(db);
+    await drainRequests(queueUrl);
+    const first = await chat(deps(answering("a")), { projectId, question: "q" });
+    await chat(deps(answering("a")), { projectId, question: "q2", threadId: first.thread_id });
+    await chat(deps(answering("a")), { projectId, question: "q3", threadId: first.thread_id });
+    // New-thread requests are delayed so the thread is stored before the classifier looks.
+    const requests = await drainRequests(queueUrl, 3500);
+    // Other tests of this file share the queue: keep this test's requests.
+    expect(requests.filter((r) => r.threadId === first.thread_id)).toEqual([
+      { threadId: first.thread_id, reason: "new-thread" },
+    ]);
+    expect(await countRows(projectId)).toEqual({ threads: 1, answers: 3, counter: 1 });
+  });
+
+  it("answers even when the queue is unreachable, and stores the thread for the sweeper", async () => {
+    const { projectId } = await createTenant(db);
+    const broken = new SqsClassificationQueue(testSqs, `${queueUrl}-does-not-exist`);
+    const reply = await chat(
+      { threads: repo, agent: answering("fine"), classificationQueue: broken },
+      { projectId, question: "q" },
+    );
+    expect(reply.answer).toBe("fine");
+    const [thread] = await db.select().from(threads).where(eq(threads.id, reply.thread_id));
+    expect(thread).toMatchObject({ categoryId: null, firstQuestion: "q" });
   });
 });

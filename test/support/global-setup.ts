@@ -1,20 +1,33 @@
 import postgres from "postgres";
 import type { TestProject } from "vitest/node";
 import { startEmbeddedDatabase } from "../../local/embedded-db.js";
+import { startLocalSqs } from "../../local/sqs.js";
 import { connect, type DatabaseTarget } from "../../shared/db/client.js";
 import { runMigrations } from "../../shared/db/migrate.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
     database: DatabaseTarget & { kind: "postgres" | "pglite" };
+    sqsEndpoint: string;
   }
 }
 
 /**
  * One database for the whole run: a fresh database on the Postgres server of TEST_DATABASE_URL
  * (or DATABASE_URL), dropped at the end; otherwise an in-memory PGlite served on a local socket.
+ * And one local SQS emulator, on which each test file makes its own queues.
  */
 export default async function setup(project: TestProject) {
+  const sqs = await startLocalSqs(0);
+  project.provide("sqsEndpoint", sqs.endpoint);
+  const stopDatabase = await setupDatabase(project);
+  return async () => {
+    await stopDatabase();
+    await sqs.stop();
+  };
+}
+
+async function setupDatabase(project: TestProject): Promise<() => Promise<void>> {
   const serverUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
   if (serverUrl) {
     const name = `kapa_test_${process.pid}_${Date.now()}`;

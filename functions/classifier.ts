@@ -1,0 +1,13 @@
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { classifyBatch } from "../shared/classification/process.js";
+import { runtime } from "../shared/runtime.js";
+
+/** SQS consumer of the live and backfill queues: classifies a batch in parallel, reports partial failures. */
+export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+  const { labels, classifier } = await runtime();
+  const failed = await classifyBatch(
+    { labels, classifier },
+    event.Records.map((r) => ({ messageId: r.messageId, body: r.body, sentAt: Number(r.attributes.SentTimestamp) })),
+  );
+  return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
+}

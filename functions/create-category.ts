@@ -1,0 +1,9 @@
+import { toCategoryResource } from "../shared/categories/service.js";
+import { httpHandler } from "../shared/http/handler.js";
+import { routes } from "../shared/http/routes.js";
+import { runtime } from "../shared/runtime.js";
+
+export const handler = httpHandler(routes.createCategory, async ({ path, body }) => {
+  const { categories } = await runtime();
+  return { status: 201, body: toCategoryResource(await categories.create(path.project_id, body)) };
+});

@@ -1,0 +1,9 @@
+import { toCategoryResource } from "../shared/categories/service.js";
+import { httpHandler } from "../shared/http/handler.js";
+import { routes } from "../shared/http/routes.js";
+import { runtime } from "../shared/runtime.js";
+
+export const handler = httpHandler(routes.listCategories, async ({ path }) => {
+  const { categories } = await runtime();
+  return { status: 200, body: { results: (await categories.list(path.project_id)).map(toCategoryResource) } };
+});

@@ -1,0 +1,15 @@
+import { sweep } from "../shared/classification/sweeper.js";
+import { runtime } from "../shared/runtime.js";
+
+/** Run by EventBridge Scheduler every few minutes: re-sends threads left unclassified. */
+export async function handler(): Promise<{ requeued: number }> {
+  const { labels, classificationQueue, env } = await runtime();
+  return sweep(
+    { labels, queue: classificationQueue },
+    {
+      graceSeconds: env.SWEEPER_GRACE_SECONDS,
+      lookbackHours: env.SWEEPER_LOOKBACK_HOURS,
+      maxThreads: env.SWEEPER_MAX_THREADS,
+    },
+  );
+}

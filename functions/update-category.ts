@@ -1,0 +1,9 @@
+import { toCategoryResource } from "../shared/categories/service.js";
+import { httpHandler } from "../shared/http/handler.js";
+import { routes } from "../shared/http/routes.js";
+import { runtime } from "../shared/runtime.js";
+
+export const handler = httpHandler(routes.updateCategory, async ({ path, body }) => {
+  const { categories } = await runtime();
+  return { status: 200, body: toCategoryResource(await categories.update(path.project_id, path.category_id, body)) };
+});

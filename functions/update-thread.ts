@@ -1,0 +1,9 @@
+import { httpHandler } from "../shared/http/handler.js";
+import { routes } from "../shared/http/routes.js";
+import { runtime } from "../shared/runtime.js";
+import { updateThreadLabel } from "../shared/threads/service.js";
+
+export const handler = httpHandler(routes.updateThread, async ({ path, body }) => ({
+  status: 200,
+  body: await updateThreadLabel(await runtime(), path.project_id, path.thread_id, body.category_id),
+}));

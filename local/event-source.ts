@@ -1,0 +1,108 @@
+import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
+import { logger } from "../shared/logger.js";
+
+/**
+ * Plays Lambda's SQS event source mapping: up to `maxConcurrency` invocations at once, each with
+ * a batch of up to `batchSize` messages; messages the handler reports as failed (or all of them,
+ * if it throws) are left on the queue to come back after the visibility timeout, and the queue's
+ * redrive policy moves them to the DLQ after maxReceiveCount receives.
+ */
+export interface EventSourceOptions {
+  sqs: SQSClient;
+  queueUrl: string;
+  queueArn?: string;
+  batchSize: number;
+  maxConcurrency: number;
+  handler: (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
+  /** Long-poll wait per receive; also how quickly stop() returns. */
+  waitSeconds?: number;
+}
+
+export interface EventSource {
+  stop(): Promise<void>;
+  /** Invocations so far and the most that ran at once (for tests and benchmarks). */
+  stats(): { invocations: number; peakConcurrency: number };
+}
+
+function toRecord(message: Message, queueArn: string): SQSRecord {
+  const attributes = message.Attributes ?? {};
+  return {
+    messageId: message.MessageId as string,
+    receiptHandle: message.ReceiptHandle as string,
+    body: message.Body ?? "",
+    attributes: {
+      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? "1",
+      SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
+      SenderId: attributes.SenderId ?? "local",
+      ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+    },
+    messageAttributes: {},
+    md5OfBody: message.MD5OfBody ?? "",
+    eventSource: "aws:sqs",
+    eventSourceARN: queueArn,
+    awsRegion: process.env.AWS_REGION ?? "us-east-1",
+  };
+}
+
+export function startEventSource(options: EventSourceOptions): EventSource {
+  const queueArn = options.queueArn ?? `arn:aws:sqs:local:000000000000:${options.queueUrl.split("/").pop()}`;
+  let running = true;
+  let active = 0;
+  let invocations = 0;
+  let peakConcurrency = 0;
+
+  async function deliver(messages: Message[]): Promise<void> {
+    const event: SQSEvent = { Records: messages.map((m) => toRecord(m, queueArn)) };
+    let failed: Set<string>;
+    active++;
+    invocations++;
+    peakConcurrency = Math.max(peakConcurrency, active);
+    try {
+      const response = await options.handler(event);
+      failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+    } catch (error) {
+      logger.error("event source: invocation failed, the whole batch returns to the queue", { error });
+      failed = new Set(event.Records.map((r) => r.messageId));
+    } finally {
+      active--;
+    }
+    const done = event.Records.filter((r) => !failed.has(r.messageId));
+    if (done.length === 0) return;
+    await options.sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: options.queueUrl,
+        Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+      }),
+    );
+  }
+
+  async function poll(): Promise<void> {
+    while (running) {
+      try {
+        const out = await options.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: options.queueUrl,
+            MaxNumberOfMessages: options.batchSize,
+            WaitTimeSeconds: options.waitSeconds ?? 1,
+            MessageSystemAttributeNames: ["All"],
+          }),
+        );
+        if (out.Messages?.length) await deliver(out.Messages);
+      } catch (error) {
+        if (!running) return;
+        logger.warn("event source: receive failed, retrying", { error });
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  }
+
+  const pollers = Array.from({ length: options.maxConcurrency }, () => poll());
+  return {
+    async stop() {
+      running = false;
+      await Promise.all(pollers);
+    },
+    stats: () => ({ invocations, peakConcurrency }),
+  };
+}

@@ -1,0 +1,107 @@
+import { and, asc, count, eq, gte, lt, type SQL, sql } from "drizzle-orm";
+import type { Db } from "../db/client.js";
+import { type CategoryRow, type CategorySource, categories, projects, threads } from "../db/schema.js";
+import { ConflictError, NotFoundError } from "../errors.js";
+import { MAX_CATEGORIES_PER_PROJECT } from "./defaults.js";
+
+const UNIQUE_VIOLATION = "23505";
+
+function isUniqueViolation(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: string } }).cause ?? error;
+  return (cause as { code?: string }).code === UNIQUE_VIOLATION;
+}
+
+const duplicateName = (name: string) => new ConflictError(`A category named "${name}" already exists in this project`);
+const categoryNotFound = (id: string) => new NotFoundError(`Category ${id} not found`);
+
+export interface LabelCount {
+  categoryId: string | null;
+  source: CategorySource | null;
+  count: number;
+}
+
+/** Categories of a project; every statement is scoped to the project. */
+export class CategoriesRepository {
+  constructor(private readonly db: Db) {}
+
+  list(projectId: string): Promise<CategoryRow[]> {
+    return this.db
+      .select()
+      .from(categories)
+      .where(eq(categories.projectId, projectId))
+      .orderBy(asc(sql`lower(${categories.name})`), asc(categories.id));
+  }
+
+  /** The project's row lock serializes creations, so the cap holds under concurrent requests. */
+  async create(projectId: string, input: { name: string; description?: string }): Promise<CategoryRow> {
+    return this.db.transaction(async (tx) => {
+      await tx.select({ id: projects.id }).from(projects).where(eq(projects.id, projectId)).for("update");
+      const [existing] = await tx.select({ n: count() }).from(categories).where(eq(categories.projectId, projectId));
+      if ((existing?.n ?? 0) >= MAX_CATEGORIES_PER_PROJECT) {
+        throw new ConflictError(`A project can have at most ${MAX_CATEGORIES_PER_PROJECT} categories`);
+      }
+      const [row] = await tx
+        .insert(categories)
+        .values({ projectId, name: input.name, description: input.description ?? "" })
+        .onConflictDoNothing()
+        .returning();
+      if (!row) throw duplicateName(input.name);
+      return row;
+    });
+  }
+
+  async update(projectId: string, id: string, input: { name?: string; description?: string }): Promise<CategoryRow> {
+    try {
+      const [row] = await this.db
+        .update(categories)
+        .set({ ...input, updatedAt: sql`now()` })
+        .where(and(eq(categories.id, id), eq(categories.projectId, projectId)))
+        .returning();
+      if (!row) throw categoryNotFound(id);
+      return row;
+    } catch (error) {
+      if (isUniqueViolation(error)) throw duplicateName(input.name ?? "");
+      throw error;
+    }
+  }
+
+  /**
+   * Deletes a category and unlabels its threads (user labels too: that choice no longer exists),
+   * marking them as sent to the classifier. The category's row lock makes concurrent label writes
+   * that point at it wait, then fail on the foreign key, so no label to a deleted category
+   * survives. Returns up to `returnIds` of the unlabelled threads, for the caller to send.
+   */
+  async delete(projectId: string, id: string, returnIds: number): Promise<{ unlabelled: string[] }> {
+    return this.db.transaction(async (tx) => {
+      const [locked] = await tx
+        .select({ id: categories.id })
+        .from(categories)
+        .where(and(eq(categories.id, id), eq(categories.projectId, projectId)))
+        .for("update");
+      if (!locked) throw categoryNotFound(id);
+      const unlabelled = await tx.execute<{ id: string }>(sql`
+        with unlabelled as (
+          update threads
+          set category_id = null, category_source = null, classified_at = null, classification_requested_at = now()
+          where project_id = ${projectId} and category_id = ${id}
+          returning id
+        )
+        select id from unlabelled limit ${returnIds}`);
+      await tx.delete(categories).where(eq(categories.id, id));
+      return { unlabelled: unlabelled.map((r) => r.id) };
+    });
+  }
+
+  /** Thread counts by label and source for threads created in the range: one grouped index scan. */
+  async labelCounts(projectId: string, range: { after?: Date; before?: Date }): Promise<LabelCount[]> {
+    const conditions: SQL[] = [eq(threads.projectId, projectId)];
+    if (range.after) conditions.push(gte(threads.createdAt, range.after));
+    if (range.before) conditions.push(lt(threads.createdAt, range.before));
+    const rows = await this.db
+      .select({ categoryId: threads.categoryId, source: threads.categorySource, count: count() })
+      .from(threads)
+      .where(and(...conditions))
+      .groupBy(threads.categoryId, threads.categorySource);
+    return rows;
+  }
+}

@@ -1,0 +1,28 @@
+import { logger } from "../logger.js";
+import { putMetric } from "../metrics.js";
+import type { LabelsRepository } from "./labels.js";
+import type { ClassificationQueue } from "./queue.js";
+
+export interface SweepOptions {
+  graceSeconds: number;
+  lookbackHours: number;
+  maxThreads: number;
+}
+
+/**
+ * Sends the classifier every recent thread that is still unlabelled a grace period after it was
+ * last sent (an enqueue that failed during chat, a message lost to the DLQ, a project that had no
+ * categories). Marks them first, so a second sweeper run does not send them again at once.
+ */
+export async function sweep(
+  deps: { labels: LabelsRepository; queue: ClassificationQueue },
+  options: SweepOptions,
+): Promise<{ requeued: number }> {
+  const ids = await deps.labels.dueForSweep(options.graceSeconds, options.lookbackHours, options.maxThreads);
+  if (ids.length === 0) return { requeued: 0 };
+  await deps.labels.markRequested(ids);
+  await deps.queue.send(ids.map((threadId) => ({ threadId, reason: "sweep" as const })));
+  putMetric("SweeperRequeued", ids.length);
+  logger.info("sweeper re-sent unlabelled threads", { count: ids.length });
+  return { requeued: ids.length };
+}

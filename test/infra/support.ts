@@ -1,0 +1,112 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { App, type CfnElement, type Stack } from "aws-cdk-lib";
+import { Template } from "aws-cdk-lib/assertions";
+import { type KapaFunction, REPO_ROOT } from "../../infra/constructs/lambda.js";
+import { KapaServiceStack } from "../../infra/stack.js";
+
+/** Shared setup of the CDK assertion tests: synthesis without bundling, and template helpers. */
+
+export interface CfnResource {
+  Type: string;
+  Properties?: Record<string, unknown>;
+  DependsOn?: string[];
+}
+
+export interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Principal?: unknown;
+  Condition?: unknown;
+}
+
+/** The context `cdk synth` uses (cdk.json: settings and feature flags). */
+export function cdkJsonContext(): Record<string, unknown> {
+  const cdkJson = JSON.parse(readFileSync(path.join(REPO_ROOT, "cdk.json"), "utf8")) as {
+    context: Record<string, unknown>;
+  };
+  return cdkJson.context;
+}
+
+/** An App with the cdk.json context plus test overrides; esbuild is skipped (same template, fast tests). */
+export function testApp(context: Record<string, unknown> = {}): App {
+  return new App({ context: { ...cdkJsonContext(), "aws:cdk:bundling-stacks": [], ...context } });
+}
+
+export function synth(context: Record<string, unknown> = {}) {
+  const app = testApp(context);
+  const stack = new KapaServiceStack(app, "KapaService");
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+export function resourcesIn(template: Template, type: string): Map<string, CfnResource> {
+  return new Map(Object.entries(template.findResources(type) as Record<string, CfnResource>));
+}
+
+export function only<T>(items: Iterable<T>, what: string): T {
+  const all = [...items];
+  if (all.length !== 1) throw new Error(`Expected exactly one ${what}, found ${all.length}`);
+  return all[0] as T;
+}
+
+export const ref = (id: string) => ({ Ref: id });
+export const props = (resource: CfnResource | undefined): Record<string, unknown> => resource?.Properties ?? {};
+export const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+/** Does a CloudFormation value (Ref, GetAtt, Join...) mention this logical id? */
+export const mentions = (value: unknown, id: string) => JSON.stringify(value).includes(`"${id}"`);
+
+export const logicalIdOf = (stack: Stack, element: CfnElement) => stack.getLogicalId(element);
+export const fnLogicalIdOf = (stack: Stack, fn: KapaFunction) =>
+  stack.getLogicalId(fn.function.node.defaultChild as CfnElement);
+
+/** The environment variables of a function resource. */
+export function envOf(template: Template, functionId: string): Record<string, unknown> {
+  const fn = resourcesIn(template, "AWS::Lambda::Function").get(functionId);
+  if (!fn) throw new Error(`No function ${functionId}`);
+  return (props(fn).Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+}
+
+/** A statement of an identity policy, with the logical ids of the roles it applies to. */
+export interface RoleStatement {
+  roles: string[];
+  statement: Statement;
+}
+
+/** Every statement of every identity policy: AWS::IAM::Policy resources and roles' inline policies. */
+export function identityStatements(template: Template): RoleStatement[] {
+  const roleIds = (roles: unknown): string[] =>
+    ((roles ?? []) as unknown[]).map((r) => {
+      const id = (r as { Ref?: string }).Ref;
+      if (!id) throw new Error(`Policy attached to a role that is not in the template: ${JSON.stringify(r)}`);
+      return id;
+    });
+  const fromPolicies = [...resourcesIn(template, "AWS::IAM::Policy").values()].flatMap((p) =>
+    (props(p).PolicyDocument as { Statement: Statement[] }).Statement.map((statement) => ({
+      roles: roleIds(props(p).Roles),
+      statement,
+    })),
+  );
+  const inline = [...resourcesIn(template, "AWS::IAM::Role").entries()].flatMap(([roleId, role]) =>
+    ((props(role).Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((p) =>
+      p.PolicyDocument.Statement.map((statement) => ({ roles: [roleId], statement })),
+    ),
+  );
+  return [...fromPolicies, ...inline];
+}
+
+/** Every statement of the identity policies attached to a role (inline and AWS::IAM::Policy). */
+export function statementsOfRole(template: Template, roleId: string): Statement[] {
+  if (!resourcesIn(template, "AWS::IAM::Role").has(roleId)) throw new Error(`No role ${roleId}`);
+  return identityStatements(template)
+    .filter((s) => s.roles.includes(roleId))
+    .map((s) => s.statement);
+}
+
+/** The logical id of a function's execution role. */
+export function roleIdOf(template: Template, functionId: string): string {
+  const fn = resourcesIn(template, "AWS::Lambda::Function").get(functionId);
+  const role = props(fn).Role as { "Fn::GetAtt": [string, string] } | undefined;
+  if (!role) throw new Error(`No function ${functionId}`);
+  return role["Fn::GetAtt"][0];
+}

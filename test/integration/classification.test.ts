@@ -1,0 +1,262 @@
+import { eq, inArray, sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ClassificationPipeline, startClassificationPipeline } from "../../local/classification.js";
+import { CategoriesRepository } from "../../shared/categories/repository.js";
+import { type CategoryOption, type Classifier, DummyClassifier } from "../../shared/classification/classifier.js";
+import { LabelsRepository } from "../../shared/classification/labels.js";
+import { type ClassificationMessage, classifyBatch } from "../../shared/classification/process.js";
+import { SqsClassificationQueue } from "../../shared/classification/queue.js";
+import { sweep } from "../../shared/classification/sweeper.js";
+import { loadEnv } from "../../shared/config.js";
+import { categories, threads } from "../../shared/db/schema.js";
+import { ThreadsRepository } from "../../shared/threads/repository.js";
+import { updateThreadLabel } from "../../shared/threads/service.js";
+import { createTenant, useTestDb } from "../support/db.js";
+import { createTestQueue, drainBodies, eventually, testSqs } from "../support/sqs.js";
+
+const db = useTestDb();
+const labels = new LabelsRepository(db);
+const threadsRepo = new ThreadsRepository(db);
+const categoriesRepo = new CategoriesRepository(db);
+const classifier = new DummyClassifier(0);
+
+async function seedThreads(projectId: string, questions: string[]): Promise<string[]> {
+  const rows = await db
+    .insert(threads)
+    .values(questions.map((firstQuestion) => ({ projectId, firstQuestion })))
+    .returning({ id: threads.id });
+  return rows.map((r) => r.id);
+}
+
+let messageCount = 0;
+function message(threadId: string, extra: Record<string, unknown> = {}, sentAt = Date.now()): ClassificationMessage {
+  messageCount++;
+  return { messageId: `m${messageCount}`, body: JSON.stringify({ threadId, reason: "new-thread", ...extra }), sentAt };
+}
+
+async function labelOf(threadId: string) {
+  const [row] = await db
+    .select({ categoryId: threads.categoryId, source: threads.categorySource, name: categories.name })
+    .from(threads)
+    .leftJoin(categories, eq(categories.id, threads.categoryId))
+    .where(eq(threads.id, threadId));
+  return row;
+}
+
+const noRechecks = { recheckMissingAfterMs: [] };
+
+describe("classifier batch", () => {
+  it("labels each thread with one of its own project's categories, loading categories once per batch", async () => {
+    const a = await createTenant(db);
+    const b = await createTenant(db);
+    await categoriesRepo.create(b.projectId, { name: "Careers", description: "Asking for open positions" });
+    const ids = [
+      ...(await seedThreads(a.projectId, ["How do I configure SSO?", "Error 500 when deploying"])),
+      ...(await seedThreads(b.projectId, ["Are there open positions?"])),
+    ];
+    let categoryLoads = 0;
+    const counting = Object.create(labels) as LabelsRepository;
+    counting.categoriesOf = async (projectIds) => {
+      categoryLoads++;
+      return labels.categoriesOf(projectIds);
+    };
+    const failed = await classifyBatch(
+      { labels: counting, classifier },
+      ids.map((id) => message(id)),
+    );
+    expect(failed).toEqual([]);
+    expect(categoryLoads).toBe(1);
+    const own = async (projectId: string) => new Set((await categoriesRepo.list(projectId)).map((c) => c.id));
+    for (const [i, id] of ids.entries()) {
+      const label = await labelOf(id);
+      expect(label?.source).toBe("classifier");
+      expect(await own(i < 2 ? a.projectId : b.projectId)).toContain(label?.categoryId);
+    }
+    expect((await labelOf(ids[2] as string))?.name).toBe("Careers");
+  });
+
+  it("is idempotent under duplicate delivery, also when the duplicates arrive together", async () => {
+    const t = await createTenant(db);
+    const [id] = await seedThreads(t.projectId, ["How do I start?"]);
+    let calls = 0;
+    const counting: Classifier = {
+      classify: async (q, options) => {
+        calls++;
+        return classifier.classify(q, options);
+      },
+    };
+    expect(
+      await classifyBatch({ labels, classifier: counting }, [message(id as string), message(id as string)]),
+    ).toEqual([]);
+    const first = await labelOf(id as string);
+    expect(await classifyBatch({ labels, classifier: counting }, [message(id as string)])).toEqual([]);
+    expect(await labelOf(id as string)).toEqual(first);
+    expect(calls).toBeLessThanOrEqual(2); // the redelivery after the label exists classifies nothing
+  });
+
+  it("never replaces a user's label, even when reclassifying", async () => {
+    const t = await createTenant(db);
+    const [id] = await seedThreads(t.projectId, ["Error when I log in"]);
+    const [discovery] = await categoriesRepo.list(t.projectId);
+    await threadsRepo.setUserLabel(t.projectId, id as string, discovery?.id as string);
+    for (const mode of ["unlabelled", "reclassify"]) {
+      expect(await classifyBatch({ labels, classifier }, [message(id as string, { mode })])).toEqual([]);
+      expect(await labelOf(id as string)).toMatchObject({ categoryId: discovery?.id, source: "user" });
+    }
+  });
+
+  it("retries a thread not stored yet while it is young, and drops the message once it is old", async () => {
+    const missing = crypto.randomUUID();
+    expect(await classifyBatch({ labels, classifier, ...noRechecks }, [message(missing)])).toHaveLength(1);
+    const old = message(missing, {}, Date.now() - 10 * 60_000);
+    expect(await classifyBatch({ labels, classifier, ...noRechecks }, [old])).toEqual([]);
+  });
+
+  it("finds a thread stored while the batch waits for it", async () => {
+    const t = await createTenant(db);
+    const id = crypto.randomUUID();
+    setTimeout(() => {
+      void db.insert(threads).values({ id, projectId: t.projectId, firstQuestion: "late" }).execute();
+    }, 200);
+    const failed = await classifyBatch({ labels, classifier, recheckMissingAfterMs: [400, 400] }, [message(id)]);
+    expect(failed).toEqual([]);
+    expect((await labelOf(id))?.source).toBe("classifier");
+  });
+
+  it("leaves threads of a project without categories unlabelled, without a retry", async () => {
+    const t = await createTenant(db);
+    await db.delete(categories).where(eq(categories.projectId, t.projectId));
+    const [id] = await seedThreads(t.projectId, ["anything"]);
+    expect(await classifyBatch({ labels, classifier }, [message(id as string)])).toEqual([]);
+    expect((await labelOf(id as string))?.categoryId).toBeNull();
+  });
+
+  it("reports classifier errors and malformed messages as batch item failures, and nothing else", async () => {
+    const t = await createTenant(db);
+    const [good, bad] = await seedThreads(t.projectId, ["fine question", "explodes"]);
+    const flaky: Classifier = {
+      classify: async (q, options) => {
+        if (q === "explodes") throw new Error("model overloaded");
+        return classifier.classify(q, options);
+      },
+    };
+    const messages = [
+      message(good as string),
+      message(bad as string),
+      { messageId: "junk", body: "{", sentAt: Date.now() },
+    ];
+    const failed = await classifyBatch({ labels, classifier: flaky }, messages);
+    expect(failed.sort()).toEqual([messages[1]?.messageId, "junk"].sort());
+    expect((await labelOf(good as string))?.source).toBe("classifier");
+  });
+
+  it("classifies again among the remaining categories when the chosen one is deleted meanwhile", async () => {
+    const t = await createTenant(db);
+    const [id] = await seedThreads(t.projectId, ["How do I do this?"]);
+    const deleting: Classifier = {
+      classify: async (_q, options) => {
+        const chosen = options[0] as CategoryOption;
+        await categoriesRepo.delete(t.projectId, chosen.id, 10);
+        return chosen;
+      },
+    };
+    expect(await classifyBatch({ labels, classifier: deleting }, [message(id as string)])).toHaveLength(1);
+    expect((await labelOf(id as string))?.categoryId).toBeNull();
+    expect(await classifyBatch({ labels, classifier }, [message(id as string)])).toEqual([]);
+    const [remaining] = await categoriesRepo.list(t.projectId);
+    expect(await labelOf(id as string)).toMatchObject({ categoryId: remaining?.id, source: "classifier" });
+  });
+});
+
+describe("user labels against classifier writes", () => {
+  it("keeps every user label over 1,000 concurrent trials", { timeout: 120_000 }, async () => {
+    const t = await createTenant(db);
+    const [discovery, troubleshooting] = await categoriesRepo.list(t.projectId);
+    const ids = await seedThreads(
+      t.projectId,
+      Array.from({ length: 1000 }, (_, i) => `question ${i}`),
+    );
+    const queue = new SqsClassificationQueue(testSqs, (await createTestQueue("race")).queueUrl);
+    // Each trial: the user labels the thread while the classifier (in both modes) writes its own label.
+    let classifierWonTheRace = 0;
+    for (let i = 0; i < ids.length; i += 50) {
+      await Promise.all(
+        ids.slice(i, i + 50).map(async (id, j) => {
+          const userChoice = (j % 2 === 0 ? discovery : troubleshooting)?.id as string;
+          const classifierChoice = (j % 2 === 0 ? troubleshooting : discovery)?.id as string;
+          const [before] = await Promise.all([
+            labels.writeClassifierLabel(id, classifierChoice, j % 3 === 0 ? "reclassify" : "unlabelled"),
+            updateThreadLabel({ threads: threadsRepo, classificationQueue: queue }, t.projectId, id, userChoice),
+            labels.writeClassifierLabel(id, classifierChoice, "reclassify"),
+          ]);
+          if (before) classifierWonTheRace++;
+          // A retry or a reclassification after the user's label: never lands.
+          expect(await labels.writeClassifierLabel(id, classifierChoice, "reclassify")).toBe(false);
+        }),
+      );
+    }
+    const rows = await db
+      .select({ source: threads.categorySource, n: sql<number>`count(*)::int` })
+      .from(threads)
+      .where(inArray(threads.id, ids))
+      .groupBy(threads.categorySource);
+    expect(rows).toEqual([{ source: "user", n: 1000 }]);
+    // The trials really raced: some classifier writes landed before the user's label replaced them.
+    expect(classifierWonTheRace).toBeGreaterThan(0);
+  });
+});
+
+describe("classification pipeline on the SQS emulator", () => {
+  let pipeline: ClassificationPipeline;
+
+  beforeAll(async () => {
+    pipeline = await startClassificationPipeline({
+      env: loadEnv({ ...process.env, CLASSIFIER_MAX_CONCURRENCY: "3" }),
+      visibilityTimeoutSeconds: 1,
+      sweeperIntervalMs: 0,
+      queueName: `kapa-test-pipeline-${crypto.randomUUID().slice(0, 8)}`,
+    });
+  });
+  afterAll(() => pipeline.stop());
+
+  it("labels threads sent through the live queue", async () => {
+    const t = await createTenant(db);
+    const ids = await seedThreads(t.projectId, ["How do I install it?", "It crashes with an error"]);
+    await new SqsClassificationQueue(testSqs, pipeline.queueUrl).send(
+      ids.map((threadId) => ({ threadId, reason: "sweep" })),
+    );
+    for (const id of ids) await eventually(async () => ((await labelOf(id))?.categoryId ? true : undefined));
+  });
+
+  it("moves a poison message to the DLQ after 5 receives", async () => {
+    await testSqs.send(
+      new (await import("@aws-sdk/client-sqs")).SendMessageCommand({
+        QueueUrl: pipeline.queueUrl,
+        MessageBody: "not json",
+      }),
+    );
+    const dead = await eventually(async () => {
+      const found = await drainBodies(pipeline.dlqUrl);
+      return found.length > 0 ? found : undefined;
+    }, 30_000);
+    expect(dead).toEqual(["not json"]);
+  });
+
+  it("lets the sweeper recover a thread whose enqueue failed", async () => {
+    const t = await createTenant(db);
+    const [id] = await seedThreads(t.projectId, ["Nobody sent me to the classifier"]);
+    // As if the chat's send had failed 10 minutes ago.
+    await db.execute(
+      sql`update threads set created_at = now() - interval '10 minutes', classification_requested_at = null where id = ${id}`,
+    );
+    const result = await sweep(
+      { labels, queue: new SqsClassificationQueue(testSqs, pipeline.queueUrl) },
+      { graceSeconds: 300, lookbackHours: 24, maxThreads: 10_000 },
+    );
+    expect(result.requeued).toBeGreaterThanOrEqual(1);
+    await eventually(async () => ((await labelOf(id as string))?.categoryId ? true : undefined));
+    // Marked as sent: an immediate second sweep does not send it again.
+    const again = await labels.dueForSweep(300, 24, 10_000);
+    expect(again).not.toContain(id);
+  });
+});

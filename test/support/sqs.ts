@@ -1,0 +1,55 @@
+import { DeleteMessageBatchCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { createQueueWithDlq, type QueueWithDlq } from "../../local/sqs.js";
+import { createSqsClient } from "../../shared/aws.js";
+import type { ParsedClassificationRequest } from "../../shared/classification/queue.js";
+
+export const testSqs = createSqsClient();
+
+/** A queue and DLQ of the test's own on the run's emulator. */
+export function createTestQueue(label: string, visibilityTimeoutSeconds = 1): Promise<QueueWithDlq> {
+  const name = `kapa-test-${label}-${crypto.randomUUID().slice(0, 8)}`;
+  return createQueueWithDlq(testSqs, name, { visibilityTimeoutSeconds, maxReceiveCount: 5 });
+}
+
+/** Receives and deletes everything on the queue now (delayed messages included, up to `waitMs`). */
+export async function drainRequests(queueUrl: string, waitMs = 0): Promise<ParsedClassificationRequest[]> {
+  return (await drainBodies(queueUrl, waitMs)).map((body) => JSON.parse(body) as ParsedClassificationRequest);
+}
+
+export async function drainBodies(queueUrl: string, waitMs = 0): Promise<string[]> {
+  const bodies: string[] = [];
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const out = await testSqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+    );
+    const messages = out.Messages ?? [];
+    if (messages.length === 0) {
+      if (Date.now() >= deadline) return bodies;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      continue;
+    }
+    for (const m of messages) bodies.push(m.Body ?? "");
+    await testSqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle as string })),
+      }),
+    );
+  }
+}
+
+/** Polls `check` until it returns a value (not undefined) or the deadline passes. */
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 20_000,
+  everyMs = 100,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
