@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import postgres from "postgres";
 import { type Gateway, startGateway } from "../local/gateway.js";
+import { startLocalSqs, useLocalAws } from "../local/sqs.js";
 import { connect, type Database } from "../shared/db/client.js";
 import { runMigrations } from "../shared/db/migrate.js";
 import { closeRuntime } from "../shared/runtime.js";
@@ -58,6 +59,8 @@ export interface BenchEnvironment {
   database: Database;
   url: string;
   gateway: Gateway;
+  /** The local SQS emulator's endpoint (AWS_ENDPOINT_URL_SQS of this process). */
+  sqsEndpoint: string;
   close(): Promise<void>;
 }
 
@@ -72,16 +75,21 @@ export async function benchEnvironment(env: Record<string, string> = {}): Promis
   await admin.unsafe(`create database ${name}`);
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  Object.assign(process.env, { DATABASE_URL: url.toString(), LOG_LEVEL: "warn", ...env });
+  // Silent: no per-request log or metric lines in the measured path's output.
+  Object.assign(process.env, { DATABASE_URL: url.toString(), LOG_LEVEL: "silent", ...env });
   const database = connect({ url: url.toString(), max: 4 });
   await runMigrations(database.db);
+  const sqs = await startLocalSqs(0);
+  useLocalAws({ sqs: sqs.endpoint });
   const gateway = await startGateway({ port: 0, authorizerCacheTtlSeconds: 300 });
   return {
     database,
     url: gateway.url.replace("localhost", "127.0.0.1"),
     gateway,
+    sqsEndpoint: sqs.endpoint,
     async close() {
       await gateway.close();
+      await sqs.stop();
       await closeRuntime();
       await database.close();
       await admin.unsafe(`drop database if exists ${name} with (force)`);

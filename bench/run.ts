@@ -1,10 +1,14 @@
 import { benchChat } from "./chat.js";
+import { benchChatClassification } from "./chat-classification.js";
+import { benchClassifierThroughput } from "./classifier-throughput.js";
 import { benchThreadsList } from "./threads-list.js";
 
 /** `npm run bench [name ...]`: runs the named benchmarks, or all of them. */
 const benchmarks: Record<string, () => Promise<void>> = {
   chat: () => benchChat(),
   "threads-list": () => benchThreadsList(),
+  "chat-classification": () => benchChatClassification(),
+  "classifier-throughput": () => benchClassifierThroughput(),
 };
 
 const wanted = process.argv.slice(2);

@@ -11,6 +11,12 @@ export interface ThreadToClassify {
   categorySource: "classifier" | "user" | null;
 }
 
+export interface ClassifierLabel {
+  threadId: string;
+  categoryId: string;
+  mode: "unlabelled" | "reclassify";
+}
+
 /** A thread carries a user label only while the label's category exists. */
 export const hasUserLabel = (t: Pick<ThreadToClassify, "categoryId" | "categorySource">) =>
   t.categoryId !== null && t.categorySource === "user";
@@ -60,38 +66,44 @@ export class LabelsRepository {
   }
 
   /**
-   * The classifier's conditional write. It lands only if the thread is still unlabelled (or, when
-   * reclassifying, labelled by the classifier), so a user's label is never replaced: under
-   * concurrent writes Postgres re-checks the condition on the row's newest version. A category
-   * deleted meanwhile makes it land nowhere (the existence check, or the foreign key once the
-   * deletion holds the category's lock). Returns whether the label was written.
+   * The classifier's conditional writes, in one statement. A label lands only if its thread is
+   * still unlabelled (or, when reclassifying, labelled by the classifier), so a user's label is
+   * never replaced: under concurrent writes Postgres re-checks the condition on the row's newest
+   * version. A category deleted meanwhile makes it land nowhere (the existence check, or the
+   * foreign key once the deletion holds the category's lock; then each label is tried alone).
+   * Returns the ids of the threads whose label was written.
    */
-  async writeClassifierLabel(
-    threadId: string,
-    categoryId: string,
-    mode: "unlabelled" | "reclassify",
-  ): Promise<boolean> {
-    const replaceable =
-      mode === "reclassify"
-        ? sql`(${threads.categoryId} is null or ${threads.categorySource} = 'classifier')`
-        : sql`${threads.categoryId} is null`;
+  async writeClassifierLabels(labels: readonly ClassifierLabel[]): Promise<Set<string>> {
+    if (labels.length === 0) return new Set();
+    const values = sql.join(
+      labels.map((l) => sql`(${l.threadId}::uuid, ${l.categoryId}::uuid, ${l.mode === "reclassify"})`),
+      sql`, `,
+    );
     try {
-      const rows = await this.db
-        .update(threads)
-        .set({ categoryId, categorySource: "classifier", classifiedAt: sql`now()` })
-        .where(
-          and(
-            eq(threads.id, threadId),
-            replaceable,
-            sql`exists (select 1 from ${categories} where ${categories.id} = ${categoryId} and ${categories.projectId} = ${threads.projectId})`,
-          ),
-        )
-        .returning({ id: threads.id });
-      return rows.length > 0;
+      const rows = await this.db.execute<{ id: string }>(sql`
+        update threads t
+        set category_id = v.category_id, category_source = 'classifier', classified_at = now()
+        from (values ${values}) as v(thread_id, category_id, reclassify)
+        where t.id = v.thread_id
+          and (t.category_id is null or (v.reclassify and t.category_source = 'classifier'))
+          and exists (select 1 from categories c where c.id = v.category_id and c.project_id = t.project_id)
+        returning t.id`);
+      return new Set(rows.map((r) => r.id));
     } catch (error) {
-      if (isForeignKeyViolation(error)) return false;
-      throw error;
+      if (!isForeignKeyViolation(error) || labels.length === 1) {
+        if (isForeignKeyViolation(error)) return new Set();
+        throw error;
+      }
+      const written = new Set<string>();
+      for (const label of labels) {
+        for (const id of await this.writeClassifierLabels([label])) written.add(id);
+      }
+      return written;
     }
+  }
+
+  async writeClassifierLabel(threadId: string, categoryId: string, mode: ClassifierLabel["mode"]): Promise<boolean> {
+    return (await this.writeClassifierLabels([{ threadId, categoryId, mode }])).has(threadId);
   }
 
   /** Marks threads as just sent to the classifier, so the sweeper waits a grace period. */

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { logger } from "../logger.js";
 import { putMetric } from "../metrics.js";
-import { type CategoryOption, type Classifier, NoCategoriesError } from "./classifier.js";
-import { hasUserLabel, type LabelsRepository, type ThreadToClassify } from "./labels.js";
+import type { CategoryOption, Classifier } from "./classifier.js";
+import { type ClassifierLabel, hasUserLabel, type LabelsRepository, type ThreadToClassify } from "./labels.js";
 import { classificationRequest, type ParsedClassificationRequest } from "./queue.js";
 
 /** One SQS message as the classifier sees it. */
@@ -35,23 +35,23 @@ export const THREAD_APPEARS_WITHIN_MS = 60_000;
 
 type Outcome = "labelled" | "already-labelled" | "user-label" | "no-categories" | "no-thread" | "retry";
 
-async function classifyOne(
-  deps: ClassifyDeps,
+/** What to do with a message before classifying: an outcome, or the categories to choose from. */
+function triage(
   request: ParsedClassificationRequest,
   thread: ThreadToClassify | undefined,
   options: readonly CategoryOption[],
   ageMs: number,
-): Promise<Outcome> {
+): Outcome | ThreadToClassify {
   if (!thread) return ageMs < THREAD_APPEARS_WITHIN_MS ? "retry" : "no-thread";
   if (hasUserLabel(thread)) return "user-label";
   if (thread.categoryId !== null && request.mode === "unlabelled") return "already-labelled";
   // Left unlabelled, not retried: the sweeper sends it again once the project has categories.
   if (options.length === 0) return "no-categories";
-  const chosen = await deps.classifier.classify(thread.firstQuestion, options);
-  if (await deps.labels.writeClassifierLabel(thread.id, chosen.id, request.mode)) return "labelled";
-  // Not written: a user labelled it meanwhile, a duplicate delivery won, or the chosen category
-  // was deleted (then classify again among the remaining ones, on redelivery).
-  const [latest] = (await deps.labels.threadsByIds([thread.id])).values();
+  return thread;
+}
+
+/** A label that did not land: a user's label or a duplicate won (done), or the category is gone (retry). */
+function afterLostWrite(latest: ThreadToClassify | undefined): Outcome {
   if (!latest) return "no-thread";
   if (hasUserLabel(latest)) return "user-label";
   return latest.categoryId !== null ? "already-labelled" : "retry";
@@ -84,34 +84,43 @@ export async function classifyBatch(deps: ClassifyDeps, messages: readonly Class
   }
   const optionsByProject = await deps.labels.categoriesOf([...new Set([...threads.values()].map((t) => t.projectId))]);
 
-  const failed: string[] = [];
+  const outcomes = new Map<string, Outcome>();
+  const chosen: (ClassifierLabel & { messageId: string })[] = [];
   await Promise.all(
     parsed.map(async ({ message, request }) => {
       if (!request) {
         // Retried, then dead-lettered: a malformed message is a bug to look at, not to drop.
         logger.error("malformed classification request", { messageId: message.messageId });
-        failed.push(message.messageId);
+        outcomes.set(message.messageId, "retry");
         return;
       }
       const thread = threads.get(request.threadId);
+      const options = thread ? (optionsByProject.get(thread.projectId) ?? []) : [];
+      const next = triage(request, thread, options, now() - message.sentAt);
+      if (typeof next === "string") {
+        outcomes.set(message.messageId, next);
+        return;
+      }
       try {
-        const outcome = await classifyOne(
-          deps,
-          request,
-          thread,
-          thread ? (optionsByProject.get(thread.projectId) ?? []) : [],
-          now() - message.sentAt,
-        );
-        if (outcome === "retry") failed.push(message.messageId);
-        if (outcome === "labelled") putMetric("LabelsWritten", 1, "Count", { Source: "classifier" });
-        logger.debug("classification", { threadId: request.threadId, outcome, reason: request.reason });
+        const category = await deps.classifier.classify(next.firstQuestion, options);
+        chosen.push({ messageId: message.messageId, threadId: next.id, categoryId: category.id, mode: request.mode });
       } catch (error) {
-        if (error instanceof NoCategoriesError) return;
         logger.error("classification failed", { threadId: request.threadId, error });
-        putMetric("ClassificationErrors", 1);
-        failed.push(message.messageId);
+        outcomes.set(message.messageId, "retry");
       }
     }),
   );
+
+  const written = await deps.labels.writeClassifierLabels(chosen);
+  const lost = chosen.filter((c) => !written.has(c.threadId));
+  const latest = await deps.labels.threadsByIds(lost.map((c) => c.threadId));
+  for (const c of chosen) {
+    outcomes.set(c.messageId, written.has(c.threadId) ? "labelled" : afterLostWrite(latest.get(c.threadId)));
+  }
+
+  const failed = [...outcomes].filter(([, outcome]) => outcome === "retry").map(([messageId]) => messageId);
+  const labelled = [...outcomes.values()].filter((o) => o === "labelled").length;
+  if (labelled > 0) putMetric("LabelsWritten", labelled, "Count", { Source: "classifier" });
+  if (failed.length > 0) putMetric("ClassificationFailures", failed.length);
   return failed;
 }

@@ -1,0 +1,98 @@
+import { type ClassificationPipeline, startClassificationPipeline } from "../local/classification.js";
+import type { ClassificationQueue } from "../shared/classification/queue.js";
+import { loadEnv } from "../shared/config.js";
+import { RagAgent } from "../shared/rag/agent.js";
+import { DummyLlmClient } from "../shared/rag/llm.js";
+import { KeywordRetriever } from "../shared/rag/retriever.js";
+import { runtime } from "../shared/runtime.js";
+import { createTenant } from "../test/support/tenant.js";
+import { benchEnvironment, report, type Stats, stats, timeIt } from "./lib.js";
+
+/** "Pipeline off": the chat sends nothing. */
+const noClassification: ClassificationQueue = { send: async () => {} };
+
+/**
+ * Chat latency with the classification pipeline on (each new thread sent to the live queue, the
+ * classifier consuming it with CLASSIFIER_DELAY_MS=2000) and off (nothing sent), over HTTP through
+ * the local gateway, on and off interleaved request by request so both see the same machine.
+ */
+export async function benchChatClassification(): Promise<void> {
+  const env = await benchEnvironment({ CLASSIFIER_DELAY_MS: "2000" });
+  let pipeline: ClassificationPipeline | undefined;
+  try {
+    pipeline = await startClassificationPipeline({
+      env: loadEnv(),
+      visibilityTimeoutSeconds: 30,
+      sweeperIntervalMs: 0,
+      queueName: "bench-classification",
+    });
+    const rt = await runtime();
+    const live = rt.classificationQueue;
+    const tenant = await createTenant(env.database.db, "bench");
+    const chatUrl = `${env.url}/query/v1/projects/${tenant.projectId}/chat`;
+    const post = async () => {
+      const response = await fetch(chatUrl, {
+        method: "POST",
+        headers: { "X-API-KEY": tenant.apiKey, "content-type": "application/json" },
+        body: JSON.stringify({ question: "How do I configure webhooks?" }),
+      });
+      if (response.status !== 200) throw new Error(`chat answered ${response.status}`);
+      await response.arrayBuffer();
+    };
+
+    const results: Record<string, { on: Stats; off: Stats }> = {};
+    const plans = [
+      { llmDelayMs: 0, rounds: Number(process.env.BENCH_CC_ROUNDS_FAST ?? 1500), clients: 1 },
+      { llmDelayMs: 1000, rounds: Number(process.env.BENCH_CC_ROUNDS_SLOW ?? 20), clients: 10 },
+    ];
+    for (const plan of plans) {
+      rt.agent = new RagAgent(new KeywordRetriever(), new DummyLlmClient(plan.llmDelayMs));
+      const on: number[] = [];
+      const off: number[] = [];
+      for (let i = 0; i < 20; i++) await post(); // warm-up
+      for (let round = 0; round < plan.rounds; round++) {
+        for (const [mode, samples] of [
+          ["on", on],
+          ["off", off],
+        ] as const) {
+          rt.classificationQueue = mode === "on" ? live : noClassification;
+          const times = await Promise.all(Array.from({ length: plan.clients }, () => timeIt(post)));
+          samples.push(...times);
+        }
+      }
+      results[`llm_${plan.llmDelayMs}ms`] = { on: stats(on), off: stats(off) };
+    }
+    rt.classificationQueue = live;
+
+    const rows = Object.entries(results).flatMap(([llm, r]) => [
+      { llm, pipeline: "on", ...r.on },
+      { llm, pipeline: "off", ...r.off },
+      {
+        llm,
+        pipeline: "ratio on/off",
+        p50: Math.round((r.on.p50 / r.off.p50) * 1000) / 1000,
+        p99: Math.round((r.on.p99 / r.off.p99) * 1000) / 1000,
+      },
+    ]);
+    const ratios = Object.fromEntries(
+      Object.entries(results).map(([llm, r]) => [
+        llm,
+        {
+          p50: Math.round((r.on.p50 / r.off.p50) * 1000) / 1000,
+          p99: Math.round((r.on.p99 / r.off.p99) * 1000) / 1000,
+        },
+      ]),
+    );
+    report("chat-classification", rows, {
+      unit: "ms",
+      classifier_delay_ms: 2000,
+      results,
+      ratios_on_over_off: ratios,
+      target: { p50_ratio_at_most: 1.02, p99_ratio_at_most: 1.05 },
+      classifier_invocations_during_run: pipeline.eventSource.stats().invocations,
+    });
+  } finally {
+    await pipeline?.stop();
+    await env.close();
+  }
+}
