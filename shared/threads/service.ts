@@ -21,6 +21,11 @@ export interface ChatDeps {
  * SQS holds it back this long so that the classifier usually finds the thread stored.
  */
 export const NEW_THREAD_CLASSIFICATION_DELAY_SECONDS = 2;
+/** How long a stored answer waits for a send still in flight before it is returned anyway. */
+export const ENQUEUE_GRACE_AFTER_ANSWER_MS = 200;
+
+/** A timer that does not keep the process alive once the race is over. */
+const graceTimer = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 const threadNotFound = (threadId: string) => new NotFoundError(`Thread ${threadId} not found`);
 
@@ -44,13 +49,12 @@ export async function chat(
       })
     : Promise.resolve(true);
   const answer = await agent.answer(question);
-  const [stored] = await Promise.all([
-    newThreadId
-      ? threads.createThread(projectId, newThreadId, question, answer)
-      : threads.appendAnswer(projectId, threadId as string, question, answer),
-    sent,
-  ]);
+  const stored = newThreadId
+    ? await threads.createThread(projectId, newThreadId, question, answer)
+    : await threads.appendAnswer(projectId, threadId as string, question, answer);
   if (!stored) throw threadNotFound(threadId as string);
+  // Normally long done; a queue that hangs gets a short grace and no more (the sweeper catches up).
+  await Promise.race([sent, graceTimer(ENQUEUE_GRACE_AFTER_ANSWER_MS)]);
   return { question, answer, question_answer_id: stored.questionAnswerId, thread_id: stored.threadId };
 }
 

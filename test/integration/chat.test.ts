@@ -142,4 +142,14 @@ describe("chat", () => {
     const [thread] = await db.select().from(threads).where(eq(threads.id, reply.thread_id));
     expect(thread).toMatchObject({ categoryId: null, firstQuestion: "q" });
   });
+
+  it("does not wait for a queue that hangs", async () => {
+    const { projectId } = await createTenant(db);
+    const hanging = { send: () => new Promise<void>(() => {}) };
+    const reply = await chat(
+      { threads: repo, agent: answering("still answered"), classificationQueue: hanging },
+      { projectId, question: "q" },
+    );
+    expect(reply.answer).toBe("still answered");
+  });
 });
