@@ -145,9 +145,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return send(res, 405, { detail: `Method ${method} not allowed here (allowed: ${allowed})` }, { allow: allowed });
     }
     const { route, params } = found.c;
-    const pathParameters = Object.fromEntries(
-      params.map((name, i) => [name, decodeURIComponent(found.match?.[i + 1] ?? "")]),
-    );
+    let pathParameters: Record<string, string>;
+    try {
+      pathParameters = Object.fromEntries(
+        params.map((name, i) => [name, decodeURIComponent(found.match?.[i + 1] ?? "")]),
+      );
+    } catch {
+      return send(res, 400, { detail: "Malformed percent-encoding in the path" });
+    }
 
     let body: string | null;
     try {
