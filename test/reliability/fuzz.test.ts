@@ -132,18 +132,15 @@ describe(`bad-input fuzzing (seed ${seed})`, () => {
           .replace(/\{\w+\}/g, () => (random() < 0.5 ? crypto.randomUUID() : encode(randomString())));
         const method = random() < 0.9 ? route.method : pick(["GET", "POST", "PATCH", "DELETE", "PUT"]);
         const body = method === "GET" ? undefined : randomBody();
-        const headers =
+        const headers: Record<string, string> =
           random() < 0.2
             ? { "content-type": pick(["text/plain", "application/xml", "", "application/json; charset=utf-16"]) }
             : {};
-        const request = `${method} ${path}${randomQuery()}`;
+        const target = `${path}${random() < 0.5 ? "/" : ""}${randomQuery()}`;
+        const request = `${method} ${target}`;
         let reply: HttpReply;
         try {
-          reply = await call(method, `${path}${random() < 0.5 ? "/" : ""}${randomQuery()}`, {
-            key: tenant.apiKey,
-            body,
-            headers,
-          });
+          reply = await call(method, target, { key: tenant.apiKey, body, headers });
         } catch (error) {
           failures.push(`${request}: request failed (${String(error)})`);
           continue;
