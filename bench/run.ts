@@ -1,3 +1,5 @@
+import { benchBackfillEnqueue } from "./backfill-enqueue.js";
+import { benchBackfillPipeline } from "./backfill-pipeline.js";
 import { benchChat } from "./chat.js";
 import { benchChatClassification } from "./chat-classification.js";
 import { benchClassifierThroughput } from "./classifier-throughput.js";
@@ -9,6 +11,8 @@ const benchmarks: Record<string, () => Promise<void>> = {
   "threads-list": () => benchThreadsList(),
   "chat-classification": () => benchChatClassification(),
   "classifier-throughput": () => benchClassifierThroughput(),
+  "backfill-enqueue": () => benchBackfillEnqueue(),
+  "backfill-pipeline": () => benchBackfillPipeline(),
 };
 
 const wanted = process.argv.slice(2);

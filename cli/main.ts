@@ -1,11 +1,14 @@
 import { parseArgs } from "node:util";
-import { openLocalDatabase } from "../local/database.js";
+import { type LocalDatabase, openLocalDatabase } from "../local/database.js";
 import { createProject, createTeam, createUser, listProjects, listTeams, listUsers } from "../shared/admin/tenants.js";
 import { createApiKey, listApiKeys, revokeApiKey } from "../shared/auth/api-keys.js";
+import { syncUsagePlan, usagePlanFromEnv } from "../shared/auth/usage-plan.js";
 import { loadEnv } from "../shared/config.js";
-import type { Db } from "../shared/db/client.js";
 import { runMigrations } from "../shared/db/migrate.js";
 import { DomainError } from "../shared/errors.js";
+import { backfillCommand } from "./backfill.js";
+import { reportCommand } from "./report.js";
+import { seedCommand } from "./seed.js";
 
 const USAGE = `kapa: admin and operations for kapa-service
 
@@ -22,6 +25,18 @@ Usage: npx kapa <command> [options] [--json]
                                                  prints the key once: store it now
   key revoke KEY_ID
   key list
+  key sync-usage-plan                            register every active key in the API's usage plan
+                                                 (AWS: USAGE_PLAN_ID, the stack's UsagePlanId output)
+  backfill start [--project ID] [--scope unlabelled|classifier] [--resume JOB] [--watch]
+                                                 label existing threads (Step Functions; locally the
+                                                 same definition, run by npm start or by this command)
+  backfill status [--project ID] [--job JOB] [--watch]
+                                                 progress: total, labelled, pending, queued, DLQ, rate, ETA
+  seed threads --count N --projects P [--team ID]
+                                                 unlabelled threads to backfill (e.g. 1000000 over 100)
+  report send [--team ID] [--period YYYY-Www] [--dry-run]
+                                                 email the usage report now (dry run: print it);
+                                                 a team and period already sent is skipped
 
 The database is DATABASE_URL when set; otherwise the embedded one in DATA_DIR (default .data),
 reached through the running \`npm start\` if there is one.
@@ -36,6 +51,15 @@ type Options = {
   product?: string;
   project?: string[];
   "expires-at"?: string;
+  period?: string;
+  "dry-run"?: boolean;
+  scope?: string;
+  resume?: string;
+  job?: string;
+  watch?: boolean;
+  interval?: string;
+  count?: string;
+  projects?: string;
   json?: boolean;
   help?: boolean;
 };
@@ -91,9 +115,30 @@ const created = (what: string, row: Record<string, unknown> & { id: string }): O
   text: `Created ${what} ${row.id}`,
 });
 
-async function run(db: Db, command: string[], o: Options): Promise<Output> {
+async function run(database: LocalDatabase, command: string[], o: Options): Promise<Output> {
+  const { db } = database;
   const [noun, verb, arg] = command;
   switch (`${noun} ${verb ?? ""}`.trim()) {
+    case "backfill start":
+    case "backfill status": {
+      const stop = new AbortController();
+      process.once("SIGINT", () => stop.abort());
+      return backfillCommand(
+        database,
+        verb,
+        {
+          project: o.project?.[0],
+          scope: o.scope,
+          resume: o.resume,
+          job: o.job,
+          watch: o.watch,
+          interval: o.interval === undefined ? undefined : Number(o.interval),
+        },
+        { progress: process.stderr, signal: stop.signal },
+      );
+    }
+    case "seed threads":
+      return seedCommand(db, verb, { count: o.count, projects: o.projects, team: o.team }, process.stderr);
     case "migrate":
       await runMigrations(db);
       return { json: { migrated: true }, text: "Migrations applied" };
@@ -128,6 +173,17 @@ async function run(db: Db, command: string[], o: Options): Promise<Output> {
         projectIds,
         expiresAt: parseDate(o["expires-at"]),
       });
+      // In AWS the key must also be in the API's usage plan, or API Gateway refuses it.
+      const usagePlan = usagePlanFromEnv();
+      if (usagePlan) {
+        try {
+          await usagePlan.register(key.id);
+        } catch (error) {
+          throw new Error(
+            `Key ${key.id} was created but not registered in usage plan ${process.env.USAGE_PLAN_ID} (${(error as Error).message}): run \`npx kapa key sync-usage-plan\``,
+          );
+        }
+      }
       return {
         json: {
           id: key.id,
@@ -142,16 +198,35 @@ async function run(db: Db, command: string[], o: Options): Promise<Output> {
     }
     case "key revoke": {
       const revoked = await revokeApiKey(db, needId(arg, "KEY_ID"));
+      // The authorizer already refuses it; this frees its place among the account's API keys.
+      await usagePlanFromEnv()?.unregister(revoked.id);
       return { json: { id: revoked.id, revoked_at: revoked.revokedAt }, text: `Revoked key ${revoked.id}` };
     }
     case "key list":
       return listed(await listApiKeys(db));
+    case "key sync-usage-plan": {
+      const usagePlan = usagePlanFromEnv();
+      if (!usagePlan) throw new UsageError("Set USAGE_PLAN_ID (the stack's UsagePlanId output)");
+      const active = (await listApiKeys(db)).filter((k) => !k.revoked && (!k.expiresAt || k.expiresAt > new Date()));
+      const result = await syncUsagePlan(
+        usagePlan,
+        active.map((k) => k.id),
+      );
+      return {
+        json: { registered: result.registered, already_registered: result.already },
+        text: `Registered ${result.registered.length} key(s); ${result.already} already in the usage plan`,
+      };
+    }
+    case "report send":
+      return reportCommand(db, { team: o.team, period: o.period, dryRun: o["dry-run"] });
     default:
       throw new UsageError(command.length ? `Unknown command: ${command.join(" ")}` : "No command given");
   }
 }
 
 async function main(argv: string[]): Promise<number> {
+  // The CLI runs on the operator's Node (20 here); the SDK's Node 22 reminder is noise for it.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
@@ -166,6 +241,15 @@ async function main(argv: string[]): Promise<number> {
         product: { type: "string" },
         project: { type: "string", multiple: true },
         "expires-at": { type: "string" },
+        period: { type: "string" },
+        "dry-run": { type: "boolean" },
+        scope: { type: "string" },
+        resume: { type: "string" },
+        job: { type: "string" },
+        watch: { type: "boolean" },
+        interval: { type: "string" },
+        count: { type: "string" },
+        projects: { type: "string" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -183,9 +267,10 @@ async function main(argv: string[]): Promise<number> {
   const database = await openLocalDatabase(env);
   try {
     if (parsed.positionals[0] !== "migrate") await runMigrations(database.db);
-    const out = await run(database.db, parsed.positionals, options);
+    const out = await run(database, parsed.positionals, options);
     process.stdout.write(`${options.json ? JSON.stringify(out.json) : out.text}\n`);
-    return 0;
+    // A command that reports failures of its own (report send) exits non-zero for scripts.
+    return typeof out.json.failed === "number" && out.json.failed > 0 ? 1 : 0;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (options.json) process.stdout.write(`${JSON.stringify({ error: message })}\n`);

@@ -1,5 +1,11 @@
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Node } from "constructs";
+import {
+  checkTimeZone,
+  DEFAULT_REPORT_SCHEDULE,
+  DEFAULT_REPORT_TIME_ZONE,
+  parseScheduleExpression,
+} from "../shared/reports/schedule.js";
 
 /**
  * The deploy-time knobs of the stack, read from CDK context (`cdk.json` holds the defaults;
@@ -48,6 +54,35 @@ export interface StackSettings {
   sweeperLookbackHours: number;
   /** Alarm when the live queue's oldest message is older than this. */
   queueAgeAlarmSeconds: number;
+  /** The backfill queue's event source maxConcurrency: lower than the live queue's, so live threads keep their pace. */
+  backfillMaxConcurrency: number;
+  /** Thread ids per Plan page of the backfill state machine (a multiple of backfillRangeSize). */
+  backfillPageSize: number;
+  /** Thread ids per range: what one EnqueueRange Lambda sends to the backfill queue. */
+  backfillRangeSize: number;
+  /** The backfill Map state's MaxConcurrency: EnqueueRange Lambdas at once. */
+  backfillMapConcurrency: number;
+  /** When the usage reports go out: an EventBridge Scheduler expression, `cron(...)` or `rate(...)`. */
+  reportSchedule: string;
+  /** The IANA time zone of `reportSchedule`'s cron fields. */
+  reportTimeZone: string;
+  /** The From address of the usage reports: an SES email identity the stack creates (verify it once). */
+  reportSender: string;
+  /** Steady-state requests per second of one API key (API Gateway usage plan); 0 turns per-key limits off. */
+  perKeyRateLimit: number;
+  /** Burst bucket of one API key (usage plan). */
+  perKeyBurstLimit: number;
+  /** Requests per key per UTC day (usage plan quota); 0: no quota. */
+  perKeyDailyQuota: number;
+  /**
+   * The API's methods require a usage plan key (from the authorizer), which is what enforces the
+   * per-key limits. Off only while rolling out: deploy, register the existing keys, turn it on.
+   */
+  requireUsagePlanKey: boolean;
+  /** Where alarm notifications are emailed (an SNS email subscription to confirm once); "": no subscription. */
+  alarmEmail: string;
+  /** Days between rotations of the database credentials (Secrets Manager); 0: no rotation. */
+  dbSecretRotationDays: number;
 }
 
 const PREFIX = "kapa:";
@@ -74,6 +109,19 @@ export const DEFAULT_SETTINGS: StackSettings = {
   sweeperMaxThreads: 10_000,
   sweeperLookbackHours: 24,
   queueAgeAlarmSeconds: 900,
+  backfillMaxConcurrency: 2,
+  backfillPageSize: 1_000_000,
+  backfillRangeSize: 100_000,
+  backfillMapConcurrency: 10,
+  reportSchedule: DEFAULT_REPORT_SCHEDULE,
+  reportTimeZone: DEFAULT_REPORT_TIME_ZONE,
+  reportSender: "reports@example.com",
+  perKeyRateLimit: 20,
+  perKeyBurstLimit: 40,
+  perKeyDailyQuota: 0,
+  requireUsagePlanKey: true,
+  alarmEmail: "",
+  dbSecretRotationDays: 30,
 };
 
 const LOG_LEVELS: readonly StackSettings["logLevel"][] = ["debug", "info", "warn", "error", "silent"];
@@ -116,6 +164,30 @@ function readString(node: Node, key: string, fallback: string, pattern: RegExp):
   if (raw === undefined) return fallback;
   if (typeof raw !== "string" || !pattern.test(raw)) fail(key, `a string matching ${pattern}`, raw);
   return raw;
+}
+
+/**
+ * The backfill state machine's page must split into whole ranges, and at most 40 of them: the
+ * page's ranges travel in the state (about 90 bytes each, far below 256 KB) and each costs 7
+ * history events (docs/backfill.md has the arithmetic against the 25,000-event limit).
+ */
+export const MAX_BACKFILL_RANGES_PER_PAGE = 40;
+
+function checkBackfillSettings(settings: StackSettings): void {
+  const { backfillPageSize: page, backfillRangeSize: range } = settings;
+  if (page % range !== 0 || page / range > MAX_BACKFILL_RANGES_PER_PAGE) {
+    fail(
+      "backfillPageSize",
+      `a multiple of kapa:backfillRangeSize (${range}), at most ${MAX_BACKFILL_RANGES_PER_PAGE} times it`,
+      page,
+    );
+  }
+}
+
+/** A key's burst bucket holds at least a second of its rate (above the stage's limits, the stage's apply). */
+function checkPerKeyLimits(settings: StackSettings): void {
+  const { perKeyRateLimit: rate, perKeyBurstLimit: burst } = settings;
+  if (rate > 0 && burst < rate) fail("perKeyBurstLimit", `at least kapa:perKeyRateLimit (${rate})`, burst);
 }
 
 export function readSettings(node: Node): StackSettings {
@@ -186,7 +258,35 @@ export function readSettings(node: Node): StackSettings {
       DEFAULT_SETTINGS.queueAgeAlarmSeconds,
       int(60, 1_209_600),
     ),
+    // AWS accepts 2..1000, as for the live queue's mapping.
+    backfillMaxConcurrency: readNumber(
+      node,
+      "backfillMaxConcurrency",
+      DEFAULT_SETTINGS.backfillMaxConcurrency,
+      int(2, 1000),
+    ),
+    backfillPageSize: readNumber(node, "backfillPageSize", DEFAULT_SETTINGS.backfillPageSize, int(1, 10_000_000)),
+    backfillRangeSize: readNumber(node, "backfillRangeSize", DEFAULT_SETTINGS.backfillRangeSize, int(1, 1_000_000)),
+    // An inline Map runs at most 40 iterations at once.
+    backfillMapConcurrency: readNumber(
+      node,
+      "backfillMapConcurrency",
+      DEFAULT_SETTINGS.backfillMapConcurrency,
+      int(1, 40),
+    ),
+    reportSchedule: readString(node, "reportSchedule", DEFAULT_SETTINGS.reportSchedule, /^(cron|rate)\(.+\)$/),
+    reportTimeZone: readString(node, "reportTimeZone", DEFAULT_SETTINGS.reportTimeZone, /^[A-Za-z0-9_+/-]+$/),
+    reportSender: readString(node, "reportSender", DEFAULT_SETTINGS.reportSender, /^[^\s@]+@[^\s@]+\.[^\s@]+$/),
+    perKeyRateLimit: readNumber(node, "perKeyRateLimit", DEFAULT_SETTINGS.perKeyRateLimit, int(0, 100_000)),
+    perKeyBurstLimit: readNumber(node, "perKeyBurstLimit", DEFAULT_SETTINGS.perKeyBurstLimit, int(0, 100_000)),
+    perKeyDailyQuota: readNumber(node, "perKeyDailyQuota", DEFAULT_SETTINGS.perKeyDailyQuota, int(0, 1_000_000_000)),
+    requireUsagePlanKey: readBoolean(node, "requireUsagePlanKey", DEFAULT_SETTINGS.requireUsagePlanKey),
+    alarmEmail: readString(node, "alarmEmail", DEFAULT_SETTINGS.alarmEmail, /^$|^[^\s@]+@[^\s@]+\.[^\s@]+$/),
+    // Secrets Manager rotates every 1..1000 days.
+    dbSecretRotationDays: readNumber(node, "dbSecretRotationDays", DEFAULT_SETTINGS.dbSecretRotationDays, int(0, 1000)),
   };
+  checkBackfillSettings(settings);
+  checkPerKeyLimits(settings);
   if (settings.dbMaxCapacity < settings.dbMinCapacity) {
     fail("dbMaxCapacity", `at least kapa:dbMinCapacity (${settings.dbMinCapacity})`, settings.dbMaxCapacity);
   }
@@ -196,6 +296,20 @@ export function readSettings(node: Node): StackSettings {
       `at least kapa:throttlingRateLimit (${settings.throttlingRateLimit})`,
       settings.throttlingBurstLimit,
     );
+  }
+  try {
+    parseScheduleExpression(settings.reportSchedule);
+  } catch (error) {
+    fail(
+      "reportSchedule",
+      `an EventBridge Scheduler expression (${(error as Error).message})`,
+      settings.reportSchedule,
+    );
+  }
+  try {
+    checkTimeZone(settings.reportTimeZone);
+  } catch {
+    fail("reportTimeZone", "an IANA time zone name such as Europe/Berlin", settings.reportTimeZone);
   }
   return settings;
 }

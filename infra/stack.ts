@@ -2,9 +2,13 @@ import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
 import type { Construct } from "constructs";
 import { routeList } from "../shared/http/routes.js";
 import { Api } from "./constructs/api.js";
+import { Backfill } from "./constructs/backfill.js";
 import { Classification } from "./constructs/classification.js";
 import { Database } from "./constructs/database.js";
 import { Migrations } from "./constructs/migrations.js";
+import { Observability } from "./constructs/observability.js";
+import { Reports } from "./constructs/reports.js";
+import { acknowledgeNagFindings } from "./nag-suppressions.js";
 import { readSettings, type StackSettings } from "./settings.js";
 
 export interface KapaServiceStackProps extends StackProps {
@@ -14,7 +18,7 @@ export interface KapaServiceStackProps extends StackProps {
 
 /**
  * kapa-service: the REST API and its Lambdas, the database, the deploy-time migrations, and the
- * thread classification pipeline (live queue, classifier, sweeper).
+ * thread classification pipeline (live queue, classifier, sweeper), and the scheduled email reports.
  */
 export class KapaServiceStack extends Stack {
   readonly settings: StackSettings;
@@ -22,6 +26,9 @@ export class KapaServiceStack extends Stack {
   readonly api: Api;
   readonly migrations: Migrations;
   readonly classification: Classification;
+  readonly backfill: Backfill;
+  readonly reports: Reports;
+  readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: KapaServiceStackProps = {}) {
     super(scope, id, props);
@@ -33,14 +40,30 @@ export class KapaServiceStack extends Stack {
       database: this.database,
       settings: this.settings,
     });
-    this.api = new Api(this, "Api", {
-      routes: routeList,
+    // After Classification: the report functions reuse the SQS endpoint it adds to the VPC.
+    this.reports = new Reports(this, "Reports", { database: this.database, settings: this.settings });
+    this.backfill = new Backfill(this, "Backfill", {
       database: this.database,
       classification: this.classification,
       settings: this.settings,
     });
+    this.api = new Api(this, "Api", {
+      routes: routeList,
+      database: this.database,
+      classification: this.classification,
+      backfill: this.backfill,
+      settings: this.settings,
+    });
     // New handler code is deployed only after the schema it expects is in place.
-    this.migrations.trigger.executeBefore(this.api, this.classification.classifier, this.classification.sweeper);
+    this.migrations.trigger.executeBefore(
+      this.api,
+      this.classification.classifier,
+      this.classification.sweeper,
+      this.reports.planner,
+      this.reports.sender,
+      this.backfill.plan,
+      this.backfill.enqueueRange,
+    );
 
     new CfnOutput(this, "ApiUrl", { value: this.api.url, description: "Base URL of the API stage" });
     new CfnOutput(this, "ClassificationQueueUrl", {
@@ -51,6 +74,22 @@ export class KapaServiceStack extends Stack {
       value: this.classification.deadLetterQueue.queueUrl,
       description: "Dead-letter queue of the live classification queue",
     });
+    new CfnOutput(this, "ReportDeadLetterQueueUrl", {
+      value: this.reports.jobs.deadLetterQueue.queueUrl,
+      description: "Dead-letter queue of the report jobs (one message per team and period)",
+    });
+    new CfnOutput(this, "BackfillStateMachineArn", {
+      value: this.backfill.stateMachine.stateMachineArn,
+      description: "Backfill state machine (npx kapa backfill: BACKFILL_STATE_MACHINE_ARN)",
+    });
+    new CfnOutput(this, "BackfillQueueUrl", {
+      value: this.backfill.queue.queue.queueUrl,
+      description: "Backfill queue (BACKFILL_QUEUE_URL)",
+    });
+    new CfnOutput(this, "BackfillDeadLetterQueueUrl", {
+      value: this.backfill.queue.deadLetterQueue.queueUrl,
+      description: "Dead-letter queue of the backfill queue (BACKFILL_DLQ_URL)",
+    });
     new CfnOutput(this, "DatabaseSecretArn", {
       value: this.database.secret.secretArn,
       description: "Secrets Manager secret with the database credentials",
@@ -59,5 +98,29 @@ export class KapaServiceStack extends Stack {
       value: this.database.proxy.endpoint,
       description: "RDS Proxy endpoint (inside the VPC)",
     });
+
+    // Last: it collects the alarms of everything above and draws the dashboard.
+    this.observability = new Observability(this, "Observability", {
+      api: this.api,
+      classification: this.classification,
+      backfill: this.backfill,
+      reports: this.reports,
+      settings: this.settings,
+    });
+    new CfnOutput(this, "AlarmTopicArn", {
+      value: this.observability.topic.topicArn,
+      description: "SNS topic of every alarm (subscribe on-call here, or set kapa:alarmEmail)",
+    });
+    new CfnOutput(this, "DashboardName", {
+      value: this.observability.dashboard.dashboardName,
+      description: "CloudWatch dashboard of the service",
+    });
+    if (this.api.usagePlan) {
+      new CfnOutput(this, "UsagePlanId", {
+        value: this.api.usagePlan.usagePlanId,
+        description: "Per-key limits: `kapa key create` registers each key here (USAGE_PLAN_ID)",
+      });
+    }
+    acknowledgeNagFindings(this);
   }
 }

@@ -51,7 +51,8 @@ export async function startEmbeddedDatabase(options: {
   };
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process of this id still runs (a stale advertisement names a dead one). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -111,6 +111,38 @@ export interface GatewayOptions {
   port: number;
   host?: string;
   authorizerCacheTtlSeconds: number;
+  /** The usage plan's per-key limits (requests per second, burst, per UTC day); 0 turns one off. */
+  perKey?: { rateLimit: number; burstLimit: number; dailyQuota: number };
+}
+
+/**
+ * API Gateway's usage plan, per usage identifier key: a token bucket (rate, burst) and a daily
+ * quota that resets at midnight UTC.
+ */
+export class UsagePlan {
+  private readonly buckets = new Map<string, { tokens: number; refilledAt: number; day: string; used: number }>();
+
+  constructor(private readonly limits: NonNullable<GatewayOptions["perKey"]>) {}
+
+  /** Takes one request from the key's allowance; false when it is throttled or over its quota. */
+  take(key: string, now = Date.now()): boolean {
+    const day = new Date(now).toISOString().slice(0, 10);
+    const bucket = this.buckets.get(key) ?? { tokens: this.limits.burstLimit, refilledAt: now, day, used: 0 };
+    if (bucket.day !== day) Object.assign(bucket, { day, used: 0 });
+    bucket.tokens = Math.min(
+      this.limits.burstLimit,
+      bucket.tokens + ((now - bucket.refilledAt) / 1000) * this.limits.rateLimit,
+    );
+    bucket.refilledAt = now;
+    this.buckets.set(key, bucket);
+    if (this.limits.dailyQuota > 0 && bucket.used >= this.limits.dailyQuota) return false;
+    if (this.limits.rateLimit > 0 && this.limits.burstLimit > 0) {
+      if (bucket.tokens < 1) return false;
+      bucket.tokens -= 1;
+    }
+    bucket.used++;
+    return true;
+  }
 }
 
 export interface Gateway {
@@ -120,6 +152,7 @@ export interface Gateway {
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const authCache = new Map<string, { result: APIGatewayAuthorizerResult; expires: number }>();
+  const usagePlan = options.perKey ? new UsagePlan(options.perKey) : null;
 
   async function authorize(apiKey: string, methodArn: string, event: APIGatewayRequestAuthorizerEvent) {
     const cached = authCache.get(apiKey);
@@ -194,6 +227,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         return send(res, 500, { detail: "Authorizer error" });
       }
       if (!policyAllows(result, methodArn)) return send(res, 403, { detail: "Forbidden" });
+      if (usagePlan) {
+        // As API Gateway with apiKeySource AUTHORIZER: no usage key, no access; over the plan: 429.
+        if (!result.usageIdentifierKey) return send(res, 403, { detail: "Forbidden" });
+        if (!usagePlan.take(result.usageIdentifierKey)) return send(res, 429, { detail: "Too many requests" });
+      }
       authorizerContext = { ...result.context, principalId: result.principalId };
     }
 

@@ -2,10 +2,12 @@ import { mkdirSync } from "node:fs";
 import { loadEnv } from "../shared/config.js";
 import { runMigrations } from "../shared/db/migrate.js";
 import { closeRuntime, runtime } from "../shared/runtime.js";
+import { startLocalBackfill } from "./backfill.js";
 import { startClassificationPipeline } from "./classification.js";
 import { ensureDemo } from "./demo.js";
 import { type EmbeddedDatabase, startEmbeddedDatabase } from "./embedded-db.js";
 import { startGateway } from "./gateway.js";
+import { startReportPipeline } from "./reports.js";
 import { startLocalSqs, useLocalAws } from "./sqs.js";
 
 /**
@@ -29,10 +31,25 @@ async function main(): Promise<void> {
     visibilityTimeoutSeconds: env.CLASSIFIER_VISIBILITY_TIMEOUT_SECONDS,
     sweeperIntervalMs: env.SWEEPER_INTERVAL_SECONDS * 1000,
   });
+  const reports = await startReportPipeline({ dataDir: env.DATA_DIR, visibilityTimeoutSeconds: 30 });
+  const backfill = await startLocalBackfill({
+    env,
+    visibilityTimeoutSeconds: env.CLASSIFIER_VISIBILITY_TIMEOUT_SECONDS,
+    dataDir: env.DATA_DIR,
+    advertise: true,
+  });
   const { database } = await runtime();
   await runMigrations(database.db);
   const demo = await ensureDemo(database.db, env.DATA_DIR);
-  const gateway = await startGateway({ port: env.PORT, authorizerCacheTtlSeconds: env.AUTHORIZER_CACHE_TTL_SECONDS });
+  const gateway = await startGateway({
+    port: env.PORT,
+    authorizerCacheTtlSeconds: env.AUTHORIZER_CACHE_TTL_SECONDS,
+    perKey: {
+      rateLimit: env.PER_KEY_RATE_LIMIT,
+      burstLimit: env.PER_KEY_BURST_LIMIT,
+      dailyQuota: env.PER_KEY_DAILY_QUOTA,
+    },
+  });
 
   const base = `${gateway.url}/query/v1/projects/${demo.projectId}`;
   const dbDescription = embedded
@@ -45,6 +62,8 @@ async function main(): Promise<void> {
       `  database:    ${dbDescription}`,
       `  API docs:    ${gateway.url}/redoc   (OpenAPI: ${gateway.url}/openapi.json)`,
       `  SQS:         ${sqs.endpoint} (classifier: batch ${env.CLASSIFIER_BATCH_SIZE}, max concurrency ${env.CLASSIFIER_MAX_CONCURRENCY}, ${env.CLASSIFIER_DELAY_MS} ms per question; sweeper every ${env.SWEEPER_INTERVAL_SECONDS} s)`,
+      ...reports.banner(),
+      ...backfill.banner(),
       `  demo:        team ${demo.teamId}, project ${demo.projectId}${demo.created ? " (created now)" : ""}`,
       "",
       "Ask the demo project's bot a question:",
@@ -66,6 +85,8 @@ async function main(): Promise<void> {
     process.stdout.write(`\n${signal}: stopping...\n`);
     await gateway.close();
     await classification.stop();
+    await reports.stop();
+    await backfill.stop();
     await sqs.stop();
     await closeRuntime();
     await embedded?.stop();

@@ -34,6 +34,11 @@ export class SessionQueue {
 
   constructor(private readonly pg: PGlite) {}
 
+  /** A closed PGlite (the server is stopping) has no session left to be in a transaction. */
+  private inTransaction(): boolean {
+    return !this.pg.closed && this.pg.isInTransaction();
+  }
+
   enqueue(handlerId: number, message: Uint8Array, onData: (data: Uint8Array) => void): Promise<number> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ handlerId, message, onData, resolve, reject });
@@ -65,7 +70,7 @@ export class SessionQueue {
         } catch (error) {
           item.reject(error);
         }
-        if (endsExchange(item.message) && !this.pg.isInTransaction()) this.owner = null;
+        if (endsExchange(item.message) && !this.inTransaction()) this.owner = null;
       }
     } finally {
       this.pumping = false;
@@ -88,7 +93,7 @@ export class SessionQueue {
   /** A client that disconnects mid-transaction must not leave the session to the next one in it. */
   async clearTransactionIfNeeded(handlerId: number): Promise<void> {
     if (this.owner !== handlerId) return;
-    if (this.pg.isInTransaction()) await this.pg.exec("ROLLBACK");
+    if (this.inTransaction()) await this.pg.exec("ROLLBACK");
     this.owner = null;
     void this.pump();
   }

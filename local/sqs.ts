@@ -14,6 +14,8 @@ export async function startLocalSqs(port: number): Promise<{ endpoint: string; s
 
 /** Points the AWS SDK of this process at the local emulators (dummy credentials, fixed region). */
 export function useLocalAws(endpoints: { sqs?: string }): void {
+  // Locally we run Node 20; Lambda runs 22 or newer, so the SDK's reminder is noise here.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   process.env.AWS_REGION ??= "us-east-1";
   process.env.AWS_ACCESS_KEY_ID ??= "local";
   process.env.AWS_SECRET_ACCESS_KEY ??= "local";

@@ -14,9 +14,15 @@ const envSchema = z.object({
   DATA_DIR: z.string().default(".data"),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   AUTHORIZER_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+  /** Local runtime: the API Gateway usage plan's per-key limits (AWS: kapa:perKey* context). 0 turns a limit off. */
+  PER_KEY_RATE_LIMIT: z.coerce.number().min(0).max(10_000).default(20),
+  PER_KEY_BURST_LIMIT: z.coerce.number().int().min(0).max(10_000).default(40),
+  PER_KEY_DAILY_QUOTA: z.coerce.number().int().min(0).default(0),
   /** The live classification queue (new threads, relabel requests, sweeper re-sends). */
   CLASSIFICATION_QUEUE_URL: z.string().optional(),
   CLASSIFIER_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(2000),
+  /** Fault injection: the share of classifications the dummy classifier fails (0..1). */
+  CLASSIFIER_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
   /** A thread still unlabelled this long after it was last sent to the classifier is sent again. */
   SWEEPER_GRACE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
   /**
@@ -37,17 +43,37 @@ const envSchema = z.object({
   CLASSIFIER_BATCH_SIZE: z.coerce.number().int().min(1).max(10).default(10),
   SWEEPER_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
   CLASSIFIER_VISIBILITY_TIMEOUT_SECONDS: z.coerce.number().int().min(0).max(43_200).default(30),
+  /** The backfill state machine (Step Functions): reclassify jobs and `npx kapa backfill`. */
+  BACKFILL_STATE_MACHINE_ARN: z.string().optional(),
+  /** The backfill queue (EnqueueRange sends to it; the classifier drains it at its own cap). */
+  BACKFILL_QUEUE_URL: z.string().optional(),
+  /** Its dead-letter queue (`npx kapa backfill status` shows its depth). */
+  BACKFILL_DLQ_URL: z.string().optional(),
+  /** Local runtime: the backfill queue's event source maxConcurrency (AWS: kapa:backfillMaxConcurrency). */
+  BACKFILL_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(2),
+  /**
+   * Local runtime: port of the local Step Functions endpoint on 127.0.0.1. 0, the default: any
+   * free port (`npx kapa` finds it in DATA_DIR/local-backfill.json; the banner prints it).
+   */
+  SFN_PORT: z.coerce.number().int().min(0).max(65535).default(0),
 });
 
 export type Env = z.infer<typeof envSchema>;
 
-export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
-  // An empty variable (`DATABASE_URL= npm start`) means unset.
+/**
+ * Parses the environment with a schema, treating an empty variable (`DATABASE_URL= npm start`)
+ * as unset, and fails with every problem named.
+ */
+export function parseEnv<S extends z.ZodType>(schema: S, source: NodeJS.ProcessEnv = process.env): z.output<S> {
   const present = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ""));
-  const parsed = envSchema.safeParse(present);
+  const parsed = schema.safeParse(present);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
     throw new Error(`Invalid configuration: ${problems}`);
   }
   return parsed.data;
+}
+
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  return parseEnv(envSchema, source);
 }

@@ -1,25 +1,59 @@
-type Level = "debug" | "info" | "warn" | "error";
-const ORDER: Record<Level | "silent", number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+import { AsyncLocalStorage } from "node:async_hooks";
+import { Logger } from "@aws-lambda-powertools/logger";
 
-function threshold(): number {
-  const configured = (process.env.LOG_LEVEL ?? "info") as Level | "silent";
-  return ORDER[configured] ?? ORDER.info;
+/**
+ * Structured JSON logs through Powertools Logger, with the request's correlation id on every
+ * line: set once at the edge (the API request id, or the id a queue message carries) and kept in
+ * an AsyncLocalStorage, so concurrent requests in one process (the local runtime) never mix.
+ */
+const levels = { debug: "DEBUG", info: "INFO", warn: "WARN", error: "ERROR", silent: "SILENT" } as const;
+type Level = keyof typeof levels;
+
+const levelOf = () => levels[(process.env.LOG_LEVEL as Level) ?? "info"] ?? "INFO";
+
+const powertools = new Logger({
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? "kapa-service",
+  logLevel: levelOf(),
+});
+let appliedLevel = levelOf();
+
+/** LOG_LEVEL may be set after this module loads (tests, the local runtime): follow it. */
+function current(): Logger {
+  const wanted = levelOf();
+  if (wanted !== appliedLevel) {
+    powertools.setLogLevel(wanted);
+    appliedLevel = wanted;
+  }
+  return powertools;
 }
 
-/** Structured JSON logs, one object a line (what CloudWatch Logs Insights queries best). */
-function write(level: Level, message: string, fields: Record<string, unknown> = {}): void {
-  if (ORDER[level] < threshold()) return;
-  const entry: Record<string, unknown> = { level, message, timestamp: new Date().toISOString(), ...fields };
-  if (fields.error instanceof Error)
-    entry.error = { name: fields.error.name, message: fields.error.message, stack: fields.error.stack };
-  const line = JSON.stringify(entry);
-  if (level === "error" || level === "warn") process.stderr.write(`${line}\n`);
-  else process.stdout.write(`${line}\n`);
+const context = new AsyncLocalStorage<{ correlationId: string }>();
+
+/** Runs `fn` with this correlation id on every log line it writes (and on the messages it sends). */
+export function withCorrelationId<T>(correlationId: string, fn: () => T): T {
+  return context.run({ correlationId }, fn);
 }
 
-export const logger = {
-  debug: (message: string, fields?: Record<string, unknown>) => write("debug", message, fields),
-  info: (message: string, fields?: Record<string, unknown>) => write("info", message, fields),
-  warn: (message: string, fields?: Record<string, unknown>) => write("warn", message, fields),
-  error: (message: string, fields?: Record<string, unknown>) => write("error", message, fields),
+export function currentCorrelationId(): string | undefined {
+  return context.getStore()?.correlationId;
+}
+
+/** Errors become {name, message, stack}; the rest passes through. */
+function fieldsOf(fields: Record<string, unknown> = {}): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(fields)) {
+    out[key] = value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value;
+  }
+  const correlationId = currentCorrelationId();
+  if (correlationId) out.correlation_id = correlationId;
+  return out;
+}
+
+type LogFn = (message: string, fields?: Record<string, unknown>) => void;
+
+export const logger: Record<"debug" | "info" | "warn" | "error", LogFn> = {
+  debug: (message, fields) => current().debug(message, fieldsOf(fields)),
+  info: (message, fields) => current().info(message, fieldsOf(fields)),
+  warn: (message, fields) => current().warn(message, fieldsOf(fields)),
+  error: (message, fields) => current().error(message, fieldsOf(fields)),
 };

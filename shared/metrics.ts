@@ -1,27 +1,31 @@
+import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
+import { currentCorrelationId } from "./logger.js";
+
 /**
- * CloudWatch Embedded Metric Format: one JSON log line per metric that CloudWatch turns into a
- * metric, with no API call on the request path.
+ * CloudWatch metrics through Powertools Metrics in Embedded Metric Format: one JSON log line per
+ * data point that CloudWatch turns into a metric, with no API call on the request path.
  */
 export const METRICS_NAMESPACE = "KapaService";
+/** The `service` dimension on every metric (the alarms and the dashboard match on it). */
+export const METRICS_SERVICE = "kapa-service";
 
-export type MetricUnit = "Count" | "Milliseconds" | "Seconds";
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
 
+const UNITS = { Count: MetricUnit.Count, Milliseconds: MetricUnit.Milliseconds, Seconds: MetricUnit.Seconds } as const;
+export type MetricUnitName = keyof typeof UNITS;
+
+/** One data point, or several of one metric in one line (`values`). */
 export function putMetric(
   name: string,
-  value: number,
-  unit: MetricUnit = "Count",
+  value: number | readonly number[],
+  unit: MetricUnitName = "Count",
   dimensions: Record<string, string> = {},
 ): void {
-  if (process.env.LOG_LEVEL === "silent") return;
-  const line = {
-    _aws: {
-      Timestamp: Date.now(),
-      CloudWatchMetrics: [
-        { Namespace: METRICS_NAMESPACE, Dimensions: [Object.keys(dimensions)], Metrics: [{ Name: name, Unit: unit }] },
-      ],
-    },
-    ...dimensions,
-    [name]: value,
-  };
-  process.stdout.write(`${JSON.stringify(line)}\n`);
+  const values = typeof value === "number" ? [value] : value;
+  if (process.env.LOG_LEVEL === "silent" || values.length === 0) return;
+  const single = metrics.singleMetric();
+  for (const [key, dimension] of Object.entries(dimensions)) single.addDimension(key, dimension);
+  const correlationId = currentCorrelationId();
+  if (correlationId) single.addMetadata("correlation_id", correlationId);
+  for (const v of values) single.addMetric(name, UNITS[unit], v);
 }

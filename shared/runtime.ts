@@ -1,6 +1,8 @@
 import { createSqsClient } from "./aws.js";
+import { type Executions, noExecutions, sfnExecutions } from "./backfill/executions.js";
+import { BackfillRepository } from "./backfill/repository.js";
 import { CategoriesRepository } from "./categories/repository.js";
-import { DummyClassifier } from "./classification/classifier.js";
+import { type Classifier, DummyClassifier } from "./classification/classifier.js";
 import { LabelsRepository } from "./classification/labels.js";
 import { type ClassificationQueue, SqsClassificationQueue } from "./classification/queue.js";
 import { type Env, loadEnv } from "./config.js";
@@ -19,16 +21,22 @@ export interface Runtime {
   labels: LabelsRepository;
   categories: CategoriesRepository;
   agent: RagAgent;
-  classifier: DummyClassifier;
+  classifier: Classifier;
   /** The live classification queue; a stand-in that refuses every send when none is configured. */
   classificationQueue: ClassificationQueue;
+  /** The backfill's thread-id walks and progress counts. */
+  backfill: BackfillRepository;
+  /** The backfill queue (EnqueueRange); a refusing stand-in when BACKFILL_QUEUE_URL is not set. */
+  backfillQueue: ClassificationQueue;
+  /** The backfill state machine's executions (reclassify jobs); a stand-in without BACKFILL_STATE_MACHINE_ARN. */
+  backfillExecutions: Executions;
 }
 
-const noQueue: ClassificationQueue = {
+const noQueue = (variable: string): ClassificationQueue => ({
   send: async () => {
-    throw new Error("CLASSIFICATION_QUEUE_URL is not set");
+    throw new Error(`${variable} is not set`);
   },
-};
+});
 
 let current: Promise<Runtime> | undefined;
 
@@ -43,10 +51,15 @@ export async function createRuntime(env: Env = loadEnv()): Promise<Runtime> {
     labels: new LabelsRepository(database.db),
     categories: new CategoriesRepository(database.db),
     agent: new RagAgent(new KeywordRetriever(), new DummyLlmClient(env.LLM_DELAY_MS)),
-    classifier: new DummyClassifier(env.CLASSIFIER_DELAY_MS),
+    classifier: new DummyClassifier(env.CLASSIFIER_DELAY_MS, env.CLASSIFIER_FAILURE_RATE),
     classificationQueue: env.CLASSIFICATION_QUEUE_URL
       ? new SqsClassificationQueue(sqs, env.CLASSIFICATION_QUEUE_URL)
-      : noQueue,
+      : noQueue("CLASSIFICATION_QUEUE_URL"),
+    backfill: new BackfillRepository(database.db),
+    backfillQueue: env.BACKFILL_QUEUE_URL
+      ? new SqsClassificationQueue(sqs, env.BACKFILL_QUEUE_URL)
+      : noQueue("BACKFILL_QUEUE_URL"),
+    backfillExecutions: env.BACKFILL_STATE_MACHINE_ARN ? sfnExecutions(env.BACKFILL_STATE_MACHINE_ARN) : noExecutions,
   };
 }
 

@@ -20,6 +20,8 @@ interface HandlerOptions {
   bundledFiles?: readonly BundledFile[];
   /** Sends thread ids to the live classification queue (CLASSIFICATION_QUEUE_URL, sqs:SendMessage). */
   classificationQueue?: boolean;
+  /** Starts or reads backfill jobs (BACKFILL_STATE_MACHINE_ARN; StartExecution or DescribeExecution). */
+  backfillJobs?: "start" | "read";
 }
 
 /** The one list of what each handler gets beyond the defaults; every key must be a route's handler. */
@@ -37,6 +39,9 @@ const HANDLER_OPTIONS: Readonly<Record<string, HandlerOptions>> = {
   "update-thread": { classificationQueue: true },
   // The threads of a deleted category are classified again among the remaining ones.
   "delete-category": { classificationQueue: true },
+  // Reclassify jobs: executions of the backfill state machine.
+  "reclassify-start": { backfillJobs: "start" },
+  "reclassify-status": { backfillJobs: "read" },
 };
 
 /** API Gateway's own errors (no Lambda involved) get the API's error shape: {"detail": "..."}. */
@@ -111,17 +116,26 @@ export interface ClassificationQueueBinder {
   bindSender(fn: KapaFunction): void;
 }
 
+/** What the API needs of the backfill (constructs/backfill.ts). */
+export interface BackfillJobsBinder {
+  bindJobStarter(fn: KapaFunction): void;
+  bindJobReader(fn: KapaFunction): void;
+}
+
 export interface ApiProps {
   routes: readonly RouteDef[];
   database: Database;
   classification: ClassificationQueueBinder;
+  /** Required when a route's handler starts or reads backfill jobs. */
+  backfill?: BackfillJobsBinder;
   settings: StackSettings;
 }
 
 /**
  * The REST API: one resource and method per route of the route table (shared/http/routes.ts),
  * one Lambda per distinct handler behind Lambda proxy integrations, the X-API-KEY REQUEST
- * authorizer on the "apiKey" routes, stage throttling, JSON access logs, and JSON gateway errors.
+ * authorizer on the "apiKey" routes, stage throttling and per-key limits (usage plan), JSON
+ * access logs, error-level execution logs, and JSON gateway errors.
  * A trailing slash needs nothing here: API Gateway REST APIs ignore it when matching.
  */
 export class Api extends Construct {
@@ -131,10 +145,18 @@ export class Api extends Construct {
   /** The route handlers, by handler name (functions/<name>.ts). */
   readonly handlers: ReadonlyMap<string, KapaFunction>;
   readonly accessLogs: logs.LogGroup;
+  /** API Gateway's execution log group of the stage (errors only), created here to set its retention. */
+  readonly executionLogs: logs.LogGroup;
+  /**
+   * Per-key limits (kapa:perKeyRateLimit, unset when 0): the authorizer names the caller's usage
+   * plan key in `usageIdentifierKey`; API Gateway throttles (429) and counts each key on its own.
+   */
+  readonly usagePlan?: apigateway.UsagePlan;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
     const { settings, database, classification } = props;
+    const perKeyLimits = settings.perKeyRateLimit > 0;
     const routeHandlers = new Set(props.routes.map((r) => r.handler));
     for (const handler of Object.keys(HANDLER_OPTIONS)) {
       if (!routeHandlers.has(handler)) throw new Error(`HANDLER_OPTIONS names ${handler}, which no route uses`);
@@ -155,12 +177,18 @@ export class Api extends Construct {
       endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
       // Access logs need API Gateway's account-level CloudWatch Logs role.
       cloudWatchRole: true,
+      // Usage plan keys come from the authorizer, never from a client header.
+      apiKeySourceType: perKeyLimits ? apigateway.ApiKeySourceType.AUTHORIZER : undefined,
       deployOptions: {
         stageName: settings.stageName,
         throttlingRateLimit: settings.throttlingRateLimit,
         throttlingBurstLimit: settings.throttlingBurstLimit,
         metricsEnabled: true,
         tracingEnabled: settings.tracing,
+        // Execution logs of errors only (authorizer and integration failures); never request data,
+        // which would include the X-API-KEY header.
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
         accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogs),
         accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields({
           caller: true,
@@ -175,6 +203,24 @@ export class Api extends Construct {
         }),
       },
     });
+    // API Gateway writes execution logs to this fixed name; creating it first gives it a retention.
+    this.executionLogs = new logs.LogGroup(this, "ExecutionLogs", {
+      logGroupName: `API-Gateway-Execution-Logs_${this.restApi.restApiId}/${settings.stageName}`,
+      retention: settings.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.restApi.deploymentStage.node.addDependency(this.executionLogs);
+    if (perKeyLimits) {
+      this.usagePlan = this.restApi.addUsagePlan("PerKeyUsagePlan", {
+        description: "Per API key limits: the authorizer returns the caller's key as usageIdentifierKey",
+        throttle: { rateLimit: settings.perKeyRateLimit, burstLimit: settings.perKeyBurstLimit },
+        quota:
+          settings.perKeyDailyQuota > 0
+            ? { limit: settings.perKeyDailyQuota, period: apigateway.Period.DAY }
+            : undefined,
+        apiStages: [{ api: this.restApi, stage: this.restApi.deploymentStage }],
+      });
+    }
     for (const response of ERROR_RESPONSES) {
       this.restApi.addGatewayResponse(response.type.responseType, {
         type: response.type,
@@ -220,6 +266,11 @@ export class Api extends Construct {
       });
       if (useDatabase) database.bindTo(fn.function);
       if (options.classificationQueue) classification.bindSender(fn);
+      if (options.backfillJobs) {
+        if (!props.backfill) throw new Error(`The ${handler} handler needs ApiProps.backfill`);
+        if (options.backfillJobs === "start") props.backfill.bindJobStarter(fn);
+        else props.backfill.bindJobReader(fn);
+      }
       const integration = new apigateway.LambdaIntegration(fn.function, { allowTestInvoke: false });
       handlers.set(handler, fn);
       integrations.set(handler, integration);
@@ -230,7 +281,12 @@ export class Api extends Construct {
       const resource = this.restApi.root.resourceForPath(route.path);
       const auth: apigateway.MethodOptions =
         route.auth === "apiKey"
-          ? { authorizer: this.authorizer, authorizationType: apigateway.AuthorizationType.CUSTOM }
+          ? {
+              authorizer: this.authorizer,
+              authorizationType: apigateway.AuthorizationType.CUSTOM,
+              // The usage plan applies only to methods that require its key.
+              apiKeyRequired: perKeyLimits && settings.requireUsagePlanKey,
+            }
           : { authorizationType: apigateway.AuthorizationType.NONE };
       resource.addMethod(route.method, integrationFor(route.handler), { ...auth, operationName: route.operationId });
     }

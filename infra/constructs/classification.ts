@@ -36,6 +36,8 @@ export interface ClassificationQueueProps {
   visibilityTimeout: Duration;
   /** Alarm when the oldest message is older than this. @default no age alarm (a backfill queue is old by design) */
   ageAlarmThreshold?: Duration;
+  /** How long a message may wait to be consumed. @default 4 days (SQS's default) */
+  retentionPeriod?: Duration;
 }
 
 /**
@@ -61,6 +63,7 @@ export class ClassificationQueue extends Construct {
     });
     this.queue = new sqs.Queue(this, "Queue", {
       visibilityTimeout: props.visibilityTimeout,
+      retentionPeriod: props.retentionPeriod,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },

@@ -1,6 +1,8 @@
-import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
+import * as iam from "aws-cdk-lib/aws-iam";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
+import * as logs from "aws-cdk-lib/aws-logs";
 import * as rds from "aws-cdk-lib/aws-rds";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
@@ -14,7 +16,7 @@ export const DATABASE_ENGINE_VERSION = rds.AuroraPostgresEngineVersion.VER_16_9;
 export interface DatabaseProps {
   settings: Pick<
     StackSettings,
-    "dbMinCapacity" | "dbMaxCapacity" | "dbDeletionProtection" | "dbPoolMax" | "logRetention"
+    "dbMinCapacity" | "dbMaxCapacity" | "dbDeletionProtection" | "dbPoolMax" | "logRetention" | "dbSecretRotationDays"
   >;
 }
 
@@ -37,6 +39,10 @@ export class Database extends Construct {
   readonly secret: secretsmanager.ISecret;
   /** The one security group the proxy admits: every function that binds to the database. */
   readonly functionSecurityGroup: ec2.SecurityGroup;
+  /** Rejected connections in the VPC (flow log), for security investigations. */
+  readonly flowLogs: logs.LogGroup;
+  /** Rotates the database credentials (kapa:dbSecretRotationDays; unset when 0). */
+  readonly secretRotation?: secretsmanager.SecretRotation;
   private readonly endpointSecurityGroup: ec2.SecurityGroup;
   private readonly subnets: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
   private readonly poolMax: number;
@@ -50,6 +56,30 @@ export class Database extends Construct {
       maxAzs: 2,
       natGateways: 0,
       subnetConfiguration: [{ name: "isolated", subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 22 }],
+    });
+
+    // Rejected traffic only: the security signal (an unexpected caller, a missing rule) at a
+    // fraction of the volume of every accepted packet between the functions and the proxy.
+    this.flowLogs = new logs.LogGroup(this, "FlowLogs", {
+      retention: settings.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const flowLogRole = new iam.Role(this, "FlowLogRole", {
+      assumedBy: new iam.ServicePrincipal("vpc-flow-logs.amazonaws.com", {
+        conditions: { StringEquals: { "aws:SourceAccount": Stack.of(this).account } },
+      }),
+      description: "VPC flow logs: write to the flow log group",
+    });
+    this.flowLogs.grantWrite(flowLogRole);
+    this.flowLogs.grant(flowLogRole, "logs:DescribeLogStreams");
+    // The L1 resource: the L2 FlowLog also grants its role iam:PassRole on itself, which it never needs.
+    new ec2.CfnFlowLog(this, "FlowLog", {
+      resourceId: this.vpc.vpcId,
+      resourceType: "VPC",
+      trafficType: "REJECT",
+      logDestinationType: "cloud-watch-logs",
+      logGroupName: this.flowLogs.logGroupName,
+      deliverLogsPermissionArn: flowLogRole.roleArn,
     });
 
     this.functionSecurityGroup = new ec2.SecurityGroup(this, "FunctionSecurityGroup", {
@@ -68,7 +98,10 @@ export class Database extends Construct {
       ec2.Port.tcp(443),
       "Functions to endpoints",
     );
-    this.addInterfaceEndpoint("SecretsManager", ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER);
+    const secretsEndpoint = this.addInterfaceEndpoint(
+      "SecretsManager",
+      ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+    );
 
     const clusterSecurityGroup = new ec2.SecurityGroup(this, "ClusterSecurityGroup", {
       vpc: this.vpc,
@@ -96,6 +129,30 @@ export class Database extends Construct {
     const secret = this.cluster.secret;
     if (!secret) throw new Error("The database cluster has no generated secret");
     this.secret = secret;
+    if (settings.dbSecretRotationDays > 0) {
+      // AWS's single-user PostgreSQL rotation function (Serverless Application Repository), in the
+      // isolated subnets: it reaches the cluster directly on 5432 and Secrets Manager through the
+      // endpoint. RDS Proxy reads the new password itself; clients re-read the secret when a new
+      // connection is refused (shared/db/target.ts). No rotation during a deployment.
+      const rotationSecurityGroup = new ec2.SecurityGroup(this, "RotationSecurityGroup", {
+        vpc: this.vpc,
+        description: "Secrets Manager rotation function of the database credentials",
+        allowAllOutbound: false,
+      });
+      // addRotationSingleUser opens the cluster to it; the endpoint it is told to use, not.
+      this.endpointSecurityGroup.connections.allowFrom(
+        rotationSecurityGroup,
+        ec2.Port.tcp(443),
+        "Rotation function to endpoints",
+      );
+      this.secretRotation = this.cluster.addRotationSingleUser({
+        automaticallyAfter: Duration.days(settings.dbSecretRotationDays),
+        vpcSubnets: this.subnets,
+        securityGroup: rotationSecurityGroup,
+        endpoint: secretsEndpoint,
+        rotateImmediatelyOnUpdate: false,
+      });
+    }
 
     const proxySecurityGroup = new ec2.SecurityGroup(this, "ProxySecurityGroup", {
       vpc: this.vpc,

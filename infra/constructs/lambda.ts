@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import { type CfnElement, Duration, RemovalPolicy, type Stack } from "aws-cdk-lib";
 import type * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import { type ICommandHooks, NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
@@ -79,9 +79,12 @@ export function copyIntoBundle(files: readonly BundledFile[]): ICommandHooks {
 export class KapaFunction extends Construct {
   readonly function: NodejsFunction;
   readonly logGroup: logs.LogGroup;
+  /** Its entry point: `functions/<entry>.ts` (the local runtimes run the same file). */
+  readonly entry: string;
 
   constructor(scope: Construct, id: string, props: KapaFunctionProps) {
     super(scope, id);
+    this.entry = props.entry;
     const entry = path.join(REPO_ROOT, "functions", `${props.entry}.ts`);
     if (!existsSync(entry)) throw new Error(`No Lambda entry point ${entry}`);
     for (const file of props.bundledFiles ?? []) {
@@ -131,4 +134,14 @@ export class KapaFunction extends Construct {
     this.function.addEnvironment(key, value);
     return this;
   }
+}
+
+/** Every KapaFunction of a stack: the logical id of its Lambda function -> its entry point. */
+export function functionEntries(stack: Stack): Map<string, string> {
+  return new Map(
+    stack.node
+      .findAll()
+      .filter((c): c is KapaFunction => c instanceof KapaFunction)
+      .map((fn) => [stack.getLogicalId(fn.function.node.defaultChild as CfnElement), fn.entry]),
+  );
 }

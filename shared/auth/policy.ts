@@ -34,6 +34,8 @@ export function authorizerResult(methodArn: string, key: AuthenticatedKey | null
       ],
     },
     context: { apiKeyId: key.apiKeyId, projectIds: key.projectIds.join(",") },
+    // The key's usage-plan key in API Gateway (per-key throttling): registered under our key's id.
+    usageIdentifierKey: key.apiKeyId,
   };
 }
 

@@ -26,11 +26,16 @@ const words = (text: string) => new Set(text.toLowerCase().match(/[a-z0-9]+/g) ?
  * by a hash of the question, so the same question always gets the same label.
  */
 export class DummyClassifier implements Classifier {
-  constructor(private readonly delayMs: number) {}
+  /** @param failureRate share of calls that throw, as an overloaded model would (fault injection). */
+  constructor(
+    private readonly delayMs: number,
+    private readonly failureRate = 0,
+  ) {}
 
   async classify(question: string, categories: readonly CategoryOption[]): Promise<CategoryOption> {
     if (categories.length === 0) throw new NoCategoriesError();
     if (this.delayMs > 0) await sleep(this.delayMs);
+    if (this.failureRate > 0 && Math.random() < this.failureRate) throw new Error("classifier unavailable (injected)");
     const asked = words(question);
     const scored = categories.map((category) => {
       let score = 0;

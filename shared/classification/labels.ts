@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, asc, inArray, isNull, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { categories, threads } from "../db/schema.js";
 import type { CategoryOption } from "./classifier.js";
@@ -6,6 +6,7 @@ import type { CategoryOption } from "./classifier.js";
 export interface ThreadToClassify {
   id: string;
   projectId: string;
+  createdAt: Date;
   firstQuestion: string;
   categoryId: string | null;
   categorySource: "classifier" | "user" | null;
@@ -38,6 +39,7 @@ export class LabelsRepository {
       .select({
         id: threads.id,
         projectId: threads.projectId,
+        createdAt: threads.createdAt,
         firstQuestion: threads.firstQuestion,
         categoryId: threads.categoryId,
         categorySource: threads.categorySource,

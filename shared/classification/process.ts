@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { logger } from "../logger.js";
+import { logger, withCorrelationId } from "../logger.js";
 import { putMetric } from "../metrics.js";
 import type { CategoryOption, Classifier } from "./classifier.js";
 import { type ClassifierLabel, hasUserLabel, type LabelsRepository, type ThreadToClassify } from "./labels.js";
@@ -87,28 +87,30 @@ export async function classifyBatch(deps: ClassifyDeps, messages: readonly Class
   const outcomes = new Map<string, Outcome>();
   const chosen: (ClassifierLabel & { messageId: string })[] = [];
   await Promise.all(
-    parsed.map(async ({ message, request }) => {
-      if (!request) {
-        // Retried, then dead-lettered: a malformed message is a bug to look at, not to drop.
-        logger.error("malformed classification request", { messageId: message.messageId });
-        outcomes.set(message.messageId, "retry");
-        return;
-      }
-      const thread = threads.get(request.threadId);
-      const options = thread ? (optionsByProject.get(thread.projectId) ?? []) : [];
-      const next = triage(request, thread, options, now() - message.sentAt);
-      if (typeof next === "string") {
-        outcomes.set(message.messageId, next);
-        return;
-      }
-      try {
-        const category = await deps.classifier.classify(next.firstQuestion, options);
-        chosen.push({ messageId: message.messageId, threadId: next.id, categoryId: category.id, mode: request.mode });
-      } catch (error) {
-        logger.error("classification failed", { threadId: request.threadId, error });
-        outcomes.set(message.messageId, "retry");
-      }
-    }),
+    parsed.map(({ message, request }) =>
+      withCorrelationId(request?.correlationId ?? message.messageId, async () => {
+        if (!request) {
+          // Retried, then dead-lettered: a malformed message is a bug to look at, not to drop.
+          logger.error("malformed classification request", { messageId: message.messageId });
+          outcomes.set(message.messageId, "retry");
+          return;
+        }
+        const thread = threads.get(request.threadId);
+        const options = thread ? (optionsByProject.get(thread.projectId) ?? []) : [];
+        const next = triage(request, thread, options, now() - message.sentAt);
+        if (typeof next === "string") {
+          outcomes.set(message.messageId, next);
+          return;
+        }
+        try {
+          const category = await deps.classifier.classify(next.firstQuestion, options);
+          chosen.push({ messageId: message.messageId, threadId: next.id, categoryId: category.id, mode: request.mode });
+        } catch (error) {
+          logger.error("classification failed", { threadId: request.threadId, error });
+          outcomes.set(message.messageId, "retry");
+        }
+      }),
+    ),
   );
 
   const written = await deps.labels.writeClassifierLabels(chosen);
@@ -118,8 +120,21 @@ export async function classifyBatch(deps: ClassifyDeps, messages: readonly Class
     outcomes.set(c.messageId, written.has(c.threadId) ? "labelled" : afterLostWrite(latest.get(c.threadId)));
   }
 
+  for (const { message, request } of parsed) {
+    withCorrelationId(request?.correlationId ?? message.messageId, () =>
+      logger.debug("classification request handled", {
+        threadId: request?.threadId,
+        reason: request?.reason,
+        outcome: outcomes.get(message.messageId),
+      }),
+    );
+  }
   const failed = [...outcomes].filter(([, outcome]) => outcome === "retry").map(([messageId]) => messageId);
   const labelled = [...outcomes.values()].filter((o) => o === "labelled").length;
+  const secondsToLabel = chosen
+    .filter((c) => written.has(c.threadId))
+    .map((c) => (now() - (threads.get(c.threadId)?.createdAt.getTime() ?? now())) / 1000);
+  putMetric("TimeToLabel", secondsToLabel, "Seconds");
   if (labelled > 0) putMetric("LabelsWritten", labelled, "Count", { Source: "classifier" });
   if (failed.length > 0) putMetric("ClassificationFailures", failed.length);
   return failed;

@@ -9,6 +9,8 @@ export const classificationRequest = z.object({
   threadId: z.string().uuid(),
   reason: z.enum(["new-thread", "relabel", "category-deleted", "sweep", "backfill"]),
   mode: z.enum(["unlabelled", "reclassify"]).default("unlabelled"),
+  /** The request that caused it (an API request id), for logs from the chat to the label. */
+  correlationId: z.string().max(200).optional(),
 });
 export type ClassificationRequest = z.input<typeof classificationRequest>;
 export type ParsedClassificationRequest = z.output<typeof classificationRequest>;

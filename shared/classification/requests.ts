@@ -1,4 +1,4 @@
-import { logger } from "../logger.js";
+import { currentCorrelationId, logger } from "../logger.js";
 import { putMetric } from "../metrics.js";
 import type { ClassificationQueue, ClassificationRequest, SendOptions } from "./queue.js";
 
@@ -13,8 +13,9 @@ export async function requestClassification(
   options?: SendOptions,
 ): Promise<boolean> {
   if (requests.length === 0) return true;
+  const correlationId = currentCorrelationId();
   try {
-    await queue.send(requests, options);
+    await queue.send(correlationId ? requests.map((r) => ({ correlationId, ...r })) : requests, options);
     return true;
   } catch (error) {
     putMetric("ClassificationEnqueueFailures", requests.length);

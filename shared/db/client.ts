@@ -15,6 +15,10 @@ export interface DatabaseTarget {
   embedded?: boolean;
   /** Connections in this process's pool. */
   max?: number;
+  /** Asked for each new connection (a rotating secret); else the URL's password. */
+  password?: () => Promise<string>;
+  /** TLS to the database: "verify-full" in AWS. */
+  ssl?: "verify-full" | "require";
 }
 
 export interface Database {
@@ -26,6 +30,8 @@ export function connect(target: DatabaseTarget): Database {
   const client = postgres(target.url, {
     max: target.max ?? 5,
     prepare: !target.embedded,
+    ...(target.password ? { password: target.password } : {}),
+    ...(target.ssl ? { ssl: target.ssl } : {}),
     onnotice: () => {},
     connection: { application_name: "kapa-service" },
   });

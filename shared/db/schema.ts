@@ -123,6 +123,9 @@ export const threads = pgTable(
     index("threads_project_source_idx").on(t.projectId, t.categorySource, t.createdAt, t.id),
     // The unlabelled threads, by id: what the backfill walks in id ranges; small once labelled.
     index("threads_unlabelled_idx").on(t.id).where(sql`${t.categoryId} is null`),
+    // A project's threads by id: the project-scoped backfill walks (POST reclassify/), range by
+    // range and chunk by chunk, in time proportional to the project, whatever its size.
+    index("threads_project_id_idx").on(t.projectId, t.id),
     // The unlabelled threads by when they were last sent to the classifier: what the sweeper reads.
     index("threads_unlabelled_due_idx")
       .on(sql`coalesce(${t.classificationRequestedAt}, ${t.createdAt})`)

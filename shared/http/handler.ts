@@ -4,6 +4,8 @@ import httpHeaderNormalizer from "@middy/http-header-normalizer";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import type { z } from "zod";
 import { ForbiddenError, InvalidInputError, PayloadTooLargeError, UnauthenticatedError } from "../errors.js";
+import { withCorrelationId } from "../logger.js";
+import { putMetric } from "../metrics.js";
 import { errorReply } from "./errors.js";
 import type { RouteDef } from "./routes.js";
 
@@ -116,23 +118,52 @@ function toResult(reply: HttpReply): APIGatewayProxyResult {
  * the route's logic, and the error mapping last.
  */
 export function httpHandler<R extends RouteDef>(route: R, handle: (request: HttpRequest<R>) => Promise<HttpReply>) {
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-    .use({
-      onError: async (request) => {
-        const reply = errorReply(request.error);
-        request.response = jsonResult(reply.statusCode, reply.body);
-      },
-    })
-    .use(httpHeaderNormalizer())
-    .use(httpEventNormalizer())
-    .handler(async (event) => {
-      const rawBody = route.request.body ? readJsonBody(event) : undefined;
-      const path = parsePart(route.request.path, "path", event.pathParameters ?? {}) as Infer<R["request"]["path"]>;
-      const auth = route.auth === "apiKey" ? readAuth(event, event.pathParameters?.project_id) : null;
-      const query = parsePart(route.request.query, "query", event.queryStringParameters ?? {}) as Infer<
-        R["request"]["query"]
-      >;
-      const body = parsePart(route.request.body, "body", rawBody) as Infer<R["request"]["body"]>;
-      return toResult(await handle({ path, query, body, auth, linkTo: linkBuilder(event), event }));
-    });
+  return (
+    middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
+      // A failure of the normalizers themselves; the route's own errors are mapped in `timed`.
+      .use({
+        onError: async (request) => {
+          const reply = errorReply(request.error);
+          request.response = jsonResult(reply.statusCode, reply.body);
+        },
+      })
+      .use(httpHeaderNormalizer())
+      .use(httpEventNormalizer())
+      .handler((event) =>
+        withCorrelationId(event.requestContext?.requestId ?? crypto.randomUUID(), () => timed(route, event, handle)),
+      )
+  );
+}
+
+/** The route's logic, with its latency as a metric per route (chat latency among them). */
+async function timed<R extends RouteDef>(
+  route: R,
+  event: APIGatewayProxyEvent,
+  handle: (request: HttpRequest<R>) => Promise<HttpReply>,
+): Promise<APIGatewayProxyResult> {
+  const started = performance.now();
+  try {
+    return await run(route, event, handle);
+  } catch (error) {
+    // Mapped here, inside the request's correlation context, so its log line carries the id.
+    const reply = errorReply(error);
+    return jsonResult(reply.statusCode, reply.body);
+  } finally {
+    putMetric("RequestLatency", performance.now() - started, "Milliseconds", { Route: route.operationId });
+  }
+}
+
+async function run<R extends RouteDef>(
+  route: R,
+  event: APIGatewayProxyEvent,
+  handle: (request: HttpRequest<R>) => Promise<HttpReply>,
+): Promise<APIGatewayProxyResult> {
+  const rawBody = route.request.body ? readJsonBody(event) : undefined;
+  const path = parsePart(route.request.path, "path", event.pathParameters ?? {}) as Infer<R["request"]["path"]>;
+  const auth = route.auth === "apiKey" ? readAuth(event, event.pathParameters?.project_id) : null;
+  const query = parsePart(route.request.query, "query", event.queryStringParameters ?? {}) as Infer<
+    R["request"]["query"]
+  >;
+  const body = parsePart(route.request.body, "body", rawBody) as Infer<R["request"]["body"]>;
+  return toResult(await handle({ path, query, body, auth, linkTo: linkBuilder(event), event }));
 }

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { BACKFILL_SCOPES } from "../backfill/model.js";
 
 /** The zod schemas of the API: request validation, response types and the OpenAPI document. */
 
@@ -140,11 +141,9 @@ export const categoryStats = z
 
 export const updateThreadRequest = z
   .object({
-    category_id: uuid("category_id")
-      .nullable()
-      .meta({
-        description: "A category of this project (a user label), or null to hand the thread back to the classifier",
-      }),
+    category_id: uuid("category_id").nullable().meta({
+      description: "A category of this project (a user label), or null to hand the thread back to the classifier",
+    }),
   })
   .strict()
   .meta({ id: "UpdateThreadRequest" });
@@ -204,3 +203,45 @@ export type ThreadPageResource = z.infer<typeof threadPage>;
 export type ListThreadsQuery = z.infer<typeof listThreadsQuery>;
 export type CategoryResource = z.infer<typeof category>;
 export type CategoryStatsResource = z.infer<typeof categoryStats>;
+
+// Reclassify jobs (the backfill state machine, one project at a time) ---------------------------
+
+export const reclassifyPath = projectPath.extend({ job_id: uuid("job_id") });
+
+export const reclassifyRequest = z
+  .object({
+    scope: z.enum(BACKFILL_SCOPES, { message: "scope must be unlabelled or classifier" }).meta({
+      description:
+        "`unlabelled`: label the threads that have no label. `classifier`: also label again every thread the classifier labelled before now. User labels are never touched.",
+    }),
+  })
+  .strict()
+  .meta({ id: "ReclassifyRequest" });
+
+export const reclassifyJob = z
+  .object({
+    id: z.string().uuid(),
+    project: z.string().uuid(),
+    scope: z.enum(BACKFILL_SCOPES),
+    status: z.enum(["enqueueing", "labelling", "done", "failed"]).meta({
+      description:
+        "`enqueueing`: the project's threads are being queued for the classifier; `labelling`: all are queued and the classifier works through them at its capped rate; `done`; `failed`: start a new job, it only does what is left",
+    }),
+    started_at: z.string().datetime(),
+    enqueued_at: z.string().datetime().nullable().meta({ description: "When every thread was queued" }),
+    classified_before: z
+      .string()
+      .datetime()
+      .meta({ description: "Scope classifier: labels the classifier wrote before this are done again" }),
+    enqueued: z.number().int().nullable().meta({ description: "Threads queued, once all are" }),
+    error: z.string().nullable(),
+    progress: z.object({
+      total: z.number().int().meta({ description: "The project's threads" }),
+      done: z.number().int(),
+      pending: z.number().int().meta({ description: "Threads still to be labelled by this job" }),
+      percent: z.number(),
+    }),
+  })
+  .meta({ id: "ReclassifyJob" });
+
+export type ReclassifyJobResource = z.infer<typeof reclassifyJob>;

@@ -1,18 +1,13 @@
 import { type CfnElement, Duration, Stack } from "aws-cdk-lib";
-import { Template } from "aws-cdk-lib/assertions";
+import type { Template } from "aws-cdk-lib/assertions";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { describe, expect, it } from "vitest";
 import { Api } from "../../infra/constructs/api.js";
-import {
-  CLASSIFIER_VISIBILITY_TIMEOUT,
-  Classification,
-  ClassificationQueue,
-} from "../../infra/constructs/classification.js";
+import { CLASSIFIER_VISIBILITY_TIMEOUT, Classification } from "../../infra/constructs/classification.js";
 import { Database } from "../../infra/constructs/database.js";
 import { KapaFunction } from "../../infra/constructs/lambda.js";
 import { DEFAULT_SETTINGS } from "../../infra/settings.js";
-import { KapaServiceStack } from "../../infra/stack.js";
 import { routeList } from "../../shared/http/routes.js";
 import {
   asArray,
@@ -54,7 +49,17 @@ const senderIds = [...SENDER_HANDLERS.map(handlerId), sweeperId].sort();
 
 const functions = resourcesIn(template, "AWS::Lambda::Function");
 const queues = resourcesIn(template, "AWS::SQS::Queue");
-const mappings = resourcesIn(template, "AWS::Lambda::EventSourceMapping");
+const allMappings = resourcesIn(template, "AWS::Lambda::EventSourceMapping");
+/** The classifier's event source mappings (the reports' sender has its own). */
+const mappings = new Map([...allMappings].filter(([, m]) => mentions(props(m).FunctionName, classifierId)));
+/** The schedule that invokes `fnId` (the reports have their own schedule). */
+const scheduleOf = (t: Template, fnId: string) =>
+  props(
+    only(
+      [...resourcesIn(t, "AWS::Scheduler::Schedule").values()].filter((s) => mentions(props(s).Target, fnId)),
+      "schedule",
+    ),
+  );
 const fnProps = (id: string) => props(functions.get(id));
 
 /** An IAM action pattern (`sqs:Send*`, `*`) as a regular expression. */
@@ -143,8 +148,7 @@ describe("classifier", () => {
 
   it("has every event source mapping of the stack capped, and no reserved concurrency", () => {
     expect(mappings.size).toBeGreaterThan(0);
-    for (const [id, m] of mappings) {
-      expect(props(m).FunctionName, id).toEqual(ref(classifierId));
+    for (const [id, m] of allMappings) {
       expect((props(m).ScalingConfig as { MaximumConcurrency?: number }).MaximumConcurrency, id).toBeGreaterThanOrEqual(
         2,
       );
@@ -162,28 +166,21 @@ describe("classifier", () => {
     expect(fnProps(classifierId).VpcConfig).toBeDefined();
   });
 
-  it("takes a second queue with its own, lower cap (a backfill source)", () => {
-    const other = new KapaServiceStack(testApp(), "KapaService");
-    const backfill = new ClassificationQueue(other.classification, "Backfill", {
-      purpose: "Backfill",
-      visibilityTimeout: CLASSIFIER_VISIBILITY_TIMEOUT,
-    });
-    other.classification.addSource(backfill.queue, { maxConcurrency: 2 });
-    const otherTemplate = Template.fromStack(other);
-    const backfillId = other.getLogicalId(backfill.queue.node.defaultChild as CfnElement);
-    const caps = [...resourcesIn(otherTemplate, "AWS::Lambda::EventSourceMapping").values()]
+  it("takes a second queue with its own, lower cap (the backfill's)", () => {
+    const backfill = stack.backfill.queue;
+    const backfillId = idOf(backfill.queue.node.defaultChild as CfnElement);
+    const caps = [...mappings.values()]
       .map(props)
       .map((m) => ({
-        queue: mentions(m.EventSourceArn, backfillId) ? "backfill" : "live",
+        queue: mentions(m.EventSourceArn, backfillId) ? "backfill" : mentions(m.EventSourceArn, queueId) ? "live" : "?",
         cap: (m.ScalingConfig as { MaximumConcurrency: number }).MaximumConcurrency,
         fn: m.FunctionName,
         report: m.FunctionResponseTypes,
       }))
       .sort((a, b) => a.queue.localeCompare(b.queue));
-    const classifierRef = ref(fnLogicalIdOf(other, other.classification.classifier));
     expect(caps).toEqual([
-      { queue: "backfill", cap: 2, fn: classifierRef, report: ["ReportBatchItemFailures"] },
-      { queue: "live", cap: 5, fn: classifierRef, report: ["ReportBatchItemFailures"] },
+      { queue: "backfill", cap: 2, fn: ref(classifierId), report: ["ReportBatchItemFailures"] },
+      { queue: "live", cap: 5, fn: ref(classifierId), report: ["ReportBatchItemFailures"] },
     ]);
     // No age alarm on a backfill queue unless asked for; a DLQ alarm always.
     expect(backfill.alarms).toEqual([backfill.deadLetterDepthAlarm]);
@@ -197,10 +194,8 @@ describe("classifier", () => {
 });
 
 describe("sweeper", () => {
-  const schedules = resourcesIn(template, "AWS::Scheduler::Schedule");
-
   it("runs every 5 minutes on an EventBridge Scheduler schedule that invokes it", () => {
-    const schedule = props(only(schedules.values(), "schedule"));
+    const schedule = scheduleOf(template, sweeperId);
     expect(schedule.ScheduleExpression).toBe("rate(5 minutes)");
     expect(schedule.State ?? "ENABLED").toBe("ENABLED");
     const target = schedule.Target as { Arn: unknown; RoleArn: { "Fn::GetAtt": [string, string] } };
@@ -208,7 +203,7 @@ describe("sweeper", () => {
   });
 
   it("the schedule's role, assumed by Scheduler only, may invoke the sweeper and nothing else", () => {
-    const schedule = props(only(schedules.values(), "schedule"));
+    const schedule = scheduleOf(template, sweeperId);
     const roleId = (schedule.Target as { RoleArn: { "Fn::GetAtt": [string, string] } }).RoleArn["Fn::GetAtt"][0];
     const role = props(resourcesIn(template, "AWS::IAM::Role").get(roleId));
     const trust = (role.AssumeRolePolicyDocument as { Statement: Statement[] }).Statement;
@@ -308,9 +303,14 @@ describe("IAM least privilege on the queues", () => {
     expect(sqsStatements.length).toBeGreaterThan(0);
     for (const { statement } of sqsStatements) {
       for (const action of asArray(statement.Action)) expect(action).not.toMatch(/\*/);
+      for (const resource of asArray(statement.Resource)) expect(resource).not.toBe("*");
+    }
+    // Every SQS statement that names the live queue names nothing else (but the backfill queue
+    // the classifier also consumes).
+    const backfillQueueId = idOf(stack.backfill.queue.queue.node.defaultChild as CfnElement);
+    for (const { statement } of sqsStatements.filter(({ statement }) => mentions(statement.Resource, queueId))) {
       for (const resource of asArray(statement.Resource)) {
-        expect(resource).not.toBe("*");
-        expect(mentions(resource, queueId), JSON.stringify(resource)).toBe(true);
+        expect(mentions(resource, queueId) || mentions(resource, backfillQueueId), JSON.stringify(resource)).toBe(true);
       }
     }
   });
@@ -369,13 +369,26 @@ describe("settings", () => {
       "kapa:queueAgeAlarmSeconds": 600,
     });
     const t = custom.template;
-    const mapping = props(only(resourcesIn(t, "AWS::Lambda::EventSourceMapping").values(), "mapping"));
+    const customClassifierId = fnLogicalIdOf(custom.stack, custom.stack.classification.classifier);
+    const mapping = props(
+      only(
+        [...resourcesIn(t, "AWS::Lambda::EventSourceMapping").values()].filter(
+          (m) =>
+            mentions(props(m).FunctionName, customClassifierId) &&
+            mentions(
+              props(m).EventSourceArn,
+              custom.stack.getLogicalId(custom.stack.classification.liveQueue.node.defaultChild as CfnElement),
+            ),
+        ),
+        "mapping",
+      ),
+    );
     expect(mapping).toMatchObject({
       BatchSize: 4,
       MaximumBatchingWindowInSeconds: 0,
       ScalingConfig: { MaximumConcurrency: 3 },
     });
-    const schedule = props(only(resourcesIn(t, "AWS::Scheduler::Schedule").values(), "schedule"));
+    const schedule = scheduleOf(t, fnLogicalIdOf(custom.stack, custom.stack.classification.sweeper));
     expect(schedule.ScheduleExpression).toBe("rate(15 minutes)");
     const c = custom.stack.classification;
     expect(envOf(t, fnLogicalIdOf(custom.stack, c.classifier)).CLASSIFIER_DELAY_MS).toBe("500");

@@ -54,7 +54,7 @@ export const ref = (id: string) => ({ Ref: id });
 export const props = (resource: CfnResource | undefined): Record<string, unknown> => resource?.Properties ?? {};
 export const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 /** Does a CloudFormation value (Ref, GetAtt, Join...) mention this logical id? */
-export const mentions = (value: unknown, id: string) => JSON.stringify(value).includes(`"${id}"`);
+export const mentions = (value: unknown, id: string) => (JSON.stringify(value) ?? "").includes(`"${id}"`);
 
 export const logicalIdOf = (stack: Stack, element: CfnElement) => stack.getLogicalId(element);
 export const fnLogicalIdOf = (stack: Stack, fn: KapaFunction) =>

@@ -166,7 +166,10 @@ describe("user labels through PATCH threads/{id}", () => {
     expect(cleared.status).toBe(200);
     expect(cleared.body.category).toBeNull();
     const sent = await drainRequests(liveQueue);
-    expect(sent.filter((r) => r.threadId === threadId)).toEqual([{ threadId, reason: "relabel" }]);
+    // Carrying the API request's id, so its logs follow the thread to its label.
+    expect(sent.filter((r) => r.threadId === threadId)).toEqual([
+      { threadId, reason: "relabel", correlationId: "test-request" },
+    ]);
   });
 
   it("answers 404 for an unknown or foreign thread and 400 for bad bodies", async () => {

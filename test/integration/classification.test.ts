@@ -9,6 +9,7 @@ import { SqsClassificationQueue } from "../../shared/classification/queue.js";
 import { sweep } from "../../shared/classification/sweeper.js";
 import { loadEnv } from "../../shared/config.js";
 import { categories, threads } from "../../shared/db/schema.js";
+import { runtime } from "../../shared/runtime.js";
 import { ThreadsRepository } from "../../shared/threads/repository.js";
 import { updateThreadLabel } from "../../shared/threads/service.js";
 import { createTenant, useTestDb } from "../support/db.js";
@@ -240,6 +241,35 @@ describe("classification pipeline on the SQS emulator", () => {
       return found.length > 0 ? found : undefined;
     }, 30_000);
     expect(dead).toEqual(["not json"]);
+  });
+
+  it("retries a thread whose classification keeps failing, then dead-letters it after 5 receives", async () => {
+    const t = await createTenant(db);
+    const [id] = await seedThreads(t.projectId, ["this question always breaks the model"]);
+    const rt = await runtime();
+    const real = rt.classifier;
+    let attempts = 0;
+    rt.classifier = {
+      classify: async (question, options) => {
+        if (question.includes("always breaks")) {
+          attempts++;
+          throw new Error("model error");
+        }
+        return real.classify(question, options);
+      },
+    };
+    try {
+      await new SqsClassificationQueue(testSqs, pipeline.queueUrl).send([{ threadId: id as string, reason: "sweep" }]);
+      const dead = await eventually(async () => {
+        const found = await drainBodies(pipeline.dlqUrl);
+        return found.length > 0 ? found : undefined;
+      }, 30_000);
+      expect(dead.map((b) => JSON.parse(b).threadId)).toEqual([id]);
+      expect(attempts).toBe(5);
+      expect((await labelOf(id as string))?.categoryId).toBeNull();
+    } finally {
+      rt.classifier = real;
+    }
   });
 
   it("lets the sweeper recover a thread whose enqueue failed", async () => {

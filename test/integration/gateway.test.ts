@@ -110,4 +110,24 @@ describe("local gateway and authorizer", () => {
     const slashScript = /<script src="([^"]+)"/.exec(slashPage.text)?.[1];
     expect(new URL(slashScript as string, "http://x/redoc/").pathname).toBe("/redoc/redoc.standalone.js");
   });
+
+  it("throttles a key over its usage plan with 429, and only that key", async () => {
+    const limited = await startGateway({
+      port: 0,
+      authorizerCacheTtlSeconds: 60,
+      perKey: { rateLimit: 0.001, burstLimit: 2, dailyQuota: 0 },
+    });
+    try {
+      const get = (t: Tenant) =>
+        fetch(`${limited.url.replace("localhost", "127.0.0.1")}${projectPath(t, "threads/")}`, {
+          headers: { "X-API-KEY": t.apiKey },
+        }).then(async (r) => ({ status: r.status, body: await r.json() }));
+      expect((await get(tenant)).status).toBe(200);
+      expect((await get(tenant)).status).toBe(200);
+      expect(await get(tenant)).toEqual({ status: 429, body: { detail: "Too many requests" } });
+      expect((await get(other)).status).toBe(200);
+    } finally {
+      await limited.close();
+    }
+  });
 });

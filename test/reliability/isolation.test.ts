@@ -51,7 +51,7 @@ async function makeVictim(label: string): Promise<Victim> {
     body: JSON.stringify({ question: firstQuestion }),
   });
   const categories = await call("GET", `/query/v1/projects/${tenant.projectId}/categories/`, { key: tenant.apiKey });
-  const [category] = categories.json?.results as { id: string }[];
+  const [category] = (categories.json?.results ?? []) as { id: string }[];
   return { ...tenant, threadId: chat.json?.thread_id as string, categoryId: category?.id as string, firstQuestion };
 }
 

@@ -1,0 +1,167 @@
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { sql } from "drizzle-orm";
+import { startLocalBackfill } from "../local/backfill.js";
+import { queueDepth, useLocalAws } from "../local/sqs.js";
+import { seedThreads } from "../shared/admin/seed.js";
+import { createSqsClient } from "../shared/aws.js";
+import { executionArn } from "../shared/backfill/executions.js";
+import { startJob } from "../shared/backfill/jobs.js";
+import { loadEnv } from "../shared/config.js";
+import { closeRuntime, runtime } from "../shared/runtime.js";
+import { benchEnvironment, report } from "./lib.js";
+
+interface SqsProcess {
+  endpoint: string;
+  /** Resident memory of the emulator's process, MB. */
+  rssMb(): number;
+  /** CPU seconds the emulator's process has used. */
+  cpuSeconds(): number;
+  stop(): Promise<void>;
+}
+
+/** The local SQS in a child process, so that the messages it holds do not count as the runner's memory. */
+async function startSqsProcess(): Promise<SqsProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", "bench/sqs-process.ts"], {
+    stdio: ["pipe", "pipe", "inherit"],
+    env: { ...process.env, LOG_LEVEL: "silent" },
+  });
+  const [line] = await createInterface({ input: child.stdout })
+    [Symbol.asyncIterator]()
+    .next()
+    .then((r) => [r.value]);
+  const { endpoint } = JSON.parse(String(line)) as { endpoint: string };
+  return {
+    endpoint,
+    rssMb: () => {
+      const pages = Number(readFileSync(`/proc/${child.pid}/statm`, "utf8").split(" ")[1]);
+      return Math.round((pages * 4096) / 1e6);
+    },
+    cpuSeconds: () => {
+      const fields = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+      return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks
+    },
+    stop: () =>
+      new Promise((resolve) => {
+        child.once("exit", () => resolve());
+        child.stdin?.end();
+      }),
+  };
+}
+
+const mb = (bytes: number) => Math.round(bytes / 1e6);
+const CACHE_DIR = "node_modules/.cache/kapa";
+
+/**
+ * The state machine's sizes for a run: cdk.json's (pages of 1,000,000 ids, ranges of 100,000, 10
+ * ranges at once) from 1M threads; below, ranges of a tenth of the threads, so that every run has
+ * 10 ranges in flight and their memory compares at equal concurrency.
+ */
+function contextFor(threads: number): Record<string, number> {
+  if (threads >= 1_000_000) return {};
+  const range = Math.ceil(threads / 10);
+  return { "kapa:backfillRangeSize": range, "kapa:backfillPageSize": range * 10 };
+}
+
+/**
+ * One run: N unlabelled threads (spread over 100 projects), the backfill state machine as CDK
+ * synthesizes it on the local Step Functions, its Plan and EnqueueRange tasks in Lambda-like
+ * worker threads of this process, sending to the local SQS in another process. No consumer: the
+ * clock runs from StartExecution until the execution has succeeded, i.e. every id is on the
+ * queue. Memory (of the whole process, workers included) is sampled every 50 ms.
+ */
+async function run(threads: number, sqs: SqsProcess) {
+  const env = await benchEnvironment({ LOG_LEVEL: "silent" });
+  useLocalAws({ sqs: sqs.endpoint });
+  try {
+    const seedStarted = Date.now();
+    await seedThreads(env.database.db, { count: threads, projects: 100 });
+    const seedSeconds = (Date.now() - seedStarted) / 1000;
+    await env.database.db.execute(sql`vacuum analyze threads`);
+    await closeRuntime();
+    const backfill = await startLocalBackfill({
+      env: loadEnv(),
+      visibilityTimeoutSeconds: 300,
+      sfnPort: 0,
+      maxConcurrency: 0, // nothing consumes: the clock stops when every id is enqueued
+      queueName: `bench-backfill-${threads}-${Date.now()}`,
+      cacheDir: CACHE_DIR,
+      context: contextFor(threads),
+    });
+    const { backfill: repository, backfillExecutions } = await runtime();
+    global.gc?.();
+    const baseline = process.memoryUsage().rss;
+    let peak = baseline;
+    let peakHeap = process.memoryUsage().heapUsed;
+    const sampler = setInterval(() => {
+      const usage = process.memoryUsage();
+      peak = Math.max(peak, usage.rss);
+      peakHeap = Math.max(peakHeap, usage.heapUsed);
+    }, 50);
+    const cpuBefore = process.cpuUsage();
+    const sqsCpuBefore = sqs.cpuSeconds();
+    const started = process.hrtime.bigint();
+    const job = await startJob(
+      { threads: repository, executions: backfillExecutions },
+      { projectId: null, scope: "unlabelled" },
+    );
+    const execution = await backfill.stepFunctions.waitFor(executionArn(backfill.stateMachineArn, job.execution));
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    clearInterval(sampler);
+    const cpu = process.cpuUsage(cpuBefore);
+    const sqsCpu = sqs.cpuSeconds() - sqsCpuBefore;
+    const client = createSqsClient();
+    const depth = await queueDepth(client, backfill.queueUrl);
+    client.destroy();
+    const output = JSON.parse(execution.output ?? "{}") as { enqueued?: number; pages?: number };
+    const result = {
+      threads,
+      range_size: contextFor(threads)["kapa:backfillRangeSize"] ?? 100_000,
+      status: execution.status,
+      ...(execution.error ? { error: `${execution.error}: ${execution.cause}` } : {}),
+      seconds: Math.round(seconds * 10) / 10,
+      ids_per_second: Math.round(threads / seconds),
+      enqueued: output.enqueued ?? null,
+      on_queue: depth.visible,
+      plan_pages: output.pages ?? null,
+      map_iterations: execution.events.MapIterationStarted ?? 0,
+      runner_rss_baseline_mb: mb(baseline),
+      runner_rss_peak_mb: mb(peak),
+      runner_rss_growth_mb: mb(peak - baseline),
+      runner_heap_peak_mb: mb(peakHeap),
+      sqs_process_rss_mb: sqs.rssMb(),
+      runner_cpu_seconds: Math.round((cpu.user + cpu.system) / 1e5) / 10,
+      sqs_process_cpu_seconds: Math.round(sqsCpu * 10) / 10,
+      seed_seconds: seedSeconds,
+    };
+    await backfill.stop();
+    return result;
+  } finally {
+    await closeRuntime();
+    await env.close();
+  }
+}
+
+export async function benchBackfillEnqueue(): Promise<void> {
+  const sizes = (process.env.BENCH_BACKFILL_SIZES ?? "100000,1000000").split(",").map(Number);
+  const sqs = await startSqsProcess();
+  try {
+    const rows = [];
+    for (const size of sizes) rows.push(await run(size, sqs));
+    const small = rows[0];
+    const large = rows.at(-1);
+    const flat = small && large ? Math.round((large.runner_rss_peak_mb / small.runner_rss_peak_mb) * 100) / 100 : null;
+    report("backfill-enqueue", rows, {
+      runs: rows,
+      rss_peak_ratio_large_over_small: flat,
+      target: {
+        seconds_at_most_for_1m: 60,
+        memory: "flat in N",
+        met: Boolean(large && large.threads >= 1_000_000 && large.seconds <= 60 && flat !== null && flat < 1.3),
+      },
+    });
+  } finally {
+    await sqs.stop();
+  }
+}

@@ -1,0 +1,1 @@
+CREATE INDEX "threads_project_id_idx" ON "threads" USING btree ("project_id","id");

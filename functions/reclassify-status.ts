@@ -1,0 +1,10 @@
+import { getJob, toJobResource } from "../shared/backfill/jobs.js";
+import { httpHandler } from "../shared/http/handler.js";
+import { routes } from "../shared/http/routes.js";
+import { runtime } from "../shared/runtime.js";
+
+export const handler = httpHandler(routes.getReclassify, async ({ path }) => {
+  const { backfill, backfillExecutions } = await runtime();
+  const job = await getJob({ threads: backfill, executions: backfillExecutions }, path.project_id, path.job_id);
+  return { status: 200, body: toJobResource(job) };
+});

@@ -1,0 +1,27 @@
+import { SESClient } from "@aws-sdk/client-ses";
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { systemClock } from "../shared/clock.js";
+import { loadReportsEnv } from "../shared/reports/config.js";
+import { SesMailer } from "../shared/reports/mailer.js";
+import { processReportJobs } from "../shared/reports/send.js";
+import { runtime } from "../shared/runtime.js";
+
+const env = loadReportsEnv();
+// One client per process; AWS_ENDPOINT_URL_SES points it at the local emulator.
+const mailer = new SesMailer(new SESClient({}));
+
+/** SQS consumer of the report queue: sends each team's report once, reports partial batch failures. */
+export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {
+  const { database } = await runtime();
+  const retry = await processReportJobs(
+    {
+      db: database.db,
+      mailer,
+      clock: systemClock,
+      sender: env.REPORT_SENDER,
+      leaseSeconds: env.REPORT_CLAIM_LEASE_SECONDS,
+    },
+    event.Records.map((r) => ({ messageId: r.messageId, body: r.body })),
+  );
+  return { batchItemFailures: retry.map((itemIdentifier) => ({ itemIdentifier })) };
+}

@@ -1,0 +1,414 @@
+import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as kms from "aws-cdk-lib/aws-kms";
+import type * as lambda from "aws-cdk-lib/aws-lambda";
+import * as sns from "aws-cdk-lib/aws-sns";
+import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
+import type * as sqs from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import { METRICS_NAMESPACE, METRICS_SERVICE } from "../../shared/metrics.js";
+import type { StackSettings } from "../settings.js";
+import type { Api } from "./api.js";
+import { BACKFILL_RETENTION, type Backfill } from "./backfill.js";
+import type { Classification, ClassificationQueue } from "./classification.js";
+import type { Reports } from "./reports.js";
+
+/**
+ * The `service` dimension Powertools Metrics adds to every data point (shared/metrics.ts:
+ * `serviceName`). CloudWatch matches a metric on its exact dimension set, so each app metric
+ * here is {service} or {service, <its own dimension>}, exactly as the code emits it
+ * (test/infra/observability.test.ts checks this against shared/metrics.ts).
+ */
+export { METRICS_SERVICE };
+
+/** The thresholds of the alarms this construct adds (README, "Operations", lists them). */
+export const ALARM_THRESHOLDS = {
+  /** API 5xx responses, % of requests in 5 minutes... */
+  api5xxRatePercent: 1,
+  /** ...counted only when the 5 minutes had at least this many requests. */
+  api5xxMinRequests: 50,
+  /** Classifier invocations that crashed or timed out, % over 15 minutes (3 x 5 min). */
+  classifierErrorRatePercent: 5,
+  classifierMinInvocations: 5,
+  /** Messages the classifier could not label (retried, then dead-lettered), % over 15 minutes. */
+  classificationFailureRatePercent: 10,
+  classificationMinAttempts: 20,
+  /** Chat enqueue failures in each of 3 consecutive 5-minute periods (the sweeper repairs single ones). */
+  enqueueFailuresPerPeriod: 1,
+  /** The backfill queue would lose messages after BACKFILL_RETENTION: alarm at half of it. */
+  backfillQueueAge: Duration.seconds(BACKFILL_RETENTION.toSeconds() / 2),
+  /** Failed sweeper runs within one hour (capped at the runs an hour has). */
+  sweeperErrorsPerHour: 3,
+} as const;
+
+const FIVE_MINUTES = Duration.minutes(5);
+
+export interface ObservabilityProps {
+  api: Api;
+  classification: Classification;
+  /** Alarms and widgets for the backfill state machine and queue, when the stack has them. */
+  backfill?: Backfill;
+  /** Alarms and widgets for the report planner, sender and queue, when the stack has them. */
+  reports?: Reports;
+  settings: Pick<StackSettings, "alarmEmail" | "sweeperIntervalMinutes">;
+}
+
+/**
+ * Alarms and the dashboard of the service.
+ *
+ * Every alarm of the stack goes to one SNS topic (ALARM and OK transitions): the dead-letter and
+ * queue-age alarms the queue constructs create, the backfill's failed-executions alarm, and the
+ * ones made here: API 5xx rate, classifier error and failure rates, sustained enqueue failures,
+ * failing sweeper runs, a backfill queue that would expire messages, backfill executions that
+ * timed out or were aborted, and report planner and sender errors. `kapa:alarmEmail` subscribes
+ * an address (SNS mails a confirmation link first).
+ *
+ * The topic is encrypted with its own KMS key, which CloudWatch may use: alarms cannot publish to
+ * a topic under the AWS-managed SNS key.
+ */
+export class Observability extends Construct {
+  readonly topic: sns.Topic;
+  readonly topicKey: kms.Key;
+  /** Every alarm wired to the topic: the ones collected from the other constructs and this one's. */
+  readonly alarms: readonly cloudwatch.Alarm[];
+  readonly api5xxRateAlarm: cloudwatch.Alarm;
+  readonly classifierErrorRateAlarm: cloudwatch.Alarm;
+  readonly classificationFailureRateAlarm: cloudwatch.Alarm;
+  readonly enqueueFailuresAlarm: cloudwatch.Alarm;
+  readonly sweeperErrorsAlarm: cloudwatch.Alarm;
+  readonly backfillQueueAgeAlarm?: cloudwatch.Alarm;
+  readonly backfillExecutionsAlarm?: cloudwatch.Alarm;
+  readonly reportPlannerErrorsAlarm?: cloudwatch.Alarm;
+  readonly reportSenderErrorsAlarm?: cloudwatch.Alarm;
+  readonly dashboard: cloudwatch.Dashboard;
+
+  constructor(scope: Construct, id: string, props: ObservabilityProps) {
+    super(scope, id);
+    const { api, classification, backfill, reports, settings } = props;
+    const stage = api.restApi.deploymentStage;
+    const classifier = classification.classifier.function;
+
+    this.topicKey = new kms.Key(this, "AlarmTopicKey", {
+      description: "Encrypts the alarm topic; CloudWatch alarms may use it to publish",
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.topicKey.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: "CloudWatchAlarmsPublish",
+        principals: [new iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+        actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+        resources: ["*"], // in a key policy, "*" is this key
+        conditions: { StringEquals: { "aws:SourceAccount": Stack.of(this).account } },
+      }),
+    );
+    this.topic = new sns.Topic(this, "AlarmTopic", {
+      displayName: "kapa-service alarms",
+      masterKey: this.topicKey,
+      enforceSSL: true,
+    });
+    if (settings.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(settings.alarmEmail));
+
+    // API: 5xx responses (ours and API Gateway's own, e.g. an authorizer that cannot reach the database).
+    const requests = stage.metricCount({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM });
+    const serverErrors = stage.metricServerError({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM });
+    const t = ALARM_THRESHOLDS;
+    this.api5xxRateAlarm = new cloudwatch.MathExpression({
+      label: "API 5xx %",
+      expression: `IF(requests >= ${t.api5xxMinRequests}, 100 * FILL(errors, 0) / requests, 0)`,
+      usingMetrics: { requests, errors: serverErrors },
+      period: FIVE_MINUTES,
+    }).createAlarm(this, "Api5xxRateAlarm", {
+      alarmDescription: `API: more than ${t.api5xxRatePercent}% of requests answered 5xx in 5 minutes (at least ${t.api5xxMinRequests} requests). Check the handler and authorizer logs and the database.`,
+      threshold: t.api5xxRatePercent,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    // Classifier: invocations that crashed or timed out (it reports failed messages instead of throwing).
+    this.classifierErrorRateAlarm = new cloudwatch.MathExpression({
+      label: "Classifier errors %",
+      expression: `IF(invocations >= ${t.classifierMinInvocations}, 100 * FILL(errors, 0) / invocations, 0)`,
+      usingMetrics: {
+        invocations: classifier.metricInvocations({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
+        errors: classifier.metricErrors({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
+      },
+      period: FIVE_MINUTES,
+    }).createAlarm(this, "ClassifierErrorRateAlarm", {
+      alarmDescription: `Classifier: more than ${t.classifierErrorRatePercent}% of invocations failed (crash or timeout) for 15 minutes. Check its logs; the batches are retried and end in the DLQ.`,
+      threshold: t.classifierErrorRatePercent,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    // Classifier: messages it could not label (the app metric), against the labels it wrote.
+    this.classificationFailureRateAlarm = new cloudwatch.MathExpression({
+      label: "Classification failures %",
+      expression: `IF(FILL(failures, 0) + FILL(labels, 0) >= ${t.classificationMinAttempts}, 100 * FILL(failures, 0) / (FILL(failures, 0) + FILL(labels, 0)), 0)`,
+      usingMetrics: {
+        failures: appMetric("ClassificationFailures", {}, cloudwatch.Stats.SUM),
+        labels: appMetric("LabelsWritten", { Source: "classifier" }, cloudwatch.Stats.SUM),
+      },
+      period: FIVE_MINUTES,
+    }).createAlarm(this, "ClassificationFailureRateAlarm", {
+      alarmDescription: `Classification: more than ${t.classificationFailureRatePercent}% of messages failed for 15 minutes (ClassificationFailures vs LabelsWritten). Failed messages are retried, then dead-lettered.`,
+      threshold: t.classificationFailureRatePercent,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    // Chat: new threads not sent to the live queue, for 15 minutes in a row (the queue is unreachable).
+    this.enqueueFailuresAlarm = appMetric("ClassificationEnqueueFailures", {}, cloudwatch.Stats.SUM).createAlarm(
+      this,
+      "EnqueueFailuresAlarm",
+      {
+        alarmDescription:
+          "Chat: new threads could not be sent to the classification queue for 15 minutes. Chats still answer; the sweeper re-sends the threads once SQS is reachable.",
+        threshold: t.enqueueFailuresPerPeriod,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 3,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      },
+    );
+
+    // Sweeper: the safety net of the live path; one failed run is retried by the next one.
+    const runsPerHour = Math.max(1, Math.floor(60 / settings.sweeperIntervalMinutes));
+    const sweeperThreshold = Math.min(t.sweeperErrorsPerHour, runsPerHour);
+    this.sweeperErrorsAlarm = classification.sweeper.function
+      .metricErrors({ period: Duration.hours(1), statistic: cloudwatch.Stats.SUM })
+      .createAlarm(this, "SweeperErrorsAlarm", {
+        alarmDescription: `Sweeper: ${sweeperThreshold} or more runs failed within an hour; unlabelled threads are not re-sent. Check its logs.`,
+        threshold: sweeperThreshold,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+
+    const created = [
+      this.api5xxRateAlarm,
+      this.classifierErrorRateAlarm,
+      this.classificationFailureRateAlarm,
+      this.enqueueFailuresAlarm,
+      this.sweeperErrorsAlarm,
+    ];
+
+    if (backfill) {
+      const backfillQueue = backfill.queue.queue;
+      // The backfill queue is old by design while a backfill runs; messages only expire at retention.
+      this.backfillQueueAgeAlarm = backfillQueue
+        .metricApproximateAgeOfOldestMessage({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.MAXIMUM })
+        .createAlarm(this, "BackfillQueueAgeAlarm", {
+          alarmDescription: `Backfill queue: the oldest message waits more than ${t.backfillQueueAge.toHumanString()}; messages expire after ${BACKFILL_RETENTION.toHumanString()}. Check that the classifier consumes it (event source mapping enabled, no errors).`,
+          threshold: t.backfillQueueAge.toSeconds(),
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 3,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        });
+      const machine = backfill.stateMachine;
+      // Failed executions have their own alarm (constructs/backfill.ts).
+      this.backfillExecutionsAlarm = new cloudwatch.MathExpression({
+        label: "Backfill executions timed out or aborted",
+        expression: "FILL(timedOut, 0) + FILL(aborted, 0)",
+        usingMetrics: {
+          timedOut: machine.metricTimedOut({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
+          aborted: machine.metricAborted({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
+        },
+        period: FIVE_MINUTES,
+      }).createAlarm(this, "BackfillExecutionsAlarm", {
+        alarmDescription:
+          "Backfill: an execution timed out or was aborted before it finished. Start it again: a re-run only does what is left.",
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      created.push(this.backfillQueueAgeAlarm, this.backfillExecutionsAlarm);
+    }
+
+    if (reports) {
+      this.reportPlannerErrorsAlarm = functionErrorsAlarm(
+        this,
+        "ReportPlannerErrorsAlarm",
+        reports.planner.function,
+        "Reports: the planner failed (after the scheduler's retries, no report jobs were queued for this period). Check its logs, then run `kapa report send` or invoke the planner again.",
+      );
+      this.reportSenderErrorsAlarm = functionErrorsAlarm(
+        this,
+        "ReportSenderErrorsAlarm",
+        reports.sender.function,
+        "Reports: the sender failed (crash or timeout); its jobs are retried and end in the report DLQ. Check its logs and SES.",
+      );
+      created.push(this.reportPlannerErrorsAlarm, this.reportSenderErrorsAlarm);
+    }
+
+    // Collect, never duplicate: the queue constructs own their DLQ and age alarms.
+    const collected = [...classification.alarms, ...(backfill?.alarms ?? []), ...(reports?.alarms ?? [])];
+    this.alarms = [...new Set([...collected, ...created])];
+    const action = new actions.SnsAction(this.topic);
+    for (const alarm of this.alarms) {
+      alarm.addAlarmAction(action);
+      alarm.addOkAction(action);
+    }
+
+    this.dashboard = new cloudwatch.Dashboard(this, "Dashboard", {
+      defaultInterval: Duration.hours(3),
+      widgets: dashboardRows({ api, classification, backfill, reports, alarms: this.alarms }),
+    });
+  }
+}
+
+/** An app metric as shared/metrics.ts emits it: namespace KapaService, dimensions {service, ...own}. */
+export function appMetric(
+  metricName: string,
+  dimensions: Record<string, string>,
+  statistic: string,
+  period: Duration = FIVE_MINUTES,
+): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: { service: METRICS_SERVICE, ...dimensions },
+    statistic,
+    period,
+  });
+}
+
+function functionErrorsAlarm(scope: Construct, id: string, fn: lambda.IFunction, description: string) {
+  return fn.metricErrors({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }).createAlarm(scope, id, {
+    alarmDescription: description,
+    threshold: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods: 1,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+}
+
+interface DashboardSources {
+  api: Api;
+  classification: Classification;
+  backfill?: Backfill;
+  reports?: Reports;
+  alarms: readonly cloudwatch.Alarm[];
+}
+
+const ONE_MINUTE = Duration.minutes(1);
+const sum = { period: ONE_MINUTE, statistic: cloudwatch.Stats.SUM };
+const max = { period: ONE_MINUTE, statistic: cloudwatch.Stats.MAXIMUM };
+
+function graph(title: string, left: cloudwatch.IMetric[], extra: Partial<cloudwatch.GraphWidgetProps> = {}) {
+  return new cloudwatch.GraphWidget({ title, left, width: 8, height: 6, ...extra });
+}
+
+/** The dashboard, top to bottom: alarms, API, classification, queues, classifier, backfill and reports. */
+function dashboardRows(sources: DashboardSources): cloudwatch.IWidget[][] {
+  const { api, classification, backfill, reports, alarms } = sources;
+  const stage = api.restApi.deploymentStage;
+  const classifier = classification.classifier.function;
+  const queues: { name: string; queue: ClassificationQueue }[] = [
+    { name: "live", queue: classification.live },
+    ...(backfill ? [{ name: "backfill", queue: backfill.queue }] : []),
+    ...(reports ? [{ name: "reports", queue: reports.jobs }] : []),
+  ];
+  const byQueue = (metric: (q: sqs.IQueue) => cloudwatch.Metric) =>
+    queues.map(({ name, queue }) => metric(queue.queue).with({ label: name }));
+
+  const rows: cloudwatch.IWidget[][] = [
+    [new cloudwatch.AlarmStatusWidget({ title: "Alarms", alarms: [...alarms], width: 24, height: 4 })],
+    [
+      graph("Chat latency (ms)", [
+        appMetric("RequestLatency", { Route: "chat" }, cloudwatch.Stats.p(50), ONE_MINUTE).with({ label: "p50" }),
+        appMetric("RequestLatency", { Route: "chat" }, cloudwatch.Stats.p(99), ONE_MINUTE).with({ label: "p99" }),
+      ]),
+      graph("API requests and errors", [
+        stage.metricCount({ ...sum, label: "requests" }),
+        stage.metricClientError({ ...sum, label: "4xx" }),
+        stage.metricServerError({ ...sum, label: "5xx" }),
+      ]),
+      graph("Classification enqueue failures", [
+        appMetric("ClassificationEnqueueFailures", {}, cloudwatch.Stats.SUM, ONE_MINUTE).with({
+          label: "failed sends",
+        }),
+        appMetric("SweeperRequeued", {}, cloudwatch.Stats.SUM, ONE_MINUTE).with({ label: "re-sent by the sweeper" }),
+      ]),
+    ],
+    [
+      graph("Time to label (s)", [
+        appMetric("TimeToLabel", {}, cloudwatch.Stats.p(50)).with({ label: "p50" }),
+        appMetric("TimeToLabel", {}, cloudwatch.Stats.p(99)).with({ label: "p99" }),
+      ]),
+      graph("Labels written per source", [
+        appMetric("LabelsWritten", { Source: "classifier" }, cloudwatch.Stats.SUM).with({ label: "classifier" }),
+        appMetric("LabelsWritten", { Source: "user" }, cloudwatch.Stats.SUM).with({ label: "user" }),
+        appMetric("ClassificationFailures", {}, cloudwatch.Stats.SUM).with({ label: "failures" }),
+      ]),
+      graph(
+        "Queue depth (visible messages)",
+        byQueue((q) => q.metricApproximateNumberOfMessagesVisible(max)),
+      ),
+    ],
+    [
+      graph(
+        "Oldest message age (s)",
+        byQueue((q) => q.metricApproximateAgeOfOldestMessage(max)),
+      ),
+      graph(
+        "Dead-letter queue depths",
+        queues.map(({ name, queue }) =>
+          queue.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ ...max, label: `${name} DLQ` }),
+        ),
+      ),
+      graph(
+        "Classifier invocations and errors",
+        [
+          classifier.metricInvocations({ ...sum, label: "invocations" }),
+          classifier.metricErrors({ ...sum, label: "errors" }),
+          classifier.metricThrottles({ ...sum, label: "throttles" }),
+        ],
+        {
+          right: [classifier.metric("ConcurrentExecutions", { ...max, label: "concurrency (max)" })],
+        },
+      ),
+    ],
+  ];
+
+  const last: cloudwatch.IWidget[] = [];
+  if (backfill) {
+    const machine = backfill.stateMachine;
+    last.push(
+      graph(
+        "Backfill executions",
+        [
+          machine.metricStarted({ ...sum, label: "started" }),
+          machine.metricSucceeded({ ...sum, label: "succeeded" }),
+          machine.metricFailed({ ...sum, label: "failed" }),
+          machine.metricTimedOut({ ...sum, label: "timed out" }),
+          machine.metricAborted({ ...sum, label: "aborted" }),
+        ],
+        {
+          right: [appMetric("BackfillEnqueued", {}, cloudwatch.Stats.SUM, ONE_MINUTE).with({ label: "ids enqueued" })],
+        },
+      ),
+    );
+  }
+  if (reports) {
+    last.push(
+      graph("Report sends", [
+        reports.sender.function.metricInvocations({ ...sum, label: "sender invocations" }),
+        reports.sender.function.metricErrors({ ...sum, label: "sender errors" }),
+        reports.jobs.queue.metricNumberOfMessagesDeleted({ ...sum, label: "teams done" }),
+        reports.planner.function.metricInvocations({ ...sum, label: "planner runs" }),
+        reports.planner.function.metricErrors({ ...sum, label: "planner errors" }),
+      ]),
+    );
+  }
+  if (last.length > 0) rows.push(last);
+  return rows;
+}

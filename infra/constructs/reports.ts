@@ -1,0 +1,160 @@
+import { Duration, Stack, TimeZone } from "aws-cdk-lib";
+import type * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import * as ec2 from "aws-cdk-lib/aws-ec2";
+import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
+import * as scheduler from "aws-cdk-lib/aws-scheduler";
+import { LambdaInvoke } from "aws-cdk-lib/aws-scheduler-targets";
+import * as ses from "aws-cdk-lib/aws-ses";
+import { Construct } from "constructs";
+import { DEFAULT_REPORT_CLAIM_LEASE_SECONDS } from "../../shared/reports/config.js";
+import { REPORT_QUEUE_SETTINGS } from "../../shared/reports/queue.js";
+import type { StackSettings } from "../settings.js";
+import { ClassificationQueue, MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from "./classification.js";
+import type { Database } from "./database.js";
+import { KapaFunction } from "./lambda.js";
+
+/** One invocation sends a few teams' reports (each to all its users, a few emails at a time). */
+export const REPORT_SENDER_TIMEOUT = Duration.minutes(2);
+/** The planner pages through every team; it enqueues a thousand teams in a few seconds. */
+export const REPORT_PLANNER_TIMEOUT = Duration.minutes(5);
+/** A job that failed comes back after this (6 x the sender's timeout, AWS's rule for Lambda consumers). */
+export const REPORT_VISIBILITY_TIMEOUT = Duration.seconds(
+  REPORT_SENDER_TIMEOUT.toSeconds() * VISIBILITY_TIMEOUT_FACTOR,
+);
+
+export interface ReportsProps {
+  database: Database;
+  settings: Pick<
+    StackSettings,
+    "logRetention" | "logLevel" | "tracing" | "reportSchedule" | "reportTimeZone" | "reportSender"
+  >;
+}
+
+/**
+ * The weekly usage reports:
+ *
+ *     EventBridge Scheduler (kapa:reportSchedule, kapa:reportTimeZone)
+ *       -> planner Lambda: one message per team (keyset pages, SendMessageBatch)
+ *       -> report queue (DLQ after 5 receives, alarmed)
+ *       -> sender Lambda (event source mapping, partial batch failures) -> SES -> each user
+ *
+ * Each team is its own message, so one team's failure is retried (and dead-lettered) on its own.
+ * Exactly-once per (team, period) is the database's job (report_runs, shared/reports/runs.ts).
+ *
+ * The sender may send as the configured address only: `ses:SendEmail`/`ses:SendRawEmail` on that
+ * one identity, which this creates (SES mails the address a verification link on deploy; while
+ * the account is in the SES sandbox, recipients must be verified too). Both functions run in the
+ * database network and reach SQS and SES through interface endpoints.
+ */
+export class Reports extends Construct {
+  readonly jobs: ClassificationQueue;
+  readonly planner: KapaFunction;
+  readonly sender: KapaFunction;
+  readonly senderSource: SqsEventSource;
+  readonly schedule: scheduler.Schedule;
+  readonly identity: ses.EmailIdentity;
+  readonly alarms: readonly cloudwatch.Alarm[];
+
+  constructor(scope: Construct, id: string, props: ReportsProps) {
+    super(scope, id);
+    const { database, settings } = props;
+    if (REPORT_QUEUE_SETTINGS.maxReceiveCount !== MAX_RECEIVE_COUNT) {
+      throw new Error("The report queue's maxReceiveCount must be the shared queue construct's MAX_RECEIVE_COUNT");
+    }
+    // A sender holds a run's claim for at most its timeout; a claim older than the lease is taken
+    // over, and a job comes back only after the visibility timeout, by when the lease has run out.
+    if (
+      !(
+        REPORT_SENDER_TIMEOUT.toSeconds() < DEFAULT_REPORT_CLAIM_LEASE_SECONDS &&
+        DEFAULT_REPORT_CLAIM_LEASE_SECONDS < REPORT_VISIBILITY_TIMEOUT.toSeconds()
+      )
+    ) {
+      throw new Error("Expected sender timeout < claim lease < visibility timeout");
+    }
+    const functionSettings = {
+      logRetention: settings.logRetention,
+      logLevel: settings.logLevel,
+      tracing: settings.tracing,
+    };
+
+    sharedInterfaceEndpoint(database, "Sqs", ec2.InterfaceVpcEndpointAwsService.SQS);
+    sharedInterfaceEndpoint(database, "Ses", ec2.InterfaceVpcEndpointAwsService.EMAIL);
+
+    this.jobs = new ClassificationQueue(this, "Jobs", {
+      purpose: "Usage reports",
+      visibilityTimeout: REPORT_VISIBILITY_TIMEOUT,
+      // Thousands of teams take a while at the sender's low concurrency; hours means stuck.
+      ageAlarmThreshold: Duration.hours(3),
+    });
+    this.alarms = this.jobs.alarms;
+
+    this.planner = new KapaFunction(this, "Planner", {
+      entry: "report-planner",
+      description: "Plans the usage reports: one message per team on the report queue (EventBridge Scheduler)",
+      settings: functionSettings,
+      memorySize: 512,
+      timeout: REPORT_PLANNER_TIMEOUT,
+      network: database.functionNetwork,
+      environment: { REPORT_QUEUE_URL: this.jobs.queue.queueUrl },
+    });
+    database.bindTo(this.planner.function);
+    this.jobs.queue.grantSendMessages(this.planner.function);
+
+    this.sender = new KapaFunction(this, "Sender", {
+      entry: "report-sender",
+      description: "Sends one team's usage report to each of its users, once per period (SQS event source)",
+      settings: functionSettings,
+      memorySize: 512,
+      timeout: REPORT_SENDER_TIMEOUT,
+      network: database.functionNetwork,
+      environment: {
+        REPORT_SENDER: settings.reportSender,
+        REPORT_CLAIM_LEASE_SECONDS: String(DEFAULT_REPORT_CLAIM_LEASE_SECONDS),
+      },
+    });
+    database.bindTo(this.sender.function);
+    this.senderSource = new SqsEventSource(this.jobs.queue, {
+      batchSize: REPORT_QUEUE_SETTINGS.batchSize,
+      maxConcurrency: REPORT_QUEUE_SETTINGS.maxConcurrency,
+      reportBatchItemFailures: true,
+    });
+    this.sender.function.addEventSource(this.senderSource);
+
+    this.identity = new ses.EmailIdentity(this, "SenderIdentity", {
+      identity: ses.Identity.email(settings.reportSender),
+    });
+    this.identity.grantSendEmail(this.sender.function);
+
+    // The target creates the schedule's role, allowed lambda:InvokeFunction on the planner only.
+    this.schedule = new scheduler.Schedule(this, "Schedule", {
+      description: "Usage reports: plan one job per team for the last complete week",
+      schedule: scheduler.ScheduleExpression.expression(settings.reportSchedule, TimeZone.of(settings.reportTimeZone)),
+      target: new LambdaInvoke(this.planner.function, {
+        // The planner reports on the week before the scheduled time, even when a retry runs late.
+        input: scheduler.ScheduleTargetInput.fromObject({ scheduledTime: scheduler.ContextAttribute.scheduledTime }),
+        retryAttempts: 3,
+        maxEventAge: Duration.hours(6),
+      }),
+    });
+  }
+}
+
+/**
+ * The database network's interface endpoint for a service: the one another construct made (the
+ * classification construct makes SQS's), or a new one. Two endpoints with private DNS for one
+ * service cannot coexist in a VPC.
+ */
+function sharedInterfaceEndpoint(
+  database: Database,
+  id: string,
+  service: ec2.InterfaceVpcEndpointAwsService,
+): ec2.InterfaceVpcEndpoint {
+  const stack = Stack.of(database);
+  const wanted = JSON.stringify(stack.resolve(service.name));
+  const existing = database.vpc.node.children.find(
+    (child): child is ec2.InterfaceVpcEndpoint =>
+      child instanceof ec2.InterfaceVpcEndpoint &&
+      JSON.stringify(stack.resolve((child.node.defaultChild as ec2.CfnVPCEndpoint).serviceName)) === wanted,
+  );
+  return existing ?? database.addInterfaceEndpoint(id, service);
+}

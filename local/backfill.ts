@@ -1,0 +1,170 @@
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { createSqsClient } from "../shared/aws.js";
+import type { Env } from "../shared/config.js";
+import { MAX_RECEIVE_COUNT } from "./classification.js";
+import { isAlive } from "./embedded-db.js";
+import { type EventSource, startEventSource } from "./event-source.js";
+import { startLambdaPool } from "./lambda-pool.js";
+import { createQueueWithDlq, type QueueWithDlq } from "./sqs.js";
+import { type LocalMachineDefinition, loadBackfillMachine } from "./state-machine.js";
+import { type LocalStepFunctions, type LocalTask, startLocalStepFunctions } from "./step-functions.js";
+
+/**
+ * The backfill of the CDK stack on this machine: the backfill queue and its DLQ on the local SQS,
+ * the classifier handler draining it through its own event source (BACKFILL_MAX_CONCURRENCY x
+ * CLASSIFIER_BATCH_SIZE in flight, next to the live queue's), and the backfill state machine,
+ * as CDK synthesizes it, on the local Step Functions (SFN_PORT), its Plan and EnqueueRange tasks
+ * running functions/backfill-*.ts in local Lambda environments (worker threads of this process).
+ *
+ * It sets what the handlers read, as CDK does in AWS: BACKFILL_QUEUE_URL, BACKFILL_DLQ_URL,
+ * BACKFILL_STATE_MACHINE_ARN, and AWS_ENDPOINT_URL_SFN. Call it after `useLocalAws({ sqs })` and
+ * before the handlers' runtime is first used.
+ */
+export interface LocalBackfillOptions {
+  env: Env;
+  /** How long a received message stays invisible (AWS: 6x the classifier's timeout). */
+  visibilityTimeoutSeconds: number;
+  /** Cache the synthesized definition here (DATA_DIR/cache), and with `advertise`, record the endpoints for `npx kapa`. */
+  dataDir?: string;
+  advertise?: boolean;
+  /** @default env.SFN_PORT */
+  sfnPort?: number;
+  /** The backfill event source's cap (0: no consumer, as the enqueue benchmark wants). @default env.BACKFILL_MAX_CONCURRENCY */
+  maxConcurrency?: number;
+  queueName?: string;
+  /** Where the synthesized definition is cached. @default DATA_DIR/cache when dataDir is given, else nowhere */
+  cacheDir?: string;
+  /** CDK context overrides for the synthesized definition (tests: small pages). */
+  context?: Record<string, unknown>;
+  /** Milliseconds before each retry instead of the definition's backoff, per state (tests). */
+  retryIntervalOverrides?: Record<string, number>;
+  /** Wraps each task's function (tests inject faults here). */
+  wrapTask?: (state: string, task: LocalTask) => LocalTask;
+  /**
+   * Where the Lambda tasks run: worker threads, each an execution environment of its own with
+   * its own connections, as in Lambda, using every core (the default); or this thread.
+   */
+  tasksIn?: "workers" | "this-thread";
+}
+
+export interface LocalBackfill extends QueueWithDlq {
+  stateMachineArn: string;
+  sfnEndpoint: string;
+  machine: LocalMachineDefinition & { cached: boolean };
+  stepFunctions: LocalStepFunctions;
+  eventSource: EventSource;
+  /** Lines for the start banner. */
+  banner(): string[];
+  stop(): Promise<void>;
+}
+
+/** What `npm start` records in DATA_DIR/local-backfill.json for `npx kapa backfill`. */
+export interface AdvertisedBackfill {
+  pid: number;
+  sqsEndpoint: string;
+  queueUrl: string;
+  dlqUrl: string;
+  sfnEndpoint: string;
+  stateMachineArn: string;
+}
+
+const stateFile = (dataDir: string) => join(dataDir, "local-backfill.json");
+
+type Handler<E, R> = (event: E) => Promise<R>;
+
+async function inThisThread(entry: string): Promise<LocalTask> {
+  const module = (await import(`../functions/${entry}.ts`)) as { handler: LocalTask };
+  return (input) => module.handler(input);
+}
+
+export async function startLocalBackfill(options: LocalBackfillOptions): Promise<LocalBackfill> {
+  const { env } = options;
+  const sqsEndpoint = process.env.AWS_ENDPOINT_URL_SQS;
+  if (!sqsEndpoint) throw new Error("startLocalBackfill: call useLocalAws({ sqs }) first");
+  const sqs = createSqsClient();
+  const queues = await createQueueWithDlq(sqs, options.queueName ?? "kapa-backfill", {
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
+    maxReceiveCount: MAX_RECEIVE_COUNT,
+  });
+  process.env.BACKFILL_QUEUE_URL = queues.queueUrl;
+  process.env.BACKFILL_DLQ_URL = queues.dlqUrl;
+
+  const machine = await loadBackfillMachine({
+    context: options.context,
+    cacheDir: options.cacheDir ?? (options.dataDir ? join(options.dataDir, "cache") : undefined),
+  });
+  const pool = options.tasksIn === "this-thread" ? null : startLambdaPool();
+  const tasks: Record<string, LocalTask> = {};
+  for (const [state, entry] of Object.entries(machine.tasks)) {
+    const task: LocalTask = pool
+      ? (input) => pool.invoke(entry, input) as Promise<typeof input>
+      : await inThisThread(entry);
+    tasks[state] = options.wrapTask ? options.wrapTask(state, task) : task;
+  }
+  const stepFunctions = await startLocalStepFunctions({
+    port: options.sfnPort ?? env.SFN_PORT,
+    machines: [{ name: machine.name, definition: machine.definition, tasks }],
+    retryIntervalOverrides: options.retryIntervalOverrides,
+  });
+  const stateMachineArn = stepFunctions.arnOf(machine.name);
+  process.env.BACKFILL_STATE_MACHINE_ARN = stateMachineArn;
+  process.env.AWS_ENDPOINT_URL_SFN = stepFunctions.endpoint;
+
+  // The same classifier function as the live queue's, behind a second event source with its own cap.
+  const classifier = (await import("../functions/classifier.js")) as { handler: Handler<SQSEvent, SQSBatchResponse> };
+  const maxConcurrency = options.maxConcurrency ?? env.BACKFILL_MAX_CONCURRENCY;
+  const eventSource = startEventSource({
+    sqs,
+    queueUrl: queues.queueUrl,
+    batchSize: env.CLASSIFIER_BATCH_SIZE,
+    maxConcurrency,
+    handler: classifier.handler,
+  });
+
+  let advertised = false;
+  if (options.advertise && options.dataDir) {
+    const state: AdvertisedBackfill = {
+      pid: process.pid,
+      sqsEndpoint,
+      queueUrl: queues.queueUrl,
+      dlqUrl: queues.dlqUrl,
+      sfnEndpoint: stepFunctions.endpoint,
+      stateMachineArn,
+    };
+    writeFileSync(stateFile(options.dataDir), JSON.stringify(state));
+    advertised = true;
+  }
+
+  return {
+    ...queues,
+    stateMachineArn,
+    sfnEndpoint: stepFunctions.endpoint,
+    machine,
+    stepFunctions,
+    eventSource,
+    banner: () => [
+      `  backfill:    state machine ${machine.name} (as synthesized${machine.cached ? ", cached" : ""}) on ${stepFunctions.endpoint}; ` +
+        `classifier on the backfill queue: batch ${env.CLASSIFIER_BATCH_SIZE}, max concurrency ${maxConcurrency}; ` +
+        "start one: npx kapa backfill start",
+    ],
+    async stop() {
+      if (advertised && options.dataDir) rmSync(stateFile(options.dataDir), { force: true });
+      await stepFunctions.stop();
+      await pool?.stop();
+      await eventSource.stop();
+      sqs.destroy();
+    },
+  };
+}
+
+/** The backfill a running `npm start` advertises in DATA_DIR, if any. */
+export function findRunningLocalBackfill(dataDir: string): AdvertisedBackfill | null {
+  try {
+    const state = JSON.parse(readFileSync(stateFile(dataDir), "utf8")) as AdvertisedBackfill;
+    return isAlive(state.pid) ? state : null;
+  } catch {
+    return null;
+  }
+}

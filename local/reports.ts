@@ -1,0 +1,172 @@
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { createSqsClient } from "../shared/aws.js";
+import { type Clock, systemClock } from "../shared/clock.js";
+import { logger } from "../shared/logger.js";
+import { loadReportsEnv, type ReportsEnv } from "../shared/reports/config.js";
+import type { PlanRequest } from "../shared/reports/planner.js";
+import { REPORT_QUEUE_SETTINGS } from "../shared/reports/queue.js";
+import { checkTimeZone, nextFireTime, parseScheduleExpression } from "../shared/reports/schedule.js";
+import { type EventSource, startEventSource } from "./event-source.js";
+import { advertiseLocalSes, type LocalSes, startLocalSes } from "./ses.js";
+import { createQueueWithDlq, type QueueWithDlq, useLocalAws } from "./sqs.js";
+
+/** setTimeout takes at most 2^31-1 ms (24.8 days): a later time is reached in steps. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+export interface LocalSchedule {
+  /** The next time the schedule fires, null when it never does again. */
+  readonly next: Date | null;
+  stop(): Promise<void>;
+}
+
+/**
+ * EventBridge Scheduler for cron and rate expressions, in a time zone: calls `run` with the
+ * scheduled time each time the expression fires. Runs never overlap (one still going when the
+ * next is due delays it); a failure is logged, and the next firing is the retry.
+ */
+export function startLocalSchedule(options: {
+  name: string;
+  expression: string;
+  timeZone: string;
+  run: (scheduledTime: Date) => Promise<unknown>;
+  clock?: Clock;
+}): LocalSchedule {
+  const clock = options.clock ?? systemClock;
+  const schedule = parseScheduleExpression(options.expression);
+  const timeZone = checkTimeZone(options.timeZone);
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> | undefined;
+  let stopped = false;
+  let next = nextFireTime(schedule, timeZone, clock.now());
+
+  const fire = async (due: Date) => {
+    try {
+      await options.run(due);
+    } catch (error) {
+      logger.error(`scheduled job ${options.name} failed`, { scheduledTime: due.toISOString(), error });
+    }
+  };
+  const arm = () => {
+    const due = next;
+    if (stopped || !due) return;
+    const wait = Math.min(Math.max(due.getTime() - clock.now().getTime(), 0), MAX_TIMEOUT_MS);
+    timer = setTimeout(async () => {
+      if (clock.now() < due) return arm(); // a long wait, reached in steps
+      running = fire(due);
+      await running;
+      running = undefined;
+      next = nextFireTime(schedule, timeZone, new Date(Math.max(due.getTime(), clock.now().getTime())));
+      arm();
+    }, wait);
+  };
+  arm();
+  return {
+    get next() {
+      return next;
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}
+
+type Handler<E, R> = (event: E) => Promise<R>;
+
+export interface ReportPipeline extends QueueWithDlq {
+  /** The local SES, or null when AWS_ENDPOINT_URL_SES already named another endpoint. */
+  ses: LocalSes | null;
+  /** Where the reports go (AWS_ENDPOINT_URL_SES). */
+  sesEndpoint: string;
+  eventSource: EventSource;
+  schedule: LocalSchedule | null;
+  /** Runs the planner Lambda now, as the schedule does: one job per team on the report queue. */
+  runPlanner(request?: PlanRequest): Promise<{ period: string; teams: number }>;
+  /** Lines for the start banner. */
+  banner(): string[];
+  stop(): Promise<void>;
+}
+
+export interface ReportPipelineOptions {
+  /** The report environment (REPORT_*, SES_PORT). @default loadReportsEnv() */
+  env?: ReportsEnv;
+  /** How long a received report job stays invisible: a failed one comes back after this. AWS: 6x the sender's timeout. */
+  visibilityTimeoutSeconds: number;
+  /** Record the local SES in this data directory, for `npx kapa report send`. */
+  dataDir?: string;
+  queueName?: string;
+  clock?: Clock;
+}
+
+/**
+ * The report pipeline of the CDK stack, on this machine: the local SES (on SES_PORT, unless
+ * AWS_ENDPOINT_URL_SES is set), the report queue and its DLQ on the local SQS emulator, the
+ * sender Lambda behind an event source mapping (batch size, concurrency and maxReceiveCount as
+ * in the stack), and the planner Lambda, run on REPORT_SCHEDULE in REPORT_TIME_ZONE when
+ * REPORT_SCHEDULE_ENABLED=true (and by `runPlanner`).
+ *
+ * The handlers are the Lambda entry points, unchanged: they read REPORT_QUEUE_URL and the
+ * AWS_ENDPOINT_URL_* variables that this sets. Call after `useLocalAws({ sqs })`.
+ */
+export async function startReportPipeline(options: ReportPipelineOptions): Promise<ReportPipeline> {
+  const env = options.env ?? loadReportsEnv();
+  const external = process.env.AWS_ENDPOINT_URL_SES;
+  const ses = external ? null : await startLocalSes(env.SES_PORT);
+  const sesEndpoint = external ?? (ses as LocalSes).endpoint;
+  process.env.AWS_ENDPOINT_URL_SES = sesEndpoint;
+  useLocalAws({});
+  const unadvertise = ses && options.dataDir ? advertiseLocalSes(options.dataDir, ses) : () => {};
+
+  const sqs = createSqsClient();
+  const queues = await createQueueWithDlq(sqs, options.queueName ?? "kapa-reports", {
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
+    maxReceiveCount: REPORT_QUEUE_SETTINGS.maxReceiveCount,
+  });
+  process.env.REPORT_QUEUE_URL = queues.queueUrl;
+  const planner = (await import("../functions/report-planner.js")) as {
+    handler: Handler<PlanRequest, { period: string; teams: number }>;
+  };
+  const sender = (await import("../functions/report-sender.js")) as { handler: Handler<SQSEvent, SQSBatchResponse> };
+
+  const eventSource = startEventSource({
+    sqs,
+    queueUrl: queues.queueUrl,
+    batchSize: REPORT_QUEUE_SETTINGS.batchSize,
+    maxConcurrency: REPORT_QUEUE_SETTINGS.maxConcurrency,
+    handler: sender.handler,
+  });
+  const runPlanner = (request: PlanRequest = {}) => planner.handler(request);
+  const schedule = env.REPORT_SCHEDULE_ENABLED
+    ? startLocalSchedule({
+        name: "report-planner",
+        expression: env.REPORT_SCHEDULE,
+        timeZone: env.REPORT_TIME_ZONE,
+        clock: options.clock,
+        run: (scheduledTime) => runPlanner({ scheduledTime: scheduledTime.toISOString() }),
+      })
+    : null;
+
+  return {
+    ...queues,
+    ses,
+    sesEndpoint,
+    eventSource,
+    schedule,
+    runPlanner,
+    banner() {
+      const mailbox = ses ? `${ses.mailboxUrl}  (JSON: ${ses.storeUrl})` : `${sesEndpoint} (AWS_ENDPOINT_URL_SES)`;
+      const when = schedule
+        ? `planner on ${env.REPORT_SCHEDULE} ${env.REPORT_TIME_ZONE}, next ${schedule.next?.toISOString() ?? "never"}`
+        : "not scheduled (REPORT_SCHEDULE_ENABLED=true runs the planner on REPORT_SCHEDULE)";
+      return [`  email:       SES mailbox ${mailbox}`, `  reports:     ${when}; send now: npx kapa report send`];
+    },
+    async stop() {
+      await schedule?.stop();
+      await eventSource.stop();
+      sqs.destroy();
+      unadvertise();
+      await ses?.stop();
+    },
+  };
+}

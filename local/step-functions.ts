@@ -1,0 +1,285 @@
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { StateMachine } from "aws-local-stepfunctions";
+import { type ExecutionStatus, executionArn } from "../shared/backfill/executions.js";
+import { logger } from "../shared/logger.js";
+import { type Asl, LOCAL_ACCOUNT, LOCAL_REGION } from "./state-machine.js";
+
+/**
+ * The local Step Functions: state machines run by aws-local-stepfunctions (an ASL interpreter)
+ * behind the Step Functions API (StartExecution, DescribeExecution, ListExecutions,
+ * StopExecution; AWS JSON 1.0 over HTTP), so that the code that starts and reads executions is
+ * the code that runs in AWS: the SDK's SFN client, pointed here by AWS_ENDPOINT_URL_SFN.
+ * A machine's Task states run local functions (the Lambda handlers) instead of invoking Lambda.
+ * Executions live in this process's memory, like the local SQS's messages.
+ */
+
+// aws-local-stepfunctions calls Promise.withResolvers (Node 22); Node 20 lacks it.
+type WithResolvers = <T>() => { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void };
+const promiseConstructor = Promise as PromiseConstructor & { withResolvers?: WithResolvers };
+promiseConstructor.withResolvers ??= <T>() => {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+};
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type LocalTask = (input: Json) => Promise<Json>;
+
+export interface LocalMachine {
+  name: string;
+  definition: Asl;
+  /** Task state name -> the function it runs. */
+  tasks: Record<string, LocalTask>;
+}
+
+export interface LocalExecution {
+  arn: string;
+  name: string;
+  stateMachineArn: string;
+  status: ExecutionStatus;
+  startDate: Date;
+  stopDate: Date | null;
+  input: string;
+  output: string | null;
+  error: string | null;
+  cause: string | null;
+  /** History events so far, by type (the interpreter's events, close to Step Functions' own). */
+  events: Record<string, number>;
+}
+
+export interface LocalStepFunctionsOptions {
+  /** 127.0.0.1 port (0: any free one). */
+  port: number;
+  machines: readonly LocalMachine[];
+  /** Milliseconds to pause before a retry, per state name, instead of the definition's backoff (tests). */
+  retryIntervalOverrides?: Record<string, number>;
+}
+
+export interface LocalStepFunctions {
+  endpoint: string;
+  arnOf(machineName: string): string;
+  execution(arn: string): LocalExecution | undefined;
+  /** Resolves when the execution has stopped, however it ended. */
+  waitFor(arn: string): Promise<LocalExecution>;
+  /** Aborts the running executions and closes the endpoint. */
+  stop(): Promise<void>;
+}
+
+class ApiError extends Error {
+  constructor(
+    readonly type: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const EXECUTION_NAME = /^[A-Za-z0-9_.-]{1,80}$/;
+const seconds = (date: Date | null) => (date ? date.getTime() / 1000 : undefined);
+
+interface Running {
+  record: LocalExecution;
+  done: Promise<void>;
+  abort(): void;
+}
+
+export async function startLocalStepFunctions(options: LocalStepFunctionsOptions): Promise<LocalStepFunctions> {
+  const arnOf = (name: string) => `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${name}`;
+  const machines = new Map(
+    options.machines.map((m) => [
+      arnOf(m.name),
+      { ...m, interpreter: new StateMachine(structuredClone(m.definition) as never) },
+    ]),
+  );
+  const executions = new Map<string, Running>();
+
+  function start(params: { stateMachineArn?: string; name?: string; input?: string }) {
+    const machine = machines.get(params.stateMachineArn ?? "");
+    if (!machine)
+      throw new ApiError("StateMachineDoesNotExist", `State Machine Does Not Exist: '${params.stateMachineArn}'`);
+    const name = params.name ?? randomUUID();
+    if (!EXECUTION_NAME.test(name)) throw new ApiError("InvalidName", `Invalid Name: '${name}'`);
+    const input = params.input ?? "{}";
+    let parsed: Json;
+    try {
+      parsed = JSON.parse(input) as Json;
+    } catch {
+      throw new ApiError("InvalidExecutionInput", "Invalid State Machine Execution Input: not JSON");
+    }
+    const arn = executionArn(arnOf(machine.name), name);
+    const existing = executions.get(arn);
+    if (existing) {
+      // Step Functions' idempotency: the same name and input of a running execution is that execution.
+      if (existing.record.status === "RUNNING" && existing.record.input === input) return existing.record;
+      throw new ApiError("ExecutionAlreadyExists", `Execution Already Exists: '${arn}'`);
+    }
+    const record: LocalExecution = {
+      arn,
+      name,
+      stateMachineArn: arnOf(machine.name),
+      status: "RUNNING",
+      startDate: new Date(),
+      stopDate: null,
+      input,
+      output: null,
+      error: null,
+      cause: null,
+      events: {},
+    };
+    const run = machine.interpreter.run(parsed as never, {
+      overrides: {
+        taskResourceLocalHandlers: machine.tasks as never,
+        retryIntervalOverrides: options.retryIntervalOverrides,
+      },
+      context: {
+        Execution: { Id: arn, Name: name },
+        StateMachine: { Id: record.stateMachineArn, Name: machine.name },
+      },
+      noThrowOnAbort: true,
+    });
+    const counting = (async () => {
+      for await (const event of run.eventLogs) record.events[event.type] = (record.events[event.type] ?? 0) + 1;
+    })();
+    const done = run.result.then(
+      (output: unknown) => {
+        if (record.status !== "RUNNING") return; // stopped meanwhile
+        record.status = "SUCCEEDED";
+        record.output = JSON.stringify(output);
+      },
+      (error: unknown) => {
+        // ExecutionError wraps the state's error: its name is the ASL error, its message the cause.
+        const cause = (error as { cause?: unknown }).cause ?? error;
+        record.status = "FAILED";
+        record.error = (cause as Error).name ?? "Error";
+        record.cause = (cause as Error).message ?? String(cause);
+        logger.warn("local step functions: execution failed", { arn, error: record.error, cause: record.cause });
+      },
+    );
+    const finished = done.then(async () => {
+      record.stopDate ??= new Date();
+      await counting.catch(() => {});
+    });
+    executions.set(arn, { record, done: finished, abort: run.abort });
+    return record;
+  }
+
+  function find(arn: string | undefined): Running {
+    const running = executions.get(arn ?? "");
+    if (!running) throw new ApiError("ExecutionDoesNotExist", `Execution Does Not Exist: '${arn}'`);
+    return running;
+  }
+
+  const describe = (e: LocalExecution) => ({
+    executionArn: e.arn,
+    stateMachineArn: e.stateMachineArn,
+    name: e.name,
+    status: e.status,
+    startDate: seconds(e.startDate),
+    stopDate: seconds(e.stopDate),
+    input: e.input,
+    output: e.output ?? undefined,
+    error: e.error ?? undefined,
+    cause: e.cause ?? undefined,
+  });
+
+  const actions: Record<string, (params: Record<string, unknown>) => unknown> = {
+    StartExecution: (params) => {
+      const record = start(params as { stateMachineArn?: string; name?: string; input?: string });
+      return { executionArn: record.arn, startDate: seconds(record.startDate) };
+    },
+    DescribeExecution: (params) => describe(find(params.executionArn as string).record),
+    ListExecutions: (params) => {
+      if (!machines.has(params.stateMachineArn as string)) {
+        throw new ApiError("StateMachineDoesNotExist", `State Machine Does Not Exist: '${params.stateMachineArn}'`);
+      }
+      const all = [...executions.values()]
+        .map((r) => r.record)
+        .filter((e) => e.stateMachineArn === params.stateMachineArn)
+        .filter((e) => !params.statusFilter || e.status === params.statusFilter)
+        .sort((a, b) => b.startDate.getTime() - a.startDate.getTime());
+      const from = Number(params.nextToken ?? 0);
+      const size = Number(params.maxResults ?? 100) || 100;
+      const page = all.slice(from, from + size);
+      return {
+        executions: page.map(({ arn, stateMachineArn, name, status, startDate, stopDate }) => ({
+          executionArn: arn,
+          stateMachineArn,
+          name,
+          status,
+          startDate: seconds(startDate),
+          stopDate: seconds(stopDate),
+        })),
+        nextToken: from + size < all.length ? String(from + size) : undefined,
+      };
+    },
+    StopExecution: (params) => {
+      const running = find(params.executionArn as string);
+      if (running.record.status === "RUNNING") {
+        running.record.status = "ABORTED";
+        running.record.stopDate = new Date();
+        running.record.error = (params.error as string | undefined) ?? null;
+        running.record.cause = (params.cause as string | undefined) ?? null;
+        running.abort();
+      }
+      return { stopDate: seconds(running.record.stopDate) };
+    },
+  };
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const target = String(req.headers["x-amz-target"] ?? "");
+    const action = actions[target.replace(/^AWSStepFunctions\./, "")];
+    const reply = (status: number, body: unknown) => {
+      res.writeHead(status, { "content-type": "application/x-amz-json-1.0" });
+      res.end(JSON.stringify(body));
+    };
+    try {
+      if (!action) throw new ApiError("UnknownOperationException", `Not supported locally: ${target}`);
+      const text = Buffer.concat(chunks).toString("utf8");
+      reply(200, action(text ? (JSON.parse(text) as Record<string, unknown>) : {}));
+    } catch (error) {
+      if (error instanceof ApiError) reply(400, { __type: error.type, message: error.message });
+      else {
+        logger.error("local step functions: request failed", { target, error });
+        reply(500, { __type: "InternalFailure", message: "Internal failure" });
+      }
+    }
+  }
+
+  const server = createServer((req, res) => void serve(req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    arnOf,
+    execution: (arn) => executions.get(arn)?.record,
+    async waitFor(arn) {
+      const running = find(arn);
+      await running.done;
+      return running.record;
+    },
+    async stop() {
+      for (const running of executions.values()) {
+        if (running.record.status !== "RUNNING") continue;
+        running.record.status = "ABORTED";
+        running.record.stopDate = new Date();
+        running.abort();
+      }
+      await Promise.all([...executions.values()].map((r) => r.done));
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,86 @@
+import { type SQL, sql } from "drizzle-orm";
+import type { DbOrTx } from "../db/client.js";
+import type { BackfillTarget } from "./model.js";
+
+/**
+ * The threads a backfill target covers, as a SQL condition on `threads`:
+ * - scope unlabelled: `category_id is null`, which the partial index `threads_unlabelled_idx`
+ *   (on id) holds, so every walk of every project is an index range scan in id order;
+ * - scope classifier: also the classifier's labels written before the cutoff (never a user's);
+ *   every project's walk goes along the primary key, filtering rows.
+ * A project narrows either, walked along `threads_project_id_idx` (project_id, id): in time
+ * proportional to the project, not to the table.
+ */
+function targetCondition(target: BackfillTarget): SQL {
+  const labels =
+    target.scope === "unlabelled"
+      ? sql`category_id is null`
+      : sql`(category_id is null or (category_source = 'classifier' and classified_at < ${target.classifiedBefore}::timestamptz))`;
+  return target.projectId ? sql`${labels} and project_id = ${target.projectId}::uuid` : labels;
+}
+
+const after = (id: string | null): SQL => (id ? sql`and id > ${id}::uuid` : sql``);
+
+export interface RangeBound {
+  /** The last id of the range. */
+  last: string;
+  /** Ids in the range (at most the asked size). */
+  count: number;
+}
+
+export interface TargetProgress {
+  /** Threads in the project (or in all projects). */
+  total: number;
+  /** Threads the target still covers: not labelled yet (scope classifier: or not re-labelled yet). */
+  pending: number;
+}
+
+/**
+ * The Postgres adapter of the backfill: keyset walks over thread ids. Every query reads a bounded
+ * number of rows (a range's size, a chunk), so the memory of a step is constant in the number of
+ * threads, and a walk resumed at a cursor reads only what lies after it.
+ */
+export class BackfillRepository {
+  constructor(private readonly db: DbOrTx) {}
+
+  /**
+   * The next range of the target's ids after `cursor`: its last id and its size, at most `size`
+   * (fewer: the walk has reached the end). One index scan of `size` entries; no id leaves Postgres
+   * but the last.
+   */
+  async nextRange(target: BackfillTarget, cursor: string | null, size: number): Promise<RangeBound | null> {
+    const rows = await this.db.execute<{ last: string | null; count: string | number }>(sql`
+      with page as (
+        select id from threads where ${targetCondition(target)} ${after(cursor)} order by id limit ${size}
+      )
+      select (select id from page order by id desc limit 1) as last, (select count(*) from page) as count`);
+    const row = rows[0];
+    if (!row?.last) return null;
+    return { last: row.last, count: Number(row.count) };
+  }
+
+  /** Up to `limit` of the target's ids in (after, last], in id order: one chunk of a range. */
+  async idsInRange(target: BackfillTarget, afterId: string | null, last: string, limit: number): Promise<string[]> {
+    const rows = await this.db.execute<{ id: string }>(sql`
+      select id from threads
+      where ${targetCondition(target)} ${after(afterId)} and id <= ${last}::uuid
+      order by id limit ${limit}`);
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * How far the target is: the project's thread counter (or the sum of all counters: no count of
+   * a million rows) and the threads the target still covers (the partial index's size for scope
+   * unlabelled, which shrinks as threads are labelled).
+   */
+  async progress(target: BackfillTarget): Promise<TargetProgress> {
+    const total = target.projectId
+      ? sql`(select thread_count from projects where id = ${target.projectId}::uuid)`
+      : sql`(select sum(thread_count) from projects)`;
+    const rows = await this.db.execute<{ total: string | number | null; pending: string | number }>(sql`
+      select ${total} as total, (select count(*) from threads where ${targetCondition(target)}) as pending`);
+    const pending = Number(rows[0]?.pending ?? 0);
+    // Threads inserted around the counter (seeds, tests) must not make the rest negative.
+    return { total: Math.max(Number(rows[0]?.total ?? 0), pending), pending };
+  }
+}

@@ -1,0 +1,36 @@
+import { z } from "zod";
+import { parseEnv } from "../config.js";
+import { DEFAULT_REPORT_SCHEDULE, DEFAULT_REPORT_TIME_ZONE } from "./schedule.js";
+
+/** How long a sender's claim on a run holds (REPORT_CLAIM_LEASE_SECONDS): more than the sender Lambda's timeout. */
+export const DEFAULT_REPORT_CLAIM_LEASE_SECONDS = 300;
+
+/**
+ * The environment of the report pipeline, parsed once and checked at cold start like
+ * shared/config.ts (kept here, next to the code that reads it).
+ */
+const reportsEnvSchema = z.object({
+  /** The From address of every report (an SES identity in AWS: CDK context `kapa:reportSender`). */
+  REPORT_SENDER: z.string().email().default("reports@kapa.local"),
+  /** The report queue (SQS), set by CDK on the planner. Locally the planner hands jobs over in-process. */
+  REPORT_QUEUE_URL: z.string().optional(),
+  /** Local runtime: run the planner on REPORT_SCHEDULE (AWS: EventBridge Scheduler always does). */
+  REPORT_SCHEDULE_ENABLED: z
+    .enum(["true", "false", "1", "0"])
+    .default("false")
+    .transform((v) => v === "true" || v === "1"),
+  /** Local runtime: the schedule, in EventBridge Scheduler syntax (AWS: CDK context `kapa:reportSchedule`). */
+  REPORT_SCHEDULE: z.string().default(DEFAULT_REPORT_SCHEDULE),
+  /** Local runtime: the schedule's time zone, IANA name (AWS: CDK context `kapa:reportTimeZone`). */
+  REPORT_TIME_ZONE: z.string().default(DEFAULT_REPORT_TIME_ZONE),
+  /** A run claimed longer ago than this and still 'sending' is taken to be dead and may be taken over. */
+  REPORT_CLAIM_LEASE_SECONDS: z.coerce.number().int().min(30).max(86_400).default(DEFAULT_REPORT_CLAIM_LEASE_SECONDS),
+  /** Local runtime: port of the SES emulator on 127.0.0.1 (0: any free port). */
+  SES_PORT: z.coerce.number().int().min(0).max(65535).default(8005),
+});
+
+export type ReportsEnv = z.infer<typeof reportsEnvSchema>;
+
+export function loadReportsEnv(source: NodeJS.ProcessEnv = process.env): ReportsEnv {
+  return parseEnv(reportsEnvSchema, source);
+}

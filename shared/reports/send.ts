@@ -1,0 +1,197 @@
+import { asc, eq } from "drizzle-orm";
+import type { Clock } from "../clock.js";
+import type { Db } from "../db/client.js";
+import { teams, users } from "../db/schema.js";
+import { logger } from "../logger.js";
+import { DEFAULT_REPORT_CLAIM_LEASE_SECONDS } from "./config.js";
+import type { Mailer } from "./mailer.js";
+import { type Period, parsePeriod } from "./period.js";
+import { reportJob } from "./queue.js";
+import { type RenderedReport, renderReport } from "./render.js";
+import { ReportRunsRepository } from "./runs.js";
+import { type TeamUsage, teamUsage } from "./usage.js";
+
+/** The ports of the report sender. */
+export interface ReportDeps {
+  db: Db;
+  mailer: Mailer;
+  clock: Clock;
+  /** The From address (REPORT_SENDER). */
+  sender: string;
+  /** A 'sending' run older than this is taken over (REPORT_CLAIM_LEASE_SECONDS). @default DEFAULT_REPORT_CLAIM_LEASE_SECONDS */
+  leaseSeconds?: number;
+  /** Emails of one team in flight at once. @default 4 */
+  concurrency?: number;
+}
+
+export interface Recipient {
+  userId: string;
+  email: string;
+}
+
+export type SendOutcome = { teamId: string; period: string; teamName?: string } & (
+  | { status: "sent"; recipients: number; sentNow: number }
+  | { status: "already-sent"; recipients: number }
+  /** Another sender holds a live claim: try again later (the queue's retry does). */
+  | { status: "in-progress" }
+  | { status: "skipped"; reason: "no users" | "no such team" }
+);
+
+/** Some recipients could not be sent to: the run is 'failed', and a retry sends to those only. */
+export class ReportSendError extends Error {
+  override name = "ReportSendError";
+  constructor(
+    readonly teamId: string,
+    readonly period: string,
+    readonly failures: ReadonlyArray<{ email: string; error: string }>,
+    readonly delivered: number,
+  ) {
+    super(
+      `Report ${period} of team ${teamId}: ${failures.length} of ${failures.length + delivered} email(s) failed: ` +
+        failures.map((f) => `${f.email}: ${f.error}`).join("; "),
+    );
+  }
+}
+
+const message = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** The team's name and the users who receive its report, or null when the team does not exist. */
+export async function reportAudience(
+  db: Db,
+  teamId: string,
+): Promise<{ teamName: string; recipients: Recipient[] } | null> {
+  const [team] = await db.select({ name: teams.name }).from(teams).where(eq(teams.id, teamId));
+  if (!team) return null;
+  const recipients = await db
+    .select({ userId: users.id, email: users.email })
+    .from(users)
+    .where(eq(users.teamId, teamId))
+    .orderBy(asc(users.createdAt), asc(users.id));
+  return { teamName: team.name, recipients };
+}
+
+/** The team's report for the period, rendered: what every recipient gets. */
+export async function buildReport(
+  db: Db,
+  teamId: string,
+  period: Period,
+): Promise<{ usage: TeamUsage; email: RenderedReport } | null> {
+  const usage = await teamUsage(db, teamId, period);
+  return usage && { usage, email: renderReport(usage) };
+}
+
+/** Runs `work` over the items, at most `limit` at a time; never rejects (each result says). */
+async function settleEach<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
+  const results: PromiseSettledResult<void>[] = [];
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) {
+      results[i] = await work(items[i] as T).then(
+        (value): PromiseSettledResult<void> => ({ status: "fulfilled", value }),
+        (reason: unknown): PromiseSettledResult<void> => ({ status: "rejected", reason }),
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/**
+ * Sends one team's report for one period, once:
+ *
+ * 1. no team, or no users: skipped (nothing recorded, so users added later still get it);
+ * 2. claim the (team, period) run; no claim: it was sent already, or another sender is on it;
+ * 3. build the report, send one email per user not yet reached by an earlier attempt, and record
+ *    each delivery as soon as SES accepted it;
+ * 4. all delivered: the run is 'sent'. Otherwise it is 'failed' and ReportSendError is thrown:
+ *    the queue retries the message, and the retry reclaims the run and sends only to the rest.
+ *
+ * A user is emailed twice only if the process dies between SES accepting an email and the
+ * delivery row being written (at-least-once per user, never a whole report twice).
+ */
+export async function sendTeamReport(deps: ReportDeps, job: { teamId: string; period: string }): Promise<SendOutcome> {
+  const period = parsePeriod(job.period);
+  const base = { teamId: job.teamId, period: period.id };
+  const audience = await reportAudience(deps.db, job.teamId);
+  if (!audience) {
+    logger.warn("report skipped: no such team", base);
+    return { ...base, status: "skipped", reason: "no such team" };
+  }
+  const named = { ...base, teamName: audience.teamName };
+  if (audience.recipients.length === 0) {
+    logger.info("report skipped: the team has no users", named);
+    return { ...named, status: "skipped", reason: "no users" };
+  }
+
+  const runs = new ReportRunsRepository(deps.db);
+  const claim = await runs.claim(
+    job.teamId,
+    period.id,
+    deps.clock.now(),
+    deps.leaseSeconds ?? DEFAULT_REPORT_CLAIM_LEASE_SECONDS,
+  );
+  if (!claim) {
+    const run = await runs.find(job.teamId, period.id);
+    if (run?.status === "sent") return { ...named, status: "already-sent", recipients: run.recipients };
+    return { ...named, status: "in-progress" };
+  }
+
+  let failures: Array<{ email: string; error: string }>;
+  let sentNow: number;
+  try {
+    const report = await buildReport(deps.db, job.teamId, period);
+    if (!report) throw new Error("the team was deleted while its report was being sent");
+    const already = await runs.deliveredUserIds(claim.id);
+    const pending = audience.recipients.filter((r) => !already.has(r.userId));
+    const results = await settleEach(pending, deps.concurrency ?? 4, async (recipient) => {
+      const { messageId } = await deps.mailer.send({ from: deps.sender, to: recipient.email, ...report.email });
+      await runs.recordDelivery(claim.id, { ...recipient, messageId, sentAt: deps.clock.now() });
+    });
+    failures = pending.flatMap((r, i) => {
+      const result = results[i];
+      return result?.status === "rejected" ? [{ email: r.email, error: message(result.reason) }] : [];
+    });
+    sentNow = pending.length - failures.length;
+  } catch (error) {
+    await runs.finish(claim, { status: "failed", error: message(error), at: deps.clock.now() });
+    throw error;
+  }
+
+  const delivered = audience.recipients.length - failures.length;
+  if (failures.length > 0) {
+    const error = new ReportSendError(job.teamId, period.id, failures, delivered);
+    await runs.finish(claim, { status: "failed", error: error.message, at: deps.clock.now() });
+    throw error;
+  }
+  if (!(await runs.finish(claim, { status: "sent", at: deps.clock.now() }))) {
+    logger.warn("report run was taken over by another sender before it finished", { ...base, attempt: claim.attempt });
+  }
+  logger.info("report sent", { ...base, recipients: delivered, sentNow, attempt: claim.attempt });
+  return { ...named, status: "sent", recipients: delivered, sentNow };
+}
+
+/**
+ * The report queue's consumer: each message is one team's job. Returns the ids of the messages to
+ * retry (SQS partial batch failure): those that failed, could not be parsed, or whose run another
+ * sender still holds. The others are done, whatever their outcome.
+ */
+export async function processReportJobs(
+  deps: ReportDeps,
+  messages: ReadonlyArray<{ messageId: string; body: string }>,
+): Promise<string[]> {
+  const retry: string[] = [];
+  for (const { messageId, body } of messages) {
+    try {
+      const job = reportJob.parse(JSON.parse(body));
+      const outcome = await sendTeamReport(deps, job);
+      if (outcome.status === "in-progress") {
+        logger.info("report run held by another sender: retry later", { ...outcome, messageId });
+        retry.push(messageId);
+      }
+    } catch (error) {
+      logger.error("report job failed", { messageId, error });
+      retry.push(messageId);
+    }
+  }
+  return retry;
+}

@@ -1,0 +1,32 @@
+import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
+
+/** SendMessageBatch takes at most ten entries. */
+export const SQS_BATCH_SIZE = 10;
+const ATTEMPTS = 3;
+
+/**
+ * Sends every message body to the queue, ten per SendMessageBatch call, resending the entries SQS
+ * reports as failed (SendMessageBatch succeeds as a call even when some entries do not). Throws
+ * when an entry still fails after the last attempt: the caller's retry then sends it again, so
+ * consumers must be idempotent (they are: every message here describes work that is claimed).
+ */
+export async function sendMessageBatches(
+  sqs: SQSClient,
+  queueUrl: string,
+  bodies: readonly string[],
+  what = "message",
+): Promise<void> {
+  const chunks: string[][] = [];
+  for (let i = 0; i < bodies.length; i += SQS_BATCH_SIZE) chunks.push(bodies.slice(i, i + SQS_BATCH_SIZE));
+  await Promise.all(
+    chunks.map(async (chunk) => {
+      let pending = chunk.map((MessageBody, i) => ({ Id: String(i), MessageBody }));
+      for (let attempt = 0; attempt < ATTEMPTS && pending.length > 0; attempt++) {
+        const out = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
+        const failed = new Set((out.Failed ?? []).map((f) => f.Id));
+        pending = pending.filter((entry) => failed.has(entry.Id));
+      }
+      if (pending.length > 0) throw new Error(`SQS refused ${pending.length} ${what}(s) after ${ATTEMPTS} attempts`);
+    }),
+  );
+}

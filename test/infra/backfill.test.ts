@@ -1,0 +1,339 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { CfnElement } from "aws-cdk-lib";
+import { StateMachine } from "aws-local-stepfunctions";
+import { afterAll, describe, expect, it } from "vitest";
+import { BACKFILL_STATES } from "../../infra/constructs/backfill.js";
+import { CLASSIFIER_VISIBILITY_TIMEOUT } from "../../infra/constructs/classification.js";
+import { functionEntries, type KapaFunction } from "../../infra/constructs/lambda.js";
+import { DEFAULT_SETTINGS } from "../../infra/settings.js";
+import {
+  type Asl,
+  type AslState,
+  type CfnTemplate,
+  loadBackfillMachine,
+  resolveStateMachine,
+  synthesizeBackfillMachine,
+} from "../../local/state-machine.js";
+import {
+  asArray,
+  envOf,
+  fnLogicalIdOf,
+  identityStatements,
+  mentions,
+  only,
+  props,
+  ref,
+  resourcesIn,
+  roleIdOf,
+  type Statement,
+  statementsOfRole,
+  synth,
+} from "./support.js";
+
+// Prepare ------------------------------------------------------------------------------------
+
+const { stack, template } = synth();
+const { backfill } = stack;
+const idOf = (element: CfnElement) => stack.getLogicalId(element);
+const machineId = idOf(backfill.stateMachine.node.defaultChild as CfnElement);
+const planId = fnLogicalIdOf(stack, backfill.plan);
+const enqueueId = fnLogicalIdOf(stack, backfill.enqueueRange);
+const classifierId = fnLogicalIdOf(stack, stack.classification.classifier);
+const queueId = idOf(backfill.queue.queue.node.defaultChild as CfnElement);
+const dlqId = idOf(backfill.queue.deadLetterQueue.node.defaultChild as CfnElement);
+const liveQueueId = idOf(stack.classification.liveQueue.node.defaultChild as CfnElement);
+const startFnId = fnLogicalIdOf(stack, stack.api.handlers.get("reclassify-start") as KapaFunction);
+const statusFnId = fnLogicalIdOf(stack, stack.api.handlers.get("reclassify-status") as KapaFunction);
+
+/** The logical id of every function of ours -> its entry point. */
+const entries = functionEntries(stack);
+const machine = resolveStateMachine(template.toJSON() as CfnTemplate, machineId, entries);
+const states = machine.definition.States;
+const state = (name: string) => states[name] as AslState;
+const enqueueState = () =>
+  (state(BACKFILL_STATES.map).ItemProcessor as Asl).States[BACKFILL_STATES.enqueueRange] as AslState;
+
+/** Does any statement of the role allow `action` on something that mentions `resourceId`? */
+const roleAllows = (roleId: string, action: string, resourceId: string) =>
+  statementsOfRole(template, roleId).some(
+    (s) => s.Effect === "Allow" && asArray(s.Action).includes(action) && mentions(s.Resource, resourceId),
+  );
+const actionsOf = (roleId: string) => new Set(statementsOfRole(template, roleId).flatMap((s) => asArray(s.Action)));
+
+const cacheDir = mkdtempSync(path.join(tmpdir(), "kapa-backfill-machine-"));
+afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
+
+// Assess -------------------------------------------------------------------------------------
+
+describe("backfill state machine", () => {
+  it("is one standard state machine: Plan -> EnqueueRanges (Map) -> MorePages? -> Plan | Summary -> Done", () => {
+    const machineProps = props(resourcesIn(template, "AWS::StepFunctions::StateMachine").get(machineId));
+    expect(machineProps.StateMachineType).toBe("STANDARD");
+    expect(machine.definition.StartAt).toBe(BACKFILL_STATES.plan);
+    expect(Object.keys(states).sort()).toEqual(
+      ["Plan", "EnqueueRanges", "MorePages", "Summary", "Done", "BackfillFailed"].sort(),
+    );
+    expect(state("Plan")).toMatchObject({ Type: "Task", Next: "EnqueueRanges" });
+    expect(state("EnqueueRanges")).toMatchObject({ Type: "Map", Next: "MorePages" });
+    expect(state("MorePages")).toMatchObject({
+      Type: "Choice",
+      Choices: [{ Variable: "$.more", BooleanEquals: true, Next: "Plan" }],
+      Default: "Summary",
+    });
+    expect(state("Summary")).toMatchObject({ Type: "Pass", Next: "Done" });
+    expect(state("Done").Type).toBe("Succeed");
+    expect(machine.definition.TimeoutSeconds).toBe(24 * 3600);
+  });
+
+  it("maps over the page's ranges with MaxConcurrency, inline, discarding their results", () => {
+    expect(state("EnqueueRanges")).toMatchObject({
+      ItemsPath: "$.ranges",
+      ItemSelector: { "job.$": "$.job", "range.$": "$$.Map.Item.Value" },
+      MaxConcurrency: DEFAULT_SETTINGS.backfillMapConcurrency,
+      ResultPath: null,
+      ItemProcessor: { ProcessorConfig: { Mode: "INLINE" }, StartAt: "EnqueueRange" },
+    });
+    expect(enqueueState()).toMatchObject({ Type: "Task", End: true });
+  });
+
+  it("invokes exactly the Plan and EnqueueRange functions, Plan with the page and range sizes", () => {
+    expect(machine.tasks).toEqual({ Plan: "backfill-plan", EnqueueRange: "backfill-enqueue-range" });
+    expect(state("Plan").Parameters).toEqual({
+      "state.$": "$",
+      "startedAt.$": "$$.Execution.StartTime",
+      pageSize: 1_000_000,
+      rangeSize: 100_000,
+    });
+    expect(state("Plan").TimeoutSeconds).toBeGreaterThan(
+      props(resourcesIn(template, "AWS::Lambda::Function").get(planId)).Timeout as number,
+    );
+    expect(enqueueState().TimeoutSeconds).toBeGreaterThan(
+      props(resourcesIn(template, "AWS::Lambda::Function").get(enqueueId)).Timeout as number,
+    );
+  });
+
+  it("retries Lambda, SQS and database errors with backoff, on both tasks", () => {
+    for (const task of [state("Plan"), enqueueState()]) {
+      const retriers = task.Retry as { ErrorEquals: string[]; BackoffRate?: number; MaxAttempts?: number }[];
+      const retried = retriers.flatMap((r) => r.ErrorEquals);
+      for (const error of [
+        "Lambda.ServiceException",
+        "Lambda.SdkClientException",
+        "Lambda.TooManyRequestsException",
+        "BackfillQueueError",
+        "BackfillDatabaseError",
+      ]) {
+        expect(retried).toContain(error);
+      }
+      for (const retrier of retriers) {
+        expect(retrier.BackoffRate).toBeGreaterThanOrEqual(2);
+        expect(retrier.MaxAttempts).toBeGreaterThanOrEqual(3);
+      }
+      expect(retried).not.toContain("States.ALL"); // a bug or a bad input fails at once
+    }
+  });
+
+  it("catches what is left on Plan and on the Map into a Fail state that keeps the error and cause", () => {
+    for (const name of ["Plan", "EnqueueRanges"]) {
+      expect(state(name).Catch).toEqual([
+        { ErrorEquals: ["States.ALL"], ResultPath: "$.error", Next: "BackfillFailed" },
+      ]);
+    }
+    expect(state("BackfillFailed")).toMatchObject({
+      Type: "Fail",
+      ErrorPath: "$.error.Error",
+      CausePath: "$.error.Cause",
+    });
+  });
+
+  it("is valid ASL for the local interpreter (which checks JSONPaths and ARNs)", () => {
+    expect(() => new StateMachine(structuredClone(machine.definition) as never)).not.toThrow();
+  });
+});
+
+describe("the definition the local runtime executes", () => {
+  it("is the synthesized one: the runner synthesizes the app itself and resolves the same template", async () => {
+    const synthesized = await synthesizeBackfillMachine();
+    expect(synthesized).toEqual(machine);
+    const fresh = await loadBackfillMachine({ cacheDir });
+    expect(fresh.cached).toBe(false);
+    const cached = await loadBackfillMachine({ cacheDir });
+    expect(cached.cached).toBe(true);
+    for (const loaded of [fresh, cached]) {
+      const { cached: _, ...definition } = loaded;
+      expect(definition).toEqual(machine);
+    }
+    // The template's own text, with the functions' ARNs filled in, is that ASL.
+    const raw = JSON.stringify(
+      props(resourcesIn(template, "AWS::StepFunctions::StateMachine").get(machineId)).DefinitionString,
+    );
+    expect(raw).toContain(planId);
+    expect(JSON.stringify(machine.definition)).toContain(`function:${planId}`);
+  }, 60_000);
+
+  it("follows the context: other sizes synthesize another definition, cached apart", async () => {
+    const context = { "kapa:backfillPageSize": 300, "kapa:backfillRangeSize": 100, "kapa:backfillMapConcurrency": 3 };
+    const small = await loadBackfillMachine({ cacheDir, context });
+    expect(small.cached).toBe(false);
+    expect((small.definition.States.Plan as AslState).Parameters).toMatchObject({ pageSize: 300, rangeSize: 100 });
+    expect((small.definition.States.EnqueueRanges as AslState).MaxConcurrency).toBe(3);
+  }, 60_000);
+});
+
+describe("backfill queue", () => {
+  const queues = resourcesIn(template, "AWS::SQS::Queue");
+
+  it("has its own DLQ after 5 receives, the classifier's visibility timeout and 14 days' retention", () => {
+    const queue = props(queues.get(queueId));
+    expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: { "Fn::GetAtt": [dlqId, "Arn"] }, maxReceiveCount: 5 });
+    expect(queue.VisibilityTimeout).toBe(CLASSIFIER_VISIBILITY_TIMEOUT.toSeconds());
+    expect(queue.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    expect(queue.SqsManagedSseEnabled).toBe(true);
+  });
+
+  it("is drained by the same classifier through its own mapping, capped lower than the live queue's", () => {
+    const mappings = [...resourcesIn(template, "AWS::Lambda::EventSourceMapping").values()].map(props);
+    const onQueue = (id: string) =>
+      only(
+        mappings.filter((m) => mentions(m.EventSourceArn, id)),
+        `mapping of ${id}`,
+      );
+    const backfillMapping = onQueue(queueId);
+    const liveMapping = onQueue(liveQueueId);
+    expect(backfillMapping).toMatchObject({
+      FunctionName: ref(classifierId),
+      BatchSize: 10,
+      ScalingConfig: { MaximumConcurrency: 2 },
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+    });
+    const cap = (m: Record<string, unknown>) => (m.ScalingConfig as { MaximumConcurrency: number }).MaximumConcurrency;
+    expect(cap(backfillMapping)).toBeLessThan(cap(liveMapping));
+  });
+
+  it("alarms on its DLQ and on failed executions, not on its age (a backfill queue is old by design)", () => {
+    const alarms = [...resourcesIn(template, "AWS::CloudWatch::Alarm").values()].map(props);
+    expect(alarms.filter((a) => mentions(a.Dimensions, dlqId)).map((a) => a.MetricName)).toEqual([
+      "ApproximateNumberOfMessagesVisible",
+    ]);
+    // Only the observability construct's alarm watches its age: at half the retention (messages would expire).
+    expect(alarms.filter((a) => mentions(a.Dimensions, queueId))).toEqual([
+      expect.objectContaining({ MetricName: "ApproximateAgeOfOldestMessage", Threshold: 7 * 24 * 3600 }),
+    ]);
+    const failed = only(
+      alarms.filter((a) => a.MetricName === "ExecutionsFailed"),
+      "failed executions alarm",
+    );
+    expect(mentions(failed.Dimensions, machineId)).toBe(true);
+    expect(backfill.alarms).toHaveLength(2);
+  });
+});
+
+describe("IAM least privilege", () => {
+  const machineRoleId = (
+    props(resourcesIn(template, "AWS::StepFunctions::StateMachine").get(machineId)).RoleArn as {
+      "Fn::GetAtt": [string, string];
+    }
+  )["Fn::GetAtt"][0];
+
+  it("lets the state machine invoke its two functions and nothing else (besides delivering its logs)", () => {
+    const role = props(resourcesIn(template, "AWS::IAM::Role").get(machineRoleId));
+    expect(JSON.stringify(role.AssumeRolePolicyDocument)).toContain("states.amazonaws.com");
+    const statements = statementsOfRole(template, machineRoleId);
+    const invoke = statements.filter((s) => asArray(s.Action).includes("lambda:InvokeFunction"));
+    const invoked = new Set(
+      invoke.flatMap((s) => asArray(s.Resource)).map((r) => [...entries.keys()].find((id) => mentions(r, id))),
+    );
+    expect(invoked).toEqual(new Set([planId, enqueueId]));
+    const others = statements.filter((s) => !invoke.includes(s));
+    for (const s of others) for (const action of asArray(s.Action)) expect(action).toMatch(/^logs:/);
+  });
+
+  it("gives Plan the database and nothing of SQS or Step Functions", () => {
+    const actions = [...actionsOf(roleIdOf(template, planId))];
+    expect(actions.filter((a) => /^(sqs|states):/.test(a))).toEqual([]);
+    expect(envOf(template, planId).DB_SECRET_ARN).toBeDefined();
+  });
+
+  it("lets EnqueueRange send to the backfill queue only (not the live one), and read nothing from it", () => {
+    const roleId = roleIdOf(template, enqueueId);
+    expect(roleAllows(roleId, "sqs:SendMessage", queueId)).toBe(true);
+    expect(roleAllows(roleId, "sqs:SendMessage", liveQueueId)).toBe(false);
+    expect([...actionsOf(roleId)].filter((a) => /^sqs:(Receive|Delete|Purge)/.test(a))).toEqual([]);
+    expect(envOf(template, enqueueId).BACKFILL_QUEUE_URL).toEqual(ref(queueId));
+  });
+
+  it("lets only EnqueueRange send to the backfill queue, and nobody use its DLQ", () => {
+    const senders = identityStatements(template)
+      .filter(
+        ({ statement }) =>
+          asArray(statement.Action).includes("sqs:SendMessage") && mentions(statement.Resource, queueId),
+      )
+      .flatMap(({ roles }) => roles);
+    expect(new Set(senders)).toEqual(new Set([roleIdOf(template, enqueueId)]));
+    for (const { statement } of identityStatements(template)) expect(mentions(statement.Resource, dlqId)).toBe(false);
+  });
+
+  it("lets POST reclassify start and list executions, GET reclassify describe them, and no one else touch Step Functions", () => {
+    const startRole = roleIdOf(template, startFnId);
+    const statusRole = roleIdOf(template, statusFnId);
+    expect(roleAllows(startRole, "states:StartExecution", machineId)).toBe(true);
+    expect(roleAllows(startRole, "states:ListExecutions", machineId)).toBe(true);
+    expect(roleAllows(statusRole, "states:DescribeExecution", machineId)).toBe(true);
+    expect(actionsOf(statusRole).has("states:StartExecution")).toBe(false);
+    const describe = statementsOfRole(template, statusRole).find((s) =>
+      asArray(s.Action).includes("states:DescribeExecution"),
+    ) as Statement;
+    expect(JSON.stringify(describe.Resource)).toContain(":execution:");
+    const sfnRoles = new Set(
+      identityStatements(template)
+        .filter(({ statement }) => asArray(statement.Action).some((a) => a.startsWith("states:")))
+        .flatMap(({ roles }) => roles),
+    );
+    expect(sfnRoles).toEqual(new Set([startRole, statusRole]));
+    for (const id of [startFnId, statusFnId]) {
+      expect(envOf(template, id).BACKFILL_STATE_MACHINE_ARN).toEqual(ref(machineId));
+    }
+  });
+});
+
+describe("settings", () => {
+  it("come from the context", () => {
+    const custom = synth({
+      "kapa:backfillMaxConcurrency": 3,
+      "kapa:backfillPageSize": 2000,
+      "kapa:backfillRangeSize": 500,
+      "kapa:backfillMapConcurrency": 4,
+    });
+    const customMachine = resolveStateMachine(
+      custom.template.toJSON() as CfnTemplate,
+      custom.stack.getLogicalId(custom.stack.backfill.stateMachine.node.defaultChild as CfnElement),
+      functionEntries(custom.stack),
+    );
+    expect((customMachine.definition.States.Plan as AslState).Parameters).toMatchObject({
+      pageSize: 2000,
+      rangeSize: 500,
+    });
+    expect((customMachine.definition.States.EnqueueRanges as AslState).MaxConcurrency).toBe(4);
+    const backfillQueue = custom.stack.getLogicalId(custom.stack.backfill.queue.queue.node.defaultChild as CfnElement);
+    const mapping = only(
+      [...resourcesIn(custom.template, "AWS::Lambda::EventSourceMapping").values()].filter((m) =>
+        mentions(props(m).EventSourceArn, backfillQueue),
+      ),
+      "backfill mapping",
+    );
+    expect(props(mapping).ScalingConfig).toEqual({ MaximumConcurrency: 3 });
+  });
+
+  it("are rejected at synth when the page would not split into at most 40 whole ranges, or AWS would refuse the cap", () => {
+    expect(() => synth({ "kapa:backfillPageSize": 1000, "kapa:backfillRangeSize": 300 })).toThrow(
+      /kapa:backfillPageSize/,
+    );
+    expect(() => synth({ "kapa:backfillPageSize": 4100, "kapa:backfillRangeSize": 100 })).toThrow(
+      /kapa:backfillPageSize/,
+    );
+    expect(() => synth({ "kapa:backfillMaxConcurrency": 1 })).toThrow(/kapa:backfillMaxConcurrency/);
+    expect(() => synth({ "kapa:backfillMapConcurrency": 41 })).toThrow(/kapa:backfillMapConcurrency/);
+  });
+});

@@ -1,0 +1,230 @@
+import type { CfnElement } from "aws-cdk-lib";
+import { Template } from "aws-cdk-lib/assertions";
+import { describe, expect, it } from "vitest";
+import { REPORT_SENDER_TIMEOUT, Reports } from "../../infra/constructs/reports.js";
+import { KapaServiceStack } from "../../infra/stack.js";
+import { DEFAULT_REPORT_CLAIM_LEASE_SECONDS } from "../../shared/reports/config.js";
+import {
+  asArray,
+  envOf,
+  fnLogicalIdOf,
+  identityStatements,
+  mentions,
+  only,
+  props,
+  ref,
+  resourcesIn,
+  roleIdOf,
+  type Statement,
+  statementsOfRole,
+  testApp,
+} from "./support.js";
+
+// Prepare ------------------------------------------------------------------------------------
+
+/** The full stack with its reports: the stack's own Reports construct, or one added here until it has one. */
+function synthWithReports(context: Record<string, unknown> = {}) {
+  const stack = new KapaServiceStack(testApp(context), "KapaService");
+  const reports =
+    stack.node.children.find((c): c is Reports => c instanceof Reports) ??
+    new Reports(stack, "Reports", { database: stack.database, settings: stack.settings });
+  return { stack, reports, template: Template.fromStack(stack) };
+}
+
+const { stack, reports, template } = synthWithReports();
+const idOf = (element: CfnElement) => stack.getLogicalId(element);
+const queueId = idOf(reports.jobs.queue.node.defaultChild as CfnElement);
+const dlqId = idOf(reports.jobs.deadLetterQueue.node.defaultChild as CfnElement);
+const plannerId = fnLogicalIdOf(stack, reports.planner);
+const senderId = fnLogicalIdOf(stack, reports.sender);
+const identityId = idOf(reports.identity.node.defaultChild as CfnElement);
+const functions = resourcesIn(template, "AWS::Lambda::Function");
+const isSesAction = (action: string) => /^ses:/i.test(action) || action === "*";
+
+function reportSchedule(t: Template = template, plannerFnId = plannerId) {
+  const all = [...resourcesIn(t, "AWS::Scheduler::Schedule").values()].map(props);
+  return only(
+    all.filter((s) => mentions((s.Target as { Arn: unknown }).Arn, plannerFnId)),
+    "schedule of the report planner",
+  );
+}
+
+// Assess -------------------------------------------------------------------------------------
+
+describe("report schedule", () => {
+  it("runs the planner on kapa:reportSchedule in kapa:reportTimeZone, with the scheduled time as input", () => {
+    const schedule = reportSchedule();
+    expect(schedule.ScheduleExpression).toBe("cron(0 8 ? * MON *)");
+    expect(schedule.ScheduleExpressionTimezone).toBe("UTC");
+    expect(schedule.State ?? "ENABLED").toBe("ENABLED");
+    const target = schedule.Target as { Arn: unknown; Input: string; RetryPolicy: Record<string, number> };
+    expect(target.Arn).toEqual({ "Fn::GetAtt": [plannerId, "Arn"] });
+    expect(JSON.parse(target.Input)).toEqual({ scheduledTime: "<aws.scheduler.scheduled-time>" });
+    expect(target.RetryPolicy).toMatchObject({ MaximumRetryAttempts: 3 });
+  });
+
+  it("targets the planner only: no schedule invokes the sender, and the schedule's role may invoke the planner alone", () => {
+    const schedules = [...resourcesIn(template, "AWS::Scheduler::Schedule").values()].map(props);
+    expect(schedules.filter((s) => mentions(s.Target, senderId))).toEqual([]);
+    const roleId = (reportSchedule().Target as { RoleArn: { "Fn::GetAtt": [string, string] } }).RoleArn[
+      "Fn::GetAtt"
+    ][0];
+    const statements = statementsOfRole(template, roleId);
+    expect(statements.length).toBeGreaterThan(0);
+    for (const statement of statements) {
+      expect(asArray(statement.Action)).toEqual(["lambda:InvokeFunction"]);
+      for (const resource of asArray(statement.Resource)) {
+        expect(mentions(resource, plannerId), JSON.stringify(resource)).toBe(true);
+        for (const other of functions.keys()) if (other !== plannerId) expect(mentions(resource, other)).toBe(false);
+      }
+    }
+  });
+
+  it("follows the context settings, and refuses invalid ones at synth", () => {
+    const custom = synthWithReports({
+      "kapa:reportSchedule": "cron(30 7 ? * MON-FRI *)",
+      "kapa:reportTimeZone": "Europe/Berlin",
+      "kapa:reportSender": "usage@acme.example",
+    });
+    const schedule = reportSchedule(custom.template, fnLogicalIdOf(custom.stack, custom.reports.planner));
+    expect(schedule).toMatchObject({
+      ScheduleExpression: "cron(30 7 ? * MON-FRI *)",
+      ScheduleExpressionTimezone: "Europe/Berlin",
+    });
+    expect(props(only(resourcesIn(custom.template, "AWS::SES::EmailIdentity").values(), "identity"))).toMatchObject({
+      EmailIdentity: "usage@acme.example",
+    });
+    expect(envOf(custom.template, fnLogicalIdOf(custom.stack, custom.reports.sender)).REPORT_SENDER).toBe(
+      "usage@acme.example",
+    );
+    expect(() => synthWithReports({ "kapa:reportSchedule": "cron(0 8 * * MON *)" })).toThrow(/kapa:reportSchedule/);
+    expect(() => synthWithReports({ "kapa:reportSchedule": "every monday" })).toThrow(/kapa:reportSchedule/);
+    expect(() => synthWithReports({ "kapa:reportTimeZone": "Mars/Olympus" })).toThrow(/kapa:reportTimeZone/);
+    expect(() => synthWithReports({ "kapa:reportSender": "not an address" })).toThrow(/kapa:reportSender/);
+  });
+});
+
+describe("report queue", () => {
+  const queues = resourcesIn(template, "AWS::SQS::Queue");
+  const queue = props(queues.get(queueId));
+  const dlq = props(queues.get(dlqId));
+
+  it("dead-letters a job after 5 receives, and hides a received job for 6 x the sender's timeout", () => {
+    expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: { "Fn::GetAtt": [dlqId, "Arn"] }, maxReceiveCount: 5 });
+    expect(dlq.RedrivePolicy).toBeUndefined();
+    expect(queue.VisibilityTimeout).toBe(6 * REPORT_SENDER_TIMEOUT.toSeconds());
+    // A claim outlives the sender that holds it, and has expired when the job comes back.
+    expect(REPORT_SENDER_TIMEOUT.toSeconds()).toBeLessThan(DEFAULT_REPORT_CLAIM_LEASE_SECONDS);
+    expect(DEFAULT_REPORT_CLAIM_LEASE_SECONDS).toBeLessThan(queue.VisibilityTimeout as number);
+    expect(fnProps(senderId).Timeout).toBe(REPORT_SENDER_TIMEOUT.toSeconds());
+  });
+
+  it("and its DLQ are encrypted with SQS-managed keys and refuse requests without TLS", () => {
+    const policies = [...resourcesIn(template, "AWS::SQS::QueuePolicy").values()].map(props);
+    for (const [id, p] of [
+      [queueId, queue],
+      [dlqId, dlq],
+    ] as const) {
+      expect(p.SqsManagedSseEnabled, id).toBe(true);
+      const policy = only(
+        policies.filter((q) => mentions(q.Queues, id)),
+        `policy of ${id}`,
+      );
+      expect((policy.PolicyDocument as { Statement: Statement[] }).Statement).toEqual([
+        expect.objectContaining({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
+      ]);
+    }
+  });
+
+  it("alarms on any dead-lettered job", () => {
+    const alarms = [...resourcesIn(template, "AWS::CloudWatch::Alarm").values()].map(props);
+    expect(alarms.filter((a) => mentions(a.Dimensions, dlqId))).toEqual([
+      expect.objectContaining({ MetricName: "ApproximateNumberOfMessagesVisible", Threshold: 1 }),
+    ]);
+  });
+
+  it("is fed by the planner only, which gets its URL and may send to it", () => {
+    expect(envOf(template, plannerId).REPORT_QUEUE_URL).toEqual(ref(queueId));
+    const senders = identityStatements(template)
+      .filter(({ statement }) => asArray(statement.Action).some((a) => /^sqs:(SendMessage|\*)/i.test(a)))
+      .filter(({ statement }) => asArray(statement.Resource).some((r) => mentions(r, queueId)))
+      .flatMap(({ roles }) => roles);
+    expect(senders).toEqual([roleIdOf(template, plannerId)]);
+  });
+});
+
+const fnProps = (id: string) => props(functions.get(id));
+
+describe("report sender", () => {
+  it("consumes the queue through one event source mapping with partial batch failures and a concurrency cap", () => {
+    const mappings = [...resourcesIn(template, "AWS::Lambda::EventSourceMapping").values()].map(props);
+    const mapping = only(
+      mappings.filter((m) => mentions(m.EventSourceArn, queueId)),
+      "mapping of the report queue",
+    );
+    expect(mapping).toMatchObject({
+      FunctionName: ref(senderId),
+      EventSourceArn: { "Fn::GetAtt": [queueId, "Arn"] },
+      FunctionResponseTypes: ["ReportBatchItemFailures"],
+      BatchSize: 5,
+      ScalingConfig: { MaximumConcurrency: 2 },
+    });
+    expect(mappings.filter((m) => mentions(m.FunctionName, plannerId))).toEqual([]);
+  });
+
+  it("sends from the SES email identity of kapa:reportSender", () => {
+    const identity = props(only(resourcesIn(template, "AWS::SES::EmailIdentity").values(), "email identity"));
+    expect(identity.EmailIdentity).toBe("reports@example.com");
+    expect(envOf(template, senderId)).toMatchObject({
+      REPORT_SENDER: "reports@example.com",
+      REPORT_CLAIM_LEASE_SECONDS: String(DEFAULT_REPORT_CLAIM_LEASE_SECONDS),
+    });
+  });
+
+  it("may SendEmail and SendRawEmail on that identity's ARN only, never on *", () => {
+    const sesStatements = statementsOfRole(template, roleIdOf(template, senderId)).filter((s) =>
+      asArray(s.Action).some(isSesAction),
+    );
+    const statement = only(sesStatements, "SES statement of the sender");
+    expect(statement.Effect).toBe("Allow");
+    expect(asArray(statement.Action).sort()).toEqual(["ses:SendEmail", "ses:SendRawEmail"]);
+    const resources = asArray(statement.Resource);
+    expect(resources).toHaveLength(1);
+    const arn = JSON.stringify(resources[0]);
+    expect(arn).toContain(":identity/");
+    expect(mentions(resources[0], identityId)).toBe(true);
+    for (const { statement: s } of identityStatements(template)) {
+      if (asArray(s.Action).some(isSesAction)) expect(asArray(s.Resource)).not.toContain("*");
+    }
+  });
+
+  it("is the only principal with SES permissions", () => {
+    const roles = identityStatements(template)
+      .filter(({ statement }) => statement.Effect === "Allow" && asArray(statement.Action).some(isSesAction))
+      .flatMap(({ roles }) => roles);
+    expect([...new Set(roles)]).toEqual([roleIdOf(template, senderId)]);
+  });
+});
+
+describe("report functions", () => {
+  it("both reach the database through RDS Proxy in the database network", () => {
+    for (const id of [plannerId, senderId]) {
+      expect(envOf(template, id)).toMatchObject({
+        DB_SECRET_ARN: stack.resolve(stack.database.secret.secretArn),
+        DB_HOST: stack.resolve(stack.database.proxy.endpoint),
+      });
+      const vpc = fnProps(id).VpcConfig as { SecurityGroupIds: unknown[] };
+      expect(vpc.SecurityGroupIds).toEqual([
+        { "Fn::GetAtt": [idOf(stack.database.functionSecurityGroup.node.defaultChild as CfnElement), "GroupId"] },
+      ]);
+    }
+  });
+
+  it("reach SQS and SES through one interface endpoint each, SQS's shared with classification", () => {
+    const endpoints = [...resourcesIn(template, "AWS::EC2::VPCEndpoint").values()].map((e) =>
+      JSON.stringify(props(e).ServiceName),
+    );
+    expect(endpoints.filter((name) => name.endsWith('.sqs"]]}'))).toHaveLength(1);
+    expect(endpoints.filter((name) => name.endsWith('.email"]]}'))).toHaveLength(1);
+  });
+});

@@ -1,0 +1,84 @@
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { LocalBackfill } from "../../local/backfill.js";
+import { type EventSource, startEventSource } from "../../local/event-source.js";
+import { queueDepth } from "../../local/sqs.js";
+import { seedThreads } from "../../shared/admin/seed.js";
+import { getJob, startJob } from "../../shared/backfill/jobs.js";
+import { threads } from "../../shared/db/schema.js";
+import { runtime } from "../../shared/runtime.js";
+import { executionOf, startTestBackfill } from "../support/backfill.js";
+import { createTenant, useTestDb } from "../support/db.js";
+import { invoke } from "../support/invoke.js";
+import { eventually, testSqs } from "../support/sqs.js";
+
+/**
+ * Live threads keep their pace while a backfill runs: the classifier drains the backfill queue
+ * through its own capped event source (1 x 10 messages here, 100 ms each: 100 threads/s at
+ * most), and the live queue through another, so a new thread does not wait behind the backlog.
+ */
+
+// Prepare ------------------------------------------------------------------------------------
+
+process.env.CLASSIFIER_DELAY_MS = "100"; // before the handlers' runtime exists
+const db = useTestDb();
+let backfill: LocalBackfill;
+let live: EventSource;
+
+beforeAll(async () => {
+  backfill = await startTestBackfill({ maxConcurrency: 1 });
+  const classifier = (await import("../../functions/classifier.js")) as {
+    handler: (event: SQSEvent) => Promise<SQSBatchResponse>;
+  };
+  live = startEventSource({
+    sqs: testSqs,
+    queueUrl: process.env.CLASSIFICATION_QUEUE_URL as string,
+    batchSize: 10,
+    maxConcurrency: 2,
+    handler: classifier.handler,
+    waitSeconds: 0.2,
+  });
+});
+afterAll(async () => {
+  await live.stop();
+  await backfill.stop();
+});
+
+// Act and assess -----------------------------------------------------------------------------
+
+it("labels a new thread within seconds while the backfill's backlog waits", async () => {
+  const tenant = await createTenant(db, "live");
+  await seedThreads(db, { count: 600, projects: 0, projectIds: [tenant.projectId] });
+  const deps = await runtime();
+  const job = await startJob(
+    { threads: deps.backfill, executions: deps.backfillExecutions },
+    { projectId: tenant.projectId, scope: "unlabelled" },
+  );
+  expect((await executionOf(backfill, job)).status).toBe("SUCCEEDED");
+
+  const asked = Date.now();
+  const chat = await invoke("chat", tenant, { body: { question: "How do I rotate my API key?" } });
+  expect(chat.status).toBe(200);
+  const threadId = String(chat.body.thread_id);
+  const labelledAfterMs = await eventually(async () => {
+    const [row] = await db.select({ source: threads.categorySource }).from(threads).where(eq(threads.id, threadId));
+    return row?.source === "classifier" ? Date.now() - asked : undefined;
+  }, 10_000);
+  const backlog = await queueDepth(testSqs, backfill.queueUrl);
+
+  // Sent with a 2 s delay (the thread is stored meanwhile), then classified at once.
+  expect(labelledAfterMs).toBeLessThan(5_000);
+  // The backfill was still working through its threads.
+  expect(backlog.visible + backlog.inFlight).toBeGreaterThan(0);
+
+  const finished = await eventually(async () => {
+    const current = await getJob(
+      { threads: deps.backfill, executions: deps.backfillExecutions },
+      tenant.projectId,
+      job.id,
+    );
+    return current.status === "done" ? current : undefined;
+  }, 30_000);
+  expect(finished.progress).toMatchObject({ pending: 0, done: 601 });
+}, 60_000);

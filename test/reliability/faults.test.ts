@@ -1,0 +1,86 @@
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { eq, inArray } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ClassificationPipeline, startClassificationPipeline } from "../../local/classification.js";
+import type { Gateway } from "../../local/gateway.js";
+import { SqsClassificationQueue } from "../../shared/classification/queue.js";
+import { sweep } from "../../shared/classification/sweeper.js";
+import { loadEnv } from "../../shared/config.js";
+import { questionAnswers, threads } from "../../shared/db/schema.js";
+import { runtime } from "../../shared/runtime.js";
+import { createTenant, useTestDb } from "../support/db.js";
+import { type HttpReply, startTestGateway } from "../support/http.js";
+import { eventually } from "../support/sqs.js";
+
+/**
+ * The queue is unreachable while users chat: every chat still answers and stores its thread, and
+ * the sweeper sends the threads to the classifier once the queue is back; every thread ends up
+ * labelled, none is lost or stored twice.
+ */
+const db = useTestDb();
+let gateway: Gateway;
+let call: (method: string, path: string, options?: { key?: string; body?: string }) => Promise<HttpReply>;
+let pipeline: ClassificationPipeline;
+
+beforeAll(async () => {
+  pipeline = await startClassificationPipeline({
+    env: loadEnv(),
+    visibilityTimeoutSeconds: 1,
+    sweeperIntervalMs: 0,
+    queueName: `kapa-faults-${crypto.randomUUID().slice(0, 8)}`,
+  });
+  ({ gateway, call } = await startTestGateway());
+});
+afterAll(async () => {
+  await gateway.close();
+  await pipeline.stop();
+});
+
+describe("the queue unreachable during chat", () => {
+  it("answers every chat, and the sweeper gets every thread labelled once the queue is back", {
+    timeout: 60_000,
+  }, async () => {
+    const tenant = await createTenant(db, "faults");
+    const rt = await runtime();
+    const working = rt.classificationQueue;
+    // Nothing listens on port 9: every send fails to connect.
+    const unreachable = new SQSClient({ endpoint: "http://127.0.0.1:9", maxAttempts: 1, useQueueUrlAsEndpoint: false });
+    rt.classificationQueue = new SqsClassificationQueue(unreachable, pipeline.queueUrl);
+    let replies: HttpReply[];
+    try {
+      replies = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          call("POST", `/query/v1/projects/${tenant.projectId}/chat`, {
+            key: tenant.apiKey,
+            body: JSON.stringify({ question: `Question ${i} while the queue is down` }),
+          }),
+        ),
+      );
+    } finally {
+      rt.classificationQueue = working;
+    }
+    expect(replies.map((r) => r.status)).toEqual(Array(20).fill(200));
+    const ids = replies.map((r) => r.json?.thread_id as string);
+    const stored = await db
+      .select({ id: threads.id, categoryId: threads.categoryId })
+      .from(threads)
+      .where(inArray(threads.id, ids));
+    expect(stored).toHaveLength(20);
+    expect(stored.every((t) => t.categoryId === null)).toBe(true);
+
+    // The queue is back; a sweeper run with no grace period (AWS: 5 min) sends them.
+    const swept = await sweep(
+      { labels: rt.labels, queue: working },
+      { graceSeconds: 0, lookbackHours: 24, maxThreads: 1000 },
+    );
+    expect(swept.requeued).toBeGreaterThanOrEqual(20);
+    await eventually(async () => {
+      const rows = await db.select({ categoryId: threads.categoryId }).from(threads).where(inArray(threads.id, ids));
+      return rows.every((t) => t.categoryId !== null) ? true : undefined;
+    }, 30_000);
+    for (const id of ids) {
+      const answers = await db.select().from(questionAnswers).where(eq(questionAnswers.threadId, id));
+      expect(answers).toHaveLength(1);
+    }
+  });
+});
