@@ -269,8 +269,9 @@ async function main(argv: string[]): Promise<number> {
     if (parsed.positionals[0] !== "migrate") await runMigrations(database.db);
     const out = await run(database, parsed.positionals, options);
     process.stdout.write(`${options.json ? JSON.stringify(out.json) : out.text}\n`);
-    // A command that reports failures of its own (report send) exits non-zero for scripts.
-    return typeof out.json.failed === "number" && out.json.failed > 0 ? 1 : 0;
+    // A command that reports failures of its own (report send, a failed backfill) exits non-zero for scripts.
+    const failed = (typeof out.json.failed === "number" && out.json.failed > 0) || out.json.ok === false;
+    return failed ? 1 : 0;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     if (options.json) process.stdout.write(`${JSON.stringify({ error: message })}\n`);

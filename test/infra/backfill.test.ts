@@ -175,7 +175,7 @@ describe("the definition the local runtime executes", () => {
 
   it("follows the context: other sizes synthesize another definition, cached apart", async () => {
     const context = { "kapa:backfillPageSize": 300, "kapa:backfillRangeSize": 100, "kapa:backfillMapConcurrency": 3 };
-    const small = await loadBackfillMachine({ cacheDir, context });
+    const small = await loadBackfillMachine({ cacheDir, context, synthesizeHere: true });
     expect(small.cached).toBe(false);
     expect((small.definition.States.Plan as AslState).Parameters).toMatchObject({ pageSize: 300, rangeSize: 100 });
     expect((small.definition.States.EnqueueRanges as AslState).MaxConcurrency).toBe(3);

@@ -1,7 +1,6 @@
-import { rmSync } from "node:fs";
 import { PassThrough } from "node:stream";
 import { and, eq, isNull } from "drizzle-orm";
-import { afterAll, expect, inject, it } from "vitest";
+import { expect, inject, it } from "vitest";
 import { backfillCommand } from "../../cli/backfill.js";
 import { seedCommand } from "../../cli/seed.js";
 import { startLocalBackfill } from "../../local/backfill.js";
@@ -28,9 +27,9 @@ const database: LocalDatabase = {
   description: "test database",
   close: async () => {},
 };
-// A data directory of the file's own (the definition's cache, the advertised npm start),
-// small pages, a fast classifier.
-const dataDir = `node_modules/.cache/kapa-cli-test-${process.pid}`;
+// A data directory of the file's own (the definition's cache, kept between runs; the advertised
+// npm start), small pages, a fast classifier.
+const dataDir = "node_modules/.cache/kapa-cli-test";
 const env = loadEnv({ ...process.env, DATA_DIR: dataDir, BACKFILL_MAX_CONCURRENCY: "4", SFN_PORT: "0" });
 
 function capture() {
@@ -49,8 +48,6 @@ const unlabelledIn = async (projectId: string) =>
       .from(threads)
       .where(and(eq(threads.projectId, projectId), isNull(threads.categoryId)))
   ).length;
-
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 // Act and assess -----------------------------------------------------------------------------
 
