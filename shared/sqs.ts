@@ -15,12 +15,14 @@ export async function sendMessageBatches(
   queueUrl: string,
   bodies: readonly string[],
   what = "message",
+  /** Hold the messages back this long (SQS DelaySeconds, at most 900). */
+  delaySeconds?: number,
 ): Promise<void> {
   const chunks: string[][] = [];
   for (let i = 0; i < bodies.length; i += SQS_BATCH_SIZE) chunks.push(bodies.slice(i, i + SQS_BATCH_SIZE));
   await Promise.all(
     chunks.map(async (chunk) => {
-      let pending = chunk.map((MessageBody, i) => ({ Id: String(i), MessageBody }));
+      let pending = chunk.map((MessageBody, i) => ({ Id: String(i), MessageBody, DelaySeconds: delaySeconds }));
       for (let attempt = 0; attempt < ATTEMPTS && pending.length > 0; attempt++) {
         const out = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
         const failed = new Set((out.Failed ?? []).map((f) => f.Id));

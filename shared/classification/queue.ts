@@ -1,5 +1,6 @@
-import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { SQSClient } from "@aws-sdk/client-sqs";
 import { z } from "zod";
+import { sendMessageBatches } from "../sqs.js";
 
 /**
  * What the classifier is asked: label this thread. `mode` "unlabelled" labels only a thread
@@ -25,32 +26,20 @@ export interface ClassificationQueue {
   send(requests: readonly ClassificationRequest[], options?: SendOptions): Promise<void>;
 }
 
-const SQS_BATCH = 10;
-
-/** SendMessageBatch, ten at a time, resending the entries SQS reports as failed (twice at most). */
+/** SendMessageBatch, ten at a time, resending the entries SQS reports as failed (shared/sqs.ts). */
 export class SqsClassificationQueue implements ClassificationQueue {
   constructor(
     private readonly sqs: SQSClient,
     private readonly queueUrl: string,
   ) {}
 
-  async send(requests: readonly ClassificationRequest[], options: SendOptions = {}): Promise<void> {
-    const chunks: ClassificationRequest[][] = [];
-    for (let i = 0; i < requests.length; i += SQS_BATCH) chunks.push(requests.slice(i, i + SQS_BATCH));
-    await Promise.all(chunks.map((chunk) => this.sendChunk(chunk, options.delaySeconds)));
-  }
-
-  private async sendChunk(chunk: ClassificationRequest[], delaySeconds: number | undefined): Promise<void> {
-    let pending = chunk.map((request, i) => ({
-      Id: String(i),
-      MessageBody: JSON.stringify(request),
-      DelaySeconds: delaySeconds,
-    }));
-    for (let attempt = 0; attempt < 3 && pending.length > 0; attempt++) {
-      const out = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: pending }));
-      const failed = new Set((out.Failed ?? []).map((f) => f.Id));
-      pending = pending.filter((entry) => failed.has(entry.Id));
-    }
-    if (pending.length > 0) throw new Error(`SQS refused ${pending.length} classification request(s)`);
+  send(requests: readonly ClassificationRequest[], options: SendOptions = {}): Promise<void> {
+    return sendMessageBatches(
+      this.sqs,
+      this.queueUrl,
+      requests.map((r) => JSON.stringify(r)),
+      "classification request",
+      options.delaySeconds,
+    );
   }
 }
