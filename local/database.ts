@@ -1,5 +1,6 @@
 import type { Env } from "../shared/config.js";
 import { connect, type Database, type DatabaseTarget } from "../shared/db/client.js";
+import { UNBOUNDED_STATEMENTS } from "../shared/db/deadline.js";
 import { findRunningEmbeddedDatabase, startEmbeddedDatabase } from "./embedded-db.js";
 
 /**
@@ -14,7 +15,8 @@ export interface LocalDatabase extends Database {
 
 export async function openLocalDatabase(env: Env): Promise<LocalDatabase> {
   if (env.DATABASE_URL) {
-    const target = { url: env.DATABASE_URL, max: 4 };
+    // Operator commands may run long statements: only connecting is bounded.
+    const target = { url: env.DATABASE_URL, max: 4, timeouts: UNBOUNDED_STATEMENTS };
     return { ...connect(target), target, description: "DATABASE_URL" };
   }
   const running = await findRunningEmbeddedDatabase(env.DATA_DIR);

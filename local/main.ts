@@ -1,6 +1,9 @@
 import { mkdirSync } from "node:fs";
 import { loadEnv } from "../shared/config.js";
+import { connect } from "../shared/db/client.js";
+import { UNBOUNDED_STATEMENTS } from "../shared/db/deadline.js";
 import { runMigrations } from "../shared/db/migrate.js";
+import { resolveDatabaseTarget } from "../shared/db/target.js";
 import { closeRuntime, runtime } from "../shared/runtime.js";
 import { startLocalBackfill } from "./backfill.js";
 import { startClassificationPipeline } from "./classification.js";
@@ -9,6 +12,7 @@ import { type EmbeddedDatabase, startEmbeddedDatabase } from "./embedded-db.js";
 import { startGateway } from "./gateway.js";
 import { startReportPipeline } from "./reports.js";
 import { startLocalSqs, useLocalAws } from "./sqs.js";
+import { startupFailure } from "./startup-errors.js";
 
 /**
  * `npm start`: the whole system on this machine. The handlers run in this process exactly as
@@ -39,7 +43,7 @@ async function main(): Promise<void> {
     advertise: true,
   });
   const { database } = await runtime();
-  await runMigrations(database.db);
+  await migrate();
   const demo = await ensureDemo(database.db, env.DATA_DIR);
   const gateway = await startGateway({
     port: env.PORT,
@@ -97,7 +101,18 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => void stop("SIGTERM"));
 }
 
+/** Migrations on a connection of their own: a migration may outlast the API's statement timeout. */
+async function migrate(): Promise<void> {
+  const target = await resolveDatabaseTarget(loadEnv());
+  const database = connect({ ...target, max: 1, timeouts: UNBOUNDED_STATEMENTS });
+  try {
+    await runMigrations(database.db);
+  } finally {
+    await database.close();
+  }
+}
+
 main().catch((error: unknown) => {
-  process.stderr.write(`kapa-service failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`kapa-service failed to start: ${startupFailure(error, process.env.DATABASE_URL)}\n`);
   process.exit(1);
 });

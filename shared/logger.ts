@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { Logger } from "@aws-lambda-powertools/logger";
+import { loggableError } from "./db/errors.js";
 
 /**
  * Structured JSON logs through Powertools Logger, with the request's correlation id on every
@@ -38,11 +39,11 @@ export function currentCorrelationId(): string | undefined {
   return context.getStore()?.correlationId;
 }
 
-/** Errors become {name, message, stack}; the rest passes through. */
+/** Errors become {name, message, stack} (a database error: its class, SQLSTATE and statement, no values); the rest passes through. */
 function fieldsOf(fields: Record<string, unknown> = {}): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(fields)) {
-    out[key] = value instanceof Error ? { name: value.name, message: value.message, stack: value.stack } : value;
+    out[key] = value instanceof Error ? loggableError(value) : value;
   }
   const correlationId = currentCorrelationId();
   if (correlationId) out.correlation_id = correlationId;

@@ -37,7 +37,8 @@ export class Migrations extends Construct {
       memorySize: 512,
       timeout,
       network: props.database.functionNetwork,
-      environment: { MIGRATIONS_DIR },
+      // A migration may run longer than an API statement (shared/db/deadline.ts): no statement timeout.
+      environment: { MIGRATIONS_DIR, DB_STATEMENT_TIMEOUT_MS: "0" },
       bundledFiles: [{ from: "drizzle", to: "drizzle" }],
     });
     props.database.bindTo(this.handler.function);

@@ -1,5 +1,5 @@
 import { ZodError } from "zod";
-import { isConnectionError } from "../http/errors.js";
+import { classifyDbError, type DbError } from "../db/errors.js";
 
 /**
  * The errors the backfill's Lambda tasks throw, by name: Step Functions matches a Retry or Catch
@@ -20,37 +20,13 @@ export class InvalidBackfillInput extends BackfillError {}
 /** Error names the state machine retries (constructs/backfill.ts). */
 export const RETRYABLE_BACKFILL_ERRORS = [BackfillQueueError.name, BackfillDatabaseError.name] as const;
 
-/** Network errors, and Postgres's: too many connections, crash shutdown, cannot connect now, connection failures. */
-const TRANSIENT_CODES = new Set([
-  "ECONNRESET",
-  "EPIPE",
-  "ETIMEDOUT",
-  "53300",
-  "57P02",
-  "57P03",
-  "08000",
-  "08001",
-  "08006",
-]);
-
-function isTransientDatabaseError(error: unknown): boolean {
-  for (let e: unknown = error, depth = 0; e && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (isConnectionError(e) || (typeof code === "string" && TRANSIENT_CODES.has(code))) return true;
-  }
-  return false;
-}
-
 /**
- * What went wrong, without the SQL and its parameters (thread ids) that a failed query's error
+ * What went wrong, without the SQL parameters (thread ids) or values that a failed query's error
  * carries: the execution history keeps the cause, and it must not hold data.
  */
-function describe(error: unknown): string {
-  const query = error as { query?: unknown; cause?: unknown };
-  const inner = typeof query.query === "string" && query.cause ? query.cause : error;
-  const code = (inner as { code?: unknown }).code;
-  const message = inner instanceof Error ? inner.message : String(inner);
-  return typeof code === "string" && !message.includes(code) ? `${message} (${code})` : message;
+function describe(db: DbError): string {
+  const where = [db.address && `at ${db.address}`, db.statement && `in ${db.statement}`].filter(Boolean).join(" ");
+  return `${db.kind} (${db.code}${where ? ` ${where}` : ""})`;
 }
 
 /**
@@ -66,12 +42,11 @@ export async function asBackfillTask<T>(work: () => Promise<T>): Promise<T> {
       const issues = error.issues.map((i) => `${i.path.join(".") || "input"}: ${i.message}`).join("; ");
       throw new InvalidBackfillInput(`Invalid backfill input: ${issues}`);
     }
-    if (isTransientDatabaseError(error)) {
-      throw new BackfillDatabaseError(`Database unavailable: ${describe(error)}`, { cause: error });
+    const db = classifyDbError(error);
+    if (db?.retryable) {
+      throw new BackfillDatabaseError(`Database unavailable: ${describe(db)}`, { cause: error });
     }
-    if ((error as { query?: unknown }).query !== undefined) {
-      throw Object.assign(new Error(`Database error: ${describe(error)}`), { name: "BackfillQueryError" });
-    }
+    if (db) throw Object.assign(new Error(`Database error: ${describe(db)}`), { name: "BackfillQueryError" });
     throw error;
   }
 }

@@ -1,15 +1,11 @@
 import { and, asc, count, eq, gte, lt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
+import { classifyDbError } from "../db/errors.js";
 import { type CategoryRow, type CategorySource, categories, projects, threads } from "../db/schema.js";
 import { ConflictError, NotFoundError } from "../errors.js";
 import { MAX_CATEGORIES_PER_PROJECT } from "./defaults.js";
 
-const UNIQUE_VIOLATION = "23505";
-
-function isUniqueViolation(error: unknown): boolean {
-  const cause = (error as { cause?: { code?: string } }).cause ?? error;
-  return (cause as { code?: string }).code === UNIQUE_VIOLATION;
-}
+const isUniqueViolation = (error: unknown) => classifyDbError(error)?.kind === "unique";
 
 const duplicateName = (name: string) => new ConflictError(`A category named "${name}" already exists in this project`);
 const categoryNotFound = (id: string) => new NotFoundError(`Category ${id} not found`);

@@ -1,5 +1,6 @@
 import { and, asc, inArray, isNull, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
+import { classifyDbError } from "../db/errors.js";
 import { categories, threads } from "../db/schema.js";
 import type { CategoryOption } from "./classifier.js";
 
@@ -22,12 +23,7 @@ export interface ClassifierLabel {
 export const hasUserLabel = (t: Pick<ThreadToClassify, "categoryId" | "categorySource">) =>
   t.categoryId !== null && t.categorySource === "user";
 
-const FOREIGN_KEY_VIOLATION = "23503";
-
-function isForeignKeyViolation(error: unknown): boolean {
-  const cause = (error as { cause?: { code?: string } }).cause ?? error;
-  return (cause as { code?: string }).code === FOREIGN_KEY_VIOLATION;
-}
+const isForeignKeyViolation = (error: unknown) => classifyDbError(error)?.kind === "foreign-key";
 
 /** The label writes and reads of the classification pipeline: the Postgres adapter. */
 export class LabelsRepository {

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { classifyDbError } from "../db/errors.js";
 import { logger, withCorrelationId } from "../logger.js";
 import { putMetric } from "../metrics.js";
 import type { CategoryOption, Classifier } from "./classifier.js";
@@ -59,9 +60,22 @@ function afterLostWrite(latest: ThreadToClassify | undefined): Outcome {
 
 /**
  * Classifies a batch in parallel: the threads and every project's categories are loaded with one
- * query each; returns the ids of the messages to redeliver (partial batch failure).
+ * query each; returns the ids of the messages to redeliver (partial batch failure). With the
+ * database unavailable, every message goes back to the queue (redelivered after the visibility
+ * timeout, dead-lettered after maxReceiveCount) and the failure is logged as such, not as a bug.
  */
 export async function classifyBatch(deps: ClassifyDeps, messages: readonly ClassificationMessage[]): Promise<string[]> {
+  try {
+    return await classifyAll(deps, messages);
+  } catch (error) {
+    if (!classifyDbError(error)?.retryable) throw error;
+    logger.warn("database unavailable: the batch goes back to the queue", { error, messages: messages.length });
+    putMetric("ClassificationFailures", messages.length);
+    return messages.map((m) => m.messageId);
+  }
+}
+
+async function classifyAll(deps: ClassifyDeps, messages: readonly ClassificationMessage[]): Promise<string[]> {
   const now = deps.now ?? Date.now;
   const parsed = messages.map((message) => {
     try {

@@ -1,5 +1,6 @@
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
+import { API_TIMEOUTS, type DbTimeouts, reconnectBackoff, watchedSocket, withQueryDeadline } from "./deadline.js";
 import * as schema from "./schema.js";
 
 export type Db = PostgresJsDatabase<typeof schema>;
@@ -19,6 +20,8 @@ export interface DatabaseTarget {
   password?: () => Promise<string>;
   /** TLS to the database: "verify-full" in AWS. */
   ssl?: "verify-full" | "require";
+  /** Connect, statement and idle limits (deadline.ts); API_TIMEOUTS unless given. */
+  timeouts?: DbTimeouts;
 }
 
 export interface Database {
@@ -27,13 +30,21 @@ export interface Database {
 }
 
 export function connect(target: DatabaseTarget): Database {
+  const timeouts = target.timeouts ?? API_TIMEOUTS;
   const client = postgres(target.url, {
     max: target.max ?? 5,
     prepare: !target.embedded,
     ...(target.password ? { password: target.password } : {}),
     ...(target.ssl ? { ssl: target.ssl } : {}),
     onnotice: () => {},
-    connection: { application_name: "kapa-service" },
+    connection: { application_name: "kapa-service", statement_timeout: timeouts.statementTimeoutMs },
+    connect_timeout: timeouts.connectTimeoutSeconds,
+    idle_timeout: timeouts.idleTimeoutSeconds,
+    max_lifetime: timeouts.maxLifetimeSeconds,
+    backoff: reconnectBackoff,
+    // Not in postgres.js's types: a factory of the connection's socket (deadline.ts).
+    ...({ socket: watchedSocket(timeouts.deadlineMs) } as object),
   });
+  withQueryDeadline(client, timeouts.deadlineMs);
   return { db: drizzle(client, { schema }), close: () => client.end({ timeout: 5 }) };
 }

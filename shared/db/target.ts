@@ -1,6 +1,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { Env } from "../config.js";
 import type { DatabaseTarget } from "./client.js";
+import { API_TIMEOUTS, type DbTimeouts } from "./deadline.js";
 
 interface DbSecret {
   username: string;
@@ -25,6 +26,17 @@ function cachedSecret(secretArn: string): () => Promise<DbSecret> {
   };
 }
 
+/** The process's database limits from its environment (the API's unless overridden). */
+export function timeoutsOf(env: Env): DbTimeouts {
+  const statement = env.DB_STATEMENT_TIMEOUT_MS;
+  return {
+    ...API_TIMEOUTS,
+    connectTimeoutSeconds: env.DB_CONNECT_TIMEOUT_SECONDS,
+    statementTimeoutMs: statement,
+    deadlineMs: statement > 0 ? statement + 500 : 0,
+  };
+}
+
 /**
  * Where this process's database is: `DATABASE_URL` locally; in AWS the RDS Proxy endpoint
  * (`DB_HOST`) with the credentials from Secrets Manager (`DB_SECRET_ARN`), over TLS with the
@@ -33,7 +45,12 @@ function cachedSecret(secretArn: string): () => Promise<DbSecret> {
  */
 export async function resolveDatabaseTarget(env: Env): Promise<DatabaseTarget> {
   if (env.DATABASE_URL) {
-    return { url: env.DATABASE_URL, max: env.DB_POOL_MAX, embedded: process.env.KAPA_EMBEDDED_DB === "1" };
+    return {
+      url: env.DATABASE_URL,
+      max: env.DB_POOL_MAX,
+      embedded: process.env.KAPA_EMBEDDED_DB === "1",
+      timeouts: timeoutsOf(env),
+    };
   }
   if (!env.DB_SECRET_ARN) {
     throw new Error("Set DATABASE_URL (or DB_SECRET_ARN and DB_HOST in AWS) to reach the database");
@@ -48,6 +65,7 @@ export async function resolveDatabaseTarget(env: Env): Promise<DatabaseTarget> {
     url: url.toString(),
     max: env.DB_POOL_MAX,
     password: async () => (await secret()).password,
+    timeouts: timeoutsOf(env),
     // RDS Proxy's certificate chains to Amazon Trust Services, which Node trusts by default.
     ssl: "verify-full",
   };

@@ -1,3 +1,4 @@
+import { classifyDbError } from "../db/errors.js";
 import {
   ConflictError,
   DomainError,
@@ -13,6 +14,7 @@ import { logger } from "../logger.js";
 export interface ErrorReply {
   statusCode: number;
   body: { detail: string; errors?: ReadonlyArray<{ path: string; message: string }> };
+  headers?: Record<string, string>;
 }
 
 /** The one place where domain errors become status codes. */
@@ -26,13 +28,36 @@ const STATUS_BY_ERROR: ReadonlyArray<[new (...args: never[]) => DomainError, num
   [UnavailableError, 503],
 ];
 
-/** postgres-js connection failures: the database is restarting or out of reach. */
-export function isConnectionError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return (
-    typeof code === "string" &&
-    (code.startsWith("CONNECT") || code === "CONNECTION_CLOSED" || code === "ECONNREFUSED" || code === "57P01")
-  );
+/** Seconds a client is asked to wait before retrying a 503: the database reconnects within one. */
+export const RETRY_AFTER_SECONDS = 1;
+
+export const UNAVAILABLE_DETAIL = "Service temporarily unavailable, please retry";
+
+const unavailable = (detail = UNAVAILABLE_DETAIL): ErrorReply => ({
+  statusCode: 503,
+  body: { detail },
+  headers: { "retry-after": String(RETRY_AFTER_SECONDS) },
+});
+
+/** A database failure that is not a bug: its HTTP answer (4xx, or 503 to retry), else null. */
+function databaseReply(error: unknown): ErrorReply | null {
+  const db = classifyDbError(error);
+  if (!db) return null;
+  if (db.retryable) {
+    logger.warn("database unavailable", { error });
+    return unavailable();
+  }
+  switch (db.kind) {
+    case "invalid-input":
+      return { statusCode: 400, body: { detail: "A value in the request cannot be stored or compared" } };
+    case "foreign-key":
+    case "unique":
+    case "constraint":
+      // A concurrent change (a deleted category, project or thread) won the race.
+      return { statusCode: 409, body: { detail: "The request conflicts with a concurrent change; reload and retry" } };
+    default:
+      return null;
+  }
 }
 
 export function errorReply(error: unknown): ErrorReply {
@@ -40,12 +65,11 @@ export function errorReply(error: unknown): ErrorReply {
     const status = STATUS_BY_ERROR.find(([type]) => error instanceof type)?.[1] ?? 500;
     const body: ErrorReply["body"] = { detail: error.message };
     if (error instanceof InvalidInputError && error.errors.length > 0) body.errors = error.errors;
+    if (status === 503) return { ...unavailable(error.message) };
     return { statusCode: status, body };
   }
-  if (isConnectionError(error)) {
-    logger.error("database unavailable", { error });
-    return { statusCode: 503, body: { detail: "Service temporarily unavailable, please retry" } };
-  }
+  const fromDatabase = databaseReply(error);
+  if (fromDatabase) return fromDatabase;
   logger.error("unhandled error", { error });
   return { statusCode: 500, body: { detail: "Internal server error" } };
 }

@@ -137,10 +137,16 @@ describe("task errors", () => {
     });
 
   it("name transient database errors BackfillDatabaseError, without the SQL or its parameters", async () => {
-    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), {
+      code: "ECONNREFUSED",
+      address: "127.0.0.1",
+      port: 5432,
+    });
     const error = await asBackfillTask(() => Promise.reject(failedQuery(refused))).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BackfillDatabaseError);
-    expect((error as Error).message).toBe("Database unavailable: connect ECONNREFUSED 127.0.0.1:5432");
+    expect((error as Error).message).toBe(
+      "Database unavailable: unavailable (ECONNREFUSED at 127.0.0.1:5432 in select threads)",
+    );
     const busy = Object.assign(new Error("too many connections"), { code: "53300" });
     await expect(asBackfillTask(() => Promise.reject(busy))).rejects.toBeInstanceOf(BackfillDatabaseError);
   });
@@ -149,7 +155,7 @@ describe("task errors", () => {
     const broken = Object.assign(new Error('relation "threads" does not exist'), { code: "42P01" });
     const error = (await asBackfillTask(() => Promise.reject(failedQuery(broken))).catch((e: unknown) => e)) as Error;
     expect(error.name).toBe("BackfillQueryError");
-    expect(error.message).toBe('Database error: relation "threads" does not exist (42P01)');
+    expect(error.message).toBe("Database error: other (42P01 in select threads)");
     expect(error.message).not.toContain("secret");
   });
 });

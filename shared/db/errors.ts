@@ -1,0 +1,156 @@
+/**
+ * Every database failure, classified once from the error or its causes (drizzle wraps the
+ * driver's error and keeps it in `cause`). The HTTP mapping, the backfill, the classifier, the
+ * logger and the local runtime's startup all read this one classification.
+ *
+ * - `unavailable`: the database is out of reach, restarting, refusing or out of connections;
+ *   retry later (HTTP 503 with Retry-After).
+ * - `timeout`: the statement or the wait for a connection took longer than the deadline
+ *   (statement_timeout, the client's deadline, the connect timeout); retry later (503).
+ * - `transient`: a serialization failure or deadlock; retrying the request succeeds (503).
+ * - `unique` / `foreign-key` / `constraint`: the data changed underneath the request (4xx).
+ * - `invalid-input`: a value Postgres cannot store or compare (a data exception, class 22; 400).
+ * - `other`: a bug (500).
+ */
+export type DbErrorKind =
+  | "unavailable"
+  | "timeout"
+  | "transient"
+  | "unique"
+  | "foreign-key"
+  | "constraint"
+  | "invalid-input"
+  | "other";
+
+export interface DbError {
+  kind: DbErrorKind;
+  /** Whether the same request may succeed if retried later (the 503 kinds). */
+  retryable: boolean;
+  /** The SQLSTATE, or the driver's or the socket's code (ECONNREFUSED, CONNECT_TIMEOUT...). */
+  code: string;
+  /** "select threads", "insert question_answers": what ran, never its parameters. */
+  statement?: string;
+  /** The constraint a violation names (threads_project_id_projects_id_fk). */
+  constraint?: string;
+  /** host:port of the database, when the failure is about reaching it. */
+  address?: string;
+}
+
+/** Socket errors: the network path to the database. */
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "EHOSTDOWN",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+/** postgres.js's own connection errors (CONNECT_TIMEOUT is a timeout, below). */
+const DRIVER_CODES = new Set(["CONNECTION_CLOSED", "CONNECTION_DESTROYED", "CONNECTION_ENDED"]);
+/** Our client's deadline for a query that got no answer (shared/db/deadline.ts). */
+export const QUERY_DEADLINE_CODE = "QUERY_DEADLINE";
+
+/**
+ * SQLSTATEs (https://www.postgresql.org/docs/current/errcodes-appendix.html) by class or code:
+ * 08 connection exception, 53 insufficient resources (53300 too many connections), 57P01..57P03
+ * shutdown / cannot connect now (starting up), 57014 query canceled (statement_timeout),
+ * 25P03 idle-in-transaction timeout, 40001/40P01 serialization failure / deadlock, 23 integrity
+ * constraint violations, 22 data exceptions.
+ */
+function kindOfSqlState(state: string): DbErrorKind {
+  if (state === "57014" || state === "25P03" || state === "55P03") return "timeout";
+  if (state.startsWith("08") || state.startsWith("53") || /^57P0[1-4]$/.test(state)) return "unavailable";
+  if (state === "40001" || state === "40P01") return "transient";
+  if (state === "23505") return "unique";
+  if (state === "23503") return "foreign-key";
+  if (state.startsWith("23")) return "constraint";
+  if (state.startsWith("22")) return "invalid-input";
+  return "other";
+}
+
+function kindOfCode(code: string): DbErrorKind | null {
+  if (code === "CONNECT_TIMEOUT" || code === QUERY_DEADLINE_CODE) return "timeout";
+  if (NETWORK_CODES.has(code) || DRIVER_CODES.has(code)) return "unavailable";
+  if (/^[0-9A-Z]{5}$/.test(code)) return kindOfSqlState(code);
+  return null;
+}
+
+interface ErrorFields {
+  code?: unknown;
+  cause?: unknown;
+  query?: unknown;
+  constraint_name?: unknown;
+  address?: unknown;
+  port?: unknown;
+  errors?: unknown;
+}
+
+/** Verb and first table of a statement: "insert question_answers", "with threads", "begin". */
+export function statementName(sql: string): string {
+  const text = sql.replace(/\s+/g, " ").trim();
+  const verb = (/^(\w+)/.exec(text)?.[1] ?? "statement").toLowerCase();
+  const table = /\b(?:from|into|update|join|table)\s+"?(\w+)"?/i.exec(text)?.[1];
+  return table ? `${verb} ${table}` : verb;
+}
+
+/** The errors of the chain, outermost first (an AggregateError's inner errors too). */
+function chain(error: unknown): ErrorFields[] {
+  const out: ErrorFields[] = [];
+  const queue: unknown[] = [error];
+  while (queue.length > 0 && out.length < 8) {
+    const e = queue.shift();
+    if (!e || typeof e !== "object") continue;
+    const fields = e as ErrorFields;
+    out.push(fields);
+    if (fields.cause) queue.push(fields.cause);
+    if (Array.isArray(fields.errors)) queue.push(...fields.errors);
+  }
+  return out;
+}
+
+/** The classification of a database failure, or null when the error is not one. */
+export function classifyDbError(error: unknown): DbError | null {
+  const links = chain(error);
+  const statement = links.map((e) => e.query).find((q): q is string => typeof q === "string");
+  for (const e of links) {
+    if (typeof e.code !== "string") continue;
+    const kind = kindOfCode(e.code);
+    if (!kind) continue;
+    const found: DbError = {
+      kind,
+      retryable: kind === "unavailable" || kind === "timeout" || kind === "transient",
+      code: e.code,
+    };
+    if (statement) found.statement = statementName(statement);
+    if (typeof e.constraint_name === "string") found.constraint = e.constraint_name;
+    if (typeof e.address === "string") found.address = `${e.address}${e.port ? `:${e.port}` : ""}`;
+    return found;
+  }
+  return null;
+}
+
+/** The first stack frame lines only: the first line of a failed query's stack holds its parameters. */
+function framesOf(stack: unknown): string | undefined {
+  if (typeof stack !== "string") return undefined;
+  return stack
+    .split("\n")
+    .filter((line) => /^\s+at /.test(line))
+    .slice(0, 8)
+    .join("\n");
+}
+
+/**
+ * What a log line may say about an error. A database error gives its class, SQLSTATE and
+ * statement name only: its message can quote the statement's parameters (users' questions) or a
+ * value that failed to parse, so it is left out. Other errors keep name, message and stack.
+ */
+export function loggableError(error: Error): Record<string, unknown> {
+  const db = classifyDbError(error);
+  if (!db) return { name: error.name, message: error.message, stack: error.stack };
+  return { name: error.name, database: db, stack: framesOf(error.stack) };
+}
