@@ -8,6 +8,7 @@ import type {
   Context,
 } from "aws-lambda";
 import { policyAllows, UNAUTHORIZED } from "../shared/auth/policy.js";
+import { AUTHORIZER_FAILURE, RETRY_AFTER_SECONDS } from "../shared/http/errors.js";
 import { type RouteDef, routeList } from "../shared/http/routes.js";
 import { logger } from "../shared/logger.js";
 
@@ -21,6 +22,8 @@ type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent) => Promise<AP
 
 /** API Gateway's own payload limit; the handlers enforce the API's much smaller one. */
 const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
+/** Authorizer results kept at most (oldest evicted first): junk keys must not grow the cache without bound. */
+const AUTHORIZER_CACHE_ENTRIES = 1000;
 const STAGE = "local";
 const API_ID = "local";
 
@@ -160,6 +163,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const { handler } = (await handlerModule("authorizer")) as { handler: AuthorizerHandler };
     const result = await handler({ ...event, methodArn });
     if (options.authorizerCacheTtlSeconds > 0) {
+      authCache.delete(apiKey);
+      if (authCache.size >= AUTHORIZER_CACHE_ENTRIES) authCache.delete(authCache.keys().next().value as string);
       authCache.set(apiKey, { result, expires: Date.now() + options.authorizerCacheTtlSeconds * 1000 });
     }
     return result;
@@ -187,12 +192,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return send(res, 400, { detail: "Malformed percent-encoding in the path" });
     }
 
-    let body: string | null;
-    try {
-      body = await readBody(req);
-    } catch {
-      return send(res, 413, { detail: "Request body too large" });
-    }
     const { headers, multiValueHeaders } = headerMaps(req);
     headers["X-Forwarded-Proto"] ??= "http";
     const query = queryMaps(url);
@@ -224,7 +223,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           return send(res, 401, { detail: "Missing API key (X-API-KEY header)" });
         }
         logger.error("authorizer failed", { error });
-        return send(res, 500, { detail: "Authorizer error" });
+        return send(
+          res,
+          AUTHORIZER_FAILURE.statusCode,
+          { detail: AUTHORIZER_FAILURE.detail },
+          { "retry-after": String(RETRY_AFTER_SECONDS) },
+        );
       }
       if (!policyAllows(result, methodArn)) return send(res, 403, { detail: "Forbidden" });
       if (usagePlan) {
@@ -233,6 +237,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         if (!usagePlan.take(result.usageIdentifierKey)) return send(res, 429, { detail: "Too many requests" });
       }
       authorizerContext = { ...result.context, principalId: result.principalId };
+    }
+    // Read only once the key is accepted, as API Gateway does not run the integration for a denied one.
+    let body: string | null;
+    try {
+      body = await readBody(req);
+    } catch {
+      return send(res, 413, { detail: "Request body too large" });
     }
 
     const event: APIGatewayProxyEvent = {
@@ -251,7 +262,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         accountId: "000000000000",
         apiId: API_ID,
         authorizer: authorizerContext,
-        domainName: headers.Host ?? headers.host ?? "localhost",
+        // The gateway's own name, as API Gateway's is its domain: never the client's Host header.
+        domainName: ownHost,
         httpMethod: method,
         identity: {
           sourceIp: req.socket.remoteAddress ?? "127.0.0.1",
@@ -271,6 +283,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     res.end(result.isBase64Encoded ? Buffer.from(result.body, "base64") : result.body);
   }
 
+  let ownHost = "localhost";
   const server: Server = createServer((req, res) => {
     serve(req, res).catch((error: unknown) => {
       logger.error("gateway error", { error });
@@ -282,8 +295,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     server.once("error", reject);
     server.listen(options.port, options.host ?? "127.0.0.1", () => resolve());
   });
+  // A request Node cannot parse (an unknown method, a malformed header) still gets a JSON body.
+  server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const body = JSON.stringify({ detail: `Bad request (${error.code ?? "malformed HTTP"})` });
+    socket.end(
+      `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : options.port;
+  ownHost = `localhost:${port}`;
   return {
     url: `http://localhost:${port}`,
     close: () =>

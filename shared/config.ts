@@ -16,6 +16,8 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8002),
   PGLITE_PORT: z.coerce.number().int().min(0).max(65535).default(8003),
   DATA_DIR: z.string().default(".data"),
+  /** Where clients reach the API (a custom domain, with the stage path if any): the base of pagination links. */
+  PUBLIC_BASE_URL: z.string().url().optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   AUTHORIZER_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
   /** Local runtime: the API Gateway usage plan's per-key limits (AWS: kapa:perKey* context). 0 turns a limit off. */

@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import * as apigateway from "aws-cdk-lib/aws-apigateway";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
+import { AUTHORIZER_FAILURE, RETRY_AFTER_SECONDS } from "../../shared/http/errors.js";
 import type { RouteDef } from "../../shared/http/routes.js";
 import type { StackSettings } from "../settings.js";
 import type { Database } from "./database.js";
@@ -51,6 +52,8 @@ interface ErrorResponse {
   statusCode?: string;
   /** A fixed message, or the VTL expression of a JSON string. */
   detail: string | { vtl: string };
+  /** Ask the client to retry after RETRY_AFTER_SECONDS (a 503). */
+  retryAfter?: boolean;
 }
 
 const ERROR_RESPONSES: readonly ErrorResponse[] = [
@@ -80,17 +83,18 @@ const ERROR_RESPONSES: readonly ErrorResponse[] = [
   { type: apigateway.ResponseType.UNSUPPORTED_MEDIA_TYPE, statusCode: "415", detail: "Unsupported media type" },
   { type: apigateway.ResponseType.THROTTLED, statusCode: "429", detail: "Too many requests" },
   { type: apigateway.ResponseType.QUOTA_EXCEEDED, statusCode: "429", detail: "Too many requests" },
-  // The authorizer failed (say, the database is unreachable): a server error, never a 401/403.
-  {
-    type: apigateway.ResponseType.AUTHORIZER_FAILURE,
-    statusCode: "500",
-    detail: "Could not check the API key, try again later",
-  },
-  {
-    type: apigateway.ResponseType.AUTHORIZER_CONFIGURATION_ERROR,
-    statusCode: "500",
-    detail: "Could not check the API key, try again later",
-  },
+  // The authorizer failed (say, the database is unreachable): 503 to retry, never a 401/403.
+  // A Lambda authorizer that throws (other than "Unauthorized") gives AUTHORIZER_FAILURE; one API
+  // Gateway cannot invoke gives AUTHORIZER_CONFIGURATION_ERROR. Both default to 500:
+  // https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html
+  ...[apigateway.ResponseType.AUTHORIZER_FAILURE, apigateway.ResponseType.AUTHORIZER_CONFIGURATION_ERROR].map(
+    (type): ErrorResponse => ({
+      type,
+      statusCode: String(AUTHORIZER_FAILURE.statusCode),
+      detail: AUTHORIZER_FAILURE.detail,
+      retryAfter: true,
+    }),
+  ),
   { type: apigateway.ResponseType.API_CONFIGURATION_ERROR, statusCode: "500", detail: "Internal server error" },
   { type: apigateway.ResponseType.INTEGRATION_FAILURE, statusCode: "502", detail: "Bad gateway" },
   { type: apigateway.ResponseType.INTEGRATION_TIMEOUT, statusCode: "504", detail: "The request timed out" },
@@ -226,6 +230,8 @@ export class Api extends Construct {
         type: response.type,
         statusCode: response.statusCode,
         templates: { "application/json": errorTemplate(response.detail) },
+        // Static header values are quoted: https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-gatewayResponse-definition.html
+        ...(response.retryAfter ? { responseHeaders: { "Retry-After": `'${RETRY_AFTER_SECONDS}'` } } : {}),
       });
     }
 

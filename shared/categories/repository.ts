@@ -31,7 +31,13 @@ export class CategoriesRepository {
   /** The project's row lock serializes creations, so the cap holds under concurrent requests. */
   async create(projectId: string, input: { name: string; description?: string }): Promise<CategoryRow> {
     return this.db.transaction(async (tx) => {
-      await tx.select({ id: projects.id }).from(projects).where(eq(projects.id, projectId)).for("update");
+      const [project] = await tx
+        .select({ id: projects.id })
+        .from(projects)
+        .where(eq(projects.id, projectId))
+        .for("update");
+      // Deleted while its key was still cached by the authorizer.
+      if (!project) throw new NotFoundError(`Project ${projectId} not found`);
       const [existing] = await tx.select({ n: count() }).from(categories).where(eq(categories.projectId, projectId));
       if ((existing?.n ?? 0) >= MAX_CATEGORIES_PER_PROJECT) {
         throw new ConflictError(`A project can have at most ${MAX_CATEGORIES_PER_PROJECT} categories`);

@@ -33,6 +33,14 @@ export const RETRY_AFTER_SECONDS = 1;
 
 export const UNAVAILABLE_DETAIL = "Service temporarily unavailable, please retry";
 
+/**
+ * The answer when the authorizer fails (it could not read the key, say the database is down):
+ * 503 with Retry-After, never a 401/403 that would hide the outage. API Gateway's gateway
+ * responses AUTHORIZER_FAILURE and AUTHORIZER_CONFIGURATION_ERROR (infra/constructs/api.ts) and
+ * the local gateway use it.
+ */
+export const AUTHORIZER_FAILURE = { statusCode: 503, detail: "Could not check the API key, please retry" } as const;
+
 const unavailable = (detail = UNAVAILABLE_DETAIL): ErrorReply => ({
   statusCode: 503,
   body: { detail },

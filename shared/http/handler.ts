@@ -3,6 +3,7 @@ import httpEventNormalizer from "@middy/http-event-normalizer";
 import httpHeaderNormalizer from "@middy/http-header-normalizer";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import type { z } from "zod";
+import { loadEnv } from "../config.js";
 import { ForbiddenError, InvalidInputError, PayloadTooLargeError, UnauthenticatedError } from "../errors.js";
 import { withCorrelationId } from "../logger.js";
 import { putMetric } from "../metrics.js";
@@ -86,16 +87,30 @@ function readAuth(event: APIGatewayProxyEvent, projectId: unknown): AuthContext 
   return { apiKeyId, projectIds };
 }
 
+/** The configured public base URL (PUBLIC_BASE_URL), read once. */
+let configuredBase: string | undefined | null = null;
+function publicBaseUrl(): string | undefined {
+  configuredBase ??= loadEnv().PUBLIC_BASE_URL?.replace(/\/$/, "");
+  return configuredBase;
+}
+
+const LOOPBACK = /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/;
+
+/**
+ * Links to this API are built from the configured public base URL, else from the API's own
+ * domain name (API Gateway's, or the local gateway's), never from the client's Host or
+ * X-Forwarded-Proto headers. API Gateway serves HTTPS only; the local gateway plain HTTP on loopback.
+ */
 function linkBuilder(event: APIGatewayProxyEvent) {
-  const proto = event.headers["x-forwarded-proto"] ?? "https";
-  const host = event.headers.host ?? event.requestContext?.domainName ?? "localhost";
   const fullPath = event.requestContext?.path ?? event.path;
   // API Gateway puts the stage in front of the resource path ("/prod/query/...").
   const stagePrefix = fullPath.endsWith(event.path) ? fullPath.slice(0, fullPath.length - event.path.length) : "";
+  const domain = event.requestContext?.domainName ?? "localhost";
+  const base = publicBaseUrl() ?? `${LOOPBACK.test(domain) ? "http" : "https"}://${domain}${stagePrefix}`;
   const path = event.path.endsWith("/") ? event.path : `${event.path}/`;
   return (query: Record<string, string>) => {
     const search = new URLSearchParams(query).toString();
-    return `${proto}://${host}${stagePrefix}${path}${search ? `?${search}` : ""}`;
+    return `${base}${path}${search ? `?${search}` : ""}`;
   };
 }
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { BACKFILL_SCOPES } from "../backfill/model.js";
+import { hasNul, isStorableDate, STORABLE_DATE_RANGE, wellFormed } from "../db/values.js";
 
 /** The zod schemas of the API: request validation, response types and the OpenAPI document. */
 
@@ -9,6 +10,20 @@ export const projectPath = z.object({ project_id: uuid("project_id") });
 export const threadPath = projectPath.extend({ thread_id: uuid("thread_id") });
 export const categoryPath = projectPath.extend({ category_id: uuid("category_id") });
 
+// Stored text and dates (issue 12): what Postgres cannot store is a 400, never a 500. --------------
+
+/** Text stored as given: no NUL character; lone surrogates become U+FFFD (stored == answered). */
+const storableText = (name: string) =>
+  z
+    .string({ message: `${name} must be a string` })
+    .overwrite(wellFormed)
+    .refine((text) => !hasNul(text), { message: `${name} must not contain NUL (\\u0000) characters` });
+
+/** A date-time query parameter Postgres can compare with. */
+const storableDate = (name: string) => [isStorableDate, { message: `${name} must be ${STORABLE_DATE_RANGE}` }] as const;
+
+// ------------------------------------------------------------------------------------------------
+
 export const MAX_QUESTION_LENGTH = 8000;
 export const MAX_LIST_LIMIT = 1000;
 /** Deeper pages should follow the `next` cursor: an offset this large already scans that many rows. */
@@ -16,8 +31,7 @@ export const MAX_LIST_OFFSET = 100_000;
 
 export const chatRequest = z
   .object({
-    question: z
-      .string({ message: "question must be a string" })
+    question: storableText("question")
       .trim()
       .min(1, { message: "question must not be empty" })
       .max(MAX_QUESTION_LENGTH, { message: `question must be at most ${MAX_QUESTION_LENGTH} characters` }),
@@ -51,7 +65,8 @@ const dateTimeParam = (name: string) =>
   z
     .string()
     .datetime({ offset: true, message: `${name} must be an ISO-8601 date-time, e.g. 2026-01-31T00:00:00Z` })
-    .transform((value) => new Date(value));
+    .transform((value) => new Date(value))
+    .refine(...storableDate(name));
 
 const createdRange = {
   created_after: dateTimeParam("created_after").optional().meta({ description: "Only threads created at or after" }),
@@ -88,13 +103,11 @@ export const categoryStatsQuery = z.object(createdRange).refine(rangeIsOrdered, 
 export const MAX_CATEGORY_NAME = 100;
 export const MAX_CATEGORY_DESCRIPTION = 500;
 
-const categoryName = z
-  .string({ message: "name must be a string" })
+const categoryName = storableText("name")
   .trim()
   .min(1, { message: "name must not be empty" })
   .max(MAX_CATEGORY_NAME, { message: `name must be at most ${MAX_CATEGORY_NAME} characters` });
-const categoryDescription = z
-  .string({ message: "description must be a string" })
+const categoryDescription = storableText("description")
   .trim()
   .max(MAX_CATEGORY_DESCRIPTION, { message: `description must be at most ${MAX_CATEGORY_DESCRIPTION} characters` });
 

@@ -1,3 +1,4 @@
+import { isStorableDate } from "../db/values.js";
 import { InvalidInputError } from "../errors.js";
 
 /** A position in the newest-first order: the thread at the page edge and the way the page goes. */
@@ -17,7 +18,8 @@ export function encodeCursor(cursor: Cursor): string {
 export function decodeCursor(value: string): Cursor {
   const [dir, millis, id, ...rest] = Buffer.from(value, "base64url").toString("utf8").split("|");
   const time = Number(millis);
-  if (rest.length > 0 || (dir !== "n" && dir !== "p") || !Number.isSafeInteger(time) || !id || !UUID.test(id)) {
+  const valid = Number.isSafeInteger(time) && isStorableDate(new Date(time));
+  if (rest.length > 0 || (dir !== "n" && dir !== "p") || !valid || !id || !UUID.test(id)) {
     throw new InvalidInputError("Invalid cursor: use the next or previous link of a threads page");
   }
   return { direction: dir === "n" ? "next" : "previous", createdAt: new Date(time), id };

@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, gte, isNull, lt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
+import { classifyDbError } from "../db/errors.js";
 import {
   type CategorySource,
   categories,
@@ -8,6 +9,7 @@ import {
   questionAnswers,
   threads,
 } from "../db/schema.js";
+import { NotFoundError } from "../errors.js";
 import type { Cursor } from "./cursor.js";
 
 export interface StoredAnswer {
@@ -87,7 +89,8 @@ export class ThreadsRepository {
    */
   async createThread(projectId: string, threadId: string, question: string, answer: string): Promise<StoredAnswer> {
     const questionAnswerId = crypto.randomUUID();
-    await this.db.execute(sql`
+    await this.db
+      .execute(sql`
       with new_thread as (
         insert into threads (id, project_id, first_question, question_count, classification_requested_at)
         values (${threadId}, ${projectId}, ${question}, 1, now())
@@ -96,7 +99,12 @@ export class ThreadsRepository {
         update projects set thread_count = thread_count + 1 where id = ${projectId}
       )
       insert into question_answers (id, thread_id, position, question, answer)
-      select ${questionAnswerId}, id, 1, ${question}, ${answer} from new_thread`);
+      select ${questionAnswerId}, id, 1, ${question}, ${answer} from new_thread`)
+      .catch((error: unknown) => {
+        // The project was deleted while its key was still cached by the authorizer.
+        if (classifyDbError(error)?.kind === "foreign-key") throw new NotFoundError(`Project ${projectId} not found`);
+        throw error;
+      });
     return { threadId, questionAnswerId };
   }
 
@@ -204,6 +212,17 @@ export class ThreadsRepository {
    * false when it is not, or when the thread is not in this project.
    */
   async setUserLabel(projectId: string, threadId: string, categoryId: string): Promise<boolean> {
+    try {
+      return await this.writeUserLabel(projectId, threadId, categoryId);
+    } catch (error) {
+      // The category was deleted between the existence check and the write (its lock, then the
+      // foreign key): it is not a category of this project any more.
+      if (classifyDbError(error)?.kind === "foreign-key") return false;
+      throw error;
+    }
+  }
+
+  private async writeUserLabel(projectId: string, threadId: string, categoryId: string): Promise<boolean> {
     const rows = await this.db
       .update(threads)
       .set({ categoryId, categorySource: "user", classifiedAt: sql`now()` })

@@ -215,7 +215,11 @@ describe("gateway responses", () => {
   const responses = new Map(
     [...resourcesOf("AWS::ApiGateway::GatewayResponse").values()].map((r) => [
       String(props(r).ResponseType),
-      props(r) as { StatusCode?: string; ResponseTemplates: Record<string, string> },
+      props(r) as {
+        StatusCode?: string;
+        ResponseTemplates: Record<string, string>;
+        ResponseParameters?: Record<string, string>;
+      },
     ]),
   );
   const detailOf = (type: string) => {
@@ -234,11 +238,12 @@ describe("gateway responses", () => {
     expect(detailOf("ACCESS_DENIED")).toEqual({ detail: "Forbidden" });
   });
 
-  it("answers unknown routes with 404 and keeps authorizer failures 5xx", () => {
+  it("answers unknown routes with 404 and authorizer failures 503 with Retry-After", () => {
     expect(responses.get("MISSING_AUTHENTICATION_TOKEN")?.StatusCode).toBe("404");
     expect(detailOf("MISSING_AUTHENTICATION_TOKEN")).toEqual({ detail: "Not found" });
     for (const type of ["AUTHORIZER_FAILURE", "AUTHORIZER_CONFIGURATION_ERROR"]) {
-      expect(responses.get(type)?.StatusCode).toBe("500");
+      expect(responses.get(type)?.StatusCode).toBe("503");
+      expect(responses.get(type)?.ResponseParameters).toEqual({ "gatewayresponse.header.Retry-After": "'1'" });
       expect(detailOf(type)).toEqual({ detail: expect.any(String) });
     }
     expect(responses.get("REQUEST_TOO_LARGE")?.StatusCode).toBe("413");
