@@ -8,7 +8,7 @@ const envSchema = z.object({
   DB_HOST: z.string().optional(),
   DB_NAME: z.string().default("kapa"),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(100).default(5),
-  /** The server's statement_timeout; the client gives up 500 ms later (shared/db/deadline.ts). 0: none. */
+  /** The server's statement_timeout; the client gives up 400 ms later (shared/db/deadline.ts). 0: none. */
   DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(2000),
   /** A connection attempt (TCP and startup) that takes longer fails. */
   DB_CONNECT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(60).default(2),

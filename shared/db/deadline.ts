@@ -11,8 +11,9 @@ import { QUERY_DEADLINE_CODE } from "./errors.js";
  * - `statementTimeoutMs`: the server cancels a statement running longer (`statement_timeout`,
  *   sent as a startup parameter; lock waits count). 0 turns it off (migrations, operator CLI).
  * - `deadlineMs`: the client's own limit, a little above the server's: a query still queued for a
- *   connection is cancelled, and a connection that sent a query and heard nothing back for this
- *   long (a black-holed network, a frozen server) is destroyed, failing its queries.
+ *   connection is cancelled (one already sent is cancelled on the server and failed 200 ms later),
+ *   and a connection that sent a query and heard nothing back for this long (a black-holed
+ *   network, a frozen server) is destroyed, failing its queries.
  * - `idleTimeoutSeconds` / `maxLifetimeSeconds`: pooled connections are closed when idle, and
  *   renewed, well before RDS Proxy's idle client timeout (30 min) drops them silently.
  */
@@ -27,7 +28,7 @@ export interface DbTimeouts {
 export const API_TIMEOUTS: DbTimeouts = {
   connectTimeoutSeconds: 2,
   statementTimeoutMs: 2000,
-  deadlineMs: 2500,
+  deadlineMs: 2400,
   idleTimeoutSeconds: 60,
   maxLifetimeSeconds: 15 * 60,
 };
@@ -38,10 +39,10 @@ export const UNBOUNDED_STATEMENTS: DbTimeouts = { ...API_TIMEOUTS, statementTime
 /**
  * postgres.js waits `3^retries / 100` s (up to 20 s) before reconnecting after failed attempts,
  * so after an outage the first request waited seconds for the pool to try again. Retry within
- * half a second instead: a refused connect costs nothing.
+ * a quarter of a second instead: a refused connect costs nothing.
  */
 export const reconnectBackoff = (retries: number): number =>
-  Math.min(0.05 * 2 ** retries, 0.5) * (0.5 + Math.random() / 2);
+  Math.min(0.05 * 2 ** retries, 0.25) * (0.5 + Math.random() / 2);
 
 function deadlineError(message: string, host: string, port: number): Error {
   return Object.assign(new Error(message), { code: QUERY_DEADLINE_CODE, address: host, port });
@@ -92,7 +93,11 @@ export function watchedSocket(deadlineMs: number) {
 
 interface CancellableQuery {
   cancel(): unknown;
+  reject?: (error: unknown) => void;
 }
+
+/** How long a cancelled query may take to be settled by the driver before the deadline settles it. */
+const SETTLE_GRACE_MS = 200;
 
 /**
  * Every query of this pool (transactions start with one too) gets the client deadline: a query
@@ -104,8 +109,18 @@ export function withQueryDeadline(sql: Sql, deadlineMs: number): Sql {
   const unsafe = sql.unsafe.bind(sql);
   sql.unsafe = ((...args: Parameters<Sql["unsafe"]>) => {
     const query = unsafe(...args);
+    const pending = query as unknown as CancellableQuery;
     const timer = setTimeout(() => {
-      Promise.resolve((query as unknown as CancellableQuery).cancel()).catch(() => {});
+      Promise.resolve(pending.cancel()).catch(() => {});
+      // postgres.js never settles a query written to a connection between its socket's error and
+      // close events: settle it here (a query the driver settled meanwhile is not affected).
+      setTimeout(() => {
+        pending.reject?.(
+          Object.assign(new Error(`no answer from the database within ${deadlineMs} ms`), {
+            code: QUERY_DEADLINE_CODE,
+          }),
+        );
+      }, SETTLE_GRACE_MS).unref();
     }, deadlineMs);
     timer.unref();
     // The intrinsic then: postgres.js's own `then` would start the query before the caller is done with it.

@@ -33,7 +33,7 @@ export function timeoutsOf(env: Env): DbTimeouts {
     ...API_TIMEOUTS,
     connectTimeoutSeconds: env.DB_CONNECT_TIMEOUT_SECONDS,
     statementTimeoutMs: statement,
-    deadlineMs: statement > 0 ? statement + 500 : 0,
+    deadlineMs: statement > 0 ? statement + 400 : 0,
   };
 }
 

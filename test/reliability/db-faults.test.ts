@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { type Gateway, startGateway } from "../../local/gateway.js";
+import { createApiKey } from "../../shared/auth/api-keys.js";
+import { closeRuntime } from "../../shared/runtime.js";
+import { createTenant, type Tenant, useTestDb } from "../support/db.js";
+import { type FaultRun, type RequestSpec, runFault, type Sample, tableRow } from "../support/fault-drive.js";
+import { type FaultMode, type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
+
+/**
+ * Database faults under the handlers, on the run's real database (Postgres, or PGlite's socket)
+ * behind a fault-injection proxy: the local gateway and the handlers run in this process as in
+ * Lambda. Half the requests carry a key the authorizer has cached (they reach the handlers), the
+ * rest a key it has never seen (they need the authorizer's database read). Every request during
+ * a fault answers 503 with Retry-After within 3 s; once the database is back, the first request
+ * succeeds at once.
+ */
+const database = inject("database");
+const db = useTestDb();
+const SECONDS = Number(process.env.FAULT_SECONDS ?? 3);
+const CONCURRENCY = 8;
+/** The service's promise: a request that depends on a failing database is answered within this. */
+const ANSWER_WITHIN_MS = 3000;
+
+let proxy: FaultProxy;
+let gateway: Gateway;
+let tenant: Tenant;
+let base: string;
+const runs: FaultRun[] = [];
+
+beforeAll(async () => {
+  proxy = await startFaultProxy(database.url);
+  // The handlers' runtime reaches the database through the proxy (built at their first call).
+  await closeRuntime();
+  process.env.DATABASE_URL = proxy.url;
+  gateway = await startGateway({ port: 0, authorizerCacheTtlSeconds: 300 });
+  tenant = await createTenant(db, "db-faults");
+  base = `${gateway.url.replace("localhost", "127.0.0.1")}/query/v1/projects/${tenant.projectId}`;
+});
+
+afterAll(async () => {
+  await gateway?.close();
+  await closeRuntime();
+  await proxy?.close();
+  process.stdout.write(
+    [
+      "",
+      "database faults (handlers in-process):",
+      "| fault | during: statuses | during: p50 / p99 / max ms | first after | after: statuses | after: p50 / p99 ms |",
+      "|---|---|---|---|---|---|",
+      ...runs.map(tableRow),
+      "",
+    ].join("\n"),
+  );
+});
+
+/** Requests with the cached key (handlers) and with a key never seen before (the authorizer). */
+async function requestMix(): Promise<() => RequestSpec[]> {
+  const fresh = (await createApiKey(db, { name: "fresh", projectIds: [tenant.projectId] })).key;
+  const specs: RequestSpec[] = [
+    { method: "GET", url: `${base}/threads/?limit=5`, key: tenant.apiKey },
+    { method: "POST", url: `${base}/chat`, key: tenant.apiKey, body: { question: "Is the database up?" } },
+    { method: "GET", url: `${base}/categories/stats/`, key: fresh },
+    { method: "POST", url: `${base}/chat`, key: fresh, body: { question: "And now?" } },
+  ];
+  return () => specs;
+}
+
+function expectRetryable503(samples: readonly Sample[]) {
+  for (const s of samples) {
+    expect(s.status).toBe(503);
+    expect(s.retryAfter).toBe("1");
+    expect(typeof s.detail).toBe("string");
+  }
+}
+
+describe("the database fails under the handlers", () => {
+  it("answers normally through the proxy", async () => {
+    const specs = await requestMix();
+    for (const spec of specs()) {
+      const reply = await fetch(spec.url, {
+        method: spec.method,
+        headers: { "X-API-KEY": spec.key, "content-type": "application/json" },
+        body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
+      });
+      expect(reply.status).toBeLessThan(300);
+    }
+  });
+
+  const faults: { fault: FaultMode; delayMs?: number }[] = [
+    { fault: "refuse" },
+    { fault: "reset" },
+    { fault: "blackhole" },
+    { fault: "too-many-connections" },
+    { fault: "starting-up" },
+    { fault: "delay", delayMs: 150 },
+  ];
+  it.each(faults)(
+    "$fault: 503 with Retry-After within 3 s, then at once back to normal",
+    async ({ fault, delayMs }) => {
+      // A cached key: one request before the fault puts it in the authorizer's cache.
+      const specs = await requestMix();
+      const run = await runFault(proxy, fault, specs, { seconds: SECONDS, concurrency: CONCURRENCY, delayMs });
+      runs.push(run);
+      process.stdout.write(
+        `${fault}: ${JSON.stringify({ during: run.during, first_after: run.first_after, after: run.after })}\n`,
+      );
+      for (const s of [...run.samplesDuring, ...run.samplesAfter].filter((s) => s.status === 0 || s.status === 500)) {
+        process.stdout.write(`  ${s.status} ${Math.round(s.ms)} ms ${String(s.detail)}\n`);
+      }
+      if (fault === "delay") {
+        // A slow network: answers are slower, or a 503 when one would take too long; never a 500.
+        for (const s of run.samplesDuring) expect([200, 201, 503]).toContain(s.status);
+      } else {
+        expectRetryable503(run.samplesDuring);
+      }
+      expect(run.during.max_ms).toBeLessThan(ANSWER_WITHIN_MS);
+      expect(run.first_after.status).toBeLessThan(300);
+      for (const s of run.samplesAfter) expect(s.status).toBeLessThan(300);
+    },
+  );
+});
