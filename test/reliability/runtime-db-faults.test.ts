@@ -1,0 +1,89 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { createApiKey } from "../../shared/auth/api-keys.js";
+import { createTenant, type Tenant, useTestDb } from "../support/db.js";
+import { type FaultRun, type RequestSpec, runFault, tableRow } from "../support/fault-drive.js";
+import { type FaultMode, type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
+import { type Started, startLocalRuntime } from "../support/processes.js";
+
+/**
+ * The same database faults against `npm start` as a user runs it, with DATABASE_URL pointing at
+ * the fault proxy in front of the run's database: requests with a cached key (the handlers) and
+ * with a fresh key (the authorizer) answer 503 with Retry-After within 3 s during the fault, and
+ * normally right after it.
+ */
+const database = inject("database");
+const db = useTestDb();
+const SECONDS = Number(process.env.FAULT_SECONDS ?? 3);
+const dataDir = mkdtempSync(join(tmpdir(), "kapa-db-faults-"));
+
+let proxy: FaultProxy;
+let runtime: Started;
+let tenant: Tenant;
+let base: string;
+const runs: FaultRun[] = [];
+
+beforeAll(async () => {
+  proxy = await startFaultProxy(database.url);
+  runtime = await startLocalRuntime(
+    {
+      DATA_DIR: dataDir,
+      PORT: "0",
+      PGLITE_PORT: "0",
+      SQS_PORT: "0",
+      DATABASE_URL: proxy.url,
+      LLM_DELAY_MS: "0",
+      LOG_LEVEL: "silent",
+      PER_KEY_RATE_LIMIT: "0",
+    },
+    /Press Ctrl-C to stop/,
+    90_000,
+  );
+  const url = /running at (http:\/\/localhost:\d+)/.exec(runtime.output())?.[1] as string;
+  tenant = await createTenant(db, "npm-start-faults");
+  base = `${url.replace("localhost", "127.0.0.1")}/query/v1/projects/${tenant.projectId}`;
+}, 120_000);
+
+afterAll(async () => {
+  await runtime?.stop("SIGINT");
+  await proxy?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+  process.stdout.write(
+    [
+      "",
+      "database faults (npm start):",
+      "| fault | during: statuses | during: p50 / p99 / max ms | first after | after: statuses | after: p50 / p99 ms |",
+      "|---|---|---|---|---|---|",
+      ...runs.map(tableRow),
+      "",
+    ].join("\n"),
+  );
+});
+
+describe("npm start with its database failing", () => {
+  const faults: FaultMode[] = ["refuse", "reset", "blackhole"];
+  it.each(faults)("%s: 503 with Retry-After within 3 s, then back to normal at once", async (fault) => {
+    const fresh = (await createApiKey(db, { name: "fresh", projectIds: [tenant.projectId] })).key;
+    const specs: RequestSpec[] = [
+      { method: "GET", url: `${base}/threads/`, key: tenant.apiKey },
+      { method: "POST", url: `${base}/chat`, key: tenant.apiKey, body: { question: "Still there?" } },
+      { method: "GET", url: `${base}/categories/`, key: fresh },
+    ];
+    // The cached key is in the gateway's authorizer cache before the fault.
+    expect((await fetch(`${base}/threads/`, { headers: { "X-API-KEY": tenant.apiKey } })).status).toBe(200);
+    const run = await runFault(proxy, fault, () => specs, { seconds: SECONDS, concurrency: 8 });
+    runs.push(run);
+    process.stdout.write(
+      `npm start ${fault}: ${JSON.stringify({ during: run.during, first_after: run.first_after, after: run.after })}\n`,
+    );
+    for (const s of run.samplesDuring) {
+      expect(s.status).toBe(503);
+      expect(s.retryAfter).toBe("1");
+      expect(typeof s.detail).toBe("string");
+    }
+    expect(run.during.max_ms).toBeLessThan(3000);
+    for (const s of run.samplesAfter) expect(s.status).toBeLessThan(300);
+  });
+});
