@@ -8,6 +8,7 @@ import type {
   Context,
 } from "aws-lambda";
 import { policyAllows, UNAUTHORIZED } from "../shared/auth/policy.js";
+import { RETRY_AFTER_SECONDS } from "../shared/http/errors.js";
 import { type RouteDef, routeList } from "../shared/http/routes.js";
 import { logger } from "../shared/logger.js";
 
@@ -230,7 +231,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       if (usagePlan) {
         // As API Gateway with apiKeySource AUTHORIZER: no usage key, no access; over the plan: 429.
         if (!result.usageIdentifierKey) return send(res, 403, { detail: "Forbidden" });
-        if (!usagePlan.take(result.usageIdentifierKey)) return send(res, 429, { detail: "Too many requests" });
+        if (!usagePlan.take(result.usageIdentifierKey)) {
+          return send(res, 429, { detail: "Too many requests" }, { "retry-after": String(RETRY_AFTER_SECONDS) });
+        }
       }
       authorizerContext = { ...result.context, principalId: result.principalId };
     }

@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import * as apigateway from "aws-cdk-lib/aws-apigateway";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
+import { RETRY_AFTER_SECONDS } from "../../shared/http/errors.js";
 import type { RouteDef } from "../../shared/http/routes.js";
 import type { StackSettings } from "../settings.js";
 import type { Database } from "./database.js";
@@ -51,7 +52,12 @@ interface ErrorResponse {
   statusCode?: string;
   /** A fixed message, or the VTL expression of a JSON string. */
   detail: string | { vtl: string };
+  /** Static response headers (values are quoted literals). */
+  headers?: Record<string, string>;
 }
+
+// Gateway responses can set static headers: https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-gatewayResponse-definition.html
+const retryAfter = { "Retry-After": `'${RETRY_AFTER_SECONDS}'` };
 
 const ERROR_RESPONSES: readonly ErrorResponse[] = [
   // The header is missing (API Gateway skips the authorizer) or the authorizer said "Unauthorized".
@@ -78,8 +84,13 @@ const ERROR_RESPONSES: readonly ErrorResponse[] = [
   },
   { type: apigateway.ResponseType.REQUEST_TOO_LARGE, statusCode: "413", detail: "Request too large" },
   { type: apigateway.ResponseType.UNSUPPORTED_MEDIA_TYPE, statusCode: "415", detail: "Unsupported media type" },
-  { type: apigateway.ResponseType.THROTTLED, statusCode: "429", detail: "Too many requests" },
-  { type: apigateway.ResponseType.QUOTA_EXCEEDED, statusCode: "429", detail: "Too many requests" },
+  { type: apigateway.ResponseType.THROTTLED, statusCode: "429", detail: "Too many requests", headers: retryAfter },
+  {
+    type: apigateway.ResponseType.QUOTA_EXCEEDED,
+    statusCode: "429",
+    detail: "Too many requests",
+    headers: retryAfter,
+  },
   // The authorizer failed (say, the database is unreachable): a server error, never a 401/403.
   {
     type: apigateway.ResponseType.AUTHORIZER_FAILURE,
@@ -225,6 +236,7 @@ export class Api extends Construct {
       this.restApi.addGatewayResponse(response.type.responseType, {
         type: response.type,
         statusCode: response.statusCode,
+        responseHeaders: response.headers,
         templates: { "application/json": errorTemplate(response.detail) },
       });
     }

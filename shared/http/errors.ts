@@ -13,7 +13,12 @@ import { logger } from "../logger.js";
 export interface ErrorReply {
   statusCode: number;
   body: { detail: string; errors?: ReadonlyArray<{ path: string; message: string }> };
+  headers?: Record<string, string>;
 }
+
+/** Sent with every 503 (and the gateways' 429s): a short wait, the client's retry policy decides the rest. */
+export const RETRY_AFTER_SECONDS = 1;
+const retryAfter = { "retry-after": String(RETRY_AFTER_SECONDS) };
 
 /** The one place where domain errors become status codes. */
 const STATUS_BY_ERROR: ReadonlyArray<[new (...args: never[]) => DomainError, number]> = [
@@ -40,11 +45,11 @@ export function errorReply(error: unknown): ErrorReply {
     const status = STATUS_BY_ERROR.find(([type]) => error instanceof type)?.[1] ?? 500;
     const body: ErrorReply["body"] = { detail: error.message };
     if (error instanceof InvalidInputError && error.errors.length > 0) body.errors = error.errors;
-    return { statusCode: status, body };
+    return { statusCode: status, body, ...(status === 503 ? { headers: retryAfter } : {}) };
   }
   if (isConnectionError(error)) {
     logger.error("database unavailable", { error });
-    return { statusCode: 503, body: { detail: "Service temporarily unavailable, please retry" } };
+    return { statusCode: 503, body: { detail: "Service temporarily unavailable, please retry" }, headers: retryAfter };
   }
   logger.error("unhandled error", { error });
   return { statusCode: 500, body: { detail: "Internal server error" } };

@@ -36,8 +36,8 @@ export interface HttpReply {
   headers?: Record<string, string>;
 }
 
-function jsonResult(statusCode: number, body: unknown): APIGatewayProxyResult {
-  return { statusCode, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
+function jsonResult(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
+  return { statusCode, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) };
 }
 
 function validationErrors(part: string, error: z.ZodError) {
@@ -124,7 +124,7 @@ export function httpHandler<R extends RouteDef>(route: R, handle: (request: Http
       .use({
         onError: async (request) => {
           const reply = errorReply(request.error);
-          request.response = jsonResult(reply.statusCode, reply.body);
+          request.response = jsonResult(reply.statusCode, reply.body, reply.headers);
         },
       })
       .use(httpHeaderNormalizer())
@@ -147,7 +147,7 @@ async function timed<R extends RouteDef>(
   } catch (error) {
     // Mapped here, inside the request's correlation context, so its log line carries the id.
     const reply = errorReply(error);
-    return jsonResult(reply.statusCode, reply.body);
+    return jsonResult(reply.statusCode, reply.body, reply.headers);
   } finally {
     putMetric("RequestLatency", performance.now() - started, "Milliseconds", { Route: route.operationId });
   }
