@@ -11,6 +11,7 @@ import { policyAllows, UNAUTHORIZED } from "../shared/auth/policy.js";
 import { RETRY_AFTER_SECONDS } from "../shared/http/errors.js";
 import { type RouteDef, routeList } from "../shared/http/routes.js";
 import { logger } from "../shared/logger.js";
+import { accessLog } from "./access-log.js";
 
 /**
  * The local stand-in for API Gateway: the same route table, the same REQUEST authorizer with a
@@ -275,6 +276,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   const server: Server = createServer((req, res) => {
+    const started = performance.now();
+    res.once("finish", () =>
+      accessLog({
+        method: req.method ?? "GET",
+        path: (req.url ?? "/").split("?")[0] ?? "/",
+        status: res.statusCode,
+        ms: performance.now() - started,
+        requestId: String(res.getHeader("x-request-id") ?? ""),
+      }),
+    );
     serve(req, res).catch((error: unknown) => {
       logger.error("gateway error", { error });
       if (!res.headersSent) send(res, 500, { detail: "Internal server error" });
