@@ -145,8 +145,9 @@ export function openApiDocument(serverUrl?: string) {
       version: "1.0.0",
       description:
         'Multi-tenant RAG chat-bot backend. Authenticate with a project API key in `X-API-KEY` (`npx kapa key create`). Every error body is `{"detail": ...}`; ids are lowercase UUIDs.',
-      license: { name: "Proprietary", url: "https://kapa.ai/terms" },
-      contact: { name: "kapa.ai support", email: "support@kapa.ai", url: "https://kapa.ai" },
+      // Not open source: an SPDX reference to the project's own terms.
+      license: { name: "Proprietary", identifier: "LicenseRef-Proprietary" },
+      contact: { name: "kapa-service maintainers" },
     },
     servers: serverUrl ? [{ url: serverUrl, description: "This server" }, ...SERVERS] : SERVERS,
     tags,

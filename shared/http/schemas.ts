@@ -34,8 +34,10 @@ const count = (example: number, description?: string) =>
     .meta({ example, ...(description ? { description } : {}) });
 
 export const projectPath = z.object({ project_id: projectId });
-export const threadPath = projectPath.extend({ thread_id: uuid("thread_id") });
-export const categoryPath = projectPath.extend({ category_id: uuid("category_id") });
+export const threadPath = projectPath.extend({ thread_id: uuid("thread_id").meta({ example: EXAMPLE_IDS.thread }) });
+export const categoryPath = projectPath.extend({
+  category_id: uuid("category_id").meta({ example: EXAMPLE_IDS.category }),
+});
 
 export const MAX_QUESTION_LENGTH = 8000;
 export const MAX_LIST_LIMIT = 1000;
@@ -300,7 +302,7 @@ export type CategoryStatsResource = z.infer<typeof categoryStats>;
 
 // Reclassify jobs (the backfill state machine, one project at a time) ---------------------------
 
-export const reclassifyPath = projectPath.extend({ job_id: uuid("job_id") });
+export const reclassifyPath = projectPath.extend({ job_id: uuid("job_id").meta({ example: EXAMPLE_IDS.job }) });
 
 export const reclassifyRequest = z
   .object({
