@@ -12,6 +12,7 @@ import { createSfnExecutions } from "../shared/backfill/sfn.js";
 import { type Env, loadEnv } from "../shared/config.js";
 import { InvalidInputError, NotFoundError } from "../shared/errors.js";
 import { closeRuntime } from "../shared/runtime.js";
+import { createProgress } from "./progress.js";
 
 /**
  * `npx kapa backfill start|status`: backfill jobs from the command line, wherever the backfill
@@ -250,18 +251,24 @@ async function watch(
   io: BackfillCommandIo,
 ): Promise<{ last: Sample; rate: number | null }> {
   const samples: Sample[] = [];
-  for (;;) {
-    const sample = await takeSample(view, samples.at(-1)?.job ?? job);
-    samples.push(sample);
-    while (samples.length > 2 && sample.at - (samples[1] as Sample).at > 30_000) samples.shift();
-    const rate = rateOf(samples);
-    const line = progressLine(sample, rate);
-    io.progress.write(io.progress.isTTY ? `\r\x1b[K${line}` : `${line}\n`);
-    if (finished(sample) || io.signal?.aborted) {
-      if (io.progress.isTTY) io.progress.write("\n");
-      return { last: sample, rate };
+  // A bar with rate and ETA on a terminal; the full progress line otherwise.
+  let plain = "";
+  const bar = await createProgress(io.progress, { unit: "labelled", plainLine: () => plain });
+  try {
+    for (;;) {
+      const sample = await takeSample(view, samples.at(-1)?.job ?? job);
+      samples.push(sample);
+      while (samples.length > 2 && sample.at - (samples[1] as Sample).at > 30_000) samples.shift();
+      const rate = rateOf(samples);
+      plain = progressLine(sample, rate);
+      const optional = (n: number | null) => (n === null ? "n/a" : number(n));
+      const detail = `queued ${optional(sample.queued)} | DLQ ${optional(sample.deadLettered)}${sample.job ? ` | ${sample.job.status}` : ""}`;
+      bar.update(sample.progress.done, sample.progress.total, detail);
+      if (finished(sample) || io.signal?.aborted) return { last: sample, rate };
+      await sleep(intervalMs, io.signal);
     }
-    await sleep(intervalMs, io.signal);
+  } finally {
+    bar.stop();
   }
 }
 

@@ -1,6 +1,18 @@
 #!/usr/bin/env node
-// `npx kapa ...`: runs the TypeScript CLI through tsx's loader (no build step).
-import { register } from "tsx/esm/api";
+// `npx kapa ...`: runs the CLI built to JavaScript (build/cli, see cli/build.mjs). The build is
+// made by `prepare` on npm install, and again here when a source is newer (a checkout, an edit).
+// Without esbuild (an install without devDependencies) it falls back to tsx.
+import { buildCli, currentBuild } from "./build.mjs";
 
-register();
-await import("./main.ts");
+let entry = currentBuild();
+if (!entry) {
+  try {
+    entry = await buildCli();
+  } catch (error) {
+    if (error?.code !== "ERR_MODULE_NOT_FOUND") throw error;
+    const { register } = await import("tsx/esm/api");
+    register();
+    entry = new URL("./main.ts", import.meta.url).href;
+  }
+}
+await import(entry);

@@ -1,6 +1,7 @@
 import { seedThreads } from "../shared/admin/seed.js";
 import type { Db } from "../shared/db/client.js";
 import { InvalidInputError } from "../shared/errors.js";
+import { createProgress } from "./progress.js";
 
 export interface SeedCommandArgs {
   /** Threads to create. @default 1000 */
@@ -30,19 +31,18 @@ export async function seedCommand(
   db: Db,
   what: string | undefined,
   args: SeedCommandArgs,
-  progress?: NodeJS.WritableStream,
+  progress?: NodeJS.WritableStream & { isTTY?: boolean },
 ): Promise<Output> {
   if (what !== "threads") throw new InvalidInputError("Usage: seed threads --count N --projects P [--team ID]");
   const count = positive(args.count, "count", 1000, 100_000_000);
   const projects = positive(args.projects, "projects", 10, 10_000);
+  const bar = progress ? await createProgress(progress, { unit: "threads", plainEveryMs: 2000 }) : null;
   const seeded = await seedThreads(db, {
     count,
     projects,
     teamId: args.team,
-    onProgress: (inserted) =>
-      progress?.write(`\rinserted ${inserted.toLocaleString("en-US")} / ${count.toLocaleString("en-US")} threads`),
-  });
-  progress?.write("\n");
+    onProgress: (inserted) => bar?.update(inserted, count),
+  }).finally(() => bar?.stop());
   return {
     json: {
       team_id: seeded.teamId,

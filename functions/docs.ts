@@ -4,6 +4,13 @@ import { httpHandler } from "../shared/http/handler.js";
 import { openApiDocument } from "../shared/http/openapi.js";
 import { routes } from "../shared/http/routes.js";
 
+/** A small inline icon: the page needs no request for it (and none to a favicon.ico outside the stage). */
+const ICON =
+  "data:image/svg+xml," +
+  encodeURIComponent(
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#32329f"/><path d="M10 7v18M10 16l10-9M13 14l8 11" stroke="#fff" stroke-width="3" fill="none"/></svg>',
+  );
+
 /** Relative links, so the page works under an API Gateway stage prefix, with or without the trailing slash. */
 const redocPage = (specUrl: string, scriptUrl: string) => `<!doctype html>
 <html lang="en">
@@ -11,6 +18,7 @@ const redocPage = (specUrl: string, scriptUrl: string) => `<!doctype html>
     <meta charset="utf-8" />
     <title>kapa-service API reference</title>
     <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <link rel="icon" href="${ICON}" />
     <style>body { margin: 0; padding: 0; }</style>
   </head>
   <body>
@@ -25,17 +33,23 @@ let redocScript: string | undefined;
 function loadRedocScript(): string {
   const path =
     process.env.REDOC_SCRIPT_PATH ?? createRequire(import.meta.url).resolve("redoc/bundles/redoc.standalone.js");
-  redocScript ??= readFileSync(path, "utf8");
+  // Redoc's "API docs by Redocly" footer loads its logo from cdn.redoc.ly: ours loads nothing from outside.
+  redocScript ??= readFileSync(path, "utf8").replaceAll("https://cdn.redoc.ly/redoc/logo-mini.svg", ICON);
   return redocScript;
 }
 
-const document = JSON.stringify(openApiDocument());
+const documents = new Map<string, string>();
 
-export const openapi = httpHandler(routes.openapi, async () => ({
-  status: 200,
-  body: document,
-  contentType: "application/json",
-}));
+/** The document names the server it was fetched from (stage prefix included) as its first server. */
+export const openapi = httpHandler(routes.openapi, async ({ linkTo }) => {
+  const serverUrl = linkTo({}).replace(/\/openapi\.json\/?$/, "");
+  let document = documents.get(serverUrl);
+  if (!document) {
+    document = JSON.stringify(openApiDocument(serverUrl));
+    if (documents.size < 16) documents.set(serverUrl, document);
+  }
+  return { status: 200, body: document, contentType: "application/json" };
+});
 
 export const redoc = httpHandler(routes.redoc, async ({ event }) => {
   const page = event.path.endsWith("/")

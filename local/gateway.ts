@@ -8,9 +8,10 @@ import type {
   Context,
 } from "aws-lambda";
 import { policyAllows, UNAUTHORIZED } from "../shared/auth/policy.js";
-import { AUTHORIZER_FAILURE, RETRY_AFTER_SECONDS } from "../shared/http/errors.js";
+import { AUTHORIZER_FAILURE, retryAfterHeader } from "../shared/http/errors.js";
 import { type RouteDef, routeList } from "../shared/http/routes.js";
 import { logger } from "../shared/logger.js";
+import { accessLog } from "./access-log.js";
 
 /**
  * The local stand-in for API Gateway: the same route table, the same REQUEST authorizer with a
@@ -223,18 +224,15 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           return send(res, 401, { detail: "Missing API key (X-API-KEY header)" });
         }
         logger.error("authorizer failed", { error });
-        return send(
-          res,
-          AUTHORIZER_FAILURE.statusCode,
-          { detail: AUTHORIZER_FAILURE.detail },
-          { "retry-after": String(RETRY_AFTER_SECONDS) },
-        );
+        return send(res, AUTHORIZER_FAILURE.statusCode, { detail: AUTHORIZER_FAILURE.detail }, retryAfterHeader());
       }
       if (!policyAllows(result, methodArn)) return send(res, 403, { detail: "Forbidden" });
       if (usagePlan) {
         // As API Gateway with apiKeySource AUTHORIZER: no usage key, no access; over the plan: 429.
         if (!result.usageIdentifierKey) return send(res, 403, { detail: "Forbidden" });
-        if (!usagePlan.take(result.usageIdentifierKey)) return send(res, 429, { detail: "Too many requests" });
+        if (!usagePlan.take(result.usageIdentifierKey)) {
+          return send(res, 429, { detail: "Too many requests" }, retryAfterHeader());
+        }
       }
       authorizerContext = { ...result.context, principalId: result.principalId };
     }
@@ -285,6 +283,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   let ownHost = "localhost";
   const server: Server = createServer((req, res) => {
+    const started = performance.now();
+    res.once("finish", () =>
+      accessLog({
+        method: req.method ?? "GET",
+        path: (req.url ?? "/").split("?")[0] ?? "/",
+        status: res.statusCode,
+        ms: performance.now() - started,
+        requestId: String(res.getHeader("x-request-id") ?? ""),
+      }),
+    );
     serve(req, res).catch((error: unknown) => {
       logger.error("gateway error", { error });
       if (!res.headersSent) send(res, 500, { detail: "Internal server error" });

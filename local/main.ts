@@ -19,6 +19,8 @@ import { startupFailure } from "./startup-errors.js";
  * they would in Lambda; the gateway plays API Gateway.
  */
 async function main(): Promise<void> {
+  // Readable lines on this console (one per request); LOG_FORMAT=json for Lambda's JSON and EMF.
+  process.env.LOG_FORMAT ??= "pretty";
   const env = loadEnv();
   mkdirSync(env.DATA_DIR, { recursive: true });
   let embedded: EmbeddedDatabase | undefined;

@@ -1,15 +1,18 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { startFauxqs } from "fauxqs";
+import { buildApp } from "fauxqs";
 
 /**
  * The local SQS: the fauxqs emulator (the SQS API over HTTP, in this process, in memory). Handlers
  * reach it through the standard AWS_ENDPOINT_URL_SQS variable, so their code is the Lambda code.
- * Messages do not survive a restart; the sweeper re-sends unlabelled threads. (fauxqs listens on
- * every interface, which it does not let us change; queue URLs name 127.0.0.1.)
+ * Messages do not survive a restart; the sweeper re-sends unlabelled threads. Its app is built
+ * here and listens on loopback only (fauxqs's startFauxqs listens on every interface).
  */
 export async function startLocalSqs(port: number): Promise<{ endpoint: string; stop(): Promise<void> }> {
-  const server = await startFauxqs({ port, logger: false });
-  return { endpoint: `http://127.0.0.1:${server.port}`, stop: () => server.stop() };
+  const app = buildApp({ logger: false });
+  await app.listen({ port, host: "127.0.0.1" });
+  const address = app.server.address();
+  const actualPort = typeof address === "object" && address ? address.port : port;
+  return { endpoint: `http://127.0.0.1:${actualPort}`, stop: () => app.close() };
 }
 
 /** Points the AWS SDK of this process at the local emulators (dummy credentials, fixed region). */

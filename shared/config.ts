@@ -14,7 +14,8 @@ const envSchema = z.object({
   DB_CONNECT_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(60).default(2),
   LLM_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(1000),
   PORT: z.coerce.number().int().min(0).max(65535).default(8002),
-  PGLITE_PORT: z.coerce.number().int().min(0).max(65535).default(8003),
+  /** Local runtime: 0 (the default) picks a free port, so two `npm start`s never collide; the banner prints it. */
+  PGLITE_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   DATA_DIR: z.string().default(".data"),
   /** Where clients reach the API (a custom domain, with the stage path if any): the base of pagination links. */
   PUBLIC_BASE_URL: z.string().url().optional(),
@@ -44,7 +45,8 @@ const envSchema = z.object({
   /** Threads one sweeper run re-sends at most (the next run takes the rest). */
   SWEEPER_MAX_THREADS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   /** Local runtime: the in-process SQS emulator and the event source mapping it plays. */
-  SQS_PORT: z.coerce.number().int().min(0).max(65535).default(8004),
+  /** Local runtime: 0 (the default) picks a free port, so two `npm start`s never collide; the banner prints it. */
+  SQS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   CLASSIFIER_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(5),
   CLASSIFIER_BATCH_SIZE: z.coerce.number().int().min(1).max(10).default(10),
   SWEEPER_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),

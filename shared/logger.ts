@@ -52,9 +52,40 @@ function fieldsOf(fields: Record<string, unknown> = {}): Record<string, unknown>
 
 type LogFn = (message: string, fields?: Record<string, unknown>) => void;
 
+/**
+ * `json` (the default, and always in Lambda): Powertools' structured lines, and EMF metrics.
+ * `pretty` (what `npm start` sets unless LOG_FORMAT=json): one readable line per log call, no EMF.
+ */
+export function logFormat(): "json" | "pretty" {
+  return process.env.LOG_FORMAT === "pretty" ? "pretty" : "json";
+}
+
+const ORDER: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3, silent: 4 };
+
+/** Whether a line of this level is written under LOG_LEVEL. */
+export function logs(level: Exclude<Level, "silent">): boolean {
+  return ORDER[level] >= (ORDER[(process.env.LOG_LEVEL as Level) ?? "info"] ?? ORDER.info);
+}
+
+function pretty(level: Exclude<Level, "silent">, message: string, fields?: Record<string, unknown>): void {
+  if (!logs(level)) return;
+  const extra = Object.entries(fieldsOf(fields))
+    .map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`)
+    .join(" ");
+  const time = new Date().toISOString().slice(11, 23);
+  process.stderr.write(`${time} ${level.toUpperCase().padEnd(5)} ${message}${extra ? `  ${extra}` : ""}\n`);
+}
+
+const write =
+  (level: Exclude<Level, "silent">): LogFn =>
+  (message, fields) => {
+    if (logFormat() === "pretty") pretty(level, message, fields);
+    else current()[level](message, fieldsOf(fields));
+  };
+
 export const logger: Record<"debug" | "info" | "warn" | "error", LogFn> = {
-  debug: (message, fields) => current().debug(message, fieldsOf(fields)),
-  info: (message, fields) => current().info(message, fieldsOf(fields)),
-  warn: (message, fields) => current().warn(message, fieldsOf(fields)),
-  error: (message, fields) => current().error(message, fieldsOf(fields)),
+  debug: write("debug"),
+  info: write("info"),
+  warn: write("warn"),
+  error: write("error"),
 };

@@ -1,5 +1,5 @@
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import { currentCorrelationId } from "./logger.js";
+import { currentCorrelationId, logFormat } from "./logger.js";
 
 /**
  * CloudWatch metrics through Powertools Metrics in Embedded Metric Format: one JSON log line per
@@ -22,7 +22,8 @@ export function putMetric(
   dimensions: Record<string, string> = {},
 ): void {
   const values = typeof value === "number" ? [value] : value;
-  if (process.env.LOG_LEVEL === "silent" || values.length === 0) return;
+  // Readable local logs (LOG_FORMAT=pretty) carry no EMF: the access line says what matters.
+  if (process.env.LOG_LEVEL === "silent" || logFormat() === "pretty" || values.length === 0) return;
   const single = metrics.singleMetric();
   for (const [key, dimension] of Object.entries(dimensions)) single.addDimension(key, dimension);
   const correlationId = currentCorrelationId();

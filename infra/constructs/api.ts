@@ -52,9 +52,12 @@ interface ErrorResponse {
   statusCode?: string;
   /** A fixed message, or the VTL expression of a JSON string. */
   detail: string | { vtl: string };
-  /** Ask the client to retry after RETRY_AFTER_SECONDS (a 503). */
-  retryAfter?: boolean;
+  /** Static response headers (values are quoted literals). */
+  headers?: Record<string, string>;
 }
+
+// Gateway responses can set static headers: https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-gatewayResponse-definition.html
+const retryAfter = { "Retry-After": `'${RETRY_AFTER_SECONDS}'` };
 
 const ERROR_RESPONSES: readonly ErrorResponse[] = [
   // The header is missing (API Gateway skips the authorizer) or the authorizer said "Unauthorized".
@@ -81,8 +84,13 @@ const ERROR_RESPONSES: readonly ErrorResponse[] = [
   },
   { type: apigateway.ResponseType.REQUEST_TOO_LARGE, statusCode: "413", detail: "Request too large" },
   { type: apigateway.ResponseType.UNSUPPORTED_MEDIA_TYPE, statusCode: "415", detail: "Unsupported media type" },
-  { type: apigateway.ResponseType.THROTTLED, statusCode: "429", detail: "Too many requests" },
-  { type: apigateway.ResponseType.QUOTA_EXCEEDED, statusCode: "429", detail: "Too many requests" },
+  { type: apigateway.ResponseType.THROTTLED, statusCode: "429", detail: "Too many requests", headers: retryAfter },
+  {
+    type: apigateway.ResponseType.QUOTA_EXCEEDED,
+    statusCode: "429",
+    detail: "Too many requests",
+    headers: retryAfter,
+  },
   // The authorizer failed (say, the database is unreachable): 503 to retry, never a 401/403.
   // A Lambda authorizer that throws (other than "Unauthorized") gives AUTHORIZER_FAILURE; one API
   // Gateway cannot invoke gives AUTHORIZER_CONFIGURATION_ERROR. Both default to 500:
@@ -92,7 +100,7 @@ const ERROR_RESPONSES: readonly ErrorResponse[] = [
       type,
       statusCode: String(AUTHORIZER_FAILURE.statusCode),
       detail: AUTHORIZER_FAILURE.detail,
-      retryAfter: true,
+      headers: retryAfter,
     }),
   ),
   { type: apigateway.ResponseType.API_CONFIGURATION_ERROR, statusCode: "500", detail: "Internal server error" },
@@ -229,9 +237,8 @@ export class Api extends Construct {
       this.restApi.addGatewayResponse(response.type.responseType, {
         type: response.type,
         statusCode: response.statusCode,
+        responseHeaders: response.headers,
         templates: { "application/json": errorTemplate(response.detail) },
-        // Static header values are quoted: https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-gatewayResponse-definition.html
-        ...(response.retryAfter ? { responseHeaders: { "Retry-After": `'${RETRY_AFTER_SECONDS}'` } } : {}),
       });
     }
 

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { eq, inArray } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { apiKeyProjects, apiKeys, projects } from "../db/schema.js";
 import { InvalidInputError, NotFoundError } from "../errors.js";
@@ -77,7 +77,8 @@ export interface CreatedKey {
 }
 
 export async function createApiKey(db: Db, input: CreateKeyInput): Promise<CreatedKey> {
-  const projectIds = [...new Set(input.projectIds)];
+  // Postgres prints uuids lowercase: compare (and store) them so, whatever the caller's spelling.
+  const projectIds = [...new Set(input.projectIds.map((id) => id.toLowerCase()))];
   if (projectIds.length === 0) throw new InvalidInputError("A key needs at least one project");
   if (!input.name.trim()) throw new InvalidInputError("A key needs a name");
   if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
@@ -105,14 +106,24 @@ export async function createApiKey(db: Db, input: CreateKeyInput): Promise<Creat
   });
 }
 
-export async function revokeApiKey(db: Db, keyId: string): Promise<{ id: string; revokedAt: Date }> {
+/** Revokes a key; revoking it again changes nothing (the first revocation's time stays). */
+export async function revokeApiKey(
+  db: Db,
+  keyId: string,
+): Promise<{ id: string; revokedAt: Date; alreadyRevoked: boolean }> {
   const [row] = await db
     .update(apiKeys)
     .set({ revoked: true, revokedAt: new Date() })
-    .where(eq(apiKeys.id, keyId))
+    .where(and(eq(apiKeys.id, keyId), eq(apiKeys.revoked, false)))
     .returning({ id: apiKeys.id, revokedAt: apiKeys.revokedAt });
-  if (!row?.revokedAt) throw new NotFoundError(`No API key with id ${keyId}`);
-  return { id: row.id, revokedAt: row.revokedAt };
+  if (row?.revokedAt) return { id: row.id, revokedAt: row.revokedAt, alreadyRevoked: false };
+  const [existing] = await db
+    .select({ id: apiKeys.id, revokedAt: apiKeys.revokedAt })
+    .from(apiKeys)
+    .where(eq(apiKeys.id, keyId));
+  if (!existing) throw new NotFoundError(`No API key with id ${keyId}`);
+  // A key revoked before revoked_at existed has none: now is the best we know.
+  return { id: existing.id, revokedAt: existing.revokedAt ?? new Date(), alreadyRevoked: true };
 }
 
 export async function listApiKeys(db: Db) {

@@ -28,7 +28,10 @@ const STATUS_BY_ERROR: ReadonlyArray<[new (...args: never[]) => DomainError, num
   [UnavailableError, 503],
 ];
 
-/** Seconds a client is asked to wait before retrying a 503: the database reconnects within one. */
+/**
+ * Seconds a client is asked to wait before retrying a 503 (and the gateways' 429s): the database
+ * reconnects within one; the client's retry policy decides the rest.
+ */
 export const RETRY_AFTER_SECONDS = 1;
 
 export const UNAVAILABLE_DETAIL = "Service temporarily unavailable, please retry";
@@ -44,8 +47,12 @@ export const AUTHORIZER_FAILURE = { statusCode: 503, detail: "Could not check th
 const unavailable = (detail = UNAVAILABLE_DETAIL): ErrorReply => ({
   statusCode: 503,
   body: { detail },
-  headers: { "retry-after": String(RETRY_AFTER_SECONDS) },
+  headers: retryAfterHeader(),
 });
+
+export function retryAfterHeader(): Record<string, string> {
+  return { "retry-after": String(RETRY_AFTER_SECONDS) };
+}
 
 /** A database failure that is not a bug: its HTTP answer (4xx, or 503 to retry), else null. */
 function databaseReply(error: unknown): ErrorReply | null {

@@ -38,10 +38,17 @@ export interface RouteDef {
   handler: string;
   auth: "apiKey" | "none";
   summary: string;
+  /** The operation's longer description in the document (default: the summary). */
+  description?: string;
   tag: string;
   request: RouteRequest;
-  success: { status: number; description: string; schema?: z.ZodType; contentType?: string };
-  /** Error statuses this route documents besides the common ones. */
+  /** `example`: for a response without a zod schema (the schemas carry their own examples). */
+  success: { status: number; description: string; schema?: z.ZodType; contentType?: string; example?: unknown };
+  /**
+   * Error statuses this route documents besides the ones its declaration implies (see
+   * routeStatuses in openapi.ts: 429 always; 400 with a path, query or body; 401, 403 and 503 with
+   * an API key; 413 with a body).
+   */
   errors: number[];
 }
 
@@ -61,6 +68,8 @@ export const routes = {
     auth: "apiKey",
     tag: "Chat",
     summary: "Ask a question; starts a thread, or continues one with thread_id",
+    description:
+      "Answers the question from the project's documentation and stores both in a thread. Without `thread_id` a new thread starts; with one, the question continues it (the answer sees the earlier questions). The thread is then labelled with a category in the background.",
     request: { path: projectPath, body: chatRequest },
     success: { status: 200, description: "The answer, stored in the thread", schema: chatResponse },
     errors: [400, 404, 413],
@@ -73,6 +82,8 @@ export const routes = {
     auth: "apiKey",
     tag: "Threads",
     summary: "List the project's threads, newest first",
+    description:
+      "Threads newest first, with their label. Page with `limit` and `offset`, or follow the `next`/`previous` links (a cursor, cheap at any depth). Filter by category (`none`: unlabelled), by who labelled them, and by creation time.",
     request: { path: projectPath, query: listThreadsQuery },
     success: { status: 200, description: "A page of threads", schema: threadPage },
     errors: [400],
@@ -85,6 +96,7 @@ export const routes = {
     auth: "apiKey",
     tag: "Threads",
     summary: "One thread with its questions and answers",
+    description: "The thread, its label, and its questions and answers in the order they were asked.",
     request: { path: threadPath },
     success: { status: 200, description: "The thread", schema: threadDetail },
     errors: [400, 404],
@@ -97,6 +109,8 @@ export const routes = {
     auth: "apiKey",
     tag: "Threads",
     summary: "Set a user label on a thread, or remove it (null) to hand the thread back to the classifier",
+    description:
+      "A user label is never overwritten by the classifier or by a reclassify job. Setting `category_id` to null removes it and queues the thread for the classifier.",
     request: { path: threadPath, body: updateThreadRequest },
     success: { status: 200, description: "The thread", schema: thread },
     errors: [400, 404, 413],
@@ -109,6 +123,7 @@ export const routes = {
     auth: "apiKey",
     tag: "Categories",
     summary: "The project's categories",
+    description: "Every category of the project, sorted by name. New projects start with a default set.",
     request: { path: projectPath },
     success: { status: 200, description: "The categories, by name", schema: categoryList },
     errors: [],
@@ -121,6 +136,8 @@ export const routes = {
     auth: "apiKey",
     tag: "Categories",
     summary: "Create a category (names are unique per project, case-insensitively; at most 100)",
+    description:
+      "Adds a category the classifier can choose from. Existing labels do not change: start a reclassify job to label threads again.",
     request: { path: projectPath, body: createCategoryRequest },
     success: { status: 201, description: "The category", schema: category },
     errors: [400, 409, 413],
@@ -133,6 +150,8 @@ export const routes = {
     auth: "apiKey",
     tag: "Categories",
     summary: "Thread counts per category, unlabelled and by source, for a period",
+    description:
+      "Counts the threads created in `[created_after, created_before)` (both optional) per category and by who labelled them, plus those without a label.",
     request: { path: projectPath, query: categoryStatsQuery },
     success: { status: 200, description: "The counts", schema: categoryStats },
     errors: [400],
@@ -145,6 +164,7 @@ export const routes = {
     auth: "apiKey",
     tag: "Categories",
     summary: "Rename or re-describe a category; its labels keep pointing at it",
+    description: "Give `name`, `description` or both. The threads labelled with it keep the label.",
     request: { path: categoryPath, body: updateCategoryRequest },
     success: { status: 200, description: "The category", schema: category },
     errors: [400, 404, 409, 413],
@@ -157,6 +177,8 @@ export const routes = {
     auth: "apiKey",
     tag: "Categories",
     summary: "Delete a category: its threads become unlabelled and are classified again",
+    description:
+      "Removes the category and its labels, user labels included; its threads are queued for the classifier. Answers 204 with no body.",
     request: { path: categoryPath },
     success: { status: 204, description: "Deleted" },
     errors: [400, 404],
@@ -169,9 +191,11 @@ export const routes = {
     auth: "apiKey",
     tag: "Categories",
     summary: "Label the project's threads again in the background (never a user's label); returns the job",
+    description:
+      "Starts a background job that queues the project's threads for the classifier (scope `unlabelled`: only threads without a label; `classifier`: also those the classifier labelled). One job per project at a time (409 otherwise); 503 where the backfill service is not deployed.",
     request: { path: projectPath, body: reclassifyRequest },
     success: { status: 202, description: "The job, started", schema: reclassifyJob },
-    errors: [400, 409, 413],
+    errors: [409, 503],
   }),
   getReclassify: route({
     operationId: "getReclassify",
@@ -181,6 +205,7 @@ export const routes = {
     auth: "apiKey",
     tag: "Categories",
     summary: "A reclassify job's status and progress",
+    description: "Poll it until `status` is `done` or `failed`; `progress` counts the project's threads.",
     request: { path: reclassifyPath },
     success: { status: 200, description: "The job", schema: reclassifyJob },
     errors: [400, 404],
@@ -193,8 +218,15 @@ export const routes = {
     auth: "none",
     tag: "Docs",
     summary: "This OpenAPI 3.1 document",
+    description:
+      "Generated from the route table and its validation schemas: what the API accepts is what is documented here.",
     request: {},
-    success: { status: 200, description: "OpenAPI document", contentType: "application/json" },
+    success: {
+      status: 200,
+      description: "OpenAPI document",
+      contentType: "application/json",
+      example: { openapi: "3.1.0", info: { title: "kapa-service API", version: "1.0.0" }, paths: {} },
+    },
     errors: [],
   }),
   redoc: route({
@@ -205,8 +237,14 @@ export const routes = {
     auth: "none",
     tag: "Docs",
     summary: "API reference rendered by Redoc",
+    description: "This document rendered by Redoc. The page loads nothing from outside this API.",
     request: {},
-    success: { status: 200, description: "HTML page", contentType: "text/html" },
+    success: {
+      status: 200,
+      description: "HTML page",
+      contentType: "text/html",
+      example: '<!doctype html><html lang="en"><body><redoc spec-url="openapi.json"></redoc></body></html>',
+    },
     errors: [],
   }),
   redocScript: route({
@@ -217,8 +255,14 @@ export const routes = {
     auth: "none",
     tag: "Docs",
     summary: "The Redoc script, served by us so the page works offline",
+    description: "Redoc's standalone bundle, served by the API so that /redoc needs no CDN.",
     request: {},
-    success: { status: 200, description: "JavaScript", contentType: "application/javascript" },
+    success: {
+      status: 200,
+      description: "JavaScript",
+      contentType: "application/javascript",
+      example: "/*! For license information please see redoc.standalone.js.LICENSE.txt */",
+    },
     errors: [],
   }),
 } as const satisfies Record<string, RouteDef>;

@@ -6,9 +6,39 @@ import { hasNul, isStorableDate, STORABLE_DATE_RANGE, wellFormed } from "../db/v
 
 const uuid = (what: string) => z.string().uuid({ message: `${what} must be a UUID` });
 
-export const projectPath = z.object({ project_id: uuid("project_id") });
-export const threadPath = projectPath.extend({ thread_id: uuid("thread_id") });
-export const categoryPath = projectPath.extend({ category_id: uuid("category_id") });
+/** Examples shown in the OpenAPI document (and Redoc's samples). */
+export const EXAMPLE_IDS = {
+  project: "3f1c2a9e-5b7d-4c8e-9f0a-1b2c3d4e5f60",
+  thread: "8d0e6f3a-2c4b-4a1d-9e7f-6a5b4c3d2e1f",
+  questionAnswer: "c2b1a0f9-e8d7-4c6b-a5f4-e3d2c1b0a9f8",
+  category: "5e4d3c2b-1a09-4f8e-b7d6-c5b4a3928170",
+  job: "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
+} as const;
+const EXAMPLE_TIME = "2026-03-02T09:30:00.000Z";
+
+/**
+ * Project ids are lowercase: API Gateway matches the authorizer's policy (which lists the key's
+ * projects as stored, lowercase) against the literal path, so any other spelling is refused.
+ */
+const LOWERCASE_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const projectId = z
+  .string()
+  .regex(LOWERCASE_UUID, { message: "project_id must be a lowercase UUID" })
+  .meta({ format: "uuid", example: EXAMPLE_IDS.project });
+
+/** A count or size: a non-negative integer, with a realistic example rather than Number.MIN_SAFE_INTEGER. */
+const count = (example: number, description?: string) =>
+  z
+    .number()
+    .int()
+    .nonnegative()
+    .meta({ example, ...(description ? { description } : {}) });
+
+export const projectPath = z.object({ project_id: projectId });
+export const threadPath = projectPath.extend({ thread_id: uuid("thread_id").meta({ example: EXAMPLE_IDS.thread }) });
+export const categoryPath = projectPath.extend({
+  category_id: uuid("category_id").meta({ example: EXAMPLE_IDS.category }),
+});
 
 // Stored text and dates (issue 12): what Postgres cannot store is a 400, never a 500. --------------
 
@@ -26,6 +56,7 @@ const storableDate = (name: string) => [isStorableDate, { message: `${name} must
 
 export const MAX_QUESTION_LENGTH = 8000;
 export const MAX_LIST_LIMIT = 1000;
+export const DEFAULT_LIST_LIMIT = 100;
 /** Deeper pages should follow the `next` cursor: an offset this large already scans that many rows. */
 export const MAX_LIST_OFFSET = 100_000;
 
@@ -33,12 +64,13 @@ export const chatRequest = z
   .object({
     question: storableText("question")
       .trim()
-      .min(1, { message: "question must not be empty" })
+      // A pattern rather than min(1): the document then says that blank (whitespace only) is invalid.
+      .regex(/\S/, { message: "question must not be empty" })
       .max(MAX_QUESTION_LENGTH, { message: `question must be at most ${MAX_QUESTION_LENGTH} characters` }),
-    thread_id: uuid("thread_id").optional(),
+    thread_id: uuid("thread_id").optional().meta({ description: "Continue this thread (omit to start one)" }),
   })
   .strict()
-  .meta({ id: "ChatRequest" });
+  .meta({ id: "ChatRequest", example: { question: "How do I create an API key?" } });
 
 export const chatResponse = z
   .object({
@@ -47,9 +79,21 @@ export const chatResponse = z
     question_answer_id: z.string().uuid(),
     thread_id: z.string().uuid(),
   })
-  .meta({ id: "ChatResponse" });
+  .meta({
+    id: "ChatResponse",
+    example: {
+      question: "How do I create an API key?",
+      answer: "Open the dashboard, choose Settings, then API keys, and press New key.",
+      question_answer_id: EXAMPLE_IDS.questionAnswer,
+      thread_id: EXAMPLE_IDS.thread,
+    },
+  });
 
-const intParam = (name: string, min: number, max: number) =>
+/**
+ * A query integer: a string on the wire, documented as the integer it stands for (so generated
+ * clients take a number) with its bounds and default.
+ */
+const intParam = (name: string, min: number, max: number, byDefault: number) =>
   z
     .string()
     .regex(/^\d+$/, { message: `${name} must be a whole number between ${min} and ${max}` })
@@ -59,7 +103,13 @@ const intParam = (name: string, min: number, max: number) =>
         .number()
         .min(min, { message: `${name} must be at least ${min}` })
         .max(max, { message: `${name} must be at most ${max}` }),
-    );
+    )
+    .meta({
+      override: ({ jsonSchema }: { jsonSchema: Record<string, unknown> }) => {
+        for (const key of Object.keys(jsonSchema)) delete jsonSchema[key];
+        Object.assign(jsonSchema, { type: "integer", minimum: min, maximum: max, default: byDefault });
+      },
+    });
 
 const dateTimeParam = (name: string) =>
   z
@@ -79,8 +129,10 @@ const rangeOrderIssue = { message: "created_after must be before created_before"
 
 export const listThreadsQuery = z
   .object({
-    limit: intParam("limit", 1, MAX_LIST_LIMIT).optional().meta({ description: "Page size, default 100" }),
-    offset: intParam("offset", 0, MAX_LIST_OFFSET).optional(),
+    limit: intParam("limit", 1, MAX_LIST_LIMIT, DEFAULT_LIST_LIMIT).optional().meta({ description: "Page size" }),
+    offset: intParam("offset", 0, MAX_LIST_OFFSET, 0)
+      .optional()
+      .meta({ description: "Threads to skip (at most 100000: deeper pages follow `next`)" }),
     cursor: z.string().max(200).optional().meta({ description: "Opaque position from a `next` or `previous` link" }),
     category: z
       .union([z.literal("none"), uuid("category")], { message: "category must be a category id or none" })
@@ -105,7 +157,7 @@ export const MAX_CATEGORY_DESCRIPTION = 500;
 
 const categoryName = storableText("name")
   .trim()
-  .min(1, { message: "name must not be empty" })
+  .regex(/\S/, { message: "name must not be empty" })
   .max(MAX_CATEGORY_NAME, { message: `name must be at most ${MAX_CATEGORY_NAME} characters` });
 const categoryDescription = storableText("description")
   .trim()
@@ -114,13 +166,25 @@ const categoryDescription = storableText("description")
 export const createCategoryRequest = z
   .object({ name: categoryName, description: categoryDescription.optional() })
   .strict()
-  .meta({ id: "CreateCategoryRequest" });
+  .meta({
+    id: "CreateCategoryRequest",
+    example: { name: "Billing", description: "Invoices, plans, refunds and payment methods" },
+  });
 
 export const updateCategoryRequest = z
   .object({ name: categoryName.optional(), description: categoryDescription.optional() })
   .strict()
   .refine((b) => b.name !== undefined || b.description !== undefined, { message: "Give name or description" })
-  .meta({ id: "UpdateCategoryRequest" });
+  // The refinement above, in the document's terms.
+  .meta({ id: "UpdateCategoryRequest", minProperties: 1, example: { name: "Billing and plans" } });
+
+const categoryExample = {
+  id: EXAMPLE_IDS.category,
+  name: "Billing",
+  description: "Invoices, plans, refunds and payment methods",
+  created_at: EXAMPLE_TIME,
+  updated_at: EXAMPLE_TIME,
+};
 
 export const category = z
   .object({
@@ -130,27 +194,42 @@ export const category = z
     created_at: z.string().datetime(),
     updated_at: z.string().datetime(),
   })
-  .meta({ id: "Category" });
+  .meta({ id: "Category", example: categoryExample });
 
-export const categoryList = z.object({ results: z.array(category) }).meta({ id: "CategoryList" });
+export const categoryList = z
+  .object({ results: z.array(category) })
+  .meta({ id: "CategoryList", example: { results: [categoryExample] } });
+
+const bySource = (user: number, classifier: number) =>
+  z.object({ user: count(user, "Labelled by users"), classifier: count(classifier, "Labelled by the classifier") });
 
 export const categoryStats = z
   .object({
     created_after: z.string().datetime().nullable(),
     created_before: z.string().datetime().nullable(),
-    total: z.number().int(),
-    unlabelled: z.number().int(),
-    by_source: z.object({ user: z.number().int(), classifier: z.number().int() }),
+    total: count(1250, "Threads created in the period"),
+    unlabelled: count(130),
+    by_source: bySource(240, 880),
     categories: z.array(
       z.object({
         id: z.string().uuid(),
         name: z.string(),
-        count: z.number().int(),
-        by_source: z.object({ user: z.number().int(), classifier: z.number().int() }),
+        count: count(410),
+        by_source: bySource(60, 350),
       }),
     ),
   })
-  .meta({ id: "CategoryStats" });
+  .meta({
+    id: "CategoryStats",
+    example: {
+      created_after: "2026-03-01T00:00:00.000Z",
+      created_before: null,
+      total: 1250,
+      unlabelled: 130,
+      by_source: { user: 240, classifier: 880 },
+      categories: [{ id: EXAMPLE_IDS.category, name: "Billing", count: 410, by_source: { user: 60, classifier: 350 } }],
+    },
+  });
 
 export const updateThreadRequest = z
   .object({
@@ -159,7 +238,7 @@ export const updateThreadRequest = z
     }),
   })
   .strict()
-  .meta({ id: "UpdateThreadRequest" });
+  .meta({ id: "UpdateThreadRequest", example: { category_id: EXAMPLE_IDS.category } });
 
 export const categoryLabel = z
   .object({
@@ -170,25 +249,40 @@ export const categoryLabel = z
   })
   .meta({ id: "CategoryLabel" });
 
+const threadExample = {
+  id: EXAMPLE_IDS.thread,
+  project: EXAMPLE_IDS.project,
+  created_at: EXAMPLE_TIME,
+  first_question: "How do I create an API key?",
+  total_questions: 2,
+  category: { id: EXAMPLE_IDS.category, name: "Billing", source: "classifier", assigned_at: EXAMPLE_TIME },
+};
+const questionAnswerExample = {
+  id: EXAMPLE_IDS.questionAnswer,
+  question: "How do I create an API key?",
+  answer: "Open the dashboard, choose Settings, then API keys, and press New key.",
+  created_at: EXAMPLE_TIME,
+};
+
 export const thread = z
   .object({
     id: z.string().uuid(),
     project: z.string().uuid(),
     created_at: z.string().datetime(),
     first_question: z.string(),
-    total_questions: z.number().int(),
+    total_questions: count(2),
     category: categoryLabel.nullable(),
   })
-  .meta({ id: "Thread" });
+  .meta({ id: "Thread", example: threadExample });
 
 export const threadPage = z
   .object({
-    count: z.number().int(),
+    count: count(1, "Threads matching the filters, on every page"),
     next: z.string().nullable(),
     previous: z.string().nullable(),
     results: z.array(thread),
   })
-  .meta({ id: "ThreadPage" });
+  .meta({ id: "ThreadPage", example: { count: 1, next: null, previous: null, results: [threadExample] } });
 
 export const questionAnswer = z
   .object({
@@ -197,9 +291,11 @@ export const questionAnswer = z
     answer: z.string(),
     created_at: z.string().datetime(),
   })
-  .meta({ id: "QuestionAnswer" });
+  .meta({ id: "QuestionAnswer", example: questionAnswerExample });
 
-export const threadDetail = thread.extend({ question_answers: z.array(questionAnswer) }).meta({ id: "ThreadDetail" });
+export const threadDetail = thread
+  .extend({ question_answers: z.array(questionAnswer) })
+  .meta({ id: "ThreadDetail", example: { ...threadExample, question_answers: [questionAnswerExample] } });
 
 export const errorBody = z
   .object({
@@ -219,7 +315,7 @@ export type CategoryStatsResource = z.infer<typeof categoryStats>;
 
 // Reclassify jobs (the backfill state machine, one project at a time) ---------------------------
 
-export const reclassifyPath = projectPath.extend({ job_id: uuid("job_id") });
+export const reclassifyPath = projectPath.extend({ job_id: uuid("job_id").meta({ example: EXAMPLE_IDS.job }) });
 
 export const reclassifyRequest = z
   .object({
@@ -229,7 +325,7 @@ export const reclassifyRequest = z
     }),
   })
   .strict()
-  .meta({ id: "ReclassifyRequest" });
+  .meta({ id: "ReclassifyRequest", example: { scope: "unlabelled" } });
 
 export const reclassifyJob = z
   .object({
@@ -246,15 +342,29 @@ export const reclassifyJob = z
       .string()
       .datetime()
       .meta({ description: "Scope classifier: labels the classifier wrote before this are done again" }),
-    enqueued: z.number().int().nullable().meta({ description: "Threads queued, once all are" }),
+    enqueued: count(130, "Threads queued, once all are").nullable(),
     error: z.string().nullable(),
     progress: z.object({
-      total: z.number().int().meta({ description: "The project's threads" }),
-      done: z.number().int(),
-      pending: z.number().int().meta({ description: "Threads still to be labelled by this job" }),
-      percent: z.number(),
+      total: count(1250, "The project's threads"),
+      done: count(1170),
+      pending: count(80, "Threads still to be labelled by this job"),
+      percent: z.number().min(0).max(100).meta({ example: 93.6 }),
     }),
   })
-  .meta({ id: "ReclassifyJob" });
+  .meta({
+    id: "ReclassifyJob",
+    example: {
+      id: EXAMPLE_IDS.job,
+      project: EXAMPLE_IDS.project,
+      scope: "unlabelled",
+      status: "labelling",
+      started_at: EXAMPLE_TIME,
+      enqueued_at: "2026-03-02T09:30:04.000Z",
+      classified_before: EXAMPLE_TIME,
+      enqueued: 130,
+      error: null,
+      progress: { total: 1250, done: 1170, pending: 80, percent: 93.6 },
+    },
+  });
 
 export type ReclassifyJobResource = z.infer<typeof reclassifyJob>;

@@ -25,8 +25,8 @@ const reportsEnvSchema = z.object({
   REPORT_TIME_ZONE: z.string().default(DEFAULT_REPORT_TIME_ZONE),
   /** A run claimed longer ago than this and still 'sending' is taken to be dead and may be taken over. */
   REPORT_CLAIM_LEASE_SECONDS: z.coerce.number().int().min(30).max(86_400).default(DEFAULT_REPORT_CLAIM_LEASE_SECONDS),
-  /** Local runtime: port of the SES emulator on 127.0.0.1 (0: any free port). */
-  SES_PORT: z.coerce.number().int().min(0).max(65535).default(8005),
+  /** Local runtime: port of the SES emulator on 127.0.0.1; 0 (the default) picks a free one, printed at start. */
+  SES_PORT: z.coerce.number().int().min(0).max(65535).default(0),
 });
 
 export type ReportsEnv = z.infer<typeof reportsEnvSchema>;

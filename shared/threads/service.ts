@@ -2,13 +2,17 @@ import type { ClassificationQueue } from "../classification/queue.js";
 import { requestClassification } from "../classification/requests.js";
 import type { QuestionAnswerRow } from "../db/schema.js";
 import { InvalidInputError, NotFoundError } from "../errors.js";
-import type { ChatResponse, ThreadDetailResource, ThreadPageResource, ThreadResource } from "../http/schemas.js";
+import {
+  type ChatResponse,
+  DEFAULT_LIST_LIMIT,
+  type ThreadDetailResource,
+  type ThreadPageResource,
+  type ThreadResource,
+} from "../http/schemas.js";
 import { putMetric } from "../metrics.js";
 import type { RagAgent } from "../rag/agent.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
 import type { PagePosition, ThreadFilters, ThreadsRepository, ThreadView } from "./repository.js";
-
-export const DEFAULT_PAGE_SIZE = 100;
 
 export interface ChatDeps {
   threads: ThreadsRepository;
@@ -102,7 +106,7 @@ function filterQuery(filters: ThreadFilters): Record<string, string> {
 }
 
 export async function listThreads(threads: ThreadsRepository, input: ListThreadsInput): Promise<ThreadPageResource> {
-  const limit = input.limit ?? DEFAULT_PAGE_SIZE;
+  const limit = input.limit ?? DEFAULT_LIST_LIMIT;
   const filters = input.filters ?? {};
   const position: PagePosition = input.cursor
     ? { kind: "cursor", cursor: decodeCursor(input.cursor) }

@@ -87,7 +87,11 @@ describe("throttled and over-quota answers", () => {
   const responses = new Map(
     [...resourcesIn(template, "AWS::ApiGateway::GatewayResponse").values()].map((r) => [
       String(props(r).ResponseType),
-      props(r) as { StatusCode?: string; ResponseTemplates: Record<string, string> },
+      props(r) as {
+        StatusCode?: string;
+        ResponseTemplates: Record<string, string>;
+        ResponseParameters?: Record<string, string>;
+      },
     ]),
   );
 
@@ -97,6 +101,7 @@ describe("throttled and over-quota answers", () => {
     expect(JSON.parse(response?.ResponseTemplates["application/json"] ?? "null")).toEqual({
       detail: "Too many requests",
     });
+    expect(response?.ResponseParameters).toEqual({ "gatewayresponse.header.Retry-After": "'1'" });
   });
 });
 

@@ -53,3 +53,20 @@ describe("API keys in the database", () => {
     await expect(revokeApiKey(db, "00000000-0000-4000-8000-000000000000")).rejects.toThrow(NotFoundError);
   });
 });
+
+describe("API key fixes found by the CLI", () => {
+  it("accepts a project id in upper case, stored as Postgres prints it", async () => {
+    const tenant = await createTenant(db);
+    const key = await createApiKey(db, { name: "upper", projectIds: [tenant.projectId.toUpperCase()] });
+    expect(key.projectIds).toEqual([tenant.projectId]);
+    expect((await authenticateKey(db, key.key))?.projectIds).toEqual([tenant.projectId]);
+  });
+
+  it("keeps the first revocation's time and says the key was already revoked", async () => {
+    const tenant = await createTenant(db);
+    const first = await revokeApiKey(db, tenant.apiKeyId);
+    expect(first.alreadyRevoked).toBe(false);
+    const again = await revokeApiKey(db, tenant.apiKeyId);
+    expect(again).toEqual({ id: tenant.apiKeyId, revokedAt: first.revokedAt, alreadyRevoked: true });
+  });
+});

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Gateway, startGateway } from "../../local/gateway.js";
 import { createApiKey, revokeApiKey } from "../../shared/auth/api-keys.js";
 import { createTenant, type Tenant, useTestDb } from "../support/db.js";
+import { recordFetchResponse } from "../support/openapi-recorder.js";
 
 const db = useTestDb();
 let gateway: Gateway;
@@ -17,11 +18,13 @@ beforeAll(async () => {
 afterAll(() => gateway.close());
 
 async function call(path: string, init: { method?: string; key?: string; body?: unknown } = {}) {
-  const response = await fetch(`${gateway.url.replace("localhost", "127.0.0.1")}${path}`, {
+  const url = `${gateway.url.replace("localhost", "127.0.0.1")}${path}`;
+  const response = await fetch(url, {
     method: init.method ?? "GET",
     headers: { ...(init.key ? { "X-API-KEY": init.key } : {}), "content-type": "application/json" },
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
   });
+  await recordFetchResponse(init.method ?? "GET", url, response);
   const text = await response.text();
   const json = response.headers.get("content-type")?.includes("json")
     ? (JSON.parse(text) as Record<string, unknown>)
@@ -95,16 +98,20 @@ describe("local gateway and authorizer", () => {
     expect(doc.status).toBe(200);
     expect(doc.json?.openapi).toBe("3.1.0");
     expect(Object.keys(doc.json?.paths as object)).toContain("/query/v1/projects/{project_id}/chat");
+    // The served document names the server it came from first.
+    expect((doc.json?.servers as { url: string }[] | undefined)?.[0]?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 
     const page = await call("/redoc");
     expect(page.status).toBe(200);
     expect(page.headers.get("content-type")).toMatch(/text\/html/);
     expect(page.text).not.toMatch(/https?:\/\//);
+    expect(page.text).toMatch(/<link rel="icon" href="data:image\/svg\+xml,/);
     const script = /<script src="([^"]+)"/.exec(page.text)?.[1];
     const spec = /spec-url="([^"]+)"/.exec(page.text)?.[1];
     const scriptResponse = await call(new URL(script as string, "http://x/redoc").pathname);
     expect(scriptResponse.status).toBe(200);
     expect(scriptResponse.text.length).toBeGreaterThan(100_000);
+    expect(scriptResponse.text).not.toContain("cdn.redoc.ly");
     expect(new URL(spec as string, "http://x/redoc").pathname).toBe("/openapi.json");
     const slashPage = await call("/redoc/");
     const slashScript = /<script src="([^"]+)"/.exec(slashPage.text)?.[1];
@@ -121,10 +128,10 @@ describe("local gateway and authorizer", () => {
       const get = (t: Tenant) =>
         fetch(`${limited.url.replace("localhost", "127.0.0.1")}${projectPath(t, "threads/")}`, {
           headers: { "X-API-KEY": t.apiKey },
-        }).then(async (r) => ({ status: r.status, body: await r.json() }));
+        }).then(async (r) => ({ status: r.status, body: await r.json(), retryAfter: r.headers.get("retry-after") }));
       expect((await get(tenant)).status).toBe(200);
       expect((await get(tenant)).status).toBe(200);
-      expect(await get(tenant)).toEqual({ status: 429, body: { detail: "Too many requests" } });
+      expect(await get(tenant)).toEqual({ status: 429, body: { detail: "Too many requests" }, retryAfter: "1" });
       expect((await get(other)).status).toBe(200);
     } finally {
       await limited.close();

@@ -1,4 +1,5 @@
 import { type Gateway, startGateway } from "../../local/gateway.js";
+import { recordFetchResponse } from "./openapi-recorder.js";
 
 export interface HttpReply {
   status: number;
@@ -26,6 +27,7 @@ export async function startTestGateway(): Promise<{ gateway: Gateway; call: type
       },
       body: options.body,
     });
+    await recordFetchResponse(method, `${base}${path}`, response);
     const text = await response.text();
     const contentType = response.headers.get("content-type");
     let json: Record<string, unknown> | null = null;

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import { type RouteName, routes } from "../../shared/http/routes.js";
 import { apiEvent, lambdaContext } from "./events.js";
+import { recordResponse } from "./openapi-recorder.js";
 import type { Tenant } from "./tenant.js";
 
 type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -37,5 +38,14 @@ export async function invoke(
     }),
     lambdaContext,
   );
+  const headers = Object.fromEntries(Object.entries(raw.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]));
+  recordResponse({
+    method: route.method,
+    path: `${path}/`,
+    status: raw.statusCode,
+    contentType: headers["content-type"] ?? null,
+    body: raw.body,
+    headers,
+  });
   return { status: raw.statusCode, body: raw.body ? (JSON.parse(raw.body) as Record<string, unknown>) : {}, raw };
 }

@@ -1,0 +1,144 @@
+/**
+ * A typed client of the API, generated from its OpenAPI document by tools nobody on this project
+ * wrote: openapi-typescript (client/schema.d.ts, `npm run client:generate`) and openapi-fetch.
+ * `exerciseEveryOperation` calls every operation once: CI compiles it (a wrong type in the document
+ * breaks the build) and the e2e tests run it against `npm start`.
+ */
+import createClient from "openapi-fetch";
+import type { paths } from "./schema.js";
+
+export type KapaClient = ReturnType<typeof createKapaClient>;
+
+export function createKapaClient(baseUrl: string, apiKey: string, fetchImpl: typeof fetch = fetch) {
+  return createClient<paths>({ baseUrl, headers: { "X-API-KEY": apiKey }, fetch: fetchImpl });
+}
+
+function must<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`${what}: no data`);
+  return value;
+}
+
+export interface Exercised {
+  operations: string[];
+  threadId: string;
+  categoryId: string;
+  jobStatus: string;
+}
+
+/** One call of each operation, in an order where each has what it needs. */
+export async function exerciseEveryOperation(client: KapaClient, projectId: string): Promise<Exercised> {
+  const project = { project_id: projectId };
+  const operations: string[] = [];
+  const done = <T>(name: string, data: T | undefined) => {
+    operations.push(name);
+    return must(data, name);
+  };
+
+  const first = done(
+    "chat",
+    (
+      await client.POST("/query/v1/projects/{project_id}/chat", {
+        params: { path: project },
+        body: { question: "How do I create an API key?" },
+      })
+    ).data,
+  );
+  const thread = { ...project, thread_id: first.thread_id };
+  done(
+    "chat",
+    (
+      await client.POST("/query/v1/projects/{project_id}/chat", {
+        params: { path: project },
+        body: { question: "And how do I revoke it?", thread_id: first.thread_id },
+      })
+    ).data,
+  );
+  const page = done(
+    "listThreads",
+    (
+      await client.GET("/query/v1/projects/{project_id}/threads", {
+        params: { path: project, query: { limit: 20, offset: 0 } },
+      })
+    ).data,
+  );
+  if (page.count < 1) throw new Error("listThreads: the thread is missing");
+  done(
+    "getThread",
+    (await client.GET("/query/v1/projects/{project_id}/threads/{thread_id}", { params: { path: thread } })).data,
+  );
+
+  done(
+    "listCategories",
+    (await client.GET("/query/v1/projects/{project_id}/categories", { params: { path: project } })).data,
+  );
+  const created = done(
+    "createCategory",
+    (
+      await client.POST("/query/v1/projects/{project_id}/categories", {
+        params: { path: project },
+        body: { name: `Client ${Date.now()}`, description: "Created by the generated client" },
+      })
+    ).data,
+  );
+  const category = { ...project, category_id: created.id };
+  done(
+    "updateCategory",
+    (
+      await client.PATCH("/query/v1/projects/{project_id}/categories/{category_id}", {
+        params: { path: category },
+        body: { description: "Updated by the generated client" },
+      })
+    ).data,
+  );
+  done(
+    "updateThread",
+    (
+      await client.PATCH("/query/v1/projects/{project_id}/threads/{thread_id}", {
+        params: { path: thread },
+        body: { category_id: created.id },
+      })
+    ).data,
+  );
+  done(
+    "categoryStats",
+    (
+      await client.GET("/query/v1/projects/{project_id}/categories/stats", {
+        params: { path: project, query: { created_after: "2020-01-01T00:00:00Z" } },
+      })
+    ).data,
+  );
+
+  const job = done(
+    "startReclassify",
+    (
+      await client.POST("/query/v1/projects/{project_id}/reclassify", {
+        params: { path: project },
+        body: { scope: "unlabelled" },
+      })
+    ).data,
+  );
+  const status = done(
+    "getReclassify",
+    (
+      await client.GET("/query/v1/projects/{project_id}/reclassify/{job_id}", {
+        params: { path: { ...project, job_id: job.id } },
+      })
+    ).data,
+  );
+
+  const deleted = await client.DELETE("/query/v1/projects/{project_id}/categories/{category_id}", {
+    params: { path: category },
+  });
+  if (deleted.response.status !== 204) throw new Error(`deleteCategory: ${deleted.response.status}`);
+  operations.push("deleteCategory");
+
+  done("openapi", (await client.GET("/openapi.json")).data);
+  for (const [name, path] of [
+    ["redoc", "/redoc"],
+    ["redocScript", "/redoc/redoc.standalone.js"],
+  ] as const) {
+    const page = await client.GET(path, { parseAs: "text" });
+    done(name, page.data);
+  }
+  return { operations, threadId: first.thread_id, categoryId: created.id, jobStatus: status.status };
+}
