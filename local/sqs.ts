@@ -1,16 +1,84 @@
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import { createInterface } from "node:readline";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { startFauxqs } from "fauxqs";
+
+/** The running local SQS emulator. */
+export interface LocalSqs {
+  endpoint: string;
+  /** The emulator's own process (benchmarks read its memory and CPU from /proc). */
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** argv[2] of the emulator's process: this very file, run as the child. */
+const SERVE = "--serve-local-sqs";
+const STOP_GRACE_MS = 5000;
 
 /**
- * The local SQS: the fauxqs emulator (the SQS API over HTTP, in this process, in memory). Handlers
- * reach it through the standard AWS_ENDPOINT_URL_SQS variable, so their code is the Lambda code.
- * Messages do not survive a restart; the sweeper re-sends unlabelled threads. (fauxqs listens on
- * every interface, which it does not let us change; queue URLs name 127.0.0.1.)
+ * The local SQS: the fauxqs emulator (the SQS API over HTTP, in memory), in a process of its own,
+ * as SQS is off the function's CPU in AWS: the emulator's work never competes with the pollers,
+ * handlers and senders of the caller's event loop, and the messages it holds are not the caller's
+ * memory. Handlers reach it through the standard AWS_ENDPOINT_URL_SQS variable, so their code is
+ * the Lambda code. Messages do not survive a restart; the sweeper re-sends unlabelled threads.
+ * (fauxqs listens on every interface, which it does not let us change; queue URLs name
+ * 127.0.0.1.) The emulator ends with stop(), or when this process ends (its stdin closes).
  */
-export async function startLocalSqs(port: number): Promise<{ endpoint: string; stop(): Promise<void> }> {
-  const server = await startFauxqs({ port, logger: false });
-  return { endpoint: `http://127.0.0.1:${server.port}`, stop: () => server.stop() };
+export async function startLocalSqs(port: number): Promise<LocalSqs> {
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+  const child = spawn(process.execPath, ["--import", tsx, fileURLToPath(import.meta.url), SERVE, String(port)], {
+    stdio: ["pipe", "pipe", "inherit"],
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const lines = createInterface({ input: child.stdout });
+  const first = await Promise.race([
+    lines[Symbol.asyncIterator]()
+      .next()
+      .then((r) => (r.done ? null : String(r.value))),
+    exited.then(() => null),
+  ]);
+  const started = first ? (JSON.parse(first) as { endpoint?: string; error?: string }) : {};
+  if (!started.endpoint) {
+    child.kill("SIGKILL");
+    throw new Error(`The local SQS emulator did not start on port ${port}: ${started.error ?? "it exited"}`);
+  }
+  const kill = () => child.kill("SIGKILL");
+  process.once("exit", kill);
+  return {
+    endpoint: started.endpoint,
+    pid: child.pid as number,
+    async stop() {
+      process.off("exit", kill);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.stdin.end();
+      const timer = setTimeout(kill, STOP_GRACE_MS);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
 }
+
+/** The emulator's process: prints `{"endpoint"}` (or `{"error"}`) once, stops when stdin ends. */
+async function serveLocalSqs(port: number): Promise<void> {
+  const { startFauxqs } = await import("fauxqs");
+  let server: Awaited<ReturnType<typeof startFauxqs>>;
+  try {
+    server = await startFauxqs({ port, logger: false });
+  } catch (error) {
+    process.stdout.write(`${JSON.stringify({ error: error instanceof Error ? error.message : String(error) })}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`${JSON.stringify({ endpoint: `http://127.0.0.1:${server.port}` })}\n`);
+  const stop = () => void server.stop().finally(() => process.exit(0));
+  process.stdin.on("end", stop).on("error", stop).resume();
+  // Ctrl-C reaches the whole process group: the parent decides when the queue goes away.
+  process.on("SIGINT", () => {});
+  process.on("SIGTERM", stop);
+}
+
+if (process.argv[2] === SERVE) await serveLocalSqs(Number(process.argv[3]));
 
 /** Points the AWS SDK of this process at the local emulators (dummy credentials, fixed region). */
 export function useLocalAws(endpoints: { sqs?: string }): void {

@@ -3,6 +3,8 @@ import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
 /** SendMessageBatch takes at most ten entries. */
 export const SQS_BATCH_SIZE = 10;
 const ATTEMPTS = 3;
+/** SendMessageBatch calls one sendMessageBatches call has in flight at most. */
+const REQUESTS_IN_FLIGHT = 32;
 
 /**
  * Sends every message body to the queue, ten per SendMessageBatch call, resending the entries SQS
@@ -20,15 +22,20 @@ export async function sendMessageBatches(
 ): Promise<void> {
   const chunks: string[][] = [];
   for (let i = 0; i < bodies.length; i += SQS_BATCH_SIZE) chunks.push(bodies.slice(i, i + SQS_BATCH_SIZE));
-  await Promise.all(
-    chunks.map(async (chunk) => {
-      let pending = chunk.map((MessageBody, i) => ({ Id: String(i), MessageBody, DelaySeconds: delaySeconds }));
-      for (let attempt = 0; attempt < ATTEMPTS && pending.length > 0; attempt++) {
-        const out = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
-        const failed = new Set((out.Failed ?? []).map((f) => f.Id));
-        pending = pending.filter((entry) => failed.has(entry.Id));
-      }
-      if (pending.length > 0) throw new Error(`SQS refused ${pending.length} ${what}(s) after ${ATTEMPTS} attempts`);
-    }),
-  );
+  const sendChunk = async (chunk: string[]) => {
+    let pending = chunk.map((MessageBody, i) => ({ Id: String(i), MessageBody, DelaySeconds: delaySeconds }));
+    for (let attempt = 0; attempt < ATTEMPTS && pending.length > 0; attempt++) {
+      const out = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
+      const failed = new Set((out.Failed ?? []).map((f) => f.Id));
+      pending = pending.filter((entry) => failed.has(entry.Id));
+    }
+    if (pending.length > 0) throw new Error(`SQS refused ${pending.length} ${what}(s) after ${ATTEMPTS} attempts`);
+  };
+  // A few requests at a time: thousands at once would wait for one of the client's sockets for
+  // longer than its connection timeout (which counts that wait) and fail without being sent.
+  let next = 0;
+  const worker = async () => {
+    while (next < chunks.length) await sendChunk(chunks[next++] as string[]);
+  };
+  await Promise.all(Array.from({ length: Math.min(REQUESTS_IN_FLIGHT, chunks.length) }, worker));
 }
