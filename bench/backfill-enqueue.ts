@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { sql } from "drizzle-orm";
 import { startLocalBackfill } from "../local/backfill.js";
 import { queueDepth, startLocalSqs, useLocalAws } from "../local/sqs.js";
@@ -8,7 +7,7 @@ import { executionArn } from "../shared/backfill/executions.js";
 import { startJob } from "../shared/backfill/jobs.js";
 import { loadEnv } from "../shared/config.js";
 import { closeRuntime, runtime } from "../shared/runtime.js";
-import { benchEnvironment, report } from "./lib.js";
+import { benchEnvironment, processCpuSeconds, processRssMb, report } from "./lib.js";
 
 interface SqsProcess {
   endpoint: string;
@@ -24,14 +23,8 @@ async function startSqsProcess(): Promise<SqsProcess> {
   const server = await startLocalSqs(0);
   return {
     endpoint: server.endpoint,
-    rssMb: () => {
-      const pages = Number(readFileSync(`/proc/${server.pid}/statm`, "utf8").split(" ")[1]);
-      return Math.round((pages * 4096) / 1e6);
-    },
-    cpuSeconds: () => {
-      const fields = readFileSync(`/proc/${server.pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-      return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks
-    },
+    rssMb: () => processRssMb(server.pid),
+    cpuSeconds: () => processCpuSeconds(server.pid),
     stop: () => server.stop(),
   };
 }

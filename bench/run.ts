@@ -3,6 +3,7 @@ import { benchBackfillPipeline } from "./backfill-pipeline.js";
 import { benchChat } from "./chat.js";
 import { benchChatClassification } from "./chat-classification.js";
 import { benchClassifierThroughput } from "./classifier-throughput.js";
+import { benchColdStart } from "./cold-start.js";
 import { benchThreadsList } from "./threads-list.js";
 
 /** `npm run bench [name ...]`: runs the named benchmarks, or all of them. */
@@ -11,6 +12,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   "threads-list": () => benchThreadsList(),
   "chat-classification": () => benchChatClassification(),
   "classifier-throughput": () => benchClassifierThroughput(),
+  "cold-start": () => benchColdStart(),
   "backfill-enqueue": () => benchBackfillEnqueue(),
   "backfill-pipeline": () => benchBackfillPipeline(),
 };

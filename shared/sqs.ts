@@ -1,4 +1,36 @@
-import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { SQSClient, SQSClientConfig } from "@aws-sdk/client-sqs";
+
+/**
+ * The SQS client settings of every process. Requests go to the configured endpoint (the regional
+ * one in AWS, AWS_ENDPOINT_URL_SQS locally) rather than to the host named in a queue URL, which an
+ * emulator may spell in a way that does not resolve. The chat never waits on a send for long
+ * whatever these timeouts are (it races the send against a short grace; the sweeper catches up on
+ * what was not sent). The connection timeout counts the wait for a free socket of the client's
+ * pool too, so it leaves room for a busy process (1 s failed requests under load that were never
+ * sent).
+ */
+export const SQS_CLIENT_CONFIG: SQSClientConfig = {
+  useQueueUrlAsEndpoint: false,
+  maxAttempts: 3,
+  requestHandler: { connectionTimeout: 5000, requestTimeout: 10_000 },
+};
+
+/** An SQS client, or how to get one when it is first needed (see lazySqsClient). */
+export type SqsClientSource = SQSClient | (() => Promise<SQSClient>);
+
+/**
+ * The SQS client, its SDK loaded on first use: a function that may send (the chat, a category
+ * deletion) does not pay for loading the SDK at init, and one that never sends never loads it.
+ * A dynamic import of an external package is kept as is by esbuild (a static one is hoisted into
+ * the bundle's imports, loaded at init).
+ */
+export function lazySqsClient(): () => Promise<SQSClient> {
+  let client: Promise<SQSClient> | undefined;
+  return () => {
+    client ??= import("@aws-sdk/client-sqs").then(({ SQSClient }) => new SQSClient(SQS_CLIENT_CONFIG));
+    return client;
+  };
+}
 
 /** SendMessageBatch takes at most ten entries. */
 export const SQS_BATCH_SIZE = 10;
@@ -13,13 +45,15 @@ const REQUESTS_IN_FLIGHT = 32;
  * consumers must be idempotent (they are: every message here describes work that is claimed).
  */
 export async function sendMessageBatches(
-  sqs: SQSClient,
+  source: SqsClientSource,
   queueUrl: string,
   bodies: readonly string[],
   what = "message",
   /** Hold the messages back this long (SQS DelaySeconds, at most 900). */
   delaySeconds?: number,
 ): Promise<void> {
+  const sqs = typeof source === "function" ? await source() : source;
+  const { SendMessageBatchCommand } = await import("@aws-sdk/client-sqs");
   const chunks: string[][] = [];
   for (let i = 0; i < bodies.length; i += SQS_BATCH_SIZE) chunks.push(bodies.slice(i, i + SQS_BATCH_SIZE));
   const sendChunk = async (chunk: string[]) => {

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { BACKFILL_SCOPES } from "../backfill/model.js";
 
 /** The zod schemas of the API: request validation, response types and the OpenAPI document. */
