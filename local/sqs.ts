@@ -26,29 +26,45 @@ const STOP_GRACE_MS = 5000;
  * 127.0.0.1.) The emulator ends with stop(), or when this process ends (its stdin closes).
  */
 export async function startLocalSqs(port: number): Promise<LocalSqs> {
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
-  const child = spawn(process.execPath, ["--import", tsx, fileURLToPath(import.meta.url), SERVE, String(port)], {
-    stdio: ["pipe", "pipe", "inherit"],
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" },
-  });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const lines = createInterface({ input: child.stdout });
-  const first = await Promise.race([
-    lines[Symbol.asyncIterator]()
-      .next()
-      .then((r) => (r.done ? null : String(r.value))),
-    exited.then(() => null),
-  ]);
-  const started = first ? (JSON.parse(first) as { endpoint?: string; error?: string }) : {};
-  if (!started.endpoint) {
-    child.kill("SIGKILL");
-    throw new Error(`The local SQS emulator did not start on port ${port}: ${started.error ?? "it exited"}`);
+  const child = await startTsProcess(fileURLToPath(import.meta.url), [SERVE, String(port)]);
+  const { endpoint, error } = child.started as { endpoint?: string; error?: string };
+  if (!endpoint) {
+    await child.stop();
+    throw new Error(`The local SQS emulator did not start on port ${port}: ${error ?? "it exited"}`);
   }
+  return { endpoint, pid: child.pid, stop: child.stop };
+}
+
+/** A TypeScript module run by Node in a process of its own, that reports on stdout and ends with its stdin. */
+export interface TsProcess {
+  pid: number;
+  /** Its first stdout line, parsed as JSON ({} if it ended before writing one). */
+  started: Record<string, unknown>;
+  /** The stdout lines after the first. */
+  lines: AsyncIterator<string>;
+  /** Closes its stdin and waits for it to end (killed after a grace period). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `file` (TypeScript, through tsx) in a new Node process and waits for its first line on
+ * stdout. It is killed when this process exits; `stop()` ends it politely.
+ */
+export async function startTsProcess(file: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<TsProcess> {
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+  const child = spawn(process.execPath, ["--import", tsx, file, ...args], {
+    stdio: ["pipe", "pipe", "inherit"],
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", ...env },
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const first = await Promise.race([lines.next().then((r) => (r.done ? null : String(r.value))), exited]);
   const kill = () => child.kill("SIGKILL");
   process.once("exit", kill);
   return {
-    endpoint: started.endpoint,
     pid: child.pid as number,
+    started: typeof first === "string" ? (JSON.parse(first) as Record<string, unknown>) : {},
+    lines,
     async stop() {
       process.off("exit", kill);
       if (child.exitCode !== null || child.signalCode !== null) return;
