@@ -45,7 +45,7 @@ function bundles(cdkOut: string): Bundle[] {
       const cdkPath = r.Metadata?.["aws:cdk:path"] as string;
       return {
         name: cdkPath.split("/").slice(1, -2).join("/"),
-        file: path.join(cdkOut, r.Metadata?.["aws:asset:path"] as string, "index.mjs"),
+        file: path.resolve(cdkOut, r.Metadata?.["aws:asset:path"] as string, "index.mjs"),
         environment,
       };
     });
@@ -102,7 +102,8 @@ const kb = (file: string) => Math.round(statSync(file).size / 1024);
  * SDK resolvable (as the Lambda runtime provides it), JS only and with source maps
  * (--enable-source-maps, as the functions run), the median of BENCH_COLD_RUNS runs, interleaved.
  * Also: the bundle's size, its source map's, and the SDK clients it loads at init. Synthesizes
- * first (`cdk synth`), unless BENCH_COLD_CDK_OUT names an existing cloud assembly.
+ * first (`cdk synth`), unless BENCH_COLD_CDK_OUT names an existing cloud assembly;
+ * BENCH_COLD_BASELINE names an earlier build's assembly to measure side by side (same SDK).
  */
 export async function benchColdStart(): Promise<void> {
   let cdkOut = process.env.BENCH_COLD_CDK_OUT;
@@ -115,16 +116,24 @@ export async function benchColdStart(): Promise<void> {
   }
   const runs = Number(process.env.BENCH_COLD_RUNS ?? 5);
   const all = bundles(cdkOut);
-  const samples = new Map(all.map((b) => [b.name, { js: [] as number[], maps: [] as number[] }]));
+  // An earlier build's cloud assembly (BENCH_COLD_BASELINE), measured interleaved with this one.
+  const baselineDir = process.env.BENCH_COLD_BASELINE;
+  const baseline = new Map((baselineDir ? bundles(baselineDir) : []).map((b) => [b.name, b]));
+  const samples = new Map(
+    all.map((b) => [b.name, { js: [] as number[], maps: [] as number[], before: [] as number[] }]),
+  );
   for (let i = 0; i < runs; i++) {
     for (const bundle of all) {
       const s = samples.get(bundle.name);
       s?.js.push(Number(runNode(bundle, IMPORT_SCRIPT, []).initMs));
       s?.maps.push(Number(runNode(bundle, IMPORT_SCRIPT, ["--enable-source-maps"]).initMs));
+      const before = baseline.get(bundle.name);
+      if (before) s?.before.push(Number(runNode(before, IMPORT_SCRIPT, ["--enable-source-maps"]).initMs));
     }
   }
   const rows = all.map((bundle) => {
-    const s = samples.get(bundle.name) ?? { js: [], maps: [] };
+    const s = samples.get(bundle.name) ?? { js: [], maps: [], before: [] };
+    const before = s.before.length > 0 ? Math.round(median(s.before)) : null;
     const clients = runNode(bundle, CLIENTS_SCRIPT, []).clients as string[];
     const api = bundle.name.startsWith("Api/");
     const withMaps = median(s.maps);
@@ -132,6 +141,9 @@ export async function benchColdStart(): Promise<void> {
       function: bundle.name,
       init_ms_js: Math.round(median(s.js)),
       init_ms_with_source_maps: Math.round(withMaps),
+      ...(before === null
+        ? {}
+        : { baseline_ms_with_source_maps: before, over_baseline: Math.round((withMaps / before) * 100) / 100 }),
       over_target: api ? Math.round((withMaps / TARGET_INIT_MS) * 100) / 100 : null,
       bundle_kb: kb(bundle.file),
       source_map_kb: kb(`${bundle.file}.map`),
