@@ -1,16 +1,13 @@
-import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { createInterface } from "node:readline";
 import { sql } from "drizzle-orm";
 import { startLocalBackfill } from "../local/backfill.js";
-import { queueDepth, useLocalAws } from "../local/sqs.js";
+import { queueDepth, startLocalSqs, useLocalAws } from "../local/sqs.js";
 import { seedThreads } from "../shared/admin/seed.js";
 import { createSqsClient } from "../shared/aws.js";
 import { executionArn } from "../shared/backfill/executions.js";
 import { startJob } from "../shared/backfill/jobs.js";
 import { loadEnv } from "../shared/config.js";
 import { closeRuntime, runtime } from "../shared/runtime.js";
-import { benchEnvironment, report } from "./lib.js";
+import { benchEnvironment, processCpuSeconds, processRssMb, report } from "./lib.js";
 
 interface SqsProcess {
   endpoint: string;
@@ -21,32 +18,14 @@ interface SqsProcess {
   stop(): Promise<void>;
 }
 
-/** The local SQS in a child process, so that the messages it holds do not count as the runner's memory. */
+/** The local SQS (a process of its own), with its memory and CPU read from /proc. */
 async function startSqsProcess(): Promise<SqsProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "bench/sqs-process.ts"], {
-    stdio: ["pipe", "pipe", "inherit"],
-    env: { ...process.env, LOG_LEVEL: "silent" },
-  });
-  const [line] = await createInterface({ input: child.stdout })
-    [Symbol.asyncIterator]()
-    .next()
-    .then((r) => [r.value]);
-  const { endpoint } = JSON.parse(String(line)) as { endpoint: string };
+  const server = await startLocalSqs(0);
   return {
-    endpoint,
-    rssMb: () => {
-      const pages = Number(readFileSync(`/proc/${child.pid}/statm`, "utf8").split(" ")[1]);
-      return Math.round((pages * 4096) / 1e6);
-    },
-    cpuSeconds: () => {
-      const fields = readFileSync(`/proc/${child.pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-      return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks
-    },
-    stop: () =>
-      new Promise((resolve) => {
-        child.once("exit", () => resolve());
-        child.stdin?.end();
-      }),
+    endpoint: server.endpoint,
+    rssMb: () => processRssMb(server.pid),
+    cpuSeconds: () => processCpuSeconds(server.pid),
+    stop: () => server.stop(),
   };
 }
 

@@ -1,4 +1,5 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism, loadavg } from "node:os";
 import postgres from "postgres";
 import { type Gateway, startGateway } from "../local/gateway.js";
 import { startLocalSqs, useLocalAws } from "../local/sqs.js";
@@ -35,7 +36,24 @@ export async function timeIt(fn: () => Promise<unknown>): Promise<number> {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-/** Prints a readable table and the JSON result, and keeps the JSON under bench/results/. */
+/** CPU seconds (user + system) another process of this machine has used, from /proc. */
+export function processCpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks
+}
+
+/** Resident memory of another process of this machine, MB. */
+export function processRssMb(pid: number): number {
+  const pages = Number(readFileSync(`/proc/${pid}/statm`, "utf8").split(" ")[1]);
+  return Math.round((pages * 4096) / 1e6);
+}
+
+/** The machine's load (1, 5, 15 min) and cores: the figures of a shared machine need it next to them. */
+export function machineLoad(): { load_average: number[]; cores: number } {
+  return { load_average: loadavg().map((l) => Math.round(l * 100) / 100), cores: availableParallelism() };
+}
+
+/** Prints a readable table and the JSON result (with the machine's load), and keeps the JSON under bench/results/. */
 export function report(name: string, rows: Record<string, unknown>[], result: Record<string, unknown>): void {
   const columns = [...new Set(rows.flatMap((r) => Object.keys(r)))];
   const cell = (v: unknown) => (typeof v === "number" ? String(v) : String(v ?? ""));
@@ -49,7 +67,7 @@ export function report(name: string, rows: Record<string, unknown>[], result: Re
     "",
   ];
   process.stdout.write(`${out.join("\n")}\n`);
-  const json = JSON.stringify({ benchmark: name, at: new Date().toISOString(), ...result }, null, 2);
+  const json = JSON.stringify({ benchmark: name, at: new Date().toISOString(), ...result, ...machineLoad() }, null, 2);
   process.stdout.write(`${json}\n`);
   mkdirSync("bench/results", { recursive: true });
   writeFileSync(`bench/results/${name.replace(/\W+/g, "-")}.json`, `${json}\n`);
@@ -61,6 +79,8 @@ export interface BenchEnvironment {
   gateway: Gateway;
   /** The local SQS emulator's endpoint (AWS_ENDPOINT_URL_SQS of this process). */
   sqsEndpoint: string;
+  /** The emulator's process (it runs in one of its own, as SQS is off the function's CPU in AWS). */
+  sqsPid: number;
   close(): Promise<void>;
 }
 
@@ -87,6 +107,7 @@ export async function benchEnvironment(env: Record<string, string> = {}): Promis
     url: gateway.url.replace("localhost", "127.0.0.1"),
     gateway,
     sqsEndpoint: sqs.endpoint,
+    sqsPid: sqs.pid,
     async close() {
       await gateway.close();
       await sqs.stop();

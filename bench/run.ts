@@ -4,6 +4,7 @@ import { benchChat } from "./chat.js";
 import { benchChatClassification } from "./chat-classification.js";
 import { benchClassifierThroughput } from "./classifier-throughput.js";
 import { benchCli } from "./cli.js";
+import { benchColdStart } from "./cold-start.js";
 import { benchThreadsList } from "./threads-list.js";
 
 /** `npm run bench [name ...]`: runs the named benchmarks, or all of them. */
@@ -12,6 +13,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   "threads-list": () => benchThreadsList(),
   "chat-classification": () => benchChatClassification(),
   "classifier-throughput": () => benchClassifierThroughput(),
+  "cold-start": () => benchColdStart(),
   "backfill-enqueue": () => benchBackfillEnqueue(),
   "backfill-pipeline": () => benchBackfillPipeline(),
   cli: () => benchCli(),
@@ -23,7 +25,17 @@ if (unknown.length > 0) {
   process.stderr.write(`unknown benchmark(s): ${unknown.join(", ")}; known: ${Object.keys(benchmarks).join(", ")}\n`);
   process.exit(2);
 }
+// A benchmark that fails (say, a dependency timing out on a loaded machine) is reported with its
+// cause and the others still run; the exit code says that one failed.
+const failed: string[] = [];
 for (const name of wanted.length > 0 ? wanted : Object.keys(benchmarks)) {
-  await (benchmarks[name] as () => Promise<void>)();
+  try {
+    await (benchmarks[name] as () => Promise<void>)();
+  } catch (error) {
+    failed.push(name);
+    const cause = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    process.stderr.write(`\nbenchmark ${name} failed: ${cause}\n`);
+  }
 }
-process.exit(0);
+if (failed.length > 0) process.stderr.write(`failed benchmarks: ${failed.join(", ")}\n`);
+process.exit(failed.length > 0 ? 1 : 0);

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { createSqsClient } from "../shared/aws.js";
 import { systemClock } from "../shared/clock.js";
 import { loadReportsEnv } from "../shared/reports/config.js";

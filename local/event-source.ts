@@ -68,13 +68,23 @@ export function startEventSource(options: EventSourceOptions): EventSource {
       active--;
     }
     const done = event.Records.filter((r) => !failed.has(r.messageId));
-    if (done.length === 0) return;
-    await options.sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: options.queueUrl,
-        Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
-      }),
-    );
+    if (done.length > 0) deleteInBackground(done);
+  }
+
+  // As in Lambda, the invocation's slot is free once the function returns: the mapping deletes
+  // the batch's messages meanwhile. A delete that fails only lets them come back (harmless: the
+  // handler is idempotent), as in AWS.
+  const deleting = new Set<Promise<void>>();
+  function deleteInBackground(records: SQSRecord[]): void {
+    const entries = records.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle }));
+    const deletion = options.sqs
+      .send(new DeleteMessageBatchCommand({ QueueUrl: options.queueUrl, Entries: entries }))
+      .then(
+        () => undefined,
+        (error: unknown) => logger.warn("event source: delete failed, the messages will come back", { error }),
+      )
+      .finally(() => deleting.delete(deletion));
+    deleting.add(deletion);
   }
 
   async function poll(): Promise<void> {
@@ -102,6 +112,7 @@ export function startEventSource(options: EventSourceOptions): EventSource {
     async stop() {
       running = false;
       await Promise.all(pollers);
+      await Promise.all(deleting);
     },
     stats: () => ({ invocations, peakConcurrency }),
   };

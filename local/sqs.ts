@@ -1,19 +1,102 @@
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import { createInterface } from "node:readline";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { buildApp } from "fauxqs";
+
+/** The running local SQS emulator. */
+export interface LocalSqs {
+  endpoint: string;
+  /** The emulator's own process (benchmarks read its memory and CPU from /proc). */
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** argv[2] of the emulator's process: this very file, run as the child. */
+const SERVE = "--serve-local-sqs";
+const STOP_GRACE_MS = 5000;
 
 /**
- * The local SQS: the fauxqs emulator (the SQS API over HTTP, in this process, in memory). Handlers
- * reach it through the standard AWS_ENDPOINT_URL_SQS variable, so their code is the Lambda code.
- * Messages do not survive a restart; the sweeper re-sends unlabelled threads. Its app is built
- * here and listens on loopback only (fauxqs's startFauxqs listens on every interface).
+ * The local SQS: the fauxqs emulator (the SQS API over HTTP, in memory), in a process of its own,
+ * as SQS is off the function's CPU in AWS: the emulator's work never competes with the pollers,
+ * handlers and senders of the caller's event loop, and the messages it holds are not the caller's
+ * memory. Handlers reach it through the standard AWS_ENDPOINT_URL_SQS variable, so their code is
+ * the Lambda code. Messages do not survive a restart; the sweeper re-sends unlabelled threads.
+ * It listens on loopback only (fauxqs's startFauxqs listens on every interface, so the child
+ * builds its app and listens itself). The emulator ends with stop(), or when this process ends (its stdin closes).
  */
-export async function startLocalSqs(port: number): Promise<{ endpoint: string; stop(): Promise<void> }> {
+export async function startLocalSqs(port: number): Promise<LocalSqs> {
+  const child = await startTsProcess(fileURLToPath(import.meta.url), [SERVE, String(port)]);
+  const { endpoint, error } = child.started as { endpoint?: string; error?: string };
+  if (!endpoint) {
+    await child.stop();
+    throw new Error(`The local SQS emulator did not start on port ${port}: ${error ?? "it exited"}`);
+  }
+  return { endpoint, pid: child.pid, stop: child.stop };
+}
+
+/** A TypeScript module run by Node in a process of its own, that reports on stdout and ends with its stdin. */
+export interface TsProcess {
+  pid: number;
+  /** Its first stdout line, parsed as JSON ({} if it ended before writing one). */
+  started: Record<string, unknown>;
+  /** The stdout lines after the first. */
+  lines: AsyncIterator<string>;
+  /** Closes its stdin and waits for it to end (killed after a grace period). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs `file` (TypeScript, through tsx) in a new Node process and waits for its first line on
+ * stdout. It is killed when this process exits; `stop()` ends it politely.
+ */
+export async function startTsProcess(file: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<TsProcess> {
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+  const child = spawn(process.execPath, ["--import", tsx, file, ...args], {
+    stdio: ["pipe", "pipe", "inherit"],
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", ...env },
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const first = await Promise.race([lines.next().then((r) => (r.done ? null : String(r.value))), exited]);
+  const kill = () => child.kill("SIGKILL");
+  process.once("exit", kill);
+  return {
+    pid: child.pid as number,
+    started: typeof first === "string" ? (JSON.parse(first) as Record<string, unknown>) : {},
+    lines,
+    async stop() {
+      process.off("exit", kill);
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.stdin.end();
+      const timer = setTimeout(kill, STOP_GRACE_MS);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** The emulator's process: prints `{"endpoint"}` (or `{"error"}`) once, stops when stdin ends. */
+async function serveLocalSqs(port: number): Promise<void> {
+  const { buildApp } = await import("fauxqs");
   const app = buildApp({ logger: false });
-  await app.listen({ port, host: "127.0.0.1" });
+  try {
+    await app.listen({ port, host: "127.0.0.1" });
+  } catch (error) {
+    process.stdout.write(`${JSON.stringify({ error: error instanceof Error ? error.message : String(error) })}\n`);
+    process.exit(1);
+  }
   const address = app.server.address();
   const actualPort = typeof address === "object" && address ? address.port : port;
-  return { endpoint: `http://127.0.0.1:${actualPort}`, stop: () => app.close() };
+  process.stdout.write(`${JSON.stringify({ endpoint: `http://127.0.0.1:${actualPort}` })}\n`);
+  const stop = () => void app.close().finally(() => process.exit(0));
+  process.stdin.on("end", stop).on("error", stop).resume();
+  // Ctrl-C reaches the whole process group: the parent decides when the queue goes away.
+  process.on("SIGINT", () => {});
+  process.on("SIGTERM", stop);
 }
+
+if (process.argv[2] === SERVE) await serveLocalSqs(Number(process.argv[3]));
 
 /** Points the AWS SDK of this process at the local emulators (dummy credentials, fixed region). */
 export function useLocalAws(endpoints: { sqs?: string }): void {

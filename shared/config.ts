@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** Every environment variable the service reads, parsed once and checked at cold start. */
 const envSchema = z.object({

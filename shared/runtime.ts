@@ -1,4 +1,3 @@
-import { createSqsClient } from "./aws.js";
 import { type Executions, noExecutions, sfnExecutions } from "./backfill/executions.js";
 import { BackfillRepository } from "./backfill/repository.js";
 import { CategoriesRepository } from "./categories/repository.js";
@@ -11,6 +10,7 @@ import { resolveDatabaseTarget } from "./db/target.js";
 import { RagAgent } from "./rag/agent.js";
 import { DummyLlmClient } from "./rag/llm.js";
 import { KeywordRetriever } from "./rag/retriever.js";
+import { lazySqsClient } from "./sqs.js";
 import { ThreadsRepository } from "./threads/repository.js";
 
 /** What a handler needs, created once per process (a Lambda cold start) and reused. */
@@ -42,8 +42,8 @@ let current: Promise<Runtime> | undefined;
 
 export async function createRuntime(env: Env = loadEnv()): Promise<Runtime> {
   const database = connect(await resolveDatabaseTarget(env));
-  // One SQS client per process; AWS_ENDPOINT_URL_SQS points it at the local emulator.
-  const sqs = createSqsClient();
+  // One SQS client per process, created on first send; AWS_ENDPOINT_URL_SQS points it at the local emulator.
+  const sqs = lazySqsClient();
   return {
     env,
     database,

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The backfill's vocabulary: what an execution of the state machine is asked to do (its input),

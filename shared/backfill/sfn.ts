@@ -1,4 +1,4 @@
-import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand } from "@aws-sdk/client-sfn";
+import type { SFNClient } from "@aws-sdk/client-sfn";
 import {
   type ExecutionRecord,
   type ExecutionStatus,
@@ -17,23 +17,38 @@ const parseJson = (text: string | undefined): unknown => {
   }
 };
 
+/** The SDK, loaded on first use (a dynamic import esbuild keeps: no function loads it at init). */
+const loadSdk = () => import("@aws-sdk/client-sfn");
+
 /** Step Functions through the AWS SDK (AWS_ENDPOINT_URL_SFN points it at the local one). */
 export class SfnExecutions implements Executions {
+  private client: SFNClient | undefined;
+
   constructor(
-    private readonly sfn: SFNClient,
     readonly stateMachineArn: string,
-  ) {}
+    client?: SFNClient,
+  ) {
+    this.client = client;
+  }
+
+  private async sfn(): Promise<SFNClient> {
+    const { SFNClient } = await loadSdk();
+    this.client ??= new SFNClient({});
+    return this.client;
+  }
 
   async start(name: string, input: BackfillInput): Promise<{ arn: string; startDate: Date }> {
-    const out = await this.sfn.send(
+    const { StartExecutionCommand } = await loadSdk();
+    const out = await (await this.sfn()).send(
       new StartExecutionCommand({ stateMachineArn: this.stateMachineArn, name, input: JSON.stringify(input) }),
     );
     return { arn: out.executionArn as string, startDate: out.startDate ?? new Date() };
   }
 
   async describe(name: string): Promise<ExecutionRecord | null> {
+    const { DescribeExecutionCommand } = await loadSdk();
     try {
-      const out = await this.sfn.send(
+      const out = await (await this.sfn()).send(
         new DescribeExecutionCommand({ executionArn: executionArn(this.stateMachineArn, name) }),
       );
       return {
@@ -55,9 +70,10 @@ export class SfnExecutions implements Executions {
 
   async list(options: { status?: ExecutionStatus; max: number }): Promise<ExecutionSummary[]> {
     const found: ExecutionSummary[] = [];
+    const { ListExecutionsCommand } = await loadSdk();
     let nextToken: string | undefined;
     do {
-      const out = await this.sfn.send(
+      const out = await (await this.sfn()).send(
         new ListExecutionsCommand({
           stateMachineArn: this.stateMachineArn,
           statusFilter: options.status,
@@ -82,5 +98,5 @@ export class SfnExecutions implements Executions {
 
 /** One SFN client per process; AWS_ENDPOINT_URL_SFN points it at the local Step Functions. */
 export function createSfnExecutions(stateMachineArn: string, client?: SFNClient): Executions {
-  return new SfnExecutions(client ?? new SFNClient({}), stateMachineArn);
+  return new SfnExecutions(stateMachineArn, client);
 }

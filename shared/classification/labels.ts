@@ -19,6 +19,23 @@ export interface ClassifierLabel {
   mode: "unlabelled" | "reclassify";
 }
 
+export interface ThreadsWithCategories {
+  threads: Map<string, ThreadToClassify>;
+  /** Each found thread's project -> its categories by name (empty when it has none). */
+  categories: Map<string, CategoryOption[]>;
+}
+
+/** A row of threadsWithCategories: the driver hands timestamps over as text, json parsed. */
+interface BatchRow extends Record<string, unknown> {
+  id: string;
+  project_id: string;
+  created_at: string | Date;
+  first_question: string;
+  category_id: string | null;
+  category_source: ThreadToClassify["categorySource"];
+  options: CategoryOption[] | string | null;
+}
+
 /** A thread carries a user label only while the label's category exists. */
 export const hasUserLabel = (t: Pick<ThreadToClassify, "categoryId" | "categorySource">) =>
   t.categoryId !== null && t.categorySource === "user";
@@ -45,22 +62,38 @@ export class LabelsRepository {
     return new Map(rows.map((r) => [r.id, r]));
   }
 
-  /** Every project's categories in one query: a batch loads each project's set once. */
-  async categoriesOf(projectIds: readonly string[]): Promise<Map<string, CategoryOption[]>> {
-    const byProject = new Map<string, CategoryOption[]>(projectIds.map((id) => [id, []]));
-    if (projectIds.length === 0) return byProject;
-    const rows = await this.db
-      .select({
-        id: categories.id,
-        projectId: categories.projectId,
-        name: categories.name,
-        description: categories.description,
-      })
-      .from(categories)
-      .where(inArray(categories.projectId, [...projectIds]))
-      .orderBy(asc(categories.name));
-    for (const { projectId, ...option } of rows) byProject.get(projectId)?.push(option);
-    return byProject;
+  /**
+   * A batch's threads and the categories of every project among them, in one query (one round
+   * trip per batch; each project's set is read once however many of its threads are in it).
+   * The ids go as one array parameter, so the statement is the same for any batch size.
+   */
+  async threadsWithCategories(ids: readonly string[]): Promise<ThreadsWithCategories> {
+    const found: ThreadsWithCategories = { threads: new Map(), categories: new Map() };
+    if (ids.length === 0) return found;
+    const rows = await this.db.execute<BatchRow>(sql`
+      with t as (
+        select id, project_id, created_at, first_question, category_id, category_source
+        from ${threads} where id = any(${`{${ids.join(",")}}`}::uuid[])
+      ), options as (
+        select project_id,
+          json_agg(json_build_object('id', id, 'name', name, 'description', description) order by name) as options
+        from ${categories} where project_id in (select project_id from t)
+        group by project_id
+      )
+      select t.*, options.options from t left join options using (project_id)`);
+    for (const row of rows) {
+      found.threads.set(row.id, {
+        id: row.id,
+        projectId: row.project_id,
+        createdAt: new Date(row.created_at),
+        firstQuestion: row.first_question,
+        categoryId: row.category_id,
+        categorySource: row.category_source,
+      });
+      const options = typeof row.options === "string" ? (JSON.parse(row.options) as CategoryOption[]) : row.options;
+      found.categories.set(row.project_id, options ?? []);
+    }
+    return found;
   }
 
   /**

@@ -60,9 +60,10 @@ function afterLostWrite(latest: ThreadToClassify | undefined): Outcome {
 
 /**
  * Classifies a batch in parallel: the threads and every project's categories are loaded with one
- * query each; returns the ids of the messages to redeliver (partial batch failure). With the
- * database unavailable, every message goes back to the queue (redelivered after the visibility
- * timeout, dead-lettered after maxReceiveCount) and the failure is logged as such, not as a bug.
+ * query, the labels written with one; returns the ids of the messages to redeliver (partial batch
+ * failure). With the database unavailable, every message goes back to the queue (redelivered after
+ * the visibility timeout, dead-lettered after maxReceiveCount) and the failure is logged as such,
+ * not as a bug.
  */
 export async function classifyBatch(deps: ClassifyDeps, messages: readonly ClassificationMessage[]): Promise<string[]> {
   try {
@@ -86,17 +87,17 @@ async function classifyAll(deps: ClassifyDeps, messages: readonly Classification
     }
   });
   const ids = parsed.flatMap((p) => (p.request ? [p.request.threadId] : []));
-  const threads = await deps.labels.threadsByIds(ids);
+  const { threads, categories: optionsByProject } = await deps.labels.threadsWithCategories(ids);
   for (const pauseMs of deps.recheckMissingAfterMs ?? DEFAULT_RECHECKS_MS) {
     const missing = parsed.filter(
       (p) => p.request && !threads.has(p.request.threadId) && now() - p.message.sentAt < THREAD_APPEARS_WITHIN_MS,
     );
     if (missing.length === 0) break;
     await sleep(pauseMs);
-    const found = await deps.labels.threadsByIds(missing.map((p) => p.request?.threadId as string));
-    for (const [id, thread] of found) threads.set(id, thread);
+    const found = await deps.labels.threadsWithCategories(missing.map((p) => p.request?.threadId as string));
+    for (const [id, thread] of found.threads) threads.set(id, thread);
+    for (const [projectId, options] of found.categories) optionsByProject.set(projectId, options);
   }
-  const optionsByProject = await deps.labels.categoriesOf([...new Set([...threads.values()].map((t) => t.projectId))]);
 
   const outcomes = new Map<string, Outcome>();
   const chosen: (ClassifierLabel & { messageId: string })[] = [];

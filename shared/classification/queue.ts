@@ -1,6 +1,5 @@
-import type { SQSClient } from "@aws-sdk/client-sqs";
-import { z } from "zod";
-import { sendMessageBatches } from "../sqs.js";
+import * as z from "zod";
+import { type SqsClientSource, sendMessageBatches } from "../sqs.js";
 
 /**
  * What the classifier is asked: label this thread. `mode` "unlabelled" labels only a thread
@@ -29,7 +28,7 @@ export interface ClassificationQueue {
 /** SendMessageBatch, ten at a time, resending the entries SQS reports as failed (shared/sqs.ts). */
 export class SqsClassificationQueue implements ClassificationQueue {
   constructor(
-    private readonly sqs: SQSClient,
+    private readonly sqs: SqsClientSource,
     private readonly queueUrl: string,
   ) {}
 

@@ -1,4 +1,4 @@
-import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import type { Env } from "../config.js";
 import type { DatabaseTarget } from "./client.js";
 import { API_TIMEOUTS, type DbTimeouts } from "./deadline.js";
@@ -16,10 +16,13 @@ const SECRET_TTL_MS = 60_000;
 
 /** Reads the database secret, at most once a minute (every new connection asks for the password). */
 function cachedSecret(secretArn: string): () => Promise<DbSecret> {
-  const client = new SecretsManagerClient({});
+  let client: SecretsManagerClient | undefined;
   let cached: { secret: DbSecret; at: number } | undefined;
   return async () => {
     if (cached && Date.now() - cached.at < SECRET_TTL_MS) return cached.secret;
+    // Loaded on the first read, not at module init (a dynamic import esbuild keeps as is).
+    const { GetSecretValueCommand, SecretsManagerClient } = await import("@aws-sdk/client-secrets-manager");
+    client ??= new SecretsManagerClient({});
     const out = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
     cached = { secret: JSON.parse(out.SecretString ?? "{}") as DbSecret, at: Date.now() };
     return cached.secret;

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { BACKFILL_SCOPES } from "../backfill/model.js";
 import { hasNul, isStorableDate, STORABLE_DATE_RANGE, wellFormed } from "../db/values.js";
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { parseEnv } from "../config.js";
 import { DEFAULT_REPORT_SCHEDULE, DEFAULT_REPORT_TIME_ZONE } from "./schedule.js";
 

@@ -1,5 +1,5 @@
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { z } from "zod";
+import * as z from "zod";
 import { sendMessageBatches } from "../sqs.js";
 
 const PERIOD_ID = /^\d{4}-W\d{2}$/;

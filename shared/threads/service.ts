@@ -31,6 +31,8 @@ export const ENQUEUE_GRACE_AFTER_ANSWER_MS = 200;
 /** A timer that does not keep the process alive once the race is over. */
 const graceTimer = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 const threadNotFound = (threadId: string) => new NotFoundError(`Thread ${threadId} not found`);
 
 /**
@@ -47,10 +49,15 @@ export async function chat(
   // Checked before the (expensive) LLM call so a wrong id fails fast and costs nothing.
   if (threadId && !(await threads.exists(projectId, threadId))) throw threadNotFound(threadId);
   const newThreadId = threadId ? undefined : crypto.randomUUID();
+  // Started on the event loop's next turn: the LLM call (and, when it answers at once, the
+  // thread's write) goes out first, and the SDK's CPU work overlaps their round trips instead of
+  // holding them back.
   const sent = newThreadId
-    ? requestClassification(classificationQueue, [{ threadId: newThreadId, reason: "new-thread" }], {
-        delaySeconds: NEW_THREAD_CLASSIFICATION_DELAY_SECONDS,
-      })
+    ? nextTurn().then(() =>
+        requestClassification(classificationQueue, [{ threadId: newThreadId, reason: "new-thread" }], {
+          delaySeconds: NEW_THREAD_CLASSIFICATION_DELAY_SECONDS,
+        }),
+      )
     : Promise.resolve(true);
   const answer = await agent.answer(question);
   const stored = newThreadId

@@ -47,7 +47,7 @@ async function labelOf(threadId: string) {
 const noRechecks = { recheckMissingAfterMs: [] };
 
 describe("classifier batch", () => {
-  it("labels each thread with one of its own project's categories, loading categories once per batch", async () => {
+  it("labels each thread with one of its own project's categories, reading threads and categories in one query", async () => {
     const a = await createTenant(db);
     const b = await createTenant(db);
     await categoriesRepo.create(b.projectId, { name: "Careers", description: "Asking for open positions" });
@@ -55,18 +55,22 @@ describe("classifier batch", () => {
       ...(await seedThreads(a.projectId, ["How do I configure SSO?", "Error 500 when deploying"])),
       ...(await seedThreads(b.projectId, ["Are there open positions?"])),
     ];
-    let categoryLoads = 0;
+    let reads = 0;
     const counting = Object.create(labels) as LabelsRepository;
-    counting.categoriesOf = async (projectIds) => {
-      categoryLoads++;
-      return labels.categoriesOf(projectIds);
+    counting.threadsWithCategories = async (threadIds) => {
+      reads++;
+      return labels.threadsWithCategories(threadIds);
+    };
+    counting.threadsByIds = async (threadIds) => {
+      if (threadIds.length > 0) reads++;
+      return labels.threadsByIds(threadIds);
     };
     const failed = await classifyBatch(
       { labels: counting, classifier },
       ids.map((id) => message(id)),
     );
     expect(failed).toEqual([]);
-    expect(categoryLoads).toBe(1);
+    expect(reads).toBe(1); // the threads and both projects' categories in one query
     const own = async (projectId: string) => new Set((await categoriesRepo.list(projectId)).map((c) => c.id));
     for (const [i, id] of ids.entries()) {
       const label = await labelOf(id);
