@@ -44,6 +44,8 @@ export interface StackSettings {
   classifierBatchingWindowSeconds: number;
   /** The live queue's event source mapping maxConcurrency: the classifier's concurrency cap (AWS minimum 2). */
   classifierMaxConcurrency: number;
+  /** The classifier's reserved concurrency: at least the sum of its mappings' caps (live + backfill). */
+  classifierReservedConcurrency: number;
   /** How often the sweeper re-enqueues threads left unclassified. */
   sweeperIntervalMinutes: number;
   /** The sweeper leaves threads younger than this to the live path (SWEEPER_GRACE_SECONDS). */
@@ -104,6 +106,7 @@ export const DEFAULT_SETTINGS: StackSettings = {
   classifierBatchSize: 10,
   classifierBatchingWindowSeconds: 1,
   classifierMaxConcurrency: 5,
+  classifierReservedConcurrency: 7,
   sweeperIntervalMinutes: 5,
   sweeperGraceSeconds: 300,
   sweeperMaxThreads: 10_000,
@@ -236,6 +239,12 @@ export function readSettings(node: Node): StackSettings {
       "classifierMaxConcurrency",
       DEFAULT_SETTINGS.classifierMaxConcurrency,
       int(2, 1000),
+    ),
+    classifierReservedConcurrency: readNumber(
+      node,
+      "classifierReservedConcurrency",
+      DEFAULT_SETTINGS.classifierReservedConcurrency,
+      int(2, 10_000),
     ),
     sweeperIntervalMinutes: readNumber(
       node,

@@ -1,6 +1,7 @@
 import { Duration, Stack, TimeZone } from "aws-cdk-lib";
 import type * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
+import { SqsDestination } from "aws-cdk-lib/aws-lambda-destinations";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import * as scheduler from "aws-cdk-lib/aws-scheduler";
 import { LambdaInvoke } from "aws-cdk-lib/aws-scheduler-targets";
@@ -11,6 +12,7 @@ import { REPORT_QUEUE_SETTINGS } from "../../shared/reports/queue.js";
 import type { StackSettings } from "../settings.js";
 import { ClassificationQueue, MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from "./classification.js";
 import type { Database } from "./database.js";
+import { LostRunsQueue } from "./dead-letters.js";
 import { KapaFunction } from "./lambda.js";
 
 /** One invocation sends a few teams' reports (each to all its users, a few emails at a time). */
@@ -53,6 +55,8 @@ export class Reports extends Construct {
   readonly senderSource: SqsEventSource;
   readonly schedule: scheduler.Schedule;
   readonly identity: ses.EmailIdentity;
+  /** Planner runs the schedule could not start, or that failed after Lambda's retries. */
+  readonly lostRuns: LostRunsQueue;
   readonly alarms: readonly cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: ReportsProps) {
@@ -86,7 +90,8 @@ export class Reports extends Construct {
       // Thousands of teams take a while at the sender's low concurrency; hours means stuck.
       ageAlarmThreshold: Duration.hours(3),
     });
-    this.alarms = this.jobs.alarms;
+    this.lostRuns = new LostRunsQueue(this, "LostRuns", { purpose: "Report planner" });
+    this.alarms = [...this.jobs.alarms, this.lostRuns.alarm];
 
     this.planner = new KapaFunction(this, "Planner", {
       entry: "report-planner",
@@ -99,6 +104,12 @@ export class Reports extends Construct {
     });
     database.bindTo(this.planner.function);
     this.jobs.queue.grantSendMessages(this.planner.function);
+    // Scheduler invokes the planner asynchronously: a run that still fails after Lambda's two
+    // retries is kept, with its scheduledTime, on the lost-runs queue (and alarmed).
+    this.planner.function.configureAsyncInvoke({
+      retryAttempts: 2,
+      onFailure: new SqsDestination(this.lostRuns.queue),
+    });
 
     this.sender = new KapaFunction(this, "Sender", {
       entry: "report-sender",
@@ -134,6 +145,7 @@ export class Reports extends Construct {
         input: scheduler.ScheduleTargetInput.fromObject({ scheduledTime: scheduler.ContextAttribute.scheduledTime }),
         retryAttempts: 3,
         maxEventAge: Duration.hours(6),
+        deadLetterQueue: this.lostRuns.queue,
       }),
     });
   }

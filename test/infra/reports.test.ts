@@ -71,13 +71,44 @@ describe("report schedule", () => {
     ][0];
     const statements = statementsOfRole(template, roleId);
     expect(statements.length).toBeGreaterThan(0);
+    const lostRunsId = idOf(reports.lostRuns.queue.node.defaultChild as CfnElement);
     for (const statement of statements) {
+      if (asArray(statement.Action).includes("sqs:SendMessage")) {
+        expect(asArray(statement.Action)).toEqual(["sqs:SendMessage"]);
+        expect(mentions(statement.Resource, lostRunsId)).toBe(true);
+        continue;
+      }
       expect(asArray(statement.Action)).toEqual(["lambda:InvokeFunction"]);
       for (const resource of asArray(statement.Resource)) {
         expect(mentions(resource, plannerId), JSON.stringify(resource)).toBe(true);
         for (const other of functions.keys()) if (other !== plannerId) expect(mentions(resource, other)).toBe(false);
       }
     }
+  });
+
+  it("keeps lost runs: the schedule's dead-letter queue and the planner's on-failure destination, alarmed", () => {
+    const lostRunsId = idOf(reports.lostRuns.queue.node.defaultChild as CfnElement);
+    expect((reportSchedule().Target as { DeadLetterConfig?: { Arn: unknown } }).DeadLetterConfig?.Arn).toEqual({
+      "Fn::GetAtt": [lostRunsId, "Arn"],
+    });
+    const invokeConfig = props(
+      only(
+        [...resourcesIn(template, "AWS::Lambda::EventInvokeConfig").values()].filter((c) =>
+          mentions(props(c).FunctionName, plannerId),
+        ),
+        "planner invoke config",
+      ),
+    );
+    expect(invokeConfig.MaximumRetryAttempts).toBe(2);
+    expect(invokeConfig.DestinationConfig).toEqual({
+      OnFailure: { Destination: { "Fn::GetAtt": [lostRunsId, "Arn"] } },
+    });
+    expect(
+      statementsOfRole(template, roleIdOf(template, plannerId)).some(
+        (s) => asArray(s.Action).includes("sqs:SendMessage") && mentions(s.Resource, lostRunsId),
+      ),
+    ).toBe(true);
+    expect(reports.alarms).toContain(reports.lostRuns.alarm);
   });
 
   it("follows the context settings, and refuses invalid ones at synth", () => {
