@@ -212,7 +212,7 @@ describe("report sender", () => {
     });
   });
 
-  it("may SendEmail and SendRawEmail on that identity's ARN only, never on *", () => {
+  it("may SendEmail and SendRawEmail on that identity's ARN (and its configuration set's) only, never on *", () => {
     const sesStatements = statementsOfRole(template, roleIdOf(template, senderId)).filter((s) =>
       asArray(s.Action).some(isSesAction),
     );
@@ -220,10 +220,11 @@ describe("report sender", () => {
     expect(statement.Effect).toBe("Allow");
     expect(asArray(statement.Action).sort()).toEqual(["ses:SendEmail", "ses:SendRawEmail"]);
     const resources = asArray(statement.Resource);
-    expect(resources).toHaveLength(1);
-    const arn = JSON.stringify(resources[0]);
-    expect(arn).toContain(":identity/");
-    expect(mentions(resources[0], identityId)).toBe(true);
+    expect(resources).toHaveLength(2);
+    const identityArn = resources.find((r) => JSON.stringify(r).includes(":identity/"));
+    expect(mentions(identityArn, identityId)).toBe(true);
+    const setArn = resources.find((r) => JSON.stringify(r).includes(":configuration-set/"));
+    expect(mentions(setArn, idOf(reports.configurationSet.node.defaultChild as CfnElement))).toBe(true);
     for (const { statement: s } of identityStatements(template)) {
       if (asArray(s.Action).some(isSesAction)) expect(asArray(s.Resource)).not.toContain("*");
     }
