@@ -12,7 +12,7 @@ import { logger } from "../logger.js";
 
 export interface ErrorReply {
   statusCode: number;
-  body: { detail: string; errors?: ReadonlyArray<{ path: string; message: string }> };
+  body: { detail: string; errors?: ReadonlyArray<{ path: string; message: string }>; id?: string };
 }
 
 /** The one place where domain errors become status codes. */
@@ -40,6 +40,7 @@ export function errorReply(error: unknown): ErrorReply {
     const status = STATUS_BY_ERROR.find(([type]) => error instanceof type)?.[1] ?? 500;
     const body: ErrorReply["body"] = { detail: error.message };
     if (error instanceof InvalidInputError && error.errors.length > 0) body.errors = error.errors;
+    if (error instanceof ConflictError && error.id) body.id = error.id;
     return { statusCode: status, body };
   }
   if (isConnectionError(error)) {
