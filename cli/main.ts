@@ -266,7 +266,8 @@ async function main(argv: string[]): Promise<number> {
   const env = loadEnv();
   const database = await openLocalDatabase(env);
   try {
-    if (parsed.positionals[0] !== "migrate") await runMigrations(database.db);
+    // Only the embedded database is migrated implicitly; a real one (DATABASE_URL) by `kapa migrate` alone.
+    if (parsed.positionals[0] !== "migrate" && database.target.embedded) await runMigrations(database.db);
     const out = await run(database, parsed.positionals, options);
     process.stdout.write(`${options.json ? JSON.stringify(out.json) : out.text}\n`);
     // A command that reports failures of its own (report send, a failed backfill) exits non-zero for scripts.

@@ -51,7 +51,7 @@ function startState(input: z.output<typeof backfillInput>, startedAt: string): L
     projectId: input.project_id ?? null,
     scope: input.scope,
     classifiedBefore: new Date(input.classified_before ?? startedAt).toISOString(),
-    jobId: input.job_id ?? null,
+    ...(input.job_id ? { jobId: input.job_id } : {}),
   };
   return { job, cursor: null, pages: 0, planned: 0, ranges: [], more: true };
 }
