@@ -2,13 +2,16 @@ import { SESClient } from "@aws-sdk/client-ses";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { systemClock } from "../shared/clock.js";
 import { loadReportsEnv } from "../shared/reports/config.js";
-import { SesMailer } from "../shared/reports/mailer.js";
+import { pacedMailer, SesMailer } from "../shared/reports/mailer.js";
 import { processReportJobs } from "../shared/reports/send.js";
 import { runtime } from "../shared/runtime.js";
 
 const env = loadReportsEnv();
 // One client per process; AWS_ENDPOINT_URL_SES points it at the local emulator.
-const mailer = new SesMailer(new SESClient({}));
+// Paced to this environment's share of the account's sending rate; throttled sends are retried.
+const mailer = pacedMailer(new SesMailer(new SESClient({}), env.SES_CONFIGURATION_SET), {
+  ratePerSecond: env.SES_MAX_SEND_RATE,
+});
 
 /** SQS consumer of the report queue: sends each team's report once, reports partial batch failures. */
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {

@@ -72,6 +72,14 @@ export function acknowledgeNagFindings(stack: KapaServiceStack): void {
     );
   }
 
+  for (const lost of [classification.sweeperLostRuns, reports.lostRuns]) {
+    ack(
+      lost.queue,
+      "SQS3",
+      "It is a dead-letter queue itself: of a Scheduler target and an asynchronous invocation's on-failure destination.",
+    );
+  }
+
   // API Gateway -----------------------------------------------------------------------------
   ack(
     api.restApi,

@@ -44,6 +44,8 @@ export interface StackSettings {
   classifierBatchingWindowSeconds: number;
   /** The live queue's event source mapping maxConcurrency: the classifier's concurrency cap (AWS minimum 2). */
   classifierMaxConcurrency: number;
+  /** The classifier's reserved concurrency: at least the sum of its mappings' caps (live + backfill). */
+  classifierReservedConcurrency: number;
   /** How often the sweeper re-enqueues threads left unclassified. */
   sweeperIntervalMinutes: number;
   /** The sweeper leaves threads younger than this to the live path (SWEEPER_GRACE_SECONDS). */
@@ -68,6 +70,11 @@ export interface StackSettings {
   reportTimeZone: string;
   /** The From address of the usage reports: an SES email identity the stack creates (verify it once). */
   reportSender: string;
+  /**
+   * Emails per second the reports may send: at most the SES account's maximum sending rate
+   * (1 in the sandbox, 14 at the start of production access); shared by the sender's environments.
+   */
+  sesMaxSendRate: number;
   /** Steady-state requests per second of one API key (API Gateway usage plan); 0 turns per-key limits off. */
   perKeyRateLimit: number;
   /** Burst bucket of one API key (usage plan). */
@@ -104,6 +111,7 @@ export const DEFAULT_SETTINGS: StackSettings = {
   classifierBatchSize: 10,
   classifierBatchingWindowSeconds: 1,
   classifierMaxConcurrency: 5,
+  classifierReservedConcurrency: 7,
   sweeperIntervalMinutes: 5,
   sweeperGraceSeconds: 300,
   sweeperMaxThreads: 10_000,
@@ -116,6 +124,7 @@ export const DEFAULT_SETTINGS: StackSettings = {
   reportSchedule: DEFAULT_REPORT_SCHEDULE,
   reportTimeZone: DEFAULT_REPORT_TIME_ZONE,
   reportSender: "reports@example.com",
+  sesMaxSendRate: 1,
   perKeyRateLimit: 20,
   perKeyBurstLimit: 40,
   perKeyDailyQuota: 0,
@@ -237,6 +246,12 @@ export function readSettings(node: Node): StackSettings {
       DEFAULT_SETTINGS.classifierMaxConcurrency,
       int(2, 1000),
     ),
+    classifierReservedConcurrency: readNumber(
+      node,
+      "classifierReservedConcurrency",
+      DEFAULT_SETTINGS.classifierReservedConcurrency,
+      int(2, 10_000),
+    ),
     sweeperIntervalMinutes: readNumber(
       node,
       "sweeperIntervalMinutes",
@@ -277,6 +292,7 @@ export function readSettings(node: Node): StackSettings {
     reportSchedule: readString(node, "reportSchedule", DEFAULT_SETTINGS.reportSchedule, /^(cron|rate)\(.+\)$/),
     reportTimeZone: readString(node, "reportTimeZone", DEFAULT_SETTINGS.reportTimeZone, /^[A-Za-z0-9_+/-]+$/),
     reportSender: readString(node, "reportSender", DEFAULT_SETTINGS.reportSender, /^[^\s@]+@[^\s@]+\.[^\s@]+$/),
+    sesMaxSendRate: readNumber(node, "sesMaxSendRate", DEFAULT_SETTINGS.sesMaxSendRate, int(1, 10_000)),
     perKeyRateLimit: readNumber(node, "perKeyRateLimit", DEFAULT_SETTINGS.perKeyRateLimit, int(0, 100_000)),
     perKeyBurstLimit: readNumber(node, "perKeyBurstLimit", DEFAULT_SETTINGS.perKeyBurstLimit, int(0, 100_000)),
     perKeyDailyQuota: readNumber(node, "perKeyDailyQuota", DEFAULT_SETTINGS.perKeyDailyQuota, int(0, 1_000_000_000)),
@@ -312,4 +328,22 @@ export function readSettings(node: Node): StackSettings {
     fail("reportTimeZone", "an IANA time zone name such as Europe/Berlin", settings.reportTimeZone);
   }
   return settings;
+}
+
+/** Addresses no one can own: SES can never verify a sender there. */
+const PLACEHOLDER_SENDER = /@(example\.(com|net|org)|[^@]+\.(example|invalid|test|localhost|local))$/i;
+
+/**
+ * What a deployable synth (`cdk synth`/`cdk deploy`, infra/app.ts) must set explicitly: the
+ * stack's defaults serve the local runtime and the tests, but SES can never verify the default
+ * report sender, so a stack deployed with it would send nothing.
+ */
+export function checkDeployable(node: Node): void {
+  const sender: unknown = node.tryGetContext(`${PREFIX}reportSender`);
+  if (typeof sender !== "string" || sender.trim() === "" || PLACEHOLDER_SENDER.test(sender)) {
+    throw new Error(
+      `No report sender is configured for this deployment (CDK context ${PREFIX}reportSender is ${JSON.stringify(sender ?? null)}). ` +
+        `Set an address of a domain you own, which SES will verify: npx cdk deploy -c ${PREFIX}reportSender=reports@your-domain.com`,
+    );
+  }
 }

@@ -105,6 +105,7 @@ export class KapaServiceStack extends Stack {
       classification: this.classification,
       backfill: this.backfill,
       reports: this.reports,
+      database: this.database,
       settings: this.settings,
     });
     new CfnOutput(this, "AlarmTopicArn", {

@@ -40,6 +40,10 @@ export interface LocalBackfillOptions {
   context?: Record<string, unknown>;
   /** Milliseconds before each retry instead of the definition's backoff, per state (tests). */
   retryIntervalOverrides?: Record<string, number>;
+  /**
+   * Each task's function timeout (ms), per state. @default the functions' timeouts in the template
+   */
+  taskTimeoutsMs?: Record<string, number>;
   /** Wraps each task's function (tests inject faults here). */
   wrapTask?: (state: string, task: LocalTask) => LocalTask;
   /**
@@ -105,7 +109,16 @@ export async function startLocalBackfill(options: LocalBackfillOptions): Promise
   }
   const stepFunctions = await startLocalStepFunctions({
     port: options.sfnPort ?? env.SFN_PORT,
-    machines: [{ name: machine.name, definition: machine.definition, tasks }],
+    machines: [
+      {
+        name: machine.name,
+        definition: machine.definition,
+        tasks,
+        timeoutsMs:
+          options.taskTimeoutsMs ??
+          Object.fromEntries(Object.entries(machine.functionTimeouts ?? {}).map(([state, s]) => [state, s * 1000])),
+      },
+    ],
     retryIntervalOverrides: options.retryIntervalOverrides,
   });
   const stateMachineArn = stepFunctions.arnOf(machine.name);

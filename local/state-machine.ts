@@ -30,6 +30,8 @@ export interface LocalMachineDefinition {
   definition: Asl;
   /** Task state name -> the Lambda entry point it invokes, `functions/<entry>.ts`. */
   tasks: Record<string, string>;
+  /** Task state name -> the timeout (s) of the function it invokes, as the template sets it. */
+  functionTimeouts?: Record<string, number>;
 }
 
 type CfnValue = string | number | boolean | null | CfnValue[] | { [key: string]: CfnValue };
@@ -92,12 +94,16 @@ export function resolveStateMachine(
   const definition = JSON.parse(resolveIntrinsics(definitionString, functions)) as Asl;
   const byArn = new Map([...functions].map(([id, entry]) => [lambdaArn(id), entry]));
   const tasks: Record<string, string> = {};
+  const functionTimeouts: Record<string, number> = {};
   for (const [name, state] of taskStates(definition.States)) {
     const entry = state.Resource ? byArn.get(state.Resource) : undefined;
     if (!entry) throw new Error(`Task state ${name} invokes ${state.Resource}, which is not one of our functions`);
     tasks[name] = entry;
+    const functionId = [...functions.keys()].find((id) => lambdaArn(id) === state.Resource) ?? "";
+    // Lambda's default timeout is 3 s.
+    functionTimeouts[name] = Number(template.Resources[functionId]?.Properties?.Timeout ?? 3);
   }
-  return { name: logicalId, definition, tasks };
+  return { name: logicalId, definition, tasks, functionTimeouts };
 }
 
 /**
@@ -147,6 +153,7 @@ function definitionHash(context: Record<string, unknown>): string {
   const files = [
     ...sourceFiles(join(REPO_ROOT, "infra")),
     ...sourceFiles(join(REPO_ROOT, "shared", "backfill")),
+    fileURLToPath(import.meta.url),
     join(REPO_ROOT, "cdk.json"),
     join(REPO_ROOT, "node_modules", "aws-cdk-lib", "package.json"),
   ];

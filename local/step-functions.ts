@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { StateMachine } from "aws-local-stepfunctions";
 import { type ExecutionStatus, executionArn } from "../shared/backfill/executions.js";
+import { LambdaTimeoutError } from "../shared/lambda.js";
 import { logger } from "../shared/logger.js";
 import { type Asl, LOCAL_ACCOUNT, LOCAL_REGION } from "./state-machine.js";
 
@@ -36,6 +37,30 @@ export interface LocalMachine {
   definition: Asl;
   /** Task state name -> the function it runs. */
   tasks: Record<string, LocalTask>;
+  /**
+   * Task state name -> the function's timeout (ms): an invocation that runs longer fails as
+   * Lambda fails it, with `Sandbox.Timedout` (shared/lambda.ts), and the state's Retry decides.
+   * The local function is not killed: its late result is dropped.
+   */
+  timeoutsMs?: Record<string, number>;
+}
+
+/** A task that fails as a timed-out Lambda invocation when it runs longer than `timeoutMs`. */
+export function withLambdaTimeout(task: LocalTask, timeoutMs: number): LocalTask {
+  return (input) =>
+    new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new LambdaTimeoutError(timeoutMs)), timeoutMs);
+      task(input).then(
+        (output) => {
+          clearTimeout(timer);
+          resolve(output);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
 }
 
 export interface LocalExecution {
@@ -94,7 +119,16 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
   const machines = new Map(
     options.machines.map((m) => [
       arnOf(m.name),
-      { ...m, interpreter: new StateMachine(structuredClone(m.definition) as never) },
+      {
+        ...m,
+        tasks: Object.fromEntries(
+          Object.entries(m.tasks).map(([state, task]) => {
+            const timeoutMs = m.timeoutsMs?.[state];
+            return [state, timeoutMs ? withLambdaTimeout(task, timeoutMs) : task];
+          }),
+        ),
+        interpreter: new StateMachine(structuredClone(m.definition) as never),
+      },
     ]),
   );
   const executions = new Map<string, Running>();

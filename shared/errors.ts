@@ -3,7 +3,15 @@ export class DomainError extends Error {
   override name = this.constructor.name;
 }
 export class NotFoundError extends DomainError {}
-export class ConflictError extends DomainError {}
+export class ConflictError extends DomainError {
+  constructor(
+    message: string,
+    /** The resource in the way (the running job), shown to the client as `id`. */
+    readonly id?: string,
+  ) {
+    super(message);
+  }
+}
 export class InvalidInputError extends DomainError {
   constructor(
     message: string,

@@ -7,6 +7,7 @@ import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
 import { RETRYABLE_BACKFILL_ERRORS } from "../../shared/backfill/errors.js";
+import { LAMBDA_SERVICE_ERRORS, LAMBDA_TIMEOUT_ERRORS } from "../../shared/lambda.js";
 import type { StackSettings } from "../settings.js";
 import { CLASSIFIER_VISIBILITY_TIMEOUT, type Classification, ClassificationQueue } from "./classification.js";
 import type { Database } from "./database.js";
@@ -36,9 +37,23 @@ export const BACKFILL_STATES = {
   failed: "BackfillFailed",
 } as const;
 
-/** What the Lambda tasks retry themselves, besides the Lambda service errors CDK's LambdaInvoke retries. */
+/**
+ * A Task state's own TimeoutSeconds: the function's timeout plus this margin. The function's
+ * timeout fires first, as `Sandbox.Timedout` (shared/lambda.ts), and is retried; the state's
+ * `States.Timeout` is only the backstop for an invocation whose answer never comes back, and is
+ * retried too. (A state timeout below the function's would start a retry while the first
+ * attempt still runs.)
+ */
+export const TASK_TIMEOUT_MARGIN = Duration.seconds(30);
+
+/**
+ * What both Lambda tasks retry, with backoff: our transient errors (SQS, database), the Lambda
+ * service's transient errors, and a timeout, the function's or the state's. A range that timed
+ * out once is sent again: the classifier skips the duplicates (a message carries its job's cutoff).
+ * Anything else (a bug, a bad input) goes to the Catch at once.
+ */
 export const BACKFILL_RETRY: sfn.RetryProps = {
-  errors: [...RETRYABLE_BACKFILL_ERRORS, "Lambda.TooManyRequestsException", sfn.Errors.TIMEOUT],
+  errors: [...RETRYABLE_BACKFILL_ERRORS, ...LAMBDA_SERVICE_ERRORS, ...LAMBDA_TIMEOUT_ERRORS, sfn.Errors.TIMEOUT],
   interval: Duration.seconds(5),
   backoffRate: 2,
   maxAttempts: 6,
@@ -148,7 +163,9 @@ export class Backfill extends Construct {
         pageSize: settings.backfillPageSize,
         rangeSize: settings.backfillRangeSize,
       }),
-      taskTimeout: sfn.Timeout.duration(PLAN_TIMEOUT.plus(Duration.seconds(30))),
+      taskTimeout: sfn.Timeout.duration(PLAN_TIMEOUT.plus(TASK_TIMEOUT_MARGIN)),
+      // BACKFILL_RETRY covers the service errors: one retrier, one backoff.
+      retryOnServiceExceptions: false,
     })
       .addRetry(BACKFILL_RETRY)
       .addCatch(failed, catchAll);
@@ -157,7 +174,8 @@ export class Backfill extends Construct {
       comment: "Streams the range's ids the target still covers to the backfill queue",
       lambdaFunction: this.enqueueRange.function,
       payloadResponseOnly: true,
-      taskTimeout: sfn.Timeout.duration(ENQUEUE_RANGE_TIMEOUT.plus(Duration.seconds(30))),
+      taskTimeout: sfn.Timeout.duration(ENQUEUE_RANGE_TIMEOUT.plus(TASK_TIMEOUT_MARGIN)),
+      retryOnServiceExceptions: false,
     }).addRetry(BACKFILL_RETRY);
 
     const map = new sfn.Map(this, BACKFILL_STATES.map, {

@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
+import type * as lambda from "aws-cdk-lib/aws-lambda";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import * as scheduler from "aws-cdk-lib/aws-scheduler";
 import { LambdaInvoke } from "aws-cdk-lib/aws-scheduler-targets";
@@ -8,6 +9,7 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { StackSettings } from "../settings.js";
 import type { Database } from "./database.js";
+import { LostRunsQueue } from "./dead-letters.js";
 import { KapaFunction } from "./lambda.js";
 
 /** The classifier's timeout: a batch is classified in parallel, one question takes about 2 s. */
@@ -117,6 +119,7 @@ export interface ClassificationProps {
     | "classifierBatchSize"
     | "classifierBatchingWindowSeconds"
     | "classifierMaxConcurrency"
+    | "classifierReservedConcurrency"
     | "sweeperIntervalMinutes"
     | "sweeperGraceSeconds"
     | "sweeperMaxThreads"
@@ -150,9 +153,14 @@ export class Classification extends Construct {
   readonly liveSource: SqsEventSource;
   readonly sweeper: KapaFunction;
   readonly sweeperSchedule: scheduler.Schedule;
+  /** The sweeper runs the schedule could not start. */
+  readonly sweeperLostRuns: LostRunsQueue;
   readonly queueEndpoint: ec2.InterfaceVpcEndpoint;
   readonly alarms: readonly cloudwatch.Alarm[];
   private readonly database: Database;
+  private readonly reservedConcurrency: number;
+  /** The sum of the classifier's event source caps so far. */
+  private mappedConcurrency = 0;
 
   constructor(scope: Construct, id: string, props: ClassificationProps) {
     super(scope, id);
@@ -175,7 +183,6 @@ export class Classification extends Construct {
     });
     this.liveQueue = this.live.queue;
     this.deadLetterQueue = this.live.deadLetterQueue;
-    this.alarms = this.live.alarms;
 
     this.classifier = new KapaFunction(this, "Classifier", {
       entry: "classifier",
@@ -187,6 +194,11 @@ export class Classification extends Construct {
       environment: { CLASSIFIER_DELAY_MS: String(settings.classifierDelayMs) },
     });
     database.bindTo(this.classifier.function);
+    // Reserved for the classifier, at least the sum of its mappings' caps (checked in addSource):
+    // the caps never throttle it, and a burst of API traffic cannot take its concurrency away.
+    this.reservedConcurrency = settings.classifierReservedConcurrency;
+    (this.classifier.function.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions =
+      this.reservedConcurrency;
     this.liveSource = this.addSource(this.liveQueue, {
       maxConcurrency: settings.classifierMaxConcurrency,
       batchSize: settings.classifierBatchSize,
@@ -212,7 +224,9 @@ export class Classification extends Construct {
     // Scheduler invokes asynchronously; a failed sweep is not retried: the next run is the retry.
     this.sweeper.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: interval });
 
-    // The target creates the schedule's role, allowed lambda:InvokeFunction on the sweeper only.
+    // The target creates the schedule's role, allowed lambda:InvokeFunction on the sweeper only
+    // (and sqs:SendMessage on its dead-letter queue).
+    this.sweeperLostRuns = new LostRunsQueue(this, "SweeperLostRuns", { purpose: "Sweeper schedule" });
     this.sweeperSchedule = new scheduler.Schedule(this, "SweeperSchedule", {
       description: "Re-enqueue threads left unclassified",
       schedule: scheduler.ScheduleExpression.rate(interval),
@@ -220,8 +234,10 @@ export class Classification extends Construct {
         // A run that could not start within an interval is superseded by the next one.
         maxEventAge: interval,
         retryAttempts: 2,
+        deadLetterQueue: this.sweeperLostRuns.queue,
       }),
     });
+    this.alarms = [...this.live.alarms, this.sweeperLostRuns.alarm];
   }
 
   /**
@@ -238,6 +254,13 @@ export class Classification extends Construct {
           `(${VISIBILITY_TIMEOUT_FACTOR} x the classifier timeout)`,
       );
     }
+    if (this.mappedConcurrency + options.maxConcurrency > this.reservedConcurrency) {
+      throw new Error(
+        `Invalid CDK context kapa:classifierReservedConcurrency: ${this.reservedConcurrency} is below the sum of the ` +
+          `classifier's event source caps (${this.mappedConcurrency + options.maxConcurrency}): the mappings would be throttled`,
+      );
+    }
+    this.mappedConcurrency += options.maxConcurrency;
     const source = new SqsEventSource(queue, {
       batchSize: options.batchSize ?? 10,
       maxBatchingWindow: options.maxBatchingWindow ?? Duration.seconds(1),

@@ -13,6 +13,8 @@ import type { StackSettings } from "../settings.js";
 import type { Api } from "./api.js";
 import { BACKFILL_RETENTION, type Backfill } from "./backfill.js";
 import type { Classification, ClassificationQueue } from "./classification.js";
+import type { Database } from "./database.js";
+import { serviceHealth } from "./health.js";
 import type { Reports } from "./reports.js";
 
 /**
@@ -52,6 +54,8 @@ export interface ObservabilityProps {
   backfill?: Backfill;
   /** Alarms and widgets for the report planner, sender and queue, when the stack has them. */
   reports?: Reports;
+  /** Database and API latency alarms and widgets (constructs/health.ts), when given. */
+  database?: Database;
   settings: Pick<StackSettings, "alarmEmail" | "sweeperIntervalMinutes">;
 }
 
@@ -249,6 +253,9 @@ export class Observability extends Construct {
       created.push(this.reportPlannerErrorsAlarm, this.reportSenderErrorsAlarm);
     }
 
+    const health = props.database ? serviceHealth(this, { api, database: props.database }) : undefined;
+    created.push(...(health?.alarms ?? []));
+
     // Collect, never duplicate: the queue constructs own their DLQ and age alarms.
     const collected = [...classification.alarms, ...(backfill?.alarms ?? []), ...(reports?.alarms ?? [])];
     this.alarms = [...new Set([...collected, ...created])];
@@ -260,7 +267,10 @@ export class Observability extends Construct {
 
     this.dashboard = new cloudwatch.Dashboard(this, "Dashboard", {
       defaultInterval: Duration.hours(3),
-      widgets: dashboardRows({ api, classification, backfill, reports, alarms: this.alarms }),
+      widgets: [
+        ...dashboardRows({ api, classification, backfill, reports, alarms: this.alarms }),
+        ...(health ? [health.widgets] : []),
+      ],
     });
   }
 }

@@ -1,6 +1,9 @@
-import { Duration, Stack, TimeZone } from "aws-cdk-lib";
+import { Arn, Duration, Stack, TimeZone } from "aws-cdk-lib";
 import type * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
+import * as events from "aws-cdk-lib/aws-events";
+import * as iam from "aws-cdk-lib/aws-iam";
+import { SqsDestination } from "aws-cdk-lib/aws-lambda-destinations";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import * as scheduler from "aws-cdk-lib/aws-scheduler";
 import { LambdaInvoke } from "aws-cdk-lib/aws-scheduler-targets";
@@ -11,6 +14,7 @@ import { REPORT_QUEUE_SETTINGS } from "../../shared/reports/queue.js";
 import type { StackSettings } from "../settings.js";
 import { ClassificationQueue, MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from "./classification.js";
 import type { Database } from "./database.js";
+import { LostRunsQueue } from "./dead-letters.js";
 import { KapaFunction } from "./lambda.js";
 
 /** One invocation sends a few teams' reports (each to all its users, a few emails at a time). */
@@ -26,7 +30,7 @@ export interface ReportsProps {
   database: Database;
   settings: Pick<
     StackSettings,
-    "logRetention" | "logLevel" | "tracing" | "reportSchedule" | "reportTimeZone" | "reportSender"
+    "logRetention" | "logLevel" | "tracing" | "reportSchedule" | "reportTimeZone" | "reportSender" | "sesMaxSendRate"
   >;
 }
 
@@ -53,6 +57,10 @@ export class Reports extends Construct {
   readonly senderSource: SqsEventSource;
   readonly schedule: scheduler.Schedule;
   readonly identity: ses.EmailIdentity;
+  /** Every report is sent with it: bounce and complaint events, and their suppression. */
+  readonly configurationSet: ses.ConfigurationSet;
+  /** Planner runs the schedule could not start, or that failed after Lambda's retries. */
+  readonly lostRuns: LostRunsQueue;
   readonly alarms: readonly cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: ReportsProps) {
@@ -86,7 +94,8 @@ export class Reports extends Construct {
       // Thousands of teams take a while at the sender's low concurrency; hours means stuck.
       ageAlarmThreshold: Duration.hours(3),
     });
-    this.alarms = this.jobs.alarms;
+    this.lostRuns = new LostRunsQueue(this, "LostRuns", { purpose: "Report planner" });
+    this.alarms = [...this.jobs.alarms, this.lostRuns.alarm];
 
     this.planner = new KapaFunction(this, "Planner", {
       entry: "report-planner",
@@ -99,6 +108,12 @@ export class Reports extends Construct {
     });
     database.bindTo(this.planner.function);
     this.jobs.queue.grantSendMessages(this.planner.function);
+    // Scheduler invokes the planner asynchronously: a run that still fails after Lambda's two
+    // retries is kept, with its scheduledTime, on the lost-runs queue (and alarmed).
+    this.planner.function.configureAsyncInvoke({
+      retryAttempts: 2,
+      onFailure: new SqsDestination(this.lostRuns.queue),
+    });
 
     this.sender = new KapaFunction(this, "Sender", {
       entry: "report-sender",
@@ -110,6 +125,8 @@ export class Reports extends Construct {
       environment: {
         REPORT_SENDER: settings.reportSender,
         REPORT_CLAIM_LEASE_SECONDS: String(DEFAULT_REPORT_CLAIM_LEASE_SECONDS),
+        // Each of the sender's concurrent environments paces itself to its share of the account's rate.
+        SES_MAX_SEND_RATE: String(settings.sesMaxSendRate / REPORT_QUEUE_SETTINGS.maxConcurrency),
       },
     });
     database.bindTo(this.sender.function);
@@ -124,6 +141,20 @@ export class Reports extends Construct {
       identity: ses.Identity.email(settings.reportSender),
     });
     this.identity.grantSendEmail(this.sender.function);
+    this.configurationSet = emailFeedback(this);
+    this.sender.addEnvironment("SES_CONFIGURATION_SET", this.configurationSet.configurationSetName);
+    // Sending with a configuration set is authorized on the set too.
+    this.sender.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ["ses:SendEmail", "ses:SendRawEmail"],
+        resources: [
+          Arn.format(
+            { service: "ses", resource: "configuration-set", resourceName: this.configurationSet.configurationSetName },
+            Stack.of(this),
+          ),
+        ],
+      }),
+    );
 
     // The target creates the schedule's role, allowed lambda:InvokeFunction on the planner only.
     this.schedule = new scheduler.Schedule(this, "Schedule", {
@@ -134,9 +165,30 @@ export class Reports extends Construct {
         input: scheduler.ScheduleTargetInput.fromObject({ scheduledTime: scheduler.ContextAttribute.scheduledTime }),
         retryAttempts: 3,
         maxEventAge: Duration.hours(6),
+        deadLetterQueue: this.lostRuns.queue,
       }),
     });
   }
+}
+
+/**
+ * The reports' SES configuration set: addresses that hard-bounce or complain are put on the
+ * suppression list and SES sends them nothing more (configuration-set suppression options:
+ * https://docs.aws.amazon.com/ses/latest/dg/sending-email-suppression-list-config-level.html), and
+ * bounce and complaint events go to the account's default EventBridge bus (source `aws.ses`,
+ * https://docs.aws.amazon.com/ses/latest/dg/monitor-using-event-publishing.html), where a rule can
+ * route them. The account's reputation is alarmed on in constructs/health.ts.
+ */
+function emailFeedback(scope: Construct): ses.ConfigurationSet {
+  const configurationSet = new ses.ConfigurationSet(scope, "ConfigurationSet", {
+    suppressionReasons: ses.SuppressionReasons.BOUNCES_AND_COMPLAINTS,
+    reputationMetrics: true,
+  });
+  configurationSet.addEventDestination("BouncesAndComplaints", {
+    destination: ses.EventDestination.eventBus(events.EventBus.fromEventBusName(scope, "DefaultBus", "default")),
+    events: [ses.EmailSendingEvent.BOUNCE, ses.EmailSendingEvent.COMPLAINT],
+  });
+  return configurationSet;
 }
 
 /**

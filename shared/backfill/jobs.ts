@@ -118,16 +118,40 @@ export interface StartJobRequest {
   classifiedBefore?: Date;
 }
 
+/** A claim whose execution does not exist yet is taken to be starting for this long. */
+const STARTING_GRACE_MS = 60_000;
+
+/** A job of the same project and scope is enqueueing: 409, with its id. */
+export class JobConflictError extends ConflictError {
+  constructor(readonly jobId: string) {
+    super(`A reclassify job of this scope is already running for this project: ${jobId}`, jobId);
+  }
+}
+
 /**
- * Starts a job. One job per project (or one all-projects job) enqueues at a time: a second
- * request while one runs is a conflict (409), not a second walk over the same threads.
+ * Takes the project's running slot for the scope (BackfillRepository.claimJob). A slot still held
+ * by a job whose execution has stopped (or never started) is freed and taken.
+ */
+async function claimSlot(deps: JobDeps, jobId: string, request: StartJobRequest): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const claim = await deps.threads.claimJob(jobId, request.projectId, request.scope);
+    if (claim.claimed) return;
+    if (!claim.heldBy) continue;
+    const holder = await deps.executions.describe(jobExecutionName(request.projectId, claim.heldBy));
+    const running = holder?.status === "RUNNING" || holder?.status === "PENDING_REDRIVE";
+    const starting = !holder && Date.now() - claim.since.getTime() < STARTING_GRACE_MS;
+    if (running || starting) throw new JobConflictError(claim.heldBy);
+    await deps.threads.finishJob(claim.heldBy);
+  }
+  throw new ConflictError("Another reclassify job is starting for this project; try again");
+}
+
+/**
+ * Starts a job. One job per project (or one all-projects job) and scope enqueues at a time,
+ * atomically: of two simultaneous requests one starts, the other is a conflict (409) with the
+ * running job's id, not a second walk over the same threads.
  */
 export async function startJob(deps: JobDeps, request: StartJobRequest): Promise<Job> {
-  const [running] = await runningJobs(deps, request.projectId);
-  if (running) {
-    const id = parseJobExecutionName(running.name)?.jobId;
-    throw new ConflictError(`A reclassify job is already enqueueing for this project: ${id}`);
-  }
   const jobId = randomUUID();
   const name = jobExecutionName(request.projectId, jobId);
   const input = backfillInput.parse({
@@ -135,8 +159,16 @@ export async function startJob(deps: JobDeps, request: StartJobRequest): Promise
     scope: request.scope,
     // Explicit, so that the job's progress and the walk use the very same cutoff.
     classified_before: (request.classifiedBefore ?? new Date()).toISOString(),
+    job_id: jobId,
   });
-  const started = await deps.executions.start(name, input);
+  await claimSlot(deps, jobId, request);
+  let started: Awaited<ReturnType<Executions["start"]>>;
+  try {
+    started = await deps.executions.start(name, input);
+  } catch (error) {
+    await deps.threads.releaseJob(jobId);
+    throw error;
+  }
   const job = await toJob(deps, {
     name,
     arn: started.arn,

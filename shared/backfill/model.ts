@@ -22,6 +22,8 @@ export const backfillInput = z
     project_id: z.string().uuid().nullish(),
     scope: z.enum(BACKFILL_SCOPES).default("unlabelled"),
     classified_before: isoTime.nullish(),
+    /** The job this execution runs (POST reclassify/, `kapa backfill start`): carried in each message. */
+    job_id: z.string().uuid().nullish(),
   })
   .strict();
 export type BackfillInput = z.input<typeof backfillInput>;
@@ -32,6 +34,8 @@ export const backfillTarget = z.object({
   scope: z.enum(BACKFILL_SCOPES),
   /** ISO-8601; scope classifier re-labels only classifier labels older than this. */
   classifiedBefore: isoTime,
+  /** The job walking it, if any: each message names it, with the cutoff. */
+  jobId: z.string().uuid().nullish(),
 });
 export type BackfillTarget = z.infer<typeof backfillTarget>;
 

@@ -1,6 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { DbOrTx } from "../db/client.js";
-import type { BackfillTarget } from "./model.js";
+import type { BackfillScope, BackfillTarget } from "./model.js";
 
 /**
  * The threads a backfill target covers, as a SQL condition on `threads`:
@@ -27,6 +27,9 @@ export interface RangeBound {
   /** Ids in the range (at most the asked size). */
   count: number;
 }
+
+/** A start's claim of its project and scope: taken, or held by the running job named. */
+export type JobClaim = { claimed: true } | { claimed: false; heldBy: string; since: Date };
 
 export interface TargetProgress {
   /** Threads in the project (or in all projects). */
@@ -82,5 +85,38 @@ export class BackfillRepository {
     const pending = Number(rows[0]?.pending ?? 0);
     // Threads inserted around the counter (seeds, tests) must not make the rest negative.
     return { total: Math.max(Number(rows[0]?.total ?? 0), pending), pending };
+  }
+
+  /**
+   * Claims the project's (null: all projects') running slot for a scope, atomically: the partial
+   * unique index `backfill_jobs_running_key` admits one unfinished job per project and scope, so
+   * of two simultaneous starts one inserts and the other finds the holder.
+   */
+  async claimJob(jobId: string, projectId: string | null, scope: BackfillScope): Promise<JobClaim> {
+    const inserted = await this.db.execute<{ id: string }>(sql`
+      insert into backfill_jobs (id, project_id, scope) values (${jobId}::uuid, ${projectId}::uuid, ${scope})
+      on conflict do nothing returning id`);
+    if (inserted.length > 0) return { claimed: true };
+    const held = await this.db.execute<{ id: string; started_at: string | Date }>(sql`
+      select id, started_at from backfill_jobs
+      where coalesce(project_id, '00000000-0000-0000-0000-000000000000'::uuid)
+            = coalesce(${projectId}::uuid, '00000000-0000-0000-0000-000000000000'::uuid)
+        and scope = ${scope} and finished_at is null`);
+    const row = held[0];
+    // Finished between the two statements: the caller tries again.
+    if (!row) return { claimed: false, heldBy: "", since: new Date(0) };
+    return { claimed: false, heldBy: row.id, since: new Date(row.started_at) };
+  }
+
+  /** The job's execution stopped: its slot is free. */
+  async finishJob(jobId: string): Promise<void> {
+    await this.db.execute(
+      sql`update backfill_jobs set finished_at = now() where id = ${jobId}::uuid and finished_at is null`,
+    );
+  }
+
+  /** The job never started (its execution could not be created): forget its claim. */
+  async releaseJob(jobId: string): Promise<void> {
+    await this.db.execute(sql`delete from backfill_jobs where id = ${jobId}::uuid`);
   }
 }

@@ -51,6 +51,7 @@ function startState(input: z.output<typeof backfillInput>, startedAt: string): L
     projectId: input.project_id ?? null,
     scope: input.scope,
     classifiedBefore: new Date(input.classified_before ?? startedAt).toISOString(),
+    ...(input.job_id ? { jobId: input.job_id } : {}),
   };
   return { job, cursor: null, pages: 0, planned: 0, ranges: [], more: true };
 }
@@ -99,7 +100,13 @@ export async function enqueueRange(
     const last = ids.at(-1);
     if (!last) break;
     if (ids.length === ENQUEUE_CHUNK) next = deps.threads.idsInRange(job, last, range.last, ENQUEUE_CHUNK);
-    const requests: ClassificationRequest[] = ids.map((threadId) => ({ threadId, reason: "backfill", mode }));
+    // The job and its cutoff travel with each id: the classifier skips a duplicate (a retried range).
+    const requests: ClassificationRequest[] = ids.map((threadId) => ({
+      threadId,
+      reason: "backfill",
+      mode,
+      job: { id: job.jobId ?? null, classifiedBefore: job.classifiedBefore },
+    }));
     try {
       await sendBounded(deps.queue, requests);
     } catch (error) {

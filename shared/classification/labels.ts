@@ -11,12 +11,15 @@ export interface ThreadToClassify {
   firstQuestion: string;
   categoryId: string | null;
   categorySource: "classifier" | "user" | null;
+  classifiedAt: Date | null;
 }
 
 export interface ClassifierLabel {
   threadId: string;
   categoryId: string;
   mode: "unlabelled" | "reclassify";
+  /** Reclassify: replace only a classifier label written before this instant (ISO-8601), the job's cutoff. */
+  cutoff?: string;
 }
 
 export interface ThreadsWithCategories {
@@ -56,6 +59,7 @@ export class LabelsRepository {
         firstQuestion: threads.firstQuestion,
         categoryId: threads.categoryId,
         categorySource: threads.categorySource,
+        classifiedAt: threads.classifiedAt,
       })
       .from(threads)
       .where(inArray(threads.id, [...ids]));
@@ -107,16 +111,20 @@ export class LabelsRepository {
   async writeClassifierLabels(labels: readonly ClassifierLabel[]): Promise<Set<string>> {
     if (labels.length === 0) return new Set();
     const values = sql.join(
-      labels.map((l) => sql`(${l.threadId}::uuid, ${l.categoryId}::uuid, ${l.mode === "reclassify"})`),
+      labels.map(
+        (l) =>
+          sql`(${l.threadId}::uuid, ${l.categoryId}::uuid, ${l.mode === "reclassify"}, ${l.cutoff ?? null}::timestamptz)`,
+      ),
       sql`, `,
     );
     try {
       const rows = await this.db.execute<{ id: string }>(sql`
         update threads t
         set category_id = v.category_id, category_source = 'classifier', classified_at = now()
-        from (values ${values}) as v(thread_id, category_id, reclassify)
+        from (values ${values}) as v(thread_id, category_id, reclassify, cutoff)
         where t.id = v.thread_id
-          and (t.category_id is null or (v.reclassify and t.category_source = 'classifier'))
+          and (t.category_id is null or (v.reclassify and t.category_source = 'classifier'
+            and (v.cutoff is null or t.classified_at is null or t.classified_at < v.cutoff)))
           and exists (select 1 from categories c where c.id = v.category_id and c.project_id = t.project_id)
         returning t.id`);
       return new Set(rows.map((r) => r.id));

@@ -46,9 +46,16 @@ function triage(
   if (!thread) return ageMs < THREAD_APPEARS_WITHIN_MS ? "retry" : "no-thread";
   if (hasUserLabel(thread)) return "user-label";
   if (thread.categoryId !== null && request.mode === "unlabelled") return "already-labelled";
+  if (relabelledSinceCutoff(request, thread)) return "already-labelled";
   // Left unlabelled, not retried: the sweeper sends it again once the project has categories.
   if (options.length === 0) return "no-categories";
   return thread;
+}
+
+/** A reclassify job's duplicate: the classifier re-labelled the thread at or after the job's cutoff. */
+function relabelledSinceCutoff(request: ParsedClassificationRequest, thread: ThreadToClassify): boolean {
+  if (request.mode !== "reclassify" || !request.job || thread.categorySource !== "classifier") return false;
+  return thread.classifiedAt !== null && thread.classifiedAt >= new Date(request.job.classifiedBefore);
 }
 
 /** A label that did not land: a user's label or a duplicate won (done), or the category is gone (retry). */
@@ -119,7 +126,13 @@ async function classifyAll(deps: ClassifyDeps, messages: readonly Classification
         }
         try {
           const category = await deps.classifier.classify(next.firstQuestion, options);
-          chosen.push({ messageId: message.messageId, threadId: next.id, categoryId: category.id, mode: request.mode });
+          chosen.push({
+            messageId: message.messageId,
+            threadId: next.id,
+            categoryId: category.id,
+            mode: request.mode,
+            cutoff: request.job?.classifiedBefore,
+          });
         } catch (error) {
           logger.error("classification failed", { threadId: request.threadId, error });
           outcomes.set(message.messageId, "retry");

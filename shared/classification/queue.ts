@@ -9,6 +9,14 @@ export const classificationRequest = z.object({
   threadId: z.string().uuid(),
   reason: z.enum(["new-thread", "relabel", "category-deleted", "sweep", "backfill"]),
   mode: z.enum(["unlabelled", "reclassify"]).default("unlabelled"),
+  /**
+   * The backfill job that sent it (scope classifier: its cutoff). A thread the classifier labelled
+   * at or after the cutoff was already re-labelled by this job: a duplicate message (a retried
+   * EnqueueRange sends its range again) is skipped without classifying.
+   */
+  job: z
+    .object({ id: z.string().uuid().nullable(), classifiedBefore: z.string().datetime({ offset: true }) })
+    .optional(),
   /** The request that caused it (an API request id), for logs from the chat to the label. */
   correlationId: z.string().max(200).optional(),
 });

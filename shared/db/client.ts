@@ -14,6 +14,13 @@ export interface DatabaseTarget {
    * named prepared statements from two processes could collide. Unnamed statements only.
    */
   embedded?: boolean;
+  /**
+   * Through RDS Proxy: unnamed statements only. A named (server-side) prepared statement pins the
+   * client's session to one database connection until it ends, which defeats the proxy's pooling
+   * ("Avoiding pinning an RDS Proxy", PostgreSQL conditions:
+   * https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-proxy-pinning.html).
+   */
+  proxy?: boolean;
   /** Connections in this process's pool. */
   max?: number;
   /** Asked for each new connection (a rotating secret); else the URL's password. */
@@ -33,7 +40,7 @@ export function connect(target: DatabaseTarget): Database {
   const timeouts = target.timeouts ?? API_TIMEOUTS;
   const client = postgres(target.url, {
     max: target.max ?? 5,
-    prepare: !target.embedded,
+    prepare: !target.embedded && !target.proxy,
     ...(target.password ? { password: target.password } : {}),
     ...(target.ssl ? { ssl: target.ssl } : {}),
     onnotice: () => {},

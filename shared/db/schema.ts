@@ -209,3 +209,25 @@ export const reportDeliveries = pgTable(
 );
 
 export type ReportRunRow = typeof reportRuns.$inferSelect;
+
+/**
+ * Backfill jobs that are enqueueing (their execution runs): the lock that makes starting a job
+ * atomic. One unfinished row per project (all projects: the nil uuid) and scope, by the partial
+ * unique index; a second start conflicts on it. The execution stays the job's record; a row is
+ * finished once its execution is seen stopped (shared/backfill/repository.ts).
+ */
+export const backfillJobs = pgTable(
+  "backfill_jobs",
+  {
+    id: uuid("id").primaryKey(),
+    projectId: uuid("project_id"),
+    scope: text("scope").notNull(),
+    startedAt: timestamptz("started_at").notNull().defaultNow(),
+    finishedAt: timestamptz("finished_at"),
+  },
+  (t) => [
+    uniqueIndex("backfill_jobs_running_key")
+      .on(sql`coalesce(${t.projectId}, '00000000-0000-0000-0000-000000000000'::uuid)`, t.scope)
+      .where(sql`${t.finishedAt} is null`),
+  ],
+);

@@ -69,6 +69,8 @@ export async function resolveDatabaseTarget(env: Env): Promise<DatabaseTarget> {
     max: env.DB_POOL_MAX,
     password: async () => (await secret()).password,
     timeouts: timeoutsOf(env),
+    // DB_HOST is the RDS Proxy endpoint (infra/constructs/database.ts): no server-side prepared statements.
+    proxy: true,
     // RDS Proxy's certificate chains to Amazon Trust Services, which Node trusts by default.
     ssl: "verify-full",
   };

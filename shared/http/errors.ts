@@ -13,7 +13,7 @@ import { logger } from "../logger.js";
 
 export interface ErrorReply {
   statusCode: number;
-  body: { detail: string; errors?: ReadonlyArray<{ path: string; message: string }> };
+  body: { detail: string; errors?: ReadonlyArray<{ path: string; message: string }>; id?: string };
   headers?: Record<string, string>;
 }
 
@@ -81,6 +81,7 @@ export function errorReply(error: unknown): ErrorReply {
     const body: ErrorReply["body"] = { detail: error.message };
     if (error instanceof InvalidInputError && error.errors.length > 0) body.errors = error.errors;
     if (status === 503) return { ...unavailable(error.message) };
+    if (error instanceof ConflictError && error.id) body.id = error.id;
     return { statusCode: status, body };
   }
   const fromDatabase = databaseReply(error);

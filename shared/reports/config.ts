@@ -25,6 +25,13 @@ const reportsEnvSchema = z.object({
   REPORT_TIME_ZONE: z.string().default(DEFAULT_REPORT_TIME_ZONE),
   /** A run claimed longer ago than this and still 'sending' is taken to be dead and may be taken over. */
   REPORT_CLAIM_LEASE_SECONDS: z.coerce.number().int().min(30).max(86_400).default(DEFAULT_REPORT_CLAIM_LEASE_SECONDS),
+  /**
+   * Emails per second one sender process may send: its share of the SES account's maximum
+   * sending rate (CDK: kapa:sesMaxSendRate divided by the sender's maximum concurrency).
+   */
+  SES_MAX_SEND_RATE: z.coerce.number().positive().max(10_000).default(50),
+  /** The SES configuration set of the reports (bounce and complaint events, suppression); unset locally. */
+  SES_CONFIGURATION_SET: z.string().min(1).optional(),
   /** Local runtime: port of the SES emulator on 127.0.0.1; 0 (the default) picks a free one, printed at start. */
   SES_PORT: z.coerce.number().int().min(0).max(65535).default(0),
 });

@@ -106,6 +106,7 @@ describe("backfill state machine", () => {
       pageSize: 1_000_000,
       rangeSize: 100_000,
     });
+    // The function's timeout fires first (retried as Sandbox.Timedout); the state's is the backstop.
     expect(state("Plan").TimeoutSeconds).toBeGreaterThan(
       props(resourcesIn(template, "AWS::Lambda::Function").get(planId)).Timeout as number,
     );
@@ -114,14 +115,18 @@ describe("backfill state machine", () => {
     );
   });
 
-  it("retries Lambda, SQS and database errors with backoff, on both tasks", () => {
+  it("retries Lambda, SQS and database errors and timeouts (the function's and the state's) with backoff, on both tasks", () => {
     for (const task of [state("Plan"), enqueueState()]) {
       const retriers = task.Retry as { ErrorEquals: string[]; BackoffRate?: number; MaxAttempts?: number }[];
       const retried = retriers.flatMap((r) => r.ErrorEquals);
       for (const error of [
         "Lambda.ServiceException",
+        "Lambda.AWSLambdaException",
         "Lambda.SdkClientException",
         "Lambda.TooManyRequestsException",
+        "Sandbox.Timedout",
+        "Lambda.Unknown",
+        "States.Timeout",
         "BackfillQueueError",
         "BackfillDatabaseError",
       ]) {

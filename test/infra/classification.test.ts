@@ -146,16 +146,31 @@ describe("classifier", () => {
     expect(mapping.Enabled ?? true).toBe(true);
   });
 
-  it("has every event source mapping of the stack capped, and no reserved concurrency", () => {
+  it("has every event source mapping of the stack capped, and the classifier reserves their sum, no less", () => {
     expect(mappings.size).toBeGreaterThan(0);
     for (const [id, m] of allMappings) {
       expect((props(m).ScalingConfig as { MaximumConcurrency?: number }).MaximumConcurrency, id).toBeGreaterThanOrEqual(
         2,
       );
     }
-    expect(fnProps(classifierId).ReservedConcurrentExecutions).toBeUndefined();
-    // The cap is the mapping's: no function of the stack reserves concurrency.
-    for (const [id, fn] of functions) expect(props(fn).ReservedConcurrentExecutions, id).toBeUndefined();
+    const caps = [...mappings.values()].map(
+      (m) => (props(m).ScalingConfig as { MaximumConcurrency: number }).MaximumConcurrency,
+    );
+    // The caps throttle nothing (live 5 + backfill 2), and no other function can take the classifier's share.
+    expect(fnProps(classifierId).ReservedConcurrentExecutions).toBe(7);
+    expect(fnProps(classifierId).ReservedConcurrentExecutions).toBeGreaterThanOrEqual(caps.reduce((a, b) => a + b, 0));
+    for (const [id, fn] of functions) {
+      if (id !== classifierId) expect(props(fn).ReservedConcurrentExecutions, id).toBeUndefined();
+    }
+  });
+
+  it("refuses at synth a reservation below the sum of the caps", () => {
+    expect(() => synth({ "kapa:classifierReservedConcurrency": 6 })).toThrow(
+      /kapa:classifierReservedConcurrency: 6 is below the sum of the classifier's event source caps \(7\)/,
+    );
+    const raised = synth({ "kapa:classifierMaxConcurrency": 20, "kapa:classifierReservedConcurrency": 22 });
+    const id = fnLogicalIdOf(raised.stack, raised.stack.classification.classifier);
+    expect(props(resourcesIn(raised.template, "AWS::Lambda::Function").get(id)).ReservedConcurrentExecutions).toBe(22);
   });
 
   it("uses the database and gets its delay, but not the queue URL", () => {
@@ -213,14 +228,24 @@ describe("sweeper", () => {
     expect(role.ManagedPolicyArns).toBeUndefined();
     const statements = statementsOfRole(template, roleId);
     expect(statements.length).toBeGreaterThan(0);
+    const lostRunsId = idOf(classification.sweeperLostRuns.queue.node.defaultChild as CfnElement);
     for (const statement of statements) {
       expect(statement.Effect).toBe("Allow");
+      if (asArray(statement.Action).includes("sqs:SendMessage")) {
+        // Its dead-letter queue: the runs it could not start.
+        expect(asArray(statement.Action)).toEqual(["sqs:SendMessage"]);
+        expect(mentions(statement.Resource, lostRunsId)).toBe(true);
+        continue;
+      }
       expect(asArray(statement.Action)).toEqual(["lambda:InvokeFunction"]);
       for (const resource of asArray(statement.Resource)) {
         expect(mentions(resource, sweeperId), JSON.stringify(resource)).toBe(true);
         for (const other of functions.keys()) if (other !== sweeperId) expect(mentions(resource, other)).toBe(false);
       }
     }
+    expect((schedule.Target as { DeadLetterConfig?: { Arn: unknown } }).DeadLetterConfig?.Arn).toEqual({
+      "Fn::GetAtt": [lostRunsId, "Arn"],
+    });
   });
 
   it("gets the database, the queue URL and its limits; a failed run waits for the next one", () => {
@@ -231,7 +256,14 @@ describe("sweeper", () => {
     expect(env.SWEEPER_LOOKBACK_HOURS).toBe("24");
     expect(env.DB_SECRET_ARN).toEqual(stack.resolve(stack.database.secret.secretArn));
     expect(fnProps(sweeperId).Timeout).toBeLessThan(5 * 60);
-    const invokeConfig = props(only(resourcesIn(template, "AWS::Lambda::EventInvokeConfig").values(), "invoke config"));
+    const invokeConfig = props(
+      only(
+        [...resourcesIn(template, "AWS::Lambda::EventInvokeConfig").values()].filter((c) =>
+          mentions(props(c).FunctionName, sweeperId),
+        ),
+        "invoke config",
+      ),
+    );
     expect(invokeConfig.FunctionName).toEqual(ref(sweeperId));
     expect(invokeConfig.MaximumRetryAttempts).toBe(0);
   });
@@ -267,12 +299,13 @@ describe("alarms", () => {
 
   it("are exposed for the observability construct", () => {
     const ids = classification.alarms.map((a) => idOf(a.node.defaultChild as CfnElement)).sort();
+    const lostRunsId = idOf(classification.sweeperLostRuns.queue.node.defaultChild as CfnElement);
     const expected = alarms
-      .filter(([, a]) => mentions(props(a).Dimensions, queueId) || mentions(props(a).Dimensions, dlqId))
+      .filter(([, a]) => [queueId, dlqId, lostRunsId].some((id) => mentions(props(a).Dimensions, id)))
       .map(([id]) => id)
       .sort();
     expect(ids).toEqual(expected);
-    expect(ids).toHaveLength(2);
+    expect(ids).toHaveLength(3);
   });
 });
 

@@ -239,9 +239,10 @@ describe("service alarms", () => {
     const collected = [...classification.alarms, ...backfill.alarms, ...reports.alarms];
     for (const alarm of collected) expect(observability.alarms).toContain(alarm);
     expect(new Set(observability.alarms).size).toBe(observability.alarms.length);
-    // live DLQ + age, backfill DLQ + failed executions, reports DLQ + age; and this construct's 9.
-    expect(collected).toHaveLength(6);
-    expect(observability.alarms).toHaveLength(15);
+    // live DLQ + age + lost sweeper runs, backfill DLQ + failed executions, reports DLQ + age + lost
+    // planner runs; and this construct's 9, and the 7 of constructs/health.ts.
+    expect(collected).toHaveLength(8);
+    expect(observability.alarms).toHaveLength(24);
   });
 });
 
@@ -274,6 +275,9 @@ describe("dashboard", () => {
       "Classifier invocations and errors",
       "Backfill executions",
       "Report sends",
+      "API latency (ms)",
+      "RDS Proxy connections",
+      "Aurora capacity",
     ]);
   });
 

@@ -71,13 +71,44 @@ describe("report schedule", () => {
     ][0];
     const statements = statementsOfRole(template, roleId);
     expect(statements.length).toBeGreaterThan(0);
+    const lostRunsId = idOf(reports.lostRuns.queue.node.defaultChild as CfnElement);
     for (const statement of statements) {
+      if (asArray(statement.Action).includes("sqs:SendMessage")) {
+        expect(asArray(statement.Action)).toEqual(["sqs:SendMessage"]);
+        expect(mentions(statement.Resource, lostRunsId)).toBe(true);
+        continue;
+      }
       expect(asArray(statement.Action)).toEqual(["lambda:InvokeFunction"]);
       for (const resource of asArray(statement.Resource)) {
         expect(mentions(resource, plannerId), JSON.stringify(resource)).toBe(true);
         for (const other of functions.keys()) if (other !== plannerId) expect(mentions(resource, other)).toBe(false);
       }
     }
+  });
+
+  it("keeps lost runs: the schedule's dead-letter queue and the planner's on-failure destination, alarmed", () => {
+    const lostRunsId = idOf(reports.lostRuns.queue.node.defaultChild as CfnElement);
+    expect((reportSchedule().Target as { DeadLetterConfig?: { Arn: unknown } }).DeadLetterConfig?.Arn).toEqual({
+      "Fn::GetAtt": [lostRunsId, "Arn"],
+    });
+    const invokeConfig = props(
+      only(
+        [...resourcesIn(template, "AWS::Lambda::EventInvokeConfig").values()].filter((c) =>
+          mentions(props(c).FunctionName, plannerId),
+        ),
+        "planner invoke config",
+      ),
+    );
+    expect(invokeConfig.MaximumRetryAttempts).toBe(2);
+    expect(invokeConfig.DestinationConfig).toEqual({
+      OnFailure: { Destination: { "Fn::GetAtt": [lostRunsId, "Arn"] } },
+    });
+    expect(
+      statementsOfRole(template, roleIdOf(template, plannerId)).some(
+        (s) => asArray(s.Action).includes("sqs:SendMessage") && mentions(s.Resource, lostRunsId),
+      ),
+    ).toBe(true);
+    expect(reports.alarms).toContain(reports.lostRuns.alarm);
   });
 
   it("follows the context settings, and refuses invalid ones at synth", () => {
@@ -181,7 +212,7 @@ describe("report sender", () => {
     });
   });
 
-  it("may SendEmail and SendRawEmail on that identity's ARN only, never on *", () => {
+  it("may SendEmail and SendRawEmail on that identity's ARN (and its configuration set's) only, never on *", () => {
     const sesStatements = statementsOfRole(template, roleIdOf(template, senderId)).filter((s) =>
       asArray(s.Action).some(isSesAction),
     );
@@ -189,10 +220,11 @@ describe("report sender", () => {
     expect(statement.Effect).toBe("Allow");
     expect(asArray(statement.Action).sort()).toEqual(["ses:SendEmail", "ses:SendRawEmail"]);
     const resources = asArray(statement.Resource);
-    expect(resources).toHaveLength(1);
-    const arn = JSON.stringify(resources[0]);
-    expect(arn).toContain(":identity/");
-    expect(mentions(resources[0], identityId)).toBe(true);
+    expect(resources).toHaveLength(2);
+    const identityArn = resources.find((r) => JSON.stringify(r).includes(":identity/"));
+    expect(mentions(identityArn, identityId)).toBe(true);
+    const setArn = resources.find((r) => JSON.stringify(r).includes(":configuration-set/"));
+    expect(mentions(setArn, idOf(reports.configurationSet.node.defaultChild as CfnElement))).toBe(true);
     for (const { statement: s } of identityStatements(template)) {
       if (asArray(s.Action).some(isSesAction)) expect(asArray(s.Resource)).not.toContain("*");
     }

@@ -1,0 +1,40 @@
+import { eq, sql } from "drizzle-orm";
+import { describe, expect, inject, it } from "vitest";
+import { connect } from "../../shared/db/client.js";
+import { projects } from "../../shared/db/schema.js";
+
+// Prepare ------------------------------------------------------------------------------------
+
+const target = inject("database");
+
+/** Runs parameterized queries on one connection, then counts that session's named prepared statements. */
+async function preparedStatementsAfterQueries(proxy: boolean): Promise<number> {
+  const database = connect({ ...target, max: 1, proxy });
+  try {
+    for (let i = 0; i < 3; i++) {
+      await database.db
+        .select({ id: projects.id })
+        .from(projects)
+        .where(eq(projects.projectName, `p${i}`));
+      await database.db.execute(sql`select ${i}::int as n`);
+    }
+    const [row] = await database.db.execute<{ n: string | number }>(
+      sql`select count(*) as n from pg_prepared_statements`,
+    );
+    return Number(row?.n);
+  } finally {
+    await database.close();
+  }
+}
+
+// Act and assess -----------------------------------------------------------------------------
+
+describe("connections through RDS Proxy", () => {
+  it("leave no named prepared statement in the session (they would pin it to one database connection)", async () => {
+    expect(await preparedStatementsAfterQueries(true)).toBe(0);
+  });
+
+  it.runIf(target.kind === "postgres")("differ from a direct connection to Postgres, which prepares them", async () => {
+    expect(await preparedStatementsAfterQueries(false)).toBeGreaterThan(0);
+  });
+});
