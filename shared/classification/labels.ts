@@ -36,6 +36,7 @@ interface BatchRow extends Record<string, unknown> {
   first_question: string;
   category_id: string | null;
   category_source: ThreadToClassify["categorySource"];
+  classified_at: string | Date | null;
   options: CategoryOption[] | string | null;
 }
 
@@ -76,7 +77,7 @@ export class LabelsRepository {
     if (ids.length === 0) return found;
     const rows = await this.db.execute<BatchRow>(sql`
       with t as (
-        select id, project_id, created_at, first_question, category_id, category_source
+        select id, project_id, created_at, first_question, category_id, category_source, classified_at
         from ${threads} where id = any(${`{${ids.join(",")}}`}::uuid[])
       ), options as (
         select project_id,
@@ -93,6 +94,7 @@ export class LabelsRepository {
         firstQuestion: row.first_question,
         categoryId: row.category_id,
         categorySource: row.category_source,
+        classifiedAt: row.classified_at === null ? null : new Date(row.classified_at),
       });
       const options = typeof row.options === "string" ? (JSON.parse(row.options) as CategoryOption[]) : row.options;
       found.categories.set(row.project_id, options ?? []);
