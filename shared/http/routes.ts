@@ -1,10 +1,12 @@
 import type { z } from "zod";
 import {
+  analyticsQuery,
   category,
   categoryList,
   categoryPath,
   categoryStats,
   categoryStatsQuery,
+  categoryTrends,
   chatRequest,
   chatResponse,
   createCategoryRequest,
@@ -184,6 +186,20 @@ export const routes = {
     request: { path: reclassifyPath },
     success: { status: 200, description: "The job", schema: reclassifyJob },
     errors: [400, 404],
+  }),
+  // Analytics ------------------------------------------------------------------------------------
+  categoryTrends: route({
+    operationId: "categoryTrends",
+    method: "GET",
+    path: `${PROJECT}/analytics/categories`,
+    handler: "analytics-categories",
+    auth: "apiKey",
+    tag: "Analytics",
+    summary:
+      "Threads, questions and labels per day, week or month in a time zone's calendar: continuous buckets, oldest first, at most 400",
+    request: { path: projectPath, query: analyticsQuery },
+    success: { status: 200, description: "The buckets", schema: categoryTrends },
+    errors: [400],
   }),
   openapi: route({
     operationId: "openapi",
