@@ -1,3 +1,4 @@
+import { benchAnalytics } from "./analytics.js";
 import { benchBackfillEnqueue } from "./backfill-enqueue.js";
 import { benchBackfillPipeline } from "./backfill-pipeline.js";
 import { benchChat } from "./chat.js";
@@ -13,6 +14,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   "classifier-throughput": () => benchClassifierThroughput(),
   "backfill-enqueue": () => benchBackfillEnqueue(),
   "backfill-pipeline": () => benchBackfillPipeline(),
+  analytics: () => benchAnalytics(),
 };
 
 const wanted = process.argv.slice(2);

@@ -24,7 +24,7 @@ CREATE FUNCTION thread_rollups_apply(
          d.category_id, d.category_source, sum(d.threads), sum(d.questions)
   FROM unnest(d_project, d_slot, d_category, d_source, d_threads, d_questions)
          AS d(project_id, slot, category_id, category_source, threads, questions)
-  CROSS JOIN (VALUES (15::smallint), (60::smallint), (1440::smallint)) AS g(minutes)
+  CROSS JOIN (VALUES (15::smallint), (60::smallint), (360::smallint), (1440::smallint)) AS g(minutes)
   -- A project being deleted takes its rollup with it (cascade): nothing to count for it.
   WHERE EXISTS (SELECT 1 FROM projects p WHERE p.id = d.project_id)
   GROUP BY 1, 2, 3, 4, 5

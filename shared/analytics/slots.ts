@@ -1,12 +1,12 @@
 /**
- * How a time range is read: the largest rollup slots that fit inside it (UTC days, then hours,
- * then quarter hours, the grains of `thread_rollups`), and the raw rows for what is left at its
+ * How a time range is read: the largest rollup slots that fit inside it (UTC days, quarter days, hours
+ * then quarter hours: the grains of `thread_rollups`), and the raw rows for what is left at its
  * edges (less than 15 minutes on each side: a created_after with seconds, say). Every zone's
  * midnights are quarter-hour aligned in UTC today, so bucket boundaries need no raw rows.
  */
 
 /** The rollup's grains in minutes, coarsest first (the migration's trigger keeps the same ones). */
-export const GRAINS_MINUTES = [1440, 60, 15] as const;
+export const GRAINS_MINUTES = [1440, 360, 60, 15] as const;
 
 export interface SlotRange {
   grainMinutes: number;

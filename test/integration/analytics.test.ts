@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
+import { GRAINS_MINUTES } from "../../shared/analytics/slots.js";
 import type { CategoryStatsResource, CategoryTrendsResource } from "../../shared/http/schemas.js";
 import { createTenant, type Tenant, useTestDb } from "../support/db.js";
 import { invoke } from "../support/invoke.js";
@@ -16,6 +17,7 @@ const db = useTestDb();
 const seed = Number(process.env.ANALYTICS_SEED ?? Date.now() % 1_000_000);
 const random = seededRandom(seed);
 const liveQueue = process.env.CLASSIFICATION_QUEUE_URL as string;
+const GRAINS = `{${GRAINS_MINUTES.join(",")}}`;
 
 const WINDOW_FROM = Date.parse("2026-03-01T00:00:00Z");
 const WINDOW_MS = 75 * 86_400_000; // over Europe's and the US's spring daylight-saving changes
@@ -141,12 +143,12 @@ describe("analytics: categories over time", () => {
         select project_id, g.m as grain_minutes,
                date_bin(make_interval(mins => g.m), created_at, timestamptz '2000-01-01Z') as slot_start,
                category_id, category_source, count(*)::int as threads, 0 as questions
-        from threads cross join (values (15), (60), (1440)) g(m) where project_id in (${t.projectId}, ${neighbour.projectId})
+        from threads cross join unnest(${GRAINS}::int[]) g(m) where project_id in (${t.projectId}, ${neighbour.projectId})
         group by 1, 2, 3, 4, 5
         union all
         select t.project_id, g.m, date_bin(make_interval(mins => g.m), q.created_at, timestamptz '2000-01-01Z'),
                null, null, 0, count(*)::int
-        from question_answers q join threads t on t.id = q.thread_id cross join (values (15), (60), (1440)) g(m)
+        from question_answers q join threads t on t.id = q.thread_id cross join unnest(${GRAINS}::int[]) g(m)
         where t.project_id in (${t.projectId}, ${neighbour.projectId})
         group by 1, 2, 3
       ), e as (
