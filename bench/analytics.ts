@@ -29,9 +29,9 @@ async function seed(db: Db, projectId: string, count: number, categoryIds: strin
       select gen_random_uuid(), ${projectId},
              ${new Date(END).toISOString()}::timestamptz - (g * ${stepMs}::float8 * interval '1 millisecond'),
              'Seeded question ' || g, 1 + (g % 3 = 0)::int,
-             case when (g * 7919) % 100 < 10 then null else (${categories})[1 + g % ${categoryIds.length}::int] end,
-             case when (g * 7919) % 100 < 10 then null when (g * 7919) % 100 < 15 then 'user' else 'classifier' end,
-             case when (g * 7919) % 100 < 10 then null else now() end
+             case when (g::bigint * 7919) % 100 < 10 then null else (${categories})[1 + g % ${categoryIds.length}::int] end,
+             case when (g::bigint * 7919) % 100 < 10 then null when (g::bigint * 7919) % 100 < 15 then 'user' else 'classifier' end,
+             case when (g::bigint * 7919) % 100 < 10 then null else now() end
       from generate_series(${first}::int, ${last}::int) g`);
   }
   // One question per thread when it was created, a follow-up five minutes later for every third.
