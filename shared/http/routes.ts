@@ -237,6 +237,43 @@ export const routes = {
     success: { status: 200, description: "JavaScript", contentType: "application/javascript" },
     errors: [],
   }),
+  // The reference dashboard (web/dashboard/): a page on the public API, served offline -------------
+  dashboard: route({
+    operationId: "dashboard",
+    method: "GET",
+    path: "/dashboard",
+    handler: "dashboard",
+    auth: "none",
+    tag: "Docs",
+    summary: "Reference analytics dashboard built on this API (enter a project id and key)",
+    request: {},
+    success: { status: 200, description: "HTML page", contentType: "text/html" },
+    errors: [],
+  }),
+  dashboardScript: route({
+    operationId: "dashboardScript",
+    method: "GET",
+    path: "/dashboard/app.js",
+    handler: "dashboard",
+    auth: "none",
+    tag: "Docs",
+    summary: "The dashboard's script (its chart library bundled in), served by us so the page works offline",
+    request: {},
+    success: { status: 200, description: "JavaScript", contentType: "application/javascript" },
+    errors: [],
+  }),
+  dashboardStyle: route({
+    operationId: "dashboardStyle",
+    method: "GET",
+    path: "/dashboard/app.css",
+    handler: "dashboard",
+    auth: "none",
+    tag: "Docs",
+    summary: "The dashboard's styles",
+    request: {},
+    success: { status: 200, description: "CSS", contentType: "text/css" },
+    errors: [],
+  }),
 } as const satisfies Record<string, RouteDef>;
 
 export type RouteName = keyof typeof routes;
