@@ -1,3 +1,4 @@
+import { benchAnalytics } from "./analytics.js";
 import { benchBackfillEnqueue } from "./backfill-enqueue.js";
 import { benchBackfillPipeline } from "./backfill-pipeline.js";
 import { benchChat } from "./chat.js";
@@ -17,6 +18,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   "backfill-enqueue": () => benchBackfillEnqueue(),
   "backfill-pipeline": () => benchBackfillPipeline(),
   cli: () => benchCli(),
+  analytics: () => benchAnalytics(),
 };
 
 const wanted = process.argv.slice(2);

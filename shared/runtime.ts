@@ -1,3 +1,4 @@
+import { AnalyticsRepository } from "./analytics/repository.js";
 import { type Executions, noExecutions, sfnExecutions } from "./backfill/executions.js";
 import { BackfillRepository } from "./backfill/repository.js";
 import { CategoriesRepository } from "./categories/repository.js";
@@ -20,6 +21,8 @@ export interface Runtime {
   threads: ThreadsRepository;
   labels: LabelsRepository;
   categories: CategoriesRepository;
+  /** Category trends over time (the thread_rollups table). */
+  analytics: AnalyticsRepository;
   agent: RagAgent;
   classifier: Classifier;
   /** The live classification queue; a stand-in that refuses every send when none is configured. */
@@ -50,6 +53,7 @@ export async function createRuntime(env: Env = loadEnv()): Promise<Runtime> {
     threads: new ThreadsRepository(database.db),
     labels: new LabelsRepository(database.db),
     categories: new CategoriesRepository(database.db),
+    analytics: new AnalyticsRepository(database.db),
     agent: new RagAgent(new KeywordRetriever(), new DummyLlmClient(env.LLM_DELAY_MS)),
     classifier: new DummyClassifier(env.CLASSIFIER_DELAY_MS, env.CLASSIFIER_FAILURE_RATE),
     classificationQueue: env.CLASSIFICATION_QUEUE_URL

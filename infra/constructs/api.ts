@@ -1,16 +1,21 @@
+import path from "node:path";
 import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
 import * as apigateway from "aws-cdk-lib/aws-apigateway";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import { AUTHORIZER_FAILURE, RETRY_AFTER_SECONDS } from "../../shared/http/errors.js";
 import type { RouteDef } from "../../shared/http/routes.js";
+import { buildDashboardSync } from "../../web/build.js";
 import type { StackSettings } from "../settings.js";
 import type { Database } from "./database.js";
-import { type BundledFile, KapaFunction } from "./lambda.js";
+import { type BundledFile, KapaFunction, REPO_ROOT } from "./lambda.js";
 
 /** The header the authorizer reads; API Gateway caches its decision per value of it. */
 export const API_KEY_HEADER = "X-API-KEY";
 export const REDOC_SCRIPT_PATH = "/var/task/redoc.standalone.js";
+/** The dashboard's page, script and styles, built at synth time (web/build.ts) and shipped with its Lambda. */
+export const DASHBOARD_ASSETS_DIR = "/var/task/dashboard";
+const DASHBOARD_BUILD_DIR = "build/dashboard";
 
 /** What a handler needs beyond the defaults (database access, 1024 MB, 29 s). */
 interface HandlerOptions {
@@ -33,6 +38,12 @@ const HANDLER_OPTIONS: Readonly<Record<string, HandlerOptions>> = {
     memorySize: 512,
     environment: { REDOC_SCRIPT_PATH },
     bundledFiles: [{ from: "node_modules/redoc/bundles/redoc.standalone.js", to: "redoc.standalone.js" }],
+  },
+  dashboard: {
+    database: false,
+    memorySize: 512,
+    environment: { DASHBOARD_ASSETS_DIR },
+    bundledFiles: [{ from: DASHBOARD_BUILD_DIR, to: "dashboard" }],
   },
   // A new thread is enqueued for classification.
   chat: { classificationQueue: true },
@@ -173,6 +184,7 @@ export class Api extends Construct {
     for (const handler of Object.keys(HANDLER_OPTIONS)) {
       if (!routeHandlers.has(handler)) throw new Error(`HANDLER_OPTIONS names ${handler}, which no route uses`);
     }
+    if (routeHandlers.has("dashboard")) buildDashboardSync(path.join(REPO_ROOT, DASHBOARD_BUILD_DIR));
     const functionSettings = {
       logRetention: settings.logRetention,
       logLevel: settings.logLevel,

@@ -6,8 +6,10 @@ import {
   integer,
   pgTable,
   primaryKey,
+  smallint,
   text,
   timestamp,
+  unique,
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
@@ -147,7 +149,39 @@ export const questionAnswers = pgTable(
     answer: text("answer").notNull(),
     createdAt: createdAt(),
   },
-  (t) => [uniqueIndex("question_answers_thread_position_key").on(t.threadId, t.position)],
+  (t) => [
+    uniqueIndex("question_answers_thread_position_key").on(t.threadId, t.position),
+    // Questions asked in a time range (analytics: the edges of a range that the rollup cannot cut).
+    index("question_answers_created_idx").on(t.createdAt, t.threadId),
+  ],
+);
+
+/**
+ * Analytics rollup: a project's thread and question counts per UTC time slot of three grains
+ * (15 minutes, 1 hour, 6 hours, 1 day) and per label (category_id, category_source; both null for
+ * unlabelled threads, whose row also carries the slot's `questions`). Kept exact by statement
+ * triggers on threads and question_answers (drizzle/0004_analytics.sql), in the same statement as
+ * every write, so it always agrees with the rows. See docs/analytics.md.
+ */
+export const threadRollups = pgTable(
+  "thread_rollups",
+  {
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    grainMinutes: smallint("grain_minutes").notNull(),
+    slotStart: timestamptz("slot_start").notNull(),
+    /** No foreign key: a deleted category's rows read as unlabelled, as in categories/stats/. */
+    categoryId: uuid("category_id"),
+    categorySource: text("category_source", { enum: CATEGORY_SOURCES }),
+    threads: integer("threads").notNull().default(0),
+    questions: integer("questions").notNull().default(0),
+  },
+  (t) => [
+    unique("thread_rollups_key")
+      .on(t.projectId, t.grainMinutes, t.slotStart, t.categoryId, t.categorySource)
+      .nullsNotDistinct(),
+  ],
 );
 
 export type ThreadRow = typeof threads.$inferSelect;

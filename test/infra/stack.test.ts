@@ -48,8 +48,12 @@ const backfillFnIds = [fnLogicalId(stack.backfill.plan), fnLogicalId(stack.backf
 const secretRef = stack.resolve(stack.database.secret.secretArn) as unknown;
 const proxyEndpoint = stack.resolve(stack.database.proxy.endpoint) as unknown;
 const functionSgId = logicalId(stack.database.functionSecurityGroup.node.defaultChild as CfnElement);
+/** Handlers that serve static documents (API reference, dashboard): no database. */
+const STATIC_HANDLERS = ["docs", "dashboard"];
 const dbFunctionIds = [
-  ...[...functionsByHandler.entries()].filter(([name]) => name !== "docs").map(([, fn]) => fnLogicalId(fn)),
+  ...[...functionsByHandler.entries()]
+    .filter(([name]) => !STATIC_HANDLERS.includes(name))
+    .map(([, fn]) => fnLogicalId(fn)),
   authorizerFnId,
   migrateFnId,
   classifierFnId,
@@ -307,7 +311,7 @@ describe("Lambda functions", () => {
   });
 
   it("that use the database get its env and run in its security group", () => {
-    expect(dbFunctionIds).toHaveLength(handlerNames.length - 1 + 6);
+    expect(dbFunctionIds).toHaveLength(handlerNames.length - STATIC_HANDLERS.length + 6);
     for (const id of dbFunctionIds) {
       const p = props(functions.get(id) ?? { Type: "" });
       const env = (p.Environment as { Variables: Record<string, unknown> }).Variables;
@@ -329,6 +333,17 @@ describe("Lambda functions", () => {
     expect(env.REDOC_SCRIPT_PATH).toBe("/var/task/redoc.standalone.js");
     expect(Object.keys(env).filter((k) => k.startsWith("DB_"))).toEqual([]);
     expect(p.VpcConfig).toBeUndefined();
+  });
+
+  it("the dashboard function ships its built page, script and styles and has no database access", () => {
+    const dashboard = functionsByHandler.get("dashboard");
+    if (!dashboard) throw new Error("No dashboard function");
+    const p = props(functions.get(fnLogicalId(dashboard)) ?? { Type: "" });
+    const env = (p.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env.DASHBOARD_ASSETS_DIR).toBe("/var/task/dashboard");
+    expect(Object.keys(env).filter((k) => k.startsWith("DB_"))).toEqual([]);
+    expect(p.VpcConfig).toBeUndefined();
+    expect(statementsOfRole(roleIdOf(fnLogicalId(dashboard)))).toEqual([]);
   });
 
   it("CDK's own helper functions get nothing of the database", () => {
@@ -521,7 +536,7 @@ describe("outputs", () => {
 });
 
 describe("bundling with local esbuild (no Docker)", () => {
-  it("produces ESM bundles with the migrations and the Redoc script", { timeout: 120_000 }, () => {
+  it("produces ESM bundles with the migrations and the Redoc script", { timeout: 240_000 }, () => {
     const outdir = mkdtempSync(path.join(tmpdir(), "kapa-cdk-"));
     try {
       const app = new App({
@@ -552,6 +567,13 @@ describe("bundling with local esbuild (no Docker)", () => {
       const docs = bundled.api.handlers.get("docs");
       if (!docs) throw new Error("No docs function");
       expect(existsSync(path.join(assetOf(docs), "redoc.standalone.js"))).toBe(true);
+      const dashboard = bundled.api.handlers.get("dashboard");
+      if (!dashboard) throw new Error("No dashboard function");
+      for (const file of ["index.html", "app.js", "app.css"]) {
+        expect(existsSync(path.join(assetOf(dashboard), "dashboard", file)), file).toBe(true);
+      }
+      // esbuild stays out of the Lambda: the local builder is loaded by a computed path only.
+      expect(readFileSync(path.join(assetOf(dashboard), "index.mjs"), "utf8")).not.toContain("esbuild");
     } finally {
       rmSync(outdir, { recursive: true, force: true });
     }

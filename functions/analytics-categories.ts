@@ -1,0 +1,15 @@
+import { categoryTrends } from "../shared/analytics/service.js";
+import { httpHandler } from "../shared/http/handler.js";
+import { routes } from "../shared/http/routes.js";
+import { runtime } from "../shared/runtime.js";
+
+export const handler = httpHandler(routes.categoryTrends, async ({ path, query }) => {
+  const { analytics, categories } = await runtime();
+  const trends = await categoryTrends({ analytics, categories }, path.project_id, {
+    interval: query.interval,
+    tz: query.tz,
+    createdAfter: query.created_after,
+    createdBefore: query.created_before,
+  });
+  return { status: 200, body: trends };
+});

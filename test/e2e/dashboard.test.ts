@@ -1,0 +1,180 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sql } from "drizzle-orm";
+import puppeteer, { type Browser, type Page } from "puppeteer-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findRunningEmbeddedDatabase } from "../../local/embedded-db.js";
+import { seedThreads } from "../../shared/admin/seed.js";
+import { connect } from "../../shared/db/client.js";
+import type { CategoryTrendsResource } from "../../shared/http/schemas.js";
+import { type Started, startLocalRuntime } from "../support/processes.js";
+
+/**
+ * The reference dashboard in headless Chromium (Debian's `chromium`, driven by puppeteer-core)
+ * against `npm start` with seeded data: it must draw the series the API returns, and its export
+ * button must lead to a download. The screenshot goes to test-results/dashboard.png.
+ */
+const CHROMIUM = process.env.CHROMIUM_PATH ?? ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find(existsSync);
+const OUTPUT_DIR = join(process.cwd(), "test-results");
+const dataDir = mkdtempSync(join(tmpdir(), "kapa-e2e-dashboard-"));
+const env = {
+  DATA_DIR: dataDir,
+  PORT: "0",
+  PGLITE_PORT: "0",
+  SQS_PORT: "0",
+  DATABASE_URL: "",
+  LLM_DELAY_MS: "0",
+  LOG_LEVEL: "warn",
+};
+const DAY = 86_400_000;
+
+/** The few DOM shapes the page functions below touch (the test itself compiles without the DOM library). */
+type Input = { value: string };
+type Canvas = {
+  width: number;
+  height: number;
+  getContext(
+    kind: "2d",
+  ): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
+};
+
+let runtime: Started | undefined;
+let browser: Browser | undefined;
+let baseUrl: string;
+let projectId: string;
+let apiKey: string;
+
+/** 3,000 realistic threads over 45 days, labelled with a drifting category mix, some by users, some not at all. */
+async function seed(): Promise<void> {
+  const target = await findRunningEmbeddedDatabase(dataDir);
+  if (!target) throw new Error("npm start advertises no embedded database");
+  const database = connect(target);
+  try {
+    const { db } = database;
+    for (const name of ["Billing", "Careers"]) {
+      await fetch(`${baseUrl}/query/v1/projects/${projectId}/categories/`, {
+        method: "POST",
+        headers: { "X-API-KEY": apiKey },
+        body: JSON.stringify({ name }),
+      });
+    }
+    await seedThreads(db, { count: 3000, projects: 0, projectIds: [projectId], days: 45 });
+    const hash = sql.raw("abs(hashtext(id::text))");
+    await db.execute(sql`
+      with c as (select array_agg(id order by name) as ids from categories where project_id = ${projectId})
+      update threads t set
+        category_id = c.ids[1 + (${hash} % 7 + extract(epoch from now() - t.created_at)::bigint / 86400 / 12) % 4],
+        category_source = case when ${hash} % 9 = 0 then 'user' else 'classifier' end,
+        classified_at = now()
+      from c where t.project_id = ${projectId} and ${hash} % 11 <> 0`);
+  } finally {
+    await database.close();
+  }
+}
+
+beforeAll(async () => {
+  runtime = await startLocalRuntime(env, /Press Ctrl-C to stop/, 150_000);
+  const output = runtime.output();
+  baseUrl = String(/running at (http:\/\/localhost:\d+)/.exec(output)?.[1]).replace("localhost", "127.0.0.1");
+  projectId = /projects\/([0-9a-f-]{36})\/chat/.exec(output)?.[1] as string;
+  apiKey = /X-API-KEY: (kapa_\S+)'/.exec(output)?.[1] as string;
+  await seed();
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await runtime?.stop("SIGINT");
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function legend(page: Page, chart: string): Promise<string[]> {
+  return page.$$eval(`#${chart} .u-legend .u-series .u-label`, (labels) => labels.map((l) => l.textContent ?? ""));
+}
+
+/** Pixels the chart's canvas painted (not transparent). */
+async function paintedPixels(page: Page, chart: string): Promise<number> {
+  return page.$eval(`#${chart} canvas`, (canvas) => {
+    const c = canvas as unknown as Canvas;
+    const data = c.getContext("2d")?.getImageData(0, 0, c.width, c.height).data ?? new Uint8ClampedArray();
+    let painted = 0;
+    for (let i = 3; i < data.length; i += 4) if ((data[i] ?? 0) > 0) painted++;
+    return painted;
+  });
+}
+
+describe.skipIf(!CHROMIUM && !process.env.CI)("reference dashboard in Chromium", () => {
+  it("draws the API's series for the chosen range and offers an export", { timeout: 180_000 }, async () => {
+    const to = new Date(Date.now()).toISOString().slice(0, 10);
+    const from = new Date(Date.now() - 41 * DAY).toISOString().slice(0, 10);
+    const api = `${baseUrl}/query/v1/projects/${projectId}`;
+    const query = new URLSearchParams({
+      interval: "day",
+      tz: "UTC",
+      created_after: `${from}T00:00:00Z`,
+      created_before: new Date(Date.parse(`${to}T00:00:00Z`) + DAY).toISOString(),
+    });
+    const expected = (await (
+      await fetch(`${api}/analytics/categories/?${query}`, { headers: { "X-API-KEY": apiKey } })
+    ).json()) as CategoryTrendsResource;
+    expect(expected.buckets).toHaveLength(42);
+
+    browser = await puppeteer.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+    });
+    const page = await browser.newPage();
+    await page.setViewport({ width: 1280, height: 1200, deviceScaleFactor: 1 });
+    const offline: string[] = [];
+    page.on("request", (request) => {
+      if (/^https?:/.test(request.url()) && !request.url().startsWith(baseUrl)) offline.push(request.url());
+    });
+    await page.goto(`${baseUrl}/dashboard`, { waitUntil: "networkidle0" });
+    expect(await page.$eval("#base", (el) => (el as unknown as Input).value)).toBe(baseUrl);
+    await page.type("#project", projectId);
+    await page.type("#key", apiKey);
+    await page.$eval("#tz", (el) => {
+      (el as unknown as Input).value = "UTC";
+    });
+    await page.$eval("#from", (el, value) => ((el as unknown as Input).value = value), from);
+    await page.$eval("#to", (el, value) => ((el as unknown as Input).value = value), to);
+    await page.click("#load");
+    await page.waitForSelector("body[data-state=ready]", { timeout: 30_000 });
+
+    const categories = expected.buckets[0]?.categories.map((c) => c.name) ?? [];
+    expect(categories).toEqual(["Billing", "Careers", "Discovery", "Troubleshooting"]);
+    expect(await legend(page, "chart-volume")).toEqual(["Day", "Threads", "Questions"]);
+    expect(await legend(page, "chart-categories")).toEqual(["Day", "Unlabelled", ...[...categories].reverse()]);
+    expect(await legend(page, "chart-labels")).toEqual(["Day", "Unlabelled", "User", "Classifier"]);
+    for (const chart of ["chart-volume", "chart-categories", "chart-labels"]) {
+      expect(
+        await page.$eval(`#${chart}`, (el) => (el as unknown as { dataset: { points?: string } }).dataset.points),
+      ).toBe("42");
+      expect(await paintedPixels(page, chart)).toBeGreaterThan(5_000);
+    }
+    const threads = expected.buckets.reduce((n, b) => n + b.threads, 0);
+    expect(threads).toBeGreaterThan(2500);
+    const tiles = await page.$$eval("#totals .tile b", (els) => els.map((e) => e.textContent));
+    expect(tiles[0]).toBe(threads.toLocaleString("en-US"));
+    expect(offline).toEqual([]);
+
+    mkdirSync(OUTPUT_DIR, { recursive: true });
+    await page.screenshot({ path: join(OUTPUT_DIR, "dashboard.png"), fullPage: true });
+
+    // The export: POST exports/, poll, follow the presigned URL.
+    expect(await page.$("#export-start")).not.toBeNull();
+    const probe = await fetch(`${api}/exports/`, {
+      method: "POST",
+      headers: { "X-API-KEY": apiKey },
+      body: JSON.stringify({ format: "csv" }),
+    });
+    // Until the exports routes (issue 16, part 2) are merged this build answers 404: skip this step only.
+    if (probe.status === 404) return;
+    await page.click("#export-start");
+    await page.waitForSelector("#export-link:not([hidden])", { timeout: 120_000 });
+    const href = await page.$eval("#export-link", (a) => (a as unknown as { href: string }).href);
+    const csv = await (await fetch(href)).text();
+    expect(csv.split("\n").filter(Boolean).length).toBe(threads + 1);
+  });
+});
