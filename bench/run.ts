@@ -3,6 +3,7 @@ import { benchBackfillPipeline } from "./backfill-pipeline.js";
 import { benchChat } from "./chat.js";
 import { benchChatClassification } from "./chat-classification.js";
 import { benchClassifierThroughput } from "./classifier-throughput.js";
+import { benchExport } from "./export.js";
 import { benchThreadsList } from "./threads-list.js";
 
 /** `npm run bench [name ...]`: runs the named benchmarks, or all of them. */
@@ -13,6 +14,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   "classifier-throughput": () => benchClassifierThroughput(),
   "backfill-enqueue": () => benchBackfillEnqueue(),
   "backfill-pipeline": () => benchBackfillPipeline(),
+  export: () => benchExport(),
 };
 
 const wanted = process.argv.slice(2);

@@ -7,6 +7,7 @@ import { loadEnv } from "../shared/config.js";
 import { runMigrations } from "../shared/db/migrate.js";
 import { DomainError } from "../shared/errors.js";
 import { backfillCommand } from "./backfill.js";
+import { exportCommand } from "./export.js";
 import { reportCommand } from "./report.js";
 import { seedCommand } from "./seed.js";
 
@@ -34,6 +35,9 @@ Usage: npx kapa <command> [options] [--json]
                                                  progress: total, labelled, pending, queued, DLQ, rate, ETA
   seed threads --count N --projects P [--team ID]
                                                  unlabelled threads to backfill (e.g. 1000000 over 100)
+  export --project ID --format csv|ndjson [--include-questions] [--category ID|none]
+         [--source user|classifier] [--created-after ISO] [--created-before ISO] > FILE
+                                                 the project's threads to stdout (a progress bar on stderr)
   report send [--team ID] [--period YYYY-Www] [--dry-run]
                                                  email the usage report now (dry run: print it);
                                                  a team and period already sent is skipped
@@ -60,6 +64,12 @@ type Options = {
   interval?: string;
   count?: string;
   projects?: string;
+  format?: string;
+  "include-questions"?: boolean;
+  category?: string;
+  source?: string;
+  "created-after"?: string;
+  "created-before"?: string;
   json?: boolean;
   help?: boolean;
 };
@@ -250,6 +260,12 @@ async function main(argv: string[]): Promise<number> {
         interval: { type: "string" },
         count: { type: "string" },
         projects: { type: "string" },
+        format: { type: "string" },
+        "include-questions": { type: "boolean" },
+        category: { type: "string" },
+        source: { type: "string" },
+        "created-after": { type: "string" },
+        "created-before": { type: "string" },
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
@@ -267,6 +283,24 @@ async function main(argv: string[]): Promise<number> {
   const database = await openLocalDatabase(env);
   try {
     if (parsed.positionals[0] !== "migrate") await runMigrations(database.db);
+    // The file is stdout: nothing else may be printed there.
+    if (parsed.positionals[0] === "export") {
+      const { rows } = await exportCommand(
+        database.db,
+        {
+          project: need(options.project?.[0], "project"),
+          format: need(options.format, "format"),
+          includeQuestions: options["include-questions"],
+          category: options.category,
+          source: options.source,
+          createdAfter: options["created-after"],
+          createdBefore: options["created-before"],
+        },
+        { out: process.stdout, progress: process.stderr },
+      );
+      process.stderr.write(`Exported ${rows} threads\n`);
+      return 0;
+    }
     const out = await run(database, parsed.positionals, options);
     process.stdout.write(`${options.json ? JSON.stringify(out.json) : out.text}\n`);
     // A command that reports failures of its own (report send, a failed backfill) exits non-zero for scripts.

@@ -52,6 +52,8 @@ export interface ObservabilityProps {
   backfill?: Backfill;
   /** Alarms and widgets for the report planner, sender and queue, when the stack has them. */
   reports?: Reports;
+  /** The export queue's alarms (its DLQ, its age), when the stack has exports. */
+  exports?: { alarms: readonly cloudwatch.Alarm[] };
   settings: Pick<StackSettings, "alarmEmail" | "sweeperIntervalMinutes">;
 }
 
@@ -250,7 +252,12 @@ export class Observability extends Construct {
     }
 
     // Collect, never duplicate: the queue constructs own their DLQ and age alarms.
-    const collected = [...classification.alarms, ...(backfill?.alarms ?? []), ...(reports?.alarms ?? [])];
+    const collected = [
+      ...classification.alarms,
+      ...(backfill?.alarms ?? []),
+      ...(reports?.alarms ?? []),
+      ...(props.exports?.alarms ?? []),
+    ];
     this.alarms = [...new Set([...collected, ...created])];
     const action = new actions.SnsAction(this.topic);
     for (const alarm of this.alarms) {

@@ -24,9 +24,12 @@ export interface StartExportInput {
   filters: ThreadFilters;
 }
 
+/** Every export object's key starts with this (the IAM grants are scoped to it). */
+export const EXPORT_KEY_PREFIX = "exports/";
+
 /** An object key nobody can guess: 256 random bits (the export id is not part of it). */
 export function newExportKey(projectId: string, format: ExportFormat): string {
-  return `exports/${projectId}/${randomBytes(32).toString("base64url")}.${encoderFor(format, false).extension}`;
+  return `${EXPORT_KEY_PREFIX}${projectId}/${randomBytes(32).toString("base64url")}.${encoderFor(format, false).extension}`;
 }
 
 const toStoredFilters = (f: ThreadFilters): ExportFilters => ({
