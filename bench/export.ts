@@ -14,6 +14,9 @@ interface ChildResult {
   rss_before_mb: number;
   peak_rss_mb: number;
   peak_sampled_rss_mb: number;
+  peak_heap_used_mb: number;
+  peak_heap_total_mb: number;
+  peak_external_mb: number;
 }
 
 /** The S3 emulator in a process of its own (it holds each object in memory; not the export's memory). */
@@ -101,7 +104,9 @@ export async function benchExport(
         file_mb: Math.round(file.bytes / 2 ** 20),
         rss_before_mb: result.rss_before_mb,
         peak_rss_mb: result.peak_rss_mb,
-        peak_sampled_rss_mb: result.peak_sampled_rss_mb,
+        peak_heap_total_mb: result.peak_heap_total_mb,
+        peak_heap_used_mb: result.peak_heap_used_mb,
+        peak_external_mb: result.peak_external_mb,
       });
     }
     const small = rows[0] as { peak_rss_mb: number };

@@ -35,8 +35,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Bytes to a stream, waiting for it to drain when its buffer is full (constant memory). */
 function streamSink(out: NodeJS.WritableStream): ExportSink {
   return {
-    async write(chunk) {
-      if (!out.write(chunk)) await once(out, "drain");
+    async write(text) {
+      if (!out.write(text, "utf8")) await once(out, "drain");
     },
     async finish() {},
     async abort() {},

@@ -38,16 +38,19 @@ export interface S3Target {
 }
 
 /**
- * An S3 multipart upload as a sink: bytes are gathered into parts of PART_SIZE and uploaded with
- * at most PARTS_IN_FLIGHT at once (write() waits for a slot), so memory is bounded by a few parts
- * whatever the export's size. A file smaller than one part is a single PutObject; nothing is
+ * An S3 multipart upload as a sink: text is encoded straight into part buffers of PART_SIZE,
+ * taken from a pool of PARTS_IN_FLIGHT + 1 allocated once and reused as their uploads finish
+ * (write() waits for a free one). Memory is those few parts, whatever the export's size, and no
+ * garbage is made per page. A file smaller than one part is a single PutObject; nothing is
  * created until the first part is full. abort() removes the parts of a failed upload.
  */
 export function s3Sink(target: S3Target): ExportSink {
   const { s3, bucket, key } = target;
   const disposition = `attachment; filename="${target.fileName}"`;
-  let chunks: Buffer[] = [];
-  let buffered = 0;
+  const free: Buffer[] = [Buffer.allocUnsafeSlow(PART_SIZE)];
+  let allocated = 1;
+  let part = free.pop() as Buffer;
+  let used = 0;
   let uploadId: string | undefined;
   const parts: CompletedPart[] = [];
   const inFlight = new Set<Promise<void>>();
@@ -65,36 +68,53 @@ export function s3Sink(target: S3Target): ExportSink {
     if (!out.UploadId) throw new Error("CreateMultipartUpload returned no UploadId");
     return out.UploadId;
   };
-  const takeBuffered = (): Buffer => {
-    const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, buffered);
-    chunks = [];
-    buffered = 0;
-    return body;
+  /** A part buffer to fill: a free one, a new one while the pool is not full, else the next to come back. */
+  const nextBuffer = async (): Promise<Buffer> => {
+    while (free.length === 0 && allocated > PARTS_IN_FLIGHT) await Promise.race(inFlight);
+    if (failure) throw failure;
+    if (free.length > 0) return free.pop() as Buffer;
+    allocated++;
+    return Buffer.allocUnsafeSlow(PART_SIZE);
   };
-  const uploadPart = async (body: Buffer) => {
+  const uploadPart = async () => {
     uploadId ??= await startUpload();
+    const buffer = part;
     const partNumber = parts.length + 1;
-    const part: CompletedPart = { PartNumber: partNumber };
-    parts.push(part);
+    const completed: CompletedPart = { PartNumber: partNumber };
+    parts.push(completed);
+    const body = buffer.subarray(0, used);
     const task = s3
       .send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: body }))
       .then((out) => {
-        part.ETag = out.ETag;
+        completed.ETag = out.ETag;
       })
       .catch((error: unknown) => {
         failure ??= error;
       })
-      .finally(() => inFlight.delete(task));
+      .finally(() => {
+        inFlight.delete(task);
+        free.push(buffer); // the request is over: the buffer may be filled again
+      });
     inFlight.add(task);
-    while (inFlight.size >= PARTS_IN_FLIGHT) await Promise.race(inFlight);
-    if (failure) throw failure;
+    part = await nextBuffer();
+    used = 0;
   };
 
   return {
-    async write(chunk: Buffer) {
-      chunks.push(chunk);
-      buffered += chunk.length;
-      if (buffered >= PART_SIZE) await uploadPart(takeBuffered());
+    async write(text: string) {
+      const bytes = Buffer.byteLength(text, "utf8");
+      if (bytes <= PART_SIZE - used) {
+        used += part.write(text, used, "utf8");
+        return;
+      }
+      // Across a part boundary (once per part): through one Buffer, copied in slices.
+      const encoded = Buffer.from(text, "utf8");
+      for (let offset = 0; offset < encoded.length; ) {
+        const copied = encoded.copy(part, used, offset);
+        used += copied;
+        offset += copied;
+        if (used === PART_SIZE) await uploadPart();
+      }
     },
     async finish() {
       if (uploadId === undefined) {
@@ -102,14 +122,14 @@ export function s3Sink(target: S3Target): ExportSink {
           new PutObjectCommand({
             Bucket: bucket,
             Key: key,
-            Body: takeBuffered(),
+            Body: part.subarray(0, used),
             ContentType: target.contentType,
             ContentDisposition: disposition,
           }),
         );
         return;
       }
-      if (buffered > 0) await uploadPart(takeBuffered());
+      if (used > 0) await uploadPart();
       await Promise.all(inFlight);
       if (failure) throw failure;
       await s3.send(

@@ -6,8 +6,8 @@ import type { ExportsRepository } from "./repository.js";
 
 /** Where an export's bytes go: an S3 multipart upload (the worker) or stdout (`kapa export`). */
 export interface ExportSink {
-  /** Resolves when the sink can take more (backpressure). */
-  write(chunk: Buffer): Promise<void>;
+  /** UTF-8 text; resolves when the sink can take more (backpressure). */
+  write(text: string): Promise<void>;
   finish(): Promise<void>;
   /** Drops what was written (a failed export leaves nothing behind). */
   abort(): Promise<void>;
@@ -79,11 +79,11 @@ export async function writeExport(
   let rows = 0;
   try {
     const header = encoder.header();
-    if (header) await sink.write(Buffer.from(header, "utf8"));
+    if (header) await sink.write(header);
     for await (const page of threadPages(source.threads, spec)) {
       if (page.length === 0) continue;
       const threads = spec.includeQuestions ? await withQuestions(source.exports, page) : page.map(toThreadResource);
-      await sink.write(Buffer.from(encoder.rows(threads), "utf8"));
+      await sink.write(encoder.rows(threads));
       rows += page.length;
       await onProgress(rows);
     }
