@@ -6,6 +6,7 @@ import { benchChatClassification } from "./chat-classification.js";
 import { benchClassifierThroughput } from "./classifier-throughput.js";
 import { benchCli } from "./cli.js";
 import { benchColdStart } from "./cold-start.js";
+import { benchExport } from "./export.js";
 import { benchThreadsList } from "./threads-list.js";
 
 /** `npm run bench [name ...]`: runs the named benchmarks, or all of them. */
@@ -19,6 +20,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   "backfill-pipeline": () => benchBackfillPipeline(),
   cli: () => benchCli(),
   analytics: () => benchAnalytics(),
+  export: () => benchExport(),
 };
 
 const wanted = process.argv.slice(2);

@@ -29,11 +29,13 @@ export function uuidArg(value: string, what: string): string {
  * Opens the database (DATABASE_URL, else the embedded one of a running `npm start`, else the
  * embedded data directory), runs `command` on it and prints its output. The embedded database is
  * this tool's own and is migrated on the way; a DATABASE_URL is migrated by `kapa migrate` only.
+ * The output goes to `to` (stderr for a command whose stdout is a file, such as `kapa export`).
  */
 export async function withDatabase(
   options: GlobalOptions,
   command: (database: LocalDatabase, env: Env) => Promise<Output>,
   migrate = true,
+  to: NodeJS.WritableStream = process.stdout,
 ): Promise<void> {
   // The CLI runs on the operator's Node (20 here); the SDK's Node 22 reminder is noise for it.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
@@ -46,14 +48,14 @@ export async function withDatabase(
   const database = await openLocalDatabase(env);
   try {
     if (migrate && database.target.embedded) await runMigrations(database.db);
-    print(options, await command(database, env));
+    print(options, await command(database, env), to);
   } finally {
     await database.close();
   }
 }
 
-export function print(options: GlobalOptions, out: Output): void {
-  process.stdout.write(`${options.json ? JSON.stringify(out.json) : out.text}\n`);
+export function print(options: GlobalOptions, out: Output, to: NodeJS.WritableStream = process.stdout): void {
+  to.write(`${options.json ? JSON.stringify(out.json) : out.text}\n`);
   // A command that reports failures of its own (report send, a failed backfill) exits non-zero for scripts.
   const failed = (typeof out.json.failed === "number" && out.json.failed > 0) || out.json.ok === false;
   if (failed) process.exitCode = EXIT.failed;

@@ -13,11 +13,16 @@ import type { GlobalOptions, Output } from "./context.js";
 type Run = (database: LocalDatabase, env: Env) => Promise<Output>;
 
 /** Runs a command on the database; errors become `error: ...` and the documented exit code. */
-async function onDatabase(command: { optsWithGlobals(): GlobalOptions }, run: Run, migrate = true): Promise<void> {
+async function onDatabase(
+  command: { optsWithGlobals(): GlobalOptions },
+  run: Run,
+  migrate = true,
+  to: NodeJS.WritableStream = process.stdout,
+): Promise<void> {
   const options = command.optsWithGlobals();
   const context = await import("./context.js");
   try {
-    await context.withDatabase(options, run, migrate);
+    await context.withDatabase(options, run, migrate, to);
   } catch (error) {
     process.exitCode = await context.reportError(options, error);
   }
@@ -165,7 +170,29 @@ program
     ),
   );
 
-// `kapa export` (cli/export.ts) registers here.
+program
+  .command("export")
+  .description("write a project's threads as CSV or NDJSON to stdout (the API export's file), progress on stderr")
+  .requiredOption("--project <project-id>", "the project")
+  .addOption(new Option("--format <format>", "file format").choices(["csv", "ndjson"] as const).makeOptionMandatory())
+  .option("--include-questions", "add each thread's questions and answers")
+  .option("--category <category-id|none>", "only threads with this label (none: unlabelled)")
+  .option("--source <source>", "only labels set by user or classifier")
+  .option("--created-after <date>", "only threads created at or after this ISO-8601 date")
+  .option("--created-before <date>", "only threads created before this ISO-8601 date")
+  .action((o, cmd) =>
+    // The file is stdout: the summary goes to stderr.
+    onDatabase(
+      cmd,
+      async ({ db }) => {
+        const { exportCommand } = await import("./export.js");
+        const { rows } = await exportCommand(db, o, { out: process.stdout, progress: process.stderr });
+        return { json: { rows }, text: `Exported ${rows} threads` };
+      },
+      true,
+      process.stderr,
+    ),
+  );
 
 program
   .command("completion")

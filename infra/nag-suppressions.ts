@@ -26,7 +26,7 @@ const versionsOf = (fn: KapaFunction) =>
   `IAM5[Resource::<${Stack.of(fn).getLogicalId(fn.function.node.defaultChild as CfnElement)}.Arn>:*]`;
 
 export function acknowledgeNagFindings(stack: KapaServiceStack): void {
-  const { api, database, backfill, reports, classification, settings } = stack;
+  const { api, database, backfill, reports, classification, exports, settings } = stack;
 
   // Lambda functions ------------------------------------------------------------------------
   for (const fn of stack.node.findAll().filter((c): c is KapaFunction => c instanceof KapaFunction)) {
@@ -119,6 +119,22 @@ export function acknowledgeNagFindings(stack: KapaServiceStack): void {
       reclassifyStatus,
       `IAM5[Resource::${executions}]`,
       "states:DescribeExecution on the executions of the backfill state machine only; their ids exist only at run time.",
+    );
+  }
+
+  // Exports ---------------------------------------------------------------------------------
+  ack(
+    exports.bucket,
+    "S1",
+    "Short-lived export files, read only through presigned links the API signs per project; CloudTrail S3 data events are the audit trail where one is needed.",
+  );
+  const exportObjects = `IAM5[Resource::<${stack.getLogicalId(exports.bucket.node.defaultChild as CfnElement)}.Arn>/exports/*]`;
+  const exportStatus = api.handlers.get("export-status");
+  for (const fn of [exports.worker, ...(exportStatus ? [exportStatus] : [])]) {
+    ack(
+      fn,
+      exportObjects,
+      "The export objects only (exports/ prefix of the export bucket): their keys are random and exist only at run time.",
     );
   }
 

@@ -1,5 +1,6 @@
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Node } from "constructs";
+import { DEFAULT_EXPORT_URL_TTL_SECONDS } from "../shared/exports/config.js";
 import {
   checkTimeZone,
   DEFAULT_REPORT_SCHEDULE,
@@ -90,6 +91,8 @@ export interface StackSettings {
   alarmEmail: string;
   /** Days between rotations of the database credentials (Secrets Manager); 0: no rotation. */
   dbSecretRotationDays: number;
+  /** Lifetime of an export's presigned download link (EXPORT_URL_TTL_SECONDS). */
+  exportUrlTtlSeconds: number;
 }
 
 const PREFIX = "kapa:";
@@ -131,6 +134,7 @@ export const DEFAULT_SETTINGS: StackSettings = {
   requireUsagePlanKey: true,
   alarmEmail: "",
   dbSecretRotationDays: 30,
+  exportUrlTtlSeconds: DEFAULT_EXPORT_URL_TTL_SECONDS,
 };
 
 const LOG_LEVELS: readonly StackSettings["logLevel"][] = ["debug", "info", "warn", "error", "silent"];
@@ -300,6 +304,13 @@ export function readSettings(node: Node): StackSettings {
     alarmEmail: readString(node, "alarmEmail", DEFAULT_SETTINGS.alarmEmail, /^$|^[^\s@]+@[^\s@]+\.[^\s@]+$/),
     // Secrets Manager rotates every 1..1000 days.
     dbSecretRotationDays: readNumber(node, "dbSecretRotationDays", DEFAULT_SETTINGS.dbSecretRotationDays, int(0, 1000)),
+    // A presigned link works at most 7 days (SigV4), and no longer than the signing role's session.
+    exportUrlTtlSeconds: readNumber(
+      node,
+      "exportUrlTtlSeconds",
+      DEFAULT_SETTINGS.exportUrlTtlSeconds,
+      int(60, 7 * 86_400),
+    ),
   };
   checkBackfillSettings(settings);
   checkPerKeyLimits(settings);

@@ -5,6 +5,7 @@ import { Api } from "./constructs/api.js";
 import { Backfill } from "./constructs/backfill.js";
 import { Classification } from "./constructs/classification.js";
 import { Database } from "./constructs/database.js";
+import { Exports } from "./constructs/exports.js";
 import { Migrations } from "./constructs/migrations.js";
 import { Observability } from "./constructs/observability.js";
 import { Reports } from "./constructs/reports.js";
@@ -28,6 +29,7 @@ export class KapaServiceStack extends Stack {
   readonly classification: Classification;
   readonly backfill: Backfill;
   readonly reports: Reports;
+  readonly exports: Exports;
   readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: KapaServiceStackProps = {}) {
@@ -47,11 +49,13 @@ export class KapaServiceStack extends Stack {
       classification: this.classification,
       settings: this.settings,
     });
+    this.exports = new Exports(this, "Exports", { database: this.database, settings: this.settings });
     this.api = new Api(this, "Api", {
       routes: routeList,
       database: this.database,
       classification: this.classification,
       backfill: this.backfill,
+      exports: this.exports,
       settings: this.settings,
     });
     // New handler code is deployed only after the schema it expects is in place.
@@ -63,6 +67,7 @@ export class KapaServiceStack extends Stack {
       this.reports.sender,
       this.backfill.plan,
       this.backfill.enqueueRange,
+      this.exports.worker,
     );
 
     new CfnOutput(this, "ApiUrl", { value: this.api.url, description: "Base URL of the API stage" });
@@ -90,6 +95,10 @@ export class KapaServiceStack extends Stack {
       value: this.backfill.queue.deadLetterQueue.queueUrl,
       description: "Dead-letter queue of the backfill queue (BACKFILL_DLQ_URL)",
     });
+    new CfnOutput(this, "ExportBucketName", {
+      value: this.exports.bucket.bucketName,
+      description: "Bucket of the thread exports (objects expire; downloads are presigned links)",
+    });
     new CfnOutput(this, "DatabaseSecretArn", {
       value: this.database.secret.secretArn,
       description: "Secrets Manager secret with the database credentials",
@@ -106,6 +115,7 @@ export class KapaServiceStack extends Stack {
       backfill: this.backfill,
       reports: this.reports,
       database: this.database,
+      exports: this.exports,
       settings: this.settings,
     });
     new CfnOutput(this, "AlarmTopicArn", {

@@ -9,6 +9,7 @@ import { startLocalBackfill } from "./backfill.js";
 import { startClassificationPipeline } from "./classification.js";
 import { ensureDemo } from "./demo.js";
 import { type EmbeddedDatabase, startEmbeddedDatabase } from "./embedded-db.js";
+import { startExportPipeline } from "./exports.js";
 import { startGateway } from "./gateway.js";
 import { startReportPipeline } from "./reports.js";
 import { startLocalSqs, useLocalAws } from "./sqs.js";
@@ -38,6 +39,7 @@ async function main(): Promise<void> {
     sweeperIntervalMs: env.SWEEPER_INTERVAL_SECONDS * 1000,
   });
   const reports = await startReportPipeline({ dataDir: env.DATA_DIR, visibilityTimeoutSeconds: 30 });
+  const exports = await startExportPipeline({ s3Endpoint: sqs.endpoint, visibilityTimeoutSeconds: 900 });
   const backfill = await startLocalBackfill({
     env,
     visibilityTimeoutSeconds: env.CLASSIFIER_VISIBILITY_TIMEOUT_SECONDS,
@@ -69,6 +71,7 @@ async function main(): Promise<void> {
       `  API docs:    ${gateway.url}/redoc   (OpenAPI: ${gateway.url}/openapi.json)`,
       `  SQS:         ${sqs.endpoint} (classifier: batch ${env.CLASSIFIER_BATCH_SIZE}, max concurrency ${env.CLASSIFIER_MAX_CONCURRENCY}, ${env.CLASSIFIER_DELAY_MS} ms per question; sweeper every ${env.SWEEPER_INTERVAL_SECONDS} s)`,
       ...reports.banner(),
+      `  exports:     S3 ${exports.s3Endpoint}, bucket ${exports.bucket} (POST .../exports/)`,
       ...backfill.banner(),
       `  demo:        team ${demo.teamId}, project ${demo.projectId}${demo.created ? " (created now)" : ""}`,
       "",
@@ -92,6 +95,7 @@ async function main(): Promise<void> {
     await gateway.close();
     await classification.stop();
     await reports.stop();
+    await exports.stop();
     await backfill.stop();
     await sqs.stop();
     await closeRuntime();

@@ -24,10 +24,14 @@ interface HandlerOptions {
   memorySize?: number;
   environment?: Record<string, string>;
   bundledFiles?: readonly BundledFile[];
+  /** Bundle the AWS SDK (KapaFunctionProps.bundleAwsSdk). */
+  bundleAwsSdk?: boolean;
   /** Sends thread ids to the live classification queue (CLASSIFICATION_QUEUE_URL, sqs:SendMessage). */
   classificationQueue?: boolean;
   /** Starts or reads backfill jobs (BACKFILL_STATE_MACHINE_ARN; StartExecution or DescribeExecution). */
   backfillJobs?: "start" | "read";
+  /** Starts exports (the export queue) or reads them (signs download links from the export bucket). */
+  exports?: "start" | "read";
 }
 
 /** The one list of what each handler gets beyond the defaults; every key must be a route's handler. */
@@ -54,6 +58,9 @@ const HANDLER_OPTIONS: Readonly<Record<string, HandlerOptions>> = {
   // Reclassify jobs: executions of the backfill state machine.
   "reclassify-start": { backfillJobs: "start" },
   "reclassify-status": { backfillJobs: "read" },
+  // Exports: a message to the export worker; download links signed for the export bucket.
+  "export-start": { exports: "start" },
+  "export-status": { exports: "read", bundleAwsSdk: true },
 };
 
 /** API Gateway's own errors (no Lambda involved) get the API's error shape: {"detail": "..."}. */
@@ -145,12 +152,20 @@ export interface BackfillJobsBinder {
   bindJobReader(fn: KapaFunction): void;
 }
 
+/** What the API needs of the exports (constructs/exports.ts). */
+export interface ExportsBinder {
+  bindStarter(fn: KapaFunction): void;
+  bindReader(fn: KapaFunction): void;
+}
+
 export interface ApiProps {
   routes: readonly RouteDef[];
   database: Database;
   classification: ClassificationQueueBinder;
   /** Required when a route's handler starts or reads backfill jobs. */
   backfill?: BackfillJobsBinder;
+  /** Required when a route's handler starts or reads exports. */
+  exports?: ExportsBinder;
   settings: StackSettings;
 }
 
@@ -288,6 +303,7 @@ export class Api extends Construct {
           ...options.environment,
         },
         bundledFiles: options.bundledFiles,
+        bundleAwsSdk: options.bundleAwsSdk,
       });
       if (useDatabase) database.bindTo(fn.function);
       if (options.classificationQueue) classification.bindSender(fn);
@@ -295,6 +311,11 @@ export class Api extends Construct {
         if (!props.backfill) throw new Error(`The ${handler} handler needs ApiProps.backfill`);
         if (options.backfillJobs === "start") props.backfill.bindJobStarter(fn);
         else props.backfill.bindJobReader(fn);
+      }
+      if (options.exports) {
+        if (!props.exports) throw new Error(`The ${handler} handler needs ApiProps.exports`);
+        if (options.exports === "start") props.exports.bindStarter(fn);
+        else props.exports.bindReader(fn);
       }
       const integration = new apigateway.LambdaIntegration(fn.function, { allowTestInvoke: false });
       handlers.set(handler, fn);

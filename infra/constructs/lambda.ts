@@ -54,6 +54,11 @@ export interface KapaFunctionProps {
   /** Attach the function to a VPC (to reach the database). */
   network?: FunctionNetwork;
   bundledFiles?: readonly BundledFile[];
+  /**
+   * Bundle the AWS SDK instead of using the runtime's copy: for SDK packages that are not clients
+   * (the runtime is only documented to ship the SDK's clients), such as @aws-sdk/s3-request-presigner.
+   */
+  bundleAwsSdk?: boolean;
 }
 
 const shellQuote = (value: string) => `'${value.replaceAll("'", "'\\''")}'`;
@@ -124,7 +129,7 @@ export class KapaFunction extends Construct {
         forceDockerBundling: false,
         banner: ESM_REQUIRE_BANNER,
         // The Node.js runtimes ship AWS SDK v3.
-        externalModules: ["@aws-sdk/*"],
+        externalModules: props.bundleAwsSdk ? [] : ["@aws-sdk/*"],
         commandHooks: props.bundledFiles?.length ? copyIntoBundle(props.bundledFiles) : undefined,
       },
     });

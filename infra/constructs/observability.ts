@@ -56,6 +56,8 @@ export interface ObservabilityProps {
   reports?: Reports;
   /** Database and API latency alarms and widgets (constructs/health.ts), when given. */
   database?: Database;
+  /** The export queue's alarms (its DLQ, its age), when the stack has exports. */
+  exports?: { alarms: readonly cloudwatch.Alarm[] };
   settings: Pick<StackSettings, "alarmEmail" | "sweeperIntervalMinutes">;
 }
 
@@ -257,7 +259,12 @@ export class Observability extends Construct {
     created.push(...(health?.alarms ?? []));
 
     // Collect, never duplicate: the queue constructs own their DLQ and age alarms.
-    const collected = [...classification.alarms, ...(backfill?.alarms ?? []), ...(reports?.alarms ?? [])];
+    const collected = [
+      ...classification.alarms,
+      ...(backfill?.alarms ?? []),
+      ...(reports?.alarms ?? []),
+      ...(props.exports?.alarms ?? []),
+    ];
     this.alarms = [...new Set([...collected, ...created])];
     const action = new actions.SnsAction(this.topic);
     for (const alarm of this.alarms) {

@@ -4,6 +4,7 @@ import {
   check,
   index,
   integer,
+  jsonb,
   pgTable,
   primaryKey,
   smallint,
@@ -265,3 +266,51 @@ export const backfillJobs = pgTable(
       .where(sql`${t.finishedAt} is null`),
   ],
 );
+export const EXPORT_FORMATS = ["csv", "ndjson"] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+export const EXPORT_STATUSES = ["running", "done", "failed"] as const;
+export type ExportStatus = (typeof EXPORT_STATUSES)[number];
+
+/** The thread filters of an export, as the list takes them (dates as ISO strings). */
+export interface ExportFilters {
+  category?: string;
+  source?: CategorySource;
+  createdAfter?: string;
+  createdBefore?: string;
+}
+
+/**
+ * One bulk export of a project's threads (shared/exports/): written by the export worker into
+ * the object `s3_key` (random, unguessable) of the export bucket. `attempts` counts the worker's
+ * claims and fences them: only the latest claimant may finish the export.
+ */
+export const threadExports = pgTable(
+  "thread_exports",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    format: text("format", { enum: EXPORT_FORMATS }).notNull(),
+    includeQuestions: boolean("include_questions").notNull().default(false),
+    filters: jsonb("filters").$type<ExportFilters>().notNull().default({}),
+    status: text("status", { enum: EXPORT_STATUSES }).notNull().default("running"),
+    /** Threads written so far (running) or in the file (done). */
+    rows: integer("rows").notNull().default(0),
+    s3Key: text("s3_key").notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    /** Why the export failed, for operators (the API does not show it). */
+    error: text("error"),
+    createdAt: createdAt(),
+    /** Last progress of the worker (a heartbeat while running). */
+    updatedAt: timestamptz("updated_at").notNull().defaultNow(),
+    finishedAt: timestamptz("finished_at"),
+  },
+  (t) => [
+    index("thread_exports_project_idx").on(t.projectId, t.createdAt),
+    check("thread_exports_status_check", sql`${t.status} in ('running', 'done', 'failed')`),
+    check("thread_exports_format_check", sql`${t.format} in ('csv', 'ndjson')`),
+  ],
+);
+
+export type ThreadExportRow = typeof threadExports.$inferSelect;

@@ -128,6 +128,19 @@ const rangeIsOrdered = (q: { created_after?: Date; created_before?: Date }) =>
   !q.created_after || !q.created_before || q.created_after < q.created_before;
 const rangeOrderIssue = { message: "created_after must be before created_before", path: ["created_before"] };
 
+/** The list's filters; exports take the same. */
+const threadFilters = {
+  category: z
+    .union([z.literal("none"), uuid("category")], { message: "category must be a category id or none" })
+    .optional()
+    .meta({ description: "A category id, or `none` for unlabelled threads" }),
+  source: z
+    .enum(["user", "classifier"], { message: "source must be user or classifier" })
+    .optional()
+    .meta({ description: "Only threads labelled by users, or by the classifier" }),
+  ...createdRange,
+};
+
 export const listThreadsQuery = z
   .object({
     limit: intParam("limit", 1, MAX_LIST_LIMIT, DEFAULT_LIST_LIMIT).optional().meta({ description: "Page size" }),
@@ -135,15 +148,7 @@ export const listThreadsQuery = z
       .optional()
       .meta({ description: "Threads to skip (at most 100000: deeper pages follow `next`)" }),
     cursor: z.string().max(200).optional().meta({ description: "Opaque position from a `next` or `previous` link" }),
-    category: z
-      .union([z.literal("none"), uuid("category")], { message: "category must be a category id or none" })
-      .optional()
-      .meta({ description: "A category id, or `none` for unlabelled threads" }),
-    source: z
-      .enum(["user", "classifier"], { message: "source must be user or classifier" })
-      .optional()
-      .meta({ description: "Only threads labelled by users, or by the classifier" }),
-    ...createdRange,
+    ...threadFilters,
   })
   .refine((q) => q.offset === undefined || q.cursor === undefined, {
     message: "Use either offset or cursor, not both",
@@ -310,6 +315,7 @@ export type ChatResponse = z.infer<typeof chatResponse>;
 export type ThreadResource = z.infer<typeof thread>;
 export type ThreadDetailResource = z.infer<typeof threadDetail>;
 export type ThreadPageResource = z.infer<typeof threadPage>;
+export type QuestionAnswerResource = z.infer<typeof questionAnswer>;
 export type ListThreadsQuery = z.infer<typeof listThreadsQuery>;
 export type CategoryResource = z.infer<typeof category>;
 export type CategoryStatsResource = z.infer<typeof categoryStats>;
@@ -419,3 +425,47 @@ export const categoryTrends = z
 export type AnalyticsQuery = z.infer<typeof analyticsQuery>;
 export type CategoryTrendsResource = z.infer<typeof categoryTrends>;
 export type AnalyticsBucketResource = z.infer<typeof analyticsBucket>;
+
+// Exports (shared/exports/) ----------------------------------------------------------------------
+
+export const exportPath = projectPath.extend({ export_id: uuid("export_id") });
+
+export const createExportRequest = z
+  .object({
+    format: z.enum(["csv", "ndjson"], { message: "format must be csv or ndjson" }).meta({
+      description: "`csv`: RFC 4180, a header row, UTF-8. `ndjson`: one thread per line, the list's Thread",
+    }),
+    include_questions: z
+      .boolean({ message: "include_questions must be true or false" })
+      .default(false)
+      .meta({ description: "Add each thread's questions and answers (CSV: a JSON array in one column)" }),
+    ...threadFilters,
+  })
+  .strict()
+  .refine(rangeIsOrdered, rangeOrderIssue)
+  .meta({ id: "CreateExportRequest" });
+
+const exportStatus = z.enum(["running", "done", "failed"]).meta({
+  description: "`running`, then `done` (download from `url`) or `failed` (start a new export)",
+});
+
+export const exportStarted = z.object({ id: z.string().uuid(), status: exportStatus }).meta({ id: "ExportStarted" });
+
+export const exportResource = z
+  .object({
+    id: z.string().uuid(),
+    status: exportStatus,
+    format: z.enum(["csv", "ndjson"]),
+    include_questions: z.boolean(),
+    rows: count(1250, "Threads written so far; all of them once done"),
+    created_at: z.string().datetime(),
+    finished_at: z.string().datetime().nullable(),
+    url: z
+      .string()
+      .nullable()
+      .meta({ description: "Once done: a presigned download link, new on every request; null otherwise" }),
+    expires_at: z.string().datetime().nullable().meta({ description: "When `url` stops working" }),
+  })
+  .meta({ id: "Export" });
+
+export type ExportResource = z.infer<typeof exportResource>;

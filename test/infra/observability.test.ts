@@ -9,7 +9,7 @@ import { type CfnResource, fnLogicalIdOf, only, props, ref, resourcesIn, synth }
 // Prepare ------------------------------------------------------------------------------------
 
 const { stack, template } = synth();
-const { observability, classification, backfill, reports, api } = stack;
+const { observability, classification, backfill, reports, exports, api } = stack;
 const logicalId = (element: CfnElement) => stack.getLogicalId(element);
 const topicId = logicalId(observability.topic.node.defaultChild as CfnElement);
 const alarms = resourcesIn(template, "AWS::CloudWatch::Alarm");
@@ -236,13 +236,13 @@ describe("service alarms", () => {
   });
 
   it("are the collected ones plus this construct's, each once", () => {
-    const collected = [...classification.alarms, ...backfill.alarms, ...reports.alarms];
+    const collected = [...classification.alarms, ...backfill.alarms, ...reports.alarms, ...exports.alarms];
     for (const alarm of collected) expect(observability.alarms).toContain(alarm);
     expect(new Set(observability.alarms).size).toBe(observability.alarms.length);
     // live DLQ + age + lost sweeper runs, backfill DLQ + failed executions, reports DLQ + age + lost
-    // planner runs; and this construct's 9, and the 7 of constructs/health.ts.
-    expect(collected).toHaveLength(8);
-    expect(observability.alarms).toHaveLength(24);
+    // planner runs, exports DLQ + age; and this construct's 9, and the 7 of constructs/health.ts.
+    expect(collected).toHaveLength(10);
+    expect(observability.alarms).toHaveLength(26);
   });
 });
 

@@ -275,8 +275,8 @@ describe("Lambda functions", () => {
   const functions = resourcesOf("AWS::Lambda::Function");
   const appIds = appFunctions.map(fnLogicalId);
 
-  it("are one per distinct handler, plus the authorizer, the migrator, the classifier, the sweeper, the report planner and sender, and the backfill tasks", () => {
-    expect(appFunctions).toHaveLength(handlerNames.length + 8);
+  it("are one per distinct handler, plus the authorizer, the migrator, the classifier, the sweeper, the report planner and sender, the backfill tasks and the export worker", () => {
+    expect(appFunctions).toHaveLength(handlerNames.length + 9);
     expect(new Set(appIds)).toEqual(
       new Set([
         ...[...functionsByHandler.values()].map(fnLogicalId),
@@ -287,6 +287,7 @@ describe("Lambda functions", () => {
         fnLogicalId(stack.reports.planner),
         fnLogicalId(stack.reports.sender),
         ...backfillFnIds,
+        fnLogicalId(stack.exports.worker),
       ]),
     );
   });
@@ -301,7 +302,8 @@ describe("Lambda functions", () => {
       expect(p.Handler, id).toBe("index.handler");
       expect(p.MemorySize, id).toBeGreaterThanOrEqual(512);
       expect(p.MemorySize, id).toBeLessThanOrEqual(1024);
-      expect(p.Timeout, id).toBeLessThanOrEqual(300);
+      // The export worker streams a whole project's threads: Lambda's longest timeout.
+      expect(p.Timeout, id).toBeLessThanOrEqual(id === fnLogicalId(stack.exports.worker) ? 900 : 300);
       const env = (p.Environment as { Variables: Record<string, unknown> }).Variables;
       expect(env.NODE_OPTIONS, id).toBe("--enable-source-maps");
       expect(env.LOG_LEVEL, id).toBe("info");
@@ -480,10 +482,13 @@ describe("database", () => {
     }
   });
 
-  it("reaches Secrets Manager, SQS, SES and Step Functions through interface endpoints, without NAT", () => {
+  it("reaches Secrets Manager, SQS, SES and Step Functions through interface endpoints, S3 through a gateway one, without NAT", () => {
     template.resourceCountIs("AWS::EC2::NatGateway", 0);
     template.resourceCountIs("AWS::EC2::InternetGateway", 0);
-    const endpoints = [...resourcesOf("AWS::EC2::VPCEndpoint").values()].map(props);
+    const all = [...resourcesOf("AWS::EC2::VPCEndpoint").values()].map(props);
+    const gateways = all.filter((e) => e.VpcEndpointType === "Gateway");
+    expect(gateways.map((e) => JSON.stringify(e.ServiceName).match(/\.([a-z0-9-]+)"\]/)?.[1])).toEqual(["s3"]);
+    const endpoints = all.filter((e) => e.VpcEndpointType !== "Gateway");
     const services = endpoints.map((e) => JSON.stringify(e.ServiceName).match(/\.([a-z-]+)"\]/)?.[1]).sort();
     expect(services).toEqual(["email", "secretsmanager", "sqs", "states"]);
     for (const endpoint of endpoints) {

@@ -1,0 +1,33 @@
+import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { loadExportsEnv, required } from "../shared/exports/config.js";
+import { ExportsRepository } from "../shared/exports/repository.js";
+import { createS3Client } from "../shared/exports/s3.js";
+import { runExport } from "../shared/exports/service.js";
+import { logger } from "../shared/logger.js";
+import { runtime } from "../shared/runtime.js";
+
+const env = loadExportsEnv();
+const bucket = required(env, "EXPORT_BUCKET");
+// One client per process; AWS_ENDPOINT_URL_S3 points it at the local emulator.
+const s3 = createS3Client();
+
+/**
+ * SQS consumer of the export queue (batch size 1): streams one export into S3. A failed export is
+ * recorded as failed and its message is done; a message that could not be processed at all (the
+ * database is down) is reported as a batch item failure and comes back.
+ */
+export async function handler(event: SQSEvent, context?: Context): Promise<SQSBatchResponse> {
+  const { database, threads } = await runtime();
+  const deps = { exports: new ExportsRepository(database.db), threads, s3, bucket, pageSize: env.EXPORT_PAGE_SIZE };
+  const deadline = context ? Date.now() + context.getRemainingTimeInMillis() : undefined;
+  const failed: string[] = [];
+  for (const record of event.Records) {
+    try {
+      await runExport(deps, record.body, { deadline });
+    } catch (error) {
+      logger.error("export worker: message not processed", { messageId: record.messageId, error });
+      failed.push(record.messageId);
+    }
+  }
+  return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
+}

@@ -1,0 +1,78 @@
+import type { ExportFormat } from "../db/schema.js";
+import type { QuestionAnswerResource, ThreadResource } from "../http/schemas.js";
+
+/** A thread as an export writes it: the list's fields, plus its questions and answers when asked. */
+export type ExportedThread = ThreadResource & { question_answers?: QuestionAnswerResource[] };
+
+/** The CSV columns: the list's Thread, with its category flattened. */
+const CSV_COLUMNS = [
+  "id",
+  "project",
+  "created_at",
+  "first_question",
+  "total_questions",
+  "category_id",
+  "category_name",
+  "category_source",
+  "category_assigned_at",
+] as const;
+/** With include_questions: the thread's questions and answers, a JSON array in one field. */
+const QUESTIONS_COLUMN = "question_answers";
+
+const NEEDS_QUOTES = /[",\r\n]/;
+
+/** One RFC 4180 field: quoted when it holds a quote, comma or line break, quotes doubled. */
+export function csvField(value: string | number | null | undefined): string {
+  if (value === null || value === undefined) return "";
+  const text = String(value);
+  return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+function csvRecord(fields: readonly (string | number | null | undefined)[]): string {
+  // RFC 4180: records end with CRLF (line breaks inside quoted fields are kept as they are).
+  return `${fields.map(csvField).join(",")}\r\n`;
+}
+
+function csvRow(thread: ExportedThread, includeQuestions: boolean): string {
+  const c = thread.category;
+  const fields: (string | number | null)[] = [
+    thread.id,
+    thread.project,
+    thread.created_at,
+    thread.first_question,
+    thread.total_questions,
+    c?.id ?? null,
+    c?.name ?? null,
+    c?.source ?? null,
+    c?.assigned_at ?? null,
+  ];
+  if (includeQuestions) fields.push(JSON.stringify(thread.question_answers ?? []));
+  return csvRecord(fields);
+}
+
+/** How a file of one format begins, and how each thread is written. */
+export interface ExportEncoder {
+  contentType: string;
+  extension: string;
+  header(): string;
+  /** Several threads at once: one string per page, fewer and larger writes. */
+  rows(threads: readonly ExportedThread[]): string;
+}
+
+export function encoderFor(format: ExportFormat, includeQuestions: boolean): ExportEncoder {
+  if (format === "csv") {
+    return {
+      contentType: "text/csv; charset=utf-8; header=present",
+      extension: "csv",
+      header: () => csvRecord(includeQuestions ? [...CSV_COLUMNS, QUESTIONS_COLUMN] : CSV_COLUMNS),
+      rows: (threads) => threads.map((t) => csvRow(t, includeQuestions)).join(""),
+    };
+  }
+  return {
+    contentType: "application/x-ndjson; charset=utf-8",
+    extension: "ndjson",
+    header: () => "",
+    // JSON.stringify escapes line breaks inside strings: one thread per line, always.
+    rows: (threads) => threads.map((t) => `${JSON.stringify(t)}\n`).join(""),
+  };
+}

@@ -1,0 +1,42 @@
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import { z } from "zod";
+import { sendMessageBatches } from "../sqs.js";
+
+/**
+ * How the export queue is consumed, the same in AWS (infra/constructs/exports.ts) and in the local
+ * runtime (local/exports.ts): one export per invocation (it may take minutes), two at once (the
+ * lowest maxConcurrency AWS accepts; exports are rare and each reads the database hard), and a
+ * message that crashed the worker this many times goes to the dead-letter queue.
+ */
+export const EXPORT_QUEUE_SETTINGS = { batchSize: 1, maxConcurrency: 2, maxReceiveCount: 5 } as const;
+
+/** The worker's Lambda timeout (the most Lambda allows): an export that is not done by then fails. */
+export const EXPORT_WORKER_TIMEOUT_SECONDS = 900;
+/** The worker stops this long before its timeout, to record the failure and clean up. */
+export const EXPORT_DEADLINE_MARGIN_MS = 30_000;
+/**
+ * A running export whose worker has not reported progress for this long has lost its worker
+ * (it reports at least every second while alive): the API shows it as failed.
+ */
+export const EXPORT_STALE_SECONDS = EXPORT_WORKER_TIMEOUT_SECONDS + 60;
+/** Days a finished file is kept (the bucket's lifecycle rule deletes it after that). */
+export const EXPORT_RETENTION_DAYS = 7;
+
+/** One message of the export queue: run this export. */
+export const exportMessage = z.object({ exportId: z.string().uuid() });
+export type ExportMessage = z.infer<typeof exportMessage>;
+
+export interface ExportQueue {
+  send(message: ExportMessage): Promise<void>;
+}
+
+export class SqsExportQueue implements ExportQueue {
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  send(message: ExportMessage): Promise<void> {
+    return sendMessageBatches(this.sqs, this.queueUrl, [JSON.stringify(message)], "export job");
+  }
+}

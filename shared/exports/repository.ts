@@ -1,0 +1,101 @@
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import type { Db } from "../db/client.js";
+import {
+  type ExportFilters,
+  type ExportFormat,
+  type QuestionAnswerRow,
+  questionAnswers,
+  type ThreadExportRow,
+  threadExports,
+} from "../db/schema.js";
+
+export interface NewExport {
+  id: string;
+  projectId: string;
+  format: ExportFormat;
+  includeQuestions: boolean;
+  filters: ExportFilters;
+  s3Key: string;
+}
+
+/** A worker's claim on an export: the attempt number fences a slower, older claimant out. */
+export interface ExportClaim {
+  row: ThreadExportRow;
+  attempt: number;
+}
+
+/** The Postgres adapter of export jobs (thread_exports). Reads by the API are scoped to a project. */
+export class ExportsRepository {
+  constructor(private readonly db: Db) {}
+
+  async create(input: NewExport): Promise<ThreadExportRow> {
+    const [row] = await this.db.insert(threadExports).values(input).returning();
+    if (!row) throw new Error("insert into thread_exports returned nothing");
+    return row;
+  }
+
+  async get(projectId: string, exportId: string): Promise<ThreadExportRow | null> {
+    const [row] = await this.db
+      .select()
+      .from(threadExports)
+      .where(and(eq(threadExports.id, exportId), eq(threadExports.projectId, projectId)));
+    return row ?? null;
+  }
+
+  /** Takes a running export for a new attempt; null when it is finished (a duplicate message). */
+  async claim(exportId: string): Promise<ExportClaim | null> {
+    const [row] = await this.db
+      .update(threadExports)
+      .set({ attempts: sql`${threadExports.attempts} + 1`, rows: 0, updatedAt: sql`now()` })
+      .where(and(eq(threadExports.id, exportId), eq(threadExports.status, "running")))
+      .returning();
+    return row ? { row, attempt: row.attempts } : null;
+  }
+
+  /** Progress (and a heartbeat) of the current attempt. */
+  async progress(claim: ExportClaim, rows: number): Promise<void> {
+    await this.db.update(threadExports).set({ rows, updatedAt: sql`now()` }).where(this.current(claim));
+  }
+
+  async finish(claim: ExportClaim, rows: number): Promise<boolean> {
+    const done = await this.db
+      .update(threadExports)
+      .set({ status: "done", rows, updatedAt: sql`now()`, finishedAt: sql`now()` })
+      .where(this.current(claim))
+      .returning({ id: threadExports.id });
+    return done.length > 0;
+  }
+
+  /** Marks the export failed (by the current attempt, or by anyone when no claim is given). */
+  async fail(exportId: string, error: string, claim?: ExportClaim): Promise<void> {
+    await this.db
+      .update(threadExports)
+      .set({ status: "failed", error: error.slice(0, 1000), updatedAt: sql`now()`, finishedAt: sql`now()` })
+      .where(claim ? this.current(claim) : and(eq(threadExports.id, exportId), eq(threadExports.status, "running")));
+  }
+
+  /** The questions and answers of these threads, in each conversation's order. */
+  async questionAnswers(threadIds: readonly string[]): Promise<Map<string, QuestionAnswerRow[]>> {
+    const byThread = new Map<string, QuestionAnswerRow[]>();
+    if (threadIds.length === 0) return byThread;
+    const rows = await this.db
+      .select()
+      .from(questionAnswers)
+      .where(inArray(questionAnswers.threadId, [...threadIds]))
+      .orderBy(asc(questionAnswers.threadId), asc(questionAnswers.position));
+    for (const row of rows) {
+      const list = byThread.get(row.threadId);
+      if (list) list.push(row);
+      else byThread.set(row.threadId, [row]);
+    }
+    return byThread;
+  }
+
+  private current(claim: ExportClaim) {
+    return and(
+      eq(threadExports.id, claim.row.id),
+      eq(threadExports.status, "running"),
+      eq(threadExports.attempts, claim.attempt),
+    );
+  }
+}

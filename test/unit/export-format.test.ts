@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import { csvField, type ExportedThread, encoderFor } from "../../shared/exports/format.js";
+import { parseCsv } from "../support/csv.js";
+
+const thread = (first_question: string, labelled = true): ExportedThread => ({
+  id: "00000000-0000-4000-8000-000000000001",
+  project: "00000000-0000-4000-8000-000000000002",
+  created_at: "2026-11-02T10:00:00.000Z",
+  first_question,
+  total_questions: 2,
+  category: labelled
+    ? {
+        id: "00000000-0000-4000-8000-000000000003",
+        name: 'Trouble, "really"',
+        source: "user",
+        assigned_at: "2026-11-02T10:01:00.000Z",
+      }
+    : null,
+});
+
+describe("CSV fields (RFC 4180)", () => {
+  it.each([
+    ["plain", "plain"],
+    ["a,b", '"a,b"'],
+    ['say "hi"', '"say ""hi"""'],
+    ["two\nlines", '"two\nlines"'],
+    ["crlf\r\nline", '"crlf\r\nline"'],
+    ["  spaces kept  ", "  spaces kept  "],
+    ["日本語 ✓ 🎉", "日本語 ✓ 🎉"],
+    ["", ""],
+  ])("%j -> %j", (value, expected) => {
+    expect(csvField(value)).toBe(expected);
+  });
+
+  it("writes numbers as they are and null as an empty field", () => {
+    expect(csvField(42)).toBe("42");
+    expect(csvField(null)).toBe("");
+  });
+});
+
+describe("export encoders", () => {
+  const tricky = ['He said "no", then\r\nleft', "Ünïcödé, 🎉", ",", '"', "\n"];
+
+  it("CSV: a header row, one CRLF-terminated record per thread, that reads back exactly", () => {
+    const encoder = encoderFor("csv", false);
+    const text = encoder.header() + encoder.rows(tricky.map((q, i) => thread(q, i % 2 === 0)));
+    const [header, ...records] = parseCsv(text);
+    expect(header).toHaveLength(9);
+    expect(records.map((r) => r[3])).toEqual(tricky);
+    expect(records[0]?.slice(5)).toEqual([
+      "00000000-0000-4000-8000-000000000003",
+      'Trouble, "really"',
+      "user",
+      "2026-11-02T10:01:00.000Z",
+    ]);
+    expect(records[1]?.slice(5)).toEqual(["", "", "", ""]);
+    expect(encoder.contentType).toMatch(/^text\/csv; charset=utf-8/);
+  });
+
+  it("CSV with questions: their JSON in a last column", () => {
+    const encoder = encoderFor("csv", true);
+    const qa = [{ id: "q1", question: 'a, "b"\nc', answer: "d", created_at: "2026-11-02T10:00:00.000Z" }];
+    const [header, record] = parseCsv(encoder.header() + encoder.rows([{ ...thread("x"), question_answers: qa }]));
+    expect(header?.at(-1)).toBe("question_answers");
+    expect(JSON.parse(record?.at(-1) as string)).toEqual(qa);
+  });
+
+  it("NDJSON: one thread per line, whatever its text holds", () => {
+    const encoder = encoderFor("ndjson", false);
+    expect(encoder.header()).toBe("");
+    const threads = tricky.map((q) => thread(q));
+    const text = encoder.rows(threads);
+    const lines = text.split("\n");
+    expect(lines.pop()).toBe("");
+    expect(lines.map((l) => JSON.parse(l))).toEqual(threads);
+  });
+});
