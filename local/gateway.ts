@@ -226,7 +226,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
           return send(res, 401, { detail: "Missing API key (X-API-KEY header)" });
         }
         logger.error("authorizer failed", { error });
-        return send(res, 500, { detail: "Authorizer error" });
+        // As API Gateway's AUTHORIZER_FAILURE response (infra/constructs/api.ts): a failing dependency.
+        return send(
+          res,
+          503,
+          { detail: "Could not check the API key, try again later" },
+          { "retry-after": String(RETRY_AFTER_SECONDS) },
+        );
       }
       if (!policyAllows(result, methodArn)) return send(res, 403, { detail: "Forbidden" });
       if (usagePlan) {

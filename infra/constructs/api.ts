@@ -91,11 +91,13 @@ const ERROR_RESPONSES: readonly ErrorResponse[] = [
     detail: "Too many requests",
     headers: retryAfter,
   },
-  // The authorizer failed (say, the database is unreachable): a server error, never a 401/403.
+  // The authorizer failed (say, the database is unreachable): a failing dependency, 503 with
+  // Retry-After as from the handlers, never a 401/403.
   {
     type: apigateway.ResponseType.AUTHORIZER_FAILURE,
-    statusCode: "500",
+    statusCode: "503",
     detail: "Could not check the API key, try again later",
+    headers: retryAfter,
   },
   {
     type: apigateway.ResponseType.AUTHORIZER_CONFIGURATION_ERROR,

@@ -237,8 +237,9 @@ describe("gateway responses", () => {
   it("answers unknown routes with 404 and keeps authorizer failures 5xx", () => {
     expect(responses.get("MISSING_AUTHENTICATION_TOKEN")?.StatusCode).toBe("404");
     expect(detailOf("MISSING_AUTHENTICATION_TOKEN")).toEqual({ detail: "Not found" });
+    expect(responses.get("AUTHORIZER_FAILURE")?.StatusCode).toBe("503");
+    expect(responses.get("AUTHORIZER_CONFIGURATION_ERROR")?.StatusCode).toBe("500");
     for (const type of ["AUTHORIZER_FAILURE", "AUTHORIZER_CONFIGURATION_ERROR"]) {
-      expect(responses.get(type)?.StatusCode).toBe("500");
       expect(detailOf(type)).toEqual({ detail: expect.any(String) });
     }
     expect(responses.get("REQUEST_TOO_LARGE")?.StatusCode).toBe("413");
