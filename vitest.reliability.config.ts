@@ -5,7 +5,7 @@ export default defineConfig({
   test: {
     include: ["test/reliability/**/*.test.ts"],
     globalSetup: ["test/support/global-setup.ts"],
-    setupFiles: ["test/support/setup-env.ts"],
+    setupFiles: ["test/support/setup-env.ts", "test/support/openapi-check.ts"],
     testTimeout: 300_000,
     hookTimeout: 120_000,
     pool: "forks",

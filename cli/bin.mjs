@@ -4,6 +4,12 @@
 // Without esbuild (an install without devDependencies) it falls back to tsx.
 import { buildCli, currentBuild } from "./build.mjs";
 
+// `kapa ... | head`: a closed pipe ends the output, it is not an error.
+process.stdout.on("error", (error) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
+
 let entry = currentBuild();
 if (!entry) {
   try {

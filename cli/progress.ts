@@ -14,9 +14,18 @@ export interface ProgressOptions {
   /** The plain line (no terminal); by default `done / total unit`. */
   plainLine?: (done: number, total: number, detail: string) => string;
   plainEveryMs?: number;
+  /** The count when the work started now (seeding: 0); otherwise the rate counts from the first update. */
+  initial?: number;
 }
 
 const number = (n: number) => n.toLocaleString("en-US");
+
+function duration(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, "0")}s`;
+  return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+}
 
 export async function createProgress(
   stream: NodeJS.WritableStream & { isTTY?: boolean },
@@ -26,22 +35,26 @@ export async function createProgress(
   const { SingleBar } = await import("cli-progress");
   const bar = new SingleBar({
     stream,
-    format: `{bar} {percentage}% | {done}/{all} ${options.unit} | {rate}/s | ETA {eta_formatted}{detail}`,
+    format: `{bar} {percentage}% | {done}/{all} ${options.unit} | {rate}/s | ETA {remaining}{detail}`,
     barCompleteChar: "\u2588",
     barIncompleteChar: "\u2591",
     hideCursor: true,
-    etaBuffer: 50,
     fps: 5,
   });
-  const started = Date.now();
-  let first: number | null = null;
+  let first = options.initial === undefined ? null : { done: options.initial, at: Date.now() };
   let running = false;
   return {
     update(done, total, detail = "") {
-      first ??= done;
-      const seconds = (Date.now() - started) / 1000;
-      const rate = seconds > 0 ? ((done - first) / seconds).toFixed(1) : "?";
-      const payload = { done: number(done), all: number(total), rate, detail: detail ? ` | ${detail}` : "" };
+      first ??= { done, at: Date.now() };
+      const seconds = (Date.now() - first.at) / 1000;
+      const perSecond = seconds > 0 ? (done - first.done) / seconds : 0;
+      const payload = {
+        done: number(done),
+        all: number(total),
+        rate: seconds > 0 ? perSecond.toFixed(1) : "?",
+        remaining: done >= total ? "0s" : perSecond > 0 ? duration((total - done) / perSecond) : "?",
+        detail: detail ? ` | ${detail}` : "",
+      };
       if (!running) {
         bar.start(total, done, payload);
         running = true;

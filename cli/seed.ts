@@ -36,7 +36,7 @@ export async function seedCommand(
   if (what !== "threads") throw new InvalidInputError("Usage: seed threads --count N --projects P [--team ID]");
   const count = positive(args.count, "count", 1000, 100_000_000);
   const projects = positive(args.projects, "projects", 10, 10_000);
-  const bar = progress ? await createProgress(progress, { unit: "threads", plainEveryMs: 2000 }) : null;
+  const bar = progress ? await createProgress(progress, { unit: "threads", plainEveryMs: 2000, initial: 0 }) : null;
   const seeded = await seedThreads(db, {
     count,
     projects,

@@ -132,10 +132,40 @@ export async function exerciseEveryOperation(client: KapaClient, projectId: stri
   if (deleted.response.status !== 204) throw new Error(`deleteCategory: ${deleted.response.status}`);
   operations.push("deleteCategory");
 
+  const trends = done(
+    "categoryTrends",
+    (
+      await client.GET("/query/v1/projects/{project_id}/analytics/categories", {
+        params: { path: project, query: { interval: "week", tz: "Europe/Berlin" } },
+      })
+    ).data,
+  );
+  if (trends.buckets.length === 0) throw new Error("categoryTrends: no buckets");
+  const started = done(
+    "createExport",
+    (
+      await client.POST("/query/v1/projects/{project_id}/exports", {
+        params: { path: project },
+        body: { format: "csv", include_questions: true },
+      })
+    ).data,
+  );
+  done(
+    "getExport",
+    (
+      await client.GET("/query/v1/projects/{project_id}/exports/{export_id}", {
+        params: { path: { ...project, export_id: started.id } },
+      })
+    ).data,
+  );
+
   done("openapi", (await client.GET("/openapi.json")).data);
   for (const [name, path] of [
     ["redoc", "/redoc"],
     ["redocScript", "/redoc/redoc.standalone.js"],
+    ["dashboard", "/dashboard"],
+    ["dashboardScript", "/dashboard/app.js"],
+    ["dashboardStyle", "/dashboard/app.css"],
   ] as const) {
     const page = await client.GET(path, { parseAs: "text" });
     done(name, page.data);

@@ -176,6 +176,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/query/v1/projects/{project_id}/analytics/categories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Threads, questions and labels per day, week or month in a time zone's calendar: continuous buckets, oldest first, at most 400
+         * @description Threads, questions and labels per day, week or month in a time zone's calendar: continuous buckets, oldest first, at most 400
+         */
+        get: operations["categoryTrends"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/query/v1/projects/{project_id}/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Export the project's threads (the list's filters) to a CSV or NDJSON file, in the background
+         * @description Export the project's threads (the list's filters) to a CSV or NDJSON file, in the background
+         */
+        post: operations["createExport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/query/v1/projects/{project_id}/exports/{export_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An export's status; once done, a short-lived download link
+         * @description An export's status; once done, a short-lived download link
+         */
+        get: operations["getExport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -228,6 +288,66 @@ export interface paths {
          * @description Redoc's standalone bundle, served by the API so that /redoc needs no CDN.
          */
         get: operations["redocScript"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Reference analytics dashboard built on this API (enter a project id and key)
+         * @description Reference analytics dashboard built on this API (enter a project id and key)
+         */
+        get: operations["dashboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dashboard/app.js": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The dashboard's script (its chart library bundled in), served by us so the page works offline
+         * @description The dashboard's script (its chart library bundled in), served by us so the page works offline
+         */
+        get: operations["dashboardScript"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dashboard/app.css": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The dashboard's styles
+         * @description The dashboard's styles
+         */
+        get: operations["dashboardStyle"];
         put?: never;
         post?: never;
         delete?: never;
@@ -292,6 +412,35 @@ export interface components {
              * @enum {string}
              */
             scope: "unlabelled" | "classifier";
+        };
+        CreateExportRequest: {
+            /**
+             * @description `csv`: RFC 4180, a header row, UTF-8. `ndjson`: one thread per line, the list's Thread
+             * @enum {string}
+             */
+            format: "csv" | "ndjson";
+            /**
+             * @description Add each thread's questions and answers (CSV: a JSON array in one column)
+             * @default false
+             */
+            include_questions: boolean;
+            /** @description A category id, or `none` for unlabelled threads */
+            category?: "none" | string;
+            /**
+             * @description Only threads labelled by users, or by the classifier
+             * @enum {string}
+             */
+            source?: "user" | "classifier";
+            /**
+             * Format: date-time
+             * @description Only threads created at or after
+             */
+            created_after?: string;
+            /**
+             * Format: date-time
+             * @description Only threads created before
+             */
+            created_before?: string;
         };
         /**
          * @example {
@@ -594,6 +743,80 @@ export interface components {
                 /** @example 93.6 */
                 percent: number;
             };
+        };
+        CategoryTrends: {
+            /** @enum {string} */
+            interval: "day" | "week" | "month";
+            tz: string;
+            /** Format: date-time */
+            created_after: string;
+            /** Format: date-time */
+            created_before: string;
+            buckets: components["schemas"]["AnalyticsBucket"][];
+        };
+        AnalyticsBucket: {
+            /** @description Bucket start, local time with the zone's offset */
+            start: string;
+            /** @description Bucket end (exclusive), local time with the zone's offset */
+            end: string;
+            /**
+             * @description Threads created in the bucket (within the range)
+             * @example 120
+             */
+            threads: number;
+            /**
+             * @description Questions asked in the bucket, in any thread
+             * @example 310
+             */
+            questions: number;
+            /** @example 3 */
+            unlabelled: number;
+            by_source: {
+                /** @example 7 */
+                user: number;
+                /** @example 110 */
+                classifier: number;
+            };
+            categories: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+                /** @example 80 */
+                count: number;
+            }[];
+        };
+        ExportStarted: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description `running`, then `done` (download from `url`) or `failed` (start a new export)
+             * @enum {string}
+             */
+            status: "running" | "done" | "failed";
+        };
+        Export: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description `running`, then `done` (download from `url`) or `failed` (start a new export)
+             * @enum {string}
+             */
+            status: "running" | "done" | "failed";
+            /** @enum {string} */
+            format: "csv" | "ndjson";
+            include_questions: boolean;
+            /**
+             * @description Threads written so far; all of them once done
+             * @example 1250
+             */
+            rows: number;
+            /** Format: date-time */
+            created_at: string;
+            finished_at: string | null;
+            /** @description Once done: a presigned download link, new on every request; null otherwise */
+            url: string | null;
+            /** @description When `url` stops working */
+            expires_at: string | null;
         };
     };
     responses: never;
@@ -1899,6 +2122,336 @@ export interface operations {
             };
         };
     };
+    categoryTrends: {
+        parameters: {
+            query?: {
+                /** @description Bucket size in the zone's calendar (weeks start on Monday); default day */
+                interval?: "day" | "week" | "month";
+                /** @description IANA time zone of the buckets' calendar; default UTC */
+                tz?: string;
+                /** @description Start of the range (default: 30 days, 12 weeks or 12 months back, at a bucket start) */
+                created_after?: string;
+                /** @description End of the range, exclusive (default: now) */
+                created_before?: string;
+            };
+            header?: never;
+            path: {
+                project_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The buckets */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CategoryTrends"];
+                };
+            };
+            /** @description Invalid input: a path id, query parameter or body field (each problem is in `errors`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Invalid body.question: question must not be empty"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing X-API-KEY header */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing API key (X-API-KEY header)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key is unknown, revoked or expired, or the path's project is not one of its projects. API Gateway compares the path literally with the key's projects, so a project id that is not a lowercase UUID is refused here too. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the request rate (per API key: the usage plan's rate, burst and daily quota). Retry after `Retry-After` seconds; the daily quota resets at 00:00 UTC. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (the database, or the backfill service) is unavailable: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable, please retry"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateExportRequest"];
+            };
+        };
+        responses: {
+            /** @description The export, started: poll it until it is done */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportStarted"];
+                };
+            };
+            /** @description Invalid input: a path id, query parameter or body field (each problem is in `errors`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Invalid body.question: question must not be empty"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing X-API-KEY header */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing API key (X-API-KEY header)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key is unknown, revoked or expired, or the path's project is not one of its projects. API Gateway compares the path literally with the key's projects, so a project id that is not a lowercase UUID is refused here too. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Request body over 64 KiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Request body must be at most 65536 bytes"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the request rate (per API key: the usage plan's rate, burst and daily quota). Retry after `Retry-After` seconds; the daily quota resets at 00:00 UTC. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (the database, or the backfill service) is unavailable: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable, please retry"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getExport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                project_id: string;
+                export_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The export */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Export"];
+                };
+            };
+            /** @description Invalid input: a path id, query parameter or body field (each problem is in `errors`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Invalid body.question: question must not be empty"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing X-API-KEY header */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Missing API key (X-API-KEY header)"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key is unknown, revoked or expired, or the path's project is not one of its projects. API Gateway compares the path literally with the key's projects, so a project id that is not a lowercase UUID is refused here too. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Forbidden"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such resource in this project */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Thread not found"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Over the request rate (per API key: the usage plan's rate, burst and daily quota). Retry after `Retry-After` seconds; the daily quota resets at 00:00 UTC. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A dependency (the database, or the backfill service) is unavailable: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Service temporarily unavailable, please retry"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     openapi: {
         parameters: {
             query?: never;
@@ -1999,6 +2552,114 @@ export interface operations {
                 content: {
                     /** @example /*! For license information please see redoc.standalone.js.LICENSE.txt *\/ */
                     "application/javascript": string;
+                };
+            };
+            /** @description Over the request rate (per API key: the usage plan's rate, burst and daily quota). Retry after `Retry-After` seconds; the daily quota resets at 00:00 UTC. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    dashboard: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description HTML page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Over the request rate (per API key: the usage plan's rate, burst and daily quota). Retry after `Retry-After` seconds; the daily quota resets at 00:00 UTC. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    dashboardScript: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JavaScript */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/javascript": string;
+                };
+            };
+            /** @description Over the request rate (per API key: the usage plan's rate, burst and daily quota). Retry after `Retry-After` seconds; the daily quota resets at 00:00 UTC. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "detail": "Too many requests"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    dashboardStyle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CSS */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/css": string;
                 };
             };
             /** @description Over the request rate (per API key: the usage plan's rate, burst and daily quota). Retry after `Retry-After` seconds; the daily quota resets at 00:00 UTC. */

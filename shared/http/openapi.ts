@@ -51,7 +51,9 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   Threads: "The project's conversations, their questions and answers, and their category labels.",
   Categories:
     "The labels threads are sorted into: by users, or by the classifier. Reclassify jobs label a project's threads again.",
-  Docs: "This document and its rendering. No API key needed.",
+  Analytics: "Category trends over time: threads, questions and labels per day, week or month in a time zone.",
+  Exports: "Bulk exports of the project's threads to CSV or NDJSON files, downloaded from a short-lived link.",
+  Docs: "This document, its rendering and the reference dashboard. No API key needed.",
 };
 
 /**

@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 describe("the generated client", () => {
-  it("calls every operation against npm start, and errors match the document too", { timeout: 180_000 }, async () => {
+  it("calls every operation against npm start, and errors match the document too", { timeout: 300_000 }, async () => {
     runtime = await startLocalRuntime(env, /Press Ctrl-C to stop/);
     const output = runtime.output();
     const baseUrl = /kapa-service is running at (http:\/\/localhost:\d+)/.exec(output)?.[1] as string;

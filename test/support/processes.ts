@@ -13,7 +13,8 @@ export interface Started {
 export async function startLocalRuntime(
   env: Record<string, string>,
   ready: RegExp,
-  timeoutMs = 60_000,
+  // npm start takes 60-80 s to its banner on 2 cores at load 16-20 (the state machine's synthesis).
+  timeoutMs = 180_000,
 ): Promise<Started> {
   const child = spawn("npm", ["start", "--silent"], {
     env: { ...process.env, ...env },
