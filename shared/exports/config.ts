@@ -3,8 +3,12 @@ import { parseEnv } from "../config.js";
 
 /** How long a download link works by default (EXPORT_URL_TTL_SECONDS): one hour. */
 export const DEFAULT_EXPORT_URL_TTL_SECONDS = 3600;
-/** Threads per keyset page of an export (EXPORT_PAGE_SIZE). */
-export const DEFAULT_EXPORT_PAGE_SIZE = 5000;
+/**
+ * Threads per keyset page of an export (EXPORT_PAGE_SIZE). Small enough that a page is encoded
+ * before V8's next nursery collection, so its rows die young instead of being promoted to the old
+ * generation (which would make the heap grow with the length of the export).
+ */
+export const DEFAULT_EXPORT_PAGE_SIZE = 1000;
 
 /**
  * The environment of the export pipeline, parsed once and checked at cold start like

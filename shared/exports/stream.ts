@@ -4,6 +4,9 @@ import { toThreadResource } from "../threads/service.js";
 import { type ExportedThread, encoderFor } from "./format.js";
 import type { ExportsRepository } from "./repository.js";
 
+/** Threads encoded into one string (tens of KiB: below V8's large-object size). */
+const ROWS_PER_WRITE = 100;
+
 /** Where an export's bytes go: an S3 multipart upload (the worker) or stdout (`kapa export`). */
 export interface ExportSink {
   /** UTF-8 text; resolves when the sink can take more (backpressure). */
@@ -83,7 +86,11 @@ export async function writeExport(
     for await (const page of threadPages(source.threads, spec)) {
       if (page.length === 0) continue;
       const threads = spec.includeQuestions ? await withQuestions(source.exports, page) : page.map(toThreadResource);
-      await sink.write(encoder.rows(threads));
+      // A few rows per string: small strings die young in V8's nursery, where a page-sized one
+      // would be allocated in the old generation and pile up there until a full collection.
+      for (let i = 0; i < threads.length; i += ROWS_PER_WRITE) {
+        await sink.write(encoder.rows(threads.slice(i, i + ROWS_PER_WRITE)));
+      }
       rows += page.length;
       await onProgress(rows);
     }
