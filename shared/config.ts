@@ -37,7 +37,7 @@ const envSchema = z.object({
     .default(24),
   /** Threads one sweeper run re-sends at most (the next run takes the rest). */
   SWEEPER_MAX_THREADS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
-  /** Local runtime: the in-process SQS emulator and the event source mapping it plays. */
+  /** Local runtime: the SQS emulator (a process of its own) and the event source mapping it plays. */
   SQS_PORT: z.coerce.number().int().min(0).max(65535).default(8004),
   CLASSIFIER_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(5),
   CLASSIFIER_BATCH_SIZE: z.coerce.number().int().min(1).max(10).default(10),
