@@ -91,9 +91,10 @@ async function serveLocalSqs(port: number): Promise<void> {
   process.stdout.write(`${JSON.stringify({ endpoint: `http://127.0.0.1:${actualPort}` })}\n`);
   const stop = () => void app.close().finally(() => process.exit(0));
   process.stdin.on("end", stop).on("error", stop).resume();
-  // Ctrl-C reaches the whole process group: the parent decides when the queue goes away.
+  // Ctrl-C (and a SIGTERM sent to the process group) reaches this process too: the parent decides
+  // when the queue goes away, after its pollers have stopped. It ends with the parent at the latest.
   process.on("SIGINT", () => {});
-  process.on("SIGTERM", stop);
+  process.on("SIGTERM", () => {});
 }
 
 if (process.argv[2] === SERVE) await serveLocalSqs(Number(process.argv[3]));

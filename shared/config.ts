@@ -44,8 +44,7 @@ const envSchema = z.object({
     .default(24),
   /** Threads one sweeper run re-sends at most (the next run takes the rest). */
   SWEEPER_MAX_THREADS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
-  /** Local runtime: the in-process SQS emulator and the event source mapping it plays. */
-  /** Local runtime: 0 (the default) picks a free port, so two `npm start`s never collide; the banner prints it. */
+  /** Local runtime: the SQS emulator (a process of its own); 0 (the default) picks a free port, printed at start. */
   SQS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   CLASSIFIER_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(5),
   CLASSIFIER_BATCH_SIZE: z.coerce.number().int().min(1).max(10).default(10),

@@ -27,10 +27,17 @@ export type SqsClientSource = SQSClient | (() => Promise<SQSClient>);
 export function lazySqsClient(): () => Promise<SQSClient> {
   let client: Promise<SQSClient> | undefined;
   return () => {
-    client ??= import("@aws-sdk/client-sqs").then(({ SQSClient }) => new SQSClient(SQS_CLIENT_CONFIG));
+    client ??= loadSqsSdk().then(({ SQSClient }) => new SQSClient(SQS_CLIENT_CONFIG));
     return client;
   };
 }
+
+/** The SDK's module, imported once (a repeated import() still goes through the module resolver). */
+let sqsSdk: Promise<typeof import("@aws-sdk/client-sqs")> | undefined;
+const loadSqsSdk = () => {
+  sqsSdk ??= import("@aws-sdk/client-sqs");
+  return sqsSdk;
+};
 
 /** SendMessageBatch takes at most ten entries. */
 export const SQS_BATCH_SIZE = 10;
@@ -53,7 +60,7 @@ export async function sendMessageBatches(
   delaySeconds?: number,
 ): Promise<void> {
   const sqs = typeof source === "function" ? await source() : source;
-  const { SendMessageBatchCommand } = await import("@aws-sdk/client-sqs");
+  const { SendMessageBatchCommand } = await loadSqsSdk();
   const chunks: string[][] = [];
   for (let i = 0; i < bodies.length; i += SQS_BATCH_SIZE) chunks.push(bodies.slice(i, i + SQS_BATCH_SIZE));
   const sendChunk = async (chunk: string[]) => {

@@ -18,7 +18,11 @@ const parseJson = (text: string | undefined): unknown => {
 };
 
 /** The SDK, loaded on first use (a dynamic import esbuild keeps: no function loads it at init). */
-const loadSdk = () => import("@aws-sdk/client-sfn");
+let sdk: Promise<typeof import("@aws-sdk/client-sfn")> | undefined;
+const loadSdk = () => {
+  sdk ??= import("@aws-sdk/client-sfn");
+  return sdk;
+};
 
 /** Step Functions through the AWS SDK (AWS_ENDPOINT_URL_SFN points it at the local one). */
 export class SfnExecutions implements Executions {
