@@ -3,7 +3,7 @@ import { type Gateway, startGateway } from "../../local/gateway.js";
 import { createApiKey } from "../../shared/auth/api-keys.js";
 import { closeRuntime } from "../../shared/runtime.js";
 import { createTenant, type Tenant, useTestDb } from "../support/db.js";
-import { type FaultRun, type RequestSpec, runFault, type Sample, tableRow } from "../support/fault-drive.js";
+import { type FaultRun, figuresTable, type RequestSpec, runFault, type Sample } from "../support/fault-drive.js";
 import { type FaultMode, type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
 
 /**
@@ -42,16 +42,7 @@ afterAll(async () => {
   await gateway?.close();
   await closeRuntime();
   await proxy?.close();
-  process.stdout.write(
-    [
-      "",
-      "database faults (handlers in-process):",
-      "| fault | during: statuses | during: p50 / p99 / max ms | first after | after: statuses | after: p50 / p99 ms |",
-      "|---|---|---|---|---|---|",
-      ...runs.map(tableRow),
-      "",
-    ].join("\n"),
-  );
+  process.stdout.write(figuresTable("database faults (handlers in-process)", runs));
 });
 
 /** Requests with the cached key (handlers) and with a key never seen before (the authorizer). */

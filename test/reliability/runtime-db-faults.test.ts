@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createApiKey } from "../../shared/auth/api-keys.js";
 import { createTenant, type Tenant, useTestDb } from "../support/db.js";
-import { type FaultRun, type RequestSpec, runFault, tableRow } from "../support/fault-drive.js";
+import { type FaultRun, figuresTable, type RequestSpec, runFault } from "../support/fault-drive.js";
 import { type FaultMode, type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
 import { type Started, startLocalRuntime } from "../support/processes.js";
 
@@ -50,16 +50,7 @@ afterAll(async () => {
   await runtime?.stop("SIGINT");
   await proxy?.close();
   rmSync(dataDir, { recursive: true, force: true });
-  process.stdout.write(
-    [
-      "",
-      "database faults (npm start):",
-      "| fault | during: statuses | during: p50 / p99 / max ms | first after | after: statuses | after: p50 / p99 ms |",
-      "|---|---|---|---|---|---|",
-      ...runs.map(tableRow),
-      "",
-    ].join("\n"),
-  );
+  process.stdout.write(figuresTable("database faults (npm start)", runs));
 });
 
 describe("npm start with its database failing", () => {
