@@ -1,6 +1,6 @@
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
-import { API_TIMEOUTS, type DbTimeouts, reconnectBackoff, watchedSocket, withQueryDeadline } from "./deadline.js";
+import { API_TIMEOUTS, type DbTimeouts, reconnectBackoff, watchSockets, withQueryDeadline } from "./deadline.js";
 import * as schema from "./schema.js";
 
 export type Db = PostgresJsDatabase<typeof schema>;
@@ -38,6 +38,7 @@ export interface Database {
 
 export function connect(target: DatabaseTarget): Database {
   const timeouts = target.timeouts ?? API_TIMEOUTS;
+  const sockets = watchSockets(timeouts.deadlineMs);
   const client = postgres(target.url, {
     max: target.max ?? 5,
     prepare: !target.embedded && !target.proxy,
@@ -50,8 +51,8 @@ export function connect(target: DatabaseTarget): Database {
     max_lifetime: timeouts.maxLifetimeSeconds,
     backoff: reconnectBackoff,
     // Not in postgres.js's types: a factory of the connection's socket (deadline.ts).
-    ...({ socket: watchedSocket(timeouts.deadlineMs) } as object),
+    ...({ socket: sockets.socket } as object),
   });
-  withQueryDeadline(client, timeouts.deadlineMs);
+  withQueryDeadline(client, timeouts.deadlineMs, sockets.closeAll);
   return { db: drizzle(client, { schema }), close: () => client.end({ timeout: 5 }) };
 }

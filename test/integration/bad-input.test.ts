@@ -1,11 +1,10 @@
-import { request as httpRequest } from "node:http";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Gateway, startGateway } from "../../local/gateway.js";
 import { projects, threads } from "../../shared/db/schema.js";
 import { encodeCursor } from "../../shared/threads/cursor.js";
 import { createTenant, type Tenant, useTestDb } from "../support/db.js";
-import { type HttpReply, startTestGateway } from "../support/http.js";
+import { type HttpReply, rawRequest as rawRequestTo, startTestGateway } from "../support/http.js";
 
 /**
  * Client input that once reached Postgres and came back as a 500: each class answers a 4xx JSON
@@ -27,21 +26,8 @@ afterAll(() => gateway.close());
 const send = (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
   call(method, path, { key: tenant.apiKey, body: body === undefined ? undefined : JSON.stringify(body), headers });
 
-/** node:http, which sends any method and the Host header as given (fetch replaces Host). */
-function rawRequest(method: string, path: string, headers: Record<string, string>) {
-  const { port } = new URL(gateway.url);
-  return new Promise<{ status: number; type: string | undefined; body: string }>((resolve, reject) => {
-    const req = httpRequest({ host: "127.0.0.1", port, method, path, headers }, (res) => {
-      let body = "";
-      res.on("data", (chunk: Buffer) => {
-        body += chunk.toString();
-      });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, type: res.headers["content-type"], body }));
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
+const rawRequest = (method: string, path: string, headers: Record<string, string>) =>
+  rawRequestTo(gateway.url, method, path, headers);
 
 function expect4xx(reply: HttpReply, status?: number) {
   if (status) expect(reply.status, reply.text).toBe(status);

@@ -128,3 +128,15 @@ export function tableRow(run: FaultRun): string {
       .join(" ");
   return `| ${run.fault} | ${mix(run.during)} | ${run.during.p50_ms} / ${run.during.p99_ms} / ${run.during.max_ms} | ${run.first_after.status} in ${run.first_after.ms} ms | ${mix(run.after)} | ${run.after.p50_ms} / ${run.after.p99_ms} |`;
 }
+
+/** The figures table of a series of faults, as docs/reliability.md shows it. */
+export function figuresTable(title: string, runs: readonly FaultRun[]): string {
+  return [
+    "",
+    `${title}:`,
+    "| fault | during: statuses | during: p50 / p99 / max ms | first after | after: statuses | after: p50 / p99 ms |",
+    "|---|---|---|---|---|---|",
+    ...runs.map(tableRow),
+    "",
+  ].join("\n");
+}

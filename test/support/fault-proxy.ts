@@ -74,17 +74,27 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
       return;
     }
     if (mode === "too-many-connections" || mode === "starting-up") {
-      const fatal = FATAL[mode];
-      client.once("data", () => client.end(errorResponse(fatal.code, fatal.message)));
+      // Answered by the mode in force when the startup message arrives: healed by then, it passes.
+      client.once("data", (startup: Buffer) => {
+        const fatal = mode === "too-many-connections" || mode === "starting-up" ? FATAL[mode] : null;
+        if (fatal) client.end(errorResponse(fatal.code, fatal.message));
+        else pipe(link, startup);
+      });
       return;
     }
+    pipe(link);
+  };
+
+  function pipe(link: Link, first?: Buffer) {
+    const { client } = link;
     const upstream = netConnect({ host: target.hostname, port: targetPort });
     link.upstream = upstream;
     upstream.on("error", () => client.destroy());
     upstream.once("close", () => client.destroy());
+    if (first) upstream.write(first);
     forward(client, () => link.upstream, link);
     forward(upstream, () => client, link);
-  };
+  }
 
   let server: Server = createServer(onConnection);
   const listen = (port: number) =>

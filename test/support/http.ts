@@ -1,3 +1,4 @@
+import { request as httpRequest } from "node:http";
 import { type Gateway, startGateway } from "../../local/gateway.js";
 import { recordFetchResponse } from "./openapi-recorder.js";
 
@@ -35,4 +36,25 @@ export async function startTestGateway(): Promise<{ gateway: Gateway; call: type
     return { status: response.status, text, json, contentType };
   }
   return { gateway, call };
+}
+
+/** A request through node:http, which sends any method and the Host header as given (fetch replaces Host). */
+export function rawRequest(
+  url: string,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; type: string | undefined; body: string }> {
+  const { port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: "127.0.0.1", port, method, path, headers }, (res) => {
+      let body = "";
+      res.on("data", (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, type: res.headers["content-type"], body }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
 }
