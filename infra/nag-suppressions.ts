@@ -152,11 +152,13 @@ export function acknowledgeNagFindings(stack: KapaServiceStack): void {
     );
   }
   if (settings.dbSecretRotationDays === 0) {
-    ack(
-      database.cluster.node.findChild("Secret"),
-      "SMG4",
-      "Rotation turned off by kapa:dbSecretRotationDays=0 (LocalStack has no rotation application); the default rotates every 30 days.",
-    );
+    for (const secret of [database.cluster.node.findChild("Secret"), database.node.findChild("AppSecret")]) {
+      ack(
+        secret,
+        "SMG4",
+        "Rotation turned off by kapa:dbSecretRotationDays=0 (LocalStack has no rotation application); the default rotates every 30 days.",
+      );
+    }
   }
 
   // Backfill state machine ------------------------------------------------------------------

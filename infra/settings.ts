@@ -14,6 +14,11 @@ import {
  * synth so that a typo fails fast with a clear message instead of producing an odd template.
  */
 export interface StackSettings {
+  /**
+   * `default`: cheap (one writer, no deletion protection). `prod`: deletion protection and a reader
+   * to fail over to (PROFILE_DEFAULTS); an explicit kapa:dbDeletionProtection or kapa:dbReaderInstance wins.
+   */
+  profile: "default" | "prod";
   /** API Gateway stage name (the first path segment of the API URL). */
   stageName: string;
   /** Stage-wide steady-state requests per second. */
@@ -27,6 +32,8 @@ export interface StackSettings {
   dbMaxCapacity: number;
   /** Stop `cdk destroy` (and CloudFormation) from deleting the database cluster. */
   dbDeletionProtection: boolean;
+  /** A second Aurora Serverless v2 instance in the other AZ, promoted if the writer fails. */
+  dbReaderInstance: boolean;
   /** Retention of every log group the stack creates. */
   logRetention: RetentionDays;
   /** LOG_LEVEL of every function. */
@@ -98,6 +105,7 @@ export interface StackSettings {
 const PREFIX = "kapa:";
 
 export const DEFAULT_SETTINGS: StackSettings = {
+  profile: "default",
   stageName: "prod",
   throttlingRateLimit: 100,
   throttlingBurstLimit: 200,
@@ -105,6 +113,7 @@ export const DEFAULT_SETTINGS: StackSettings = {
   dbMinCapacity: 0.5,
   dbMaxCapacity: 4,
   dbDeletionProtection: false,
+  dbReaderInstance: false,
   logRetention: RetentionDays.ONE_MONTH,
   logLevel: "info",
   llmDelayMs: 1000,
@@ -203,7 +212,19 @@ function checkPerKeyLimits(settings: StackSettings): void {
   if (rate > 0 && burst < rate) fail("perKeyBurstLimit", `at least kapa:perKeyRateLimit (${rate})`, burst);
 }
 
+/** What a profile changes in the defaults (the database is removed with a final snapshot in both). */
+export const PROFILE_DEFAULTS: Record<
+  StackSettings["profile"],
+  Pick<StackSettings, "dbDeletionProtection" | "dbReaderInstance">
+> = {
+  default: { dbDeletionProtection: false, dbReaderInstance: false },
+  prod: { dbDeletionProtection: true, dbReaderInstance: true },
+};
+
 export function readSettings(node: Node): StackSettings {
+  const profile =
+    readString(node, "profile", DEFAULT_SETTINGS.profile, /^(default|prod)$/) === "prod" ? "prod" : "default";
+  const profiled = PROFILE_DEFAULTS[profile];
   const retentionDays = readNumber(node, "logRetentionDays", DEFAULT_SETTINGS.logRetention, int(1, 3653));
   const validRetention = Object.values(RetentionDays).filter((v): v is RetentionDays => typeof v === "number");
   if (!validRetention.includes(retentionDays)) {
@@ -227,7 +248,9 @@ export function readSettings(node: Node): StackSettings {
     ),
     dbMinCapacity: readNumber(node, "dbMinCapacity", DEFAULT_SETTINGS.dbMinCapacity, acu(0, 256)),
     dbMaxCapacity: readNumber(node, "dbMaxCapacity", DEFAULT_SETTINGS.dbMaxCapacity, acu(1, 256)),
-    dbDeletionProtection: readBoolean(node, "dbDeletionProtection", DEFAULT_SETTINGS.dbDeletionProtection),
+    profile,
+    dbDeletionProtection: readBoolean(node, "dbDeletionProtection", profiled.dbDeletionProtection),
+    dbReaderInstance: readBoolean(node, "dbReaderInstance", profiled.dbReaderInstance),
     logRetention: retentionDays,
     logLevel: LOG_LEVELS.find((l) => l === logLevel) ?? DEFAULT_SETTINGS.logLevel,
     llmDelayMs: readNumber(node, "llmDelayMs", DEFAULT_SETTINGS.llmDelayMs, int(0, 600_000)),

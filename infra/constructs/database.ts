@@ -6,6 +6,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import * as rds from "aws-cdk-lib/aws-rds";
 import type * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
+import { APP_USER } from "../../shared/db/roles.js";
 import type { StackSettings } from "../settings.js";
 import type { FunctionNetwork } from "./lambda.js";
 
@@ -16,7 +17,13 @@ export const DATABASE_ENGINE_VERSION = rds.AuroraPostgresEngineVersion.VER_16_9;
 export interface DatabaseProps {
   settings: Pick<
     StackSettings,
-    "dbMinCapacity" | "dbMaxCapacity" | "dbDeletionProtection" | "dbPoolMax" | "logRetention" | "dbSecretRotationDays"
+    | "dbMinCapacity"
+    | "dbMaxCapacity"
+    | "dbDeletionProtection"
+    | "dbReaderInstance"
+    | "dbPoolMax"
+    | "logRetention"
+    | "dbSecretRotationDays"
   >;
 }
 
@@ -36,13 +43,17 @@ export class Database extends Construct {
   readonly vpc: ec2.Vpc;
   readonly cluster: rds.DatabaseCluster;
   readonly proxy: rds.DatabaseProxy;
+  /** The owner's (master) credentials: the migrations only. */
   readonly secret: secretsmanager.ISecret;
+  /** The application's login (kapa_app_user, role kapa_app): every other function. */
+  readonly appSecret: secretsmanager.ISecret;
   /** The one security group the proxy admits: every function that binds to the database. */
   readonly functionSecurityGroup: ec2.SecurityGroup;
   /** Rejected connections in the VPC (flow log), for security investigations. */
   readonly flowLogs: logs.LogGroup;
   /** Rotates the database credentials (kapa:dbSecretRotationDays; unset when 0). */
   readonly secretRotation?: secretsmanager.SecretRotation;
+  readonly appSecretRotation?: secretsmanager.SecretRotation;
   private readonly endpointSecurityGroup: ec2.SecurityGroup;
   private readonly subnets: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
   private readonly poolMax: number;
@@ -114,6 +125,11 @@ export class Database extends Construct {
       defaultDatabaseName: DATABASE_NAME,
       port: DATABASE_PORT,
       writer: rds.ClusterInstance.serverlessV2("Writer", { autoMinorVersionUpgrade: true }),
+      // A reader in the other AZ to fail over to (kapa:dbReaderInstance, on in the prod profile);
+      // it scales with the writer so that it can take the writer's load at once.
+      readers: settings.dbReaderInstance
+        ? [rds.ClusterInstance.serverlessV2("Reader", { autoMinorVersionUpgrade: true, scaleWithWriter: true })]
+        : [],
       serverlessV2MinCapacity: settings.dbMinCapacity,
       serverlessV2MaxCapacity: settings.dbMaxCapacity,
       vpc: this.vpc,
@@ -122,13 +138,22 @@ export class Database extends Construct {
       storageEncrypted: true,
       backup: { retention: Duration.days(7) },
       deletionProtection: settings.dbDeletionProtection,
-      removalPolicy: settings.dbDeletionProtection ? RemovalPolicy.RETAIN : RemovalPolicy.SNAPSHOT,
+      // A final snapshot whenever CloudFormation removes the cluster (deletion protection first has to be lifted).
+      removalPolicy: RemovalPolicy.SNAPSHOT,
       cloudwatchLogsExports: ["postgresql"],
       cloudwatchLogsRetention: settings.logRetention,
     });
     const secret = this.cluster.secret;
     if (!secret) throw new Error("The database cluster has no generated secret");
     this.secret = secret;
+    // The application's credentials, generated like the master's; the Migrate function creates the
+    // login with this password (shared/db/roles.ts), and the proxy accepts both.
+    // Attached: host, port and database name are filled in, as rotation needs them.
+    this.appSecret = new rds.DatabaseSecret(this, "AppSecret", {
+      username: APP_USER,
+      masterSecret: secret,
+      excludeCharacters: " %+~`#$&*()|[]{}:;<>?!'/@\"\\",
+    }).attach(this.cluster);
     if (settings.dbSecretRotationDays > 0) {
       // AWS's single-user PostgreSQL rotation function (Serverless Application Repository), in the
       // isolated subnets: it reaches the cluster directly on 5432 and Secrets Manager through the
@@ -152,6 +177,16 @@ export class Database extends Construct {
         endpoint: secretsEndpoint,
         rotateImmediatelyOnUpdate: false,
       });
+      // Alternating users (kapa_app_user and a clone with its memberships), rotated with the
+      // master's credentials: a rotation never breaks the connections of the old password.
+      this.appSecretRotation = this.cluster.addRotationMultiUser("AppRotation", {
+        secret: this.appSecret,
+        automaticallyAfter: Duration.days(settings.dbSecretRotationDays),
+        vpcSubnets: this.subnets,
+        securityGroup: rotationSecurityGroup,
+        endpoint: secretsEndpoint,
+        rotateImmediatelyOnUpdate: false,
+      });
     }
 
     const proxySecurityGroup = new ec2.SecurityGroup(this, "ProxySecurityGroup", {
@@ -162,7 +197,7 @@ export class Database extends Construct {
     // The proxy reads the secret itself; let it use the endpoint should its service path need the VPC.
     this.endpointSecurityGroup.connections.allowFrom(proxySecurityGroup, ec2.Port.tcp(443), "RDS Proxy to endpoints");
     this.proxy = this.cluster.addProxy("Proxy", {
-      secrets: [secret],
+      secrets: [secret, this.appSecret],
       vpc: this.vpc,
       vpcSubnets: this.subnets,
       securityGroups: [proxySecurityGroup],
@@ -200,15 +235,23 @@ export class Database extends Construct {
    * Gives a function what `shared/db/target.ts` needs: the proxy endpoint, the database name and
    * the secret's ARN in its environment, read access to that one secret, and the network path.
    * The proxy authenticates with the secret's password (no IAM auth), so no `rds-db:connect`.
+   * `as: "app"` (every function but the migrations) connects as the application's login, with
+   * the kapa_app role's privileges only; `as: "owner"` as the master user, and may read the
+   * application's secret to create its login (DB_APP_SECRET_ARN).
    */
-  bindTo(fn: lambda.Function): void {
+  bindTo(fn: lambda.Function, options: { as: "app" | "owner" } = { as: "app" }): void {
     if (!fn.isBoundToVpc || !fn.connections.securityGroups.includes(this.functionSecurityGroup)) {
       throw new Error(`${fn.node.path} must run in the database network: create it with database.functionNetwork`);
     }
-    fn.addEnvironment("DB_SECRET_ARN", this.secret.secretArn);
+    const secret = options.as === "owner" ? this.secret : this.appSecret;
+    fn.addEnvironment("DB_SECRET_ARN", secret.secretArn);
     fn.addEnvironment("DB_HOST", this.proxy.endpoint);
     fn.addEnvironment("DB_NAME", DATABASE_NAME);
     fn.addEnvironment("DB_POOL_MAX", String(this.poolMax));
-    this.secret.grantRead(fn);
+    secret.grantRead(fn);
+    if (options.as === "owner") {
+      fn.addEnvironment("DB_APP_SECRET_ARN", this.appSecret.secretArn);
+      this.appSecret.grantRead(fn);
+    }
   }
 }

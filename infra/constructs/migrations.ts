@@ -41,7 +41,8 @@ export class Migrations extends Construct {
       environment: { MIGRATIONS_DIR, DB_STATEMENT_TIMEOUT_MS: "0" },
       bundledFiles: [{ from: "drizzle", to: "drizzle" }],
     });
-    props.database.bindTo(this.handler.function);
+    // The owner: it creates the schema and the application's login.
+    props.database.bindTo(this.handler.function, { as: "owner" });
 
     this.trigger = new triggers.Trigger(this, "Trigger", {
       handler: this.handler.function,

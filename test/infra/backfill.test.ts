@@ -307,6 +307,8 @@ describe("settings", () => {
   it("come from the context", () => {
     const custom = synth({
       "kapa:backfillMaxConcurrency": 3,
+      // The classifier reserves the sum of its caps (live 5 + backfill 3).
+      "kapa:classifierReservedConcurrency": 8,
       "kapa:backfillPageSize": 2000,
       "kapa:backfillRangeSize": 500,
       "kapa:backfillMapConcurrency": 4,

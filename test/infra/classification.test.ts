@@ -176,7 +176,7 @@ describe("classifier", () => {
   it("uses the database and gets its delay, but not the queue URL", () => {
     const env = envOf(template, classifierId);
     expect(env.CLASSIFIER_DELAY_MS).toBe("2000");
-    expect(env.DB_SECRET_ARN).toEqual(stack.resolve(stack.database.secret.secretArn));
+    expect(env.DB_SECRET_ARN).toEqual(stack.resolve(stack.database.appSecret.secretArn));
     expect(env.CLASSIFICATION_QUEUE_URL).toBeUndefined();
     expect(fnProps(classifierId).VpcConfig).toBeDefined();
   });
@@ -254,7 +254,7 @@ describe("sweeper", () => {
     expect(env.SWEEPER_GRACE_SECONDS).toBe("300");
     expect(env.SWEEPER_MAX_THREADS).toBe("10000");
     expect(env.SWEEPER_LOOKBACK_HOURS).toBe("24");
-    expect(env.DB_SECRET_ARN).toEqual(stack.resolve(stack.database.secret.secretArn));
+    expect(env.DB_SECRET_ARN).toEqual(stack.resolve(stack.database.appSecret.secretArn));
     expect(fnProps(sweeperId).Timeout).toBeLessThan(5 * 60);
     const invokeConfig = props(
       only(

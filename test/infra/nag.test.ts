@@ -1,4 +1,5 @@
 import { rmSync } from "node:fs";
+import type { CfnElement } from "aws-cdk-lib";
 import { App, Stack, Validations } from "aws-cdk-lib";
 import * as dynamodb from "aws-cdk-lib/aws-dynamodb";
 import * as sqs from "aws-cdk-lib/aws-sqs";
@@ -133,11 +134,17 @@ describe("security review", () => {
   const envOf = (fn: (typeof functions)[number][1]) =>
     (props(fn).Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
   const secretRef = stack.resolve(stack.database.secret.secretArn) as unknown;
+  const appSecretRef = stack.resolve(stack.database.appSecret.secretArn) as unknown;
+  const migrateId = stack.getLogicalId(stack.migrations.handler.function.node.defaultChild as CfnElement);
 
   it("keeps secrets in Secrets Manager only: generated there, referenced by ARN", () => {
-    const secret = props(only(resourcesIn(template, "AWS::SecretsManager::Secret").values(), "secret"));
-    expect(secret.GenerateSecretString).toBeDefined();
-    expect(secret.SecretString).toBeUndefined();
+    // The owner's and the application's credentials.
+    const secrets = [...resourcesIn(template, "AWS::SecretsManager::Secret").values()].map(props);
+    expect(secrets).toHaveLength(2);
+    for (const secret of secrets) {
+      expect(secret.GenerateSecretString).toBeDefined();
+      expect(secret.SecretString).toBeUndefined();
+    }
     for (const [id, fn] of functions) {
       for (const [name, value] of Object.entries(envOf(fn))) {
         expect(name, id).not.toMatch(/PASSWORD|PASSWD|TOKEN|PRIVATE|CREDENTIAL|API_KEY$|SECRET(?!_ARN$)/i);
@@ -145,7 +152,7 @@ describe("security review", () => {
         expect(text, `${id}.${name}`).not.toMatch(
           /kapa_[0-9a-f]{12}_|postgres(ql)?:\/\/[^:/]+:[^@/]+@|resolve:secretsmanager/,
         );
-        if (name === "DB_SECRET_ARN") expect(value, id).toEqual(secretRef);
+        if (name === "DB_SECRET_ARN") expect(value, id).toEqual(id === migrateId ? secretRef : appSecretRef);
       }
     }
     const outputs = JSON.stringify(template.toJSON().Outputs);
@@ -154,19 +161,26 @@ describe("security review", () => {
   });
 
   it("rotates the database credentials every 30 days, from inside the VPC", () => {
-    const schedule = props(only(resourcesIn(template, "AWS::SecretsManager::RotationSchedule").values(), "rotation"));
-    expect(schedule.SecretId).toEqual(secretRef);
-    expect(schedule.RotationRules).toEqual({ ScheduleExpression: "rate(30 days)" });
-    expect(schedule.RotateImmediatelyOnUpdate).toBe(false);
-    const app = props(only(resourcesIn(template, "AWS::Serverless::Application").values(), "rotation application"));
-    expect(JSON.stringify(app.Parameters)).toContain("vpcSubnetIds");
+    const schedules = [...resourcesIn(template, "AWS::SecretsManager::RotationSchedule").values()].map(props);
+    // The owner's (single user) and the application's (alternating users, with the owner's secret).
+    expect(schedules.map((s) => s.SecretId)).toEqual([secretRef, appSecretRef]);
+    for (const schedule of schedules) {
+      expect(schedule.RotationRules).toEqual({ ScheduleExpression: "rate(30 days)" });
+      expect(schedule.RotateImmediatelyOnUpdate).toBe(false);
+    }
+    const apps = [...resourcesIn(template, "AWS::Serverless::Application").values()].map(props);
+    expect(apps).toHaveLength(2);
+    for (const app of apps) expect(JSON.stringify(app.Parameters)).toContain("vpcSubnetIds");
     synth({ "kapa:dbSecretRotationDays": 0 }).template.resourceCountIs("AWS::SecretsManager::RotationSchedule", 0);
   });
 
   it("speaks TLS to the database: the proxy refuses plain connections", () => {
     const proxy = props(only(resourcesIn(template, "AWS::RDS::DBProxy").values(), "proxy"));
     expect(proxy.RequireTLS).toBe(true);
-    expect(proxy.Auth).toEqual([expect.objectContaining({ AuthScheme: "SECRETS", IAMAuth: "DISABLED" })]);
+    expect(proxy.Auth).toEqual([
+      expect.objectContaining({ AuthScheme: "SECRETS", IAMAuth: "DISABLED" }),
+      expect.objectContaining({ AuthScheme: "SECRETS", IAMAuth: "DISABLED" }),
+    ]);
   });
 
   it("writes no secret or key to the logs it configures", () => {

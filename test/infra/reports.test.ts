@@ -242,7 +242,7 @@ describe("report functions", () => {
   it("both reach the database through RDS Proxy in the database network", () => {
     for (const id of [plannerId, senderId]) {
       expect(envOf(template, id)).toMatchObject({
-        DB_SECRET_ARN: stack.resolve(stack.database.secret.secretArn),
+        DB_SECRET_ARN: stack.resolve(stack.database.appSecret.secretArn),
         DB_HOST: stack.resolve(stack.database.proxy.endpoint),
       });
       const vpc = fnProps(id).VpcConfig as { SecurityGroupIds: unknown[] };

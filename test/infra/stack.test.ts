@@ -46,6 +46,9 @@ const classifierFnId = fnLogicalId(stack.classification.classifier);
 const sweeperFnId = fnLogicalId(stack.classification.sweeper);
 const backfillFnIds = [fnLogicalId(stack.backfill.plan), fnLogicalId(stack.backfill.enqueueRange)];
 const secretRef = stack.resolve(stack.database.secret.secretArn) as unknown;
+/** The application's login: every database function but the migrations connects with it. */
+const appSecretRef = stack.resolve(stack.database.appSecret.secretArn) as unknown;
+const secretOf = (id: string) => (id === migrateFnId ? secretRef : appSecretRef);
 const proxyEndpoint = stack.resolve(stack.database.proxy.endpoint) as unknown;
 const functionSgId = logicalId(stack.database.functionSecurityGroup.node.defaultChild as CfnElement);
 /** Handlers that serve static documents (API reference, dashboard): no database. */
@@ -317,7 +320,7 @@ describe("Lambda functions", () => {
     for (const id of dbFunctionIds) {
       const p = props(functions.get(id) ?? { Type: "" });
       const env = (p.Environment as { Variables: Record<string, unknown> }).Variables;
-      expect(env.DB_SECRET_ARN, id).toEqual(secretRef);
+      expect(env.DB_SECRET_ARN, id).toEqual(secretOf(id));
       expect(env.DB_HOST, id).toEqual(proxyEndpoint);
       expect(env.DB_NAME, id).toBe(DATABASE_NAME);
       expect(["1", "2"], id).toContain(env.DB_POOL_MAX);
@@ -400,7 +403,7 @@ describe("IAM least privilege", () => {
     // The proxy's role and every database function read the secret.
     expect(sensitive.length).toBeGreaterThanOrEqual(dbFunctionIds.length + 1);
     for (const statement of sensitive) {
-      expect(asArray(statement.Resource)).toEqual([secretRef]);
+      for (const resource of asArray(statement.Resource)) expect([secretRef, appSecretRef]).toContainEqual(resource);
       for (const action of asArray(statement.Action)) {
         expect(["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]).toContain(action);
       }
@@ -411,13 +414,14 @@ describe("IAM least privilege", () => {
     for (const id of dbFunctionIds) {
       const statements = statementsOfRole(roleIdOf(id));
       const secretStatements = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith("secretsmanager:")));
-      expect(secretStatements, id).toEqual([
-        {
-          Effect: "Allow",
-          Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
-          Resource: secretRef,
-        },
-      ]);
+      const read = (resource: unknown) => ({
+        Effect: "Allow",
+        Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+        Resource: resource,
+      });
+      // The migrations read the owner's secret and the application's (to create its login); the rest, the application's.
+      const expected = id === migrateFnId ? [read([appSecretRef, secretRef])] : [read(appSecretRef)];
+      expect(secretStatements, id).toEqual(expected);
       for (const statement of statements) expect(asArray(statement.Resource), id).not.toContain("*");
     }
   });
@@ -454,7 +458,10 @@ describe("database", () => {
     const proxy = props(only(resourcesOf("AWS::RDS::DBProxy").values(), "proxy"));
     expect(proxy.RequireTLS).toBe(true);
     expect(proxy.EngineFamily).toBe("POSTGRESQL");
-    expect(proxy.Auth).toEqual([expect.objectContaining({ AuthScheme: "SECRETS", SecretArn: secretRef })]);
+    expect(proxy.Auth).toEqual([
+      expect.objectContaining({ AuthScheme: "SECRETS", SecretArn: secretRef }),
+      expect.objectContaining({ AuthScheme: "SECRETS", SecretArn: appSecretRef }),
+    ]);
   });
 
   it("admits only the function security group to the proxy, on 5432", () => {
