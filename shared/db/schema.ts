@@ -161,7 +161,7 @@ export const questionAnswers = pgTable(
  * Analytics rollup: a project's thread and question counts per UTC time slot of three grains
  * (15 minutes, 1 hour, 6 hours, 1 day) and per label (category_id, category_source; both null for
  * unlabelled threads, whose row also carries the slot's `questions`). Kept exact by statement
- * triggers on threads and question_answers (drizzle/0004_analytics.sql), in the same statement as
+ * triggers on threads and question_answers (drizzle/0005_analytics.sql), in the same statement as
  * every write, so it always agrees with the rows. See docs/analytics.md.
  */
 export const threadRollups = pgTable(
