@@ -4,6 +4,7 @@ import postgres from "postgres";
 import { type Gateway, startGateway } from "../local/gateway.js";
 import { startLocalSqs, useLocalAws } from "../local/sqs.js";
 import { connect, type Database } from "../shared/db/client.js";
+import { UNBOUNDED_STATEMENTS } from "../shared/db/deadline.js";
 import { runMigrations } from "../shared/db/migrate.js";
 import { closeRuntime } from "../shared/runtime.js";
 
@@ -97,7 +98,8 @@ export async function benchEnvironment(env: Record<string, string> = {}): Promis
   url.pathname = `/${name}`;
   // Silent: no per-request log or metric lines in the measured path's output.
   Object.assign(process.env, { DATABASE_URL: url.toString(), LOG_LEVEL: "silent", ...env });
-  const database = connect({ url: url.toString(), max: 4 });
+  // Seeding a million rows is one statement: no API statement timeout on the benchmark's own connection.
+  const database = connect({ url: url.toString(), max: 4, timeouts: UNBOUNDED_STATEMENTS });
   await runMigrations(database.db);
   const sqs = await startLocalSqs(0);
   useLocalAws({ sqs: sqs.endpoint });

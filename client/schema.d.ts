@@ -464,6 +464,11 @@ export interface components {
                 path: string;
                 message: string;
             }[];
+            /**
+             * Format: uuid
+             * @description On a 409 from POST reclassify/: the id of the job of that scope already running
+             */
+            id?: string;
         };
         /**
          * @example {

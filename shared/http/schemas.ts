@@ -307,6 +307,11 @@ export const errorBody = z
   .object({
     detail: z.string(),
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    id: z
+      .string()
+      .uuid()
+      .optional()
+      .meta({ description: "On a 409 from POST reclassify/: the id of the job of that scope already running" }),
   })
   .meta({ id: "Error" });
 

@@ -99,7 +99,8 @@ describe("local gateway and authorizer", () => {
     expect(doc.json?.openapi).toBe("3.1.0");
     expect(Object.keys(doc.json?.paths as object)).toContain("/query/v1/projects/{project_id}/chat");
     // The served document names the server it came from first.
-    expect((doc.json?.servers as { url: string }[] | undefined)?.[0]?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    // The gateway names itself, never after the client's Host header (issue 12).
+    expect((doc.json?.servers as { url: string }[] | undefined)?.[0]?.url).toBe(gateway.url);
 
     const page = await call("/redoc");
     expect(page.status).toBe(200);
