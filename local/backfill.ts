@@ -6,10 +6,12 @@ import type { Env } from "../shared/config.js";
 import { MAX_RECEIVE_COUNT } from "./classification.js";
 import { isAlive } from "./embedded-db.js";
 import { type EventSource, startEventSource } from "./event-source.js";
-import { startLambdaPool } from "./lambda-pool.js";
+import { type LambdaPool, startLambdaPool } from "./lambda-pool.js";
 import { createQueueWithDlq, type QueueWithDlq } from "./sqs.js";
-import { type LocalMachineDefinition, loadBackfillMachine } from "./state-machine.js";
+import { backfillMachineId, type LocalMachineDefinition, resolveStateMachine } from "./state-machine.js";
 import { type LocalStepFunctions, type LocalTask, startLocalStepFunctions } from "./step-functions.js";
+import { loadStack, type SynthesizedStack } from "./template.js";
+import { topologyOf } from "./topology.js";
 
 /**
  * The backfill of the CDK stack on this machine: the backfill queue and its DLQ on the local SQS,
@@ -74,6 +76,30 @@ const stateFile = (dataDir: string) => join(dataDir, "local-backfill.json");
 
 type Handler<E, R> = (event: E) => Promise<R>;
 
+const entriesOf = (stack: SynthesizedStack) =>
+  new Map(Object.entries(stack.functions).map(([id, code]) => [id, code.entry]));
+
+/**
+ * The task functions in worker threads with the template's timeouts. Their environment is this
+ * process's (this harness sets the variables the handlers read; `npm start` gives each function
+ * exactly its template environment instead: local/world.ts).
+ */
+function startTaskPool(stack: SynthesizedStack, tasks: Record<string, string>): LambdaPool {
+  const { functions } = topologyOf(stack);
+  const environment = Object.fromEntries(
+    Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined),
+  );
+  const configs = Object.fromEntries(
+    Object.values(functions)
+      .filter((fn) => Object.values(tasks).includes(fn.entry))
+      .map((fn) => [
+        fn.entry,
+        { entry: fn.entry, environment, timeoutSeconds: fn.timeoutSeconds, memorySize: fn.memorySize },
+      ]),
+  );
+  return startLambdaPool(configs);
+}
+
 async function inThisThread(entry: string): Promise<LocalTask> {
   const module = (await import(`../functions/${entry}.ts`)) as { handler: LocalTask };
   return (input) => module.handler(input);
@@ -91,11 +117,15 @@ export async function startLocalBackfill(options: LocalBackfillOptions): Promise
   process.env.BACKFILL_QUEUE_URL = queues.queueUrl;
   process.env.BACKFILL_DLQ_URL = queues.dlqUrl;
 
-  const machine = await loadBackfillMachine({
+  const stack = await loadStack({
     context: options.context,
     cacheDir: options.cacheDir ?? (options.dataDir ? join(options.dataDir, "cache") : undefined),
   });
-  const pool = options.tasksIn === "this-thread" ? null : startLambdaPool();
+  const machine = {
+    ...resolveStateMachine(stack.template, backfillMachineId(stack.template), entriesOf(stack)),
+    cached: stack.cached,
+  };
+  const pool = options.tasksIn === "this-thread" ? null : startTaskPool(stack, machine.tasks);
   const tasks: Record<string, LocalTask> = {};
   for (const [state, entry] of Object.entries(machine.tasks)) {
     const task: LocalTask = pool
@@ -123,19 +153,16 @@ export async function startLocalBackfill(options: LocalBackfillOptions): Promise
     handler: classifier.handler,
   });
 
-  let advertised = false;
-  if (options.advertise && options.dataDir) {
-    const state: AdvertisedBackfill = {
-      pid: process.pid,
-      sqsEndpoint,
-      queueUrl: queues.queueUrl,
-      dlqUrl: queues.dlqUrl,
-      sfnEndpoint: stepFunctions.endpoint,
-      stateMachineArn,
-    };
-    writeFileSync(stateFile(options.dataDir), JSON.stringify(state));
-    advertised = true;
-  }
+  const unadvertise =
+    options.advertise && options.dataDir
+      ? advertiseLocalBackfill(options.dataDir, {
+          sqsEndpoint,
+          queueUrl: queues.queueUrl,
+          dlqUrl: queues.dlqUrl,
+          sfnEndpoint: stepFunctions.endpoint,
+          stateMachineArn,
+        })
+      : () => {};
 
   return {
     ...queues,
@@ -150,13 +177,19 @@ export async function startLocalBackfill(options: LocalBackfillOptions): Promise
         "start one: npx kapa backfill start",
     ],
     async stop() {
-      if (advertised && options.dataDir) rmSync(stateFile(options.dataDir), { force: true });
+      unadvertise();
       await stepFunctions.stop();
       await pool?.stop();
       await eventSource.stop();
       sqs.destroy();
     },
   };
+}
+
+/** Records where this process's backfill is, for `npx kapa backfill`; returns the undo. */
+export function advertiseLocalBackfill(dataDir: string, state: Omit<AdvertisedBackfill, "pid">): () => void {
+  writeFileSync(stateFile(dataDir), JSON.stringify({ ...state, pid: process.pid }));
+  return () => rmSync(stateFile(dataDir), { force: true });
 }
 
 /** The backfill a running `npm start` advertises in DATA_DIR, if any. */

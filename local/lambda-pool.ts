@@ -1,23 +1,46 @@
+import { randomUUID } from "node:crypto";
 import { availableParallelism } from "node:os";
-import { SHARE_ENV, Worker } from "node:worker_threads";
+import { Worker } from "node:worker_threads";
 
 /**
- * Local Lambda execution environments: worker threads that run handlers of functions/, each with
- * its own module state (database pool, SDK clients), as Lambda gives each environment its own.
- * Invocations go to the least busy environment; an environment runs several at once (Lambda
- * would start more environments; here there are at most as many as cores, to use them all
- * without holding one heap per invocation). The environment variables are the process's, live.
+ * Local Lambda functions: each function runs in execution environments of its own (worker
+ * threads), each with its own module state (database pool, SDK clients) and **its own
+ * environment variables**, those the template gives the function, as Lambda gives each function
+ * its own. Invocations go to the function's least busy environment; an environment runs several
+ * at once (Lambda would start more environments; here a function has at most as many as cores,
+ * to use them all without holding one heap per invocation).
+ *
+ * Each invocation has the function's timeout. One that runs longer fails as in Lambda: the
+ * caller gets the error `Sandbox.Timedout` ("Task timed out after N.00 seconds"), which is what
+ * an event source mapping (the batch returns to the queue after its visibility timeout) and Step
+ * Functions (the Task's error name) see; and the environment is discarded, as Lambda resets it.
+ * https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html (Sandbox.Timedout)
  */
+export interface LocalFunctionConfig {
+  /** Its entry point, functions/<entry>.ts. */
+  entry: string;
+  /** Exactly the variables its environment has (process.env of its environments). */
+  environment: Record<string, string>;
+  timeoutSeconds: number;
+  memorySize: number;
+}
+
 export interface LambdaPool {
-  invoke(entry: string, event: unknown): Promise<unknown>;
+  /** Runs one invocation of the function `name` (a key of the pool's functions). */
+  invoke(name: string, event: unknown): Promise<unknown>;
+  /** Invocations so far per function (tests, the banner). */
+  invocations(name: string): number;
   /** Ends every environment (the next invocation starts a fresh one), as Lambda recycles them. */
   recycle(): Promise<void>;
   stop(): Promise<void>;
 }
 
 interface Environment {
+  name: string;
   worker: Worker;
   busy: number;
+  /** Timed out once: takes no more invocations and ends when its last one settles. */
+  retired: boolean;
 }
 
 interface Reply {
@@ -27,62 +50,105 @@ interface Reply {
   error?: { name: string; message: string };
 }
 
-export function startLambdaPool(options: { size?: number } = {}): LambdaPool {
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+  env: Environment;
+  timer: NodeJS.Timeout;
+}
+
+const lambdaError = (name: string, message: string) => Object.assign(new Error(message), { name });
+
+export function startLambdaPool(
+  functions: Readonly<Record<string, LocalFunctionConfig>>,
+  options: { size?: number } = {},
+): LambdaPool {
   const size = Math.max(1, options.size ?? availableParallelism());
-  const environments: Environment[] = [];
-  const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void; env: Environment }>();
+  const environments = new Map<string, Environment[]>();
+  const pending = new Map<number, Pending>();
+  const counts = new Map<string, number>();
   let nextId = 0;
 
-  function start(): Environment {
-    const worker = new Worker(new URL("./lambda-worker.mjs", import.meta.url), { env: SHARE_ENV });
-    const env: Environment = { worker, busy: 0 };
+  function settle(id: number): Pending | undefined {
+    const call = pending.get(id);
+    if (!call) return undefined;
+    pending.delete(id);
+    clearTimeout(call.timer);
+    call.env.busy--;
+    if (call.env.retired && call.env.busy === 0) void call.env.worker.terminate();
+    return call;
+  }
+
+  function remove(env: Environment): void {
+    const list = environments.get(env.name) ?? [];
+    if (list.includes(env)) list.splice(list.indexOf(env), 1);
+  }
+
+  function start(name: string, config: LocalFunctionConfig): Environment {
+    const worker = new Worker(new URL("./lambda-worker.mjs", import.meta.url), {
+      env: config.environment,
+      workerData: { functionName: name, entry: config.entry, memorySize: config.memorySize },
+    });
+    const env: Environment = { name, worker, busy: 0, retired: false };
     worker.on("message", (reply: Reply) => {
-      const call = pending.get(reply.id);
+      const call = settle(reply.id);
       if (!call) return;
-      pending.delete(reply.id);
-      env.busy--;
       if (reply.ok) call.resolve(reply.result);
-      else call.reject(Object.assign(new Error(reply.error?.message), { name: reply.error?.name ?? "Error" }));
+      else call.reject(lambdaError(reply.error?.name ?? "Error", reply.error?.message ?? ""));
     });
     worker.on("error", (error) => {
+      remove(env);
       for (const [id, call] of pending) {
-        if (call.env !== env) continue;
-        pending.delete(id);
-        call.reject(Object.assign(new Error(error.message), { name: "Sandbox.ExitError" }));
+        if (call.env === env) settle(id)?.reject(lambdaError("Sandbox.ExitError", error.message));
       }
-      environments.splice(environments.indexOf(env), 1);
     });
-    environments.push(env);
+    environments.set(name, [...(environments.get(name) ?? []), env]);
     return env;
   }
 
-  function leastBusy(): Environment {
-    const idle = environments.find((e) => e.busy === 0);
+  function leastBusy(name: string, config: LocalFunctionConfig): Environment {
+    const list = environments.get(name) ?? [];
+    const idle = list.find((e) => e.busy === 0);
     if (idle) return idle;
-    if (environments.length < size) return start();
-    return environments.reduce((a, b) => (b.busy < a.busy ? b : a));
+    if (list.length < size) return start(name, config);
+    return list.reduce((a, b) => (b.busy < a.busy ? b : a));
   }
 
   async function endAll(): Promise<void> {
-    const ending = environments.splice(0);
+    const ending = [...environments.values()].flat();
+    environments.clear();
     for (const [id, call] of pending) {
-      if (!ending.includes(call.env)) continue;
-      pending.delete(id);
-      call.reject(Object.assign(new Error("The execution environment was shut down"), { name: "Sandbox.ExitError" }));
+      if (ending.includes(call.env)) {
+        settle(id)?.reject(lambdaError("Sandbox.ExitError", "The execution environment was shut down"));
+      }
     }
     await Promise.all(ending.map((e) => e.worker.terminate()));
   }
 
   return {
-    invoke(entry, event) {
-      const env = leastBusy();
+    invoke(name, event) {
+      const config = functions[name];
+      if (!config) return Promise.reject(lambdaError("ResourceNotFoundException", `Function not found: ${name}`));
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+      const env = leastBusy(name, config);
       const id = nextId++;
+      const requestId = randomUUID();
       env.busy++;
       return new Promise((resolve, reject) => {
-        pending.set(id, { resolve, reject, env });
-        env.worker.postMessage({ id, entry, event });
+        const timer = setTimeout(() => {
+          // Lambda stops the invocation and resets the environment; the others it runs finish first here.
+          env.retired = true;
+          remove(env);
+          const seconds = config.timeoutSeconds.toFixed(2);
+          settle(id)?.reject(
+            lambdaError("Sandbox.Timedout", `RequestId: ${requestId} Error: Task timed out after ${seconds} seconds`),
+          );
+        }, config.timeoutSeconds * 1000);
+        pending.set(id, { resolve, reject, env, timer });
+        env.worker.postMessage({ id, requestId, event, deadline: Date.now() + config.timeoutSeconds * 1000 });
       });
     },
+    invocations: (name) => counts.get(name) ?? 0,
     recycle: endAll,
     stop: endAll,
   };

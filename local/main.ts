@@ -1,69 +1,137 @@
 import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { loadEnv } from "../shared/config.js";
+import { connect, type DatabaseTarget } from "../shared/db/client.js";
 import { runMigrations } from "../shared/db/migrate.js";
-import { closeRuntime, runtime } from "../shared/runtime.js";
-import { startLocalBackfill } from "./backfill.js";
-import { startClassificationPipeline } from "./classification.js";
+import { loadReportsEnv } from "../shared/reports/config.js";
+import { advertiseLocalBackfill } from "./backfill.js";
 import { ensureDemo } from "./demo.js";
 import { type EmbeddedDatabase, startEmbeddedDatabase } from "./embedded-db.js";
 import { startGateway } from "./gateway.js";
-import { startReportPipeline } from "./reports.js";
+import { advertiseLocalSes, startLocalSes } from "./ses.js";
+import { contextFromEnv, deviationsFromEnv } from "./settings.js";
 import { startLocalSqs, useLocalAws } from "./sqs.js";
+import { type CfnTemplate, loadStack } from "./template.js";
+import { referencedId, type Topology, topologyOf } from "./topology.js";
+import { type LocalWorld, startLocalWorld } from "./world.js";
 
 /**
- * `npm start`: the whole system on this machine. The handlers run in this process exactly as
- * they would in Lambda; the gateway plays API Gateway.
+ * `npm start`: the whole system on this machine, built from the synthesized template
+ * (local/template.ts, local/topology.ts): its queues, functions (each in its own environment with
+ * its own variables and timeout), event source mappings, schedules, state machine and API. Order
+ * matters: the database is migrated before anything else touches it, and the pollers and
+ * schedules start only once the whole world exists.
  */
+
+/** The logical id a stack output refers to (BackfillQueueUrl -> the backfill queue). */
+function outputId(template: CfnTemplate, name: string): string {
+  const id = referencedId(template.Outputs?.[name]?.Value);
+  if (!id) throw new Error(`The template has no output ${name} naming a resource`);
+  return id;
+}
+
+function describeWorld(topology: Topology, world: LocalWorld): string[] {
+  const name = (id: string) => topology.functions[id]?.entry ?? id;
+  const sources = topology.eventSources.map((m) => {
+    const queue = topology.queues[m.queueId];
+    const dlq = queue?.redrive ? `, DLQ after ${queue.redrive.maxReceiveCount} receives` : "";
+    return (
+      `  consumer:    ${name(m.functionId)} <- ${m.queueId}: batch ${m.batchSize}, window ${m.batchingWindowSeconds} s, ` +
+      `max concurrency ${m.maxConcurrency ?? "-"}, visibility ${queue?.visibilityTimeoutSeconds} s${dlq}`
+    );
+  });
+  const schedules = topology.schedules.map(
+    (s) => `  schedule:    ${name(s.functionId)} on ${s.expression} ${s.timeZone}${s.enabled ? "" : " (disabled)"}`,
+  );
+  const deviations = world.deviations.map((d) => `  DEVIATION:   ${d}`);
+  return [...sources, ...schedules, ...deviations];
+}
+
+async function openDatabase(env: ReturnType<typeof loadEnv>) {
+  if (env.DATABASE_URL) return { target: { url: env.DATABASE_URL, max: 2 } as DatabaseTarget, embedded: undefined };
+  const embedded = await startEmbeddedDatabase({ dataDir: env.DATA_DIR, port: env.PGLITE_PORT, advertise: true });
+  return { target: embedded.target, embedded };
+}
+
 async function main(): Promise<void> {
   const env = loadEnv();
   mkdirSync(env.DATA_DIR, { recursive: true });
-  let embedded: EmbeddedDatabase | undefined;
-  if (!env.DATABASE_URL) {
-    embedded = await startEmbeddedDatabase({ dataDir: env.DATA_DIR, port: env.PGLITE_PORT, advertise: true });
-    // The handlers build their runtime from the environment, as in Lambda.
-    process.env.DATABASE_URL = embedded.target.url;
-    process.env.KAPA_EMBEDDED_DB = "1";
-  }
-  const sqs = await startLocalSqs(env.SQS_PORT);
+  const synthStarted = Date.now();
+  // The slow parts at once: the synthesis (a child process, or the cache), the database, the emulators.
+  const [stack, { target, embedded }, sqs, ses] = await Promise.all([
+    loadStack({ context: contextFromEnv(), cacheDir: join(env.DATA_DIR, "cache") }),
+    openDatabase(env),
+    startLocalSqs(env.SQS_PORT),
+    startLocalSes(loadReportsEnv().SES_PORT),
+  ]);
+  const synthSeconds = (Date.now() - synthStarted) / 1000;
   useLocalAws({ sqs: sqs.endpoint });
-  const classification = await startClassificationPipeline({
-    env,
-    visibilityTimeoutSeconds: env.CLASSIFIER_VISIBILITY_TIMEOUT_SECONDS,
-    sweeperIntervalMs: env.SWEEPER_INTERVAL_SECONDS * 1000,
+
+  // Before anything runs: the schema, then the demo tenant.
+  const admin = connect({ ...target, max: 1 });
+  await runMigrations(admin.db);
+  const demo = await ensureDemo(admin.db, env.DATA_DIR);
+  await admin.close();
+
+  const topology = topologyOf(stack);
+  const world = await startLocalWorld({
+    stack,
+    topology,
+    database: { url: target.url, embedded: Boolean(target.embedded) },
+    endpoints: { sqs: sqs.endpoint, ses: ses.endpoint },
+    sfnPort: env.SFN_PORT,
+    deviations: deviationsFromEnv(),
   });
-  const reports = await startReportPipeline({ dataDir: env.DATA_DIR, visibilityTimeoutSeconds: 30 });
-  const backfill = await startLocalBackfill({
-    env,
-    visibilityTimeoutSeconds: env.CLASSIFIER_VISIBILITY_TIMEOUT_SECONDS,
-    dataDir: env.DATA_DIR,
-    advertise: true,
-  });
-  const { database } = await runtime();
-  await runMigrations(database.db);
-  const demo = await ensureDemo(database.db, env.DATA_DIR);
+  const { api } = topology;
   const gateway = await startGateway({
     port: env.PORT,
-    authorizerCacheTtlSeconds: env.AUTHORIZER_CACHE_TTL_SECONDS,
-    perKey: {
-      rateLimit: env.PER_KEY_RATE_LIMIT,
-      burstLimit: env.PER_KEY_BURST_LIMIT,
-      dailyQuota: env.PER_KEY_DAILY_QUOTA,
-    },
+    authorizerCacheTtlSeconds: 0,
+    throttling: api.throttling,
+    perKey: api.usagePlan ?? undefined,
+    routes: api.routes.map((r) => {
+      const authorizer = r.authorizerId ? api.authorizers[r.authorizerId] : undefined;
+      return {
+        method: r.method,
+        path: r.path,
+        target: r.functionId,
+        operationId: r.operationName ?? r.functionId,
+        authorizer: authorizer
+          ? { target: authorizer.functionId, header: authorizer.header, ttlSeconds: authorizer.ttlSeconds }
+          : null,
+        apiKeyRequired: r.apiKeyRequired,
+      };
+    }),
+    invoke: (fn, event) => world.pool.invoke(fn, event),
   });
+  const unadvertise = [
+    advertiseLocalSes(env.DATA_DIR, ses),
+    advertiseLocalBackfill(env.DATA_DIR, {
+      sqsEndpoint: sqs.endpoint,
+      queueUrl: world.queues.get(outputId(stack.template, "BackfillQueueUrl"))?.url as string,
+      dlqUrl: world.queues.get(outputId(stack.template, "BackfillDeadLetterQueueUrl"))?.url as string,
+      sfnEndpoint: world.stepFunctions.endpoint,
+      stateMachineArn: world.stateMachines.get(outputId(stack.template, "BackfillStateMachineArn")) as string,
+    }),
+  ];
+  // Everything exists: now the pollers and the schedules may run.
+  world.start();
 
   const base = `${gateway.url}/query/v1/projects/${demo.projectId}`;
   const dbDescription = embedded
     ? `embedded PGlite in ${env.DATA_DIR}/pglite (served on ${embedded.target.url})`
     : "DATABASE_URL";
+  const template = stack.cached ? "cached" : `synthesized now, ${synthSeconds.toFixed(1)} s`;
   process.stdout.write(
     [
       "",
       `kapa-service is running at ${gateway.url}`,
+      `  started in:  ${process.uptime().toFixed(1)} s (template ${template})`,
       `  database:    ${dbDescription}`,
       `  API docs:    ${gateway.url}/redoc   (OpenAPI: ${gateway.url}/openapi.json)`,
-      `  SQS:         ${sqs.endpoint} (classifier: batch ${env.CLASSIFIER_BATCH_SIZE}, max concurrency ${env.CLASSIFIER_MAX_CONCURRENCY}, ${env.CLASSIFIER_DELAY_MS} ms per question; sweeper every ${env.SWEEPER_INTERVAL_SECONDS} s)`,
-      ...reports.banner(),
-      ...backfill.banner(),
+      `  functions:   ${Object.keys(world.functions).length} from the synthesized KapaServiceStack, each with its own environment and timeout`,
+      `  SQS:         ${sqs.endpoint}; Step Functions: ${world.stepFunctions.endpoint} (npx kapa backfill start)`,
+      `  email:       SES mailbox ${ses.mailboxUrl}  (send reports now: npx kapa report send)`,
+      ...describeWorld(topology, world),
       `  demo:        team ${demo.teamId}, project ${demo.projectId}${demo.created ? " (created now)" : ""}`,
       "",
       "Ask the demo project's bot a question:",
@@ -84,12 +152,11 @@ async function main(): Promise<void> {
     stopping = true;
     process.stdout.write(`\n${signal}: stopping...\n`);
     await gateway.close();
-    await classification.stop();
-    await reports.stop();
-    await backfill.stop();
+    await world.stop();
+    for (const undo of unadvertise) undo();
+    await ses.stop();
     await sqs.stop();
-    await closeRuntime();
-    await embedded?.stop();
+    await (embedded as EmbeddedDatabase | undefined)?.stop();
     process.stdout.write("stopped\n");
     process.exit(0);
   };

@@ -1,0 +1,234 @@
+import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { createSqsClient } from "../shared/aws.js";
+import { logger } from "../shared/logger.js";
+import { type LocalResources, lambdaArn, resolveEnvironment } from "./environment.js";
+import { type EventSource, startEventSource } from "./event-source.js";
+import { type LambdaPool, type LocalFunctionConfig, startLambdaPool } from "./lambda-pool.js";
+import { startLocalSchedule } from "./reports.js";
+import { every } from "./scheduler.js";
+import { LOCAL_ACCOUNT, LOCAL_REGION, resolveStateMachine } from "./state-machine.js";
+import { type LocalStepFunctions, type LocalTask, startLocalStepFunctions } from "./step-functions.js";
+import type { SynthesizedStack } from "./template.js";
+import type { Topology, TopologyQueue, TopologySchedule } from "./topology.js";
+
+/**
+ * The local world: every queue, function, event source mapping, schedule and state machine of
+ * the synthesized template (local/topology.ts), created on the local emulators with the
+ * template's settings. `startLocalWorld` creates the resources; `start()` then lets things run
+ * (pollers, schedules), so that nothing runs before the whole runtime exists.
+ */
+export interface LocalWorldOptions {
+  stack: SynthesizedStack;
+  topology: Topology;
+  database: { url: string; embedded: boolean };
+  endpoints: { sqs: string; ses: string };
+  /** Port of the local Step Functions (0: any free one). */
+  sfnPort: number;
+  /** The local settings the functions may take (delays, fault injection): process.env by default. */
+  localEnv?: NodeJS.ProcessEnv;
+  /** Declared deviations from the template, for tests that cannot wait for AWS's timings. */
+  deviations?: LocalDeviations;
+  /** Per state, milliseconds before a Step Functions retry instead of the definition's backoff (tests). */
+  retryIntervalOverrides?: Record<string, number>;
+}
+
+export interface LocalDeviations {
+  /** Every queue's visibility timeout (AWS: the template's, 6 x the consumer's timeout). */
+  visibilityTimeoutSeconds?: number;
+  /** Every rate() schedule's period (AWS: at least a minute). */
+  rateSeconds?: number;
+}
+
+export interface LocalWorld {
+  queues: ReadonlyMap<string, { url: string; arn: string }>;
+  /** Logical id -> what its environments run with. */
+  functions: Readonly<Record<string, LocalFunctionConfig>>;
+  stateMachines: ReadonlyMap<string, string>;
+  stepFunctions: LocalStepFunctions;
+  pool: LambdaPool;
+  eventSources: ReadonlyMap<string, EventSource>;
+  schedules: ReadonlyMap<string, { stop(): Promise<void> }>;
+  /** Lines of the start banner saying where the world departs from the template. */
+  deviations: string[];
+  /** Starts the event source mappings' pollers and the schedules. */
+  start(): void;
+  stop(): Promise<void>;
+}
+
+const queueArn = (name: string) => `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${name}`;
+const machineArn = (id: string) => `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${id}`;
+
+/** Dead-letter queues first: a queue's redrive policy names its DLQ's ARN. */
+async function createQueues(
+  sqs: SQSClient,
+  queues: Record<string, TopologyQueue>,
+  deviations: LocalDeviations,
+): Promise<Map<string, { url: string; arn: string }>> {
+  const created = new Map<string, { url: string; arn: string }>();
+  const ordered = Object.values(queues).sort((a, b) => Number(Boolean(a.redrive)) - Number(Boolean(b.redrive)));
+  for (const queue of ordered) {
+    const dlq = queue.redrive ? created.get(queue.redrive.deadLetterQueue) : undefined;
+    if (queue.redrive && !dlq) throw new Error(`${queue.logicalId}: its dead-letter queue is itself redriven`);
+    const attributes: Record<string, string> = {
+      VisibilityTimeout: String(deviations.visibilityTimeoutSeconds ?? queue.visibilityTimeoutSeconds),
+      DelaySeconds: String(queue.delaySeconds),
+      MessageRetentionPeriod: String(queue.retentionSeconds),
+    };
+    if (queue.redrive && dlq) {
+      attributes.RedrivePolicy = JSON.stringify({
+        deadLetterTargetArn: dlq.arn,
+        maxReceiveCount: queue.redrive.maxReceiveCount,
+      });
+    }
+    const out = await sqs.send(new CreateQueueCommand({ QueueName: queue.logicalId, Attributes: attributes }));
+    const url = out.QueueUrl as string;
+    const read = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] }));
+    created.set(queue.logicalId, { url, arn: read.Attributes?.QueueArn ?? queueArn(queue.logicalId) });
+  }
+  return created;
+}
+
+/**
+ * Scheduler invokes its Lambda target asynchronously: a function error is retried by Lambda
+ * (`asyncRetryAttempts`, one then two minutes apart), the schedule's own retry policy covers a
+ * failed delivery, which cannot happen locally.
+ * https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
+ */
+function scheduleRunner(world: { pool: LambdaPool }, schedule: TopologySchedule, retries: number) {
+  const running = new Set<Promise<void>>();
+  const run = (scheduledTime: Date) => {
+    const event = schedule.input
+      ? JSON.parse(schedule.input.replaceAll("<aws.scheduler.scheduled-time>", scheduledTime.toISOString()))
+      : {};
+    const attempt = async (n: number): Promise<void> => {
+      try {
+        await world.pool.invoke(schedule.functionId, event);
+      } catch (error) {
+        logger.error(`scheduled invocation of ${schedule.functionId} failed`, { error, attempt: n + 1 });
+        if (n >= retries) return;
+        await new Promise((resolve) => setTimeout(resolve, 60_000 * (n + 1)).unref());
+        await attempt(n + 1);
+      }
+    };
+    const done = attempt(0).finally(() => running.delete(done));
+    running.add(done);
+    return Promise.resolve();
+  };
+  return { run, drain: () => Promise.all([...running]) };
+}
+
+export async function startLocalWorld(options: LocalWorldOptions): Promise<LocalWorld> {
+  const { stack, topology } = options;
+  const deviations = options.deviations ?? {};
+  const sqs = createSqsClient();
+  const queues = await createQueues(sqs, topology.queues, deviations);
+  const stateMachines = new Map(topology.stateMachines.map((id) => [id, machineArn(id)]));
+  // The Step Functions endpoint is needed by the functions' environments: start it first, its tasks
+  // reach the pool through this late-bound reference.
+  let pool: LambdaPool | undefined;
+  const ids = new Map(Object.keys(topology.functions).map((id) => [id, id]));
+  const machines = topology.stateMachines.map((id) => {
+    const machine = resolveStateMachine(stack.template, id, ids);
+    const tasks: Record<string, LocalTask> = {};
+    for (const [state, fnId] of Object.entries(machine.tasks)) {
+      tasks[state] = (input) => (pool as LambdaPool).invoke(fnId, input) as Promise<typeof input>;
+    }
+    return { name: id, definition: machine.definition, tasks };
+  });
+  const stepFunctions = await startLocalStepFunctions({
+    port: options.sfnPort,
+    machines,
+    retryIntervalOverrides: options.retryIntervalOverrides,
+  });
+  const resources: LocalResources = {
+    queues,
+    stateMachines,
+    database: options.database,
+    endpoints: { ...options.endpoints, sfn: stepFunctions.endpoint },
+  };
+  const functions: Record<string, LocalFunctionConfig> = {};
+  for (const fn of Object.values(topology.functions)) {
+    const env = resolveEnvironment(stack.template, fn, resources, options.localEnv ?? process.env);
+    functions[fn.logicalId] = {
+      entry: fn.entry,
+      environment: env.variables,
+      timeoutSeconds: fn.timeoutSeconds,
+      memorySize: fn.memorySize,
+    };
+  }
+  pool = startLambdaPool(functions);
+  const invoke = pool.invoke;
+
+  const eventSources = new Map<string, EventSource>();
+  const schedules = new Map<string, { stop(): Promise<void> }>();
+  const runners: { drain(): Promise<unknown> }[] = [];
+  const world = { pool };
+  function start(): void {
+    for (const mapping of topology.eventSources.filter((m) => m.enabled)) {
+      const queue = queues.get(mapping.queueId);
+      if (!queue) throw new Error(`${mapping.logicalId}: no queue ${mapping.queueId}`);
+      eventSources.set(
+        mapping.logicalId,
+        startEventSource({
+          sqs,
+          queueUrl: queue.url,
+          queueArn: queue.arn,
+          batchSize: mapping.batchSize,
+          batchingWindowSeconds: mapping.batchingWindowSeconds,
+          // Uncapped, Lambda starts with five concurrent batches and scales up with the backlog.
+          maxConcurrency: mapping.maxConcurrency ?? 5,
+          reportBatchItemFailures: mapping.reportBatchItemFailures,
+          handler: (event) => invoke(mapping.functionId, event) as never,
+        }),
+      );
+    }
+    for (const schedule of topology.schedules.filter((s) => s.enabled)) {
+      const fn = topology.functions[schedule.functionId];
+      const runner = scheduleRunner(world, schedule, fn?.asyncRetryAttempts ?? 2);
+      runners.push(runner);
+      const rate = deviations.rateSeconds && schedule.expression.startsWith("rate(") ? deviations.rateSeconds : null;
+      schedules.set(
+        schedule.logicalId,
+        rate
+          ? every(schedule.logicalId, rate * 1000, () => runner.run(new Date()))
+          : startLocalSchedule({
+              name: schedule.logicalId,
+              expression: schedule.expression,
+              timeZone: schedule.timeZone,
+              run: runner.run,
+            }),
+      );
+    }
+  }
+
+  const lines: string[] = [];
+  if (deviations.visibilityTimeoutSeconds !== undefined) {
+    lines.push(
+      `every queue's visibility timeout is ${deviations.visibilityTimeoutSeconds} s (LOCAL_VISIBILITY_TIMEOUT_SECONDS)`,
+    );
+  }
+  if (deviations.rateSeconds !== undefined) {
+    lines.push(`rate() schedules run every ${deviations.rateSeconds} s (LOCAL_RATE_SECONDS)`);
+  }
+  return {
+    queues,
+    functions,
+    stateMachines,
+    stepFunctions,
+    pool,
+    eventSources,
+    schedules,
+    deviations: lines,
+    start,
+    async stop() {
+      await Promise.all([...schedules.values()].map((s) => s.stop()));
+      await Promise.all([...eventSources.values()].map((s) => s.stop()));
+      await stepFunctions.stop();
+      await (pool as LambdaPool).stop();
+      await Promise.race([Promise.all(runners.map((r) => r.drain())), Promise.resolve()]);
+      sqs.destroy();
+    },
+  };
+}
+
+export { lambdaArn };
