@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { startClassificationPipeline } from "../local/classification.js";
+import { consumerSettings } from "../local/harness.js";
 import { createSqsClient } from "../shared/aws.js";
 import { SqsClassificationQueue } from "../shared/classification/queue.js";
 import { loadEnv } from "../shared/config.js";
@@ -23,8 +24,6 @@ async function unlabelled(db: Db, projectId: string): Promise<number> {
 async function run(options: { threads: number; classifierDelayMs: number; maxConcurrency: number; batchSize: number }) {
   const env = await benchEnvironment({
     CLASSIFIER_DELAY_MS: String(options.classifierDelayMs),
-    CLASSIFIER_MAX_CONCURRENCY: String(options.maxConcurrency),
-    CLASSIFIER_BATCH_SIZE: String(options.batchSize),
     DB_POOL_MAX: "10",
   });
   try {
@@ -37,7 +36,8 @@ async function run(options: { threads: number; classifierDelayMs: number; maxCon
     // Create the queue, fill it, and only then let the consumer run.
     const sqs = createSqsClient();
     const { createQueueWithDlq } = await import("../local/sqs.js");
-    const queues = await createQueueWithDlq(sqs, queueName, { visibilityTimeoutSeconds: 60, maxReceiveCount: 5 });
+    const { maxReceiveCount } = await consumerSettings("live");
+    const queues = await createQueueWithDlq(sqs, queueName, { visibilityTimeoutSeconds: 60, maxReceiveCount });
     await new SqsClassificationQueue(sqs, queues.queueUrl).send(
       ids.map((r) => ({ threadId: r.id, reason: "backfill" as const })),
     );
@@ -45,6 +45,8 @@ async function run(options: { threads: number; classifierDelayMs: number; maxCon
     const started = process.hrtime.bigint();
     const pipeline = await startClassificationPipeline({
       env: loadEnv(),
+      maxConcurrency: options.maxConcurrency,
+      batchSize: options.batchSize,
       visibilityTimeoutSeconds: 60,
       sweeperIntervalMs: 0,
       queueName,

@@ -3,9 +3,9 @@ import { join } from "node:path";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { createSqsClient } from "../shared/aws.js";
 import type { Env } from "../shared/config.js";
-import { MAX_RECEIVE_COUNT } from "./classification.js";
 import { isAlive } from "./embedded-db.js";
 import { type EventSource, startEventSource } from "./event-source.js";
+import { consumerSettingsOf, HARNESS_CACHE_DIR } from "./harness.js";
 import { type LambdaPool, startLambdaPool } from "./lambda-pool.js";
 import { createQueueWithDlq, type QueueWithDlq } from "./sqs.js";
 import { backfillMachineId, type LocalMachineDefinition, resolveStateMachine } from "./state-machine.js";
@@ -26,14 +26,14 @@ import { topologyOf } from "./topology.js";
  */
 export interface LocalBackfillOptions {
   env: Env;
-  /** How long a received message stays invisible (AWS: 6x the classifier's timeout). */
-  visibilityTimeoutSeconds: number;
+  /** How long a received message stays invisible (a test's deviation). @default the template's (6x the classifier's timeout) */
+  visibilityTimeoutSeconds?: number;
   /** Cache the synthesized definition here (DATA_DIR/cache), and with `advertise`, record the endpoints for `npx kapa`. */
   dataDir?: string;
   advertise?: boolean;
   /** @default env.SFN_PORT */
   sfnPort?: number;
-  /** The backfill event source's cap (0: no consumer, as the enqueue benchmark wants). @default env.BACKFILL_MAX_CONCURRENCY */
+  /** The backfill event source's cap (0: no consumer, as the enqueue benchmark wants). @default the template's backfill mapping's */
   maxConcurrency?: number;
   queueName?: string;
   /** Where the synthesized definition is cached. @default DATA_DIR/cache when dataDir is given, else nowhere */
@@ -109,18 +109,19 @@ export async function startLocalBackfill(options: LocalBackfillOptions): Promise
   const { env } = options;
   const sqsEndpoint = process.env.AWS_ENDPOINT_URL_SQS;
   if (!sqsEndpoint) throw new Error("startLocalBackfill: call useLocalAws({ sqs }) first");
+  const stack = await loadStack({
+    context: options.context,
+    cacheDir: options.cacheDir ?? (options.dataDir ? join(options.dataDir, "cache") : HARNESS_CACHE_DIR),
+  });
   const sqs = createSqsClient();
+  const settings = consumerSettingsOf(stack, "backfill");
   const queues = await createQueueWithDlq(sqs, options.queueName ?? "kapa-backfill", {
-    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
-    maxReceiveCount: MAX_RECEIVE_COUNT,
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? settings.visibilityTimeoutSeconds,
+    maxReceiveCount: settings.maxReceiveCount,
   });
   process.env.BACKFILL_QUEUE_URL = queues.queueUrl;
   process.env.BACKFILL_DLQ_URL = queues.dlqUrl;
 
-  const stack = await loadStack({
-    context: options.context,
-    cacheDir: options.cacheDir ?? (options.dataDir ? join(options.dataDir, "cache") : undefined),
-  });
   const machine = {
     ...resolveStateMachine(stack.template, backfillMachineId(stack.template), entriesOf(stack)),
     cached: stack.cached,
@@ -144,12 +145,14 @@ export async function startLocalBackfill(options: LocalBackfillOptions): Promise
 
   // The same classifier function as the live queue's, behind a second event source with its own cap.
   const classifier = (await import("../functions/classifier.js")) as { handler: Handler<SQSEvent, SQSBatchResponse> };
-  const maxConcurrency = options.maxConcurrency ?? env.BACKFILL_MAX_CONCURRENCY;
+  const maxConcurrency = options.maxConcurrency ?? settings.maxConcurrency;
   const eventSource = startEventSource({
     sqs,
     queueUrl: queues.queueUrl,
-    batchSize: env.CLASSIFIER_BATCH_SIZE,
+    batchSize: settings.batchSize,
+    batchingWindowSeconds: settings.batchingWindowSeconds,
     maxConcurrency,
+    reportBatchItemFailures: settings.reportBatchItemFailures,
     handler: classifier.handler,
   });
 
@@ -173,7 +176,7 @@ export async function startLocalBackfill(options: LocalBackfillOptions): Promise
     eventSource,
     banner: () => [
       `  backfill:    state machine ${machine.name} (as synthesized${machine.cached ? ", cached" : ""}) on ${stepFunctions.endpoint}; ` +
-        `classifier on the backfill queue: batch ${env.CLASSIFIER_BATCH_SIZE}, max concurrency ${maxConcurrency}; ` +
+        `classifier on the backfill queue: batch ${settings.batchSize}, max concurrency ${maxConcurrency}; ` +
         "start one: npx kapa backfill start",
     ],
     async stop() {

@@ -27,6 +27,8 @@ export interface EventSource {
   stop(): Promise<void>;
   /** Invocations so far and the most that ran at once (for tests and benchmarks). */
   stats(): { invocations: number; peakConcurrency: number };
+  /** What it polls and how (the fidelity test compares it with the template). */
+  readonly settings: Readonly<Omit<EventSourceOptions, "sqs" | "handler">>;
 }
 
 function toRecord(message: Message, queueArn: string): SQSRecord {
@@ -126,5 +128,13 @@ export function startEventSource(options: EventSourceOptions): EventSource {
       await Promise.all(pollers);
     },
     stats: () => ({ invocations, peakConcurrency }),
+    settings: {
+      queueUrl: options.queueUrl,
+      queueArn,
+      batchSize: options.batchSize,
+      maxConcurrency: options.maxConcurrency,
+      batchingWindowSeconds: options.batchingWindowSeconds ?? 0,
+      reportBatchItemFailures: options.reportBatchItemFailures ?? true,
+    },
   };
 }

@@ -10,7 +10,9 @@ import { Worker } from "node:worker_threads";
  * at once (Lambda would start more environments; here a function has at most as many as cores,
  * to use them all without holding one heap per invocation).
  *
- * Each invocation has the function's timeout. One that runs longer fails as in Lambda: the
+ * Each invocation has the function's timeout, counted from when the handler starts (a cold
+ * start's module loading is the init phase, not counted, as in Lambda). One that runs longer
+ * fails as in Lambda: the
  * caller gets the error `Sandbox.Timedout` ("Task timed out after N.00 seconds"), which is what
  * an event source mapping (the batch returns to the queue after its visibility timeout) and Step
  * Functions (the Task's error name) see; and the environment is discarded, as Lambda resets it.
@@ -45,7 +47,9 @@ interface Environment {
 
 interface Reply {
   id: number;
-  ok: boolean;
+  /** The handler starts now (its module is loaded): the timeout runs from here. */
+  started?: true;
+  ok?: boolean;
   result?: unknown;
   error?: { name: string; message: string };
 }
@@ -54,7 +58,8 @@ interface Pending {
   resolve(value: unknown): void;
   reject(error: Error): void;
   env: Environment;
-  timer: NodeJS.Timeout;
+  timer?: NodeJS.Timeout;
+  startTimer(): void;
 }
 
 const lambdaError = (name: string, message: string) => Object.assign(new Error(message), { name });
@@ -91,6 +96,7 @@ export function startLambdaPool(
     });
     const env: Environment = { name, worker, busy: 0, retired: false };
     worker.on("message", (reply: Reply) => {
+      if (reply.started) return pending.get(reply.id)?.startTimer();
       const call = settle(reply.id);
       if (!call) return;
       if (reply.ok) call.resolve(reply.result);
@@ -134,18 +140,26 @@ export function startLambdaPool(
       const id = nextId++;
       const requestId = randomUUID();
       env.busy++;
+      const timedOut = () => {
+        // Lambda stops the invocation and resets the environment; the others it runs finish first here.
+        env.retired = true;
+        remove(env);
+        const seconds = config.timeoutSeconds.toFixed(2);
+        settle(id)?.reject(
+          lambdaError("Sandbox.Timedout", `RequestId: ${requestId} Error: Task timed out after ${seconds} seconds`),
+        );
+      };
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          // Lambda stops the invocation and resets the environment; the others it runs finish first here.
-          env.retired = true;
-          remove(env);
-          const seconds = config.timeoutSeconds.toFixed(2);
-          settle(id)?.reject(
-            lambdaError("Sandbox.Timedout", `RequestId: ${requestId} Error: Task timed out after ${seconds} seconds`),
-          );
-        }, config.timeoutSeconds * 1000);
-        pending.set(id, { resolve, reject, env, timer });
-        env.worker.postMessage({ id, requestId, event, deadline: Date.now() + config.timeoutSeconds * 1000 });
+        const call: Pending = {
+          resolve,
+          reject,
+          env,
+          startTimer: () => {
+            call.timer = setTimeout(timedOut, config.timeoutSeconds * 1000);
+          },
+        };
+        pending.set(id, call);
+        env.worker.postMessage({ id, requestId, event, timeoutMs: config.timeoutSeconds * 1000 });
       });
     },
     invocations: (name) => counts.get(name) ?? 0,

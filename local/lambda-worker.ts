@@ -11,8 +11,8 @@ interface Invocation {
   id: number;
   requestId: string;
   event: unknown;
-  /** Epoch ms when the function's timeout ends the invocation. */
-  deadline: number;
+  /** The function's timeout. */
+  timeoutMs: number;
 }
 
 const { functionName, entry, memorySize } = workerData as { functionName: string; entry: string; memorySize: number };
@@ -36,10 +36,13 @@ function context(requestId: string, deadline: number): Context {
   };
 }
 
-parentPort?.on("message", async ({ id, requestId, event, deadline }: Invocation) => {
+parentPort?.on("message", async ({ id, requestId, event, timeoutMs }: Invocation) => {
   try {
     handler ??= import(`../functions/${entry}.ts`).then((module: { handler: Handler }) => module.handler);
-    const result = await (await handler)(event, context(requestId, deadline));
+    const run = await handler;
+    // The init phase (the cold start above) is not part of the function's timeout: it starts now.
+    parentPort?.postMessage({ id, started: true });
+    const result = await run(event, context(requestId, Date.now() + timeoutMs));
     parentPort?.postMessage({ id, ok: true, result });
   } catch (error) {
     const { name, message } = error instanceof Error ? error : { name: "Error", message: String(error) };

@@ -13,7 +13,7 @@ import { contextFromEnv, deviationsFromEnv } from "./settings.js";
 import { startLocalSqs, useLocalAws } from "./sqs.js";
 import { type CfnTemplate, loadStack } from "./template.js";
 import { referencedId, type Topology, topologyOf } from "./topology.js";
-import { type LocalWorld, startLocalWorld } from "./world.js";
+import { gatewayOptions, type LocalWorld, startLocalWorld } from "./world.js";
 
 /**
  * `npm start`: the whole system on this machine, built from the synthesized template
@@ -40,8 +40,8 @@ function describeWorld(topology: Topology, world: LocalWorld): string[] {
       `max concurrency ${m.maxConcurrency ?? "-"}, visibility ${queue?.visibilityTimeoutSeconds} s${dlq}`
     );
   });
-  const schedules = topology.schedules.map(
-    (s) => `  schedule:    ${name(s.functionId)} on ${s.expression} ${s.timeZone}${s.enabled ? "" : " (disabled)"}`,
+  const schedules = [...world.schedules.values()].map(
+    ({ schedule: s, expression }) => `  schedule:    ${name(s.functionId)} on ${expression} ${s.timeZone}`,
   );
   const deviations = world.deviations.map((d) => `  DEVIATION:   ${d}`);
   return [...sources, ...schedules, ...deviations];
@@ -82,27 +82,7 @@ async function main(): Promise<void> {
     sfnPort: env.SFN_PORT,
     deviations: deviationsFromEnv(),
   });
-  const { api } = topology;
-  const gateway = await startGateway({
-    port: env.PORT,
-    authorizerCacheTtlSeconds: 0,
-    throttling: api.throttling,
-    perKey: api.usagePlan ?? undefined,
-    routes: api.routes.map((r) => {
-      const authorizer = r.authorizerId ? api.authorizers[r.authorizerId] : undefined;
-      return {
-        method: r.method,
-        path: r.path,
-        target: r.functionId,
-        operationId: r.operationName ?? r.functionId,
-        authorizer: authorizer
-          ? { target: authorizer.functionId, header: authorizer.header, ttlSeconds: authorizer.ttlSeconds }
-          : null,
-        apiKeyRequired: r.apiKeyRequired,
-      };
-    }),
-    invoke: (fn, event) => world.pool.invoke(fn, event),
-  });
+  const gateway = await startGateway({ port: env.PORT, ...gatewayOptions(topology, world) });
   const unadvertise = [
     advertiseLocalSes(env.DATA_DIR, ses),
     advertiseLocalBackfill(env.DATA_DIR, {

@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { KapaServiceStack } from "../infra/stack.js";
 
 /**
  * The synthesized `KapaServiceStack`: the CloudFormation template `cdk synth` produces (the same
@@ -42,7 +43,11 @@ export interface SynthesizedStack {
  * removed binding). The default-rules validation (6 s, and it checks nothing of the template's
  * content) is skipped.
  */
-export async function synthesizeStack(context: Record<string, unknown> = {}): Promise<SynthesizedStack> {
+export async function synthesizeStack(
+  context: Record<string, unknown> = {},
+  /** Changes the stack before it is synthesized (tests: remove one binding). */
+  tweak?: (stack: KapaServiceStack) => void,
+): Promise<SynthesizedStack> {
   const [{ App }, { KapaServiceStack }, { functionCode }] = await Promise.all([
     import("aws-cdk-lib"),
     import("../infra/stack.js"),
@@ -58,6 +63,7 @@ export async function synthesizeStack(context: Record<string, unknown> = {}): Pr
     },
   });
   const stack = new KapaServiceStack(app, "KapaService");
+  tweak?.(stack);
   const template = app.synth().getStackByName(stack.stackName).template as CfnTemplate;
   return { template, functions: Object.fromEntries(functionCode(stack)) };
 }

@@ -18,6 +18,8 @@ export interface TopologyFunction {
   environment: Record<string, CfnValue>;
   /** Asynchronous invocations (schedules): retries after a function error (AWS::Lambda::EventInvokeConfig; default 2). */
   asyncRetryAttempts: number;
+  /** ... and how old an event may get before it is dropped (default 6 hours). */
+  asyncMaxEventAgeSeconds: number;
 }
 
 export interface TopologyQueue {
@@ -114,10 +116,10 @@ function byType(template: CfnTemplate, type: string): [string, Props][] {
 // (Timeout 3 s, MemorySize 128 MB) and https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
 // (two retries of an asynchronous invocation after a function error).
 function functionsOf(stack: SynthesizedStack): Record<string, TopologyFunction> {
-  const asyncRetries = new Map(
+  const asyncConfig = new Map(
     byType(stack.template, "AWS::Lambda::EventInvokeConfig").map(([, p]) => [
       String(p.FunctionName && (referencedId(p.FunctionName) ?? p.FunctionName)),
-      num(p.MaximumRetryAttempts, 2),
+      { retries: num(p.MaximumRetryAttempts, 2), maxAge: num(p.MaximumEventAgeInSeconds, 21_600) },
     ]),
   );
   const functions: Record<string, TopologyFunction> = {};
@@ -133,7 +135,8 @@ function functionsOf(stack: SynthesizedStack): Record<string, TopologyFunction> 
       timeoutSeconds: num(p.Timeout, 3),
       memorySize: num(p.MemorySize, 128),
       environment,
-      asyncRetryAttempts: asyncRetries.get(id) ?? 2,
+      asyncRetryAttempts: asyncConfig.get(id)?.retries ?? 2,
+      asyncMaxEventAgeSeconds: asyncConfig.get(id)?.maxAge ?? 21_600,
     };
   }
   return functions;

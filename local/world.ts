@@ -3,6 +3,7 @@ import { createSqsClient } from "../shared/aws.js";
 import { logger } from "../shared/logger.js";
 import { type LocalResources, lambdaArn, resolveEnvironment } from "./environment.js";
 import { type EventSource, startEventSource } from "./event-source.js";
+import type { GatewayOptions } from "./gateway.js";
 import { type LambdaPool, type LocalFunctionConfig, startLambdaPool } from "./lambda-pool.js";
 import { startLocalSchedule } from "./reports.js";
 import { every } from "./scheduler.js";
@@ -24,6 +25,8 @@ export interface LocalWorldOptions {
   endpoints: { sqs: string; ses: string };
   /** Port of the local Step Functions (0: any free one). */
   sfnPort: number;
+  /** Prepended to each queue's name (its logical id): worlds sharing one SQS emulator (tests). */
+  queuePrefix?: string;
   /** The local settings the functions may take (delays, fault injection): process.env by default. */
   localEnv?: NodeJS.ProcessEnv;
   /** Declared deviations from the template, for tests that cannot wait for AWS's timings. */
@@ -39,6 +42,12 @@ export interface LocalDeviations {
   rateSeconds?: number;
 }
 
+export interface RunningSchedule {
+  schedule: TopologySchedule;
+  expression: string;
+  stop(): Promise<void>;
+}
+
 export interface LocalWorld {
   queues: ReadonlyMap<string, { url: string; arn: string }>;
   /** Logical id -> what its environments run with. */
@@ -47,7 +56,8 @@ export interface LocalWorld {
   stepFunctions: LocalStepFunctions;
   pool: LambdaPool;
   eventSources: ReadonlyMap<string, EventSource>;
-  schedules: ReadonlyMap<string, { stop(): Promise<void> }>;
+  /** Each schedule as it runs: the template's, and the expression it fires on (a deviation may shorten a rate). */
+  schedules: ReadonlyMap<string, RunningSchedule>;
   /** Lines of the start banner saying where the world departs from the template. */
   deviations: string[];
   /** Starts the event source mappings' pollers and the schedules. */
@@ -63,6 +73,7 @@ async function createQueues(
   sqs: SQSClient,
   queues: Record<string, TopologyQueue>,
   deviations: LocalDeviations,
+  prefix: string,
 ): Promise<Map<string, { url: string; arn: string }>> {
   const created = new Map<string, { url: string; arn: string }>();
   const ordered = Object.values(queues).sort((a, b) => Number(Boolean(a.redrive)) - Number(Boolean(b.redrive)));
@@ -80,21 +91,27 @@ async function createQueues(
         maxReceiveCount: queue.redrive.maxReceiveCount,
       });
     }
-    const out = await sqs.send(new CreateQueueCommand({ QueueName: queue.logicalId, Attributes: attributes }));
+    const out = await sqs.send(new CreateQueueCommand({ QueueName: prefix + queue.logicalId, Attributes: attributes }));
     const url = out.QueueUrl as string;
     const read = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ["QueueArn"] }));
-    created.set(queue.logicalId, { url, arn: read.Attributes?.QueueArn ?? queueArn(queue.logicalId) });
+    created.set(queue.logicalId, { url, arn: read.Attributes?.QueueArn ?? queueArn(prefix + queue.logicalId) });
   }
   return created;
 }
 
 /**
  * Scheduler invokes its Lambda target asynchronously: a function error is retried by Lambda
- * (`asyncRetryAttempts`, one then two minutes apart), the schedule's own retry policy covers a
- * failed delivery, which cannot happen locally.
+ * (`asyncRetryAttempts`, one then two minutes apart, within `asyncMaxEventAgeSeconds`); the
+ * schedule's own retry policy covers a failed delivery (a throttled Invoke), which cannot happen
+ * locally: it is carried (`schedule.retry`) but never needed.
  * https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
  */
-function scheduleRunner(world: { pool: LambdaPool }, schedule: TopologySchedule, retries: number) {
+function scheduleRunner(
+  world: { pool: LambdaPool },
+  schedule: TopologySchedule,
+  retries: number,
+  maxAgeSeconds: number,
+) {
   const running = new Set<Promise<void>>();
   const run = (scheduledTime: Date) => {
     const event = schedule.input
@@ -105,8 +122,9 @@ function scheduleRunner(world: { pool: LambdaPool }, schedule: TopologySchedule,
         await world.pool.invoke(schedule.functionId, event);
       } catch (error) {
         logger.error(`scheduled invocation of ${schedule.functionId} failed`, { error, attempt: n + 1 });
-        if (n >= retries) return;
-        await new Promise((resolve) => setTimeout(resolve, 60_000 * (n + 1)).unref());
+        const delay = 60_000 * (n + 1);
+        if (n >= retries || Date.now() + delay - scheduledTime.getTime() > maxAgeSeconds * 1000) return;
+        await new Promise((resolve) => setTimeout(resolve, delay).unref());
         await attempt(n + 1);
       }
     };
@@ -121,7 +139,7 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
   const { stack, topology } = options;
   const deviations = options.deviations ?? {};
   const sqs = createSqsClient();
-  const queues = await createQueues(sqs, topology.queues, deviations);
+  const queues = await createQueues(sqs, topology.queues, deviations, options.queuePrefix ?? "");
   const stateMachines = new Map(topology.stateMachines.map((id) => [id, machineArn(id)]));
   // The Step Functions endpoint is needed by the functions' environments: start it first, its tasks
   // reach the pool through this late-bound reference.
@@ -160,7 +178,7 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
   const invoke = pool.invoke;
 
   const eventSources = new Map<string, EventSource>();
-  const schedules = new Map<string, { stop(): Promise<void> }>();
+  const schedules = new Map<string, RunningSchedule>();
   const runners: { drain(): Promise<unknown> }[] = [];
   const world = { pool };
   function start(): void {
@@ -184,20 +202,27 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
     }
     for (const schedule of topology.schedules.filter((s) => s.enabled)) {
       const fn = topology.functions[schedule.functionId];
-      const runner = scheduleRunner(world, schedule, fn?.asyncRetryAttempts ?? 2);
+      const runner = scheduleRunner(
+        world,
+        schedule,
+        fn?.asyncRetryAttempts ?? 2,
+        fn?.asyncMaxEventAgeSeconds ?? 21_600,
+      );
       runners.push(runner);
       const rate = deviations.rateSeconds && schedule.expression.startsWith("rate(") ? deviations.rateSeconds : null;
-      schedules.set(
-        schedule.logicalId,
-        rate
-          ? every(schedule.logicalId, rate * 1000, () => runner.run(new Date()))
-          : startLocalSchedule({
-              name: schedule.logicalId,
-              expression: schedule.expression,
-              timeZone: schedule.timeZone,
-              run: runner.run,
-            }),
-      );
+      const running = rate
+        ? every(schedule.logicalId, rate * 1000, () => runner.run(new Date()))
+        : startLocalSchedule({
+            name: schedule.logicalId,
+            expression: schedule.expression,
+            timeZone: schedule.timeZone,
+            run: runner.run,
+          });
+      schedules.set(schedule.logicalId, {
+        schedule,
+        expression: rate ? `every ${rate} s` : schedule.expression,
+        stop: () => running.stop(),
+      });
     }
   }
 
@@ -232,3 +257,30 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
 }
 
 export { lambdaArn };
+
+/** The local API Gateway of the template: its methods, authorizers, stage throttling and usage plan. */
+export function gatewayOptions(
+  topology: Topology,
+  world: Pick<LocalWorld, "pool">,
+): Omit<GatewayOptions, "port" | "host"> {
+  const { api } = topology;
+  return {
+    authorizerCacheTtlSeconds: 0,
+    throttling: api.throttling,
+    perKey: api.usagePlan ?? undefined,
+    routes: api.routes.map((r) => {
+      const authorizer = r.authorizerId ? api.authorizers[r.authorizerId] : undefined;
+      return {
+        method: r.method,
+        path: r.path,
+        target: r.functionId,
+        operationId: r.operationName ?? r.functionId,
+        authorizer: authorizer
+          ? { target: authorizer.functionId, header: authorizer.header, ttlSeconds: authorizer.ttlSeconds }
+          : null,
+        apiKeyRequired: r.apiKeyRequired,
+      };
+    }),
+    invoke: (fn, event) => world.pool.invoke(fn, event),
+  };
+}

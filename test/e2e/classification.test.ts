@@ -18,7 +18,7 @@ const env = {
   DATABASE_URL: "",
   LLM_DELAY_MS: "20",
   CLASSIFIER_DELAY_MS: "50",
-  CLASSIFIER_VISIBILITY_TIMEOUT_SECONDS: "2",
+  LOCAL_VISIBILITY_TIMEOUT_SECONDS: "2",
   LOG_LEVEL: "warn",
 };
 let runtime: Started;

@@ -212,7 +212,8 @@ describe("classification pipeline on the SQS emulator", () => {
 
   beforeAll(async () => {
     pipeline = await startClassificationPipeline({
-      env: loadEnv({ ...process.env, CLASSIFIER_MAX_CONCURRENCY: "3" }),
+      env: loadEnv(),
+      maxConcurrency: 3,
       visibilityTimeoutSeconds: 1,
       sweeperIntervalMs: 0,
       queueName: `kapa-test-pipeline-${crypto.randomUUID().slice(0, 8)}`,

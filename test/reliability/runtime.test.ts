@@ -25,8 +25,8 @@ const env: Record<string, string> = {
   CLASSIFIER_DELAY_MS: "100",
   CLASSIFIER_FAILURE_RATE: "0.2",
   CLASSIFIER_MAX_CONCURRENCY: "5",
-  CLASSIFIER_VISIBILITY_TIMEOUT_SECONDS: "1",
-  SWEEPER_INTERVAL_SECONDS: "2",
+  LOCAL_VISIBILITY_TIMEOUT_SECONDS: "1",
+  LOCAL_RATE_SECONDS: "2",
   SWEEPER_GRACE_SECONDS: "10",
   LOG_LEVEL: "silent",
   // 50 clients share one key here: the per-key usage plan (20 rps) would throttle them.
