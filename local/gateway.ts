@@ -10,6 +10,7 @@ import type {
 import { policyAllows, UNAUTHORIZED } from "../shared/auth/policy.js";
 import { type RouteDef, routeList } from "../shared/http/routes.js";
 import { logger } from "../shared/logger.js";
+import { lambdaContext } from "./lambda-context.js";
 
 /**
  * The local stand-in for API Gateway: the same route table, the same REQUEST authorizer with a
@@ -73,24 +74,6 @@ function inProcessRoutes(options: GatewayOptions): GatewayRoute[] {
 async function inProcess(target: string, event: unknown): Promise<unknown> {
   const module = (await import(`../functions/${target}.ts`)) as { handler: (e: unknown, c: Context) => unknown };
   return module.handler(event, lambdaContext(target));
-}
-
-function lambdaContext(functionName: string): Context {
-  const requestId = randomUUID();
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: "$LATEST",
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
-    memoryLimitInMB: "1024",
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: "local",
-    getRemainingTimeInMillis: () => 30_000,
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
 import type { Context } from "aws-lambda";
+import { lambdaContext } from "./lambda-context.js";
 
 /**
  * One local Lambda execution environment (a worker thread of local/lambda-pool.ts) of one
@@ -19,30 +20,16 @@ const { functionName, entry, memorySize } = workerData as { functionName: string
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 let handler: Promise<Handler> | undefined;
 
-function context(requestId: string, deadline: number): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: "$LATEST",
-    invokedFunctionArn: `arn:aws:lambda:${process.env.AWS_REGION}:000000000000:function:${functionName}`,
-    memoryLimitInMB: String(memorySize),
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: "local",
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
-}
-
 parentPort?.on("message", async ({ id, requestId, event, timeoutMs }: Invocation) => {
   try {
     handler ??= import(`../functions/${entry}.ts`).then((module: { handler: Handler }) => module.handler);
     const run = await handler;
     // The init phase (the cold start above) is not part of the function's timeout: it starts now.
     parentPort?.postMessage({ id, started: true });
-    const result = await run(event, context(requestId, Date.now() + timeoutMs));
+    const result = await run(
+      event,
+      lambdaContext(functionName, { memorySize, requestId, deadline: Date.now() + timeoutMs }),
+    );
     parentPort?.postMessage({ id, ok: true, result });
   } catch (error) {
     const { name, message } = error instanceof Error ? error : { name: "Error", message: String(error) };

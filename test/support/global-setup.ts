@@ -6,6 +6,7 @@ import { startLocalSqs } from "../../local/sqs.js";
 import { loadStack } from "../../local/template.js";
 import { connect, type DatabaseTarget } from "../../shared/db/client.js";
 import { runMigrations } from "../../shared/db/migrate.js";
+import { SMALL_PAGES } from "./backfill.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -22,7 +23,11 @@ declare module "vitest" {
 export default async function setup(project: TestProject) {
   // The synthesized template the in-process pipelines read their queue settings from: once per
   // change of the infra code, before the test files ask for it at once.
-  await loadStack({ cacheDir: HARNESS_CACHE_DIR });
+  // The backfill tests' small pages are another synthesis: both at once.
+  await Promise.all([
+    loadStack({ cacheDir: HARNESS_CACHE_DIR }),
+    loadStack({ cacheDir: HARNESS_CACHE_DIR, context: SMALL_PAGES }),
+  ]);
   const sqs = await startLocalSqs(0);
   project.provide("sqsEndpoint", sqs.endpoint);
   const stopDatabase = await setupDatabase(project);
