@@ -64,106 +64,121 @@ interface Pending {
 
 const lambdaError = (name: string, message: string) => Object.assign(new Error(message), { name });
 
-export function startLambdaPool(
-  functions: Readonly<Record<string, LocalFunctionConfig>>,
-  options: { size?: number } = {},
-): LambdaPool {
-  const size = Math.max(1, options.size ?? availableParallelism());
-  const environments = new Map<string, Environment[]>();
-  const pending = new Map<number, Pending>();
-  const counts = new Map<string, number>();
-  let nextId = 0;
+class LocalLambdaPool implements LambdaPool {
+  private readonly environments = new Map<string, Environment[]>();
+  private readonly pending = new Map<number, Pending>();
+  private readonly counts = new Map<string, number>();
+  private nextId = 0;
 
-  function settle(id: number): Pending | undefined {
-    const call = pending.get(id);
+  constructor(
+    private readonly functions: Readonly<Record<string, LocalFunctionConfig>>,
+    private readonly size: number,
+  ) {}
+
+  invoke(name: string, event: unknown): Promise<unknown> {
+    const config = this.functions[name];
+    if (!config) return Promise.reject(lambdaError("ResourceNotFoundException", `Function not found: ${name}`));
+    this.counts.set(name, (this.counts.get(name) ?? 0) + 1);
+    const env = this.leastBusy(name, config);
+    const id = this.nextId++;
+    const requestId = randomUUID();
+    env.busy++;
+    const timedOut = () => {
+      // Lambda stops the invocation and resets the environment; the others it runs finish first here.
+      env.retired = true;
+      this.remove(env);
+      const seconds = config.timeoutSeconds.toFixed(2);
+      this.settle(id)?.reject(
+        lambdaError("Sandbox.Timedout", `RequestId: ${requestId} Error: Task timed out after ${seconds} seconds`),
+      );
+    };
+    return new Promise((resolve, reject) => {
+      const call: Pending = {
+        resolve,
+        reject,
+        env,
+        startTimer: () => {
+          call.timer = setTimeout(timedOut, config.timeoutSeconds * 1000);
+        },
+      };
+      this.pending.set(id, call);
+      env.worker.postMessage({ id, requestId, event, timeoutMs: config.timeoutSeconds * 1000 });
+    });
+  }
+
+  invocations(name: string): number {
+    return this.counts.get(name) ?? 0;
+  }
+
+  recycle(): Promise<void> {
+    return this.endAll();
+  }
+
+  stop(): Promise<void> {
+    return this.endAll();
+  }
+
+  private settle(id: number): Pending | undefined {
+    const call = this.pending.get(id);
     if (!call) return undefined;
-    pending.delete(id);
+    this.pending.delete(id);
     clearTimeout(call.timer);
     call.env.busy--;
     if (call.env.retired && call.env.busy === 0) void call.env.worker.terminate();
     return call;
   }
 
-  function remove(env: Environment): void {
-    const list = environments.get(env.name) ?? [];
+  private remove(env: Environment): void {
+    const list = this.environments.get(env.name) ?? [];
     if (list.includes(env)) list.splice(list.indexOf(env), 1);
   }
 
-  function start(name: string, config: LocalFunctionConfig): Environment {
+  private start(name: string, config: LocalFunctionConfig): Environment {
     const worker = new Worker(new URL("./lambda-worker.mjs", import.meta.url), {
       env: config.environment,
       workerData: { functionName: name, entry: config.entry, memorySize: config.memorySize },
     });
     const env: Environment = { name, worker, busy: 0, retired: false };
     worker.on("message", (reply: Reply) => {
-      if (reply.started) return pending.get(reply.id)?.startTimer();
-      const call = settle(reply.id);
+      if (reply.started) return this.pending.get(reply.id)?.startTimer();
+      const call = this.settle(reply.id);
       if (!call) return;
       if (reply.ok) call.resolve(reply.result);
       else call.reject(lambdaError(reply.error?.name ?? "Error", reply.error?.message ?? ""));
     });
     worker.on("error", (error) => {
-      remove(env);
-      for (const [id, call] of pending) {
-        if (call.env === env) settle(id)?.reject(lambdaError("Sandbox.ExitError", error.message));
+      this.remove(env);
+      for (const [id, call] of this.pending) {
+        if (call.env === env) this.settle(id)?.reject(lambdaError("Sandbox.ExitError", error.message));
       }
     });
-    environments.set(name, [...(environments.get(name) ?? []), env]);
+    this.environments.set(name, [...(this.environments.get(name) ?? []), env]);
     return env;
   }
 
-  function leastBusy(name: string, config: LocalFunctionConfig): Environment {
-    const list = environments.get(name) ?? [];
+  private leastBusy(name: string, config: LocalFunctionConfig): Environment {
+    const list = this.environments.get(name) ?? [];
     const idle = list.find((e) => e.busy === 0);
     if (idle) return idle;
-    if (list.length < size) return start(name, config);
+    if (list.length < this.size) return this.start(name, config);
     return list.reduce((a, b) => (b.busy < a.busy ? b : a));
   }
 
-  async function endAll(): Promise<void> {
-    const ending = [...environments.values()].flat();
-    environments.clear();
-    for (const [id, call] of pending) {
+  private async endAll(): Promise<void> {
+    const ending = [...this.environments.values()].flat();
+    this.environments.clear();
+    for (const [id, call] of this.pending) {
       if (ending.includes(call.env)) {
-        settle(id)?.reject(lambdaError("Sandbox.ExitError", "The execution environment was shut down"));
+        this.settle(id)?.reject(lambdaError("Sandbox.ExitError", "The execution environment was shut down"));
       }
     }
     await Promise.all(ending.map((e) => e.worker.terminate()));
   }
+}
 
-  return {
-    invoke(name, event) {
-      const config = functions[name];
-      if (!config) return Promise.reject(lambdaError("ResourceNotFoundException", `Function not found: ${name}`));
-      counts.set(name, (counts.get(name) ?? 0) + 1);
-      const env = leastBusy(name, config);
-      const id = nextId++;
-      const requestId = randomUUID();
-      env.busy++;
-      const timedOut = () => {
-        // Lambda stops the invocation and resets the environment; the others it runs finish first here.
-        env.retired = true;
-        remove(env);
-        const seconds = config.timeoutSeconds.toFixed(2);
-        settle(id)?.reject(
-          lambdaError("Sandbox.Timedout", `RequestId: ${requestId} Error: Task timed out after ${seconds} seconds`),
-        );
-      };
-      return new Promise((resolve, reject) => {
-        const call: Pending = {
-          resolve,
-          reject,
-          env,
-          startTimer: () => {
-            call.timer = setTimeout(timedOut, config.timeoutSeconds * 1000);
-          },
-        };
-        pending.set(id, call);
-        env.worker.postMessage({ id, requestId, event, timeoutMs: config.timeoutSeconds * 1000 });
-      });
-    },
-    invocations: (name) => counts.get(name) ?? 0,
-    recycle: endAll,
-    stop: endAll,
-  };
+export function startLambdaPool(
+  functions: Readonly<Record<string, LocalFunctionConfig>>,
+  options: { size?: number } = {},
+): LambdaPool {
+  return new LocalLambdaPool(functions, Math.max(1, options.size ?? availableParallelism()));
 }

@@ -47,6 +47,43 @@ function describeWorld(topology: Topology, world: LocalWorld): string[] {
   return [...sources, ...schedules, ...deviations];
 }
 
+interface BannerFacts {
+  gatewayUrl: string;
+  demo: Awaited<ReturnType<typeof ensureDemo>>;
+  template: string;
+  sqs: string;
+  mailbox: string;
+  topology: Topology;
+  world: LocalWorld;
+}
+
+function banner(facts: BannerFacts, database: string[]): string {
+  const { gatewayUrl, demo, world } = facts;
+  const base = `${gatewayUrl}/query/v1/projects/${demo.projectId}`;
+  return [
+    "",
+    `kapa-service is running at ${gatewayUrl}`,
+    `  started in:  ${process.uptime().toFixed(1)} s (template ${facts.template})`,
+    ...database,
+    `  API docs:    ${gatewayUrl}/redoc   (OpenAPI: ${gatewayUrl}/openapi.json)`,
+    `  functions:   ${Object.keys(world.functions).length} from the synthesized KapaServiceStack, each with its own environment and timeout`,
+    `  SQS:         ${facts.sqs}; Step Functions: ${world.stepFunctions.endpoint} (npx kapa backfill start)`,
+    `  email:       SES mailbox ${facts.mailbox}  (send reports now: npx kapa report send)`,
+    ...describeWorld(facts.topology, world),
+    `  demo:        team ${demo.teamId}, project ${demo.projectId}${demo.created ? " (created now)" : ""}`,
+    "",
+    "Ask the demo project's bot a question:",
+    "",
+    `  curl -s -X POST ${base}/chat \\`,
+    `    -H 'X-API-KEY: ${demo.apiKey}' -H 'Content-Type: application/json' \\`,
+    `    -d '{"question": "How do I create an API key?"}'`,
+    "",
+    `List its threads:  curl -s ${base}/threads/ -H 'X-API-KEY: ${demo.apiKey}'`,
+    "Press Ctrl-C to stop.",
+    "",
+  ].join("\n");
+}
+
 async function openDatabase(env: ReturnType<typeof loadEnv>) {
   if (env.DATABASE_URL) return { target: { url: env.DATABASE_URL, max: 2 } as DatabaseTarget, embedded: undefined };
   const embedded = await startEmbeddedDatabase({ dataDir: env.DATA_DIR, port: env.PGLITE_PORT, advertise: true });
@@ -59,7 +96,8 @@ async function main(): Promise<void> {
   const synthStarted = Date.now();
   // The slow parts at once: the synthesis (a child process, or the cache), the database, the emulators.
   const [stack, { target, embedded }, sqs, ses] = await Promise.all([
-    loadStack({ context: contextFromEnv(), cacheDir: join(env.DATA_DIR, "cache") }),
+    // TEMPLATE_CACHE_DIR: where the synthesized template is cached (local; tests share one).
+    loadStack({ context: contextFromEnv(), cacheDir: process.env.TEMPLATE_CACHE_DIR || join(env.DATA_DIR, "cache") }),
     openDatabase(env),
     startLocalSqs(env.SQS_PORT),
     startLocalSes(loadReportsEnv().SES_PORT),
@@ -96,34 +134,13 @@ async function main(): Promise<void> {
   // Everything exists: now the pollers and the schedules may run.
   world.start();
 
-  const base = `${gateway.url}/query/v1/projects/${demo.projectId}`;
-  const dbDescription = embedded
-    ? `embedded PGlite in ${env.DATA_DIR}/pglite (served on ${embedded.target.url})`
-    : "DATABASE_URL";
   const template = stack.cached ? "cached" : `synthesized now, ${synthSeconds.toFixed(1)} s`;
   process.stdout.write(
-    [
-      "",
-      `kapa-service is running at ${gateway.url}`,
-      `  started in:  ${process.uptime().toFixed(1)} s (template ${template})`,
-      `  database:    ${dbDescription}`,
-      `  API docs:    ${gateway.url}/redoc   (OpenAPI: ${gateway.url}/openapi.json)`,
-      `  functions:   ${Object.keys(world.functions).length} from the synthesized KapaServiceStack, each with its own environment and timeout`,
-      `  SQS:         ${sqs.endpoint}; Step Functions: ${world.stepFunctions.endpoint} (npx kapa backfill start)`,
-      `  email:       SES mailbox ${ses.mailboxUrl}  (send reports now: npx kapa report send)`,
-      ...describeWorld(topology, world),
-      `  demo:        team ${demo.teamId}, project ${demo.projectId}${demo.created ? " (created now)" : ""}`,
-      "",
-      "Ask the demo project's bot a question:",
-      "",
-      `  curl -s -X POST ${base}/chat \\`,
-      `    -H 'X-API-KEY: ${demo.apiKey}' -H 'Content-Type: application/json' \\`,
-      `    -d '{"question": "How do I create an API key?"}'`,
-      "",
-      `List its threads:  curl -s ${base}/threads/ -H 'X-API-KEY: ${demo.apiKey}'`,
-      "Press Ctrl-C to stop.",
-      "",
-    ].join("\n"),
+    banner({ gatewayUrl: gateway.url, demo, template, sqs: sqs.endpoint, mailbox: ses.mailboxUrl, topology, world }, [
+      `  database:    ${
+        embedded ? `embedded PGlite in ${env.DATA_DIR}/pglite (served on ${embedded.target.url})` : "DATABASE_URL"
+      }`,
+    ]),
   );
 
   let stopping = false;

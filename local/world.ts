@@ -10,7 +10,7 @@ import { every } from "./scheduler.js";
 import { LOCAL_ACCOUNT, LOCAL_REGION, resolveStateMachine } from "./state-machine.js";
 import { type LocalStepFunctions, type LocalTask, startLocalStepFunctions } from "./step-functions.js";
 import type { SynthesizedStack } from "./template.js";
-import type { Topology, TopologyQueue, TopologySchedule } from "./topology.js";
+import type { Topology, TopologyEventSource, TopologyFunction, TopologyQueue, TopologySchedule } from "./topology.js";
 
 /**
  * The local world: every queue, function, event source mapping, schedule and state machine of
@@ -106,33 +106,83 @@ async function createQueues(
  * locally: it is carried (`schedule.retry`) but never needed.
  * https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
  */
-function scheduleRunner(
-  world: { pool: LambdaPool },
-  schedule: TopologySchedule,
-  retries: number,
-  maxAgeSeconds: number,
-) {
-  const running = new Set<Promise<void>>();
-  const run = (scheduledTime: Date) => {
+function scheduleRunner(invoke: Invoke, schedule: TopologySchedule, fn: TopologyFunction | undefined) {
+  const retries = fn?.asyncRetryAttempts ?? 2;
+  const maxAgeMs = (fn?.asyncMaxEventAgeSeconds ?? 21_600) * 1000;
+  return (scheduledTime: Date) => {
     const event = schedule.input
       ? JSON.parse(schedule.input.replaceAll("<aws.scheduler.scheduled-time>", scheduledTime.toISOString()))
       : {};
     const attempt = async (n: number): Promise<void> => {
       try {
-        await world.pool.invoke(schedule.functionId, event);
+        await invoke(schedule.functionId, event);
       } catch (error) {
         logger.error(`scheduled invocation of ${schedule.functionId} failed`, { error, attempt: n + 1 });
         const delay = 60_000 * (n + 1);
-        if (n >= retries || Date.now() + delay - scheduledTime.getTime() > maxAgeSeconds * 1000) return;
+        if (n >= retries || Date.now() + delay - scheduledTime.getTime() > maxAgeMs) return;
         await new Promise((resolve) => setTimeout(resolve, delay).unref());
         await attempt(n + 1);
       }
     };
-    const done = attempt(0).finally(() => running.delete(done));
-    running.add(done);
+    // Asynchronous: the schedule does not wait for the function.
+    void attempt(0);
     return Promise.resolve();
   };
-  return { run, drain: () => Promise.all([...running]) };
+}
+
+type Invoke = LambdaPool["invoke"];
+
+function startMapping(
+  sqs: SQSClient,
+  mapping: TopologyEventSource,
+  queues: ReadonlyMap<string, { url: string; arn: string }>,
+  invoke: Invoke,
+): EventSource {
+  const queue = queues.get(mapping.queueId);
+  if (!queue) throw new Error(`${mapping.logicalId}: no queue ${mapping.queueId}`);
+  return startEventSource({
+    sqs,
+    queueUrl: queue.url,
+    queueArn: queue.arn,
+    batchSize: mapping.batchSize,
+    batchingWindowSeconds: mapping.batchingWindowSeconds,
+    // Uncapped, Lambda starts with five concurrent batches and scales up with the backlog.
+    maxConcurrency: mapping.maxConcurrency ?? 5,
+    reportBatchItemFailures: mapping.reportBatchItemFailures,
+    handler: (event) => invoke(mapping.functionId, event) as never,
+  });
+}
+
+function startSchedule(
+  schedule: TopologySchedule,
+  topology: Topology,
+  invoke: Invoke,
+  deviations: LocalDeviations,
+): RunningSchedule {
+  const run = scheduleRunner(invoke, schedule, topology.functions[schedule.functionId]);
+  const rate = deviations.rateSeconds && schedule.expression.startsWith("rate(") ? deviations.rateSeconds : null;
+  const running = rate
+    ? every(schedule.logicalId, rate * 1000, () => run(new Date()))
+    : startLocalSchedule({
+        name: schedule.logicalId,
+        expression: schedule.expression,
+        timeZone: schedule.timeZone,
+        run,
+      });
+  return { schedule, expression: rate ? `every ${rate} s` : schedule.expression, stop: () => running.stop() };
+}
+
+function deviationLines(deviations: LocalDeviations): string[] {
+  const lines: string[] = [];
+  if (deviations.visibilityTimeoutSeconds !== undefined) {
+    lines.push(
+      `every queue's visibility timeout is ${deviations.visibilityTimeoutSeconds} s (LOCAL_VISIBILITY_TIMEOUT_SECONDS)`,
+    );
+  }
+  if (deviations.rateSeconds !== undefined) {
+    lines.push(`rate() schedules run every ${deviations.rateSeconds} s (LOCAL_RATE_SECONDS)`);
+  }
+  return lines;
 }
 
 export async function startLocalWorld(options: LocalWorldOptions): Promise<LocalWorld> {
@@ -175,65 +225,18 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
     };
   }
   pool = startLambdaPool(functions);
-  const invoke = pool.invoke;
+  const started = pool;
+  const invoke: Invoke = (name, event) => started.invoke(name, event);
 
   const eventSources = new Map<string, EventSource>();
   const schedules = new Map<string, RunningSchedule>();
-  const runners: { drain(): Promise<unknown> }[] = [];
-  const world = { pool };
   function start(): void {
     for (const mapping of topology.eventSources.filter((m) => m.enabled)) {
-      const queue = queues.get(mapping.queueId);
-      if (!queue) throw new Error(`${mapping.logicalId}: no queue ${mapping.queueId}`);
-      eventSources.set(
-        mapping.logicalId,
-        startEventSource({
-          sqs,
-          queueUrl: queue.url,
-          queueArn: queue.arn,
-          batchSize: mapping.batchSize,
-          batchingWindowSeconds: mapping.batchingWindowSeconds,
-          // Uncapped, Lambda starts with five concurrent batches and scales up with the backlog.
-          maxConcurrency: mapping.maxConcurrency ?? 5,
-          reportBatchItemFailures: mapping.reportBatchItemFailures,
-          handler: (event) => invoke(mapping.functionId, event) as never,
-        }),
-      );
+      eventSources.set(mapping.logicalId, startMapping(sqs, mapping, queues, invoke));
     }
     for (const schedule of topology.schedules.filter((s) => s.enabled)) {
-      const fn = topology.functions[schedule.functionId];
-      const runner = scheduleRunner(
-        world,
-        schedule,
-        fn?.asyncRetryAttempts ?? 2,
-        fn?.asyncMaxEventAgeSeconds ?? 21_600,
-      );
-      runners.push(runner);
-      const rate = deviations.rateSeconds && schedule.expression.startsWith("rate(") ? deviations.rateSeconds : null;
-      const running = rate
-        ? every(schedule.logicalId, rate * 1000, () => runner.run(new Date()))
-        : startLocalSchedule({
-            name: schedule.logicalId,
-            expression: schedule.expression,
-            timeZone: schedule.timeZone,
-            run: runner.run,
-          });
-      schedules.set(schedule.logicalId, {
-        schedule,
-        expression: rate ? `every ${rate} s` : schedule.expression,
-        stop: () => running.stop(),
-      });
+      schedules.set(schedule.logicalId, startSchedule(schedule, topology, invoke, deviations));
     }
-  }
-
-  const lines: string[] = [];
-  if (deviations.visibilityTimeoutSeconds !== undefined) {
-    lines.push(
-      `every queue's visibility timeout is ${deviations.visibilityTimeoutSeconds} s (LOCAL_VISIBILITY_TIMEOUT_SECONDS)`,
-    );
-  }
-  if (deviations.rateSeconds !== undefined) {
-    lines.push(`rate() schedules run every ${deviations.rateSeconds} s (LOCAL_RATE_SECONDS)`);
   }
   return {
     queues,
@@ -243,14 +246,13 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
     pool,
     eventSources,
     schedules,
-    deviations: lines,
+    deviations: deviationLines(deviations),
     start,
     async stop() {
       await Promise.all([...schedules.values()].map((s) => s.stop()));
       await Promise.all([...eventSources.values()].map((s) => s.stop()));
       await stepFunctions.stop();
       await (pool as LambdaPool).stop();
-      await Promise.race([Promise.all(runners.map((r) => r.drain())), Promise.resolve()]);
       sqs.destroy();
     },
   };
