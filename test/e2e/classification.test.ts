@@ -16,6 +16,7 @@ const env = {
   PORT: "0",
   PGLITE_PORT: "0",
   SQS_PORT: "0",
+  SES_PORT: "0",
   DATABASE_URL: "",
   LLM_DELAY_MS: "20",
   CLASSIFIER_DELAY_MS: "50",
