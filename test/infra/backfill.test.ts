@@ -307,6 +307,8 @@ describe("settings", () => {
   it("come from the context", () => {
     const custom = synth({
       "kapa:backfillMaxConcurrency": 3,
+      // Room for the live cap (5) and this one: the classifier's reserved concurrency covers both.
+      "kapa:classifierReservedConcurrency": 8,
       "kapa:backfillPageSize": 2000,
       "kapa:backfillRangeSize": 500,
       "kapa:backfillMapConcurrency": 4,
