@@ -73,6 +73,8 @@ function resolveValue(
     if (!attribute) return { value: bucket };
     if (attribute === "Arn") return { value: `arn:aws:s3:::${bucket}` };
   }
+  // Named after its logical id: the local SES keeps no configuration sets (it takes any name).
+  if (type === "AWS::SES::ConfigurationSet" && !attribute) return { value: id };
   const machine = resources.stateMachines.get(id);
   if (machine && !attribute) return { value: machine };
   if (type === "AWS::Lambda::Function") return { value: attribute === "Arn" ? lambdaArn(id) : id };
