@@ -218,7 +218,7 @@ describe("POST and GET reclassify/", () => {
     }
   });
 
-  it("refuses a second job while one enqueues (409), and an unknown scope (400)", async () => {
+  it("refuses a second job of the same scope while one enqueues (409, with its id), and an unknown scope (400)", async () => {
     const tenant = await projectWithThreads(200);
     let release = () => {};
     faults.hold = new Promise((resolve) => {
@@ -227,9 +227,10 @@ describe("POST and GET reclassify/", () => {
     try {
       const first = await invoke("startReclassify", tenant, { body: { scope: "classifier" } });
       expect(first.status).toBe(202);
-      const second = await invoke("startReclassify", tenant, { body: { scope: "unlabelled" } });
+      const second = await invoke("startReclassify", tenant, { body: { scope: "classifier" } });
       expect(second.status).toBe(409);
       expect(second.body.detail).toContain(String(first.body.id));
+      expect(second.body.id).toBe(first.body.id);
       // Another project is not blocked.
       const elsewhere = await invoke("startReclassify", await createTenant(db, "elsewhere"), {
         body: { scope: "unlabelled" },
