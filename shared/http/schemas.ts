@@ -307,6 +307,8 @@ export const errorBody = z
   .object({
     detail: z.string(),
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    /** A 409's resource in the way (the running reclassify job). */
+    id: z.string().optional(),
   })
   .meta({ id: "Error" });
 

@@ -115,6 +115,7 @@ describe("the local world is the template", () => {
     const runtime = [
       "AWS_ACCESS_KEY_ID",
       "AWS_DEFAULT_REGION",
+      "AWS_ENDPOINT_URL_S3",
       "AWS_ENDPOINT_URL_SES",
       "AWS_ENDPOINT_URL_SFN",
       "AWS_ENDPOINT_URL_SQS",
@@ -291,10 +292,10 @@ describe("a function that runs past its template timeout", () => {
 describe("a binding removed in CDK", () => {
   it("fails the local call as it would fail in AWS: reclassify without the state machine's ARN answers 503", async () => {
     const tenant = await createTenant(db, "binding");
-    const reclassify = (g: Gateway) =>
-      fetch(`${g.url}/query/v1/projects/${tenant.projectId}/reclassify/`, {
+    const reclassify = (g: Gateway, t = tenant) =>
+      fetch(`${g.url}/query/v1/projects/${t.projectId}/reclassify/`, {
         method: "POST",
-        headers: { "X-API-KEY": tenant.apiKey },
+        headers: { "X-API-KEY": t.apiKey },
         body: JSON.stringify({ scope: "classifier" }),
       });
     // With the template as it is, the job starts.
@@ -309,7 +310,8 @@ describe("a binding removed in CDK", () => {
     });
     const other = await startWorld(unbound, topologyOf(unbound), "unbound", ses);
     try {
-      const response = await reclassify(other.gateway);
+      // Another project: the first one's job still holds its slot (a second start would be a 409).
+      const response = await reclassify(other.gateway, await createTenant(db, "unbound"));
       expect(response.status).toBe(503);
       expect(await response.json()).toMatchObject({ detail: expect.stringContaining("BACKFILL_STATE_MACHINE_ARN") });
     } finally {
