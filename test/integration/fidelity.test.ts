@@ -1,3 +1,4 @@
+import { HeadBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import type { CfnFunction } from "aws-cdk-lib/aws-lambda";
 import { sql } from "drizzle-orm";
@@ -104,6 +105,37 @@ describe("the local world is the template", () => {
           deadLetterTargetArn: world.queues.get(refOf(redrive.deadLetterTargetArn))?.arn,
           maxReceiveCount: redrive.maxReceiveCount,
         });
+      }
+    }
+  });
+
+  it("has every bucket of the template on the local S3, and a function's Ref to one is its local name", async () => {
+    const buckets = resources("AWS::S3::Bucket");
+    expect(buckets.length).toBeGreaterThan(0);
+    expect([...world.buckets.keys()].sort()).toEqual(buckets.map(([id]) => id).sort());
+    const s3 = new S3Client({
+      endpoint: inject("sqsEndpoint"),
+      forcePathStyle: true,
+      region: "us-east-1",
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    });
+    try {
+      for (const [id] of buckets) {
+        const out = await s3.send(new HeadBucketCommand({ Bucket: world.buckets.get(id) }));
+        expect(out.$metadata.httpStatusCode, id).toBe(200);
+      }
+    } finally {
+      s3.destroy();
+    }
+    const [bucketId] = buckets[0] as [string, unknown];
+    const readers = resources("AWS::Lambda::Function").filter(([, p]) =>
+      Object.values(obj(obj(p.Environment).Variables)).some((v) => refOf(v) === bucketId),
+    );
+    expect(readers.length).toBeGreaterThan(0);
+    for (const [id, p] of readers) {
+      for (const [name, value] of Object.entries(obj(obj(p.Environment).Variables))) {
+        if (refOf(value) === bucketId)
+          expect(world.functions[id]?.environment[name], id).toBe(world.buckets.get(bucketId));
       }
     }
   });
