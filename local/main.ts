@@ -70,7 +70,7 @@ function banner(facts: BannerFacts, database: string[]): string {
     `  API docs:    ${gatewayUrl}/redoc   (OpenAPI: ${gatewayUrl}/openapi.json)`,
     `  functions:   ${Object.keys(world.functions).length} from the synthesized KapaServiceStack, each with its own environment and timeout`,
     `  SQS:         ${facts.sqs}; Step Functions: ${world.stepFunctions.endpoint} (npx kapa backfill start)`,
-    `  S3:          ${facts.sqs} (path-style), buckets ${[...world.buckets.values()].join(", ")}`,
+    `  S3:          ${world.s3Endpoint} (path-style), buckets ${[...world.buckets.values()].join(", ")}`,
     `  email:       SES mailbox ${facts.mailbox}  (send reports now: npx kapa report send)`,
     ...describeWorld(facts.topology, world),
     `  demo:        team ${demo.teamId}, project ${demo.projectId}${demo.created ? " (created now)" : ""}`,
@@ -122,8 +122,8 @@ async function main(): Promise<void> {
     stack,
     topology,
     database: { url: target.url, embedded: Boolean(target.embedded) },
-    // fauxqs serves S3 on the SQS endpoint.
-    endpoints: { sqs: sqs.endpoint, ses: ses.endpoint, s3: sqs.endpoint },
+    // fauxqs serves S3 on the SQS endpoint (AWS_ENDPOINT_URL_S3: another S3, LocalStack or MinIO).
+    endpoints: { sqs: sqs.endpoint, ses: ses.endpoint, s3: process.env.AWS_ENDPOINT_URL_S3 || sqs.endpoint },
     sfnPort: env.SFN_PORT,
     deviations: deviationsFromEnv(),
   });

@@ -54,6 +54,7 @@ export interface LocalWorld {
   queues: ReadonlyMap<string, { url: string; arn: string }>;
   /** Bucket logical id -> its name on the local S3. */
   buckets: ReadonlyMap<string, string>;
+  s3Endpoint: string;
   /** Logical id -> what its environments run with. */
   functions: Readonly<Record<string, LocalFunctionConfig>>;
   stateMachines: ReadonlyMap<string, string>;
@@ -280,6 +281,7 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
   return {
     queues,
     buckets,
+    s3Endpoint: options.endpoints.s3,
     functions,
     stateMachines,
     stepFunctions,
