@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { startClassificationPipeline } from "../local/classification.js";
+import { consumerSettings } from "../local/harness.js";
 import { createQueueWithDlq } from "../local/sqs.js";
 import { createSqsClient } from "../shared/aws.js";
 import { SqsClassificationQueue } from "../shared/classification/queue.js";
@@ -57,7 +58,8 @@ async function run(env: BenchEnvironment, options: Options) {
   await db.execute(sql`vacuum analyze threads`);
   const queueName = `bench-throughput-${process.pid}-${options.classifierDelayMs}`;
   const sqs = createSqsClient();
-  const queues = await createQueueWithDlq(sqs, queueName, { visibilityTimeoutSeconds: 60, maxReceiveCount: 5 });
+  const { maxReceiveCount } = await consumerSettings("live");
+  const queues = await createQueueWithDlq(sqs, queueName, { visibilityTimeoutSeconds: 60, maxReceiveCount });
   await new SqsClassificationQueue(sqs, queues.queueUrl).send(
     ids.map((r) => ({ threadId: r.id, reason: "backfill" as const })),
   );
@@ -69,6 +71,8 @@ async function run(env: BenchEnvironment, options: Options) {
   const started = await dbNow(db);
   const pipeline = await startClassificationPipeline({
     env: loadEnv(),
+    maxConcurrency: options.maxConcurrency,
+    batchSize: options.batchSize,
     visibilityTimeoutSeconds: 60,
     sweeperIntervalMs: 0,
     queueName,
@@ -107,8 +111,6 @@ export async function benchClassifierThroughput(): Promise<void> {
   const slowThreads = Number(process.env.BENCH_THROUGHPUT_SLOW_THREADS ?? 1000);
   const loadBefore = machineLoad().load_average;
   const env = await benchEnvironment({
-    CLASSIFIER_MAX_CONCURRENCY: String(maxConcurrency),
-    CLASSIFIER_BATCH_SIZE: "10",
     DB_POOL_MAX: "10",
   });
   try {

@@ -2,6 +2,7 @@ import { SFNClient } from "@aws-sdk/client-sfn";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { findRunningLocalBackfill, startLocalBackfill } from "../local/backfill.js";
 import type { LocalDatabase } from "../local/database.js";
+import { deviationsFromEnv } from "../local/settings.js";
 import { queueDepth, startLocalSqs, useLocalAws } from "../local/sqs.js";
 import { createSqsClient } from "../shared/aws.js";
 import type { Executions } from "../shared/backfill/executions.js";
@@ -108,13 +109,13 @@ async function startInProcess(database: LocalDatabase, env: Env): Promise<Connec
   useLocalAws({ sqs: sqsServer.endpoint });
   const backfill = await startLocalBackfill({
     env,
-    visibilityTimeoutSeconds: env.CLASSIFIER_VISIBILITY_TIMEOUT_SECONDS,
+    visibilityTimeoutSeconds: deviationsFromEnv().visibilityTimeoutSeconds,
     dataDir: env.DATA_DIR,
     sfnPort: 0,
   });
   const sqs = createSqsClient();
   return {
-    where: `this process (classifier: ${env.BACKFILL_MAX_CONCURRENCY} x ${env.CLASSIFIER_BATCH_SIZE} in flight, ${env.CLASSIFIER_DELAY_MS} ms each)`,
+    where: `this process (classifier on the backfill queue as the template maps it, ${env.CLASSIFIER_DELAY_MS} ms each)`,
     executions: createSfnExecutions(backfill.stateMachineArn),
     queues: { sqs, queueUrl: backfill.queueUrl, dlqUrl: backfill.dlqUrl },
     inProcess: true,

@@ -79,6 +79,10 @@ export class KapaServiceStack extends Stack {
       value: this.classification.deadLetterQueue.queueUrl,
       description: "Dead-letter queue of the live classification queue",
     });
+    new CfnOutput(this, "ReportQueueUrl", {
+      value: this.reports.jobs.queue.queueUrl,
+      description: "Report jobs (one message per team and period)",
+    });
     new CfnOutput(this, "ReportDeadLetterQueueUrl", {
       value: this.reports.jobs.deadLetterQueue.queueUrl,
       description: "Dead-letter queue of the report jobs (one message per team and period)",

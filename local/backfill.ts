@@ -3,13 +3,15 @@ import { join } from "node:path";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { createSqsClient } from "../shared/aws.js";
 import type { Env } from "../shared/config.js";
-import { MAX_RECEIVE_COUNT } from "./classification.js";
 import { isAlive } from "./embedded-db.js";
 import { type EventSource, startEventSource } from "./event-source.js";
-import { startLambdaPool } from "./lambda-pool.js";
+import { consumerSettingsOf, HARNESS_CACHE_DIR } from "./harness.js";
+import { type LambdaPool, startLambdaPool } from "./lambda-pool.js";
 import { createQueueWithDlq, type QueueWithDlq } from "./sqs.js";
-import { type LocalMachineDefinition, loadBackfillMachine } from "./state-machine.js";
+import { backfillMachineId, type LocalMachineDefinition, resolveStateMachine } from "./state-machine.js";
 import { type LocalStepFunctions, type LocalTask, startLocalStepFunctions } from "./step-functions.js";
+import { loadStack, type SynthesizedStack } from "./template.js";
+import { topologyOf } from "./topology.js";
 
 /**
  * The backfill of the CDK stack on this machine: the backfill queue and its DLQ on the local SQS,
@@ -24,14 +26,14 @@ import { type LocalStepFunctions, type LocalTask, startLocalStepFunctions } from
  */
 export interface LocalBackfillOptions {
   env: Env;
-  /** How long a received message stays invisible (AWS: 6x the classifier's timeout). */
-  visibilityTimeoutSeconds: number;
+  /** How long a received message stays invisible (a test's deviation). @default the template's (6x the classifier's timeout) */
+  visibilityTimeoutSeconds?: number;
   /** Cache the synthesized definition here (DATA_DIR/cache), and with `advertise`, record the endpoints for `npx kapa`. */
   dataDir?: string;
   advertise?: boolean;
   /** @default env.SFN_PORT */
   sfnPort?: number;
-  /** The backfill event source's cap (0: no consumer, as the enqueue benchmark wants). @default env.BACKFILL_MAX_CONCURRENCY */
+  /** The backfill event source's cap (0: no consumer, as the enqueue benchmark wants). @default the template's backfill mapping's */
   maxConcurrency?: number;
   queueName?: string;
   /** Where the synthesized definition is cached. @default DATA_DIR/cache when dataDir is given, else nowhere */
@@ -78,6 +80,30 @@ const stateFile = (dataDir: string) => join(dataDir, "local-backfill.json");
 
 type Handler<E, R> = (event: E) => Promise<R>;
 
+const entriesOf = (stack: SynthesizedStack) =>
+  new Map(Object.entries(stack.functions).map(([id, code]) => [id, code.entry]));
+
+/**
+ * The task functions in worker threads with the template's timeouts. Their environment is this
+ * process's (this harness sets the variables the handlers read; `npm start` gives each function
+ * exactly its template environment instead: local/world.ts).
+ */
+function startTaskPool(stack: SynthesizedStack, tasks: Record<string, string>): LambdaPool {
+  const { functions } = topologyOf(stack);
+  const environment = Object.fromEntries(
+    Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined),
+  );
+  const configs = Object.fromEntries(
+    Object.values(functions)
+      .filter((fn) => Object.values(tasks).includes(fn.entry))
+      .map((fn) => [
+        fn.entry,
+        { entry: fn.entry, environment, timeoutSeconds: fn.timeoutSeconds, memorySize: fn.memorySize },
+      ]),
+  );
+  return startLambdaPool(configs);
+}
+
 async function inThisThread(entry: string): Promise<LocalTask> {
   const module = (await import(`../functions/${entry}.ts`)) as { handler: LocalTask };
   return (input) => module.handler(input);
@@ -87,19 +113,24 @@ export async function startLocalBackfill(options: LocalBackfillOptions): Promise
   const { env } = options;
   const sqsEndpoint = process.env.AWS_ENDPOINT_URL_SQS;
   if (!sqsEndpoint) throw new Error("startLocalBackfill: call useLocalAws({ sqs }) first");
+  const stack = await loadStack({
+    context: options.context,
+    cacheDir: options.cacheDir ?? (options.dataDir ? join(options.dataDir, "cache") : HARNESS_CACHE_DIR),
+  });
   const sqs = createSqsClient();
+  const settings = consumerSettingsOf(stack, "backfill");
   const queues = await createQueueWithDlq(sqs, options.queueName ?? "kapa-backfill", {
-    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
-    maxReceiveCount: MAX_RECEIVE_COUNT,
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? settings.visibilityTimeoutSeconds,
+    maxReceiveCount: settings.maxReceiveCount,
   });
   process.env.BACKFILL_QUEUE_URL = queues.queueUrl;
   process.env.BACKFILL_DLQ_URL = queues.dlqUrl;
 
-  const machine = await loadBackfillMachine({
-    context: options.context,
-    cacheDir: options.cacheDir ?? (options.dataDir ? join(options.dataDir, "cache") : undefined),
-  });
-  const pool = options.tasksIn === "this-thread" ? null : startLambdaPool();
+  const machine = {
+    ...resolveStateMachine(stack.template, backfillMachineId(stack.template), entriesOf(stack)),
+    cached: stack.cached,
+  };
+  const pool = options.tasksIn === "this-thread" ? null : startTaskPool(stack, machine.tasks);
   const tasks: Record<string, LocalTask> = {};
   for (const [state, entry] of Object.entries(machine.tasks)) {
     const task: LocalTask = pool
@@ -127,28 +158,27 @@ export async function startLocalBackfill(options: LocalBackfillOptions): Promise
 
   // The same classifier function as the live queue's, behind a second event source with its own cap.
   const classifier = (await import("../functions/classifier.js")) as { handler: Handler<SQSEvent, SQSBatchResponse> };
-  const maxConcurrency = options.maxConcurrency ?? env.BACKFILL_MAX_CONCURRENCY;
+  const maxConcurrency = options.maxConcurrency ?? settings.maxConcurrency;
   const eventSource = startEventSource({
     sqs,
     queueUrl: queues.queueUrl,
-    batchSize: env.CLASSIFIER_BATCH_SIZE,
+    batchSize: settings.batchSize,
+    batchingWindowSeconds: settings.batchingWindowSeconds,
     maxConcurrency,
+    reportBatchItemFailures: settings.reportBatchItemFailures,
     handler: classifier.handler,
   });
 
-  let advertised = false;
-  if (options.advertise && options.dataDir) {
-    const state: AdvertisedBackfill = {
-      pid: process.pid,
-      sqsEndpoint,
-      queueUrl: queues.queueUrl,
-      dlqUrl: queues.dlqUrl,
-      sfnEndpoint: stepFunctions.endpoint,
-      stateMachineArn,
-    };
-    writeFileSync(stateFile(options.dataDir), JSON.stringify(state));
-    advertised = true;
-  }
+  const unadvertise =
+    options.advertise && options.dataDir
+      ? advertiseLocalBackfill(options.dataDir, {
+          sqsEndpoint,
+          queueUrl: queues.queueUrl,
+          dlqUrl: queues.dlqUrl,
+          sfnEndpoint: stepFunctions.endpoint,
+          stateMachineArn,
+        })
+      : () => {};
 
   return {
     ...queues,
@@ -159,17 +189,23 @@ export async function startLocalBackfill(options: LocalBackfillOptions): Promise
     eventSource,
     banner: () => [
       `  backfill:    state machine ${machine.name} (as synthesized${machine.cached ? ", cached" : ""}) on ${stepFunctions.endpoint}; ` +
-        `classifier on the backfill queue: batch ${env.CLASSIFIER_BATCH_SIZE}, max concurrency ${maxConcurrency}; ` +
+        `classifier on the backfill queue: batch ${settings.batchSize}, max concurrency ${maxConcurrency}; ` +
         "start one: npx kapa backfill start",
     ],
     async stop() {
-      if (advertised && options.dataDir) rmSync(stateFile(options.dataDir), { force: true });
+      unadvertise();
       await stepFunctions.stop();
       await pool?.stop();
       await eventSource.stop();
       sqs.destroy();
     },
   };
+}
+
+/** Records where this process's backfill is, for `npx kapa backfill`; returns the undo. */
+export function advertiseLocalBackfill(dataDir: string, state: Omit<AdvertisedBackfill, "pid">): () => void {
+  writeFileSync(stateFile(dataDir), JSON.stringify({ ...state, pid: process.pid }));
+  return () => rmSync(stateFile(dataDir), { force: true });
 }
 
 /** The backfill a running `npm start` advertises in DATA_DIR, if any. */

@@ -2,16 +2,18 @@ import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { createSqsClient } from "../shared/aws.js";
 import type { Env } from "../shared/config.js";
 import { type EventSource, startEventSource } from "./event-source.js";
+import { consumerSettings } from "./harness.js";
 import { every } from "./scheduler.js";
 import { createQueueWithDlq, type QueueWithDlq } from "./sqs.js";
 
-/** As in the CDK stack: poison messages go to the DLQ after this many receives. */
-export const MAX_RECEIVE_COUNT = 5;
-
 export interface ClassificationPipelineOptions {
   env: Env;
-  /** How long a received message stays invisible (AWS: 6x the classifier's timeout). */
+  /** How long a received message stays invisible (a test's deviation; AWS: the template's, 6x the classifier's timeout). */
   visibilityTimeoutSeconds: number;
+  /** The event source's cap. @default the template's live mapping's */
+  maxConcurrency?: number;
+  /** Messages per invocation. @default the template's live mapping's */
+  batchSize?: number;
   /** Run the sweeper every this many ms (0: not at all). */
   sweeperIntervalMs: number;
   queueName?: string;
@@ -24,16 +26,18 @@ export interface ClassificationPipeline extends QueueWithDlq {
 
 /**
  * The classification pipeline of the CDK stack on the local SQS emulator: the live queue and its
- * DLQ, the classifier handler behind an event source mapping with the configured batch size and
- * maxConcurrency, and the sweeper on a schedule. Call after AWS_ENDPOINT_URL_SQS is set.
+ * DLQ, the classifier handler behind an event source mapping with the template's batch size,
+ * batching window, maxConcurrency and maxReceiveCount (local/harness.ts), and the sweeper on a
+ * schedule. In this process (tests reach the handlers' runtime); `npm start` runs local/world.ts. Call after AWS_ENDPOINT_URL_SQS is set.
  */
 export async function startClassificationPipeline(
   options: ClassificationPipelineOptions,
 ): Promise<ClassificationPipeline> {
   const sqs = createSqsClient();
+  const settings = await consumerSettings("live");
   const queues = await createQueueWithDlq(sqs, options.queueName ?? "kapa-classification", {
     visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
-    maxReceiveCount: MAX_RECEIVE_COUNT,
+    maxReceiveCount: settings.maxReceiveCount,
   });
   // The handlers read the queue from the environment, as in Lambda.
   process.env.CLASSIFICATION_QUEUE_URL = queues.queueUrl;
@@ -44,8 +48,10 @@ export async function startClassificationPipeline(
   const eventSource = startEventSource({
     sqs,
     queueUrl: queues.queueUrl,
-    batchSize: options.env.CLASSIFIER_BATCH_SIZE,
-    maxConcurrency: options.env.CLASSIFIER_MAX_CONCURRENCY,
+    batchSize: options.batchSize ?? settings.batchSize,
+    batchingWindowSeconds: settings.batchingWindowSeconds,
+    maxConcurrency: options.maxConcurrency ?? settings.maxConcurrency,
+    reportBatchItemFailures: settings.reportBatchItemFailures,
     handler: classifier.handler,
   });
   const sweeping = options.sweeperIntervalMs > 0 ? every("sweeper", options.sweeperIntervalMs, sweeper.handler) : null;

@@ -15,6 +15,10 @@ export interface EventSourceOptions {
   batchSize: number;
   maxConcurrency: number;
   handler: (event: SQSEvent) => Promise<SQSBatchResponse | undefined>;
+  /** How long to gather messages into a batch after the first arrives (MaximumBatchingWindowInSeconds). @default 0 */
+  batchingWindowSeconds?: number;
+  /** Honour the handler's batchItemFailures (FunctionResponseTypes ReportBatchItemFailures); without it a success deletes the whole batch. @default true */
+  reportBatchItemFailures?: boolean;
   /** Long-poll wait per receive; also how quickly stop() returns. */
   waitSeconds?: number;
 }
@@ -23,6 +27,8 @@ export interface EventSource {
   stop(): Promise<void>;
   /** Invocations so far and the most that ran at once (for tests and benchmarks). */
   stats(): { invocations: number; peakConcurrency: number };
+  /** What it polls and how (the fidelity test compares it with the template). */
+  readonly settings: Readonly<Omit<EventSourceOptions, "sqs" | "handler">>;
 }
 
 function toRecord(message: Message, queueArn: string): SQSRecord {
@@ -60,7 +66,8 @@ export function startEventSource(options: EventSourceOptions): EventSource {
     peakConcurrency = Math.max(peakConcurrency, active);
     try {
       const response = await options.handler(event);
-      failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+      const reported = options.reportBatchItemFailures === false ? [] : (response?.batchItemFailures ?? []);
+      failed = new Set(reported.map((f) => f.itemIdentifier));
     } catch (error) {
       logger.error("event source: invocation failed, the whole batch returns to the queue", { error });
       failed = new Set(event.Records.map((r) => r.messageId));
@@ -87,18 +94,35 @@ export function startEventSource(options: EventSourceOptions): EventSource {
     deleting.add(deletion);
   }
 
+  const receive = async (max: number, waitSeconds: number) =>
+    (
+      await options.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: options.queueUrl,
+          MaxNumberOfMessages: Math.min(max, 10),
+          WaitTimeSeconds: waitSeconds,
+          MessageSystemAttributeNames: ["All"],
+        }),
+      )
+    ).Messages ?? [];
+
+  /** A batch: the first messages, then more until the batch is full or the batching window has passed. */
+  async function gather(): Promise<Message[]> {
+    const batch = await receive(options.batchSize, options.waitSeconds ?? 1);
+    const until = Date.now() + (options.batchingWindowSeconds ?? 0) * 1000;
+    while (batch.length > 0 && batch.length < options.batchSize && Date.now() < until && running) {
+      const more = await receive(options.batchSize - batch.length, 0);
+      batch.push(...more);
+      if (more.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return batch;
+  }
+
   async function poll(): Promise<void> {
     while (running) {
       try {
-        const out = await options.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: options.queueUrl,
-            MaxNumberOfMessages: options.batchSize,
-            WaitTimeSeconds: options.waitSeconds ?? 1,
-            MessageSystemAttributeNames: ["All"],
-          }),
-        );
-        if (out.Messages?.length) await deliver(out.Messages);
+        const messages = await gather();
+        if (messages.length) await deliver(messages);
       } catch (error) {
         if (!running) return;
         logger.warn("event source: receive failed, retrying", { error });
@@ -115,5 +139,13 @@ export function startEventSource(options: EventSourceOptions): EventSource {
       await Promise.all(deleting);
     },
     stats: () => ({ invocations, peakConcurrency }),
+    settings: {
+      queueUrl: options.queueUrl,
+      queueArn,
+      batchSize: options.batchSize,
+      maxConcurrency: options.maxConcurrency,
+      batchingWindowSeconds: options.batchingWindowSeconds ?? 0,
+      reportBatchItemFailures: options.reportBatchItemFailures ?? true,
+    },
   };
 }

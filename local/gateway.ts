@@ -12,14 +12,13 @@ import { AUTHORIZER_FAILURE, retryAfterHeader } from "../shared/http/errors.js";
 import { type RouteDef, routeList } from "../shared/http/routes.js";
 import { logger } from "../shared/logger.js";
 import { accessLog } from "./access-log.js";
+import { lambdaContext } from "./lambda-context.js";
 
 /**
  * The local stand-in for API Gateway: the same route table, the same REQUEST authorizer with a
  * result cache keyed by X-API-KEY, REST (v1) proxy events, and `{"detail"}` bodies for the
  * gateway's own errors.
  */
-type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
-type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
 
 /** API Gateway's own payload limit; the handlers enforce the API's much smaller one. */
 const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -28,13 +27,26 @@ const AUTHORIZER_CACHE_ENTRIES = 1000;
 const STAGE = "local";
 const API_ID = "local";
 
+/** One method of the API: where it goes and how it is authorized. */
+export interface GatewayRoute {
+  method: string;
+  path: string;
+  /** The function that serves it: a functions/ entry in process, or a logical id with `invoke`. */
+  target: string;
+  operationId: string;
+  /** Its REQUEST authorizer: the function, the identity header and the result cache TTL. */
+  authorizer: { target: string; header: string; ttlSeconds: number } | null;
+  /** The usage plan applies (API Gateway counts only methods that require a key). */
+  apiKeyRequired: boolean;
+}
+
 interface CompiledRoute {
-  route: RouteDef;
+  route: GatewayRoute;
   pattern: RegExp;
   params: string[];
 }
 
-function compile(route: RouteDef): CompiledRoute {
+function compile(route: GatewayRoute): CompiledRoute {
   const params: string[] = [];
   const source = route.path
     .split("/")
@@ -48,28 +60,24 @@ function compile(route: RouteDef): CompiledRoute {
   return { route, pattern: new RegExp(`^${source}/?$`), params };
 }
 
-const compiled = routeList.map(compile);
-
-function handlerModule(name: string): Promise<{ handler: unknown }> {
-  return import(`../functions/${name}.ts`) as Promise<{ handler: unknown }>;
+/** The route table of shared/http/routes.ts, served in this process (tests and benchmarks). */
+function inProcessRoutes(options: GatewayOptions): GatewayRoute[] {
+  return routeList.map((route: RouteDef) => ({
+    method: route.method,
+    path: route.path,
+    target: route.handler,
+    operationId: route.operationId,
+    authorizer:
+      route.auth === "apiKey"
+        ? { target: "authorizer", header: "X-API-KEY", ttlSeconds: options.authorizerCacheTtlSeconds }
+        : null,
+    apiKeyRequired: route.auth === "apiKey",
+  }));
 }
 
-function lambdaContext(functionName: string): Context {
-  const requestId = randomUUID();
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: "$LATEST",
-    invokedFunctionArn: `arn:aws:lambda:local:000000000000:function:${functionName}`,
-    memoryLimitInMB: "1024",
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: "local",
-    getRemainingTimeInMillis: () => 30_000,
-    done: () => {},
-    fail: () => {},
-    succeed: () => {},
-  };
+async function inProcess(target: string, event: unknown): Promise<unknown> {
+  const module = (await import(`../functions/${target}.ts`)) as { handler: (e: unknown, c: Context) => unknown };
+  return module.handler(event, lambdaContext(target));
 }
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -114,9 +122,16 @@ function queryMaps(url: URL) {
 export interface GatewayOptions {
   port: number;
   host?: string;
+  /** The authorizer's cache TTL of the in-process route table (ignored with `routes`). */
   authorizerCacheTtlSeconds: number;
   /** The usage plan's per-key limits (requests per second, burst, per UTC day); 0 turns one off. */
   perKey?: { rateLimit: number; burstLimit: number; dailyQuota: number };
+  /** The stage's throttling (rate, burst): over it, 429. */
+  throttling?: { rateLimit: number; burstLimit: number } | null;
+  /** The API's methods (the template's, with `invoke`); by default shared/http/routes.ts, run in this process. */
+  routes?: readonly GatewayRoute[];
+  /** Runs a route's or authorizer's function (a Lambda invocation); by default imports it here. */
+  invoke?: (target: string, event: unknown) => Promise<unknown>;
 }
 
 /**
@@ -157,16 +172,23 @@ export interface Gateway {
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const authCache = new Map<string, { result: APIGatewayAuthorizerResult; expires: number }>();
   const usagePlan = options.perKey ? new UsagePlan(options.perKey) : null;
+  const stage = options.throttling ? new UsagePlan({ ...options.throttling, dailyQuota: 0 }) : null;
+  const compiled = (options.routes ?? inProcessRoutes(options)).map(compile);
+  const invoke = options.invoke ?? inProcess;
 
-  async function authorize(apiKey: string, methodArn: string, event: APIGatewayRequestAuthorizerEvent) {
-    const cached = authCache.get(apiKey);
+  async function authorize(
+    authorizer: NonNullable<GatewayRoute["authorizer"]>,
+    identity: string,
+    event: APIGatewayRequestAuthorizerEvent,
+  ) {
+    const key = `${authorizer.target}:${identity}`;
+    const cached = authCache.get(key);
     if (cached && cached.expires > Date.now()) return cached.result;
-    const { handler } = (await handlerModule("authorizer")) as { handler: AuthorizerHandler };
-    const result = await handler({ ...event, methodArn });
-    if (options.authorizerCacheTtlSeconds > 0) {
-      authCache.delete(apiKey);
+    const result = (await invoke(authorizer.target, event)) as APIGatewayAuthorizerResult;
+    if (authorizer.ttlSeconds > 0) {
+      authCache.delete(key);
       if (authCache.size >= AUTHORIZER_CACHE_ENTRIES) authCache.delete(authCache.keys().next().value as string);
-      authCache.set(apiKey, { result, expires: Date.now() + options.authorizerCacheTtlSeconds * 1000 });
+      authCache.set(key, { result, expires: Date.now() + authorizer.ttlSeconds * 1000 });
     }
     return result;
   }
@@ -200,12 +222,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const methodArn = `arn:aws:execute-api:local:000000000000:${API_ID}/${STAGE}/${method}${url.pathname.replace(/\/$/, "")}`;
     let authorizerContext: Record<string, unknown> | null = null;
 
-    if (route.auth === "apiKey") {
-      const apiKey = Object.entries(headers).find(([name]) => name.toLowerCase() === "x-api-key")?.[1];
-      if (!apiKey) return send(res, 401, { detail: "Missing API key (X-API-KEY header)" });
+    if (stage && !stage.take("stage")) return send(res, 429, { detail: "Too many requests" });
+    if (route.authorizer) {
+      const { header } = route.authorizer;
+      const apiKey = Object.entries(headers).find(([name]) => name.toLowerCase() === header.toLowerCase())?.[1];
+      if (!apiKey) return send(res, 401, { detail: `Missing API key (${header} header)` });
       let result: APIGatewayAuthorizerResult;
       try {
-        result = await authorize(apiKey, methodArn, {
+        result = await authorize(route.authorizer, apiKey, {
           type: "REQUEST",
           methodArn,
           resource: route.path,
@@ -221,13 +245,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         });
       } catch (error) {
         if (error instanceof Error && error.message === UNAUTHORIZED) {
-          return send(res, 401, { detail: "Missing API key (X-API-KEY header)" });
+          return send(res, 401, { detail: `Missing API key (${header} header)` });
         }
         logger.error("authorizer failed", { error });
         return send(res, AUTHORIZER_FAILURE.statusCode, { detail: AUTHORIZER_FAILURE.detail }, retryAfterHeader());
       }
       if (!policyAllows(result, methodArn)) return send(res, 403, { detail: "Forbidden" });
-      if (usagePlan) {
+      if (usagePlan && route.apiKeyRequired) {
         // As API Gateway with apiKeySource AUTHORIZER: no usage key, no access; over the plan: 429.
         if (!result.usageIdentifierKey) return send(res, 403, { detail: "Forbidden" });
         if (!usagePlan.take(result.usageIdentifierKey)) {
@@ -275,8 +299,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         stage: STAGE,
       },
     };
-    const { handler } = (await handlerModule(route.handler)) as { handler: ProxyHandler };
-    const result = await handler(event, lambdaContext(route.handler));
+    const result = (await invoke(route.target, event)) as APIGatewayProxyResult;
     res.writeHead(result.statusCode, { ...result.headers, "x-request-id": requestId } as Record<string, string>);
     res.end(result.isBase64Encoded ? Buffer.from(result.body, "base64") : result.body);
   }

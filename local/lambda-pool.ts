@@ -1,89 +1,184 @@
+import { randomUUID } from "node:crypto";
 import { availableParallelism } from "node:os";
-import { SHARE_ENV, Worker } from "node:worker_threads";
+import { Worker } from "node:worker_threads";
 
 /**
- * Local Lambda execution environments: worker threads that run handlers of functions/, each with
- * its own module state (database pool, SDK clients), as Lambda gives each environment its own.
- * Invocations go to the least busy environment; an environment runs several at once (Lambda
- * would start more environments; here there are at most as many as cores, to use them all
- * without holding one heap per invocation). The environment variables are the process's, live.
+ * Local Lambda functions: each function runs in execution environments of its own (worker
+ * threads), each with its own module state (database pool, SDK clients) and **its own
+ * environment variables**, those the template gives the function, as Lambda gives each function
+ * its own. Invocations go to the function's least busy environment; an environment runs several
+ * at once (Lambda would start more environments; here a function has at most as many as cores,
+ * to use them all without holding one heap per invocation).
+ *
+ * Each invocation has the function's timeout, counted from when the handler starts (a cold
+ * start's module loading is the init phase, not counted, as in Lambda). One that runs longer
+ * fails as in Lambda: the
+ * caller gets the error `Sandbox.Timedout` ("Task timed out after N.00 seconds"), which is what
+ * an event source mapping (the batch returns to the queue after its visibility timeout) and Step
+ * Functions (the Task's error name) see; and the environment is discarded, as Lambda resets it.
+ * https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html (Sandbox.Timedout)
  */
+export interface LocalFunctionConfig {
+  /** Its entry point, functions/<entry>.ts. */
+  entry: string;
+  /** Exactly the variables its environment has (process.env of its environments). */
+  environment: Record<string, string>;
+  timeoutSeconds: number;
+  memorySize: number;
+}
+
 export interface LambdaPool {
-  invoke(entry: string, event: unknown): Promise<unknown>;
+  /** Runs one invocation of the function `name` (a key of the pool's functions). */
+  invoke(name: string, event: unknown): Promise<unknown>;
+  /** Invocations so far per function (tests, the banner). */
+  invocations(name: string): number;
   /** Ends every environment (the next invocation starts a fresh one), as Lambda recycles them. */
   recycle(): Promise<void>;
   stop(): Promise<void>;
 }
 
 interface Environment {
+  name: string;
   worker: Worker;
   busy: number;
+  /** Timed out once: takes no more invocations and ends when its last one settles. */
+  retired: boolean;
 }
 
 interface Reply {
   id: number;
-  ok: boolean;
+  /** The handler starts now (its module is loaded): the timeout runs from here. */
+  started?: true;
+  ok?: boolean;
   result?: unknown;
   error?: { name: string; message: string };
 }
 
-export function startLambdaPool(options: { size?: number } = {}): LambdaPool {
-  const size = Math.max(1, options.size ?? availableParallelism());
-  const environments: Environment[] = [];
-  const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void; env: Environment }>();
-  let nextId = 0;
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+  env: Environment;
+  timer?: NodeJS.Timeout;
+  startTimer(): void;
+}
 
-  function start(): Environment {
-    const worker = new Worker(new URL("./lambda-worker.mjs", import.meta.url), { env: SHARE_ENV });
-    const env: Environment = { worker, busy: 0 };
+const lambdaError = (name: string, message: string) => Object.assign(new Error(message), { name });
+
+class LocalLambdaPool implements LambdaPool {
+  private readonly environments = new Map<string, Environment[]>();
+  private readonly pending = new Map<number, Pending>();
+  private readonly counts = new Map<string, number>();
+  private nextId = 0;
+
+  constructor(
+    private readonly functions: Readonly<Record<string, LocalFunctionConfig>>,
+    private readonly size: number,
+  ) {}
+
+  invoke(name: string, event: unknown): Promise<unknown> {
+    const config = this.functions[name];
+    if (!config) return Promise.reject(lambdaError("ResourceNotFoundException", `Function not found: ${name}`));
+    this.counts.set(name, (this.counts.get(name) ?? 0) + 1);
+    const env = this.leastBusy(name, config);
+    const id = this.nextId++;
+    const requestId = randomUUID();
+    env.busy++;
+    const timedOut = () => {
+      // Lambda stops the invocation and resets the environment; the others it runs finish first here.
+      env.retired = true;
+      this.remove(env);
+      const seconds = config.timeoutSeconds.toFixed(2);
+      this.settle(id)?.reject(
+        lambdaError("Sandbox.Timedout", `RequestId: ${requestId} Error: Task timed out after ${seconds} seconds`),
+      );
+    };
+    return new Promise((resolve, reject) => {
+      const call: Pending = {
+        resolve,
+        reject,
+        env,
+        startTimer: () => {
+          call.timer = setTimeout(timedOut, config.timeoutSeconds * 1000);
+        },
+      };
+      this.pending.set(id, call);
+      env.worker.postMessage({ id, requestId, event, timeoutMs: config.timeoutSeconds * 1000 });
+    });
+  }
+
+  invocations(name: string): number {
+    return this.counts.get(name) ?? 0;
+  }
+
+  recycle(): Promise<void> {
+    return this.endAll();
+  }
+
+  stop(): Promise<void> {
+    return this.endAll();
+  }
+
+  private settle(id: number): Pending | undefined {
+    const call = this.pending.get(id);
+    if (!call) return undefined;
+    this.pending.delete(id);
+    clearTimeout(call.timer);
+    call.env.busy--;
+    if (call.env.retired && call.env.busy === 0) void call.env.worker.terminate();
+    return call;
+  }
+
+  private remove(env: Environment): void {
+    const list = this.environments.get(env.name) ?? [];
+    if (list.includes(env)) list.splice(list.indexOf(env), 1);
+  }
+
+  private start(name: string, config: LocalFunctionConfig): Environment {
+    const worker = new Worker(new URL("./lambda-worker.mjs", import.meta.url), {
+      env: config.environment,
+      workerData: { functionName: name, entry: config.entry, memorySize: config.memorySize },
+    });
+    const env: Environment = { name, worker, busy: 0, retired: false };
     worker.on("message", (reply: Reply) => {
-      const call = pending.get(reply.id);
+      if (reply.started) return this.pending.get(reply.id)?.startTimer();
+      const call = this.settle(reply.id);
       if (!call) return;
-      pending.delete(reply.id);
-      env.busy--;
       if (reply.ok) call.resolve(reply.result);
-      else call.reject(Object.assign(new Error(reply.error?.message), { name: reply.error?.name ?? "Error" }));
+      else call.reject(lambdaError(reply.error?.name ?? "Error", reply.error?.message ?? ""));
     });
     worker.on("error", (error) => {
-      for (const [id, call] of pending) {
-        if (call.env !== env) continue;
-        pending.delete(id);
-        call.reject(Object.assign(new Error(error.message), { name: "Sandbox.ExitError" }));
+      this.remove(env);
+      for (const [id, call] of this.pending) {
+        if (call.env === env) this.settle(id)?.reject(lambdaError("Sandbox.ExitError", error.message));
       }
-      environments.splice(environments.indexOf(env), 1);
     });
-    environments.push(env);
+    this.environments.set(name, [...(this.environments.get(name) ?? []), env]);
     return env;
   }
 
-  function leastBusy(): Environment {
-    const idle = environments.find((e) => e.busy === 0);
+  private leastBusy(name: string, config: LocalFunctionConfig): Environment {
+    const list = this.environments.get(name) ?? [];
+    const idle = list.find((e) => e.busy === 0);
     if (idle) return idle;
-    if (environments.length < size) return start();
-    return environments.reduce((a, b) => (b.busy < a.busy ? b : a));
+    if (list.length < this.size) return this.start(name, config);
+    return list.reduce((a, b) => (b.busy < a.busy ? b : a));
   }
 
-  async function endAll(): Promise<void> {
-    const ending = environments.splice(0);
-    for (const [id, call] of pending) {
-      if (!ending.includes(call.env)) continue;
-      pending.delete(id);
-      call.reject(Object.assign(new Error("The execution environment was shut down"), { name: "Sandbox.ExitError" }));
+  private async endAll(): Promise<void> {
+    const ending = [...this.environments.values()].flat();
+    this.environments.clear();
+    for (const [id, call] of this.pending) {
+      if (ending.includes(call.env)) {
+        this.settle(id)?.reject(lambdaError("Sandbox.ExitError", "The execution environment was shut down"));
+      }
     }
     await Promise.all(ending.map((e) => e.worker.terminate()));
   }
+}
 
-  return {
-    invoke(entry, event) {
-      const env = leastBusy();
-      const id = nextId++;
-      env.busy++;
-      return new Promise((resolve, reject) => {
-        pending.set(id, { resolve, reject, env });
-        env.worker.postMessage({ id, entry, event });
-      });
-    },
-    recycle: endAll,
-    stop: endAll,
-  };
+export function startLambdaPool(
+  functions: Readonly<Record<string, LocalFunctionConfig>>,
+  options: { size?: number } = {},
+): LambdaPool {
+  return new LocalLambdaPool(functions, Math.max(1, options.size ?? availableParallelism()));
 }

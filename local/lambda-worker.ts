@@ -1,31 +1,35 @@
-import { parentPort } from "node:worker_threads";
+import { parentPort, workerData } from "node:worker_threads";
+import type { Context } from "aws-lambda";
+import { lambdaContext } from "./lambda-context.js";
 
 /**
- * One local Lambda execution environment (a worker thread of local/lambda-pool.ts): imports
- * `functions/<entry>.ts` on first use and runs invocations of its handler, reporting each result
- * or error (its name is what Step Functions matches on) to the pool.
+ * One local Lambda execution environment (a worker thread of local/lambda-pool.ts) of one
+ * function: its process.env is the function's environment only. Imports `functions/<entry>.ts`
+ * on first use (the cold start) and runs invocations of its handler with a Lambda context,
+ * reporting each result or error (its name is what Step Functions matches on) to the pool.
  */
 interface Invocation {
   id: number;
-  entry: string;
+  requestId: string;
   event: unknown;
+  /** The function's timeout. */
+  timeoutMs: number;
 }
 
-type Handler = (event: unknown) => Promise<unknown>;
-const handlers = new Map<string, Promise<Handler>>();
+const { functionName, entry, memorySize } = workerData as { functionName: string; entry: string; memorySize: number };
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+let handler: Promise<Handler> | undefined;
 
-function handlerOf(entry: string): Promise<Handler> {
-  let handler = handlers.get(entry);
-  if (!handler) {
-    handler = import(`../functions/${entry}.ts`).then((module: { handler: Handler }) => module.handler);
-    handlers.set(entry, handler);
-  }
-  return handler;
-}
-
-parentPort?.on("message", async ({ id, entry, event }: Invocation) => {
+parentPort?.on("message", async ({ id, requestId, event, timeoutMs }: Invocation) => {
   try {
-    const result = await (await handlerOf(entry))(event);
+    handler ??= import(`../functions/${entry}.ts`).then((module: { handler: Handler }) => module.handler);
+    const run = await handler;
+    // The init phase (the cold start above) is not part of the function's timeout: it starts now.
+    parentPort?.postMessage({ id, started: true });
+    const result = await run(
+      event,
+      lambdaContext(functionName, { memorySize, requestId, deadline: Date.now() + timeoutMs }),
+    );
     parentPort?.postMessage({ id, ok: true, result });
   } catch (error) {
     const { name, message } = error instanceof Error ? error : { name: "Error", message: String(error) };

@@ -1,90 +1,153 @@
 import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { loadEnv } from "../shared/config.js";
-import { connect } from "../shared/db/client.js";
+import { connect, type DatabaseTarget } from "../shared/db/client.js";
 import { UNBOUNDED_STATEMENTS } from "../shared/db/deadline.js";
 import { runMigrations } from "../shared/db/migrate.js";
-import { resolveDatabaseTarget } from "../shared/db/target.js";
-import { closeRuntime, runtime } from "../shared/runtime.js";
-import { startLocalBackfill } from "./backfill.js";
-import { startClassificationPipeline } from "./classification.js";
+import { loadReportsEnv } from "../shared/reports/config.js";
+import { advertiseLocalBackfill } from "./backfill.js";
 import { ensureDemo } from "./demo.js";
 import { type EmbeddedDatabase, startEmbeddedDatabase } from "./embedded-db.js";
-import { startExportPipeline } from "./exports.js";
 import { startGateway } from "./gateway.js";
-import { startReportPipeline } from "./reports.js";
+import { advertiseLocalSes, startLocalSes } from "./ses.js";
+import { contextFromEnv, deviationsFromEnv } from "./settings.js";
 import { startLocalSqs, useLocalAws } from "./sqs.js";
 import { startupFailure } from "./startup-errors.js";
+import { type CfnTemplate, loadStack } from "./template.js";
+import { referencedId, type Topology, topologyOf } from "./topology.js";
+import { gatewayOptions, type LocalWorld, startLocalWorld } from "./world.js";
 
 /**
- * `npm start`: the whole system on this machine. The handlers run in this process exactly as
- * they would in Lambda; the gateway plays API Gateway.
+ * `npm start`: the whole system on this machine, built from the synthesized template
+ * (local/template.ts, local/topology.ts): its queues, functions (each in its own environment with
+ * its own variables and timeout), event source mappings, schedules, state machine and API. Order
+ * matters: the database is migrated before anything else touches it, and the pollers and
+ * schedules start only once the whole world exists.
  */
+
+/** The logical id a stack output refers to (BackfillQueueUrl -> the backfill queue). */
+function outputId(template: CfnTemplate, name: string): string {
+  const id = referencedId(template.Outputs?.[name]?.Value);
+  if (!id) throw new Error(`The template has no output ${name} naming a resource`);
+  return id;
+}
+
+function describeWorld(topology: Topology, world: LocalWorld): string[] {
+  const name = (id: string) => topology.functions[id]?.entry ?? id;
+  const sources = topology.eventSources.map((m) => {
+    const queue = topology.queues[m.queueId];
+    const dlq = queue?.redrive ? `, DLQ after ${queue.redrive.maxReceiveCount} receives` : "";
+    return (
+      `  consumer:    ${name(m.functionId)} <- ${m.queueId}: batch ${m.batchSize}, window ${m.batchingWindowSeconds} s, ` +
+      `max concurrency ${m.maxConcurrency ?? "-"}, visibility ${queue?.visibilityTimeoutSeconds} s${dlq}`
+    );
+  });
+  const schedules = [...world.schedules.values()].map(
+    ({ schedule: s, expression }) => `  schedule:    ${name(s.functionId)} on ${expression} ${s.timeZone}`,
+  );
+  const deviations = world.deviations.map((d) => `  DEVIATION:   ${d}`);
+  return [...sources, ...schedules, ...deviations];
+}
+
+interface BannerFacts {
+  gatewayUrl: string;
+  demo: Awaited<ReturnType<typeof ensureDemo>>;
+  template: string;
+  sqs: string;
+  mailbox: string;
+  topology: Topology;
+  world: LocalWorld;
+}
+
+function banner(facts: BannerFacts, database: string[]): string {
+  const { gatewayUrl, demo, world } = facts;
+  const base = `${gatewayUrl}/query/v1/projects/${demo.projectId}`;
+  return [
+    "",
+    `kapa-service is running at ${gatewayUrl}`,
+    `  started in:  ${process.uptime().toFixed(1)} s (template ${facts.template})`,
+    ...database,
+    `  API docs:    ${gatewayUrl}/redoc   (OpenAPI: ${gatewayUrl}/openapi.json)`,
+    `  functions:   ${Object.keys(world.functions).length} from the synthesized KapaServiceStack, each with its own environment and timeout`,
+    `  SQS:         ${facts.sqs}; Step Functions: ${world.stepFunctions.endpoint} (npx kapa backfill start)`,
+    `  S3:          ${world.s3Endpoint} (path-style), buckets ${[...world.buckets.values()].join(", ")}`,
+    `  email:       SES mailbox ${facts.mailbox}  (send reports now: npx kapa report send)`,
+    ...describeWorld(facts.topology, world),
+    `  demo:        team ${demo.teamId}, project ${demo.projectId}${demo.created ? " (created now)" : ""}`,
+    "",
+    "Ask the demo project's bot a question:",
+    "",
+    `  curl -s -X POST ${base}/chat \\`,
+    `    -H 'X-API-KEY: ${demo.apiKey}' -H 'Content-Type: application/json' \\`,
+    `    -d '{"question": "How do I create an API key?"}'`,
+    "",
+    `List its threads:  curl -s ${base}/threads/ -H 'X-API-KEY: ${demo.apiKey}'`,
+    "Press Ctrl-C to stop.",
+    "",
+  ].join("\n");
+}
+
+async function openDatabase(env: ReturnType<typeof loadEnv>) {
+  if (env.DATABASE_URL) return { target: { url: env.DATABASE_URL, max: 2 } as DatabaseTarget, embedded: undefined };
+  const embedded = await startEmbeddedDatabase({ dataDir: env.DATA_DIR, port: env.PGLITE_PORT, advertise: true });
+  return { target: embedded.target, embedded };
+}
+
 async function main(): Promise<void> {
   // Readable lines on this console (one per request); LOG_FORMAT=json for Lambda's JSON and EMF.
   process.env.LOG_FORMAT ??= "pretty";
   const env = loadEnv();
   mkdirSync(env.DATA_DIR, { recursive: true });
-  let embedded: EmbeddedDatabase | undefined;
-  if (!env.DATABASE_URL) {
-    embedded = await startEmbeddedDatabase({ dataDir: env.DATA_DIR, port: env.PGLITE_PORT, advertise: true });
-    // The handlers build their runtime from the environment, as in Lambda.
-    process.env.DATABASE_URL = embedded.target.url;
-    process.env.KAPA_EMBEDDED_DB = "1";
-  }
-  const sqs = await startLocalSqs(env.SQS_PORT);
+  const synthStarted = Date.now();
+  // The slow parts at once: the synthesis (a child process, or the cache), the database, the emulators.
+  const [stack, { target, embedded }, sqs, ses] = await Promise.all([
+    // TEMPLATE_CACHE_DIR: where the synthesized template is cached (local; tests share one).
+    loadStack({ context: contextFromEnv(), cacheDir: process.env.TEMPLATE_CACHE_DIR || join(env.DATA_DIR, "cache") }),
+    openDatabase(env),
+    startLocalSqs(env.SQS_PORT),
+    startLocalSes(loadReportsEnv().SES_PORT),
+  ]);
+  const synthSeconds = (Date.now() - synthStarted) / 1000;
   useLocalAws({ sqs: sqs.endpoint });
-  const classification = await startClassificationPipeline({
-    env,
-    visibilityTimeoutSeconds: env.CLASSIFIER_VISIBILITY_TIMEOUT_SECONDS,
-    sweeperIntervalMs: env.SWEEPER_INTERVAL_SECONDS * 1000,
-  });
-  const reports = await startReportPipeline({ dataDir: env.DATA_DIR, visibilityTimeoutSeconds: 30 });
-  const exports = await startExportPipeline({ s3Endpoint: sqs.endpoint, visibilityTimeoutSeconds: 900 });
-  const backfill = await startLocalBackfill({
-    env,
-    visibilityTimeoutSeconds: env.CLASSIFIER_VISIBILITY_TIMEOUT_SECONDS,
-    dataDir: env.DATA_DIR,
-    advertise: true,
-  });
-  const { database } = await runtime();
-  await migrate();
-  const demo = await ensureDemo(database.db, env.DATA_DIR);
-  const gateway = await startGateway({
-    port: env.PORT,
-    authorizerCacheTtlSeconds: env.AUTHORIZER_CACHE_TTL_SECONDS,
-    perKey: {
-      rateLimit: env.PER_KEY_RATE_LIMIT,
-      burstLimit: env.PER_KEY_BURST_LIMIT,
-      dailyQuota: env.PER_KEY_DAILY_QUOTA,
-    },
-  });
 
-  const base = `${gateway.url}/query/v1/projects/${demo.projectId}`;
-  const dbDescription = embedded
-    ? `embedded PGlite in ${env.DATA_DIR}/pglite (served on ${embedded.target.url})`
-    : "DATABASE_URL";
+  // Before anything runs: the schema, then the demo tenant (on a connection of its own: a
+  // migration may outlast the API's statement timeout).
+  const admin = connect({ ...target, max: 1, timeouts: UNBOUNDED_STATEMENTS });
+  await runMigrations(admin.db);
+  const demo = await ensureDemo(admin.db, env.DATA_DIR);
+  await admin.close();
+
+  const topology = topologyOf(stack);
+  const world = await startLocalWorld({
+    stack,
+    topology,
+    database: { url: target.url, embedded: Boolean(target.embedded) },
+    // fauxqs serves S3 on the SQS endpoint (AWS_ENDPOINT_URL_S3: another S3, LocalStack or MinIO).
+    endpoints: { sqs: sqs.endpoint, ses: ses.endpoint, s3: process.env.AWS_ENDPOINT_URL_S3 || sqs.endpoint },
+    sfnPort: env.SFN_PORT,
+    deviations: deviationsFromEnv(),
+  });
+  const gateway = await startGateway({ port: env.PORT, ...gatewayOptions(topology, world) });
+  const unadvertise = [
+    advertiseLocalSes(env.DATA_DIR, ses),
+    advertiseLocalBackfill(env.DATA_DIR, {
+      sqsEndpoint: sqs.endpoint,
+      queueUrl: world.queues.get(outputId(stack.template, "BackfillQueueUrl"))?.url as string,
+      dlqUrl: world.queues.get(outputId(stack.template, "BackfillDeadLetterQueueUrl"))?.url as string,
+      sfnEndpoint: world.stepFunctions.endpoint,
+      stateMachineArn: world.stateMachines.get(outputId(stack.template, "BackfillStateMachineArn")) as string,
+    }),
+  ];
+  // Everything exists: now the pollers and the schedules may run.
+  world.start();
+
+  const template = stack.cached ? "cached" : `synthesized now, ${synthSeconds.toFixed(1)} s`;
   process.stdout.write(
-    [
-      "",
-      `kapa-service is running at ${gateway.url}`,
-      `  database:    ${dbDescription}`,
-      `  API docs:    ${gateway.url}/redoc   (OpenAPI: ${gateway.url}/openapi.json)`,
-      `  SQS:         ${sqs.endpoint} (classifier: batch ${env.CLASSIFIER_BATCH_SIZE}, max concurrency ${env.CLASSIFIER_MAX_CONCURRENCY}, ${env.CLASSIFIER_DELAY_MS} ms per question; sweeper every ${env.SWEEPER_INTERVAL_SECONDS} s)`,
-      ...reports.banner(),
-      `  exports:     S3 ${exports.s3Endpoint}, bucket ${exports.bucket} (POST .../exports/)`,
-      ...backfill.banner(),
-      `  demo:        team ${demo.teamId}, project ${demo.projectId}${demo.created ? " (created now)" : ""}`,
-      "",
-      "Ask the demo project's bot a question:",
-      "",
-      `  curl -s -X POST ${base}/chat \\`,
-      `    -H 'X-API-KEY: ${demo.apiKey}' -H 'Content-Type: application/json' \\`,
-      `    -d '{"question": "How do I create an API key?"}'`,
-      "",
-      `List its threads:  curl -s ${base}/threads/ -H 'X-API-KEY: ${demo.apiKey}'`,
-      "Press Ctrl-C to stop.",
-      "",
-    ].join("\n"),
+    banner({ gatewayUrl: gateway.url, demo, template, sqs: sqs.endpoint, mailbox: ses.mailboxUrl, topology, world }, [
+      `  database:    ${
+        embedded ? `embedded PGlite in ${env.DATA_DIR}/pglite (served on ${embedded.target.url})` : "DATABASE_URL"
+      }`,
+    ]),
   );
 
   let stopping = false;
@@ -93,29 +156,16 @@ async function main(): Promise<void> {
     stopping = true;
     process.stdout.write(`\n${signal}: stopping...\n`);
     await gateway.close();
-    await classification.stop();
-    await reports.stop();
-    await exports.stop();
-    await backfill.stop();
+    await world.stop();
+    for (const undo of unadvertise) undo();
+    await ses.stop();
     await sqs.stop();
-    await closeRuntime();
-    await embedded?.stop();
+    await (embedded as EmbeddedDatabase | undefined)?.stop();
     process.stdout.write("stopped\n");
     process.exit(0);
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
-}
-
-/** Migrations on a connection of their own: a migration may outlast the API's statement timeout. */
-async function migrate(): Promise<void> {
-  const target = await resolveDatabaseTarget(loadEnv());
-  const database = connect({ ...target, max: 1, timeouts: UNBOUNDED_STATEMENTS });
-  try {
-    await runMigrations(database.db);
-  } finally {
-    await database.close();
-  }
 }
 
 main().catch((error: unknown) => {

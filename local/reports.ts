@@ -4,9 +4,9 @@ import { type Clock, systemClock } from "../shared/clock.js";
 import { logger } from "../shared/logger.js";
 import { loadReportsEnv, type ReportsEnv } from "../shared/reports/config.js";
 import type { PlanRequest } from "../shared/reports/planner.js";
-import { REPORT_QUEUE_SETTINGS } from "../shared/reports/queue.js";
 import { checkTimeZone, nextFireTime, parseScheduleExpression } from "../shared/reports/schedule.js";
 import { type EventSource, startEventSource } from "./event-source.js";
+import { consumerSettings } from "./harness.js";
 import { advertiseLocalSes, type LocalSes, startLocalSes } from "./ses.js";
 import { createQueueWithDlq, type QueueWithDlq, useLocalAws } from "./sqs.js";
 
@@ -91,7 +91,7 @@ export interface ReportPipeline extends QueueWithDlq {
 export interface ReportPipelineOptions {
   /** The report environment (REPORT_*, SES_PORT). @default loadReportsEnv() */
   env?: ReportsEnv;
-  /** How long a received report job stays invisible: a failed one comes back after this. AWS: 6x the sender's timeout. */
+  /** How long a received report job stays invisible: a failed one comes back after this (a test's deviation; AWS: the template's). */
   visibilityTimeoutSeconds: number;
   /** Record the local SES in this data directory, for `npx kapa report send`. */
   dataDir?: string;
@@ -102,8 +102,8 @@ export interface ReportPipelineOptions {
 /**
  * The report pipeline of the CDK stack, on this machine: the local SES (on SES_PORT, unless
  * AWS_ENDPOINT_URL_SES is set), the report queue and its DLQ on the local SQS emulator, the
- * sender Lambda behind an event source mapping (batch size, concurrency and maxReceiveCount as
- * in the stack), and the planner Lambda, run on REPORT_SCHEDULE in REPORT_TIME_ZONE when
+ * sender Lambda behind an event source mapping (batch size, concurrency and maxReceiveCount read
+ * from the synthesized template: local/harness.ts), and the planner Lambda, run on REPORT_SCHEDULE in REPORT_TIME_ZONE when
  * REPORT_SCHEDULE_ENABLED=true (and by `runPlanner`).
  *
  * The handlers are the Lambda entry points, unchanged: they read REPORT_QUEUE_URL and the
@@ -119,9 +119,10 @@ export async function startReportPipeline(options: ReportPipelineOptions): Promi
   const unadvertise = ses && options.dataDir ? advertiseLocalSes(options.dataDir, ses) : () => {};
 
   const sqs = createSqsClient();
+  const settings = await consumerSettings("reports");
   const queues = await createQueueWithDlq(sqs, options.queueName ?? "kapa-reports", {
     visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
-    maxReceiveCount: REPORT_QUEUE_SETTINGS.maxReceiveCount,
+    maxReceiveCount: settings.maxReceiveCount,
   });
   process.env.REPORT_QUEUE_URL = queues.queueUrl;
   const planner = (await import("../functions/report-planner.js")) as {
@@ -132,8 +133,10 @@ export async function startReportPipeline(options: ReportPipelineOptions): Promi
   const eventSource = startEventSource({
     sqs,
     queueUrl: queues.queueUrl,
-    batchSize: REPORT_QUEUE_SETTINGS.batchSize,
-    maxConcurrency: REPORT_QUEUE_SETTINGS.maxConcurrency,
+    batchSize: settings.batchSize,
+    batchingWindowSeconds: settings.batchingWindowSeconds,
+    maxConcurrency: settings.maxConcurrency,
+    reportBatchItemFailures: settings.reportBatchItemFailures,
     handler: sender.handler,
   });
   const runPlanner = (request: PlanRequest = {}) => planner.handler(request);

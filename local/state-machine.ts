@@ -1,12 +1,11 @@
-import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import type { CfnElement } from "aws-cdk-lib";
-
-/** The repository root (not infra/constructs/lambda.ts's: importing it loads aws-cdk-lib, which a cache hit avoids). */
-const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+import {
+  type CfnTemplate,
+  type CfnValue,
+  type LoadStackOptions,
+  loadStack,
+  type SynthesizedStack,
+  synthesizeStack,
+} from "./template.js";
 
 /**
  * The backfill state machine exactly as CloudFormation creates it: the stack is synthesized in
@@ -34,10 +33,7 @@ export interface LocalMachineDefinition {
   functionTimeouts?: Record<string, number>;
 }
 
-type CfnValue = string | number | boolean | null | CfnValue[] | { [key: string]: CfnValue };
-export interface CfnTemplate {
-  Resources: Record<string, { Type: string; Properties?: Record<string, CfnValue> }>;
-}
+export type { CfnTemplate } from "./template.js";
 
 const lambdaArn = (logicalId: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${logicalId}`;
 
@@ -106,110 +102,34 @@ export function resolveStateMachine(
   return { name: logicalId, definition, tasks, functionTimeouts };
 }
 
-/**
- * Synthesizes the stack in this process and resolves the backfill state machine. `context`
- * overrides cdk.json's (tests use small pages). The default-rules validation (6 s, and it checks
- * nothing of the template's content) is skipped.
- */
+/** The logical id of the backfill state machine: what the stack's BackfillStateMachineArn output refers to. */
+export function backfillMachineId(template: CfnTemplate): string {
+  const value = template.Outputs?.BackfillStateMachineArn?.Value;
+  const id = value && typeof value === "object" && !Array.isArray(value) ? value.Ref : undefined;
+  if (typeof id !== "string")
+    throw new Error("The template has no BackfillStateMachineArn output naming a state machine");
+  return id;
+}
+
+const entriesOf = (stack: SynthesizedStack) =>
+  new Map(Object.entries(stack.functions).map(([id, code]) => [id, code.entry]));
+
+/** Synthesizes the stack in this process and resolves the backfill state machine. */
 export async function synthesizeBackfillMachine(
   context: Record<string, unknown> = {},
 ): Promise<LocalMachineDefinition> {
-  const [{ App }, { KapaServiceStack }, { functionEntries }] = await Promise.all([
-    import("aws-cdk-lib"),
-    import("../infra/stack.js"),
-    import("../infra/constructs/lambda.js"),
-  ]);
-  const cdkJson = JSON.parse(readFileSync(join(REPO_ROOT, "cdk.json"), "utf8")) as { context: Record<string, unknown> };
-  const app = new App({
-    context: {
-      ...cdkJson.context,
-      "aws:cdk:bundling-stacks": [],
-      "@aws-cdk/core:validateAgainstDefaultRules": false,
-      ...context,
-    },
-  });
-  const stack = new KapaServiceStack(app, "KapaService");
-  const template = app.synth().getStackByName(stack.stackName).template as CfnTemplate;
-  const logicalId = stack.getLogicalId(stack.backfill.stateMachine.node.defaultChild as CfnElement);
-  return resolveStateMachine(template, logicalId, functionEntries(stack));
-}
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((name) => {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) return sourceFiles(path);
-      return name.endsWith(".ts") ? [path] : [];
-    });
+  const stack = await synthesizeStack(context);
+  return resolveStateMachine(stack.template, backfillMachineId(stack.template), entriesOf(stack));
 }
 
 /**
- * What the synthesized definition depends on: the infra code, the backfill code it imports,
- * cdk.json, the aws-cdk-lib version and the context overrides.
- */
-function definitionHash(context: Record<string, unknown>): string {
-  const hash = createHash("sha256");
-  const files = [
-    ...sourceFiles(join(REPO_ROOT, "infra")),
-    ...sourceFiles(join(REPO_ROOT, "shared", "backfill")),
-    fileURLToPath(import.meta.url),
-    join(REPO_ROOT, "cdk.json"),
-    join(REPO_ROOT, "node_modules", "aws-cdk-lib", "package.json"),
-  ];
-  for (const file of files) hash.update(file).update(readFileSync(file));
-  hash.update(JSON.stringify(context));
-  return hash.digest("hex").slice(0, 16);
-}
-
-/**
- * Synthesizes in a child process and returns the definition it prints: aws-cdk-lib (a few hundred
- * MB and seconds to load) then never loads into the long-running process.
- */
-function synthesizeInChild(context: Record<string, unknown>): Promise<LocalMachineDefinition> {
-  const script = [
-    `import { synthesizeBackfillMachine } from ${JSON.stringify(new URL(import.meta.url).href)};`,
-    `process.stdout.write(JSON.stringify(await synthesizeBackfillMachine(${JSON.stringify(context)})));`,
-  ].join("\n");
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", "--input-type=module", "-e", script],
-      { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, NODE_NO_WARNINGS: "1" } },
-      (error, stdout, stderr) => {
-        if (error) reject(new Error(`Could not synthesize the backfill state machine: ${stderr || error.message}`));
-        // The definition is the last line (JSON.stringify writes no newline): whatever else the
-        // app prints comes before it.
-        else resolve(JSON.parse(stdout.trimEnd().split("\n").at(-1) ?? "") as LocalMachineDefinition);
-      },
-    );
-  });
-}
-
-/**
- * The backfill state machine for the local runtime: from `cacheDir` when the infra sources,
- * cdk.json and the overrides are unchanged since it was last synthesized there, else synthesized
- * now (a few seconds, in a child process unless `synthesizeHere`) and cached.
+ * The backfill state machine for the local runtime, from the synthesized stack (local/template.ts:
+ * cached in `cacheDir` while its sources are unchanged).
  */
 export async function loadBackfillMachine(
-  options: { context?: Record<string, unknown>; cacheDir?: string; synthesizeHere?: boolean } = {},
+  options: LoadStackOptions = {},
 ): Promise<LocalMachineDefinition & { cached: boolean }> {
-  const context = options.context ?? {};
-  const file = options.cacheDir ? join(options.cacheDir, `backfill-machine-${definitionHash(context)}.json`) : null;
-  if (file) {
-    try {
-      return { ...(JSON.parse(readFileSync(file, "utf8")) as LocalMachineDefinition), cached: true };
-    } catch {
-      // not cached yet
-    }
-  }
-  const machine = options.synthesizeHere ? await synthesizeBackfillMachine(context) : await synthesizeInChild(context);
-  if (file && options.cacheDir) {
-    mkdirSync(options.cacheDir, { recursive: true });
-    // Written aside and renamed: a process reading the cache meanwhile sees all of it or nothing.
-    const partial = `${file}.${process.pid}.tmp`;
-    writeFileSync(partial, JSON.stringify(machine));
-    renameSync(partial, file);
-  }
-  return { ...machine, cached: false };
+  const stack = await loadStack(options);
+  const machine = resolveStateMachine(stack.template, backfillMachineId(stack.template), entriesOf(stack));
+  return { ...machine, cached: stack.cached };
 }

@@ -21,10 +21,6 @@ const envSchema = z.object({
   PUBLIC_BASE_URL: z.string().url().optional(),
   LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
   AUTHORIZER_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
-  /** Local runtime: the API Gateway usage plan's per-key limits (AWS: kapa:perKey* context). 0 turns a limit off. */
-  PER_KEY_RATE_LIMIT: z.coerce.number().min(0).max(10_000).default(20),
-  PER_KEY_BURST_LIMIT: z.coerce.number().int().min(0).max(10_000).default(40),
-  PER_KEY_DAILY_QUOTA: z.coerce.number().int().min(0).default(0),
   /** The live classification queue (new threads, relabel requests, sweeper re-sends). */
   CLASSIFICATION_QUEUE_URL: z.string().optional(),
   CLASSIFIER_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(2000),
@@ -44,20 +40,14 @@ const envSchema = z.object({
     .default(24),
   /** Threads one sweeper run re-sends at most (the next run takes the rest). */
   SWEEPER_MAX_THREADS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
-  /** Local runtime: the SQS emulator (a process of its own); 0 (the default) picks a free port, printed at start. */
+  /** Local runtime: the SQS emulator (a process of its own); 0 (the default) picks a free port, printed at start. The queues and their consumers come from the template: local/world.ts. */
   SQS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
-  CLASSIFIER_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(5),
-  CLASSIFIER_BATCH_SIZE: z.coerce.number().int().min(1).max(10).default(10),
-  SWEEPER_INTERVAL_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
-  CLASSIFIER_VISIBILITY_TIMEOUT_SECONDS: z.coerce.number().int().min(0).max(43_200).default(30),
   /** The backfill state machine (Step Functions): reclassify jobs and `npx kapa backfill`. */
   BACKFILL_STATE_MACHINE_ARN: z.string().optional(),
   /** The backfill queue (EnqueueRange sends to it; the classifier drains it at its own cap). */
   BACKFILL_QUEUE_URL: z.string().optional(),
   /** Its dead-letter queue (`npx kapa backfill status` shows its depth). */
   BACKFILL_DLQ_URL: z.string().optional(),
-  /** Local runtime: the backfill queue's event source maxConcurrency (AWS: kapa:backfillMaxConcurrency). */
-  BACKFILL_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(2),
   /**
    * Local runtime: port of the local Step Functions endpoint on 127.0.0.1. 0, the default: any
    * free port (`npx kapa` finds it in DATA_DIR/local-backfill.json; the banner prints it).

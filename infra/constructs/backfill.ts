@@ -9,9 +9,10 @@ import { Construct } from "constructs";
 import { RETRYABLE_BACKFILL_ERRORS } from "../../shared/backfill/errors.js";
 import { LAMBDA_SERVICE_ERRORS, LAMBDA_TIMEOUT_ERRORS } from "../../shared/lambda.js";
 import type { StackSettings } from "../settings.js";
-import { CLASSIFIER_VISIBILITY_TIMEOUT, type Classification, ClassificationQueue } from "./classification.js";
+import type { Classification } from "./classification.js";
 import type { Database } from "./database.js";
 import { KapaFunction } from "./lambda.js";
+import type { QueueConsumer } from "./queue-consumer.js";
 
 /** Plan reads up to pageSize / rangeSize index ranges of rangeSize entries each. */
 export const PLAN_TIMEOUT = Duration.minutes(1);
@@ -92,7 +93,7 @@ export interface BackfillProps {
  * discarded. docs/backfill.md has the arithmetic of history events and payload sizes.
  */
 export class Backfill extends Construct {
-  readonly queue: ClassificationQueue;
+  readonly queue: QueueConsumer;
   readonly source: SqsEventSource;
   readonly plan: KapaFunction;
   readonly enqueueRange: KapaFunction;
@@ -112,16 +113,15 @@ export class Backfill extends Construct {
       tracing: settings.tracing,
     };
 
-    this.queue = new ClassificationQueue(this, "Queue", {
+    // The same classifier as the live queue's, behind a mapping of its own with a lower cap.
+    this.queue = classification.addQueue(this, "Queue", {
       purpose: "Thread backfill",
-      visibilityTimeout: CLASSIFIER_VISIBILITY_TIMEOUT,
-      retentionPeriod: BACKFILL_RETENTION,
-    });
-    this.source = classification.addSource(this.queue.queue, {
       maxConcurrency: settings.backfillMaxConcurrency,
       batchSize: settings.classifierBatchSize,
       maxBatchingWindow: Duration.seconds(settings.classifierBatchingWindowSeconds),
+      retentionPeriod: BACKFILL_RETENTION,
     });
+    this.source = this.queue.source;
 
     this.plan = new KapaFunction(this, "PlanFunction", {
       entry: "backfill-plan",

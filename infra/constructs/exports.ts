@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import type * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as iam from "aws-cdk-lib/aws-iam";
-import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
+import type { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import * as s3 from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
 import {
@@ -12,14 +12,12 @@ import {
 } from "../../shared/exports/queue.js";
 import { EXPORT_KEY_PREFIX } from "../../shared/exports/service.js";
 import type { StackSettings } from "../settings.js";
-import { ClassificationQueue, MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from "./classification.js";
 import type { Database } from "./database.js";
 import { KapaFunction } from "./lambda.js";
+import { MAX_RECEIVE_COUNT, QueueConsumer } from "./queue-consumer.js";
 
 /** The worker may take Lambda's longest timeout: a large project's export streams for minutes. */
 export const EXPORT_WORKER_TIMEOUT = Duration.seconds(EXPORT_WORKER_TIMEOUT_SECONDS);
-/** A job comes back after 6 x the worker's timeout (AWS's rule for Lambda consumers). */
-export const EXPORT_VISIBILITY_TIMEOUT = Duration.seconds(EXPORT_WORKER_TIMEOUT_SECONDS * VISIBILITY_TIMEOUT_FACTOR);
 
 export interface ExportsProps {
   database: Database;
@@ -43,7 +41,7 @@ export interface ExportsProps {
  */
 export class Exports extends Construct {
   readonly bucket: s3.Bucket;
-  readonly jobs: ClassificationQueue;
+  readonly jobs: QueueConsumer;
   readonly worker: KapaFunction;
   readonly workerSource: SqsEventSource;
   readonly alarms: readonly cloudwatch.Alarm[];
@@ -78,13 +76,6 @@ export class Exports extends Construct {
       subnets: [{ subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
     });
 
-    this.jobs = new ClassificationQueue(this, "Jobs", {
-      purpose: "Thread exports",
-      visibilityTimeout: EXPORT_VISIBILITY_TIMEOUT,
-      ageAlarmThreshold: Duration.minutes(30),
-    });
-    this.alarms = this.jobs.alarms;
-
     this.worker = new KapaFunction(this, "Worker", {
       entry: "export-worker",
       description: "Streams one export of a project's threads into S3 (SQS event source)",
@@ -104,12 +95,15 @@ export class Exports extends Construct {
         resources: [this.bucket.arnForObjects(`${EXPORT_KEY_PREFIX}*`)],
       }),
     );
-    this.workerSource = new SqsEventSource(this.jobs.queue, {
+    this.jobs = new QueueConsumer(this, "Jobs", {
+      purpose: "Thread exports",
+      consumer: this.worker,
       batchSize: EXPORT_QUEUE_SETTINGS.batchSize,
       maxConcurrency: EXPORT_QUEUE_SETTINGS.maxConcurrency,
-      reportBatchItemFailures: true,
+      ageAlarmThreshold: Duration.minutes(30),
     });
-    this.worker.function.addEventSource(this.workerSource);
+    this.workerSource = this.jobs.source;
+    this.alarms = this.jobs.alarms;
   }
 
   /** Lets a function start exports: sqs:SendMessage on the export queue, and its URL. */

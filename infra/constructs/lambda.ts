@@ -86,10 +86,13 @@ export class KapaFunction extends Construct {
   readonly logGroup: logs.LogGroup;
   /** Its entry point: `functions/<entry>.ts` (the local runtimes run the same file). */
   readonly entry: string;
+  /** Files shipped next to the bundle: the local runtime maps their /var/task paths back to the repository. */
+  readonly bundledFiles: readonly BundledFile[];
 
   constructor(scope: Construct, id: string, props: KapaFunctionProps) {
     super(scope, id);
     this.entry = props.entry;
+    this.bundledFiles = props.bundledFiles ?? [];
     const entry = path.join(REPO_ROOT, "functions", `${props.entry}.ts`);
     if (!existsSync(entry)) throw new Error(`No Lambda entry point ${entry}`);
     for (const file of props.bundledFiles ?? []) {
@@ -143,10 +146,18 @@ export class KapaFunction extends Construct {
 
 /** Every KapaFunction of a stack: the logical id of its Lambda function -> its entry point. */
 export function functionEntries(stack: Stack): Map<string, string> {
+  return new Map([...functionCode(stack)].map(([id, code]) => [id, code.entry]));
+}
+
+/** Every KapaFunction of a stack: the logical id of its Lambda function -> its code (entry, bundled files). */
+export function functionCode(stack: Stack): Map<string, { entry: string; bundledFiles: readonly BundledFile[] }> {
   return new Map(
     stack.node
       .findAll()
       .filter((c): c is KapaFunction => c instanceof KapaFunction)
-      .map((fn) => [stack.getLogicalId(fn.function.node.defaultChild as CfnElement), fn.entry]),
+      .map((fn) => [
+        stack.getLogicalId(fn.function.node.defaultChild as CfnElement),
+        { entry: fn.entry, bundledFiles: fn.bundledFiles },
+      ]),
   );
 }

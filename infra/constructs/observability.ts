@@ -12,9 +12,10 @@ import { METRICS_NAMESPACE, METRICS_SERVICE } from "../../shared/metrics.js";
 import type { StackSettings } from "../settings.js";
 import type { Api } from "./api.js";
 import { BACKFILL_RETENTION, type Backfill } from "./backfill.js";
-import type { Classification, ClassificationQueue } from "./classification.js";
+import type { Classification } from "./classification.js";
 import type { Database } from "./database.js";
 import { serviceHealth } from "./health.js";
+import type { QueueConsumer } from "./queue-consumer.js";
 import type { Reports } from "./reports.js";
 
 /**
@@ -329,7 +330,7 @@ function dashboardRows(sources: DashboardSources): cloudwatch.IWidget[][] {
   const { api, classification, backfill, reports, alarms } = sources;
   const stage = api.restApi.deploymentStage;
   const classifier = classification.classifier.function;
-  const queues: { name: string; queue: ClassificationQueue }[] = [
+  const queues: { name: string; queue: QueueConsumer }[] = [
     { name: "live", queue: classification.live },
     ...(backfill ? [{ name: "backfill", queue: backfill.queue }] : []),
     ...(reports ? [{ name: "reports", queue: reports.jobs }] : []),

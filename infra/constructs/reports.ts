@@ -4,7 +4,7 @@ import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as events from "aws-cdk-lib/aws-events";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { SqsDestination } from "aws-cdk-lib/aws-lambda-destinations";
-import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
+import type { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import * as scheduler from "aws-cdk-lib/aws-scheduler";
 import { LambdaInvoke } from "aws-cdk-lib/aws-scheduler-targets";
 import * as ses from "aws-cdk-lib/aws-ses";
@@ -12,19 +12,15 @@ import { Construct } from "constructs";
 import { DEFAULT_REPORT_CLAIM_LEASE_SECONDS } from "../../shared/reports/config.js";
 import { REPORT_QUEUE_SETTINGS } from "../../shared/reports/queue.js";
 import type { StackSettings } from "../settings.js";
-import { ClassificationQueue, MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from "./classification.js";
 import type { Database } from "./database.js";
 import { LostRunsQueue } from "./dead-letters.js";
 import { KapaFunction } from "./lambda.js";
+import { QueueConsumer } from "./queue-consumer.js";
 
 /** One invocation sends a few teams' reports (each to all its users, a few emails at a time). */
 export const REPORT_SENDER_TIMEOUT = Duration.minutes(2);
 /** The planner pages through every team; it enqueues a thousand teams in a few seconds. */
 export const REPORT_PLANNER_TIMEOUT = Duration.minutes(5);
-/** A job that failed comes back after this (6 x the sender's timeout, AWS's rule for Lambda consumers). */
-export const REPORT_VISIBILITY_TIMEOUT = Duration.seconds(
-  REPORT_SENDER_TIMEOUT.toSeconds() * VISIBILITY_TIMEOUT_FACTOR,
-);
 
 export interface ReportsProps {
   database: Database;
@@ -51,7 +47,7 @@ export interface ReportsProps {
  * database network and reach SQS and SES through interface endpoints.
  */
 export class Reports extends Construct {
-  readonly jobs: ClassificationQueue;
+  readonly jobs: QueueConsumer;
   readonly planner: KapaFunction;
   readonly sender: KapaFunction;
   readonly senderSource: SqsEventSource;
@@ -66,19 +62,6 @@ export class Reports extends Construct {
   constructor(scope: Construct, id: string, props: ReportsProps) {
     super(scope, id);
     const { database, settings } = props;
-    if (REPORT_QUEUE_SETTINGS.maxReceiveCount !== MAX_RECEIVE_COUNT) {
-      throw new Error("The report queue's maxReceiveCount must be the shared queue construct's MAX_RECEIVE_COUNT");
-    }
-    // A sender holds a run's claim for at most its timeout; a claim older than the lease is taken
-    // over, and a job comes back only after the visibility timeout, by when the lease has run out.
-    if (
-      !(
-        REPORT_SENDER_TIMEOUT.toSeconds() < DEFAULT_REPORT_CLAIM_LEASE_SECONDS &&
-        DEFAULT_REPORT_CLAIM_LEASE_SECONDS < REPORT_VISIBILITY_TIMEOUT.toSeconds()
-      )
-    ) {
-      throw new Error("Expected sender timeout < claim lease < visibility timeout");
-    }
     const functionSettings = {
       logRetention: settings.logRetention,
       logLevel: settings.logLevel,
@@ -88,14 +71,43 @@ export class Reports extends Construct {
     sharedInterfaceEndpoint(database, "Sqs", ec2.InterfaceVpcEndpointAwsService.SQS);
     sharedInterfaceEndpoint(database, "Ses", ec2.InterfaceVpcEndpointAwsService.EMAIL);
 
-    this.jobs = new ClassificationQueue(this, "Jobs", {
+    this.sender = new KapaFunction(this, "Sender", {
+      entry: "report-sender",
+      description: "Sends one team's usage report to each of its users, once per period (SQS event source)",
+      settings: functionSettings,
+      memorySize: 512,
+      timeout: REPORT_SENDER_TIMEOUT,
+      network: database.functionNetwork,
+      environment: {
+        REPORT_SENDER: settings.reportSender,
+        REPORT_CLAIM_LEASE_SECONDS: String(DEFAULT_REPORT_CLAIM_LEASE_SECONDS),
+        // Each of the sender's concurrent environments paces itself to its share of the account's rate.
+        SES_MAX_SEND_RATE: String(settings.sesMaxSendRate / REPORT_QUEUE_SETTINGS.maxConcurrency),
+      },
+    });
+    database.bindTo(this.sender.function);
+    this.jobs = new QueueConsumer(this, "Jobs", {
       purpose: "Usage reports",
-      visibilityTimeout: REPORT_VISIBILITY_TIMEOUT,
+      consumer: this.sender,
+      batchSize: REPORT_QUEUE_SETTINGS.batchSize,
+      maxConcurrency: REPORT_QUEUE_SETTINGS.maxConcurrency,
       // Thousands of teams take a while at the sender's low concurrency; hours means stuck.
       ageAlarmThreshold: Duration.hours(3),
     });
+    this.senderSource = this.jobs.source;
     this.lostRuns = new LostRunsQueue(this, "LostRuns", { purpose: "Report planner" });
     this.alarms = [...this.jobs.alarms, this.lostRuns.alarm];
+    // A sender holds a run's claim for at most its timeout; a claim older than the lease is taken
+    // over, and a job comes back only after the visibility timeout, by when the lease has run out.
+    const visibility = QueueConsumer.visibilityTimeoutFor(this.sender).toSeconds();
+    if (
+      !(
+        REPORT_SENDER_TIMEOUT.toSeconds() < DEFAULT_REPORT_CLAIM_LEASE_SECONDS &&
+        DEFAULT_REPORT_CLAIM_LEASE_SECONDS < visibility
+      )
+    ) {
+      throw new Error("Expected sender timeout < claim lease < visibility timeout");
+    }
 
     this.planner = new KapaFunction(this, "Planner", {
       entry: "report-planner",
@@ -114,28 +126,6 @@ export class Reports extends Construct {
       retryAttempts: 2,
       onFailure: new SqsDestination(this.lostRuns.queue),
     });
-
-    this.sender = new KapaFunction(this, "Sender", {
-      entry: "report-sender",
-      description: "Sends one team's usage report to each of its users, once per period (SQS event source)",
-      settings: functionSettings,
-      memorySize: 512,
-      timeout: REPORT_SENDER_TIMEOUT,
-      network: database.functionNetwork,
-      environment: {
-        REPORT_SENDER: settings.reportSender,
-        REPORT_CLAIM_LEASE_SECONDS: String(DEFAULT_REPORT_CLAIM_LEASE_SECONDS),
-        // Each of the sender's concurrent environments paces itself to its share of the account's rate.
-        SES_MAX_SEND_RATE: String(settings.sesMaxSendRate / REPORT_QUEUE_SETTINGS.maxConcurrency),
-      },
-    });
-    database.bindTo(this.sender.function);
-    this.senderSource = new SqsEventSource(this.jobs.queue, {
-      batchSize: REPORT_QUEUE_SETTINGS.batchSize,
-      maxConcurrency: REPORT_QUEUE_SETTINGS.maxConcurrency,
-      reportBatchItemFailures: true,
-    });
-    this.sender.function.addEventSource(this.senderSource);
 
     this.identity = new ses.EmailIdentity(this, "SenderIdentity", {
       identity: ses.Identity.email(settings.reportSender),

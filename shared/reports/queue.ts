@@ -7,10 +7,9 @@ const PERIOD_ID = /^\d{4}-W\d{2}$/;
 /**
  * How the report queue is consumed, the same in AWS (infra/constructs/reports.ts) and in the local
  * runtime (local/reports.ts): a few teams per invocation, two invocations at once (the lowest
- * maxConcurrency AWS accepts: reports are not urgent, and SES has a sending rate), and a job that
- * failed this many times goes to the dead-letter queue.
+ * maxConcurrency AWS accepts: reports are not urgent, and SES has a sending rate).
  */
-export const REPORT_QUEUE_SETTINGS = { batchSize: 5, maxConcurrency: 2, maxReceiveCount: 5 } as const;
+export const REPORT_QUEUE_SETTINGS = { batchSize: 5, maxConcurrency: 2 } as const;
 
 /** One message of the report queue: send this team's report for this period. */
 export const reportJob = z.object({

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HARNESS_CACHE_DIR } from "../../local/harness.js";
 import { type Started, shell, startLocalRuntime } from "../support/processes.js";
 import { eventually } from "../support/sqs.js";
 
@@ -15,10 +16,13 @@ const env = {
   PORT: "0",
   PGLITE_PORT: "0",
   SQS_PORT: "0",
+  SES_PORT: "0",
   DATABASE_URL: "",
   LLM_DELAY_MS: "20",
   CLASSIFIER_DELAY_MS: "50",
-  CLASSIFIER_VISIBILITY_TIMEOUT_SECONDS: "2",
+  LOCAL_VISIBILITY_TIMEOUT_SECONDS: "2",
+  // The template the test run's global setup synthesized (test/e2e/startup.test.ts starts cold).
+  TEMPLATE_CACHE_DIR: HARNESS_CACHE_DIR,
   LOG_LEVEL: "warn",
 };
 let runtime: Started;

@@ -1,12 +1,12 @@
-import { type CfnElement, Duration, Stack } from "aws-cdk-lib";
+import { type CfnElement, Stack } from "aws-cdk-lib";
 import type { Template } from "aws-cdk-lib/assertions";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
-import * as sqs from "aws-cdk-lib/aws-sqs";
 import { describe, expect, it } from "vitest";
 import { Api } from "../../infra/constructs/api.js";
 import { CLASSIFIER_VISIBILITY_TIMEOUT, Classification } from "../../infra/constructs/classification.js";
 import { Database } from "../../infra/constructs/database.js";
 import { KapaFunction } from "../../infra/constructs/lambda.js";
+import { MAX_RECEIVE_COUNT, QueueConsumer, VISIBILITY_TIMEOUT_FACTOR } from "../../infra/constructs/queue-consumer.js";
 import { DEFAULT_SETTINGS } from "../../infra/settings.js";
 import { routeList } from "../../shared/http/routes.js";
 import {
@@ -201,10 +201,29 @@ describe("classifier", () => {
     expect(backfill.alarms).toEqual([backfill.deadLetterDepthAlarm]);
   });
 
-  it("refuses a source queue whose visibility timeout is too short for it", () => {
-    const { stack: other } = synth();
-    const short = new sqs.Queue(other, "Short", { visibilityTimeout: Duration.seconds(300) });
-    expect(() => other.classification.addSource(short, { maxConcurrency: 2 })).toThrow(/visibility timeout 300 s/);
+  it("gives every consumed queue (live, backfill, reports, exports) VISIBILITY_TIMEOUT_FACTOR x its consumer's timeout", () => {
+    const consumers = stack.node.findAll().filter((c): c is QueueConsumer => c instanceof QueueConsumer);
+    expect(consumers.map((c) => c.node.path).sort()).toEqual([
+      "KapaService/Backfill/Queue",
+      "KapaService/Classification/Live",
+      "KapaService/Exports/Jobs",
+      "KapaService/Reports/Jobs",
+    ]);
+    for (const consumer of consumers) {
+      const mapping = props(
+        only(
+          [...allMappings.values()].filter((m) =>
+            mentions(props(m).EventSourceArn, idOf(consumer.queue.node.defaultChild as CfnElement)),
+          ),
+          "mapping",
+        ),
+      );
+      const fnId = (mapping.FunctionName as { Ref: string }).Ref;
+      const queueProps = props(queues.get(idOf(consumer.queue.node.defaultChild as CfnElement)));
+      expect(queueProps.VisibilityTimeout).toBe((fnProps(fnId).Timeout as number) * VISIBILITY_TIMEOUT_FACTOR);
+      expect((queueProps.RedrivePolicy as { maxReceiveCount: number }).maxReceiveCount).toBe(MAX_RECEIVE_COUNT);
+      expect(mapping.FunctionResponseTypes).toEqual(["ReportBatchItemFailures"]);
+    }
   });
 });
 

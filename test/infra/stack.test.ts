@@ -573,8 +573,7 @@ describe("bundling with local esbuild (no Docker)", () => {
       expect(existsSync(path.join(migrate, "drizzle", "meta", "_journal.json"))).toBe(true);
       const code = readFileSync(path.join(migrate, "index.mjs"), "utf8");
       expect(code.startsWith("import { createRequire as __kapaCreateRequire } from 'module';")).toBe(true);
-      // The AWS SDK comes from the runtime, not the bundle.
-      // (a dynamic import: loaded on the first secret read, not at init).
+      // The AWS SDK comes from the runtime, not the bundle (imported when first needed: shared/db/target.ts).
       expect(code).toMatch(/(from\s*|import\(\s*)["']@aws-sdk\/client-secrets-manager["']/);
 
       const docs = bundled.api.handlers.get("docs");

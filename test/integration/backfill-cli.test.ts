@@ -30,7 +30,7 @@ const database: LocalDatabase = {
 // A data directory of the file's own (the definition's cache, kept between runs; the advertised
 // npm start), small pages, a fast classifier.
 const dataDir = "node_modules/.cache/kapa-cli-test";
-const env = loadEnv({ ...process.env, DATA_DIR: dataDir, BACKFILL_MAX_CONCURRENCY: "4", SFN_PORT: "0" });
+const env = loadEnv({ ...process.env, DATA_DIR: dataDir, SFN_PORT: "0" });
 
 function capture() {
   const stream = new PassThrough();

@@ -216,8 +216,10 @@ describe("classification pipeline on the SQS emulator", () => {
 
   beforeAll(async () => {
     pipeline = await startClassificationPipeline({
-      env: loadEnv({ ...process.env, CLASSIFIER_MAX_CONCURRENCY: "3" }),
-      visibilityTimeoutSeconds: 1,
+      env: loadEnv(),
+      maxConcurrency: 3,
+      // Longer than the template's 1 s batching window: a message gathered early must not come back meanwhile.
+      visibilityTimeoutSeconds: 3,
       sweeperIntervalMs: 0,
       queueName: `kapa-test-pipeline-${crypto.randomUUID().slice(0, 8)}`,
     });
@@ -233,7 +235,7 @@ describe("classification pipeline on the SQS emulator", () => {
     for (const id of ids) await eventually(async () => ((await labelOf(id))?.categoryId ? true : undefined));
   });
 
-  it("moves a poison message to the DLQ after 5 receives", async () => {
+  it("moves a poison message to the DLQ after 5 receives", { timeout: 90_000 }, async () => {
     await testSqs.send(
       new (await import("@aws-sdk/client-sqs")).SendMessageCommand({
         QueueUrl: pipeline.queueUrl,
@@ -243,11 +245,13 @@ describe("classification pipeline on the SQS emulator", () => {
     const dead = await eventually(async () => {
       const found = await drainBodies(pipeline.dlqUrl);
       return found.length > 0 ? found : undefined;
-    }, 30_000);
+    }, 60_000);
     expect(dead).toEqual(["not json"]);
   });
 
-  it("retries a thread whose classification keeps failing, then dead-letters it after 5 receives", async () => {
+  it("retries a thread whose classification keeps failing, then dead-letters it after 5 receives", {
+    timeout: 90_000,
+  }, async () => {
     const t = await createTenant(db);
     const [id] = await seedThreads(t.projectId, ["this question always breaks the model"]);
     const rt = await runtime();
@@ -267,7 +271,7 @@ describe("classification pipeline on the SQS emulator", () => {
       const dead = await eventually(async () => {
         const found = await drainBodies(pipeline.dlqUrl);
         return found.length > 0 ? found : undefined;
-      }, 30_000);
+      }, 60_000);
       expect(dead.map((b) => JSON.parse(b).threadId)).toEqual([id]);
       expect(attempts).toBe(5);
       expect((await labelOf(id as string))?.categoryId).toBeNull();

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { stats } from "../../bench/lib.js";
+import { HARNESS_CACHE_DIR } from "../../local/harness.js";
 import { type Started, shell, startLocalRuntime } from "../support/processes.js";
 import { eventually } from "../support/sqs.js";
 
@@ -25,8 +26,9 @@ const env: Record<string, string> = {
   CLASSIFIER_DELAY_MS: "100",
   CLASSIFIER_FAILURE_RATE: "0.2",
   CLASSIFIER_MAX_CONCURRENCY: "5",
-  CLASSIFIER_VISIBILITY_TIMEOUT_SECONDS: "1",
-  SWEEPER_INTERVAL_SECONDS: "2",
+  LOCAL_VISIBILITY_TIMEOUT_SECONDS: "3",
+  LOCAL_RATE_SECONDS: "2",
+  TEMPLATE_CACHE_DIR: HARNESS_CACHE_DIR,
   SWEEPER_GRACE_SECONDS: "10",
   LOG_LEVEL: "silent",
   // 50 clients share one key here: the per-key usage plan (20 rps) would throttle them.

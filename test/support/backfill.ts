@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { type LocalBackfill, type LocalBackfillOptions, startLocalBackfill } from "../../local/backfill.js";
+import { HARNESS_CACHE_DIR } from "../../local/harness.js";
 import type { LocalExecution } from "../../local/step-functions.js";
 import { executionArn } from "../../shared/backfill/executions.js";
 import type { Job } from "../../shared/backfill/jobs.js";
@@ -26,7 +27,7 @@ export function startTestBackfill(options: Partial<LocalBackfillOptions> = {}): 
     maxConcurrency: 4,
     queueName: `kapa-test-backfill-${randomUUID().slice(0, 8)}`,
     // Shared by the test files and runs: synthesized once per change of the infra code.
-    cacheDir: "node_modules/.cache/kapa-test",
+    cacheDir: HARNESS_CACHE_DIR,
     context: SMALL_PAGES,
     retryIntervalOverrides: { Plan: 20, EnqueueRange: 20 },
     // In this thread, where the tests can reach the handlers' runtime (the CLI test covers workers).

@@ -1,4 +1,5 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { consumerSettings } from "../../local/harness.js";
 import { createQueueWithDlq, type QueueWithDlq } from "../../local/sqs.js";
 import { createSqsClient } from "../../shared/aws.js";
 import type { ParsedClassificationRequest } from "../../shared/classification/queue.js";
@@ -6,9 +7,11 @@ import type { ParsedClassificationRequest } from "../../shared/classification/qu
 export const testSqs = createSqsClient();
 
 /** A queue and DLQ of the test's own on the run's emulator. */
-export function createTestQueue(label: string, visibilityTimeoutSeconds = 1): Promise<QueueWithDlq> {
+export async function createTestQueue(label: string, visibilityTimeoutSeconds = 1): Promise<QueueWithDlq> {
   const name = `kapa-test-${label}-${crypto.randomUUID().slice(0, 8)}`;
-  return createQueueWithDlq(testSqs, name, { visibilityTimeoutSeconds, maxReceiveCount: 5 });
+  // The redrive of the template's live queue (the test's visibility timeout is its own, shorter one).
+  const { maxReceiveCount } = await consumerSettings("live");
+  return createQueueWithDlq(testSqs, name, { visibilityTimeoutSeconds, maxReceiveCount });
 }
 
 /** Receives and deletes everything on the queue now (delayed messages included, up to `waitMs`). */

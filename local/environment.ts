@@ -1,0 +1,136 @@
+import { join } from "node:path";
+import { LOCAL_ACCOUNT, LOCAL_REGION } from "./state-machine.js";
+import { type CfnTemplate, type CfnValue, REPO_ROOT } from "./template.js";
+import type { TopologyFunction } from "./topology.js";
+
+/**
+ * A function's environment as Lambda gives it: the variables the template sets on it, and only
+ * those, with CloudFormation's Refs and GetAtts resolved to the local resources, plus the
+ * variables Lambda itself sets in every environment (region, credentials, function name) and the
+ * local endpoints the AWS SDK is pointed at.
+ *
+ * One substitution: the database binding. In AWS a function finds the database through
+ * DB_SECRET_ARN (the secret) and DB_HOST (the RDS Proxy); locally both resolve to one
+ * DATABASE_URL (there is no Secrets Manager nor proxy here). A function without the binding in
+ * the template gets neither, and fails to reach the database as it would in AWS.
+ */
+
+/** Where the local resources are: what a Ref or GetAtt resolves to. */
+export interface LocalResources {
+  queues: ReadonlyMap<string, { url: string; arn: string }>;
+  stateMachines: ReadonlyMap<string, string>;
+  /** Bucket logical id -> its name on the local S3. */
+  buckets: ReadonlyMap<string, string>;
+  database: { url: string; embedded: boolean };
+  endpoints: { sqs: string; sfn: string; ses: string; s3: string };
+}
+
+/**
+ * Local settings without an AWS meaning that replace a template value: a dummy's delay, the log
+ * level. Each applies only to functions whose template environment has the variable.
+ */
+export const LOCAL_DELAY_VARIABLES = ["LLM_DELAY_MS", "CLASSIFIER_DELAY_MS", "LOG_LEVEL"] as const;
+/** Fault injection (no AWS meaning): set on the functions that classify (those given CLASSIFIER_DELAY_MS). */
+const FAULT_VARIABLES = { CLASSIFIER_FAILURE_RATE: "CLASSIFIER_DELAY_MS" } as const;
+
+export const lambdaArn = (logicalId: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${logicalId}`;
+
+const DATABASE_RESOURCE_TYPES = new Set([
+  "AWS::SecretsManager::Secret",
+  "AWS::SecretsManager::SecretTargetAttachment",
+  "AWS::RDS::DBProxy",
+  "AWS::RDS::DBCluster",
+]);
+
+type Resolved = { value: string } | { database: true };
+
+function resolveValue(
+  template: CfnTemplate,
+  fn: TopologyFunction,
+  value: CfnValue,
+  resources: LocalResources,
+): Resolved | null {
+  if (typeof value === "string") {
+    // A file shipped next to the bundle (/var/task/<to>) is the repository's <from> here.
+    const shipped = fn.bundledFiles.find((f) => value === `/var/task/${f.to}`);
+    return { value: shipped ? join(REPO_ROOT, shipped.from) : value };
+  }
+  if (typeof value === "number" || typeof value === "boolean") return { value: String(value) };
+  if (!value || typeof value !== "object" || Array.isArray(value)) return null;
+  const getAtt = value["Fn::GetAtt"];
+  const [id, attribute] = Array.isArray(getAtt) ? getAtt.map(String) : [typeof value.Ref === "string" ? value.Ref : ""];
+  const type = id ? template.Resources[id]?.Type : undefined;
+  if (!id || !type) return null;
+  if (DATABASE_RESOURCE_TYPES.has(type)) return { database: true };
+  const queue = resources.queues.get(id);
+  if (queue && type === "AWS::SQS::Queue") {
+    if (!attribute) return { value: queue.url };
+    if (attribute === "Arn") return { value: queue.arn };
+    if (attribute === "QueueUrl") return { value: queue.url };
+  }
+  const bucket = resources.buckets.get(id);
+  if (bucket && type === "AWS::S3::Bucket") {
+    if (!attribute) return { value: bucket };
+    if (attribute === "Arn") return { value: `arn:aws:s3:::${bucket}` };
+  }
+  // Named after its logical id: the local SES keeps no configuration sets (it takes any name).
+  if (type === "AWS::SES::ConfigurationSet" && !attribute) return { value: id };
+  const machine = resources.stateMachines.get(id);
+  if (machine && !attribute) return { value: machine };
+  if (type === "AWS::Lambda::Function") return { value: attribute === "Arn" ? lambdaArn(id) : id };
+  return null;
+}
+
+export interface ResolvedEnvironment {
+  /** Exactly what the function's environments get as process.env. */
+  variables: Record<string, string>;
+  /** The template's variable names that were resolved, database binding included. */
+  fromTemplate: string[];
+}
+
+export function resolveEnvironment(
+  template: CfnTemplate,
+  fn: TopologyFunction,
+  resources: LocalResources,
+  local: NodeJS.ProcessEnv,
+): ResolvedEnvironment {
+  const variables: Record<string, string> = {
+    // What Lambda sets in every execution environment (credentials are the local emulators').
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: "local",
+    AWS_SECRET_ACCESS_KEY: "local",
+    AWS_LAMBDA_FUNCTION_NAME: fn.logicalId,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize),
+    // Local only: the emulators, and Node 20 here where Lambda runs 22+ (the SDK's notice is noise).
+    AWS_ENDPOINT_URL_SQS: resources.endpoints.sqs,
+    AWS_ENDPOINT_URL_SFN: resources.endpoints.sfn,
+    AWS_ENDPOINT_URL_SES: resources.endpoints.ses,
+    // The local S3 (fauxqs, on the SQS endpoint) is reached path-style: shared/exports/s3.ts.
+    AWS_ENDPOINT_URL_S3: resources.endpoints.s3,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+  };
+  for (const [name, raw] of Object.entries(fn.environment)) {
+    const resolved = resolveValue(template, fn, raw, resources);
+    if (!resolved) {
+      throw new Error(
+        `${fn.logicalId}: ${name} refers to ${JSON.stringify(raw)}, which the local runtime does not have`,
+      );
+    }
+    if ("database" in resolved) {
+      variables.DATABASE_URL = resources.database.url;
+      if (resources.database.embedded) variables.KAPA_EMBEDDED_DB = "1";
+    } else {
+      variables[name] = resolved.value;
+    }
+  }
+  // The console's format (npm start: pretty) is local only; Lambda's is JSON.
+  if (local.LOG_FORMAT) variables.LOG_FORMAT = local.LOG_FORMAT;
+  for (const name of LOCAL_DELAY_VARIABLES) {
+    if (name in fn.environment && local[name]) variables[name] = local[name] as string;
+  }
+  for (const [name, marker] of Object.entries(FAULT_VARIABLES)) {
+    if (marker in fn.environment && local[name]) variables[name] = local[name] as string;
+  }
+  return { variables, fromTemplate: Object.keys(fn.environment) };
+}
