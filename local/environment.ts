@@ -10,8 +10,9 @@ import type { TopologyFunction } from "./topology.js";
  * local endpoints the AWS SDK is pointed at.
  *
  * One substitution: the database binding. In AWS a function finds the database through
- * DB_SECRET_ARN (the secret) and DB_HOST (the RDS Proxy); locally both resolve to one
- * DATABASE_URL (there is no Secrets Manager nor proxy here). A function without the binding in
+ * DB_SECRET_ARN (the secret) and DB_HOST (the RDS Proxy), and Migrate also gets the application
+ * login's secret (DB_APP_SECRET_ARN) to create that login; locally they resolve to one
+ * DATABASE_URL (there is no Secrets Manager nor proxy here, and the local database has one user). A function without the binding in
  * the template gets neither, and fails to reach the database as it would in AWS.
  */
 

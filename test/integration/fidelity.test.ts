@@ -157,15 +157,17 @@ describe("the local world is the template", () => {
       "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED",
       "AWS_SECRET_ACCESS_KEY",
     ];
+    // The secrets (the owner's; the application login's, which only Migrate sets up) and the proxy.
+    const DATABASE_BINDING = ["DB_SECRET_ARN", "DB_APP_SECRET_ARN", "DB_HOST"];
     for (const [id, p] of functions) {
       const local = world.functions[id];
       expect(local?.timeoutSeconds, id).toBe(p.Timeout ?? 3);
       expect(local?.memorySize, id).toBe(p.MemorySize ?? 128);
       const variables = obj(obj(p.Environment).Variables);
       const database = "DB_SECRET_ARN" in variables;
-      // The database binding (secret + proxy endpoint) is one DATABASE_URL here.
+      // The database binding (secrets + proxy endpoint) is one DATABASE_URL here.
       const expected = [
-        ...Object.keys(variables).filter((k) => !database || (k !== "DB_SECRET_ARN" && k !== "DB_HOST")),
+        ...Object.keys(variables).filter((k) => !database || !DATABASE_BINDING.includes(k)),
         ...(database
           ? ["DATABASE_URL", ...(database && local?.environment.KAPA_EMBEDDED_DB ? ["KAPA_EMBEDDED_DB"] : [])]
           : []),
