@@ -7,7 +7,7 @@ import { InvalidInputError, NotFoundError } from "../shared/errors.js";
 import { DEFAULT_EXPORT_PAGE_SIZE } from "../shared/exports/config.js";
 import { ExportsRepository } from "../shared/exports/repository.js";
 import { type ExportSink, writeExport } from "../shared/exports/stream.js";
-import { createExportRequest } from "../shared/http/schemas.js";
+import { createExportRequest } from "../shared/http/analytics-schemas.js";
 import { ThreadsRepository } from "../shared/threads/repository.js";
 
 /** `kapa export`'s options, as the API's POST exports/ body takes them (validated by the same schema). */

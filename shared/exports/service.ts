@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { ExportFilters, ExportFormat, ThreadExportRow } from "../db/schema.js";
 import { NotFoundError, UnavailableError } from "../errors.js";
-import type { ExportResource } from "../http/schemas.js";
+import type { ExportResource } from "../http/analytics-schemas.js";
 import { logger } from "../logger.js";
 import type { ThreadFilters, ThreadsRepository } from "../threads/repository.js";
 import { encoderFor } from "./format.js";

@@ -1,19 +1,21 @@
 import type { z } from "zod";
 import {
   analyticsQuery,
+  categoryTrends,
+  createExportRequest,
+  exportPath,
+  exportResource,
+  exportStarted,
+} from "./analytics-schemas.js";
+import {
   category,
   categoryList,
   categoryPath,
   categoryStats,
   categoryStatsQuery,
-  categoryTrends,
   chatRequest,
   chatResponse,
   createCategoryRequest,
-  createExportRequest,
-  exportPath,
-  exportResource,
-  exportStarted,
   listThreadsQuery,
   projectPath,
   reclassifyJob,

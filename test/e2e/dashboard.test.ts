@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findRunningEmbeddedDatabase } from "../../local/embedded-db.js";
 import { seedThreads } from "../../shared/admin/seed.js";
 import { connect } from "../../shared/db/client.js";
-import type { CategoryTrendsResource } from "../../shared/http/schemas.js";
+import type { CategoryTrendsResource } from "../../shared/http/analytics-schemas.js";
 import { type Started, startLocalRuntime } from "../support/processes.js";
 
 /**

@@ -1,7 +1,8 @@
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { GRAINS_MINUTES } from "../../shared/analytics/slots.js";
-import type { CategoryStatsResource, CategoryTrendsResource } from "../../shared/http/schemas.js";
+import type { CategoryTrendsResource } from "../../shared/http/analytics-schemas.js";
+import type { CategoryStatsResource } from "../../shared/http/schemas.js";
 import { createTenant, type Tenant, useTestDb } from "../support/db.js";
 import { invoke } from "../support/invoke.js";
 import { seededRandom } from "../support/random.js";
