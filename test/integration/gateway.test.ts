@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Gateway, startGateway } from "../../local/gateway.js";
 import { createApiKey, revokeApiKey } from "../../shared/auth/api-keys.js";
-import { createTenant, type Tenant, useTestDb } from "../support/db.js";
+import { createExpiredApiKey, createTenant, type Tenant, useTestDb } from "../support/db.js";
 import { recordFetchResponse } from "../support/openapi-recorder.js";
 
 const db = useTestDb();
@@ -56,14 +56,9 @@ describe("local gateway and authorizer", () => {
     expect(missing.status).toBe(401);
     expect(missing.json?.detail).toMatch(/X-API-KEY/);
 
-    const expiring = await createApiKey(db, {
-      name: "expires",
-      projectIds: [tenant.projectId],
-      expiresAt: new Date(Date.now() + 1500),
-    });
+    const expiring = await createExpiredApiKey(db, tenant.projectId);
     const revoked = await createApiKey(db, { name: "revoked", projectIds: [tenant.projectId] });
     await revokeApiKey(db, revoked.id);
-    await new Promise((resolve) => setTimeout(resolve, 1600)); // let the key expire
 
     const failures = {
       garbage: "garbage",

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Gateway } from "../../local/gateway.js";
 import { createApiKey, revokeApiKey } from "../../shared/auth/api-keys.js";
 import { type RouteDef, routeList } from "../../shared/http/routes.js";
-import { createTenant, type Tenant, useTestDb } from "../support/db.js";
+import { createExpiredApiKey, createTenant, type Tenant, useTestDb } from "../support/db.js";
 import { type HttpReply, startTestGateway } from "../support/http.js";
 
 /**
@@ -70,11 +70,7 @@ beforeAll(async () => {
   attacker = await makeVictim("attacker");
   const revoked = await createApiKey(db, { name: "revoked", projectIds: [victim.projectId] });
   await revokeApiKey(db, revoked.id);
-  const expiring = await createApiKey(db, {
-    name: "expiring",
-    projectIds: [victim.projectId],
-    expiresAt: new Date(Date.now() + 1000),
-  });
+  const expiring = await createExpiredApiKey(db, victim.projectId);
   Object.assign(keys, {
     garbage: "kapa_nothing_here",
     wrongSecret: `${victim.apiKey.slice(0, -3)}abc`,
@@ -82,7 +78,6 @@ beforeAll(async () => {
     expired: expiring.key,
     otherProject: attacker.apiKey,
   });
-  await new Promise((resolve) => setTimeout(resolve, 1100)); // let the expiring key expire
 });
 afterAll(() => gateway.close());
 

@@ -1,6 +1,9 @@
+import { eq, sql } from "drizzle-orm";
 import { afterAll, inject } from "vitest";
+import { createApiKey } from "../../shared/auth/api-keys.js";
 import { connect, type Db } from "../../shared/db/client.js";
 import { UNBOUNDED_STATEMENTS } from "../../shared/db/deadline.js";
+import { apiKeys } from "../../shared/db/schema.js";
 
 export { createTenant, type Tenant } from "./tenant.js";
 
@@ -12,4 +15,18 @@ export function useTestDb(): Db {
   const database = connect({ ...inject("database"), max: 4, timeouts: UNBOUNDED_STATEMENTS });
   afterAll(() => database.close());
   return database.db;
+}
+
+/**
+ * A key that has already expired: created valid (creation refuses a past date), then its expiry
+ * moved a minute into the past, so no test waits for the clock.
+ */
+export async function createExpiredApiKey(db: Db, projectId: string): Promise<{ id: string; key: string }> {
+  const created = await createApiKey(db, {
+    name: "expired",
+    projectIds: [projectId],
+    expiresAt: new Date(Date.now() + 3_600_000),
+  });
+  await db.update(apiKeys).set({ expiresAt: sql`now() - interval '1 minute'` }).where(eq(apiKeys.id, created.id));
+  return created;
 }
