@@ -17,6 +17,8 @@ const CONTEXT_FROM_ENV: Readonly<Record<string, string>> = {
   CLASSIFIER_BATCH_SIZE: "kapa:classifierBatchSize",
   BACKFILL_MAX_CONCURRENCY: "kapa:backfillMaxConcurrency",
   AUTHORIZER_CACHE_TTL_SECONDS: "kapa:authorizerCacheTtlSeconds",
+  API_THROTTLING_RATE_LIMIT: "kapa:throttlingRateLimit",
+  API_THROTTLING_BURST_LIMIT: "kapa:throttlingBurstLimit",
   PER_KEY_RATE_LIMIT: "kapa:perKeyRateLimit",
   PER_KEY_BURST_LIMIT: "kapa:perKeyBurstLimit",
   PER_KEY_DAILY_QUOTA: "kapa:perKeyDailyQuota",

@@ -36,7 +36,10 @@ beforeAll(async () => {
       DATABASE_URL: proxy.url,
       LLM_DELAY_MS: "0",
       LOG_LEVEL: process.env.FAULT_LOG_LEVEL ?? "silent",
+      // Answers during a fault are fast: the per-key and the stage limits would turn them into 429s.
       PER_KEY_RATE_LIMIT: "0",
+      API_THROTTLING_RATE_LIMIT: "10000",
+      API_THROTTLING_BURST_LIMIT: "20000",
     },
     /Press Ctrl-C to stop/,
     90_000,

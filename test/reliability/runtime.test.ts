@@ -31,8 +31,11 @@ const env: Record<string, string> = {
   TEMPLATE_CACHE_DIR: HARNESS_CACHE_DIR,
   SWEEPER_GRACE_SECONDS: "10",
   LOG_LEVEL: "silent",
-  // 50 clients share one key here: the per-key usage plan (20 rps) would throttle them.
+  // 50 clients share one key here: the per-key usage plan (20 rps) and the stage's limit (100 rps,
+  // the template's, as in AWS) would throttle them; this test is about errors, not throttling.
   PER_KEY_RATE_LIMIT: "0",
+  API_THROTTLING_RATE_LIMIT: "10000",
+  API_THROTTLING_BURST_LIMIT: "20000",
 };
 const LOAD_SECONDS = Number(process.env.LOAD_SECONDS ?? 60);
 const CLIENTS = 50;
