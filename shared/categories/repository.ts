@@ -1,6 +1,6 @@
 import { and, asc, count, eq, gte, lt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
-import { classifyDbError } from "../db/errors.js";
+import { classifyDbError, retryTransient } from "../db/errors.js";
 import { type CategoryRow, type CategorySource, categories, projects, threads } from "../db/schema.js";
 import { ConflictError, NotFoundError } from "../errors.js";
 import { MAX_CATEGORIES_PER_PROJECT } from "./defaults.js";
@@ -74,6 +74,11 @@ export class CategoriesRepository {
    * survives. Returns up to `returnIds` of the unlabelled threads, for the caller to send.
    */
   async delete(projectId: string, id: string, returnIds: number): Promise<{ unlabelled: string[] }> {
+    // A label written meanwhile can deadlock with the unlabelling: the loser is run again.
+    return retryTransient(() => this.deleteOnce(projectId, id, returnIds));
+  }
+
+  private deleteOnce(projectId: string, id: string, returnIds: number): Promise<{ unlabelled: string[] }> {
     return this.db.transaction(async (tx) => {
       const [locked] = await tx
         .select({ id: categories.id })

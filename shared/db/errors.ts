@@ -154,3 +154,20 @@ export function loggableError(error: Error): Record<string, unknown> {
   if (!db) return { name: error.name, message: error.message, stack: error.stack };
   return { name: error.name, database: db, stack: framesOf(error.stack) };
 }
+
+/**
+ * Runs a transaction again when Postgres aborted it as a deadlock or serialization failure: the
+ * whole transaction rolled back, so running it again is safe, and it is what the Postgres manual
+ * advises ("applications ... should be prepared to retry transactions that fail"):
+ * https://www.postgresql.org/docs/15/mvcc-serialization-failure-handling.html
+ * After `attempts` tries the error goes up (a 503 to the client).
+ */
+export async function retryTransient<T>(transaction: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await transaction();
+    } catch (error) {
+      if (attempt >= attempts || classifyDbError(error)?.kind !== "transient") throw error;
+    }
+  }
+}
