@@ -109,7 +109,9 @@ export async function benchColdStart(): Promise<void> {
   let cdkOut = process.env.BENCH_COLD_CDK_OUT;
   if (!cdkOut) {
     cdkOut = "cdk.out";
-    execFileSync("npx", ["cdk", "synth", "--quiet", "-o", cdkOut], {
+    // The bundles do not depend on the sender; a deployable synth needs one (infra/settings.ts).
+    const sender = ["-c", "kapa:reportSender=reports@kapa-service.dev"];
+    execFileSync("npx", ["cdk", "synth", "--quiet", "-o", cdkOut, ...sender], {
       stdio: ["ignore", "ignore", "inherit"],
       env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: "true" },
     });

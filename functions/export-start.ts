@@ -1,4 +1,3 @@
-import { createSqsClient } from "../shared/aws.js";
 import { loadExportsEnv } from "../shared/exports/config.js";
 import { type ExportQueue, SqsExportQueue } from "../shared/exports/queue.js";
 import { ExportsRepository } from "../shared/exports/repository.js";
@@ -6,11 +5,13 @@ import { startExport, toExportStarted } from "../shared/exports/service.js";
 import { httpHandler } from "../shared/http/handler.js";
 import { routes } from "../shared/http/routes.js";
 import { runtime } from "../shared/runtime.js";
+import { lazySqsClient } from "../shared/sqs.js";
 
 const env = loadExportsEnv();
-// One client per process; AWS_ENDPOINT_URL_SQS points it at the local emulator.
+// One client per process, its SDK loaded on the first export; AWS_ENDPOINT_URL_SQS points it at the
+// local emulator.
 const queue: ExportQueue = env.EXPORT_QUEUE_URL
-  ? new SqsExportQueue(createSqsClient(), env.EXPORT_QUEUE_URL)
+  ? new SqsExportQueue(lazySqsClient(), env.EXPORT_QUEUE_URL)
   : {
       send: async () => {
         throw new Error("EXPORT_QUEUE_URL is not set");

@@ -2,7 +2,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { loadExportsEnv, required } from "../shared/exports/config.js";
 import { ExportsRepository } from "../shared/exports/repository.js";
 import { createS3Client } from "../shared/exports/s3.js";
-import { runExport } from "../shared/exports/service.js";
+import { runExport } from "../shared/exports/worker.js";
 import { logger } from "../shared/logger.js";
 import { runtime } from "../shared/runtime.js";
 

@@ -1,14 +1,14 @@
 import * as z from "zod";
-import { createSqsClient } from "../shared/aws.js";
 import { systemClock } from "../shared/clock.js";
 import { loadReportsEnv } from "../shared/reports/config.js";
 import { planReports } from "../shared/reports/planner.js";
 import { SqsReportQueue } from "../shared/reports/queue.js";
 import { runtime } from "../shared/runtime.js";
+import { lazySqsClient } from "../shared/sqs.js";
 
 const env = loadReportsEnv();
 if (!env.REPORT_QUEUE_URL) throw new Error("Invalid configuration: REPORT_QUEUE_URL is not set");
-const queue = new SqsReportQueue(createSqsClient(), env.REPORT_QUEUE_URL);
+const queue = new SqsReportQueue(lazySqsClient(), env.REPORT_QUEUE_URL);
 
 /** What EventBridge Scheduler sends (`scheduledTime`), or an operator's catch-up run (`period`). */
 const plannerEvent = z

@@ -132,7 +132,7 @@ export class KapaFunction extends Construct {
         forceDockerBundling: false,
         banner: ESM_REQUIRE_BANNER,
         // The Node.js runtimes ship AWS SDK v3.
-        externalModules: props.bundleAwsSdk ? [] : ["@aws-sdk/*"],
+        externalModules: props.bundleAwsSdk ? ["@aws-sdk/client-*"] : ["@aws-sdk/*"],
         commandHooks: props.bundledFiles?.length ? copyIntoBundle(props.bundledFiles) : undefined,
       },
     });

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import type { ClassificationQueue, ClassificationRequest } from "../classification/queue.js";
 import { logger } from "../logger.js";
 import { putMetric } from "../metrics.js";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { parseEnv } from "../config.js";
 
 /** How long a download link works by default (EXPORT_URL_TTL_SECONDS): one hour. */

@@ -1,6 +1,5 @@
-import type { SQSClient } from "@aws-sdk/client-sqs";
-import { z } from "zod";
-import { sendMessageBatches } from "../sqs.js";
+import * as z from "zod";
+import { type SqsClientSource, sendMessageBatches } from "../sqs.js";
 
 /**
  * How the export queue is consumed, the same in AWS (infra/constructs/exports.ts) and in the local
@@ -32,7 +31,7 @@ export interface ExportQueue {
 
 export class SqsExportQueue implements ExportQueue {
   constructor(
-    private readonly sqs: SQSClient,
+    private readonly sqs: SqsClientSource,
     private readonly queueUrl: string,
   ) {}
 

@@ -3,12 +3,11 @@ import {
   type CompletedPart,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
-  GetObjectCommand,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { s3ClientConfig } from "./links.js";
 import type { ExportSink } from "./stream.js";
 
 /**
@@ -19,13 +18,9 @@ export const PART_SIZE = 8 * 1024 * 1024;
 /** Parts uploading at once; the writer waits beyond that, so memory stays at a few parts. */
 export const PARTS_IN_FLIGHT = 2;
 
-/**
- * The S3 client of a process. Locally AWS_ENDPOINT_URL_S3 names the emulator, reached path-style
- * (http://127.0.0.1:port/bucket/key), which needs no wildcard DNS and makes presigned URLs that
- * `curl` can fetch.
- */
+/** The S3 client of a process that writes exports (settings: links.ts). */
 export function createS3Client(): S3Client {
-  return new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) });
+  return new S3Client(s3ClientConfig());
 }
 
 export interface S3Target {
@@ -147,17 +142,4 @@ export function s3Sink(target: S3Target): ExportSink {
       await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
     },
   };
-}
-
-/**
- * A presigned GET of the file, valid `expiresIn` seconds. The signature covers the path, so the
- * link opens this one object and nothing else; the key is random, so it cannot be guessed.
- * https://docs.aws.amazon.com/AmazonS3/latest/userguide/ShareObjectPreSignedURL.html
- */
-export function presignDownload(
-  s3: S3Client,
-  object: { bucket: string; key: string },
-  expiresIn: number,
-): Promise<string> {
-  return getSignedUrl(s3, new GetObjectCommand({ Bucket: object.bucket, Key: object.key }), { expiresIn });
 }

@@ -1,21 +1,13 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import type { S3Client } from "@aws-sdk/client-s3";
 import type { ExportFilters, ExportFormat, ThreadExportRow } from "../db/schema.js";
 import { NotFoundError, UnavailableError } from "../errors.js";
 import type { ExportResource } from "../http/analytics-schemas.js";
 import { logger } from "../logger.js";
-import type { ThreadFilters, ThreadsRepository } from "../threads/repository.js";
+import type { ThreadFilters } from "../threads/repository.js";
 import { encoderFor } from "./format.js";
-import {
-  EXPORT_DEADLINE_MARGIN_MS,
-  EXPORT_RETENTION_DAYS,
-  EXPORT_STALE_SECONDS,
-  type ExportQueue,
-  exportMessage,
-} from "./queue.js";
-import type { ExportClaim, ExportsRepository } from "./repository.js";
-import { presignDownload, s3Sink } from "./s3.js";
-import { writeExport } from "./stream.js";
+import type { DownloadLinks } from "./links.js";
+import { EXPORT_RETENTION_DAYS, EXPORT_STALE_SECONDS, type ExportQueue } from "./queue.js";
+import type { ExportsRepository } from "./repository.js";
 
 export interface StartExportInput {
   projectId: string;
@@ -78,7 +70,7 @@ function publicStatus(row: ThreadExportRow, now: Date): PublicStatus {
 export async function getExport(
   deps: {
     exports: ExportsRepository;
-    s3: S3Client;
+    links: DownloadLinks;
     /** The export bucket; unset, a finished export cannot be downloaded (503). */
     bucket: string | undefined;
     urlTtlSeconds: number;
@@ -103,7 +95,7 @@ export async function getExport(
     created_at: row.createdAt.toISOString(),
     finished_at: row.finishedAt?.toISOString() ?? null,
     url: download
-      ? await presignDownload(deps.s3, { bucket: deps.bucket as string, key: row.s3Key }, deps.urlTtlSeconds)
+      ? await deps.links.presign({ bucket: deps.bucket as string, key: row.s3Key }, deps.urlTtlSeconds)
       : null,
     expires_at: download ? new Date(now.getTime() + deps.urlTtlSeconds * 1000).toISOString() : null,
   };
@@ -112,81 +104,3 @@ export async function getExport(
 export function toExportStarted(row: ThreadExportRow) {
   return { id: row.id, status: row.status };
 }
-
-/** The filters as the export reads them: the threads that existed when it was requested. */
-function runFilters(row: ThreadExportRow): ThreadFilters {
-  const f = row.filters;
-  // Up to the request's millisecond: a thread created while the export runs is not in the file.
-  const requested = new Date(row.createdAt.getTime() + 1);
-  const before = f.createdBefore ? new Date(f.createdBefore) : undefined;
-  return {
-    category: f.category,
-    source: f.source,
-    createdAfter: f.createdAfter ? new Date(f.createdAfter) : undefined,
-    createdBefore: before && before < requested ? before : requested,
-  };
-}
-
-export interface RunExportDeps {
-  exports: ExportsRepository;
-  threads: ThreadsRepository;
-  s3: S3Client;
-  bucket: string;
-  pageSize: number;
-}
-
-/** Progress is written at most this often (and it is the worker's heartbeat). */
-const PROGRESS_INTERVAL_MS = 1000;
-
-/**
- * The worker's job: claims the export, streams its threads into the S3 object and marks it done.
- * Any error fails the export (the SDK and the database client already retried what is worth
- * retrying) and is not rethrown: the message is done with. A duplicate message finds the export
- * finished and does nothing. `deadline` (epoch ms, the Lambda timeout) stops it in time to record
- * the failure.
- */
-export async function runExport(
-  deps: RunExportDeps,
-  body: string,
-  options: { deadline?: number } = {},
-): Promise<"done" | "failed" | "skipped"> {
-  const { exportId } = exportMessage.parse(JSON.parse(body));
-  const claim = await deps.exports.claim(exportId);
-  if (!claim) return "skipped";
-  const { row } = claim;
-  const encoder = encoderFor(row.format, row.includeQuestions);
-  const sink = s3Sink({
-    s3: deps.s3,
-    bucket: deps.bucket,
-    key: row.s3Key,
-    contentType: encoder.contentType,
-    fileName: `threads-${row.id}.${encoder.extension}`,
-  });
-  let reported = Date.now();
-  const onProgress = async (rows: number) => {
-    const now = Date.now();
-    if (options.deadline !== undefined && now > options.deadline - EXPORT_DEADLINE_MARGIN_MS) {
-      throw new Error("the export did not finish within the worker's timeout");
-    }
-    if (now - reported < PROGRESS_INTERVAL_MS) return;
-    reported = now;
-    await deps.exports.progress(claim, rows);
-  };
-  const spec = {
-    projectId: row.projectId,
-    format: row.format,
-    includeQuestions: row.includeQuestions,
-    filters: runFilters(row),
-    pageSize: deps.pageSize,
-  };
-  try {
-    const rows = await writeExport(deps, spec, sink, onProgress);
-    return (await deps.exports.finish(claim, rows)) ? "done" : "skipped";
-  } catch (error) {
-    logger.error("export failed", { exportId, error });
-    await deps.exports.fail(exportId, error instanceof Error ? error.message : String(error), claim);
-    return "failed";
-  }
-}
-
-export type { ExportClaim };

@@ -2,7 +2,7 @@ import middy from "@middy/core";
 import httpEventNormalizer from "@middy/http-event-normalizer";
 import httpHeaderNormalizer from "@middy/http-header-normalizer";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
-import type { z } from "zod";
+import type * as z from "zod";
 import { loadEnv } from "../config.js";
 import { ForbiddenError, InvalidInputError, PayloadTooLargeError, UnauthenticatedError } from "../errors.js";
 import { withCorrelationId } from "../logger.js";
