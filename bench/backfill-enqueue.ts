@@ -2,11 +2,11 @@ import { sql } from "drizzle-orm";
 import { startLocalBackfill } from "../local/backfill.js";
 import { queueDepth, startLocalSqs, useLocalAws } from "../local/sqs.js";
 import { seedThreads } from "../shared/admin/seed.js";
-import { createSqsClient } from "../shared/aws.js";
 import { executionArn } from "../shared/backfill/executions.js";
-import { startJob } from "../shared/backfill/jobs.js";
-import { loadEnv } from "../shared/config.js";
-import { closeRuntime, runtime } from "../shared/runtime.js";
+import { startJob } from "../shared/backfill/service.js";
+import { createSqsClient } from "../shared/platform/aws.js";
+import { loadEnv } from "../shared/platform/config.js";
+import { closeRuntime, runtime } from "../shared/platform/runtime.js";
 import { benchEnvironment, processCpuSeconds, processRssMb, report } from "./lib.js";
 
 interface SqsProcess {

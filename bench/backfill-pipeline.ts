@@ -2,10 +2,10 @@ import { sql } from "drizzle-orm";
 import { startLocalBackfill } from "../local/backfill.js";
 import { startClassificationPipeline } from "../local/classification.js";
 import { seedThreads } from "../shared/admin/seed.js";
-import { startJob } from "../shared/backfill/jobs.js";
-import { loadEnv } from "../shared/config.js";
+import { startJob } from "../shared/backfill/service.js";
 import type { Db } from "../shared/db/client.js";
-import { closeRuntime, runtime } from "../shared/runtime.js";
+import { loadEnv } from "../shared/platform/config.js";
+import { closeRuntime, runtime } from "../shared/platform/runtime.js";
 import { createTenant } from "../test/support/tenant.js";
 import { benchEnvironment, report, stats } from "./lib.js";
 

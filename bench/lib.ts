@@ -6,7 +6,7 @@ import { startLocalSqs, useLocalAws } from "../local/sqs.js";
 import { connect, type Database } from "../shared/db/client.js";
 import { UNBOUNDED_STATEMENTS } from "../shared/db/deadline.js";
 import { runMigrations } from "../shared/db/migrate.js";
-import { closeRuntime } from "../shared/runtime.js";
+import { closeRuntime } from "../shared/platform/runtime.js";
 
 export interface Stats {
   n: number;

@@ -4,15 +4,22 @@ import { findRunningLocalBackfill, startLocalBackfill } from "../local/backfill.
 import type { LocalDatabase } from "../local/database.js";
 import { deviationsFromEnv } from "../local/settings.js";
 import { queueDepth, startLocalSqs, useLocalAws } from "../local/sqs.js";
-import { createSqsClient } from "../shared/aws.js";
 import type { Executions } from "../shared/backfill/executions.js";
-import { getJob, type Job, type JobDeps, parseJobExecutionName, resumeJob, startJob } from "../shared/backfill/jobs.js";
 import { BACKFILL_SCOPES, type BackfillScope } from "../shared/backfill/model.js";
 import { BackfillRepository, type TargetProgress } from "../shared/backfill/repository.js";
+import {
+  getJob,
+  type Job,
+  type JobDeps,
+  parseJobExecutionName,
+  resumeJob,
+  startJob,
+} from "../shared/backfill/service.js";
 import { createSfnExecutions } from "../shared/backfill/sfn.js";
-import { type Env, loadEnv } from "../shared/config.js";
-import { InvalidInputError, NotFoundError } from "../shared/errors.js";
-import { closeRuntime } from "../shared/runtime.js";
+import { createSqsClient } from "../shared/platform/aws.js";
+import { type Env, loadEnv } from "../shared/platform/config.js";
+import { InvalidInputError, NotFoundError } from "../shared/platform/errors.js";
+import { closeRuntime } from "../shared/platform/runtime.js";
 import { createProgress } from "./progress.js";
 
 /**

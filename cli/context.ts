@@ -1,5 +1,5 @@
 import type { LocalDatabase } from "../local/database.js";
-import type { Env } from "../shared/config.js";
+import type { Env } from "../shared/platform/config.js";
 
 /**
  * What every command shares: the database session, the output (text, or one JSON object with
@@ -40,7 +40,7 @@ export async function withDatabase(
   // The CLI runs on the operator's Node (20 here); the SDK's Node 22 reminder is noise for it.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const [{ loadEnv }, { openLocalDatabase }, { runMigrations }] = await Promise.all([
-    import("../shared/config.js"),
+    import("../shared/platform/config.js"),
     import("../local/database.js"),
     import("../shared/db/migrate.js"),
   ]);
@@ -63,7 +63,7 @@ export function print(options: GlobalOptions, out: Output, to: NodeJS.WritableSt
 
 /** An error of a command: `error: ...` (or {"error": ...} with --json) and its exit code. */
 export async function reportError(options: GlobalOptions, error: unknown): Promise<number> {
-  const { DomainError, InvalidInputError } = await import("../shared/errors.js");
+  const { DomainError, InvalidInputError } = await import("../shared/platform/errors.js");
   const message = error instanceof Error ? error.message : String(error);
   if (options.json) process.stdout.write(`${JSON.stringify({ error: message })}\n`);
   else process.stderr.write(`error: ${message}\n`);

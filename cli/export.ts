@@ -3,11 +3,11 @@ import { SingleBar } from "cli-progress";
 import { eq } from "drizzle-orm";
 import type { Db } from "../shared/db/client.js";
 import { projects } from "../shared/db/schema.js";
-import { InvalidInputError, NotFoundError } from "../shared/errors.js";
 import { DEFAULT_EXPORT_PAGE_SIZE } from "../shared/exports/config.js";
 import { ExportsRepository } from "../shared/exports/repository.js";
 import { type ExportSink, writeExport } from "../shared/exports/stream.js";
 import { createExportRequest } from "../shared/http/analytics-schemas.js";
+import { InvalidInputError, NotFoundError } from "../shared/platform/errors.js";
 import { ThreadsRepository } from "../shared/threads/repository.js";
 
 /** `kapa export`'s options, as the API's POST exports/ body takes them (validated by the same schema). */

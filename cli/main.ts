@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import type { LocalDatabase } from "../local/database.js";
-import type { Env } from "../shared/config.js";
+import type { Env } from "../shared/platform/config.js";
 import type { GlobalOptions, Output } from "./context.js";
 
 /**

@@ -1,16 +1,16 @@
 import { SESClient } from "@aws-sdk/client-ses";
 import { eq } from "drizzle-orm";
 import { findRunningLocalSes } from "../local/ses.js";
-import { type Clock, systemClock } from "../shared/clock.js";
-import { loadEnv } from "../shared/config.js";
 import type { Db } from "../shared/db/client.js";
 import { teams } from "../shared/db/schema.js";
-import { InvalidInputError, NotFoundError } from "../shared/errors.js";
+import { type Clock, systemClock } from "../shared/platform/clock.js";
+import { loadEnv } from "../shared/platform/config.js";
+import { InvalidInputError, NotFoundError } from "../shared/platform/errors.js";
 import { loadReportsEnv } from "../shared/reports/config.js";
 import { type Mailer, SesMailer } from "../shared/reports/mailer.js";
 import { parsePeriod, reportingPeriodAt } from "../shared/reports/period.js";
 import { teamIdPages } from "../shared/reports/planner.js";
-import { buildReport, reportAudience, type SendOutcome, sendTeamReport } from "../shared/reports/send.js";
+import { buildReport, reportAudience, type SendOutcome, sendTeamReport } from "../shared/reports/service.js";
 
 export interface ReportCommandArgs {
   /** One team; all teams when unset. */

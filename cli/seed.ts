@@ -1,6 +1,6 @@
 import { seedThreads } from "../shared/admin/seed.js";
 import type { Db } from "../shared/db/client.js";
-import { InvalidInputError } from "../shared/errors.js";
+import { InvalidInputError } from "../shared/platform/errors.js";
 import { createProgress } from "./progress.js";
 
 export interface SeedCommandArgs {

@@ -1,7 +1,7 @@
 import { categoryTrends } from "../shared/analytics/service.js";
 import { httpHandler } from "../shared/http/handler.js";
 import { routes } from "../shared/http/routes.js";
-import { runtime } from "../shared/runtime.js";
+import { runtime } from "../shared/platform/runtime.js";
 
 export const handler = httpHandler(routes.categoryTrends, async ({ path, query }) => {
   const { analytics, categories } = await runtime();

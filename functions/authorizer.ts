@@ -1,7 +1,8 @@
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from "aws-lambda";
 import { authenticateKey } from "../shared/auth/api-keys.js";
 import { authorizerResult, UNAUTHORIZED } from "../shared/auth/policy.js";
-import { runtime } from "../shared/runtime.js";
+import { retryRefusedConnection } from "../shared/db/errors.js";
+import { runtime } from "../shared/platform/runtime.js";
 
 /**
  * REQUEST authorizer on X-API-KEY. API Gateway caches the result by the key, so the policy
@@ -13,6 +14,6 @@ export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<
   const raw = Object.entries(headers).find(([name]) => name.toLowerCase() === "x-api-key")?.[1];
   if (!raw) throw new Error(UNAUTHORIZED);
   const { database } = await runtime();
-  const key = await authenticateKey(database.db, raw.trim());
+  const key = await retryRefusedConnection(() => authenticateKey(database.db, raw.trim()));
   return authorizerResult(event.methodArn, key);
 }

@@ -1,7 +1,7 @@
 import { asBackfillTask } from "../shared/backfill/errors.js";
 import type { EnqueueRangeResult } from "../shared/backfill/model.js";
 import { enqueueRange } from "../shared/backfill/steps.js";
-import { runtime } from "../shared/runtime.js";
+import { runtime } from "../shared/platform/runtime.js";
 
 /** The backfill state machine's EnqueueRange task (one Map iteration): one range's ids to the backfill queue. */
 export async function handler(event: unknown): Promise<EnqueueRangeResult> {

@@ -1,7 +1,7 @@
 import { asBackfillTask } from "../shared/backfill/errors.js";
 import type { LoopState } from "../shared/backfill/model.js";
 import { planPage } from "../shared/backfill/steps.js";
-import { runtime } from "../shared/runtime.js";
+import { runtime } from "../shared/platform/runtime.js";
 
 /** The backfill state machine's Plan task: the next page of thread-id ranges. */
 export async function handler(event: unknown): Promise<LoopState> {

@@ -1,7 +1,7 @@
 import { categoryStats } from "../shared/categories/service.js";
 import { httpHandler } from "../shared/http/handler.js";
 import { routes } from "../shared/http/routes.js";
-import { runtime } from "../shared/runtime.js";
+import { runtime } from "../shared/platform/runtime.js";
 
 export const handler = httpHandler(routes.categoryStats, async ({ path, query }) => {
   const { categories } = await runtime();

@@ -1,6 +1,6 @@
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { classifyBatch } from "../shared/classification/process.js";
-import { runtime } from "../shared/runtime.js";
+import { classifyBatch } from "../shared/classification/service.js";
+import { runtime } from "../shared/platform/runtime.js";
 
 /** SQS consumer of the live and backfill queues: classifies a batch in parallel, reports partial failures. */
 export async function handler(event: SQSEvent): Promise<SQSBatchResponse> {

@@ -4,8 +4,8 @@ import { ExportsRepository } from "../shared/exports/repository.js";
 import { startExport, toExportStarted } from "../shared/exports/service.js";
 import { httpHandler } from "../shared/http/handler.js";
 import { routes } from "../shared/http/routes.js";
-import { runtime } from "../shared/runtime.js";
-import { lazySqsClient } from "../shared/sqs.js";
+import { runtime } from "../shared/platform/runtime.js";
+import { lazySqsClient } from "../shared/platform/sqs.js";
 
 const env = loadExportsEnv();
 // One client per process, its SDK loaded on the first export; AWS_ENDPOINT_URL_SQS points it at the

@@ -4,7 +4,7 @@ import { ExportsRepository } from "../shared/exports/repository.js";
 import { getExport } from "../shared/exports/service.js";
 import { httpHandler } from "../shared/http/handler.js";
 import { routes } from "../shared/http/routes.js";
-import { runtime } from "../shared/runtime.js";
+import { runtime } from "../shared/platform/runtime.js";
 
 const env = loadExportsEnv();
 // One per process; it signs the download links (AWS_ENDPOINT_URL_S3 locally).

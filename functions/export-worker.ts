@@ -3,8 +3,8 @@ import { loadExportsEnv, required } from "../shared/exports/config.js";
 import { ExportsRepository } from "../shared/exports/repository.js";
 import { createS3Client } from "../shared/exports/s3.js";
 import { runExport } from "../shared/exports/worker.js";
-import { logger } from "../shared/logger.js";
-import { runtime } from "../shared/runtime.js";
+import { logger } from "../shared/platform/logger.js";
+import { runtime } from "../shared/platform/runtime.js";
 
 const env = loadExportsEnv();
 const bucket = required(env, "EXPORT_BUCKET");

@@ -1,6 +1,6 @@
 import { httpHandler } from "../shared/http/handler.js";
 import { routes } from "../shared/http/routes.js";
-import { runtime } from "../shared/runtime.js";
+import { runtime } from "../shared/platform/runtime.js";
 import { listThreads } from "../shared/threads/service.js";
 
 export const handler = httpHandler(routes.listThreads, async ({ path, query, linkTo }) => {

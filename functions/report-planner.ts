@@ -1,10 +1,10 @@
 import * as z from "zod";
-import { systemClock } from "../shared/clock.js";
+import { systemClock } from "../shared/platform/clock.js";
+import { runtime } from "../shared/platform/runtime.js";
+import { lazySqsClient } from "../shared/platform/sqs.js";
 import { loadReportsEnv } from "../shared/reports/config.js";
 import { planReports } from "../shared/reports/planner.js";
 import { SqsReportQueue } from "../shared/reports/queue.js";
-import { runtime } from "../shared/runtime.js";
-import { lazySqsClient } from "../shared/sqs.js";
 
 const env = loadReportsEnv();
 if (!env.REPORT_QUEUE_URL) throw new Error("Invalid configuration: REPORT_QUEUE_URL is not set");

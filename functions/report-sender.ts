@@ -1,10 +1,10 @@
 import { SESClient } from "@aws-sdk/client-ses";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { systemClock } from "../shared/clock.js";
+import { systemClock } from "../shared/platform/clock.js";
+import { runtime } from "../shared/platform/runtime.js";
 import { loadReportsEnv } from "../shared/reports/config.js";
 import { pacedMailer, SesMailer } from "../shared/reports/mailer.js";
-import { processReportJobs } from "../shared/reports/send.js";
-import { runtime } from "../shared/runtime.js";
+import { processReportJobs } from "../shared/reports/service.js";
 
 const env = loadReportsEnv();
 // One client per process; AWS_ENDPOINT_URL_SES points it at the local emulator.

@@ -1,5 +1,5 @@
 import { sweep } from "../shared/classification/sweeper.js";
-import { runtime } from "../shared/runtime.js";
+import { runtime } from "../shared/platform/runtime.js";
 
 /** Run by EventBridge Scheduler every few minutes: re-sends threads left unclassified. */
 export async function handler(): Promise<{ requeued: number }> {

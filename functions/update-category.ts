@@ -1,7 +1,7 @@
 import { toCategoryResource } from "../shared/categories/service.js";
 import { httpHandler } from "../shared/http/handler.js";
 import { routes } from "../shared/http/routes.js";
-import { runtime } from "../shared/runtime.js";
+import { runtime } from "../shared/platform/runtime.js";
 
 export const handler = httpHandler(routes.updateCategory, async ({ path, body }) => {
   const { categories } = await runtime();

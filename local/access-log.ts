@@ -1,4 +1,4 @@
-import { logFormat, logger, logs } from "../shared/logger.js";
+import { logFormat, logger, logs } from "../shared/platform/logger.js";
 
 /**
  * One line per request of the local gateway. Readable by default (`POST /query/v1/projects/3f1c2a9e…/chat

@@ -1,8 +1,8 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { createSqsClient } from "../shared/aws.js";
-import type { Env } from "../shared/config.js";
+import { createSqsClient } from "../shared/platform/aws.js";
+import type { Env } from "../shared/platform/config.js";
 import { isAlive } from "./embedded-db.js";
 import { type EventSource, startEventSource } from "./event-source.js";
 import { consumerSettingsOf, HARNESS_CACHE_DIR } from "./harness.js";

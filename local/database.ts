@@ -1,6 +1,6 @@
-import type { Env } from "../shared/config.js";
 import { connect, type Database, type DatabaseTarget } from "../shared/db/client.js";
 import { UNBOUNDED_STATEMENTS } from "../shared/db/deadline.js";
+import type { Env } from "../shared/platform/config.js";
 import { findRunningEmbeddedDatabase, startEmbeddedDatabase } from "./embedded-db.js";
 
 /**

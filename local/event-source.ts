@@ -1,6 +1,6 @@
 import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { logger } from "../shared/logger.js";
+import { logger } from "../shared/platform/logger.js";
 
 /**
  * Plays Lambda's SQS event source mapping: up to `maxConcurrency` invocations at once, each with

@@ -10,7 +10,7 @@ import type {
 import { policyAllows, UNAUTHORIZED } from "../shared/auth/policy.js";
 import { AUTHORIZER_FAILURE, retryAfterHeader } from "../shared/http/errors.js";
 import { type RouteDef, routeList } from "../shared/http/routes.js";
-import { logger } from "../shared/logger.js";
+import { logger } from "../shared/platform/logger.js";
 import { accessLog } from "./access-log.js";
 import { lambdaContext } from "./lambda-context.js";
 

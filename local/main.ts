@@ -1,9 +1,9 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { loadEnv } from "../shared/config.js";
 import { connect, type DatabaseTarget } from "../shared/db/client.js";
 import { UNBOUNDED_STATEMENTS } from "../shared/db/deadline.js";
 import { runMigrations } from "../shared/db/migrate.js";
+import { loadEnv } from "../shared/platform/config.js";
 import { loadReportsEnv } from "../shared/reports/config.js";
 import { advertiseLocalBackfill } from "./backfill.js";
 import { ensureDemo } from "./demo.js";

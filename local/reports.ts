@@ -1,7 +1,7 @@
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { createSqsClient } from "../shared/aws.js";
-import { type Clock, systemClock } from "../shared/clock.js";
-import { logger } from "../shared/logger.js";
+import { createSqsClient } from "../shared/platform/aws.js";
+import { type Clock, systemClock } from "../shared/platform/clock.js";
+import { logger } from "../shared/platform/logger.js";
 import { loadReportsEnv, type ReportsEnv } from "../shared/reports/config.js";
 import type { PlanRequest } from "../shared/reports/planner.js";
 import { checkTimeZone, nextFireTime, parseScheduleExpression } from "../shared/reports/schedule.js";

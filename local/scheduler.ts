@@ -1,4 +1,4 @@
-import { logger } from "../shared/logger.js";
+import { logger } from "../shared/platform/logger.js";
 
 /**
  * Plays EventBridge Scheduler for rate schedules: runs `job` every `intervalMs`, never two runs

@@ -8,7 +8,7 @@ import type { LocalDeviations } from "./world.js";
  *   local world built from it, has it. The template stays the one source of truth.
  * - Delays of the dummies and the log level replace the template's value locally
  *   (local/environment.ts LOCAL_DELAY_VARIABLES); fault injection is local only.
- * - Ports and the data directory are local (shared/config.ts).
+ * - Ports and the data directory are local (shared/platform/config.ts).
  * - Deviations: timings AWS would not allow, for tests that cannot wait minutes. Each is named
  *   in the start banner.
  */

@@ -3,8 +3,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { StateMachine } from "aws-local-stepfunctions";
 import { type ExecutionStatus, executionArn } from "../shared/backfill/executions.js";
-import { LambdaTimeoutError } from "../shared/lambda.js";
-import { logger } from "../shared/logger.js";
+import { LambdaTimeoutError } from "../shared/platform/lambda.js";
+import { logger } from "../shared/platform/logger.js";
 import { type Asl, LOCAL_ACCOUNT, LOCAL_REGION } from "./state-machine.js";
 
 /**
@@ -39,7 +39,7 @@ export interface LocalMachine {
   tasks: Record<string, LocalTask>;
   /**
    * Task state name -> the function's timeout (ms): an invocation that runs longer fails as
-   * Lambda fails it, with `Sandbox.Timedout` (shared/lambda.ts), and the state's Retry decides.
+   * Lambda fails it, with `Sandbox.Timedout` (shared/platform/lambda.ts), and the state's Retry decides.
    * The local function is not killed: its late result is dropped.
    */
   timeoutsMs?: Record<string, number>;

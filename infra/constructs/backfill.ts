@@ -7,7 +7,7 @@ import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import * as tasks from "aws-cdk-lib/aws-stepfunctions-tasks";
 import { Construct } from "constructs";
 import { RETRYABLE_BACKFILL_ERRORS } from "../../shared/backfill/errors.js";
-import { LAMBDA_SERVICE_ERRORS, LAMBDA_TIMEOUT_ERRORS } from "../../shared/lambda.js";
+import { LAMBDA_SERVICE_ERRORS, LAMBDA_TIMEOUT_ERRORS } from "../../shared/platform/lambda.js";
 import type { StackSettings } from "../settings.js";
 import type { Classification } from "./classification.js";
 import type { Database } from "./database.js";
@@ -40,7 +40,7 @@ export const BACKFILL_STATES = {
 
 /**
  * A Task state's own TimeoutSeconds: the function's timeout plus this margin. The function's
- * timeout fires first, as `Sandbox.Timedout` (shared/lambda.ts), and is retried; the state's
+ * timeout fires first, as `Sandbox.Timedout` (shared/platform/lambda.ts), and is retried; the state's
  * `States.Timeout` is only the backstop for an invocation whose answer never comes back, and is
  * retried too. (A state timeout below the function's would start a retry while the first
  * attempt still runs.)

@@ -1,7 +1,7 @@
 import { Duration } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
-import { METRICS_NAMESPACE, METRICS_SERVICE } from "../../shared/metrics.js";
+import { METRICS_NAMESPACE, METRICS_SERVICE } from "../../shared/platform/metrics.js";
 import type { Api } from "./api.js";
 import type { Backfill } from "./backfill.js";
 import type { Classification } from "./classification.js";
@@ -12,7 +12,7 @@ import type { Reports } from "./reports.js";
 
 const FIVE_MINUTES = Duration.minutes(5);
 
-/** An app metric as shared/metrics.ts emits it: namespace KapaService, dimensions {service, ...own}. */
+/** An app metric as shared/platform/metrics.ts emits it: namespace KapaService, dimensions {service, ...own}. */
 export function appMetric(
   metricName: string,
   dimensions: Record<string, string>,

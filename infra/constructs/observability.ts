@@ -7,7 +7,7 @@ import type * as lambda from "aws-cdk-lib/aws-lambda";
 import * as sns from "aws-cdk-lib/aws-sns";
 import * as subscriptions from "aws-cdk-lib/aws-sns-subscriptions";
 import { Construct } from "constructs";
-import { METRICS_SERVICE } from "../../shared/metrics.js";
+import { METRICS_SERVICE } from "../../shared/platform/metrics.js";
 import type { StackSettings } from "../settings.js";
 import type { Api } from "./api.js";
 import { BACKFILL_RETENTION, type Backfill } from "./backfill.js";
@@ -18,10 +18,10 @@ import { serviceHealth } from "./health.js";
 import type { Reports } from "./reports.js";
 
 /**
- * The `service` dimension Powertools Metrics adds to every data point (shared/metrics.ts:
+ * The `service` dimension Powertools Metrics adds to every data point (shared/platform/metrics.ts:
  * `serviceName`). CloudWatch matches a metric on its exact dimension set, so each app metric
  * here is {service} or {service, <its own dimension>}, exactly as the code emits it
- * (test/infra/observability.test.ts checks this against shared/metrics.ts).
+ * (test/infra/observability.test.ts checks this against shared/platform/metrics.ts).
  */
 export { METRICS_SERVICE };
 

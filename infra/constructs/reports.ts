@@ -39,7 +39,7 @@ export interface ReportsProps {
  *       -> sender Lambda (event source mapping, partial batch failures) -> SES -> each user
  *
  * Each team is its own message, so one team's failure is retried (and dead-lettered) on its own.
- * Exactly-once per (team, period) is the database's job (report_runs, shared/reports/runs.ts).
+ * Exactly-once per (team, period) is the database's job (report_runs, shared/reports/repository.ts).
  *
  * The sender may send as the configured address only: `ses:SendEmail`/`ses:SendRawEmail` on that
  * one identity, which this creates (SES mails the address a verification link on deploy; while

@@ -2,7 +2,7 @@ import { asc, eq } from "drizzle-orm";
 import { DEFAULT_CATEGORIES } from "../categories/defaults.js";
 import type { Db } from "../db/client.js";
 import { categories, projects, teams, users } from "../db/schema.js";
-import { ConflictError, InvalidInputError, NotFoundError } from "../errors.js";
+import { ConflictError, InvalidInputError, NotFoundError } from "../platform/errors.js";
 
 function required(value: string, what: string): string {
   const trimmed = value.trim();

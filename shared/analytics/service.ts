@@ -1,8 +1,8 @@
 import type { CategoriesRepository } from "../categories/repository.js";
 import { foldLabelCounts } from "../categories/service.js";
-import { InvalidInputError } from "../errors.js";
 import type { AnalyticsBucketResource, CategoryTrendsResource } from "../http/analytics-schemas.js";
 import { MAX_ANALYTICS_BUCKETS } from "../http/analytics-schemas.js";
+import { InvalidInputError } from "../platform/errors.js";
 import { formatLocal, type Interval, type Period, periods, periodsBack } from "./calendar.js";
 import type { AnalyticsRepository, BucketLabelCount } from "./repository.js";
 import { planRange } from "./slots.js";

@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { and, eq, inArray } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { apiKeyProjects, apiKeys, projects } from "../db/schema.js";
-import { InvalidInputError, NotFoundError } from "../errors.js";
+import { InvalidInputError, NotFoundError } from "../platform/errors.js";
 
 const KEY_PATTERN = /^kapa_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
 

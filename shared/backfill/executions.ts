@@ -1,5 +1,5 @@
 import type { SFNClient } from "@aws-sdk/client-sfn";
-import { UnavailableError } from "../errors.js";
+import { UnavailableError } from "../platform/errors.js";
 import type { BackfillInput } from "./model.js";
 
 /**

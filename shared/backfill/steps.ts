@@ -1,7 +1,7 @@
 import type * as z from "zod";
 import type { ClassificationQueue, ClassificationRequest } from "../classification/queue.js";
-import { logger } from "../logger.js";
-import { putMetric } from "../metrics.js";
+import { logger } from "../platform/logger.js";
+import { putMetric } from "../platform/metrics.js";
 import { BackfillQueueError, InvalidBackfillInput } from "./errors.js";
 import {
   type BackfillTarget,

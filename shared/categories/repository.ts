@@ -2,7 +2,7 @@ import { and, asc, count, eq, gte, lt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { classifyDbError, retryTransient } from "../db/errors.js";
 import { type CategoryRow, type CategorySource, categories, projects, threads } from "../db/schema.js";
-import { ConflictError, NotFoundError } from "../errors.js";
+import { ConflictError, NotFoundError } from "../platform/errors.js";
 import { MAX_CATEGORIES_PER_PROJECT } from "./defaults.js";
 
 const isUniqueViolation = (error: unknown) => classifyDbError(error)?.kind === "unique";

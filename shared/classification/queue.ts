@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { type SqsClientSource, sendMessageBatches } from "../sqs.js";
+import { type SqsClientSource, sendMessageBatches } from "../platform/sqs.js";
 
 /**
  * What the classifier is asked: label this thread. `mode` "unlabelled" labels only a thread
@@ -33,7 +33,7 @@ export interface ClassificationQueue {
   send(requests: readonly ClassificationRequest[], options?: SendOptions): Promise<void>;
 }
 
-/** SendMessageBatch, ten at a time, resending the entries SQS reports as failed (shared/sqs.ts). */
+/** SendMessageBatch, ten at a time, resending the entries SQS reports as failed (shared/platform/sqs.ts). */
 export class SqsClassificationQueue implements ClassificationQueue {
   constructor(
     private readonly sqs: SqsClientSource,

@@ -1,5 +1,5 @@
-import { currentCorrelationId, logger } from "../logger.js";
-import { putMetric } from "../metrics.js";
+import { currentCorrelationId, logger } from "../platform/logger.js";
+import { putMetric } from "../platform/metrics.js";
 import type { ClassificationQueue, ClassificationRequest, SendOptions } from "./queue.js";
 
 /**

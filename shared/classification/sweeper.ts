@@ -1,7 +1,7 @@
-import { logger } from "../logger.js";
-import { putMetric } from "../metrics.js";
-import type { LabelsRepository } from "./labels.js";
+import { logger } from "../platform/logger.js";
+import { putMetric } from "../platform/metrics.js";
 import type { ClassificationQueue } from "./queue.js";
+import type { LabelsRepository } from "./repository.js";
 
 export interface SweepOptions {
   graceSeconds: number;

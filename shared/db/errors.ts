@@ -171,3 +171,37 @@ export async function retryTransient<T>(transaction: () => Promise<T>, attempts 
     }
   }
 }
+
+/**
+ * A connection the database (or the network) refused to open: too many connections (53300), the
+ * server starting up (57P03), nothing listening (ECONNREFUSED). The statement waiting for it was
+ * never sent.
+ */
+const REFUSED_CONNECTION_CODES = new Set(["53300", "57P03", "ECONNREFUSED"]);
+
+export const isRefusedConnection = (error: unknown): boolean => {
+  const code = classifyDbError(error)?.code;
+  return code !== undefined && REFUSED_CONNECTION_CODES.has(code);
+};
+
+/** Pauses between the attempts of retryRefusedConnection (ms): 0.85 s in all, then the 503. */
+const REFUSED_CONNECTION_PAUSES_MS = [100, 250, 500] as const;
+
+/**
+ * Runs `work` again when the database refused to open a connection for it, a few times within a
+ * second: a database that has just recovered (its connection slots free again, its startup over)
+ * then answers the request that arrived at that moment instead of a 503. Safe for a request's
+ * whole work because a refused login means its statement did not run, and a Lambda serves one
+ * request at a time on an open connection: a refusal comes with the request's first statement.
+ */
+export async function retryRefusedConnection<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      const pauseMs = REFUSED_CONNECTION_PAUSES_MS[attempt];
+      if (pauseMs === undefined || !isRefusedConnection(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
+  }
+}

@@ -195,7 +195,7 @@ export type ReportRunStatus = (typeof REPORT_RUN_STATUSES)[number];
 /**
  * One team's usage report for one period (an ISO week, `YYYY-Www`): the unique (team, period)
  * row that makes the report go out once. A sender claims it with a conditional upsert
- * (shared/reports/runs.ts); `attempts` counts the claims and fences them: only the latest
+ * (shared/reports/repository.ts); `attempts` counts the claims and fences them: only the latest
  * claimant may finish the run.
  */
 export const reportRuns = pgTable(

@@ -1,5 +1,5 @@
 import type { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
-import type { Env } from "../config.js";
+import type { Env } from "../platform/config.js";
 import type { DatabaseTarget } from "./client.js";
 import { API_TIMEOUTS, type DbTimeouts } from "./deadline.js";
 

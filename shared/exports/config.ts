@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { parseEnv } from "../config.js";
+import { parseEnv } from "../platform/config.js";
 
 /** How long a download link works by default (EXPORT_URL_TTL_SECONDS): one hour. */
 export const DEFAULT_EXPORT_URL_TTL_SECONDS = 3600;
@@ -12,7 +12,7 @@ export const DEFAULT_EXPORT_PAGE_SIZE = 1000;
 
 /**
  * The environment of the export pipeline, parsed once and checked at cold start like
- * shared/config.ts (kept here, next to the code that reads it).
+ * shared/platform/config.ts (kept here, next to the code that reads it).
  */
 const exportsEnvSchema = z.object({
   /** The bucket the files go to (CDK sets it; locally the bucket on the S3 emulator). */

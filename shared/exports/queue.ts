@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { type SqsClientSource, sendMessageBatches } from "../sqs.js";
+import { type SqsClientSource, sendMessageBatches } from "../platform/sqs.js";
 
 /**
  * How the export queue is consumed, the same in AWS (infra/constructs/exports.ts) and in the local

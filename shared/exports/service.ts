@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { ExportFilters, ExportFormat, ThreadExportRow } from "../db/schema.js";
-import { NotFoundError, UnavailableError } from "../errors.js";
 import type { ExportResource } from "../http/analytics-schemas.js";
-import { logger } from "../logger.js";
+import { NotFoundError, UnavailableError } from "../platform/errors.js";
+import { logger } from "../platform/logger.js";
 import type { ThreadFilters } from "../threads/repository.js";
 import { encoderFor } from "./format.js";
 import type { DownloadLinks } from "./links.js";

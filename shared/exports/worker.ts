@@ -1,6 +1,6 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { ThreadExportRow } from "../db/schema.js";
-import { logger } from "../logger.js";
+import { logger } from "../platform/logger.js";
 import type { ThreadFilters, ThreadsRepository } from "../threads/repository.js";
 import { encoderFor } from "./format.js";
 import { EXPORT_DEADLINE_MARGIN_MS, exportMessage } from "./queue.js";

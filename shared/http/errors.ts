@@ -8,8 +8,8 @@ import {
   PayloadTooLargeError,
   UnauthenticatedError,
   UnavailableError,
-} from "../errors.js";
-import { logger } from "../logger.js";
+} from "../platform/errors.js";
+import { logger } from "../platform/logger.js";
 
 export interface ErrorReply {
   statusCode: number;

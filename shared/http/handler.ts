@@ -3,10 +3,11 @@ import httpEventNormalizer from "@middy/http-event-normalizer";
 import httpHeaderNormalizer from "@middy/http-header-normalizer";
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import type * as z from "zod";
-import { loadEnv } from "../config.js";
-import { ForbiddenError, InvalidInputError, PayloadTooLargeError, UnauthenticatedError } from "../errors.js";
-import { withCorrelationId } from "../logger.js";
-import { putMetric } from "../metrics.js";
+import { retryRefusedConnection } from "../db/errors.js";
+import { loadEnv } from "../platform/config.js";
+import { ForbiddenError, InvalidInputError, PayloadTooLargeError, UnauthenticatedError } from "../platform/errors.js";
+import { withCorrelationId } from "../platform/logger.js";
+import { putMetric } from "../platform/metrics.js";
 import { errorReply } from "./errors.js";
 import type { RouteDef } from "./routes.js";
 
@@ -158,7 +159,7 @@ async function timed<R extends RouteDef>(
 ): Promise<APIGatewayProxyResult> {
   const started = performance.now();
   try {
-    return await run(route, event, handle);
+    return await retryRefusedConnection(() => run(route, event, handle));
   } catch (error) {
     // Mapped here, inside the request's correlation context, so its log line carries the id.
     const reply = errorReply(error);

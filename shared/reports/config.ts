@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { parseEnv } from "../config.js";
+import { parseEnv } from "../platform/config.js";
 import { DEFAULT_REPORT_SCHEDULE, DEFAULT_REPORT_TIME_ZONE } from "./schedule.js";
 
 /** How long a sender's claim on a run holds (REPORT_CLAIM_LEASE_SECONDS): more than the sender Lambda's timeout. */
@@ -7,7 +7,7 @@ export const DEFAULT_REPORT_CLAIM_LEASE_SECONDS = 300;
 
 /**
  * The environment of the report pipeline, parsed once and checked at cold start like
- * shared/config.ts (kept here, next to the code that reads it).
+ * shared/platform/config.ts (kept here, next to the code that reads it).
  */
 const reportsEnvSchema = z.object({
   /** The From address of every report (an SES identity in AWS: CDK context `kapa:reportSender`). */

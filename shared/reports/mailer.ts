@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { type SESClient, SendEmailCommand } from "@aws-sdk/client-ses";
 import pThrottle from "p-throttle";
-import { logger } from "../logger.js";
+import { logger } from "../platform/logger.js";
 
 export interface OutgoingEmail {
   from: string;

@@ -1,4 +1,4 @@
-import { InvalidInputError } from "../errors.js";
+import { InvalidInputError } from "../platform/errors.js";
 
 /**
  * A report period: one ISO 8601 week, `YYYY-Www`, from Monday 00:00 UTC (inclusive) to the next

@@ -1,8 +1,8 @@
 import { asc, gt } from "drizzle-orm";
-import type { Clock } from "../clock.js";
 import type { DbOrTx } from "../db/client.js";
 import { teams } from "../db/schema.js";
-import { logger } from "../logger.js";
+import type { Clock } from "../platform/clock.js";
+import { logger } from "../platform/logger.js";
 import { type Period, parsePeriod, reportingPeriodAt } from "./period.js";
 import type { ReportQueue } from "./queue.js";
 

@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { type SqsClientSource, sendMessageBatches } from "../sqs.js";
+import { type SqsClientSource, sendMessageBatches } from "../platform/sqs.js";
 
 const PERIOD_ID = /^\d{4}-W\d{2}$/;
 

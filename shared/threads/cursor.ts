@@ -1,5 +1,5 @@
 import { isStorableDate } from "../db/values.js";
-import { InvalidInputError } from "../errors.js";
+import { InvalidInputError } from "../platform/errors.js";
 
 /** A position in the newest-first order: the thread at the page edge and the way the page goes. */
 export interface Cursor {

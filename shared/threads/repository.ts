@@ -9,7 +9,7 @@ import {
   questionAnswers,
   threads,
 } from "../db/schema.js";
-import { NotFoundError } from "../errors.js";
+import { NotFoundError } from "../platform/errors.js";
 import type { Cursor } from "./cursor.js";
 
 export interface StoredAnswer {

@@ -1,7 +1,6 @@
 import type { ClassificationQueue } from "../classification/queue.js";
 import { requestClassification } from "../classification/requests.js";
 import type { QuestionAnswerRow } from "../db/schema.js";
-import { InvalidInputError, NotFoundError } from "../errors.js";
 import {
   type ChatResponse,
   DEFAULT_LIST_LIMIT,
@@ -9,7 +8,8 @@ import {
   type ThreadPageResource,
   type ThreadResource,
 } from "../http/schemas.js";
-import { putMetric } from "../metrics.js";
+import { InvalidInputError, NotFoundError } from "../platform/errors.js";
+import { putMetric } from "../platform/metrics.js";
 import type { RagAgent } from "../rag/agent.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
 import type { PagePosition, ThreadFilters, ThreadsRepository, ThreadView } from "./repository.js";

@@ -2,9 +2,9 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reportCommand } from "../../cli/report.js";
 import { type LocalSes, readLocalMailbox, startLocalSes } from "../../local/ses.js";
-import { fixedClock } from "../../shared/clock.js";
 import { reportRuns } from "../../shared/db/schema.js";
-import { InvalidInputError, NotFoundError } from "../../shared/errors.js";
+import { fixedClock } from "../../shared/platform/clock.js";
+import { InvalidInputError, NotFoundError } from "../../shared/platform/errors.js";
 import { useTestDb } from "../support/db.js";
 import { seedReportScenario } from "../support/report-data.js";
 

@@ -3,7 +3,7 @@ import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ALARM_THRESHOLDS, METRICS_SERVICE } from "../../infra/constructs/observability.js";
 import { routeList } from "../../shared/http/routes.js";
-import { METRICS_NAMESPACE, putMetric } from "../../shared/metrics.js";
+import { METRICS_NAMESPACE, putMetric } from "../../shared/platform/metrics.js";
 import { type CfnResource, fnLogicalIdOf, only, props, ref, resourcesIn, synth } from "./support.js";
 
 // Prepare ------------------------------------------------------------------------------------
@@ -318,7 +318,7 @@ describe("dashboard", () => {
   });
 });
 
-describe("app metrics contract (shared/metrics.ts)", () => {
+describe("app metrics contract (shared/platform/metrics.ts)", () => {
   afterEach(() => {
     vi.restoreAllMocks();
   });

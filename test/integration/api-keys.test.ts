@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { createProject } from "../../shared/admin/tenants.js";
 import { authenticateKey, createApiKey, revokeApiKey } from "../../shared/auth/api-keys.js";
 import { apiKeys } from "../../shared/db/schema.js";
-import { NotFoundError } from "../../shared/errors.js";
+import { NotFoundError } from "../../shared/platform/errors.js";
 import { createTenant, useTestDb } from "../support/db.js";
 
 const db = useTestDb();

@@ -7,8 +7,8 @@ import { startLocalBackfill } from "../../local/backfill.js";
 import type { LocalDatabase } from "../../local/database.js";
 import { startLocalSqs, useLocalAws } from "../../local/sqs.js";
 import { seedThreads } from "../../shared/admin/seed.js";
-import { loadEnv } from "../../shared/config.js";
 import { projects, threads } from "../../shared/db/schema.js";
+import { loadEnv } from "../../shared/platform/config.js";
 import { SMALL_PAGES } from "../support/backfill.js";
 import { createTenant, useTestDb } from "../support/db.js";
 

@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import { describe, expect, inject, it } from "vitest";
 import { seedThreads } from "../../bench/threads-list.js";
 import { exportCommand } from "../../cli/export.js";
-import { InvalidInputError, NotFoundError } from "../../shared/errors.js";
+import { InvalidInputError, NotFoundError } from "../../shared/platform/errors.js";
 import { ThreadsRepository } from "../../shared/threads/repository.js";
 import { listThreads } from "../../shared/threads/service.js";
 import { parseCsv } from "../support/csv.js";

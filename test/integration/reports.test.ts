@@ -6,14 +6,14 @@ import { type ReportPipeline, startReportPipeline } from "../../local/reports.js
 import { type LocalEmail, type LocalSes, readLocalMailbox, startLocalSes } from "../../local/ses.js";
 import { queueDepth } from "../../local/sqs.js";
 import { createTeam } from "../../shared/admin/tenants.js";
-import { fixedClock } from "../../shared/clock.js";
 import { reportDeliveries, reportRuns } from "../../shared/db/schema.js";
+import { fixedClock } from "../../shared/platform/clock.js";
 import { loadReportsEnv } from "../../shared/reports/config.js";
 import { type Mailer, SesMailer } from "../../shared/reports/mailer.js";
 import { planReports } from "../../shared/reports/planner.js";
 import { type ReportJob, SqsReportQueue } from "../../shared/reports/queue.js";
-import { ReportRunsRepository } from "../../shared/reports/runs.js";
-import { processReportJobs, type ReportDeps, sendTeamReport } from "../../shared/reports/send.js";
+import { ReportRunsRepository } from "../../shared/reports/repository.js";
+import { processReportJobs, type ReportDeps, sendTeamReport } from "../../shared/reports/service.js";
 import { useTestDb } from "../support/db.js";
 import { seedReportScenario, seedTeam } from "../support/report-data.js";
 import { drainBodies, eventually, testSqs } from "../support/sqs.js";

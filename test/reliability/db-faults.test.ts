@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type Gateway, startGateway } from "../../local/gateway.js";
 import { createApiKey } from "../../shared/auth/api-keys.js";
-import { closeRuntime } from "../../shared/runtime.js";
+import { closeRuntime } from "../../shared/platform/runtime.js";
 import { createTenant, type Tenant, useTestDb } from "../support/db.js";
 import { type FaultRun, figuresTable, type RequestSpec, runFault, type Sample } from "../support/fault-drive.js";
 import { type FaultMode, type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
@@ -111,16 +111,13 @@ describe("the database fails under the handlers", () => {
         expectRetryable503(run.samplesDuring);
         expect(run.during.max_ms).toBeLessThan(ANSWER_WITHIN_MS);
       }
-      // The database refusing logins (too many, starting up): a login refused just before it
-      // recovered can still fail, fast, the request that waited for that connection.
-      const refusedLogins = fault === "too-many-connections" || fault === "starting-up";
+      // Back to normal at once, refused logins included: a request whose connection was refused
+      // just before the database recovered is run again (retryRefusedConnection) instead of a 503.
       for (const s of run.samplesAfter) {
-        const ok = s.status >= 200 && s.status < 300;
-        const fastRetry = refusedLogins && s.status === 503 && s.retryAfter === "1" && s.ms < 1000;
-        expect(ok || fastRetry, `${s.status} in ${Math.round(s.ms)} ms: ${String(s.detail)}`).toBe(true);
+        expect(s.status >= 200 && s.status < 300, `${s.status} in ${Math.round(s.ms)} ms: ${String(s.detail)}`).toBe(
+          true,
+        );
       }
-      const succeeded = run.samplesAfter.filter((s) => s.status < 300).length;
-      expect(succeeded / run.samplesAfter.length).toBeGreaterThan(refusedLogins ? 0.8 : 0.99);
     },
   );
 });

@@ -5,9 +5,9 @@ import { type ClassificationPipeline, startClassificationPipeline } from "../../
 import type { Gateway } from "../../local/gateway.js";
 import { SqsClassificationQueue } from "../../shared/classification/queue.js";
 import { sweep } from "../../shared/classification/sweeper.js";
-import { loadEnv } from "../../shared/config.js";
 import { questionAnswers, threads } from "../../shared/db/schema.js";
-import { runtime } from "../../shared/runtime.js";
+import { loadEnv } from "../../shared/platform/config.js";
+import { runtime } from "../../shared/platform/runtime.js";
 import { createTenant, useTestDb } from "../support/db.js";
 import { type HttpReply, startTestGateway } from "../support/http.js";
 import { eventually } from "../support/sqs.js";

@@ -4,9 +4,9 @@ import { type LocalBackfill, type LocalBackfillOptions, startLocalBackfill } fro
 import { HARNESS_CACHE_DIR } from "../../local/harness.js";
 import type { LocalExecution } from "../../local/step-functions.js";
 import { executionArn } from "../../shared/backfill/executions.js";
-import type { Job } from "../../shared/backfill/jobs.js";
-import { loadEnv } from "../../shared/config.js";
+import type { Job } from "../../shared/backfill/service.js";
 import type { Db } from "../../shared/db/client.js";
+import { loadEnv } from "../../shared/platform/config.js";
 
 /**
  * The backfill state machine of the stack with small pages (the context overrides CDK

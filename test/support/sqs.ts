@@ -1,8 +1,8 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { consumerSettings } from "../../local/harness.js";
 import { createQueueWithDlq, type QueueWithDlq } from "../../local/sqs.js";
-import { createSqsClient } from "../../shared/aws.js";
 import type { ParsedClassificationRequest } from "../../shared/classification/queue.js";
+import { createSqsClient } from "../../shared/platform/aws.js";
 
 export const testSqs = createSqsClient();
 

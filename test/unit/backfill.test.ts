@@ -6,9 +6,9 @@ import {
   InvalidBackfillInput,
 } from "../../shared/backfill/errors.js";
 import { executionArn } from "../../shared/backfill/executions.js";
-import { jobExecutionName, parseJobExecutionName, toJobResource } from "../../shared/backfill/jobs.js";
 import type { BackfillTarget, LoopState } from "../../shared/backfill/model.js";
 import type { BackfillRepository, RangeBound } from "../../shared/backfill/repository.js";
+import { jobExecutionName, parseJobExecutionName, toJobResource } from "../../shared/backfill/service.js";
 import { ENQUEUE_CHUNK, enqueueRange, planPage } from "../../shared/backfill/steps.js";
 import type { ClassificationQueue, ClassificationRequest } from "../../shared/classification/queue.js";
 

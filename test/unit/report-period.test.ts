@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InvalidInputError } from "../../shared/errors.js";
+import { InvalidInputError } from "../../shared/platform/errors.js";
 import {
   parsePeriod,
   periodDays,

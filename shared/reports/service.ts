@@ -1,14 +1,14 @@
 import { asc, eq } from "drizzle-orm";
-import type { Clock } from "../clock.js";
 import type { Db } from "../db/client.js";
 import { teams, users } from "../db/schema.js";
-import { logger } from "../logger.js";
+import type { Clock } from "../platform/clock.js";
+import { logger } from "../platform/logger.js";
 import { DEFAULT_REPORT_CLAIM_LEASE_SECONDS } from "./config.js";
 import type { Mailer } from "./mailer.js";
 import { type Period, parsePeriod } from "./period.js";
 import { reportJob } from "./queue.js";
 import { type RenderedReport, renderReport } from "./render.js";
-import { ReportRunsRepository } from "./runs.js";
+import { ReportRunsRepository } from "./repository.js";
 import { type TeamUsage, teamUsage } from "./usage.js";
 
 /** The ports of the report sender. */

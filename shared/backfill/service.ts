@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { ConflictError, NotFoundError } from "../errors.js";
+import { ConflictError, NotFoundError } from "../platform/errors.js";
 import type { ExecutionRecord, ExecutionSummary, Executions } from "./executions.js";
 import { type BackfillScope, type BackfillTarget, backfillInput } from "./model.js";
 import type { BackfillRepository, TargetProgress } from "./repository.js";

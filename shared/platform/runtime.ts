@@ -1,18 +1,18 @@
-import { AnalyticsRepository } from "./analytics/repository.js";
-import { type Executions, noExecutions, sfnExecutions } from "./backfill/executions.js";
-import { BackfillRepository } from "./backfill/repository.js";
-import { CategoriesRepository } from "./categories/repository.js";
-import { type Classifier, DummyClassifier } from "./classification/classifier.js";
-import { LabelsRepository } from "./classification/labels.js";
-import { type ClassificationQueue, SqsClassificationQueue } from "./classification/queue.js";
+import { AnalyticsRepository } from "../analytics/repository.js";
+import { type Executions, noExecutions, sfnExecutions } from "../backfill/executions.js";
+import { BackfillRepository } from "../backfill/repository.js";
+import { CategoriesRepository } from "../categories/repository.js";
+import { type Classifier, DummyClassifier } from "../classification/classifier.js";
+import { type ClassificationQueue, SqsClassificationQueue } from "../classification/queue.js";
+import { LabelsRepository } from "../classification/repository.js";
+import { connect, type Database } from "../db/client.js";
+import { resolveDatabaseTarget } from "../db/target.js";
+import { RagAgent } from "../rag/agent.js";
+import { DummyLlmClient } from "../rag/llm.js";
+import { KeywordRetriever } from "../rag/retriever.js";
+import { ThreadsRepository } from "../threads/repository.js";
 import { type Env, loadEnv } from "./config.js";
-import { connect, type Database } from "./db/client.js";
-import { resolveDatabaseTarget } from "./db/target.js";
-import { RagAgent } from "./rag/agent.js";
-import { DummyLlmClient } from "./rag/llm.js";
-import { KeywordRetriever } from "./rag/retriever.js";
 import { lazySqsClient } from "./sqs.js";
-import { ThreadsRepository } from "./threads/repository.js";
 
 /** What a handler needs, created once per process (a Lambda cold start) and reused. */
 export interface Runtime {

@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { Logger } from "@aws-lambda-powertools/logger";
-import { loggableError } from "./db/errors.js";
+import { loggableError } from "../db/errors.js";
 
 /**
  * Structured JSON logs through Powertools Logger, with the request's correlation id on every

@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { classifyDbError } from "../db/errors.js";
-import { logger, withCorrelationId } from "../logger.js";
-import { putMetric } from "../metrics.js";
+import { logger, withCorrelationId } from "../platform/logger.js";
+import { putMetric } from "../platform/metrics.js";
 import type { CategoryOption, Classifier } from "./classifier.js";
-import { type ClassifierLabel, hasUserLabel, type LabelsRepository, type ThreadToClassify } from "./labels.js";
 import { classificationRequest, type ParsedClassificationRequest } from "./queue.js";
+import { type ClassifierLabel, hasUserLabel, type LabelsRepository, type ThreadToClassify } from "./repository.js";
 
 /** One SQS message as the classifier sees it. */
 export interface ClassificationMessage {
