@@ -109,8 +109,9 @@ describe("the database fails under the handlers", () => {
         for (const s of run.samplesDuring) expect([200, 201, 503]).toContain(s.status);
       } else {
         expectRetryable503(run.samplesDuring);
-        expect(run.during.max_ms).toBeLessThan(ANSWER_WITHIN_MS);
       }
+      // Whatever the answer, every request has it within the contract's bound.
+      expect(run.during.max_ms).toBeLessThan(ANSWER_WITHIN_MS);
       // Back to normal at once, refused logins included: a request whose connection was refused
       // just before the database recovered is run again (retryRefusedConnection) instead of a 503.
       for (const s of run.samplesAfter) {
