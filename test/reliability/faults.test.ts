@@ -25,7 +25,10 @@ let pipeline: ClassificationPipeline;
 beforeAll(async () => {
   pipeline = await startClassificationPipeline({
     env: loadEnv(),
-    visibilityTimeoutSeconds: 1,
+    // Nothing here is meant to fail and come back. With 1 s, a batch slower than that on a loaded
+    // machine came back while it ran, over and over, until the redrive policy dead-lettered it and
+    // its threads were never labelled (the test timed out once in CI).
+    visibilityTimeoutSeconds: 30,
     sweeperIntervalMs: 0,
     queueName: `kapa-faults-${crypto.randomUUID().slice(0, 8)}`,
   });
