@@ -25,16 +25,19 @@ export interface Exercised {
   jobStatus: string;
 }
 
-/** One call of each operation, in an order where each has what it needs. */
-export async function exerciseEveryOperation(client: KapaClient, projectId: string): Promise<Exercised> {
-  const project = { project_id: projectId };
-  const operations: string[] = [];
-  const done = <T>(name: string, data: T | undefined) => {
-    operations.push(name);
+/** Records each call's operation name and insists on its data. */
+class Calls {
+  readonly operations: string[] = [];
+  done<T>(name: string, data: T | undefined): T {
+    this.operations.push(name);
     return must(data, name);
-  };
+  }
+}
 
-  const first = done(
+type ProjectPath = { project_id: string };
+
+async function exerciseThreads(client: KapaClient, calls: Calls, project: ProjectPath) {
+  const first = calls.done(
     "chat",
     (
       await client.POST("/query/v1/projects/{project_id}/chat", {
@@ -43,8 +46,7 @@ export async function exerciseEveryOperation(client: KapaClient, projectId: stri
       })
     ).data,
   );
-  const thread = { ...project, thread_id: first.thread_id };
-  done(
+  calls.done(
     "chat",
     (
       await client.POST("/query/v1/projects/{project_id}/chat", {
@@ -53,7 +55,7 @@ export async function exerciseEveryOperation(client: KapaClient, projectId: stri
       })
     ).data,
   );
-  const page = done(
+  const page = calls.done(
     "listThreads",
     (
       await client.GET("/query/v1/projects/{project_id}/threads", {
@@ -62,16 +64,26 @@ export async function exerciseEveryOperation(client: KapaClient, projectId: stri
     ).data,
   );
   if (page.count < 1) throw new Error("listThreads: the thread is missing");
-  done(
+  const thread = { ...project, thread_id: first.thread_id };
+  calls.done(
     "getThread",
     (await client.GET("/query/v1/projects/{project_id}/threads/{thread_id}", { params: { path: thread } })).data,
   );
+  return thread;
+}
 
-  done(
+/** The category operations, the thread labelled with a new category; returns its id. */
+async function exerciseCategories(
+  client: KapaClient,
+  calls: Calls,
+  thread: ProjectPath & { thread_id: string },
+): Promise<string> {
+  const project = { project_id: thread.project_id };
+  calls.done(
     "listCategories",
     (await client.GET("/query/v1/projects/{project_id}/categories", { params: { path: project } })).data,
   );
-  const created = done(
+  const created = calls.done(
     "createCategory",
     (
       await client.POST("/query/v1/projects/{project_id}/categories", {
@@ -80,17 +92,16 @@ export async function exerciseEveryOperation(client: KapaClient, projectId: stri
       })
     ).data,
   );
-  const category = { ...project, category_id: created.id };
-  done(
+  calls.done(
     "updateCategory",
     (
       await client.PATCH("/query/v1/projects/{project_id}/categories/{category_id}", {
-        params: { path: category },
+        params: { path: { ...project, category_id: created.id } },
         body: { description: "Updated by the generated client" },
       })
     ).data,
   );
-  done(
+  calls.done(
     "updateThread",
     (
       await client.PATCH("/query/v1/projects/{project_id}/threads/{thread_id}", {
@@ -99,7 +110,7 @@ export async function exerciseEveryOperation(client: KapaClient, projectId: stri
       })
     ).data,
   );
-  done(
+  calls.done(
     "categoryStats",
     (
       await client.GET("/query/v1/projects/{project_id}/categories/stats", {
@@ -107,8 +118,12 @@ export async function exerciseEveryOperation(client: KapaClient, projectId: stri
       })
     ).data,
   );
+  return created.id;
+}
 
-  const job = done(
+/** A reclassify job started and read; returns its status. */
+async function exerciseReclassify(client: KapaClient, calls: Calls, project: ProjectPath): Promise<string> {
+  const job = calls.done(
     "startReclassify",
     (
       await client.POST("/query/v1/projects/{project_id}/reclassify", {
@@ -117,7 +132,7 @@ export async function exerciseEveryOperation(client: KapaClient, projectId: stri
       })
     ).data,
   );
-  const status = done(
+  const status = calls.done(
     "getReclassify",
     (
       await client.GET("/query/v1/projects/{project_id}/reclassify/{job_id}", {
@@ -125,14 +140,11 @@ export async function exerciseEveryOperation(client: KapaClient, projectId: stri
       })
     ).data,
   );
+  return status.status;
+}
 
-  const deleted = await client.DELETE("/query/v1/projects/{project_id}/categories/{category_id}", {
-    params: { path: category },
-  });
-  if (deleted.response.status !== 204) throw new Error(`deleteCategory: ${deleted.response.status}`);
-  operations.push("deleteCategory");
-
-  const trends = done(
+async function exerciseAnalyticsAndExports(client: KapaClient, calls: Calls, project: ProjectPath) {
+  const trends = calls.done(
     "categoryTrends",
     (
       await client.GET("/query/v1/projects/{project_id}/analytics/categories", {
@@ -141,7 +153,7 @@ export async function exerciseEveryOperation(client: KapaClient, projectId: stri
     ).data,
   );
   if (trends.buckets.length === 0) throw new Error("categoryTrends: no buckets");
-  const started = done(
+  const started = calls.done(
     "createExport",
     (
       await client.POST("/query/v1/projects/{project_id}/exports", {
@@ -150,7 +162,7 @@ export async function exerciseEveryOperation(client: KapaClient, projectId: stri
       })
     ).data,
   );
-  done(
+  calls.done(
     "getExport",
     (
       await client.GET("/query/v1/projects/{project_id}/exports/{export_id}", {
@@ -158,8 +170,10 @@ export async function exerciseEveryOperation(client: KapaClient, projectId: stri
       })
     ).data,
   );
+}
 
-  done("openapi", (await client.GET("/openapi.json")).data);
+async function exercisePages(client: KapaClient, calls: Calls) {
+  calls.done("openapi", (await client.GET("/openapi.json")).data);
   for (const [name, path] of [
     ["redoc", "/redoc"],
     ["redocScript", "/redoc/redoc.standalone.js"],
@@ -167,8 +181,23 @@ export async function exerciseEveryOperation(client: KapaClient, projectId: stri
     ["dashboardScript", "/dashboard/app.js"],
     ["dashboardStyle", "/dashboard/app.css"],
   ] as const) {
-    const page = await client.GET(path, { parseAs: "text" });
-    done(name, page.data);
+    calls.done(name, (await client.GET(path, { parseAs: "text" })).data);
   }
-  return { operations, threadId: first.thread_id, categoryId: created.id, jobStatus: status.status };
+}
+
+/** One call of each operation, in an order where each has what it needs. */
+export async function exerciseEveryOperation(client: KapaClient, projectId: string): Promise<Exercised> {
+  const project = { project_id: projectId };
+  const calls = new Calls();
+  const thread = await exerciseThreads(client, calls, project);
+  const categoryId = await exerciseCategories(client, calls, thread);
+  const jobStatus = await exerciseReclassify(client, calls, project);
+  const deleted = await client.DELETE("/query/v1/projects/{project_id}/categories/{category_id}", {
+    params: { path: { ...project, category_id: categoryId } },
+  });
+  if (deleted.response.status !== 204) throw new Error(`deleteCategory: ${deleted.response.status}`);
+  calls.operations.push("deleteCategory");
+  await exerciseAnalyticsAndExports(client, calls, project);
+  await exercisePages(client, calls);
+  return { operations: calls.operations, threadId: thread.thread_id, categoryId, jobStatus };
 }
