@@ -5,10 +5,10 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
 import type * as z from "zod";
 import { retryRefusedConnection } from "../db/errors.js";
 import { loadEnv } from "../platform/config.js";
-import { ForbiddenError, InvalidInputError, PayloadTooLargeError, UnauthenticatedError } from "../platform/errors.js";
+import { InvalidInputError } from "../platform/errors.js";
 import { withCorrelationId } from "../platform/logger.js";
 import { putMetric } from "../platform/metrics.js";
-import { errorReply } from "./errors.js";
+import { errorReply, ForbiddenError, PayloadTooLargeError, UnauthenticatedError } from "./errors.js";
 import type { RouteDef } from "./routes.js";
 
 export const MAX_BODY_BYTES = 64 * 1024;

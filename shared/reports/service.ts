@@ -2,6 +2,7 @@ import { asc, eq } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { teams, users } from "../db/schema.js";
 import type { Clock } from "../platform/clock.js";
+import { DomainError } from "../platform/errors.js";
 import { logger } from "../platform/logger.js";
 import { DEFAULT_REPORT_CLAIM_LEASE_SECONDS } from "./config.js";
 import type { Mailer } from "./mailer.js";
@@ -38,7 +39,7 @@ export type SendOutcome = { teamId: string; period: string; teamName?: string } 
 );
 
 /** Some recipients could not be sent to: the run is 'failed', and a retry sends to those only. */
-export class ReportSendError extends Error {
+export class ReportSendError extends DomainError {
   override name = "ReportSendError";
   constructor(
     readonly teamId: string,
