@@ -1,8 +1,9 @@
 import { loadExportsEnv } from "../shared/exports/config.js";
 import { type ExportQueue, SqsExportQueue } from "../shared/exports/queue.js";
 import { ExportsRepository } from "../shared/exports/repository.js";
-import { startExport, toExportStarted } from "../shared/exports/service.js";
+import { startExport } from "../shared/exports/service.js";
 import { httpHandler } from "../shared/http/handler.js";
+import { toExportStarted } from "../shared/http/resources.js";
 import { routes } from "../shared/http/routes.js";
 import { runtime } from "../shared/platform/runtime.js";
 import { lazySqsClient } from "../shared/platform/sqs.js";

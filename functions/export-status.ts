@@ -3,6 +3,7 @@ import { s3DownloadLinks } from "../shared/exports/links.js";
 import { ExportsRepository } from "../shared/exports/repository.js";
 import { getExport } from "../shared/exports/service.js";
 import { httpHandler } from "../shared/http/handler.js";
+import { toExportResource } from "../shared/http/resources.js";
 import { routes } from "../shared/http/routes.js";
 import { runtime } from "../shared/platform/runtime.js";
 
@@ -18,5 +19,5 @@ export const handler = httpHandler(routes.getExport, async ({ path }) => {
     bucket: env.EXPORT_BUCKET,
     urlTtlSeconds: env.EXPORT_URL_TTL_SECONDS,
   };
-  return { status: 200, body: await getExport(deps, path.project_id, path.export_id) };
+  return { status: 200, body: toExportResource(await getExport(deps, path.project_id, path.export_id)) };
 });

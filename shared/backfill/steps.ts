@@ -13,7 +13,7 @@ import {
   planEvent,
   type ThreadIdRange,
 } from "./model.js";
-import type { BackfillRepository } from "./repository.js";
+import type { BackfillStore } from "./repository.js";
 
 /**
  * The two Lambda tasks of the backfill state machine (infra/constructs/backfill.ts):
@@ -57,7 +57,7 @@ function startState(input: z.output<typeof backfillInput>, startedAt: string): L
 }
 
 /** Plan: the next page of ranges after the cursor. Its output replaces the loop state. */
-export async function planPage(threads: BackfillRepository, event: unknown): Promise<LoopState> {
+export async function planPage(threads: BackfillStore, event: unknown): Promise<LoopState> {
   const { state: given, startedAt, pageSize, rangeSize } = planEvent.parse(event);
   if (pageSize % rangeSize !== 0) throw new InvalidBackfillInput("pageSize must be a multiple of rangeSize");
   const state = "job" in given ? loopState.parse(given) : startState(backfillInput.parse(given), startedAt);
@@ -87,7 +87,7 @@ export async function planPage(threads: BackfillRepository, event: unknown): Pro
  * chunk at a time; the next chunk is read while the current one is sent. Memory: two chunks.
  */
 export async function enqueueRange(
-  deps: { threads: BackfillRepository; queue: ClassificationQueue },
+  deps: { threads: BackfillStore; queue: ClassificationQueue },
   event: unknown,
 ): Promise<EnqueueRangeResult> {
   const { job, range } = enqueueRangeEvent.parse(event);

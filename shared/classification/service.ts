@@ -3,8 +3,9 @@ import { classifyDbError } from "../db/errors.js";
 import { logger, withCorrelationId } from "../platform/logger.js";
 import { putMetric } from "../platform/metrics.js";
 import type { CategoryOption, Classifier } from "./classifier.js";
+import { type ClassifierLabel, hasUserLabel, type ThreadToClassify } from "./model.js";
 import { classificationRequest, type ParsedClassificationRequest } from "./queue.js";
-import { type ClassifierLabel, hasUserLabel, type LabelsRepository, type ThreadToClassify } from "./repository.js";
+import type { LabelsStore } from "./repository.js";
 
 /** One SQS message as the classifier sees it. */
 export interface ClassificationMessage {
@@ -15,7 +16,7 @@ export interface ClassificationMessage {
 }
 
 export interface ClassifyDeps {
-  labels: LabelsRepository;
+  labels: LabelsStore;
   classifier: Classifier;
   now?: () => number;
   /**

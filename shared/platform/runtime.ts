@@ -1,16 +1,16 @@
-import { AnalyticsRepository } from "../analytics/repository.js";
+import { AnalyticsRepository, type AnalyticsStore } from "../analytics/repository.js";
 import { type Executions, noExecutions, sfnExecutions } from "../backfill/executions.js";
-import { BackfillRepository } from "../backfill/repository.js";
-import { CategoriesRepository } from "../categories/repository.js";
+import { BackfillRepository, type BackfillStore } from "../backfill/repository.js";
+import { CategoriesRepository, type CategoriesStore } from "../categories/repository.js";
 import { type Classifier, DummyClassifier } from "../classification/classifier.js";
 import { type ClassificationQueue, SqsClassificationQueue } from "../classification/queue.js";
-import { LabelsRepository } from "../classification/repository.js";
+import { LabelsRepository, type LabelsStore } from "../classification/repository.js";
 import { connect, type Database } from "../db/client.js";
 import { resolveDatabaseTarget } from "../db/target.js";
 import { RagAgent } from "../rag/agent.js";
 import { DummyLlmClient } from "../rag/llm.js";
 import { KeywordRetriever } from "../rag/retriever.js";
-import { ThreadsRepository } from "../threads/repository.js";
+import { ThreadsRepository, type ThreadsStore } from "../threads/repository.js";
 import { type Env, loadEnv } from "./config.js";
 import { lazySqsClient } from "./sqs.js";
 
@@ -18,17 +18,17 @@ import { lazySqsClient } from "./sqs.js";
 export interface Runtime {
   env: Env;
   database: Database;
-  threads: ThreadsRepository;
-  labels: LabelsRepository;
-  categories: CategoriesRepository;
+  threads: ThreadsStore;
+  labels: LabelsStore;
+  categories: CategoriesStore;
   /** Category trends over time (the thread_rollups table). */
-  analytics: AnalyticsRepository;
+  analytics: AnalyticsStore;
   agent: RagAgent;
   classifier: Classifier;
   /** The live classification queue; a stand-in that refuses every send when none is configured. */
   classificationQueue: ClassificationQueue;
   /** The backfill's thread-id walks and progress counts. */
-  backfill: BackfillRepository;
+  backfill: BackfillStore;
   /** The backfill queue (EnqueueRange); a refusing stand-in when BACKFILL_QUEUE_URL is not set. */
   backfillQueue: ClassificationQueue;
   /** The backfill state machine's executions (reclassify jobs); a stand-in without BACKFILL_STATE_MACHINE_ARN. */
