@@ -81,3 +81,24 @@ export async function closeRuntime(): Promise<void> {
   current = undefined;
   if (pending) await (await pending).database.close();
 }
+
+/**
+ * A handler's own part of the runtime (its settings, its clients), built on the shared runtime at
+ * the handler's first invocation, never when its module is imported: the environment is read then,
+ * as for every other handler, so the local runtime may set it after importing the handler. Built
+ * again when the shared runtime is (after closeRuntime, or a failed cold start).
+ */
+export function handlerRuntime<T>(build: (shared: Runtime) => T | Promise<T>): () => Promise<T> {
+  let built: { shared: Promise<Runtime>; part: Promise<T> } | undefined;
+  return () => {
+    const shared = runtime();
+    if (built?.shared !== shared) {
+      const part = shared.then(build);
+      built = { shared, part };
+      part.catch(() => {
+        if (built?.part === part) built = undefined;
+      });
+    }
+    return built.part;
+  };
+}
