@@ -1,5 +1,6 @@
 import { categoryTrends } from "../shared/analytics/service.js";
 import { httpHandler } from "../shared/http/handler.js";
+import { toCategoryTrendsResource } from "../shared/http/resources.js";
 import { routes } from "../shared/http/routes.js";
 import { runtime } from "../shared/platform/runtime.js";
 
@@ -11,5 +12,5 @@ export const handler = httpHandler(routes.categoryTrends, async ({ path, query }
     createdAfter: query.created_after,
     createdBefore: query.created_before,
   });
-  return { status: 200, body: trends };
+  return { status: 200, body: toCategoryTrendsResource(trends) };
 });

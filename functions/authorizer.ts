@@ -2,6 +2,7 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } fro
 import { authenticateKey } from "../shared/auth/api-keys.js";
 import { authorizerResult, UNAUTHORIZED } from "../shared/auth/policy.js";
 import { retryRefusedConnection } from "../shared/db/errors.js";
+import { withLambdaContext } from "../shared/platform/logger.js";
 import { runtime } from "../shared/platform/runtime.js";
 
 /**
@@ -9,11 +10,13 @@ import { runtime } from "../shared/platform/runtime.js";
  * lists every project the key is granted; the handlers check the path's project again.
  * A missing key is a 401 (throwing "Unauthorized" is API Gateway's contract for that).
  */
-export async function handler(event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> {
-  const headers = event.headers ?? {};
-  const raw = Object.entries(headers).find(([name]) => name.toLowerCase() === "x-api-key")?.[1];
-  if (!raw) throw new Error(UNAUTHORIZED);
-  const { database } = await runtime();
-  const key = await retryRefusedConnection(() => authenticateKey(database.db, raw.trim()));
-  return authorizerResult(event.methodArn, key);
-}
+export const handler = withLambdaContext(
+  async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
+    const headers = event.headers ?? {};
+    const raw = Object.entries(headers).find(([name]) => name.toLowerCase() === "x-api-key")?.[1];
+    if (!raw) throw new Error(UNAUTHORIZED);
+    const { database } = await runtime();
+    const key = await retryRefusedConnection(() => authenticateKey(database.db, raw.trim()));
+    return authorizerResult(event.methodArn, key);
+  },
+);

@@ -1,10 +1,11 @@
 import { categoryStats } from "../shared/categories/service.js";
 import { httpHandler } from "../shared/http/handler.js";
+import { toCategoryStatsResource } from "../shared/http/resources.js";
 import { routes } from "../shared/http/routes.js";
 import { runtime } from "../shared/platform/runtime.js";
 
 export const handler = httpHandler(routes.categoryStats, async ({ path, query }) => {
   const { categories } = await runtime();
   const range = { after: query.created_after, before: query.created_before };
-  return { status: 200, body: await categoryStats(categories, path.project_id, range) };
+  return { status: 200, body: toCategoryStatsResource(await categoryStats(categories, path.project_id, range)) };
 });

@@ -1,4 +1,5 @@
 import { httpHandler } from "../shared/http/handler.js";
+import { toChatResponse } from "../shared/http/resources.js";
 import { routes } from "../shared/http/routes.js";
 import { runtime } from "../shared/platform/runtime.js";
 import { chat } from "../shared/threads/service.js";
@@ -9,5 +10,5 @@ export const handler = httpHandler(routes.chat, async ({ path, body }) => {
     question: body.question,
     threadId: body.thread_id,
   });
-  return { status: 200, body: reply };
+  return { status: 200, body: toChatResponse(reply) };
 });

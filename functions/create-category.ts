@@ -1,5 +1,5 @@
-import { toCategoryResource } from "../shared/categories/service.js";
 import { httpHandler } from "../shared/http/handler.js";
+import { toCategoryResource } from "../shared/http/resources.js";
 import { routes } from "../shared/http/routes.js";
 import { runtime } from "../shared/platform/runtime.js";
 

@@ -1,34 +1,36 @@
 import { loadExportsEnv } from "../shared/exports/config.js";
 import { type ExportQueue, SqsExportQueue } from "../shared/exports/queue.js";
 import { ExportsRepository } from "../shared/exports/repository.js";
-import { startExport, toExportStarted } from "../shared/exports/service.js";
+import { startExport } from "../shared/exports/service.js";
 import { httpHandler } from "../shared/http/handler.js";
+import { toExportStarted } from "../shared/http/resources.js";
 import { routes } from "../shared/http/routes.js";
-import { runtime } from "../shared/platform/runtime.js";
+import { handlerRuntime } from "../shared/platform/runtime.js";
 import { lazySqsClient } from "../shared/platform/sqs.js";
 
-const env = loadExportsEnv();
-// One client per process, its SDK loaded on the first export; AWS_ENDPOINT_URL_SQS points it at the
-// local emulator.
-const queue: ExportQueue = env.EXPORT_QUEUE_URL
-  ? new SqsExportQueue(lazySqsClient(), env.EXPORT_QUEUE_URL)
-  : {
-      send: async () => {
-        throw new Error("EXPORT_QUEUE_URL is not set");
-      },
-    };
+/**
+ * The export's ports, built at the first request: one SQS client per process, its SDK loaded on
+ * the first export (AWS_ENDPOINT_URL_SQS points it at the local emulator).
+ */
+const startRuntime = handlerRuntime(({ database }) => {
+  const env = loadExportsEnv();
+  const queue: ExportQueue = env.EXPORT_QUEUE_URL
+    ? new SqsExportQueue(lazySqsClient(), env.EXPORT_QUEUE_URL)
+    : {
+        send: async () => {
+          throw new Error("EXPORT_QUEUE_URL is not set");
+        },
+      };
+  return { exports: new ExportsRepository(database.db), queue };
+});
 
 export const handler = httpHandler(routes.createExport, async ({ path, body, linkTo }) => {
-  const { database } = await runtime();
   const { format, include_questions, category, source, created_after, created_before } = body;
-  const row = await startExport(
-    { exports: new ExportsRepository(database.db), queue },
-    {
-      projectId: path.project_id,
-      format,
-      includeQuestions: include_questions,
-      filters: { category, source, createdAfter: created_after, createdBefore: created_before },
-    },
-  );
+  const row = await startExport(await startRuntime(), {
+    projectId: path.project_id,
+    format,
+    includeQuestions: include_questions,
+    filters: { category, source, createdAfter: created_after, createdBefore: created_before },
+  });
   return { status: 202, body: toExportStarted(row), headers: { location: `${linkTo({})}${row.id}/` } };
 });

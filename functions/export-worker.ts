@@ -3,22 +3,28 @@ import { loadExportsEnv, required } from "../shared/exports/config.js";
 import { ExportsRepository } from "../shared/exports/repository.js";
 import { createS3Client } from "../shared/exports/s3.js";
 import { runExport } from "../shared/exports/worker.js";
-import { logger } from "../shared/platform/logger.js";
-import { runtime } from "../shared/platform/runtime.js";
+import { logger, withLambdaContext } from "../shared/platform/logger.js";
+import { handlerRuntime } from "../shared/platform/runtime.js";
 
-const env = loadExportsEnv();
-const bucket = required(env, "EXPORT_BUCKET");
-// One client per process; AWS_ENDPOINT_URL_S3 points it at the local emulator.
-const s3 = createS3Client();
+/** The worker's ports, built at the first invocation: one S3 client per process (AWS_ENDPOINT_URL_S3 locally). */
+const workerRuntime = handlerRuntime(({ database, threads }) => {
+  const env = loadExportsEnv();
+  return {
+    exports: new ExportsRepository(database.db),
+    threads,
+    s3: createS3Client(),
+    bucket: required(env, "EXPORT_BUCKET"),
+    pageSize: env.EXPORT_PAGE_SIZE,
+  };
+});
 
 /**
  * SQS consumer of the export queue (batch size 1): streams one export into S3. A failed export is
  * recorded as failed and its message is done; a message that could not be processed at all (the
  * database is down) is reported as a batch item failure and comes back.
  */
-export async function handler(event: SQSEvent, context?: Context): Promise<SQSBatchResponse> {
-  const { database, threads } = await runtime();
-  const deps = { exports: new ExportsRepository(database.db), threads, s3, bucket, pageSize: env.EXPORT_PAGE_SIZE };
+export const handler = withLambdaContext(async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
+  const deps = await workerRuntime();
   const deadline = context ? Date.now() + context.getRemainingTimeInMillis() : undefined;
   const failed: string[] = [];
   for (const record of event.Records) {
@@ -30,4 +36,4 @@ export async function handler(event: SQSEvent, context?: Context): Promise<SQSBa
     }
   }
   return { batchItemFailures: failed.map((itemIdentifier) => ({ itemIdentifier })) };
-}
+});

@@ -1,4 +1,5 @@
 import { httpHandler } from "../shared/http/handler.js";
+import { toThreadPageResource } from "../shared/http/resources.js";
 import { routes } from "../shared/http/routes.js";
 import { runtime } from "../shared/platform/runtime.js";
 import { listThreads } from "../shared/threads/service.js";
@@ -7,5 +8,6 @@ export const handler = httpHandler(routes.listThreads, async ({ path, query, lin
   const { threads } = await runtime();
   const { category, source, created_after, created_before, ...page } = query;
   const filters = { category, source, createdAfter: created_after, createdBefore: created_before };
-  return { status: 200, body: await listThreads(threads, { projectId: path.project_id, ...page, filters, linkTo }) };
+  const list = await listThreads(threads, { projectId: path.project_id, ...page, filters, linkTo });
+  return { status: 200, body: toThreadPageResource(list) };
 });

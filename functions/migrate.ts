@@ -1,6 +1,6 @@
 import { runMigrations } from "../shared/db/migrate.js";
 import { ensureAppLoginFromSecret } from "../shared/db/roles.js";
-import { logger } from "../shared/platform/logger.js";
+import { logger, withLambdaContext } from "../shared/platform/logger.js";
 import { runtime } from "../shared/platform/runtime.js";
 
 /**
@@ -8,7 +8,7 @@ import { runtime } from "../shared/platform/runtime.js";
  * migrations bundled under MIGRATIONS_DIR, then gives the application's login user (its secret:
  * DB_APP_SECRET_ARN) its password and role. A failure fails the deployment.
  */
-export async function handler(): Promise<{ applied: true }> {
+export const handler = withLambdaContext(async (): Promise<{ applied: true }> => {
   const { database } = await runtime();
   await runMigrations(database.db);
   logger.info("migrations applied");
@@ -16,4 +16,4 @@ export async function handler(): Promise<{ applied: true }> {
   if (appSecret)
     logger.info("application login ready", { user: await ensureAppLoginFromSecret(database.db, appSecret) });
   return { applied: true };
-}
+});

@@ -1,14 +1,18 @@
 import * as z from "zod";
 import { systemClock } from "../shared/platform/clock.js";
-import { runtime } from "../shared/platform/runtime.js";
+import { withLambdaContext } from "../shared/platform/logger.js";
+import { handlerRuntime } from "../shared/platform/runtime.js";
 import { lazySqsClient } from "../shared/platform/sqs.js";
 import { loadReportsEnv } from "../shared/reports/config.js";
 import { planReports } from "../shared/reports/planner.js";
 import { SqsReportQueue } from "../shared/reports/queue.js";
 
-const env = loadReportsEnv();
-if (!env.REPORT_QUEUE_URL) throw new Error("Invalid configuration: REPORT_QUEUE_URL is not set");
-const queue = new SqsReportQueue(lazySqsClient(), env.REPORT_QUEUE_URL);
+/** The planner's database and report queue (REPORT_QUEUE_URL), read at the first invocation. */
+const plannerRuntime = handlerRuntime(({ database }) => {
+  const env = loadReportsEnv();
+  if (!env.REPORT_QUEUE_URL) throw new Error("Invalid configuration: REPORT_QUEUE_URL is not set");
+  return { db: database.db, queue: new SqsReportQueue(lazySqsClient(), env.REPORT_QUEUE_URL), clock: systemClock };
+});
 
 /** What EventBridge Scheduler sends (`scheduledTime`), or an operator's catch-up run (`period`). */
 const plannerEvent = z
@@ -17,7 +21,7 @@ const plannerEvent = z
   .transform((event) => event ?? {});
 
 /** Run by EventBridge Scheduler: one message per team on the report queue. */
-export async function handler(event: unknown): Promise<{ period: string; teams: number }> {
-  const { database } = await runtime();
-  return planReports({ db: database.db, queue, clock: systemClock }, plannerEvent.parse(event));
-}
+export const handler = withLambdaContext(
+  async (event: unknown): Promise<{ period: string; teams: number }> =>
+    planReports(await plannerRuntime(), plannerEvent.parse(event)),
+);

@@ -1,8 +1,9 @@
 import { sweep } from "../shared/classification/sweeper.js";
+import { withLambdaContext } from "../shared/platform/logger.js";
 import { runtime } from "../shared/platform/runtime.js";
 
 /** Run by EventBridge Scheduler every few minutes: re-sends threads left unclassified. */
-export async function handler(): Promise<{ requeued: number }> {
+export const handler = withLambdaContext(async (): Promise<{ requeued: number }> => {
   const { labels, classificationQueue, env } = await runtime();
   return sweep(
     { labels, queue: classificationQueue },
@@ -12,4 +13,4 @@ export async function handler(): Promise<{ requeued: number }> {
       maxThreads: env.SWEEPER_MAX_THREADS,
     },
   );
-}
+});

@@ -1,25 +1,22 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import type { CategorySource } from "../db/schema.js";
+import type { BucketLabelCount } from "./model.js";
 import type { RangePlan } from "./slots.js";
 
-/** One bucket's counts for one label (category_id and source both null: unlabelled). */
-export interface BucketLabelCount {
-  bucket: number;
-  categoryId: string | null;
-  source: CategorySource | null;
-  threads: number;
-  questions: number;
-}
-
 const iso = (t: number) => new Date(t).toISOString();
+
+/** The port of per-bucket thread and question counts: services take it, tests fake it; AnalyticsRepository is the Postgres adapter. */
+export interface AnalyticsStore {
+  bucketCounts(projectId: string, buckets: readonly RangePlan[]): Promise<BucketLabelCount[]>;
+}
 
 /**
  * Reads thread and question counts per bucket and label in ONE statement (one snapshot, so a
  * label moving between two categories while it runs is counted once): the rollup's slots
  * (thread_rollups, an index range scan per slot range) plus the raw rows of the range's edges.
  */
-export class AnalyticsRepository {
+export class AnalyticsRepository implements AnalyticsStore {
   constructor(private readonly db: Db) {}
 
   async bucketCounts(projectId: string, buckets: readonly RangePlan[]): Promise<BucketLabelCount[]> {

@@ -1,10 +1,9 @@
-import type { CategoriesRepository } from "../categories/repository.js";
+import type { CategoriesStore } from "../categories/repository.js";
 import { foldLabelCounts } from "../categories/service.js";
-import type { AnalyticsBucketResource, CategoryTrendsResource } from "../http/analytics-schemas.js";
-import { MAX_ANALYTICS_BUCKETS } from "../http/analytics-schemas.js";
 import { InvalidInputError } from "../platform/errors.js";
 import { formatLocal, type Interval, type Period, periods, periodsBack } from "./calendar.js";
-import type { AnalyticsRepository, BucketLabelCount } from "./repository.js";
+import { type BucketLabelCount, type CategoryTrends, MAX_ANALYTICS_BUCKETS, type TrendBucket } from "./model.js";
+import type { AnalyticsStore } from "./repository.js";
 import { planRange } from "./slots.js";
 
 /** Buckets shown when the range has no start: 30 days, 12 weeks or 12 months up to now. */
@@ -18,8 +17,8 @@ export interface TrendsQuery {
 }
 
 export interface TrendsDeps {
-  analytics: AnalyticsRepository;
-  categories: CategoriesRepository;
+  analytics: AnalyticsStore;
+  categories: CategoriesStore;
 }
 
 function resolveRange(query: TrendsQuery, now: number): { from: number; to: number } {
@@ -41,7 +40,7 @@ export async function categoryTrends(
   projectId: string,
   query: TrendsQuery,
   now = Date.now(),
-): Promise<CategoryTrendsResource> {
+): Promise<CategoryTrends> {
   const { from, to } = resolveRange(query, now);
   const buckets = periods(query.interval, query.tz, from, to, MAX_ANALYTICS_BUCKETS);
   if (!buckets) {
@@ -62,9 +61,9 @@ export async function categoryTrends(
   return {
     interval: query.interval,
     tz: query.tz,
-    created_after: new Date(from).toISOString(),
-    created_before: new Date(to).toISOString(),
-    buckets: buckets.map((bucket, i): AnalyticsBucketResource => {
+    from: new Date(from),
+    to: new Date(to),
+    buckets: buckets.map((bucket, i): TrendBucket => {
       const rows = perBucket[i] ?? [];
       const totals = foldLabelCounts(
         rows.map((r) => ({ categoryId: r.categoryId, source: r.source, count: r.threads })),
@@ -76,7 +75,7 @@ export async function categoryTrends(
         threads: totals.total,
         questions: rows.reduce((sum, r) => sum + r.questions, 0),
         unlabelled: totals.unlabelled,
-        by_source: totals.by_source,
+        bySource: totals.bySource,
         categories: totals.categories.map(({ id, name, count }) => ({ id, name, count })),
       };
     }),

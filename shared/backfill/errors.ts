@@ -1,5 +1,6 @@
 import { ZodError } from "zod";
 import { classifyDbError, type DbError } from "../db/errors.js";
+import { DomainError } from "../platform/errors.js";
 
 /**
  * The errors the backfill's Lambda tasks throw, by name: Step Functions matches a Retry or Catch
@@ -7,18 +8,28 @@ import { classifyDbError, type DbError } from "../db/errors.js";
  * BackfillQueueError and BackfillDatabaseError with backoff; InvalidBackfillInput, and anything
  * unexpected (a bug), go straight to the Catch and fail the execution with the cause.
  */
-export class BackfillError extends Error {
-  override name = this.constructor.name;
+export class BackfillError extends DomainError {
+  override name = "BackfillError";
 }
 /** SQS refused or could not take the thread ids (throttling, a network blip, the queue is gone). */
-export class BackfillQueueError extends BackfillError {}
+export class BackfillQueueError extends BackfillError {
+  override name = "BackfillQueueError";
+}
 /** The database is restarting, failing over or out of reach. */
-export class BackfillDatabaseError extends BackfillError {}
+export class BackfillDatabaseError extends BackfillError {
+  override name = "BackfillDatabaseError";
+}
+/** A query failed in a way a retry does not fix (a bug, a missing relation): not retried. */
+export class BackfillQueryError extends BackfillError {
+  override name = "BackfillQueryError";
+}
 /** The execution input is not a backfill request. */
-export class InvalidBackfillInput extends BackfillError {}
+export class InvalidBackfillInput extends BackfillError {
+  override name = "InvalidBackfillInput";
+}
 
 /** Error names the state machine retries (constructs/backfill.ts). */
-export const RETRYABLE_BACKFILL_ERRORS = [BackfillQueueError.name, BackfillDatabaseError.name] as const;
+export const RETRYABLE_BACKFILL_ERRORS = ["BackfillQueueError", "BackfillDatabaseError"] as const;
 
 /**
  * What went wrong, without the SQL parameters (thread ids) or values that a failed query's error
@@ -46,7 +57,7 @@ export async function asBackfillTask<T>(work: () => Promise<T>): Promise<T> {
     if (db?.retryable) {
       throw new BackfillDatabaseError(`Database unavailable: ${describe(db)}`, { cause: error });
     }
-    if (db) throw Object.assign(new Error(`Database error: ${describe(db)}`), { name: "BackfillQueryError" });
+    if (db) throw new BackfillQueryError(`Database error: ${describe(db)}`);
     throw error;
   }
 }

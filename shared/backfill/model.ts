@@ -95,3 +95,20 @@ export interface BackfillSummary {
   pages: number;
   enqueued: number;
 }
+
+export interface RangeBound {
+  /** The last id of the range. */
+  last: string;
+  /** Ids in the range (at most the asked size). */
+  count: number;
+}
+
+/** A start's claim of its project and scope: taken, or held by the running job named. */
+export type JobClaim = { claimed: true } | { claimed: false; heldBy: string; since: Date };
+
+export interface TargetProgress {
+  /** Threads in the project (or in all projects). */
+  total: number;
+  /** Threads the target still covers: not labelled yet (scope classifier: or not re-labelled yet). */
+  pending: number;
+}

@@ -1,6 +1,9 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { DbOrTx } from "../db/client.js";
-import type { BackfillScope, BackfillTarget } from "./model.js";
+import type { BackfillScope, BackfillTarget, JobClaim, RangeBound, TargetProgress } from "./model.js";
+
+/** cli/backfill.ts still imports it from here. */
+export type { TargetProgress } from "./model.js";
 
 /**
  * The threads a backfill target covers, as a SQL condition on `threads`:
@@ -21,21 +24,14 @@ function targetCondition(target: BackfillTarget): SQL {
 
 const after = (id: string | null): SQL => (id ? sql`and id > ${id}::uuid` : sql``);
 
-export interface RangeBound {
-  /** The last id of the range. */
-  last: string;
-  /** Ids in the range (at most the asked size). */
-  count: number;
-}
-
-/** A start's claim of its project and scope: taken, or held by the running job named. */
-export type JobClaim = { claimed: true } | { claimed: false; heldBy: string; since: Date };
-
-export interface TargetProgress {
-  /** Threads in the project (or in all projects). */
-  total: number;
-  /** Threads the target still covers: not labelled yet (scope classifier: or not re-labelled yet). */
-  pending: number;
+/** The port of the backfill's keyset walks, progress counts and job claims: services take it, tests fake it; BackfillRepository is the Postgres adapter. */
+export interface BackfillStore {
+  nextRange(target: BackfillTarget, cursor: string | null, size: number): Promise<RangeBound | null>;
+  idsInRange(target: BackfillTarget, afterId: string | null, last: string, limit: number): Promise<string[]>;
+  progress(target: BackfillTarget): Promise<TargetProgress>;
+  claimJob(jobId: string, projectId: string | null, scope: BackfillScope): Promise<JobClaim>;
+  finishJob(jobId: string): Promise<void>;
+  releaseJob(jobId: string): Promise<void>;
 }
 
 /**
@@ -43,7 +39,7 @@ export interface TargetProgress {
  * number of rows (a range's size, a chunk), so the memory of a step is constant in the number of
  * threads, and a walk resumed at a cursor reads only what lies after it.
  */
-export class BackfillRepository {
+export class BackfillRepository implements BackfillStore {
   constructor(private readonly db: DbOrTx) {}
 
   /**

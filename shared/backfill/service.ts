@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { ConflictError, NotFoundError } from "../platform/errors.js";
 import type { ExecutionRecord, ExecutionSummary, Executions } from "./executions.js";
+import type { TargetProgress } from "./model.js";
 import { type BackfillScope, type BackfillTarget, backfillInput } from "./model.js";
-import type { BackfillRepository, TargetProgress } from "./repository.js";
+import type { BackfillStore } from "./repository.js";
 
 /**
  * Backfill jobs: one execution of the state machine each. A job's execution is named
@@ -37,7 +38,7 @@ export interface Job {
 
 export interface JobDeps {
   executions: Executions;
-  threads: BackfillRepository;
+  threads: BackfillStore;
 }
 
 const ALL = "all";

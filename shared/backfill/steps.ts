@@ -1,3 +1,4 @@
+import pLimit from "p-limit";
 import type * as z from "zod";
 import type { ClassificationQueue, ClassificationRequest } from "../classification/queue.js";
 import { logger } from "../platform/logger.js";
@@ -13,7 +14,7 @@ import {
   planEvent,
   type ThreadIdRange,
 } from "./model.js";
-import type { BackfillRepository } from "./repository.js";
+import type { BackfillStore } from "./repository.js";
 
 /**
  * The two Lambda tasks of the backfill state machine (infra/constructs/backfill.ts):
@@ -33,17 +34,18 @@ export const ENQUEUE_CHUNK = 1000;
 const SEND_SLICE = 100;
 const SENDS_IN_FLIGHT = 4;
 
-/** Sends the requests a slice at a time, SENDS_IN_FLIGHT slices at once. */
+/** Sends the requests a slice at a time, SENDS_IN_FLIGHT slices at once; after a failed send, no new one starts. */
 async function sendBounded(queue: ClassificationQueue, requests: readonly ClassificationRequest[]): Promise<void> {
-  let next = 0;
-  const sender = async () => {
-    while (next < requests.length) {
-      const slice = requests.slice(next, next + SEND_SLICE);
-      next += SEND_SLICE;
-      await queue.send(slice);
-    }
-  };
-  await Promise.all(Array.from({ length: SENDS_IN_FLIGHT }, sender));
+  const limit = pLimit(SENDS_IN_FLIGHT);
+  const slices = Array.from({ length: Math.ceil(requests.length / SEND_SLICE) }, (_, i) =>
+    requests.slice(i * SEND_SLICE, (i + 1) * SEND_SLICE),
+  );
+  try {
+    await Promise.all(slices.map((slice) => limit(() => queue.send(slice))));
+  } catch (error) {
+    limit.clearQueue();
+    throw error;
+  }
 }
 
 function startState(input: z.output<typeof backfillInput>, startedAt: string): LoopState {
@@ -57,7 +59,7 @@ function startState(input: z.output<typeof backfillInput>, startedAt: string): L
 }
 
 /** Plan: the next page of ranges after the cursor. Its output replaces the loop state. */
-export async function planPage(threads: BackfillRepository, event: unknown): Promise<LoopState> {
+export async function planPage(threads: BackfillStore, event: unknown): Promise<LoopState> {
   const { state: given, startedAt, pageSize, rangeSize } = planEvent.parse(event);
   if (pageSize % rangeSize !== 0) throw new InvalidBackfillInput("pageSize must be a multiple of rangeSize");
   const state = "job" in given ? loopState.parse(given) : startState(backfillInput.parse(given), startedAt);
@@ -87,7 +89,7 @@ export async function planPage(threads: BackfillRepository, event: unknown): Pro
  * chunk at a time; the next chunk is read while the current one is sent. Memory: two chunks.
  */
 export async function enqueueRange(
-  deps: { threads: BackfillRepository; queue: ClassificationQueue },
+  deps: { threads: BackfillStore; queue: ClassificationQueue },
   event: unknown,
 ): Promise<EnqueueRangeResult> {
   const { job, range } = enqueueRangeEvent.parse(event);

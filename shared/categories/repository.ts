@@ -1,23 +1,27 @@
 import { and, asc, count, eq, gte, lt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { classifyDbError, retryTransient } from "../db/errors.js";
-import { type CategoryRow, type CategorySource, categories, projects, threads } from "../db/schema.js";
+import { type CategoryRow, categories, projects, threads } from "../db/schema.js";
 import { ConflictError, NotFoundError } from "../platform/errors.js";
 import { MAX_CATEGORIES_PER_PROJECT } from "./defaults.js";
+import type { LabelCount } from "./model.js";
 
 const isUniqueViolation = (error: unknown) => classifyDbError(error)?.kind === "unique";
 
 const duplicateName = (name: string) => new ConflictError(`A category named "${name}" already exists in this project`);
 const categoryNotFound = (id: string) => new NotFoundError(`Category ${id} not found`);
 
-export interface LabelCount {
-  categoryId: string | null;
-  source: CategorySource | null;
-  count: number;
+/** The port of a project's categories and its label counts: services take it, tests fake it; CategoriesRepository is the Postgres adapter. */
+export interface CategoriesStore {
+  list(projectId: string): Promise<CategoryRow[]>;
+  create(projectId: string, input: { name: string; description?: string }): Promise<CategoryRow>;
+  update(projectId: string, id: string, input: { name?: string; description?: string }): Promise<CategoryRow>;
+  delete(projectId: string, id: string, returnIds: number): Promise<{ unlabelled: string[] }>;
+  labelCounts(projectId: string, range: { after?: Date; before?: Date }): Promise<LabelCount[]>;
 }
 
 /** Categories of a project; every statement is scoped to the project. */
-export class CategoriesRepository {
+export class CategoriesRepository implements CategoriesStore {
   constructor(private readonly db: Db) {}
 
   list(projectId: string): Promise<CategoryRow[]> {

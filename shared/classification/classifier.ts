@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import { DomainError } from "../platform/errors.js";
 
 export interface CategoryOption {
   id: string;
@@ -12,7 +13,8 @@ export interface Classifier {
   classify(question: string, categories: readonly CategoryOption[]): Promise<CategoryOption>;
 }
 
-export class NoCategoriesError extends Error {
+export class NoCategoriesError extends DomainError {
+  override name = "NoCategoriesError";
   constructor() {
     super("cannot classify among zero categories");
   }

@@ -3,30 +3,7 @@ import type { Db } from "../db/client.js";
 import { classifyDbError } from "../db/errors.js";
 import { categories, threads } from "../db/schema.js";
 import type { CategoryOption } from "./classifier.js";
-
-export interface ThreadToClassify {
-  id: string;
-  projectId: string;
-  createdAt: Date;
-  firstQuestion: string;
-  categoryId: string | null;
-  categorySource: "classifier" | "user" | null;
-  classifiedAt: Date | null;
-}
-
-export interface ClassifierLabel {
-  threadId: string;
-  categoryId: string;
-  mode: "unlabelled" | "reclassify";
-  /** Reclassify: replace only a classifier label written before this instant (ISO-8601), the job's cutoff. */
-  cutoff?: string;
-}
-
-export interface ThreadsWithCategories {
-  threads: Map<string, ThreadToClassify>;
-  /** Each found thread's project -> its categories by name (empty when it has none). */
-  categories: Map<string, CategoryOption[]>;
-}
+import type { ClassifierLabel, ThreadsWithCategories, ThreadToClassify } from "./model.js";
 
 /** A row of threadsWithCategories: the driver hands timestamps over as text, json parsed. */
 interface BatchRow extends Record<string, unknown> {
@@ -40,14 +17,20 @@ interface BatchRow extends Record<string, unknown> {
   options: CategoryOption[] | string | null;
 }
 
-/** A thread carries a user label only while the label's category exists. */
-export const hasUserLabel = (t: Pick<ThreadToClassify, "categoryId" | "categorySource">) =>
-  t.categoryId !== null && t.categorySource === "user";
-
 const isForeignKeyViolation = (error: unknown) => classifyDbError(error)?.kind === "foreign-key";
 
+/** The port of the classifier's reads and conditional label writes: services take it, tests fake it; LabelsRepository is the Postgres adapter. */
+export interface LabelsStore {
+  threadsByIds(ids: readonly string[]): Promise<Map<string, ThreadToClassify>>;
+  threadsWithCategories(ids: readonly string[]): Promise<ThreadsWithCategories>;
+  writeClassifierLabels(labels: readonly ClassifierLabel[]): Promise<Set<string>>;
+  writeClassifierLabel(threadId: string, categoryId: string, mode: ClassifierLabel["mode"]): Promise<boolean>;
+  markRequested(threadIds: readonly string[]): Promise<void>;
+  dueForSweep(graceSeconds: number, lookbackHours: number, limit: number): Promise<string[]>;
+}
+
 /** The label writes and reads of the classification pipeline: the Postgres adapter. */
-export class LabelsRepository {
+export class LabelsRepository implements LabelsStore {
   constructor(private readonly db: Db) {}
 
   async threadsByIds(ids: readonly string[]): Promise<Map<string, ThreadToClassify>> {

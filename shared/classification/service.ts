@@ -3,8 +3,9 @@ import { classifyDbError } from "../db/errors.js";
 import { logger, withCorrelationId } from "../platform/logger.js";
 import { putMetric } from "../platform/metrics.js";
 import type { CategoryOption, Classifier } from "./classifier.js";
+import { type ClassifierLabel, hasUserLabel, type ThreadToClassify } from "./model.js";
 import { classificationRequest, type ParsedClassificationRequest } from "./queue.js";
-import { type ClassifierLabel, hasUserLabel, type LabelsRepository, type ThreadToClassify } from "./repository.js";
+import type { LabelsStore } from "./repository.js";
 
 /** One SQS message as the classifier sees it. */
 export interface ClassificationMessage {
@@ -15,7 +16,7 @@ export interface ClassificationMessage {
 }
 
 export interface ClassifyDeps {
-  labels: LabelsRepository;
+  labels: LabelsStore;
   classifier: Classifier;
   now?: () => number;
   /**
@@ -83,9 +84,11 @@ export async function classifyBatch(deps: ClassifyDeps, messages: readonly Class
   }
 }
 
-async function classifyAll(deps: ClassifyDeps, messages: readonly ClassificationMessage[]): Promise<string[]> {
-  const now = deps.now ?? Date.now;
-  const parsed = messages.map((message) => {
+type Parsed = { message: ClassificationMessage; request: ParsedClassificationRequest | null };
+type Chosen = ClassifierLabel & { messageId: string };
+
+function parseMessages(messages: readonly ClassificationMessage[]): Parsed[] {
+  return messages.map((message) => {
     try {
       const request = classificationRequest.safeParse(JSON.parse(message.body));
       return { message, request: request.success ? request.data : null };
@@ -93,6 +96,10 @@ async function classifyAll(deps: ClassifyDeps, messages: readonly Classification
       return { message, request: null };
     }
   });
+}
+
+/** The batch's threads and their projects' categories; threads not stored yet are looked for again a few times. */
+async function readThreads(deps: ClassifyDeps, parsed: readonly Parsed[], now: () => number) {
   const ids = parsed.flatMap((p) => (p.request ? [p.request.threadId] : []));
   const { threads, categories: optionsByProject } = await deps.labels.threadsWithCategories(ids);
   for (const pauseMs of deps.recheckMissingAfterMs ?? DEFAULT_RECHECKS_MS) {
@@ -105,41 +112,58 @@ async function classifyAll(deps: ClassifyDeps, messages: readonly Classification
     for (const [id, thread] of found.threads) threads.set(id, thread);
     for (const [projectId, options] of found.categories) optionsByProject.set(projectId, options);
   }
+  return { threads, optionsByProject };
+}
 
+/** Classifies every message that needs it, in parallel: the labels chosen, and the others' outcomes. */
+async function chooseLabels(
+  deps: ClassifyDeps,
+  parsed: readonly Parsed[],
+  found: Awaited<ReturnType<typeof readThreads>>,
+  now: () => number,
+): Promise<{ chosen: Chosen[]; outcomes: Map<string, Outcome> }> {
   const outcomes = new Map<string, Outcome>();
-  const chosen: (ClassifierLabel & { messageId: string })[] = [];
+  const chosen: Chosen[] = [];
+  const choose = async ({ message, request }: Parsed) => {
+    if (!request) {
+      // Retried, then dead-lettered: a malformed message is a bug to look at, not to drop.
+      logger.error("malformed classification request", { messageId: message.messageId });
+      outcomes.set(message.messageId, "retry");
+      return;
+    }
+    const thread = found.threads.get(request.threadId);
+    const options = thread ? (found.optionsByProject.get(thread.projectId) ?? []) : [];
+    const next = triage(request, thread, options, now() - message.sentAt);
+    if (typeof next === "string") {
+      outcomes.set(message.messageId, next);
+      return;
+    }
+    try {
+      const category = await deps.classifier.classify(next.firstQuestion, options);
+      const { mode, job } = request;
+      chosen.push({
+        messageId: message.messageId,
+        threadId: next.id,
+        categoryId: category.id,
+        mode,
+        cutoff: job?.classifiedBefore,
+      });
+    } catch (error) {
+      logger.error("classification failed", { threadId: request.threadId, error });
+      outcomes.set(message.messageId, "retry");
+    }
+  };
   await Promise.all(
-    parsed.map(({ message, request }) =>
-      withCorrelationId(request?.correlationId ?? message.messageId, async () => {
-        if (!request) {
-          // Retried, then dead-lettered: a malformed message is a bug to look at, not to drop.
-          logger.error("malformed classification request", { messageId: message.messageId });
-          outcomes.set(message.messageId, "retry");
-          return;
-        }
-        const thread = threads.get(request.threadId);
-        const options = thread ? (optionsByProject.get(thread.projectId) ?? []) : [];
-        const next = triage(request, thread, options, now() - message.sentAt);
-        if (typeof next === "string") {
-          outcomes.set(message.messageId, next);
-          return;
-        }
-        try {
-          const category = await deps.classifier.classify(next.firstQuestion, options);
-          chosen.push({
-            messageId: message.messageId,
-            threadId: next.id,
-            categoryId: category.id,
-            mode: request.mode,
-            cutoff: request.job?.classifiedBefore,
-          });
-        } catch (error) {
-          logger.error("classification failed", { threadId: request.threadId, error });
-          outcomes.set(message.messageId, "retry");
-        }
-      }),
-    ),
+    parsed.map((p) => withCorrelationId(p.request?.correlationId ?? p.message.messageId, () => choose(p))),
   );
+  return { chosen, outcomes };
+}
+
+async function classifyAll(deps: ClassifyDeps, messages: readonly ClassificationMessage[]): Promise<string[]> {
+  const now = deps.now ?? Date.now;
+  const parsed = parseMessages(messages);
+  const found = await readThreads(deps, parsed, now);
+  const { chosen, outcomes } = await chooseLabels(deps, parsed, found, now);
 
   const written = await deps.labels.writeClassifierLabels(chosen);
   const lost = chosen.filter((c) => !written.has(c.threadId));
@@ -147,7 +171,14 @@ async function classifyAll(deps: ClassifyDeps, messages: readonly Classification
   for (const c of chosen) {
     outcomes.set(c.messageId, written.has(c.threadId) ? "labelled" : afterLostWrite(latest.get(c.threadId)));
   }
+  const secondsToLabel = chosen
+    .filter((c) => written.has(c.threadId))
+    .map((c) => (now() - (found.threads.get(c.threadId)?.createdAt.getTime() ?? now())) / 1000);
+  return reportOutcomes(parsed, outcomes, secondsToLabel);
+}
 
+/** Logs each message's outcome and records the batch's metrics; the ids of the messages to retry. */
+function reportOutcomes(parsed: readonly Parsed[], outcomes: Map<string, Outcome>, secondsToLabel: number[]): string[] {
   for (const { message, request } of parsed) {
     withCorrelationId(request?.correlationId ?? message.messageId, () =>
       logger.debug("classification request handled", {
@@ -159,9 +190,6 @@ async function classifyAll(deps: ClassifyDeps, messages: readonly Classification
   }
   const failed = [...outcomes].filter(([, outcome]) => outcome === "retry").map(([messageId]) => messageId);
   const labelled = [...outcomes.values()].filter((o) => o === "labelled").length;
-  const secondsToLabel = chosen
-    .filter((c) => written.has(c.threadId))
-    .map((c) => (now() - (threads.get(c.threadId)?.createdAt.getTime() ?? now())) / 1000);
   putMetric("TimeToLabel", secondsToLabel, "Seconds");
   if (labelled > 0) putMetric("LabelsWritten", labelled, "Count", { Source: "classifier" });
   if (failed.length > 0) putMetric("ClassificationFailures", failed.length);

@@ -1,7 +1,7 @@
 import { logger } from "../platform/logger.js";
 import { putMetric } from "../platform/metrics.js";
 import type { ClassificationQueue } from "./queue.js";
-import type { LabelsRepository } from "./repository.js";
+import type { LabelsStore } from "./repository.js";
 
 export interface SweepOptions {
   graceSeconds: number;
@@ -15,7 +15,7 @@ export interface SweepOptions {
  * categories). Marks them first, so a second sweeper run does not send them again at once.
  */
 export async function sweep(
-  deps: { labels: LabelsRepository; queue: ClassificationQueue },
+  deps: { labels: LabelsStore; queue: ClassificationQueue },
   options: SweepOptions,
 ): Promise<{ requeued: number }> {
   const ids = await deps.labels.dueForSweep(options.graceSeconds, options.lookbackHours, options.maxThreads);

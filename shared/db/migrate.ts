@@ -3,7 +3,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
 import { migrate } from "drizzle-orm/postgres-js/migrator";
+import { logger } from "../platform/logger.js";
 import type { Db } from "./client.js";
+import { classifyDbError } from "./errors.js";
 
 export function defaultMigrationsFolder(): string {
   return process.env.MIGRATIONS_DIR ?? fileURLToPath(new URL("../../drizzle", import.meta.url));
@@ -15,12 +17,16 @@ export const CONCURRENT_FOLDER = "concurrent";
 /**
  * Applies the committed drizzle-kit migrations, then the concurrent ones. Each drizzle migration
  * runs in one transaction, so when two processes race (npm start and `kapa migrate`), the loser
- * fails without a trace and its retry finds the work done.
+ * fails without a trace and its retry finds the work done. That first failure is logged (a
+ * warning: the retry decides), and only a database failure is retried: a missing folder or a
+ * broken journal fails at once. A failed retry throws its own error.
  */
 export async function runMigrations(db: Db, migrationsFolder = defaultMigrationsFolder()): Promise<void> {
   try {
     await migrate(db, { migrationsFolder });
-  } catch {
+  } catch (error) {
+    if (!classifyDbError(error)) throw error;
+    logger.warn("migrations failed, retrying once (another process may be migrating)", { error });
     await migrate(db, { migrationsFolder });
   }
   await runConcurrentMigrations(db, join(migrationsFolder, CONCURRENT_FOLDER));

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "./client.js";
+import { classifyDbError } from "./errors.js";
 
 /** The group role of the application's privileges (drizzle/0007_app_role.sql). */
 export const APP_ROLE = "kapa_app";
@@ -30,8 +31,9 @@ export async function ensureAppLogin(db: Db, username: string, password: string)
     await db.execute(sql.raw(`ALTER ROLE ${username} WITH LOGIN PASSWORD ${literal(password)}`));
     await db.execute(sql.raw(`GRANT ${APP_ROLE} TO ${username}`));
   } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    throw new Error(`Could not set up the application login ${username} (${String(code ?? "error")})`);
+    // The SQLSTATE only: the error's message may quote the statement, and with it the password.
+    const code = classifyDbError(error)?.code ?? "error";
+    throw new Error(`Could not set up the application login ${username} (${code})`);
   }
 }
 

@@ -1,31 +1,21 @@
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
-import {
-  type ExportFilters,
-  type ExportFormat,
-  type QuestionAnswerRow,
-  questionAnswers,
-  type ThreadExportRow,
-  threadExports,
-} from "../db/schema.js";
+import { type QuestionAnswerRow, questionAnswers, type ThreadExportRow, threadExports } from "../db/schema.js";
+import type { ExportClaim, NewExport } from "./model.js";
 
-export interface NewExport {
-  id: string;
-  projectId: string;
-  format: ExportFormat;
-  includeQuestions: boolean;
-  filters: ExportFilters;
-  s3Key: string;
-}
-
-/** A worker's claim on an export: the attempt number fences a slower, older claimant out. */
-export interface ExportClaim {
-  row: ThreadExportRow;
-  attempt: number;
+/** The port of export jobs and the questions they write: services take it, tests fake it; ExportsRepository is the Postgres adapter. */
+export interface ExportsStore {
+  create(input: NewExport): Promise<ThreadExportRow>;
+  get(projectId: string, exportId: string): Promise<ThreadExportRow | null>;
+  claim(exportId: string): Promise<ExportClaim | null>;
+  progress(claim: ExportClaim, rows: number): Promise<void>;
+  finish(claim: ExportClaim, rows: number): Promise<boolean>;
+  fail(exportId: string, error: string, claim?: ExportClaim): Promise<void>;
+  questionAnswers(threadIds: readonly string[]): Promise<Map<string, QuestionAnswerRow[]>>;
 }
 
 /** The Postgres adapter of export jobs (thread_exports). Reads by the API are scoped to a project. */
-export class ExportsRepository {
+export class ExportsRepository implements ExportsStore {
   constructor(private readonly db: Db) {}
 
   async create(input: NewExport): Promise<ThreadExportRow> {

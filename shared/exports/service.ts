@@ -1,13 +1,13 @@
 import { randomBytes, randomUUID } from "node:crypto";
-import type { ExportFilters, ExportFormat, ThreadExportRow } from "../db/schema.js";
-import type { ExportResource } from "../http/analytics-schemas.js";
+import type { ExportFilters, ExportFormat, ExportStatus, ThreadExportRow } from "../db/schema.js";
 import { NotFoundError, UnavailableError } from "../platform/errors.js";
 import { logger } from "../platform/logger.js";
-import type { ThreadFilters } from "../threads/repository.js";
+import type { ThreadFilters } from "../threads/model.js";
 import { encoderFor } from "./format.js";
 import type { DownloadLinks } from "./links.js";
+import type { ExportView } from "./model.js";
 import { EXPORT_RETENTION_DAYS, EXPORT_STALE_SECONDS, type ExportQueue } from "./queue.js";
-import type { ExportsRepository } from "./repository.js";
+import type { ExportsStore } from "./repository.js";
 
 export interface StartExportInput {
   projectId: string;
@@ -36,7 +36,7 @@ const toStoredFilters = (f: ThreadFilters): ExportFilters => ({
  * refuses the message fails the export at once, and the client gets a 503 to retry.
  */
 export async function startExport(
-  deps: { exports: ExportsRepository; queue: ExportQueue },
+  deps: { exports: ExportsStore; queue: ExportQueue },
   input: StartExportInput,
 ): Promise<ThreadExportRow> {
   const row = await deps.exports.create({
@@ -57,19 +57,17 @@ export async function startExport(
   return row;
 }
 
-type PublicStatus = ExportResource["status"];
-
-function publicStatus(row: ThreadExportRow, now: Date): PublicStatus {
+function publicStatus(row: ThreadExportRow, now: Date): ExportStatus {
   if (row.status === "running" && now.getTime() - row.updatedAt.getTime() > EXPORT_STALE_SECONDS * 1000) {
     return "failed"; // its worker died (see EXPORT_STALE_SECONDS)
   }
   return row.status;
 }
 
-/** The export as the API shows it, with a fresh presigned link while the file exists. */
+/** The export as its owner sees it, with a fresh presigned link while the file exists. */
 export async function getExport(
   deps: {
-    exports: ExportsRepository;
+    exports: ExportsStore;
     links: DownloadLinks;
     /** The export bucket; unset, a finished export cannot be downloaded (503). */
     bucket: string | undefined;
@@ -78,7 +76,7 @@ export async function getExport(
   },
   projectId: string,
   exportId: string,
-): Promise<ExportResource> {
+): Promise<ExportView> {
   const row = await deps.exports.get(projectId, exportId);
   if (!row) throw new NotFoundError(`Export ${exportId} not found`);
   const now = deps.now?.() ?? new Date();
@@ -87,20 +85,11 @@ export async function getExport(
   const download = status === "done" && kept;
   if (download && !deps.bucket) throw new UnavailableError("Exports are not configured here (EXPORT_BUCKET)");
   return {
-    id: row.id,
+    row,
     status,
-    format: row.format,
-    include_questions: row.includeQuestions,
-    rows: row.rows,
-    created_at: row.createdAt.toISOString(),
-    finished_at: row.finishedAt?.toISOString() ?? null,
     url: download
       ? await deps.links.presign({ bucket: deps.bucket as string, key: row.s3Key }, deps.urlTtlSeconds)
       : null,
-    expires_at: download ? new Date(now.getTime() + deps.urlTtlSeconds * 1000).toISOString() : null,
+    expiresAt: download ? new Date(now.getTime() + deps.urlTtlSeconds * 1000) : null,
   };
-}
-
-export function toExportStarted(row: ThreadExportRow) {
-  return { id: row.id, status: row.status };
 }

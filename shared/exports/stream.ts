@@ -1,8 +1,9 @@
 import type { ExportFormat } from "../db/schema.js";
-import type { PagePosition, ThreadFilters, ThreadsRepository, ThreadView } from "../threads/repository.js";
-import { toThreadResource } from "../threads/service.js";
+import { toThreadResource } from "../http/resources.js";
+import type { PagePosition, ThreadFilters, ThreadView } from "../threads/model.js";
+import type { ThreadsStore } from "../threads/repository.js";
 import { type ExportedThread, encoderFor } from "./format.js";
-import type { ExportsRepository } from "./repository.js";
+import type { ExportsStore } from "./repository.js";
 
 /** Threads encoded into one string (tens of KiB: below V8's large-object size). */
 const ROWS_PER_WRITE = 100;
@@ -25,8 +26,8 @@ export interface ExportSpec {
 }
 
 export interface ExportSource {
-  threads: ThreadsRepository;
-  exports: ExportsRepository;
+  threads: ThreadsStore;
+  exports: ExportsStore;
 }
 
 /**
@@ -35,7 +36,7 @@ export interface ExportSource {
  * Memory holds two pages, whatever the number of threads.
  */
 export async function* threadPages(
-  threads: ThreadsRepository,
+  threads: ThreadsStore,
   spec: Pick<ExportSpec, "projectId" | "filters" | "pageSize">,
 ): AsyncGenerator<ThreadView[]> {
   const read = (position: PagePosition) => threads.listPage(spec.projectId, spec.filters, spec.pageSize, position);
@@ -54,7 +55,7 @@ export async function* threadPages(
   }
 }
 
-async function withQuestions(exports: ExportsRepository, rows: ThreadView[]): Promise<ExportedThread[]> {
+async function withQuestions(exports: ExportsStore, rows: ThreadView[]): Promise<ExportedThread[]> {
   const answers = await exports.questionAnswers(rows.map((r) => r.id));
   return rows.map((row) => ({
     ...toThreadResource(row),

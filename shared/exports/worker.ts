@@ -1,10 +1,11 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { ThreadExportRow } from "../db/schema.js";
 import { logger } from "../platform/logger.js";
-import type { ThreadFilters, ThreadsRepository } from "../threads/repository.js";
+import type { ThreadFilters } from "../threads/model.js";
+import type { ThreadsStore } from "../threads/repository.js";
 import { encoderFor } from "./format.js";
 import { EXPORT_DEADLINE_MARGIN_MS, exportMessage } from "./queue.js";
-import type { ExportsRepository } from "./repository.js";
+import type { ExportsStore } from "./repository.js";
 import { s3Sink } from "./s3.js";
 import { writeExport } from "./stream.js";
 
@@ -23,8 +24,8 @@ function runFilters(row: ThreadExportRow): ThreadFilters {
 }
 
 export interface RunExportDeps {
-  exports: ExportsRepository;
-  threads: ThreadsRepository;
+  exports: ExportsStore;
+  threads: ThreadsStore;
   s3: S3Client;
   bucket: string;
   pageSize: number;

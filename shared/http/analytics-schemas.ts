@@ -6,8 +6,6 @@ import { count, createdRange, projectPath, rangeIsOrdered, rangeOrderIssue, thre
 
 // Analytics: category trends over time (GET analytics/categories/) ---------------------------------
 
-export const MAX_ANALYTICS_BUCKETS = 400;
-
 export const analyticsQuery = z
   .object({
     interval: z

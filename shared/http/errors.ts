@@ -1,15 +1,19 @@
 import { classifyDbError } from "../db/errors.js";
-import {
-  ConflictError,
-  DomainError,
-  ForbiddenError,
-  InvalidInputError,
-  NotFoundError,
-  PayloadTooLargeError,
-  UnauthenticatedError,
-  UnavailableError,
-} from "../platform/errors.js";
+import { ConflictError, DomainError, InvalidInputError, NotFoundError, UnavailableError } from "../platform/errors.js";
 import { logger } from "../platform/logger.js";
+
+/** The request is refused before any domain logic runs: its body is too large. */
+export class PayloadTooLargeError extends DomainError {
+  override name = "PayloadTooLargeError";
+}
+/** No API key reached the handler (the authorizer let the request through without one). */
+export class UnauthenticatedError extends DomainError {
+  override name = "UnauthenticatedError";
+}
+/** The key is not granted the path's project. */
+export class ForbiddenError extends DomainError {
+  override name = "ForbiddenError";
+}
 
 export interface ErrorReply {
   statusCode: number;
@@ -17,7 +21,10 @@ export interface ErrorReply {
   headers?: Record<string, string>;
 }
 
-/** The one place where domain errors become status codes. */
+/**
+ * The one place where domain errors become status codes. Any other error (a DomainError of a
+ * pipeline, say ReportSendError, or a bug) is a 500 whose message stays in the log.
+ */
 const STATUS_BY_ERROR: ReadonlyArray<[new (...args: never[]) => DomainError, number]> = [
   [InvalidInputError, 400],
   [UnauthenticatedError, 401],
@@ -75,17 +82,21 @@ function databaseReply(error: unknown): ErrorReply | null {
   }
 }
 
+/** The reply to an error of the STATUS_BY_ERROR kinds, else null. */
+function domainReply(error: unknown): ErrorReply | null {
+  if (!(error instanceof DomainError)) return null;
+  const status = STATUS_BY_ERROR.find(([type]) => error instanceof type)?.[1];
+  if (status === undefined) return null;
+  const body: ErrorReply["body"] = { detail: error.message };
+  if (error instanceof InvalidInputError && error.errors.length > 0) body.errors = error.errors;
+  if (status === 503) return unavailable(error.message);
+  if (error instanceof ConflictError && error.id) body.id = error.id;
+  return { statusCode: status, body };
+}
+
 export function errorReply(error: unknown): ErrorReply {
-  if (error instanceof DomainError) {
-    const status = STATUS_BY_ERROR.find(([type]) => error instanceof type)?.[1] ?? 500;
-    const body: ErrorReply["body"] = { detail: error.message };
-    if (error instanceof InvalidInputError && error.errors.length > 0) body.errors = error.errors;
-    if (status === 503) return { ...unavailable(error.message) };
-    if (error instanceof ConflictError && error.id) body.id = error.id;
-    return { statusCode: status, body };
-  }
-  const fromDatabase = databaseReply(error);
-  if (fromDatabase) return fromDatabase;
+  const known = domainReply(error) ?? databaseReply(error);
+  if (known) return known;
   logger.error("unhandled error", { error });
   return { statusCode: 500, body: { detail: "Internal server error" } };
 }

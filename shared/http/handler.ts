@@ -1,14 +1,11 @@
-import middy from "@middy/core";
-import httpEventNormalizer from "@middy/http-event-normalizer";
-import httpHeaderNormalizer from "@middy/http-header-normalizer";
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from "aws-lambda";
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
 import type * as z from "zod";
 import { retryRefusedConnection } from "../db/errors.js";
 import { loadEnv } from "../platform/config.js";
-import { ForbiddenError, InvalidInputError, PayloadTooLargeError, UnauthenticatedError } from "../platform/errors.js";
-import { withCorrelationId } from "../platform/logger.js";
+import { InvalidInputError } from "../platform/errors.js";
+import { withCorrelationId, withLambdaContext } from "../platform/logger.js";
 import { putMetric } from "../platform/metrics.js";
-import { errorReply } from "./errors.js";
+import { errorReply, ForbiddenError, PayloadTooLargeError, UnauthenticatedError } from "./errors.js";
 import type { RouteDef } from "./routes.js";
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -129,25 +126,35 @@ function toResult(reply: HttpReply): APIGatewayProxyResult {
 }
 
 /**
- * A Lambda handler for one route: middy's header and event normalizers, then body parsing
- * (size, media type, JSON), zod validation of path, query and body, the authorizer's grant,
- * the route's logic, and the error mapping last.
+ * The event as the route reads it: header names in lower case, and empty objects for absent path
+ * and query parameters (what middy's header and event normalizers did).
  */
-export function httpHandler<R extends RouteDef>(route: R, handle: (request: HttpRequest<R>) => Promise<HttpReply>) {
-  return (
-    middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-      // A failure of the normalizers themselves; the route's own errors are mapped in `timed`.
-      .use({
-        onError: async (request) => {
-          const reply = errorReply(request.error);
-          request.response = jsonResult(reply.statusCode, reply.body, reply.headers);
-        },
-      })
-      .use(httpHeaderNormalizer())
-      .use(httpEventNormalizer())
-      .handler((event) =>
-        withCorrelationId(event.requestContext?.requestId ?? crypto.randomUUID(), () => timed(route, event, handle)),
-      )
+function normalized(event: APIGatewayProxyEvent): APIGatewayProxyEvent {
+  const headers = event.headers
+    ? Object.fromEntries(Object.entries(event.headers).map(([name, value]) => [name.toLowerCase(), value]))
+    : event.headers;
+  return {
+    ...event,
+    headers,
+    pathParameters: event.pathParameters ?? {},
+    queryStringParameters: event.queryStringParameters ?? {},
+    multiValueQueryStringParameters: event.multiValueQueryStringParameters ?? {},
+  };
+}
+
+/**
+ * A Lambda handler for one route: body parsing (size, JSON), zod validation of path, query and
+ * body, the authorizer's grant, the route's logic, and the error mapping last, inside the
+ * request's correlation id and the invocation's Lambda context (cold_start, function_name).
+ */
+export function httpHandler<R extends RouteDef>(
+  route: R,
+  handle: (request: HttpRequest<R>) => Promise<HttpReply>,
+): (event: APIGatewayProxyEvent, context?: Context) => Promise<APIGatewayProxyResult> {
+  return withLambdaContext((event: APIGatewayProxyEvent) =>
+    withCorrelationId(event.requestContext?.requestId ?? crypto.randomUUID(), () =>
+      timed(route, normalized(event), handle),
+    ),
   );
 }
 

@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { BACKFILL_SCOPES } from "../backfill/model.js";
 import { hasNul, isStorableDate, STORABLE_DATE_RANGE, wellFormed } from "../db/values.js";
+import { DEFAULT_LIST_LIMIT } from "../threads/model.js";
 
 /** The zod schemas of the API: request validation, response types and the OpenAPI document. */
 
@@ -56,7 +57,6 @@ const storableDate = (name: string) => [isStorableDate, { message: `${name} must
 
 export const MAX_QUESTION_LENGTH = 8000;
 export const MAX_LIST_LIMIT = 1000;
-export const DEFAULT_LIST_LIMIT = 100;
 /** Deeper pages should follow the `next` cursor: an offset this large already scans that many rows. */
 export const MAX_LIST_OFFSET = 100_000;
 

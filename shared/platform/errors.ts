@@ -1,9 +1,22 @@
-/** Domain errors: what went wrong in the service's own terms. shared/http/errors.ts maps them to status codes. */
+/**
+ * The service's one error family. Every error the code throws on purpose is a DomainError:
+ * what went wrong in the service's own terms. The HTTP layer (shared/http/errors.ts) maps the
+ * kinds below to status codes; the backfill's tasks (shared/backfill/errors.ts), the report
+ * sender and the classifier add their own subclasses. Database failures are not wrapped here:
+ * shared/db/errors.ts classifies them (classifyDbError) wherever they are caught.
+ *
+ * Each class names itself with a string literal, not `this.constructor.name`: the Lambda
+ * bundles are minified, which renames classes, and Step Functions matches a Retry or Catch on
+ * the error's name.
+ */
 export class DomainError extends Error {
-  override name = this.constructor.name;
+  override name = "DomainError";
 }
-export class NotFoundError extends DomainError {}
+export class NotFoundError extends DomainError {
+  override name = "NotFoundError";
+}
 export class ConflictError extends DomainError {
+  override name = "ConflictError";
   constructor(
     message: string,
     /** The resource in the way (the running job), shown to the client as `id`. */
@@ -13,6 +26,7 @@ export class ConflictError extends DomainError {
   }
 }
 export class InvalidInputError extends DomainError {
+  override name = "InvalidInputError";
   constructor(
     message: string,
     readonly errors: ReadonlyArray<{ path: string; message: string }> = [],
@@ -20,8 +34,7 @@ export class InvalidInputError extends DomainError {
     super(message);
   }
 }
-export class PayloadTooLargeError extends DomainError {}
-export class UnauthenticatedError extends DomainError {}
-export class ForbiddenError extends DomainError {}
 /** A dependency we do not own (database, queue) is unreachable right now; the client may retry. */
-export class UnavailableError extends DomainError {}
+export class UnavailableError extends DomainError {
+  override name = "UnavailableError";
+}

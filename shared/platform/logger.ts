@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { Logger } from "@aws-lambda-powertools/logger";
+import type { Context } from "aws-lambda";
 import { loggableError } from "../db/errors.js";
 
 /**
@@ -26,6 +27,21 @@ function current(): Logger {
     appliedLevel = wanted;
   }
   return powertools;
+}
+
+/**
+ * A Lambda handler whose JSON log lines carry the invocation's context, as Powertools'
+ * `injectLambdaContext` adds it: cold_start, function_name, function_arn, function_memory_size,
+ * function_request_id. Every handler goes through it (httpHandler does for the API routes). The
+ * local runtimes pass a context too; called without one (a test), it adds nothing.
+ */
+export function withLambdaContext<E, R>(
+  handler: (event: E, context?: Context) => Promise<R>,
+): (event: E, context?: Context) => Promise<R> {
+  return (event, context) => {
+    if (context) powertools.addContext(context);
+    return handler(event, context);
+  };
 }
 
 const context = new AsyncLocalStorage<{ correlationId: string }>();

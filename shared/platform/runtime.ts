@@ -1,16 +1,16 @@
-import { AnalyticsRepository } from "../analytics/repository.js";
+import { AnalyticsRepository, type AnalyticsStore } from "../analytics/repository.js";
 import { type Executions, noExecutions, sfnExecutions } from "../backfill/executions.js";
-import { BackfillRepository } from "../backfill/repository.js";
-import { CategoriesRepository } from "../categories/repository.js";
+import { BackfillRepository, type BackfillStore } from "../backfill/repository.js";
+import { CategoriesRepository, type CategoriesStore } from "../categories/repository.js";
 import { type Classifier, DummyClassifier } from "../classification/classifier.js";
 import { type ClassificationQueue, SqsClassificationQueue } from "../classification/queue.js";
-import { LabelsRepository } from "../classification/repository.js";
+import { LabelsRepository, type LabelsStore } from "../classification/repository.js";
 import { connect, type Database } from "../db/client.js";
 import { resolveDatabaseTarget } from "../db/target.js";
 import { RagAgent } from "../rag/agent.js";
 import { DummyLlmClient } from "../rag/llm.js";
 import { KeywordRetriever } from "../rag/retriever.js";
-import { ThreadsRepository } from "../threads/repository.js";
+import { ThreadsRepository, type ThreadsStore } from "../threads/repository.js";
 import { type Env, loadEnv } from "./config.js";
 import { lazySqsClient } from "./sqs.js";
 
@@ -18,17 +18,17 @@ import { lazySqsClient } from "./sqs.js";
 export interface Runtime {
   env: Env;
   database: Database;
-  threads: ThreadsRepository;
-  labels: LabelsRepository;
-  categories: CategoriesRepository;
+  threads: ThreadsStore;
+  labels: LabelsStore;
+  categories: CategoriesStore;
   /** Category trends over time (the thread_rollups table). */
-  analytics: AnalyticsRepository;
+  analytics: AnalyticsStore;
   agent: RagAgent;
   classifier: Classifier;
   /** The live classification queue; a stand-in that refuses every send when none is configured. */
   classificationQueue: ClassificationQueue;
   /** The backfill's thread-id walks and progress counts. */
-  backfill: BackfillRepository;
+  backfill: BackfillStore;
   /** The backfill queue (EnqueueRange); a refusing stand-in when BACKFILL_QUEUE_URL is not set. */
   backfillQueue: ClassificationQueue;
   /** The backfill state machine's executions (reclassify jobs); a stand-in without BACKFILL_STATE_MACHINE_ARN. */
@@ -80,4 +80,25 @@ export async function closeRuntime(): Promise<void> {
   const pending = current;
   current = undefined;
   if (pending) await (await pending).database.close();
+}
+
+/**
+ * A handler's own part of the runtime (its settings, its clients), built on the shared runtime at
+ * the handler's first invocation, never when its module is imported: the environment is read then,
+ * as for every other handler, so the local runtime may set it after importing the handler. Built
+ * again when the shared runtime is (after closeRuntime, or a failed cold start).
+ */
+export function handlerRuntime<T>(build: (shared: Runtime) => T | Promise<T>): () => Promise<T> {
+  let built: { shared: Promise<Runtime>; part: Promise<T> } | undefined;
+  return () => {
+    const shared = runtime();
+    if (built?.shared !== shared) {
+      const part = shared.then(build);
+      built = { shared, part };
+      part.catch(() => {
+        if (built?.part === part) built = undefined;
+      });
+    }
+    return built.part;
+  };
 }

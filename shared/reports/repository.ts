@@ -1,11 +1,15 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { DbOrTx } from "../db/client.js";
 import { type ReportRunRow, reportDeliveries, reportRuns } from "../db/schema.js";
+import type { Delivery, RunClaim, RunOutcome } from "./model.js";
 
-/** A claimed run: its id, and the attempt number that fences the claim. */
-export interface RunClaim {
-  id: string;
-  attempt: number;
+/** The port of report runs and their deliveries: services take it, tests fake it; ReportRunsRepository is the Postgres adapter. */
+export interface ReportRunsStore {
+  claim(teamId: string, period: string, now: Date, leaseSeconds: number): Promise<RunClaim | null>;
+  find(teamId: string, period: string): Promise<ReportRunRow | null>;
+  deliveredUserIds(runId: string): Promise<Set<string>>;
+  recordDelivery(runId: string, delivery: Delivery): Promise<void>;
+  finish(claim: RunClaim, outcome: RunOutcome): Promise<boolean>;
 }
 
 /**
@@ -15,7 +19,7 @@ export interface RunClaim {
  * claim is older than the lease (its sender died); it returns nothing when the run was sent, or
  * is being sent by a live claimant. Two senders racing get one claim between them.
  */
-export class ReportRunsRepository {
+export class ReportRunsRepository implements ReportRunsStore {
   constructor(private readonly db: DbOrTx) {}
 
   async claim(teamId: string, period: string, now: Date, leaseSeconds: number): Promise<RunClaim | null> {
@@ -54,10 +58,7 @@ export class ReportRunsRepository {
     return new Set(rows.map((r) => r.userId));
   }
 
-  async recordDelivery(
-    runId: string,
-    delivery: { userId: string; email: string; messageId: string; sentAt: Date },
-  ): Promise<void> {
+  async recordDelivery(runId: string, delivery: Delivery): Promise<void> {
     await this.db
       .insert(reportDeliveries)
       .values({ runId, ...delivery })
@@ -68,7 +69,7 @@ export class ReportRunsRepository {
    * Ends the claim as 'sent' or 'failed', recording how many users the run reached. Only the
    * latest claimant may: returns false when another sender took the run over meanwhile.
    */
-  async finish(claim: RunClaim, outcome: { status: "sent" | "failed"; error?: string; at: Date }): Promise<boolean> {
+  async finish(claim: RunClaim, outcome: RunOutcome): Promise<boolean> {
     const finished = await this.db
       .update(reportRuns)
       .set({

@@ -1,7 +1,10 @@
+import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { asc, eq } from "drizzle-orm";
+import pLimit from "p-limit";
 import type { Db } from "../db/client.js";
 import { teams, users } from "../db/schema.js";
 import type { Clock } from "../platform/clock.js";
+import { DomainError } from "../platform/errors.js";
 import { logger } from "../platform/logger.js";
 import { DEFAULT_REPORT_CLAIM_LEASE_SECONDS } from "./config.js";
 import type { Mailer } from "./mailer.js";
@@ -38,7 +41,7 @@ export type SendOutcome = { teamId: string; period: string; teamName?: string } 
 );
 
 /** Some recipients could not be sent to: the run is 'failed', and a retry sends to those only. */
-export class ReportSendError extends Error {
+export class ReportSendError extends DomainError {
   override name = "ReportSendError";
   constructor(
     readonly teamId: string,
@@ -78,22 +81,6 @@ export async function buildReport(
 ): Promise<{ usage: TeamUsage; email: RenderedReport } | null> {
   const usage = await teamUsage(db, teamId, period);
   return usage && { usage, email: renderReport(usage) };
-}
-
-/** Runs `work` over the items, at most `limit` at a time; never rejects (each result says). */
-async function settleEach<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>) {
-  const results: PromiseSettledResult<void>[] = [];
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < items.length; i = next++) {
-      results[i] = await work(items[i] as T).then(
-        (value): PromiseSettledResult<void> => ({ status: "fulfilled", value }),
-        (reason: unknown): PromiseSettledResult<void> => ({ status: "rejected", reason }),
-      );
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 /**
@@ -143,10 +130,15 @@ export async function sendTeamReport(deps: ReportDeps, job: { teamId: string; pe
     if (!report) throw new Error("the team was deleted while its report was being sent");
     const already = await runs.deliveredUserIds(claim.id);
     const pending = audience.recipients.filter((r) => !already.has(r.userId));
-    const results = await settleEach(pending, deps.concurrency ?? 4, async (recipient) => {
-      const { messageId } = await deps.mailer.send({ from: deps.sender, to: recipient.email, ...report.email });
-      await runs.recordDelivery(claim.id, { ...recipient, messageId, sentAt: deps.clock.now() });
-    });
+    const limit = pLimit(deps.concurrency ?? 4);
+    const results = await Promise.allSettled(
+      pending.map((recipient) =>
+        limit(async () => {
+          const { messageId } = await deps.mailer.send({ from: deps.sender, to: recipient.email, ...report.email });
+          await runs.recordDelivery(claim.id, { ...recipient, messageId, sentAt: deps.clock.now() });
+        }),
+      ),
+    );
     failures = pending.flatMap((r, i) => {
       const result = results[i];
       return result?.status === "rejected" ? [{ email: r.email, error: message(result.reason) }] : [];
@@ -170,28 +162,41 @@ export async function sendTeamReport(deps: ReportDeps, job: { teamId: string; pe
   return { ...named, status: "sent", recipients: delivered, sentNow };
 }
 
-/**
- * The report queue's consumer: each message is one team's job. Returns the ids of the messages to
- * retry (SQS partial batch failure): those that failed, could not be parsed, or whose run another
- * sender still holds. The others are done, whatever their outcome.
- */
-export async function processReportJobs(
-  deps: ReportDeps,
-  messages: ReadonlyArray<{ messageId: string; body: string }>,
-): Promise<string[]> {
-  const retry: string[] = [];
-  for (const { messageId, body } of messages) {
-    try {
-      const job = reportJob.parse(JSON.parse(body));
-      const outcome = await sendTeamReport(deps, job);
-      if (outcome.status === "in-progress") {
-        logger.info("report run held by another sender: retry later", { ...outcome, messageId });
-        retry.push(messageId);
-      }
-    } catch (error) {
-      logger.error("report job failed", { messageId, error });
-      retry.push(messageId);
-    }
+/** Another sender holds a live claim on the run: the message goes back to the queue, to be tried later. */
+export class ReportRunHeldError extends DomainError {
+  override name = "ReportRunHeldError";
+}
+
+/** One message of the report queue: one team's job. Throws when the message is to be retried. */
+async function sendReportJob(deps: ReportDeps, { messageId, body }: QueueMessage): Promise<void> {
+  let outcome: SendOutcome;
+  try {
+    outcome = await sendTeamReport(deps, reportJob.parse(JSON.parse(body)));
+  } catch (error) {
+    logger.error("report job failed", { messageId, error });
+    throw error;
   }
-  return retry;
+  if (outcome.status === "in-progress") {
+    logger.info("report run held by another sender: retry later", { ...outcome, messageId });
+    throw new ReportRunHeldError(`Report ${outcome.period} of team ${outcome.teamId} is being sent by another sender`);
+  }
+}
+
+/** A type, not an interface: the batch processor takes records as plain objects. */
+export type QueueMessage = { messageId: string; body: string };
+
+/**
+ * The report queue's consumer, one message after the other (Powertools' batch processor): returns
+ * the ids of the messages to retry (SQS partial batch failure): those that failed, could not be
+ * parsed, or whose run another sender still holds. The others are done, whatever their outcome.
+ * A batch that failed whole is answered the same way, not thrown.
+ */
+export async function processReportJobs(deps: ReportDeps, messages: readonly QueueMessage[]): Promise<string[]> {
+  const { batchItemFailures } = await processPartialResponse(
+    { Records: [...messages] },
+    (record: QueueMessage) => sendReportJob(deps, record),
+    new BatchProcessor(EventType.SQS),
+    { processInParallel: false, throwOnFullBatchFailure: false },
+  );
+  return batchItemFailures.map((failure) => failure.itemIdentifier);
 }

@@ -1,50 +1,9 @@
 import { and, asc, count, desc, eq, gte, isNull, lt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { classifyDbError } from "../db/errors.js";
-import {
-  type CategorySource,
-  categories,
-  projects,
-  type QuestionAnswerRow,
-  questionAnswers,
-  threads,
-} from "../db/schema.js";
+import { categories, projects, questionAnswers, threads } from "../db/schema.js";
 import { NotFoundError } from "../platform/errors.js";
-import type { Cursor } from "./cursor.js";
-
-export interface StoredAnswer {
-  threadId: string;
-  questionAnswerId: string;
-}
-
-export type PagePosition = { kind: "offset"; offset: number } | { kind: "cursor"; cursor: Cursor };
-
-export interface ThreadFilters {
-  /** A category id, or "none" for unlabelled threads. */
-  category?: string;
-  source?: CategorySource;
-  createdAfter?: Date;
-  createdBefore?: Date;
-}
-
-/** A thread with its label resolved to the category's current name. */
-export interface ThreadView {
-  id: string;
-  projectId: string;
-  createdAt: Date;
-  firstQuestion: string;
-  questionCount: number;
-  categoryId: string | null;
-  categoryName: string | null;
-  categorySource: CategorySource | null;
-  classifiedAt: Date | null;
-}
-
-export interface ThreadPage {
-  rows: ThreadView[];
-  /** Whether more rows exist beyond the page in the direction it was read. */
-  hasMore: boolean;
-}
+import type { PagePosition, StoredAnswer, ThreadDetail, ThreadFilters, ThreadPage, ThreadView } from "./model.js";
 
 const threadView = {
   id: threads.id,
@@ -71,8 +30,21 @@ function filterConditions(projectId: string, filters: ThreadFilters): SQL[] {
 
 const hasFilters = (filters: ThreadFilters) => Object.values(filters).some((v) => v !== undefined);
 
+/** The port of threads and their question answers: services take it, tests fake it; ThreadsRepository is the Postgres adapter. */
+export interface ThreadsStore {
+  exists(projectId: string, threadId: string): Promise<boolean>;
+  createThread(projectId: string, threadId: string, question: string, answer: string): Promise<StoredAnswer>;
+  appendAnswer(projectId: string, threadId: string, question: string, answer: string): Promise<StoredAnswer | null>;
+  count(projectId: string, filters: ThreadFilters): Promise<number>;
+  listPage(projectId: string, filters: ThreadFilters, limit: number, position: PagePosition): Promise<ThreadPage>;
+  getView(projectId: string, threadId: string): Promise<ThreadView | null>;
+  getWithAnswers(projectId: string, threadId: string): Promise<ThreadDetail | null>;
+  setUserLabel(projectId: string, threadId: string, categoryId: string): Promise<boolean>;
+  clearLabel(projectId: string, threadId: string): Promise<boolean>;
+}
+
 /** The Postgres adapter for threads and their question answers. Every query is scoped to a project. */
-export class ThreadsRepository {
+export class ThreadsRepository implements ThreadsStore {
   constructor(private readonly db: Db) {}
 
   async exists(projectId: string, threadId: string): Promise<boolean> {
@@ -193,10 +165,7 @@ export class ThreadsRepository {
     return thread ?? null;
   }
 
-  async getWithAnswers(
-    projectId: string,
-    threadId: string,
-  ): Promise<{ thread: ThreadView; answers: QuestionAnswerRow[] } | null> {
+  async getWithAnswers(projectId: string, threadId: string): Promise<ThreadDetail | null> {
     const thread = await this.getView(projectId, threadId);
     if (!thread) return null;
     const answers = await this.db

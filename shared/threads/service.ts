@@ -1,21 +1,22 @@
 import type { ClassificationQueue } from "../classification/queue.js";
 import { requestClassification } from "../classification/requests.js";
-import type { QuestionAnswerRow } from "../db/schema.js";
-import {
-  type ChatResponse,
-  DEFAULT_LIST_LIMIT,
-  type ThreadDetailResource,
-  type ThreadPageResource,
-  type ThreadResource,
-} from "../http/schemas.js";
 import { InvalidInputError, NotFoundError } from "../platform/errors.js";
 import { putMetric } from "../platform/metrics.js";
 import type { RagAgent } from "../rag/agent.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
-import type { PagePosition, ThreadFilters, ThreadsRepository, ThreadView } from "./repository.js";
+import {
+  type ChatAnswer,
+  DEFAULT_LIST_LIMIT,
+  type PagePosition,
+  type ThreadDetail,
+  type ThreadFilters,
+  type ThreadList,
+  type ThreadView,
+} from "./model.js";
+import type { ThreadsStore } from "./repository.js";
 
 export interface ChatDeps {
-  threads: ThreadsRepository;
+  threads: ThreadsStore;
   agent: RagAgent;
   classificationQueue: ClassificationQueue;
 }
@@ -44,7 +45,7 @@ const threadNotFound = (threadId: string) => new NotFoundError(`Thread ${threadI
 export async function chat(
   { threads, agent, classificationQueue }: ChatDeps,
   input: { projectId: string; question: string; threadId?: string },
-): Promise<ChatResponse> {
+): Promise<ChatAnswer> {
   const { projectId, question, threadId } = input;
   // Checked before the (expensive) LLM call so a wrong id fails fast and costs nothing.
   if (threadId && !(await threads.exists(projectId, threadId))) throw threadNotFound(threadId);
@@ -66,30 +67,7 @@ export async function chat(
   if (!stored) throw threadNotFound(threadId as string);
   // Normally long done; a queue that hangs gets a short grace and no more (the sweeper catches up).
   await Promise.race([sent, graceTimer(ENQUEUE_GRACE_AFTER_ANSWER_MS)]);
-  return { question, answer, question_answer_id: stored.questionAnswerId, thread_id: stored.threadId };
-}
-
-export function toThreadResource(row: ThreadView): ThreadResource {
-  return {
-    id: row.id,
-    project: row.projectId,
-    created_at: row.createdAt.toISOString(),
-    first_question: row.firstQuestion,
-    total_questions: row.questionCount,
-    category:
-      row.categoryId && row.categoryName && row.categorySource
-        ? {
-            id: row.categoryId,
-            name: row.categoryName,
-            source: row.categorySource,
-            assigned_at: (row.classifiedAt ?? row.createdAt).toISOString(),
-          }
-        : null,
-  };
-}
-
-function toQuestionAnswerResource(row: QuestionAnswerRow) {
-  return { id: row.id, question: row.question, answer: row.answer, created_at: row.createdAt.toISOString() };
+  return { question, answer, ...stored };
 }
 
 export interface ListThreadsInput {
@@ -112,7 +90,7 @@ function filterQuery(filters: ThreadFilters): Record<string, string> {
   return query;
 }
 
-export async function listThreads(threads: ThreadsRepository, input: ListThreadsInput): Promise<ThreadPageResource> {
+export async function listThreads(threads: ThreadsStore, input: ListThreadsInput): Promise<ThreadList> {
   const limit = input.limit ?? DEFAULT_LIST_LIMIT;
   const filters = input.filters ?? {};
   const position: PagePosition = input.cursor
@@ -148,17 +126,13 @@ export async function listThreads(threads: ThreadsRepository, input: ListThreads
     previous = page.hasMore ? cursorLink("previous", first) : null;
     next = last ? cursorLink("next", last) : input.linkTo(pageLimit);
   }
-  return { count, next, previous, results: page.rows.map(toThreadResource) };
+  return { count, next, previous, threads: page.rows };
 }
 
-export async function getThread(
-  threads: ThreadsRepository,
-  projectId: string,
-  threadId: string,
-): Promise<ThreadDetailResource> {
+export async function getThread(threads: ThreadsStore, projectId: string, threadId: string): Promise<ThreadDetail> {
   const found = await threads.getWithAnswers(projectId, threadId);
   if (!found) throw threadNotFound(threadId);
-  return { ...toThreadResource(found.thread), question_answers: found.answers.map(toQuestionAnswerResource) };
+  return found;
 }
 
 /**
@@ -166,11 +140,11 @@ export async function getThread(
  * labels it again. The classifier never replaces a user's label.
  */
 export async function updateThreadLabel(
-  deps: { threads: ThreadsRepository; classificationQueue: ClassificationQueue },
+  deps: { threads: ThreadsStore; classificationQueue: ClassificationQueue },
   projectId: string,
   threadId: string,
   categoryId: string | null,
-): Promise<ThreadResource> {
+): Promise<ThreadView> {
   if (categoryId === null) {
     if (!(await deps.threads.clearLabel(projectId, threadId))) throw threadNotFound(threadId);
     await requestClassification(deps.classificationQueue, [{ threadId, reason: "relabel" }]);
@@ -183,5 +157,5 @@ export async function updateThreadLabel(
   const thread = await deps.threads.getView(projectId, threadId);
   if (!thread) throw threadNotFound(threadId);
   putMetric("LabelsWritten", 1, "Count", { Source: "user" });
-  return toThreadResource(thread);
+  return thread;
 }

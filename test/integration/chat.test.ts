@@ -2,6 +2,7 @@ import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { SqsClassificationQueue } from "../../shared/classification/queue.js";
 import { projects, questionAnswers, threads } from "../../shared/db/schema.js";
+import { toThreadDetailResource } from "../../shared/http/resources.js";
 import { NotFoundError } from "../../shared/platform/errors.js";
 import { RagAgent } from "../../shared/rag/agent.js";
 import { KeywordRetriever } from "../../shared/rag/retriever.js";
@@ -40,11 +41,11 @@ describe("chat", () => {
     const agent = answering("42");
     const first = await chat(deps(agent), { projectId, question: "What is it?" });
     expect(first).toMatchObject({ question: "What is it?", answer: "42" });
-    const second = await chat(deps(agent), { projectId, question: "And then?", threadId: first.thread_id });
-    expect(second.thread_id).toBe(first.thread_id);
-    expect(second.question_answer_id).not.toBe(first.question_answer_id);
+    const second = await chat(deps(agent), { projectId, question: "And then?", threadId: first.threadId });
+    expect(second.threadId).toBe(first.threadId);
+    expect(second.questionAnswerId).not.toBe(first.questionAnswerId);
 
-    const detail = await getThread(repo, projectId, first.thread_id);
+    const detail = toThreadDetailResource(await getThread(repo, projectId, first.threadId));
     expect(detail).toMatchObject({
       first_question: "What is it?",
       total_questions: 2,
@@ -61,10 +62,10 @@ describe("chat", () => {
     expect(await countRows(projectId)).toEqual({ threads: 0, answers: 0, counter: 0 });
 
     const started = await chat(deps(answering("a")), { projectId, question: "q" });
-    await expect(chat(deps(failing), { projectId, question: "q2", threadId: started.thread_id })).rejects.toThrow(
+    await expect(chat(deps(failing), { projectId, question: "q2", threadId: started.threadId })).rejects.toThrow(
       "LLM unavailable",
     );
-    const [thread] = await db.select().from(threads).where(eq(threads.id, started.thread_id));
+    const [thread] = await db.select().from(threads).where(eq(threads.id, started.threadId));
     expect(thread?.questionCount).toBe(1);
     expect(await countRows(projectId)).toEqual({ threads: 1, answers: 1, counter: 1 });
   });
@@ -81,12 +82,12 @@ describe("chat", () => {
       },
     });
     await expect(
-      chat(deps(counting), { projectId: mine.projectId, question: "q", threadId: their.thread_id }),
+      chat(deps(counting), { projectId: mine.projectId, question: "q", threadId: their.threadId }),
     ).rejects.toThrow(NotFoundError);
     expect(llmCalls).toBe(0);
-    const answers = await db.select().from(questionAnswers).where(eq(questionAnswers.threadId, their.thread_id));
+    const answers = await db.select().from(questionAnswers).where(eq(questionAnswers.threadId, their.threadId));
     expect(answers).toHaveLength(1);
-    await expect(getThread(repo, mine.projectId, their.thread_id)).rejects.toThrow(NotFoundError);
+    await expect(getThread(repo, mine.projectId, their.threadId)).rejects.toThrow(NotFoundError);
   });
 
   it("keeps the conversation's order for concurrent follow-ups", async () => {
@@ -95,15 +96,15 @@ describe("chat", () => {
     const started = await chat(deps(agent), { projectId, question: "q0" });
     await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        chat(deps(agent), { projectId, question: `q${i + 1}`, threadId: started.thread_id }),
+        chat(deps(agent), { projectId, question: `q${i + 1}`, threadId: started.threadId }),
       ),
     );
     const rows = await db
       .select({ position: questionAnswers.position })
       .from(questionAnswers)
-      .where(eq(questionAnswers.threadId, started.thread_id));
+      .where(eq(questionAnswers.threadId, started.threadId));
     expect(rows.map((r) => r.position).sort((a, b) => a - b)).toEqual(Array.from({ length: 11 }, (_, i) => i + 1));
-    const detail = await getThread(repo, projectId, started.thread_id);
+    const detail = toThreadDetailResource(await getThread(repo, projectId, started.threadId));
     expect(detail.total_questions).toBe(11);
     expect(detail.question_answers[0]?.question).toBe("q0");
   });
@@ -120,13 +121,13 @@ describe("chat", () => {
     const { projectId } = await createTenant(db);
     await drainRequests(queueUrl);
     const first = await chat(deps(answering("a")), { projectId, question: "q" });
-    await chat(deps(answering("a")), { projectId, question: "q2", threadId: first.thread_id });
-    await chat(deps(answering("a")), { projectId, question: "q3", threadId: first.thread_id });
+    await chat(deps(answering("a")), { projectId, question: "q2", threadId: first.threadId });
+    await chat(deps(answering("a")), { projectId, question: "q3", threadId: first.threadId });
     // New-thread requests are delayed so the thread is stored before the classifier looks.
     const requests = await drainRequests(queueUrl, 3500);
     // Other tests of this file share the queue: keep this test's requests.
-    expect(requests.filter((r) => r.threadId === first.thread_id)).toEqual([
-      { threadId: first.thread_id, reason: "new-thread" },
+    expect(requests.filter((r) => r.threadId === first.threadId)).toEqual([
+      { threadId: first.threadId, reason: "new-thread" },
     ]);
     expect(await countRows(projectId)).toEqual({ threads: 1, answers: 3, counter: 1 });
   });
@@ -139,7 +140,7 @@ describe("chat", () => {
       { projectId, question: "q" },
     );
     expect(reply.answer).toBe("fine");
-    const [thread] = await db.select().from(threads).where(eq(threads.id, reply.thread_id));
+    const [thread] = await db.select().from(threads).where(eq(threads.id, reply.threadId));
     expect(thread).toMatchObject({ categoryId: null, firstQuestion: "q" });
   });
 

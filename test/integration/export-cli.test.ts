@@ -43,7 +43,7 @@ describe("kapa export", () => {
     const records = parseCsv(out.text()).slice(1);
     const repo = new ThreadsRepository(db);
     const list = await listThreads(repo, { projectId: tenant.projectId, limit: 1000, linkTo });
-    expect(records.slice(0, 1000).map((r) => [r[0], r[3]])).toEqual(list.results.map((t) => [t.id, t.first_question]));
+    expect(records.slice(0, 1000).map((r) => [r[0], r[3]])).toEqual(list.threads.map((t) => [t.id, t.firstQuestion]));
     expect(new Set(records.map((r) => r[0])).size).toBe(2500);
     expect(records.filter((r) => r[3] === 'Comma, "quote"\nnewline ✓').length).toBeGreaterThan(0);
 
@@ -65,7 +65,7 @@ describe("kapa export", () => {
       filters: { createdAfter: new Date(after) },
       linkTo,
     });
-    expect(ids).toEqual(expected.results.map((t) => t.id));
+    expect(ids).toEqual(expected.threads.map((t) => t.id));
   });
 
   it("refuses bad options and unknown projects", async () => {

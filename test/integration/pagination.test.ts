@@ -31,10 +31,10 @@ describe("threads pagination", () => {
     let page = await listThreads(repo, { projectId, limit: 5, linkTo });
     expect(page.count).toBe(23);
     expect(page.previous).toBeNull();
-    forward.push(page.results.map((r) => r.id));
+    forward.push(page.threads.map((r) => r.id));
     while (page.next) {
       page = await listThreads(repo, { projectId, limit: 5, cursor: cursorOf(page.next), linkTo });
-      forward.push(page.results.map((r) => r.id));
+      forward.push(page.threads.map((r) => r.id));
     }
     expect(forward.flat()).toEqual(expected.map((r) => r.id));
     expect(forward.map((p) => p.length)).toEqual([5, 5, 5, 5, 3]);
@@ -42,7 +42,7 @@ describe("threads pagination", () => {
     const backward: string[][] = [];
     while (page.previous && cursorOf(page.previous)) {
       page = await listThreads(repo, { projectId, limit: 5, cursor: cursorOf(page.previous), linkTo });
-      backward.unshift(page.results.map((r) => r.id));
+      backward.unshift(page.threads.map((r) => r.id));
     }
     expect(backward).toEqual(forward.slice(0, -1));
     expect(page.previous).toBeNull();
@@ -54,7 +54,7 @@ describe("threads pagination", () => {
     await seedTies(a.projectId, 6);
     await seedTies(b.projectId, 6);
     const page = await listThreads(repo, { projectId: a.projectId, limit: 100, linkTo });
-    expect(page.results).toHaveLength(6);
-    expect(page.results.every((r) => r.project === a.projectId)).toBe(true);
+    expect(page.threads).toHaveLength(6);
+    expect(page.threads.every((r) => r.projectId === a.projectId)).toBe(true);
   });
 });

@@ -6,8 +6,8 @@ import {
   InvalidBackfillInput,
 } from "../../shared/backfill/errors.js";
 import { executionArn } from "../../shared/backfill/executions.js";
-import type { BackfillTarget, LoopState } from "../../shared/backfill/model.js";
-import type { BackfillRepository, RangeBound } from "../../shared/backfill/repository.js";
+import type { BackfillTarget, LoopState, RangeBound } from "../../shared/backfill/model.js";
+import type { BackfillStore } from "../../shared/backfill/repository.js";
 import { jobExecutionName, parseJobExecutionName, toJobResource } from "../../shared/backfill/service.js";
 import { ENQUEUE_CHUNK, enqueueRange, planPage } from "../../shared/backfill/steps.js";
 import type { ClassificationQueue, ClassificationRequest } from "../../shared/classification/queue.js";
@@ -18,11 +18,13 @@ import type { ClassificationQueue, ClassificationRequest } from "../../shared/cl
 const ids = (n: number) =>
   Array.from({ length: n }, (_, i) => `00000000-0000-4000-8000-${String(i + 1).padStart(12, "0")}`);
 
+const notUsed = () => Promise.reject(new Error("not used by the backfill steps"));
+
 /** The repository's walks over an in-memory list of the target's ids. */
 function fakeRepository(all: readonly string[]) {
   const after = (cursor: string | null) => all.filter((id) => cursor === null || id > cursor);
   const reads: number[] = [];
-  const repository = {
+  const repository: BackfillStore = {
     async nextRange(_target: BackfillTarget, cursor: string | null, size: number): Promise<RangeBound | null> {
       const page = after(cursor).slice(0, size);
       const last = page.at(-1);
@@ -35,7 +37,12 @@ function fakeRepository(all: readonly string[]) {
       reads.push(chunk.length);
       return chunk;
     },
-  } as unknown as BackfillRepository;
+    // The steps only walk ids: the job bookkeeping is the service's.
+    progress: notUsed,
+    claimJob: notUsed,
+    finishJob: notUsed,
+    releaseJob: notUsed,
+  };
   return { repository, reads };
 }
 
