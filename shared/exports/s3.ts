@@ -40,106 +40,113 @@ export interface S3Target {
  * created until the first part is full. abort() removes the parts of a failed upload.
  */
 export function s3Sink(target: S3Target): ExportSink {
-  const { s3, bucket, key } = target;
-  const disposition = `attachment; filename="${target.fileName}"`;
-  const free: Buffer[] = [Buffer.allocUnsafeSlow(PART_SIZE)];
-  let allocated = 1;
-  let part = free.pop() as Buffer;
-  let used = 0;
-  let uploadId: string | undefined;
-  const parts: CompletedPart[] = [];
-  const inFlight = new Set<Promise<void>>();
-  let failure: unknown;
+  return new MultipartSink(target);
+}
 
-  const startUpload = async (): Promise<string> => {
+class MultipartSink implements ExportSink {
+  private readonly disposition: string;
+  private readonly free: Buffer[] = [];
+  private allocated = 1;
+  private part: Buffer = Buffer.allocUnsafeSlow(PART_SIZE);
+  private used = 0;
+  private uploadId: string | undefined;
+  private readonly parts: CompletedPart[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private failure: unknown;
+
+  constructor(private readonly target: S3Target) {
+    this.disposition = `attachment; filename="${target.fileName}"`;
+  }
+
+  async write(text: string): Promise<void> {
+    const bytes = Buffer.byteLength(text, "utf8");
+    if (bytes <= PART_SIZE - this.used) {
+      this.used += this.part.write(text, this.used, "utf8");
+      return;
+    }
+    // Across a part boundary (once per part): through one Buffer, copied in slices.
+    const encoded = Buffer.from(text, "utf8");
+    for (let offset = 0; offset < encoded.length; ) {
+      const copied = encoded.copy(this.part, this.used, offset);
+      this.used += copied;
+      offset += copied;
+      if (this.used === PART_SIZE) await this.uploadPart();
+    }
+  }
+
+  async finish(): Promise<void> {
+    const { s3, bucket, key, contentType } = this.target;
+    if (this.uploadId === undefined) {
+      const body = this.part.subarray(0, this.used);
+      const put = { Bucket: bucket, Key: key, Body: body, ContentType: contentType };
+      await s3.send(new PutObjectCommand({ ...put, ContentDisposition: this.disposition }));
+      return;
+    }
+    if (this.used > 0) await this.uploadPart();
+    await Promise.all(this.inFlight);
+    if (this.failure) throw this.failure;
+    const upload = { Bucket: bucket, Key: key, UploadId: this.uploadId };
+    await s3.send(new CompleteMultipartUploadCommand({ ...upload, MultipartUpload: { Parts: this.parts } }));
+  }
+
+  async abort(): Promise<void> {
+    await Promise.allSettled(this.inFlight);
+    if (this.uploadId === undefined) return;
+    const { s3, bucket, key } = this.target;
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: this.uploadId }));
+  }
+
+  private async startUpload(): Promise<string> {
+    const { s3, bucket, key, contentType } = this.target;
     const out = await s3.send(
       new CreateMultipartUploadCommand({
         Bucket: bucket,
         Key: key,
-        ContentType: target.contentType,
-        ContentDisposition: disposition,
+        ContentType: contentType,
+        ContentDisposition: this.disposition,
       }),
     );
     if (!out.UploadId) throw new Error("CreateMultipartUpload returned no UploadId");
     return out.UploadId;
-  };
+  }
+
   /** A part buffer to fill: a free one, a new one while the pool is not full, else the next to come back. */
-  const nextBuffer = async (): Promise<Buffer> => {
-    while (free.length === 0 && allocated > PARTS_IN_FLIGHT) await Promise.race(inFlight);
-    if (failure) throw failure;
-    if (free.length > 0) return free.pop() as Buffer;
-    allocated++;
+  private async nextBuffer(): Promise<Buffer> {
+    while (this.free.length === 0 && this.allocated > PARTS_IN_FLIGHT) await Promise.race(this.inFlight);
+    if (this.failure) throw this.failure;
+    const reused = this.free.pop();
+    if (reused) return reused;
+    this.allocated++;
     return Buffer.allocUnsafeSlow(PART_SIZE);
-  };
-  const uploadPart = async () => {
-    uploadId ??= await startUpload();
-    const buffer = part;
-    const partNumber = parts.length + 1;
-    const completed: CompletedPart = { PartNumber: partNumber };
-    parts.push(completed);
-    const body = buffer.subarray(0, used);
-    const task = s3
-      .send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: partNumber, Body: body }))
+  }
+
+  private async uploadPart(): Promise<void> {
+    this.uploadId ??= await this.startUpload();
+    const buffer = this.part;
+    const completed: CompletedPart = { PartNumber: this.parts.length + 1 };
+    this.parts.push(completed);
+    const { s3, bucket, key } = this.target;
+    const command = new UploadPartCommand({
+      Bucket: bucket,
+      Key: key,
+      UploadId: this.uploadId,
+      PartNumber: completed.PartNumber,
+      Body: buffer.subarray(0, this.used),
+    });
+    const task: Promise<void> = s3
+      .send(command)
       .then((out) => {
         completed.ETag = out.ETag;
       })
       .catch((error: unknown) => {
-        failure ??= error;
+        this.failure ??= error;
       })
       .finally(() => {
-        inFlight.delete(task);
-        free.push(buffer); // the request is over: the buffer may be filled again
+        this.inFlight.delete(task);
+        this.free.push(buffer); // the request is over: the buffer may be filled again
       });
-    inFlight.add(task);
-    part = await nextBuffer();
-    used = 0;
-  };
-
-  return {
-    async write(text: string) {
-      const bytes = Buffer.byteLength(text, "utf8");
-      if (bytes <= PART_SIZE - used) {
-        used += part.write(text, used, "utf8");
-        return;
-      }
-      // Across a part boundary (once per part): through one Buffer, copied in slices.
-      const encoded = Buffer.from(text, "utf8");
-      for (let offset = 0; offset < encoded.length; ) {
-        const copied = encoded.copy(part, used, offset);
-        used += copied;
-        offset += copied;
-        if (used === PART_SIZE) await uploadPart();
-      }
-    },
-    async finish() {
-      if (uploadId === undefined) {
-        await s3.send(
-          new PutObjectCommand({
-            Bucket: bucket,
-            Key: key,
-            Body: part.subarray(0, used),
-            ContentType: target.contentType,
-            ContentDisposition: disposition,
-          }),
-        );
-        return;
-      }
-      if (used > 0) await uploadPart();
-      await Promise.all(inFlight);
-      if (failure) throw failure;
-      await s3.send(
-        new CompleteMultipartUploadCommand({
-          Bucket: bucket,
-          Key: key,
-          UploadId: uploadId,
-          MultipartUpload: { Parts: parts },
-        }),
-      );
-    },
-    async abort() {
-      await Promise.allSettled(inFlight);
-      if (uploadId === undefined) return;
-      await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
-    },
-  };
+    this.inFlight.add(task);
+    this.part = await this.nextBuffer();
+    this.used = 0;
+  }
 }

@@ -42,18 +42,14 @@ export interface TeamUsage {
 const at = (instant: Date) => sql`${instant.toISOString()}::timestamptz`;
 
 /**
- * One team's usage in a period and the one before it. One grouped query per concern, over all
- * of the team's projects at once (never one query per project): projects, questions, threads,
+ * The team's rows for a period and the one before it. One grouped query per concern, over all of
+ * the team's projects at once (never one query per project): projects, questions, threads,
  * labels, category names. Threads and labels read the (project_id, created_at) and
  * (project_id, category_id, created_at) indexes; questions are found through the team's threads.
  */
-export async function teamUsage(db: DbOrTx, teamId: string, period: Period): Promise<TeamUsage | null> {
-  const previous = previousPeriod(period);
-  const [team] = await db.select({ name: teams.name }).from(teams).where(eq(teams.id, teamId));
-  if (!team) return null;
-
+function readTeamRows(db: DbOrTx, teamId: string, period: Period, previous: Period) {
   const inTeam = eq(projects.teamId, teamId);
-  const [projectRows, questionRows, threadRows, labelRows, categoryRows] = await Promise.all([
+  return Promise.all([
     db
       .select({ id: projects.id, name: projects.projectName })
       .from(projects)
@@ -100,12 +96,16 @@ export async function teamUsage(db: DbOrTx, teamId: string, period: Period): Pro
       .innerJoin(projects, eq(projects.id, categories.projectId))
       .where(inTeam),
   ]);
+}
 
+/** Each project's figures from the team's rows, its categories most used first. */
+function projectUsages([projectRows, questionRows, threadRows, labelRows, categoryRows]: Awaited<
+  ReturnType<typeof readTeamRows>
+>): ProjectUsage[] {
   const questionsBy = new Map(questionRows.map((r) => [r.projectId, r]));
   const threadsBy = new Map(threadRows.map((r) => [r.projectId, r]));
   const labelled = new Map(labelRows.map((r) => [`${r.projectId}/${r.categoryId ?? ""}`, r.threads]));
-
-  const usage = projectRows.map((project): ProjectUsage => {
+  return projectRows.map((project): ProjectUsage => {
     const projectCategories = categoryRows
       .filter((c) => c.projectId === project.id)
       .map((c) => ({ id: c.id, name: c.name, threads: labelled.get(`${project.id}/${c.id}`) ?? 0 }))
@@ -121,7 +121,14 @@ export async function teamUsage(db: DbOrTx, teamId: string, period: Period): Pro
       unlabelled: labelled.get(`${project.id}/`) ?? 0,
     };
   });
+}
 
+/** One team's usage in a period and the one before it; null for a team that does not exist. */
+export async function teamUsage(db: DbOrTx, teamId: string, period: Period): Promise<TeamUsage | null> {
+  const previous = previousPeriod(period);
+  const [team] = await db.select({ name: teams.name }).from(teams).where(eq(teams.id, teamId));
+  if (!team) return null;
+  const usage = projectUsages(await readTeamRows(db, teamId, period, previous));
   const sum = (key: keyof Figures) => usage.reduce((total, p) => total + p[key], 0);
   return {
     teamId,
