@@ -20,7 +20,16 @@ import {
   sweeperId,
   template,
 } from "./classification-fixture.js";
-import { expectScheduleRoleInvokesOnly, mentions, only, props, ref, type Statement, synth } from "./support.js";
+import {
+  expectEncryptedTlsOnlyQueues,
+  expectScheduleRoleInvokesOnly,
+  mentions,
+  only,
+  props,
+  ref,
+  type Statement,
+  synth,
+} from "./support.js";
 
 // Assess -------------------------------------------------------------------------------------
 
@@ -47,27 +56,7 @@ describe("live queue", () => {
   });
 
   it("and its DLQ are encrypted with SQS-managed keys and refuse requests without TLS", () => {
-    const policies = [...resourcesOf("AWS::SQS::QueuePolicy").values()].map(props);
-    for (const [id, p] of [
-      [queueId, queue],
-      [dlqId, dlq],
-    ] as const) {
-      expect(p.SqsManagedSseEnabled, id).toBe(true);
-      expect(p.KmsMasterKeyId, id).toBeUndefined();
-      const policy = only(
-        policies.filter((q) => mentions(q.Queues, id)),
-        `policy of ${id}`,
-      );
-      const statements = (policy.PolicyDocument as { Statement: Statement[] }).Statement;
-      expect(statements).toEqual([
-        expect.objectContaining({
-          Effect: "Deny",
-          Action: "sqs:*",
-          Principal: { AWS: "*" },
-          Condition: { Bool: { "aws:SecureTransport": "false" } },
-        }),
-      ]);
-    }
+    expectEncryptedTlsOnlyQueues(template, [queueId, dlqId]);
   });
 });
 

@@ -4,13 +4,13 @@ import { REPORT_SENDER_TIMEOUT } from "../../infra/constructs/reports.js";
 import { DEFAULT_REPORT_CLAIM_LEASE_SECONDS } from "../../shared/reports/config.js";
 import {
   asArray,
+  expectEncryptedTlsOnlyQueues,
   expectScheduleRoleInvokesOnly,
   mentions,
   only,
   props,
   ref,
   resourcesIn,
-  type Statement,
   synth,
 } from "./support.js";
 
@@ -124,20 +124,7 @@ describe("report queue", () => {
   });
 
   it("and its DLQ are encrypted with SQS-managed keys and refuse requests without TLS", () => {
-    const policies = [...resourcesOf("AWS::SQS::QueuePolicy").values()].map(props);
-    for (const [id, p] of [
-      [queueId, queue],
-      [dlqId, dlq],
-    ] as const) {
-      expect(p.SqsManagedSseEnabled, id).toBe(true);
-      const policy = only(
-        policies.filter((q) => mentions(q.Queues, id)),
-        `policy of ${id}`,
-      );
-      expect((policy.PolicyDocument as { Statement: Statement[] }).Statement).toEqual([
-        expect.objectContaining({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
-      ]);
-    }
+    expectEncryptedTlsOnlyQueues(template, [queueId, dlqId]);
   });
 
   it("alarms on any dead-lettered job", () => {

@@ -156,3 +156,26 @@ export function expectScheduleRoleInvokesOnly(
     }
   }
 }
+
+/** Each queue is encrypted with SQS-managed keys, and its policy only denies requests without TLS. */
+export function expectEncryptedTlsOnlyQueues(template: Template, queueIds: readonly string[]): void {
+  const queues = resourcesIn(template, "AWS::SQS::Queue");
+  const policies = [...resourcesIn(template, "AWS::SQS::QueuePolicy").values()].map(props);
+  for (const id of queueIds) {
+    const queue = props(queues.get(id));
+    expect(queue.SqsManagedSseEnabled, id).toBe(true);
+    expect(queue.KmsMasterKeyId, id).toBeUndefined();
+    const policy = only(
+      policies.filter((q) => mentions(q.Queues, id)),
+      `policy of ${id}`,
+    );
+    expect((policy.PolicyDocument as { Statement: Statement[] }).Statement).toEqual([
+      expect.objectContaining({
+        Effect: "Deny",
+        Action: "sqs:*",
+        Principal: { AWS: "*" },
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      }),
+    ]);
+  }
+}
