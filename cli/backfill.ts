@@ -1,12 +1,6 @@
-import { SFNClient } from "@aws-sdk/client-sfn";
-import { SQSClient } from "@aws-sdk/client-sqs";
-import { findRunningLocalBackfill, startLocalBackfill } from "../local/backfill.js";
 import type { LocalDatabase } from "../local/database.js";
-import { deviationsFromEnv } from "../local/settings.js";
-import { queueDepth, startLocalSqs, useLocalAws } from "../local/sqs.js";
-import type { Executions } from "../shared/backfill/executions.js";
 import { BACKFILL_SCOPES, type BackfillScope } from "../shared/backfill/model.js";
-import { BackfillRepository, type TargetProgress } from "../shared/backfill/repository.js";
+import { BackfillRepository } from "../shared/backfill/repository.js";
 import {
   getJob,
   type Job,
@@ -15,12 +9,10 @@ import {
   resumeJob,
   startJob,
 } from "../shared/backfill/service.js";
-import { createSfnExecutions } from "../shared/backfill/sfn.js";
-import { createSqsClient } from "../shared/platform/aws.js";
 import { type Env, loadEnv } from "../shared/platform/config.js";
 import { InvalidInputError, NotFoundError } from "../shared/platform/errors.js";
-import { closeRuntime } from "../shared/platform/runtime.js";
-import { createProgress } from "./progress.js";
+import { connectExisting, startInProcess } from "./backfill-connection.js";
+import { type Output, rateOf, sleep, summary, takeSample, watch } from "./backfill-watch.js";
 
 /**
  * `npx kapa backfill start|status`: backfill jobs from the command line, wherever the backfill
@@ -56,84 +48,7 @@ export interface BackfillCommandIo {
   env?: Env;
 }
 
-type Output = { json: Record<string, unknown>; text: string };
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-interface Connection {
-  where: string;
-  executions: Executions;
-  queues: { sqs: SQSClient; queueUrl: string; dlqUrl: string | null } | null;
-  /** Executions run in this process: watch until done, then stop. */
-  inProcess: boolean;
-  close(): Promise<void>;
-}
-
-const localCredentials = { accessKeyId: "local", secretAccessKey: "local" };
-
-/** Step Functions and the backfill queues of AWS, or of a running `npm start`; null when neither. */
-function connectExisting(env: Env): Connection | null {
-  if (env.BACKFILL_STATE_MACHINE_ARN) {
-    const sqs = createSqsClient();
-    return {
-      where: `Step Functions ${env.BACKFILL_STATE_MACHINE_ARN}`,
-      executions: createSfnExecutions(env.BACKFILL_STATE_MACHINE_ARN),
-      queues: env.BACKFILL_QUEUE_URL
-        ? { sqs, queueUrl: env.BACKFILL_QUEUE_URL, dlqUrl: env.BACKFILL_DLQ_URL ?? null }
-        : null,
-      inProcess: false,
-      close: async () => sqs.destroy(),
-    };
-  }
-  const local = findRunningLocalBackfill(env.DATA_DIR);
-  if (!local) return null;
-  const region = process.env.AWS_REGION ?? "us-east-1";
-  const sfn = new SFNClient({ endpoint: local.sfnEndpoint, region, credentials: localCredentials });
-  const sqs = new SQSClient({
-    endpoint: local.sqsEndpoint,
-    region,
-    credentials: localCredentials,
-    useQueueUrlAsEndpoint: false,
-  });
-  return {
-    where: `the local Step Functions of npm start (${local.sfnEndpoint})`,
-    executions: createSfnExecutions(local.stateMachineArn, sfn),
-    queues: { sqs, queueUrl: local.queueUrl, dlqUrl: local.dlqUrl },
-    inProcess: false,
-    async close() {
-      sfn.destroy();
-      sqs.destroy();
-    },
-  };
-}
-
-/** The whole backfill in this process, on `database`: what `start` does without npm start. */
-async function startInProcess(database: LocalDatabase, env: Env): Promise<Connection> {
-  // The handlers run here and build their runtime from the environment, as in Lambda.
-  process.env.DATABASE_URL = database.target.url;
-  process.env.KAPA_EMBEDDED_DB = database.target.embedded ? "1" : "";
-  const sqsServer = await startLocalSqs(0);
-  useLocalAws({ sqs: sqsServer.endpoint });
-  const backfill = await startLocalBackfill({
-    env,
-    visibilityTimeoutSeconds: deviationsFromEnv().visibilityTimeoutSeconds,
-    dataDir: env.DATA_DIR,
-    sfnPort: 0,
-  });
-  const sqs = createSqsClient();
-  return {
-    where: `this process (classifier on the backfill queue as the template maps it, ${env.CLASSIFIER_DELAY_MS} ms each)`,
-    executions: createSfnExecutions(backfill.stateMachineArn),
-    queues: { sqs, queueUrl: backfill.queueUrl, dlqUrl: backfill.dlqUrl },
-    inProcess: true,
-    async close() {
-      sqs.destroy();
-      await backfill.stop();
-      await closeRuntime();
-      await sqsServer.stop();
-    },
-  };
-}
 
 function checkProject(project: string | undefined): string | null {
   if (project === undefined) return null;
@@ -162,170 +77,6 @@ async function newestJob(deps: JobDeps, project: string | null): Promise<Job | n
     .map((e) => parseJobExecutionName(e.name))
     .find((p) => p && (project === null || p.projectId === project));
   return newest ? getJob(deps, newest.projectId, newest.jobId) : null;
-}
-
-// Progress ----------------------------------------------------------------------------------------
-
-interface Sample {
-  at: number;
-  job: Job | null;
-  progress: TargetProgress & { done: number };
-  queued: number | null;
-  deadLettered: number | null;
-}
-
-const number = (n: number) => n.toLocaleString("en-US");
-
-function duration(seconds: number): string {
-  if (!Number.isFinite(seconds)) return "?";
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, "0")}s`;
-  return `${Math.floor(s / 3600)}h ${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
-}
-
-/** Labels per second over the samples of the last 30 s. */
-function rateOf(samples: readonly Sample[]): number | null {
-  const last = samples.at(-1);
-  const first = samples.find((s) => last && last.at - s.at <= 30_000);
-  if (!last || !first || last.at === first.at) return null;
-  return Math.max(0, (last.progress.done - first.progress.done) / ((last.at - first.at) / 1000));
-}
-
-function progressLine(sample: Sample, rate: number | null): string {
-  const { total, done, pending } = sample.progress;
-  const share = total > 0 ? done / total : 1;
-  const width = 24;
-  const filled = Math.round(share * width);
-  const bar = `[${"#".repeat(filled)}${".".repeat(width - filled)}]`;
-  const optional = (n: number | null) => (n === null ? "n/a" : number(n));
-  const eta = rate && rate > 0 ? duration(pending / rate) : pending === 0 ? "0s" : "?";
-  const job = sample.job ? `  job ${sample.job.id.slice(0, 8)} ${sample.job.status}` : "";
-  return (
-    `${bar} ${(share * 100).toFixed(1).padStart(5)}%  labelled ${number(done)}/${number(total)}  pending ${number(pending)}` +
-    `  queued ${optional(sample.queued)}  in DLQ ${optional(sample.deadLettered)}` +
-    `  rate ${rate === null ? "?" : rate.toFixed(1)}/s  ETA ${eta}${job}`
-  );
-}
-
-/** What a command looks at: the database, the backfill's executions and queues, maybe one project. */
-interface View {
-  threads: BackfillRepository;
-  connection: Connection | null;
-  project: string | null;
-}
-
-/** The job's progress, or without a job the project's (or every project's) unlabelled threads. */
-async function takeSample({ threads, connection, project }: View, job: Job | null): Promise<Sample> {
-  const current =
-    job && connection ? await getJob({ executions: connection.executions, threads }, job.projectId, job.id) : null;
-  const progress = current
-    ? current.progress
-    : await threads
-        .progress({ projectId: project, scope: "unlabelled", classifiedBefore: new Date().toISOString() })
-        .then((p) => ({ ...p, done: p.total - p.pending }));
-  let queued: number | null = null;
-  let deadLettered: number | null = null;
-  if (connection?.queues) {
-    const { sqs, queueUrl, dlqUrl } = connection.queues;
-    const depth = await queueDepth(sqs, queueUrl);
-    queued = depth.visible + depth.inFlight;
-    if (dlqUrl) deadLettered = (await queueDepth(sqs, dlqUrl)).visible;
-  }
-  return { at: Date.now(), job: current, progress, queued, deadLettered };
-}
-
-/** Nothing left to wait for: the execution stopped and the queue is empty (or nothing is pending). */
-function finished(sample: Sample): boolean {
-  if (!sample.job) return sample.progress.pending === 0;
-  if (sample.job.status === "enqueueing") return false;
-  return sample.job.status === "failed" || sample.progress.pending === 0 || sample.queued === 0;
-}
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-
-/** Samples every `intervalMs`, drawing the bar (redrawn in place on a terminal), until finished. */
-async function watch(
-  view: View,
-  job: Job | null,
-  intervalMs: number,
-  io: BackfillCommandIo,
-): Promise<{ last: Sample; rate: number | null }> {
-  const samples: Sample[] = [];
-  // A bar with rate and ETA on a terminal; the full progress line otherwise.
-  let plain = "";
-  const bar = await createProgress(io.progress, { unit: "labelled", plainLine: () => plain });
-  try {
-    for (;;) {
-      const sample = await takeSample(view, samples.at(-1)?.job ?? job);
-      samples.push(sample);
-      while (samples.length > 2 && sample.at - (samples[1] as Sample).at > 30_000) samples.shift();
-      const rate = rateOf(samples);
-      plain = progressLine(sample, rate);
-      const optional = (n: number | null) => (n === null ? "n/a" : number(n));
-      const detail = `queued ${optional(sample.queued)} | DLQ ${optional(sample.deadLettered)}${sample.job ? ` | ${sample.job.status}` : ""}`;
-      bar.update(sample.progress.done, sample.progress.total, detail);
-      if (finished(sample) || io.signal?.aborted) return { last: sample, rate };
-      await sleep(intervalMs, io.signal);
-    }
-  } finally {
-    bar.stop();
-  }
-}
-
-function jobJson(job: Job | null) {
-  if (!job) return null;
-  return {
-    id: job.id,
-    execution: job.execution,
-    project_id: job.projectId,
-    scope: job.scope,
-    status: job.status,
-    started_at: job.startedAt.toISOString(),
-    stopped_at: job.stoppedAt?.toISOString() ?? null,
-    classified_before: job.classifiedBefore.toISOString(),
-    enqueued: job.enqueued,
-    error: job.error,
-  };
-}
-
-function summary(where: string, sample: Sample, rate: number | null): Output {
-  const { job } = sample;
-  const lines = [
-    job
-      ? `Job ${job.id} (${job.scope}${job.projectId ? `, project ${job.projectId}` : ", every project"}): ${job.status}, on ${where}`
-      : `No backfill job; counts from ${where}`,
-    progressLine(sample, rate),
-  ];
-  if (job?.status === "failed") {
-    lines.push(
-      `Failed: ${job.error ?? "unknown error"}`,
-      `Do what is left: npx kapa backfill start --resume ${job.id}`,
-    );
-  } else if (job && sample.queued === 0 && sample.progress.pending > 0 && job.status !== "enqueueing") {
-    lines.push(
-      `${number(sample.progress.pending)} thread(s) stay unlabelled: projects without categories, or messages in the DLQ (${sample.deadLettered ?? "n/a"}).`,
-    );
-  }
-  return {
-    json: {
-      ok: job?.status !== "failed",
-      where,
-      job: jobJson(job),
-      progress: sample.progress,
-      queued: sample.queued,
-      dead_lettered: sample.deadLettered,
-      rate_per_second: rate,
-    },
-    text: lines.join("\n"),
-  };
 }
 
 // Commands ----------------------------------------------------------------------------------------

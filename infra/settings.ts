@@ -1,5 +1,6 @@
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Node } from "constructs";
+import * as z from "zod";
 import { DEFAULT_EXPORT_URL_TTL_SECONDS } from "../shared/exports/config.js";
 import {
   checkTimeZone,
@@ -10,183 +11,145 @@ import {
 
 /**
  * The deploy-time knobs of the stack, read from CDK context (`cdk.json` holds the defaults;
- * override one with `npx cdk deploy -c kapa:stageName=staging`). Parsed and checked once at
- * synth so that a typo fails fast with a clear message instead of producing an odd template.
+ * override one with `npx cdk deploy -c kapa:stageName=staging`). One schema: each key of
+ * `contextSchema` is a context key without its `kapa:` prefix, with its default and its check;
+ * `StackSettings` is what it parses to. Parsed and checked once at synth so that a typo fails
+ * fast with a clear message instead of producing an odd template.
  */
-export interface StackSettings {
+const PREFIX = "kapa:";
+
+/** Context values from `-c key=value` arrive as strings, those from cdk.json as JSON values. */
+const fromContextString = (raw: unknown) => (typeof raw === "string" && raw.trim() !== "" ? Number(raw) : raw);
+
+/** A number in [min, max], a multiple of step. Every message below reads "expected <message>". */
+function number(min: number, max: number, step: number, fallback: number) {
+  const expected = `a multiple of ${step} in [${min}, ${max}]`;
+  return z
+    .preprocess(
+      fromContextString,
+      z.number({ error: expected }).refine((v) => v >= min && v <= max && v % step === 0, { error: expected }),
+    )
+    .default(fallback);
+}
+
+const int = (min: number, max: number, fallback: number) => number(min, max, 1, fallback);
+/** Aurora Serverless v2 capacity is set in half ACUs. */
+const acu = (min: number, max: number, fallback: number) => number(min, max, 0.5, fallback);
+
+const boolean = () =>
+  z.preprocess((raw) => (raw === "true" ? true : raw === "false" ? false : raw), z.boolean({ error: "true or false" }));
+
+function string(pattern: RegExp, fallback: string) {
+  const expected = `a string matching ${pattern}`;
+  return z.string({ error: expected }).regex(pattern, { error: expected }).default(fallback);
+}
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T, fallback: T[number]) {
+  return z.enum(values, { error: `a string matching /^(${values.join("|")})$/` }).default(fallback);
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const RETENTION_DAYS = Object.values(RetentionDays).filter((v): v is RetentionDays => typeof v === "number");
+
+const contextSchema = z.object({
   /**
    * `default`: cheap (one writer, no deletion protection). `prod`: deletion protection and a reader
    * to fail over to (PROFILE_DEFAULTS); an explicit kapa:dbDeletionProtection or kapa:dbReaderInstance wins.
    */
-  profile: "default" | "prod";
+  profile: oneOf(["default", "prod"], "default"),
   /** API Gateway stage name (the first path segment of the API URL). */
-  stageName: string;
+  stageName: string(/^[A-Za-z0-9_]{1,128}$/, "prod"),
   /** Stage-wide steady-state requests per second. */
-  throttlingRateLimit: number;
+  throttlingRateLimit: int(1, 100_000, 100),
   /** Stage-wide burst bucket size. */
-  throttlingBurstLimit: number;
+  throttlingBurstLimit: int(1, 100_000, 200),
   /** How long API Gateway caches an authorizer decision per X-API-KEY. */
-  authorizerCacheTtlSeconds: number;
+  authorizerCacheTtlSeconds: int(0, 3600, 60),
   /** Aurora Serverless v2 capacity range, in ACUs (0.5 steps). */
-  dbMinCapacity: number;
-  dbMaxCapacity: number;
-  /** Stop `cdk destroy` (and CloudFormation) from deleting the database cluster. */
-  dbDeletionProtection: boolean;
-  /** A second Aurora Serverless v2 instance in the other AZ, promoted if the writer fails. */
-  dbReaderInstance: boolean;
-  /** Retention of every log group the stack creates. */
-  logRetention: RetentionDays;
+  dbMinCapacity: acu(0, 256, 0.5),
+  dbMaxCapacity: acu(1, 256, 4),
+  /** Stop `cdk destroy` (and CloudFormation) from deleting the database cluster. Default: the profile's. */
+  dbDeletionProtection: boolean().optional(),
+  /** A second Aurora Serverless v2 instance in the other AZ, promoted if the writer fails. Default: the profile's. */
+  dbReaderInstance: boolean().optional(),
+  /** Retention of every log group the stack creates (StackSettings.logRetention), one of CloudWatch's values. */
+  logRetentionDays: int(1, 3653, RetentionDays.ONE_MONTH).transform((days): RetentionDays => days),
   /** LOG_LEVEL of every function. */
-  logLevel: "debug" | "info" | "warn" | "error" | "silent";
+  logLevel: oneOf(["debug", "info", "warn", "error", "silent"], "info"),
   /** Latency of the dummy LLM (LLM_DELAY_MS). */
-  llmDelayMs: number;
+  llmDelayMs: int(0, 600_000, 1000),
   /** Connections per Lambda execution environment (DB_POOL_MAX): RDS Proxy does the pooling. */
-  dbPoolMax: number;
+  dbPoolMax: int(1, 10, 2),
   /** X-Ray active tracing on every function and the API stage. */
-  tracing: boolean;
-  /** Latency of the dummy classifier (CLASSIFIER_DELAY_MS): about 2 s per question, like a real LLM call. */
-  classifierDelayMs: number;
-  /** Messages per classifier invocation (live queue), classified in parallel. */
-  classifierBatchSize: number;
+  tracing: boolean().default(false),
+  /**
+   * Latency of the dummy classifier (CLASSIFIER_DELAY_MS): about 2 s per question, like a real LLM
+   * call. The classifier's timeout is 60 s (constructs/classification.ts); one question must fit well inside it.
+   */
+  classifierDelayMs: int(0, 30_000, 2000),
+  /** Messages per classifier invocation (live queue), classified in parallel; at most 10 without a batching window. */
+  classifierBatchSize: int(1, 10, 10),
   /** How long the live queue's event source gathers messages before invoking the classifier. */
-  classifierBatchingWindowSeconds: number;
-  /** The live queue's event source mapping maxConcurrency: the classifier's concurrency cap (AWS minimum 2). */
-  classifierMaxConcurrency: number;
+  classifierBatchingWindowSeconds: int(0, 300, 1),
+  /** The live queue's event source mapping maxConcurrency: the classifier's concurrency cap (AWS: 2..1000). */
+  classifierMaxConcurrency: int(2, 1000, 5),
   /** The classifier's reserved concurrency: at least the sum of its mappings' caps (live + backfill). */
-  classifierReservedConcurrency: number;
+  classifierReservedConcurrency: int(2, 10_000, 7),
   /** How often the sweeper re-enqueues threads left unclassified. */
-  sweeperIntervalMinutes: number;
+  sweeperIntervalMinutes: int(1, 1440, 5),
   /** The sweeper leaves threads younger than this to the live path (SWEEPER_GRACE_SECONDS). */
-  sweeperGraceSeconds: number;
+  sweeperGraceSeconds: int(0, 86_400, 300),
   /** At most this many threads re-enqueued per sweeper run (SWEEPER_MAX_THREADS). */
-  sweeperMaxThreads: number;
+  sweeperMaxThreads: int(1, 1_000_000, 10_000),
   /** How far back the sweeper looks (SWEEPER_LOOKBACK_HOURS): older unlabelled threads are the backfill's. */
-  sweeperLookbackHours: number;
-  /** Alarm when the live queue's oldest message is older than this. */
-  queueAgeAlarmSeconds: number;
-  /** The backfill queue's event source maxConcurrency: lower than the live queue's, so live threads keep their pace. */
-  backfillMaxConcurrency: number;
+  sweeperLookbackHours: int(1, 24 * 365, 24),
+  /** Alarm when the live queue's oldest message is older than this (SQS keeps a message at most 14 days). */
+  queueAgeAlarmSeconds: int(60, 1_209_600, 900),
+  /**
+   * The backfill queue's event source maxConcurrency (AWS: 2..1000): lower than the live queue's,
+   * so live threads keep their pace.
+   */
+  backfillMaxConcurrency: int(2, 1000, 2),
   /** Thread ids per Plan page of the backfill state machine (a multiple of backfillRangeSize). */
-  backfillPageSize: number;
+  backfillPageSize: int(1, 10_000_000, 1_000_000),
   /** Thread ids per range: what one EnqueueRange Lambda sends to the backfill queue. */
-  backfillRangeSize: number;
-  /** The backfill Map state's MaxConcurrency: EnqueueRange Lambdas at once. */
-  backfillMapConcurrency: number;
+  backfillRangeSize: int(1, 1_000_000, 100_000),
+  /** The backfill Map state's MaxConcurrency: EnqueueRange Lambdas at once (an inline Map runs at most 40). */
+  backfillMapConcurrency: int(1, 40, 10),
   /** When the usage reports go out: an EventBridge Scheduler expression, `cron(...)` or `rate(...)`. */
-  reportSchedule: string;
+  reportSchedule: string(/^(cron|rate)\(.+\)$/, DEFAULT_REPORT_SCHEDULE),
   /** The IANA time zone of `reportSchedule`'s cron fields. */
-  reportTimeZone: string;
+  reportTimeZone: string(/^[A-Za-z0-9_+/-]+$/, DEFAULT_REPORT_TIME_ZONE),
   /** The From address of the usage reports: an SES email identity the stack creates (verify it once). */
-  reportSender: string;
+  reportSender: string(EMAIL, "reports@example.com"),
   /**
    * Emails per second the reports may send: at most the SES account's maximum sending rate
    * (1 in the sandbox, 14 at the start of production access); shared by the sender's environments.
    */
-  sesMaxSendRate: number;
+  sesMaxSendRate: int(1, 10_000, 1),
   /** Steady-state requests per second of one API key (API Gateway usage plan); 0 turns per-key limits off. */
-  perKeyRateLimit: number;
+  perKeyRateLimit: int(0, 100_000, 20),
   /** Burst bucket of one API key (usage plan). */
-  perKeyBurstLimit: number;
+  perKeyBurstLimit: int(0, 100_000, 40),
   /** Requests per key per UTC day (usage plan quota); 0: no quota. */
-  perKeyDailyQuota: number;
+  perKeyDailyQuota: int(0, 1_000_000_000, 0),
   /**
    * The API's methods require a usage plan key (from the authorizer), which is what enforces the
    * per-key limits. Off only while rolling out: deploy, register the existing keys, turn it on.
    */
-  requireUsagePlanKey: boolean;
+  requireUsagePlanKey: boolean().default(true),
   /** Where alarm notifications are emailed (an SNS email subscription to confirm once); "": no subscription. */
-  alarmEmail: string;
-  /** Days between rotations of the database credentials (Secrets Manager); 0: no rotation. */
-  dbSecretRotationDays: number;
-  /** Lifetime of an export's presigned download link (EXPORT_URL_TTL_SECONDS). */
-  exportUrlTtlSeconds: number;
-}
+  alarmEmail: string(/^$|^[^\s@]+@[^\s@]+\.[^\s@]+$/, ""),
+  /** Days between rotations of the database credentials (Secrets Manager: 1..1000); 0: no rotation. */
+  dbSecretRotationDays: int(0, 1000, 30),
+  /**
+   * Lifetime of an export's presigned download link (EXPORT_URL_TTL_SECONDS): a presigned link
+   * works at most 7 days (SigV4), and no longer than the signing role's session.
+   */
+  exportUrlTtlSeconds: int(60, 7 * 86_400, DEFAULT_EXPORT_URL_TTL_SECONDS),
+});
 
-const PREFIX = "kapa:";
-
-export const DEFAULT_SETTINGS: StackSettings = {
-  profile: "default",
-  stageName: "prod",
-  throttlingRateLimit: 100,
-  throttlingBurstLimit: 200,
-  authorizerCacheTtlSeconds: 60,
-  dbMinCapacity: 0.5,
-  dbMaxCapacity: 4,
-  dbDeletionProtection: false,
-  dbReaderInstance: false,
-  logRetention: RetentionDays.ONE_MONTH,
-  logLevel: "info",
-  llmDelayMs: 1000,
-  dbPoolMax: 2,
-  tracing: false,
-  classifierDelayMs: 2000,
-  classifierBatchSize: 10,
-  classifierBatchingWindowSeconds: 1,
-  classifierMaxConcurrency: 5,
-  classifierReservedConcurrency: 7,
-  sweeperIntervalMinutes: 5,
-  sweeperGraceSeconds: 300,
-  sweeperMaxThreads: 10_000,
-  sweeperLookbackHours: 24,
-  queueAgeAlarmSeconds: 900,
-  backfillMaxConcurrency: 2,
-  backfillPageSize: 1_000_000,
-  backfillRangeSize: 100_000,
-  backfillMapConcurrency: 10,
-  reportSchedule: DEFAULT_REPORT_SCHEDULE,
-  reportTimeZone: DEFAULT_REPORT_TIME_ZONE,
-  reportSender: "reports@example.com",
-  sesMaxSendRate: 1,
-  perKeyRateLimit: 20,
-  perKeyBurstLimit: 40,
-  perKeyDailyQuota: 0,
-  requireUsagePlanKey: true,
-  alarmEmail: "",
-  dbSecretRotationDays: 30,
-  exportUrlTtlSeconds: DEFAULT_EXPORT_URL_TTL_SECONDS,
-};
-
-const LOG_LEVELS: readonly StackSettings["logLevel"][] = ["debug", "info", "warn", "error", "silent"];
-
-function fail(key: string, expected: string, value: unknown): never {
-  throw new Error(`Invalid CDK context ${PREFIX}${key}: expected ${expected}, got ${JSON.stringify(value)}`);
-}
-
-/** Context values from `-c key=value` arrive as strings, those from cdk.json as JSON values. */
-function readNumber(
-  node: Node,
-  key: string,
-  fallback: number,
-  range: { min: number; max: number; step: number },
-): number {
-  const raw: unknown = node.tryGetContext(PREFIX + key);
-  if (raw === undefined) return fallback;
-  const value = typeof raw === "string" && raw.trim() !== "" ? Number(raw) : raw;
-  const { min, max, step } = range;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max || value % step !== 0) {
-    fail(key, `a multiple of ${step} in [${min}, ${max}]`, raw);
-  }
-  return value;
-}
-
-const int = (min: number, max: number) => ({ min, max, step: 1 });
-/** Aurora Serverless v2 capacity is set in half ACUs. */
-const acu = (min: number, max: number) => ({ min, max, step: 0.5 });
-
-function readBoolean(node: Node, key: string, fallback: boolean): boolean {
-  const raw: unknown = node.tryGetContext(PREFIX + key);
-  if (raw === undefined) return fallback;
-  if (raw === true || raw === "true") return true;
-  if (raw === false || raw === "false") return false;
-  return fail(key, "true or false", raw);
-}
-
-function readString(node: Node, key: string, fallback: string, pattern: RegExp): string {
-  const raw: unknown = node.tryGetContext(PREFIX + key);
-  if (raw === undefined) return fallback;
-  if (typeof raw !== "string" || !pattern.test(raw)) fail(key, `a string matching ${pattern}`, raw);
-  return raw;
-}
+type ContextSettings = z.output<typeof contextSchema>;
 
 /**
  * The backfill state machine's page must split into whole ranges, and at most 40 of them: the
@@ -195,174 +158,101 @@ function readString(node: Node, key: string, fallback: string, pattern: RegExp):
  */
 export const MAX_BACKFILL_RANGES_PER_PAGE = 40;
 
-function checkBackfillSettings(settings: StackSettings): void {
-  const { backfillPageSize: page, backfillRangeSize: range } = settings;
-  if (page % range !== 0 || page / range > MAX_BACKFILL_RANGES_PER_PAGE) {
-    fail(
-      "backfillPageSize",
-      `a multiple of kapa:backfillRangeSize (${range}), at most ${MAX_BACKFILL_RANGES_PER_PAGE} times it`,
-      page,
-    );
-  }
-}
-
-/** A key's burst bucket holds at least a second of its rate (above the stage's limits, the stage's apply). */
-function checkPerKeyLimits(settings: StackSettings): void {
-  const { perKeyRateLimit: rate, perKeyBurstLimit: burst } = settings;
-  if (rate > 0 && burst < rate) fail("perKeyBurstLimit", `at least kapa:perKeyRateLimit (${rate})`, burst);
-}
-
 /** What a profile changes in the defaults (the database is removed with a final snapshot in both). */
-export const PROFILE_DEFAULTS: Record<
-  StackSettings["profile"],
-  Pick<StackSettings, "dbDeletionProtection" | "dbReaderInstance">
-> = {
+export const PROFILE_DEFAULTS = {
   default: { dbDeletionProtection: false, dbReaderInstance: false },
   prod: { dbDeletionProtection: true, dbReaderInstance: true },
-};
+} as const satisfies Record<ContextSettings["profile"], Record<"dbDeletionProtection" | "dbReaderInstance", boolean>>;
 
-export function readSettings(node: Node): StackSettings {
-  const profile =
-    readString(node, "profile", DEFAULT_SETTINGS.profile, /^(default|prod)$/) === "prod" ? "prod" : "default";
-  const profiled = PROFILE_DEFAULTS[profile];
-  const retentionDays = readNumber(node, "logRetentionDays", DEFAULT_SETTINGS.logRetention, int(1, 3653));
-  const validRetention = Object.values(RetentionDays).filter((v): v is RetentionDays => typeof v === "number");
-  if (!validRetention.includes(retentionDays)) {
-    fail("logRetentionDays", `one of ${validRetention.join(", ")}`, retentionDays);
-  }
-  const logLevel = readString(node, "logLevel", DEFAULT_SETTINGS.logLevel, /^(debug|info|warn|error|silent)$/);
-  const settings: StackSettings = {
-    stageName: readString(node, "stageName", DEFAULT_SETTINGS.stageName, /^[A-Za-z0-9_]{1,128}$/),
-    throttlingRateLimit: readNumber(node, "throttlingRateLimit", DEFAULT_SETTINGS.throttlingRateLimit, int(1, 100_000)),
-    throttlingBurstLimit: readNumber(
-      node,
-      "throttlingBurstLimit",
-      DEFAULT_SETTINGS.throttlingBurstLimit,
-      int(1, 100_000),
-    ),
-    authorizerCacheTtlSeconds: readNumber(
-      node,
-      "authorizerCacheTtlSeconds",
-      DEFAULT_SETTINGS.authorizerCacheTtlSeconds,
-      int(0, 3600),
-    ),
-    dbMinCapacity: readNumber(node, "dbMinCapacity", DEFAULT_SETTINGS.dbMinCapacity, acu(0, 256)),
-    dbMaxCapacity: readNumber(node, "dbMaxCapacity", DEFAULT_SETTINGS.dbMaxCapacity, acu(1, 256)),
-    profile,
-    dbDeletionProtection: readBoolean(node, "dbDeletionProtection", profiled.dbDeletionProtection),
-    dbReaderInstance: readBoolean(node, "dbReaderInstance", profiled.dbReaderInstance),
-    logRetention: retentionDays,
-    logLevel: LOG_LEVELS.find((l) => l === logLevel) ?? DEFAULT_SETTINGS.logLevel,
-    llmDelayMs: readNumber(node, "llmDelayMs", DEFAULT_SETTINGS.llmDelayMs, int(0, 600_000)),
-    dbPoolMax: readNumber(node, "dbPoolMax", DEFAULT_SETTINGS.dbPoolMax, int(1, 10)),
-    tracing: readBoolean(node, "tracing", DEFAULT_SETTINGS.tracing),
-    // The classifier's timeout is 60 s (constructs/classification.ts); one question must fit well inside it.
-    classifierDelayMs: readNumber(node, "classifierDelayMs", DEFAULT_SETTINGS.classifierDelayMs, int(0, 30_000)),
-    // Without a batching window SQS event sources take at most 10 messages per batch.
-    classifierBatchSize: readNumber(node, "classifierBatchSize", DEFAULT_SETTINGS.classifierBatchSize, int(1, 10)),
-    classifierBatchingWindowSeconds: readNumber(
-      node,
-      "classifierBatchingWindowSeconds",
-      DEFAULT_SETTINGS.classifierBatchingWindowSeconds,
-      int(0, 300),
-    ),
-    // AWS accepts 2..1000 for an SQS event source mapping's maximum concurrency.
-    classifierMaxConcurrency: readNumber(
-      node,
-      "classifierMaxConcurrency",
-      DEFAULT_SETTINGS.classifierMaxConcurrency,
-      int(2, 1000),
-    ),
-    classifierReservedConcurrency: readNumber(
-      node,
-      "classifierReservedConcurrency",
-      DEFAULT_SETTINGS.classifierReservedConcurrency,
-      int(2, 10_000),
-    ),
-    sweeperIntervalMinutes: readNumber(
-      node,
-      "sweeperIntervalMinutes",
-      DEFAULT_SETTINGS.sweeperIntervalMinutes,
-      int(1, 1440),
-    ),
-    sweeperGraceSeconds: readNumber(node, "sweeperGraceSeconds", DEFAULT_SETTINGS.sweeperGraceSeconds, int(0, 86_400)),
-    sweeperMaxThreads: readNumber(node, "sweeperMaxThreads", DEFAULT_SETTINGS.sweeperMaxThreads, int(1, 1_000_000)),
-    sweeperLookbackHours: readNumber(
-      node,
-      "sweeperLookbackHours",
-      DEFAULT_SETTINGS.sweeperLookbackHours,
-      int(1, 24 * 365),
-    ),
-    // SQS keeps a message at most 14 days.
-    queueAgeAlarmSeconds: readNumber(
-      node,
-      "queueAgeAlarmSeconds",
-      DEFAULT_SETTINGS.queueAgeAlarmSeconds,
-      int(60, 1_209_600),
-    ),
-    // AWS accepts 2..1000, as for the live queue's mapping.
-    backfillMaxConcurrency: readNumber(
-      node,
-      "backfillMaxConcurrency",
-      DEFAULT_SETTINGS.backfillMaxConcurrency,
-      int(2, 1000),
-    ),
-    backfillPageSize: readNumber(node, "backfillPageSize", DEFAULT_SETTINGS.backfillPageSize, int(1, 10_000_000)),
-    backfillRangeSize: readNumber(node, "backfillRangeSize", DEFAULT_SETTINGS.backfillRangeSize, int(1, 1_000_000)),
-    // An inline Map runs at most 40 iterations at once.
-    backfillMapConcurrency: readNumber(
-      node,
-      "backfillMapConcurrency",
-      DEFAULT_SETTINGS.backfillMapConcurrency,
-      int(1, 40),
-    ),
-    reportSchedule: readString(node, "reportSchedule", DEFAULT_SETTINGS.reportSchedule, /^(cron|rate)\(.+\)$/),
-    reportTimeZone: readString(node, "reportTimeZone", DEFAULT_SETTINGS.reportTimeZone, /^[A-Za-z0-9_+/-]+$/),
-    reportSender: readString(node, "reportSender", DEFAULT_SETTINGS.reportSender, /^[^\s@]+@[^\s@]+\.[^\s@]+$/),
-    sesMaxSendRate: readNumber(node, "sesMaxSendRate", DEFAULT_SETTINGS.sesMaxSendRate, int(1, 10_000)),
-    perKeyRateLimit: readNumber(node, "perKeyRateLimit", DEFAULT_SETTINGS.perKeyRateLimit, int(0, 100_000)),
-    perKeyBurstLimit: readNumber(node, "perKeyBurstLimit", DEFAULT_SETTINGS.perKeyBurstLimit, int(0, 100_000)),
-    perKeyDailyQuota: readNumber(node, "perKeyDailyQuota", DEFAULT_SETTINGS.perKeyDailyQuota, int(0, 1_000_000_000)),
-    requireUsagePlanKey: readBoolean(node, "requireUsagePlanKey", DEFAULT_SETTINGS.requireUsagePlanKey),
-    alarmEmail: readString(node, "alarmEmail", DEFAULT_SETTINGS.alarmEmail, /^$|^[^\s@]+@[^\s@]+\.[^\s@]+$/),
-    // Secrets Manager rotates every 1..1000 days.
-    dbSecretRotationDays: readNumber(node, "dbSecretRotationDays", DEFAULT_SETTINGS.dbSecretRotationDays, int(0, 1000)),
-    // A presigned link works at most 7 days (SigV4), and no longer than the signing role's session.
-    exportUrlTtlSeconds: readNumber(
-      node,
-      "exportUrlTtlSeconds",
-      DEFAULT_SETTINGS.exportUrlTtlSeconds,
-      int(60, 7 * 86_400),
-    ),
+type Problem = [key: keyof ContextSettings, expected: string, got: unknown] | undefined;
+
+/** The checks that span settings (each field's own check is in its schema). */
+function crossChecks(s: ContextSettings): Problem[] {
+  const { backfillPageSize: page, backfillRangeSize: range } = s;
+  const schedule = (expression: string): Problem => {
+    try {
+      parseScheduleExpression(expression);
+    } catch (error) {
+      return ["reportSchedule", `an EventBridge Scheduler expression (${(error as Error).message})`, expression];
+    }
   };
-  checkBackfillSettings(settings);
-  checkPerKeyLimits(settings);
-  if (settings.dbMaxCapacity < settings.dbMinCapacity) {
-    fail("dbMaxCapacity", `at least kapa:dbMinCapacity (${settings.dbMinCapacity})`, settings.dbMaxCapacity);
-  }
-  if (settings.throttlingBurstLimit < settings.throttlingRateLimit) {
-    fail(
-      "throttlingBurstLimit",
-      `at least kapa:throttlingRateLimit (${settings.throttlingRateLimit})`,
-      settings.throttlingBurstLimit,
-    );
-  }
-  try {
-    parseScheduleExpression(settings.reportSchedule);
-  } catch (error) {
-    fail(
-      "reportSchedule",
-      `an EventBridge Scheduler expression (${(error as Error).message})`,
-      settings.reportSchedule,
-    );
-  }
-  try {
-    checkTimeZone(settings.reportTimeZone);
-  } catch {
-    fail("reportTimeZone", "an IANA time zone name such as Europe/Berlin", settings.reportTimeZone);
-  }
-  return settings;
+  const timeZone = (zone: string): Problem => {
+    try {
+      checkTimeZone(zone);
+    } catch {
+      return ["reportTimeZone", "an IANA time zone name such as Europe/Berlin", zone];
+    }
+  };
+  return [
+    RETENTION_DAYS.includes(s.logRetentionDays)
+      ? undefined
+      : ["logRetentionDays", `one of ${RETENTION_DAYS.join(", ")}`, s.logRetentionDays],
+    page % range !== 0 || page / range > MAX_BACKFILL_RANGES_PER_PAGE
+      ? [
+          "backfillPageSize",
+          `a multiple of kapa:backfillRangeSize (${range}), at most ${MAX_BACKFILL_RANGES_PER_PAGE} times it`,
+          page,
+        ]
+      : undefined,
+    // A key's burst bucket holds at least a second of its rate (above the stage's limits, the stage's apply).
+    s.perKeyRateLimit > 0 && s.perKeyBurstLimit < s.perKeyRateLimit
+      ? ["perKeyBurstLimit", `at least kapa:perKeyRateLimit (${s.perKeyRateLimit})`, s.perKeyBurstLimit]
+      : undefined,
+    s.dbMaxCapacity < s.dbMinCapacity
+      ? ["dbMaxCapacity", `at least kapa:dbMinCapacity (${s.dbMinCapacity})`, s.dbMaxCapacity]
+      : undefined,
+    s.throttlingBurstLimit < s.throttlingRateLimit
+      ? ["throttlingBurstLimit", `at least kapa:throttlingRateLimit (${s.throttlingRateLimit})`, s.throttlingBurstLimit]
+      : undefined,
+    schedule(s.reportSchedule),
+    timeZone(s.reportTimeZone),
+  ];
 }
+
+const settingsSchema = contextSchema
+  .superRefine((settings, ctx) => {
+    for (const problem of crossChecks(settings)) {
+      if (problem)
+        ctx.addIssue({ code: "custom", path: [problem[0]], message: problem[1], params: { got: problem[2] } });
+    }
+  })
+  .transform(({ logRetentionDays, dbDeletionProtection, dbReaderInstance, ...settings }) => ({
+    ...settings,
+    logRetention: logRetentionDays,
+    dbDeletionProtection: dbDeletionProtection ?? PROFILE_DEFAULTS[settings.profile].dbDeletionProtection,
+    dbReaderInstance: dbReaderInstance ?? PROFILE_DEFAULTS[settings.profile].dbReaderInstance,
+  }));
+
+/** The settings of the stack: what `contextSchema` parses to. */
+export type StackSettings = z.output<typeof settingsSchema>;
+
+/** The settings' CDK context keys, without their `kapa:` prefix. */
+export const SETTING_KEYS = Object.keys(contextSchema.shape);
+
+/**
+ * Parses CDK context (keys with their `kapa:` prefix, as in cdk.json; other keys are ignored).
+ * An invalid value fails with `Invalid CDK context kapa:<key>: expected ..., got <value>`: the
+ * value as given, or, for a check across settings, as parsed.
+ */
+export function parseSettings(context: Readonly<Record<string, unknown>> = {}): StackSettings {
+  const values = Object.fromEntries(SETTING_KEYS.map((key) => [key, context[PREFIX + key]]));
+  const parsed = settingsSchema.safeParse(values);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const key = String(issue.path[0]);
+    const got = issue.code === "custom" && issue.params && "got" in issue.params ? issue.params.got : values[key];
+    return `Invalid CDK context ${PREFIX}${key}: expected ${issue.message}, got ${JSON.stringify(got)}`;
+  });
+  throw new Error(problems.join("; "));
+}
+
+/** The settings of a construct tree's CDK context. */
+export function readSettings(node: Node): StackSettings {
+  return parseSettings(Object.fromEntries(SETTING_KEYS.map((key) => [PREFIX + key, node.tryGetContext(PREFIX + key)])));
+}
+
+/** The schema's defaults: the settings of an empty context. */
+export const DEFAULT_SETTINGS: StackSettings = parseSettings();
 
 /** Addresses no one can own: SES can never verify a sender there. */
 const PLACEHOLDER_SENDER = /@(example\.(com|net|org)|[^@]+\.(example|invalid|test|localhost|local))$/i;

@@ -1,8 +1,6 @@
-import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type {
   APIGatewayAuthorizerResult,
-  APIGatewayProxyEvent,
   APIGatewayProxyResult,
   APIGatewayRequestAuthorizerEvent,
   Context,
@@ -12,7 +10,21 @@ import { AUTHORIZER_FAILURE, retryAfterHeader } from "../shared/http/errors.js";
 import { type RouteDef, routeList } from "../shared/http/routes.js";
 import { logger } from "../shared/platform/logger.js";
 import { accessLog } from "./access-log.js";
+import {
+  type Admitted,
+  authorizerEvent,
+  compile,
+  type GatewayRequest,
+  type GatewayRoute,
+  gatewayRequest,
+  matchRoute,
+  proxyEvent,
+  type Reply,
+  reply,
+} from "./gateway-request.js";
 import { lambdaContext } from "./lambda-context.js";
+
+export type { GatewayRoute } from "./gateway-request.js";
 
 /**
  * The local stand-in for API Gateway: the same route table, the same REQUEST authorizer with a
@@ -24,42 +36,6 @@ import { lambdaContext } from "./lambda-context.js";
 const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 /** Authorizer results kept at most (oldest evicted first): junk keys must not grow the cache without bound. */
 const AUTHORIZER_CACHE_ENTRIES = 1000;
-const STAGE = "local";
-const API_ID = "local";
-
-/** One method of the API: where it goes and how it is authorized. */
-export interface GatewayRoute {
-  method: string;
-  path: string;
-  /** The function that serves it: a functions/ entry in process, or a logical id with `invoke`. */
-  target: string;
-  operationId: string;
-  /** Its REQUEST authorizer: the function, the identity header and the result cache TTL. */
-  authorizer: { target: string; header: string; ttlSeconds: number } | null;
-  /** The usage plan applies (API Gateway counts only methods that require a key). */
-  apiKeyRequired: boolean;
-}
-
-interface CompiledRoute {
-  route: GatewayRoute;
-  pattern: RegExp;
-  params: string[];
-}
-
-function compile(route: GatewayRoute): CompiledRoute {
-  const params: string[] = [];
-  const source = route.path
-    .split("/")
-    .map((segment) => {
-      const param = /^\{(\w+)\}$/.exec(segment);
-      if (!param) return segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-      params.push(param[1] as string);
-      return "([^/]+)";
-    })
-    .join("/");
-  return { route, pattern: new RegExp(`^${source}/?$`), params };
-}
-
 /** The route table of shared/http/routes.ts, served in this process (tests and benchmarks). */
 function inProcessRoutes(options: GatewayOptions): GatewayRoute[] {
   return routeList.map((route: RouteDef) => ({
@@ -94,29 +70,6 @@ async function readBody(req: IncomingMessage): Promise<string | null> {
     chunks.push(chunk as Buffer);
   }
   return chunks.length > 0 ? Buffer.concat(chunks).toString("utf8") : null;
-}
-
-function headerMaps(req: IncomingMessage) {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i] as string;
-    const value = req.rawHeaders[i + 1] as string;
-    headers[name] = value;
-    multiValueHeaders[name] = [...(multiValueHeaders[name] ?? []), value];
-  }
-  return { headers, multiValueHeaders };
-}
-
-function queryMaps(url: URL) {
-  if ([...url.searchParams.keys()].length === 0) return { single: null, multi: null };
-  const single: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
-  for (const [key, value] of url.searchParams) {
-    single[key] = value; // API Gateway keeps the last value
-    multi[key] = [...(multi[key] ?? []), value];
-  }
-  return { single, multi };
 }
 
 export interface GatewayOptions {
@@ -193,73 +146,42 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     return result;
   }
 
+  /** API Gateway's checks before the integration: the stage's throttle, the authorizer and the usage plan. */
+  async function admit(route: GatewayRoute, request: GatewayRequest): Promise<Reply | Admitted> {
+    if (stage && !stage.take("stage")) return reply(429, { detail: "Too many requests" });
+    if (!route.authorizer) return { authorizerContext: null };
+    const { header } = route.authorizer;
+    const apiKey = Object.entries(request.headers).find(([name]) => name.toLowerCase() === header.toLowerCase())?.[1];
+    if (!apiKey) return reply(401, { detail: `Missing API key (${header} header)` });
+    let result: APIGatewayAuthorizerResult;
+    try {
+      result = await authorize(route.authorizer, apiKey, authorizerEvent(route, request));
+    } catch (error) {
+      if (error instanceof Error && error.message === UNAUTHORIZED) {
+        return reply(401, { detail: `Missing API key (${header} header)` });
+      }
+      logger.error("authorizer failed", { error });
+      return reply(AUTHORIZER_FAILURE.statusCode, { detail: AUTHORIZER_FAILURE.detail }, retryAfterHeader());
+    }
+    if (!policyAllows(result, request.methodArn)) return reply(403, { detail: "Forbidden" });
+    if (usagePlan && route.apiKeyRequired) {
+      // As API Gateway with apiKeySource AUTHORIZER: no usage key, no access; over the plan: 429.
+      if (!result.usageIdentifierKey) return reply(403, { detail: "Forbidden" });
+      if (!usagePlan.take(result.usageIdentifierKey)) {
+        return reply(429, { detail: "Too many requests" }, retryAfterHeader());
+      }
+    }
+    return { authorizerContext: { ...result.context, principalId: result.principalId } };
+  }
+
   async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://localhost");
     const method = (req.method ?? "GET").toUpperCase();
-    const candidates = compiled
-      .map((c) => ({ c, match: c.pattern.exec(url.pathname) }))
-      .filter((m) => m.match !== null);
-    if (candidates.length === 0) return send(res, 404, { detail: "Not found" });
-    const found = candidates.find((m) => m.c.route.method === method);
-    if (!found?.match) {
-      const allowed = candidates.map((m) => m.c.route.method).join(", ");
-      return send(res, 405, { detail: `Method ${method} not allowed here (allowed: ${allowed})` }, { allow: allowed });
-    }
-    const { route, params } = found.c;
-    let pathParameters: Record<string, string>;
-    try {
-      pathParameters = Object.fromEntries(
-        params.map((name, i) => [name, decodeURIComponent(found.match?.[i + 1] ?? "")]),
-      );
-    } catch {
-      return send(res, 400, { detail: "Malformed percent-encoding in the path" });
-    }
-
-    const { headers, multiValueHeaders } = headerMaps(req);
-    headers["X-Forwarded-Proto"] ??= "http";
-    const query = queryMaps(url);
-    const requestId = randomUUID();
-    const methodArn = `arn:aws:execute-api:local:000000000000:${API_ID}/${STAGE}/${method}${url.pathname.replace(/\/$/, "")}`;
-    let authorizerContext: Record<string, unknown> | null = null;
-
-    if (stage && !stage.take("stage")) return send(res, 429, { detail: "Too many requests" });
-    if (route.authorizer) {
-      const { header } = route.authorizer;
-      const apiKey = Object.entries(headers).find(([name]) => name.toLowerCase() === header.toLowerCase())?.[1];
-      if (!apiKey) return send(res, 401, { detail: `Missing API key (${header} header)` });
-      let result: APIGatewayAuthorizerResult;
-      try {
-        result = await authorize(route.authorizer, apiKey, {
-          type: "REQUEST",
-          methodArn,
-          resource: route.path,
-          path: url.pathname,
-          httpMethod: method,
-          headers,
-          multiValueHeaders,
-          pathParameters,
-          queryStringParameters: query.single,
-          multiValueQueryStringParameters: query.multi,
-          stageVariables: null,
-          requestContext: {} as APIGatewayRequestAuthorizerEvent["requestContext"],
-        });
-      } catch (error) {
-        if (error instanceof Error && error.message === UNAUTHORIZED) {
-          return send(res, 401, { detail: `Missing API key (${header} header)` });
-        }
-        logger.error("authorizer failed", { error });
-        return send(res, AUTHORIZER_FAILURE.statusCode, { detail: AUTHORIZER_FAILURE.detail }, retryAfterHeader());
-      }
-      if (!policyAllows(result, methodArn)) return send(res, 403, { detail: "Forbidden" });
-      if (usagePlan && route.apiKeyRequired) {
-        // As API Gateway with apiKeySource AUTHORIZER: no usage key, no access; over the plan: 429.
-        if (!result.usageIdentifierKey) return send(res, 403, { detail: "Forbidden" });
-        if (!usagePlan.take(result.usageIdentifierKey)) {
-          return send(res, 429, { detail: "Too many requests" }, retryAfterHeader());
-        }
-      }
-      authorizerContext = { ...result.context, principalId: result.principalId };
-    }
+    const matched = matchRoute(compiled, url.pathname, method);
+    if ("status" in matched) return send(res, matched.status, matched.body, matched.headers);
+    const request = gatewayRequest(req, url, method, matched);
+    const admitted = await admit(matched.route, request);
+    if ("status" in admitted) return send(res, admitted.status, admitted.body, admitted.headers);
     // Read only once the key is accepted, as API Gateway does not run the integration for a denied one.
     let body: string | null;
     try {
@@ -267,40 +189,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     } catch {
       return send(res, 413, { detail: "Request body too large" });
     }
-
-    const event: APIGatewayProxyEvent = {
-      resource: route.path,
-      path: url.pathname,
-      httpMethod: method,
-      headers,
-      multiValueHeaders,
-      queryStringParameters: query.single,
-      multiValueQueryStringParameters: query.multi,
-      pathParameters: params.length > 0 ? pathParameters : null,
-      stageVariables: null,
-      body,
-      isBase64Encoded: false,
-      requestContext: {
-        accountId: "000000000000",
-        apiId: API_ID,
-        authorizer: authorizerContext,
-        // The gateway's own name, as API Gateway's is its domain: never the client's Host header.
-        domainName: ownHost,
-        httpMethod: method,
-        identity: {
-          sourceIp: req.socket.remoteAddress ?? "127.0.0.1",
-        } as APIGatewayProxyEvent["requestContext"]["identity"],
-        path: url.pathname,
-        protocol: "HTTP/1.1",
-        requestId,
-        requestTimeEpoch: Date.now(),
-        resourceId: route.operationId,
-        resourcePath: route.path,
-        stage: STAGE,
-      },
-    };
-    const result = (await invoke(route.target, event)) as APIGatewayProxyResult;
-    res.writeHead(result.statusCode, { ...result.headers, "x-request-id": requestId } as Record<string, string>);
+    const event = proxyEvent(request, admitted.authorizerContext, body, ownHost);
+    const result = (await invoke(matched.route.target, event)) as APIGatewayProxyResult;
+    res.writeHead(result.statusCode, {
+      ...result.headers,
+      "x-request-id": request.requestId,
+    } as Record<string, string>);
     res.end(result.isBase64Encoded ? Buffer.from(result.body, "base64") : result.body);
   }
 

@@ -1,76 +1,16 @@
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { createSqsClient } from "../shared/platform/aws.js";
-import { type Clock, systemClock } from "../shared/platform/clock.js";
-import { logger } from "../shared/platform/logger.js";
+import type { Clock } from "../shared/platform/clock.js";
 import { loadReportsEnv, type ReportsEnv } from "../shared/reports/config.js";
 import type { PlanRequest } from "../shared/reports/planner.js";
-import { checkTimeZone, nextFireTime, parseScheduleExpression } from "../shared/reports/schedule.js";
 import { type EventSource, startEventSource } from "./event-source.js";
 import { consumerSettings } from "./harness.js";
+import { type LocalSchedule, startLocalSchedule } from "./scheduler.js";
 import { advertiseLocalSes, type LocalSes, startLocalSes } from "./ses.js";
 import { createQueueWithDlq, type QueueWithDlq, useLocalAws } from "./sqs.js";
 
-/** setTimeout takes at most 2^31-1 ms (24.8 days): a later time is reached in steps. */
-const MAX_TIMEOUT_MS = 2 ** 31 - 1;
-
-export interface LocalSchedule {
-  /** The next time the schedule fires, null when it never does again. */
-  readonly next: Date | null;
-  stop(): Promise<void>;
-}
-
-/**
- * EventBridge Scheduler for cron and rate expressions, in a time zone: calls `run` with the
- * scheduled time each time the expression fires. Runs never overlap (one still going when the
- * next is due delays it); a failure is logged, and the next firing is the retry.
- */
-export function startLocalSchedule(options: {
-  name: string;
-  expression: string;
-  timeZone: string;
-  run: (scheduledTime: Date) => Promise<unknown>;
-  clock?: Clock;
-}): LocalSchedule {
-  const clock = options.clock ?? systemClock;
-  const schedule = parseScheduleExpression(options.expression);
-  const timeZone = checkTimeZone(options.timeZone);
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<unknown> | undefined;
-  let stopped = false;
-  let next = nextFireTime(schedule, timeZone, clock.now());
-
-  const fire = async (due: Date) => {
-    try {
-      await options.run(due);
-    } catch (error) {
-      logger.error(`scheduled job ${options.name} failed`, { scheduledTime: due.toISOString(), error });
-    }
-  };
-  const arm = () => {
-    const due = next;
-    if (stopped || !due) return;
-    const wait = Math.min(Math.max(due.getTime() - clock.now().getTime(), 0), MAX_TIMEOUT_MS);
-    timer = setTimeout(async () => {
-      if (clock.now() < due) return arm(); // a long wait, reached in steps
-      running = fire(due);
-      await running;
-      running = undefined;
-      next = nextFireTime(schedule, timeZone, new Date(Math.max(due.getTime(), clock.now().getTime())));
-      arm();
-    }, wait);
-  };
-  arm();
-  return {
-    get next() {
-      return next;
-    },
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
-    },
-  };
-}
+// The report planner's schedule is the local scheduler's (test/unit/report-schedule.test.ts imports it from here).
+export { type LocalSchedule, startLocalSchedule } from "./scheduler.js";
 
 type Handler<E, R> = (event: E) => Promise<R>;
 

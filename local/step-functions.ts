@@ -114,40 +114,85 @@ interface Running {
   abort(): void;
 }
 
-export async function startLocalStepFunctions(options: LocalStepFunctionsOptions): Promise<LocalStepFunctions> {
-  const arnOf = (name: string) => `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${name}`;
-  const machines = new Map(
-    options.machines.map((m) => [
-      arnOf(m.name),
-      {
-        ...m,
-        tasks: Object.fromEntries(
-          Object.entries(m.tasks).map(([state, task]) => {
-            const timeoutMs = m.timeoutsMs?.[state];
-            return [state, timeoutMs ? withLambdaTimeout(task, timeoutMs) : task];
-          }),
-        ),
-        interpreter: new StateMachine(structuredClone(m.definition) as never),
-      },
-    ]),
-  );
-  const executions = new Map<string, Running>();
+const arnOf = (name: string) => `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${name}`;
 
-  function start(params: { stateMachineArn?: string; name?: string; input?: string }) {
-    const machine = machines.get(params.stateMachineArn ?? "");
-    if (!machine)
-      throw new ApiError("StateMachineDoesNotExist", `State Machine Does Not Exist: '${params.stateMachineArn}'`);
+interface StartParams {
+  stateMachineArn?: string;
+  name?: string;
+  input?: string;
+}
+
+type LoadedMachine = LocalMachine & { interpreter: StateMachine };
+
+/** A machine ready to run: its tasks under their Lambda timeouts, its definition interpreted. */
+function load(machine: LocalMachine): LoadedMachine {
+  const tasks = Object.fromEntries(
+    Object.entries(machine.tasks).map(([state, task]) => {
+      const timeoutMs = machine.timeoutsMs?.[state];
+      return [state, timeoutMs ? withLambdaTimeout(task, timeoutMs) : task];
+    }),
+  );
+  return { ...machine, tasks, interpreter: new StateMachine(structuredClone(machine.definition) as never) };
+}
+
+function parseInput(input: string): Json {
+  try {
+    return JSON.parse(input) as Json;
+  } catch {
+    throw new ApiError("InvalidExecutionInput", "Invalid State Machine Execution Input: not JSON");
+  }
+}
+
+/** Follows a run to its end in the record: its history events, and its output or its error. */
+function follow(record: LocalExecution, run: ReturnType<StateMachine["run"]>): Promise<void> {
+  const counting = (async () => {
+    for await (const event of run.eventLogs) record.events[event.type] = (record.events[event.type] ?? 0) + 1;
+  })();
+  const done = run.result.then(
+    (output: unknown) => {
+      if (record.status !== "RUNNING") return; // stopped meanwhile
+      record.status = "SUCCEEDED";
+      record.output = JSON.stringify(output);
+    },
+    (error: unknown) => {
+      // ExecutionError wraps the state's error: its name is the ASL error, its message the cause.
+      const cause = (error as { cause?: unknown }).cause ?? error;
+      record.status = "FAILED";
+      record.error = (cause as Error).name ?? "Error";
+      record.cause = (cause as Error).message ?? String(cause);
+      logger.warn("local step functions: execution failed", {
+        arn: record.arn,
+        error: record.error,
+        cause: record.cause,
+      });
+    },
+  );
+  return done.then(async () => {
+    record.stopDate ??= new Date();
+    await counting.catch(() => {});
+  });
+}
+
+/** The executions of the local machines: what the Step Functions API below starts, lists and stops. */
+class LocalExecutions {
+  readonly machines: Map<string, LoadedMachine>;
+  private readonly executions = new Map<string, Running>();
+
+  constructor(
+    machines: readonly LocalMachine[],
+    private readonly retryIntervalOverrides: Record<string, number> | undefined,
+  ) {
+    this.machines = new Map(machines.map((m) => [arnOf(m.name), load(m)]));
+  }
+
+  start(params: StartParams): LocalExecution {
+    const machine = this.machineOf(params.stateMachineArn);
     const name = params.name ?? randomUUID();
     if (!EXECUTION_NAME.test(name)) throw new ApiError("InvalidName", `Invalid Name: '${name}'`);
     const input = params.input ?? "{}";
-    let parsed: Json;
-    try {
-      parsed = JSON.parse(input) as Json;
-    } catch {
-      throw new ApiError("InvalidExecutionInput", "Invalid State Machine Execution Input: not JSON");
-    }
+    const parsed = parseInput(input);
     const arn = executionArn(arnOf(machine.name), name);
-    const existing = executions.get(arn);
+    const existing = this.executions.get(arn);
     if (existing) {
       // Step Functions' idempotency: the same name and input of a running execution is that execution.
       if (existing.record.status === "RUNNING" && existing.record.input === input) return existing.record;
@@ -169,7 +214,7 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
     const run = machine.interpreter.run(parsed as never, {
       overrides: {
         taskResourceLocalHandlers: machine.tasks as never,
-        retryIntervalOverrides: options.retryIntervalOverrides,
+        retryIntervalOverrides: this.retryIntervalOverrides,
       },
       context: {
         Execution: { Id: arn, Name: name },
@@ -177,95 +222,104 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
       },
       noThrowOnAbort: true,
     });
-    const counting = (async () => {
-      for await (const event of run.eventLogs) record.events[event.type] = (record.events[event.type] ?? 0) + 1;
-    })();
-    const done = run.result.then(
-      (output: unknown) => {
-        if (record.status !== "RUNNING") return; // stopped meanwhile
-        record.status = "SUCCEEDED";
-        record.output = JSON.stringify(output);
-      },
-      (error: unknown) => {
-        // ExecutionError wraps the state's error: its name is the ASL error, its message the cause.
-        const cause = (error as { cause?: unknown }).cause ?? error;
-        record.status = "FAILED";
-        record.error = (cause as Error).name ?? "Error";
-        record.cause = (cause as Error).message ?? String(cause);
-        logger.warn("local step functions: execution failed", { arn, error: record.error, cause: record.cause });
-      },
-    );
-    const finished = done.then(async () => {
-      record.stopDate ??= new Date();
-      await counting.catch(() => {});
-    });
-    executions.set(arn, { record, done: finished, abort: run.abort });
+    this.executions.set(arn, { record, done: follow(record, run), abort: run.abort });
     return record;
   }
 
-  function find(arn: string | undefined): Running {
-    const running = executions.get(arn ?? "");
+  machineOf(stateMachineArn: string | undefined): LoadedMachine {
+    const machine = this.machines.get(stateMachineArn ?? "");
+    if (!machine) throw new ApiError("StateMachineDoesNotExist", `State Machine Does Not Exist: '${stateMachineArn}'`);
+    return machine;
+  }
+
+  get(arn: string): LocalExecution | undefined {
+    return this.executions.get(arn)?.record;
+  }
+
+  find(arn: string | undefined): Running {
+    const running = this.executions.get(arn ?? "");
     if (!running) throw new ApiError("ExecutionDoesNotExist", `Execution Does Not Exist: '${arn}'`);
     return running;
   }
 
-  const describe = (e: LocalExecution) => ({
-    executionArn: e.arn,
-    stateMachineArn: e.stateMachineArn,
-    name: e.name,
-    status: e.status,
-    startDate: seconds(e.startDate),
-    stopDate: seconds(e.stopDate),
-    input: e.input,
-    output: e.output ?? undefined,
-    error: e.error ?? undefined,
-    cause: e.cause ?? undefined,
-  });
+  /** A machine's executions, newest first, with a status if given. */
+  list(stateMachineArn: string | undefined, status: unknown): LocalExecution[] {
+    this.machineOf(stateMachineArn);
+    return [...this.executions.values()]
+      .map((r) => r.record)
+      .filter((e) => e.stateMachineArn === stateMachineArn)
+      .filter((e) => !status || e.status === status)
+      .sort((a, b) => b.startDate.getTime() - a.startDate.getTime());
+  }
 
-  const actions: Record<string, (params: Record<string, unknown>) => unknown> = {
+  stop(arn: string | undefined, error: string | null = null, cause: string | null = null): LocalExecution {
+    const running = this.find(arn);
+    if (running.record.status === "RUNNING") {
+      Object.assign(running.record, { status: "ABORTED", stopDate: new Date(), error, cause });
+      running.abort();
+    }
+    return running.record;
+  }
+
+  /** Aborts every running execution and waits for all to end. */
+  async stopAll(): Promise<void> {
+    for (const running of this.executions.values()) {
+      if (running.record.status !== "RUNNING") continue;
+      running.record.status = "ABORTED";
+      running.record.stopDate = new Date();
+      running.abort();
+    }
+    await Promise.all([...this.executions.values()].map((r) => r.done));
+  }
+}
+
+const describeExecution = (e: LocalExecution) => ({
+  executionArn: e.arn,
+  stateMachineArn: e.stateMachineArn,
+  name: e.name,
+  status: e.status,
+  startDate: seconds(e.startDate),
+  stopDate: seconds(e.stopDate),
+  input: e.input,
+  output: e.output ?? undefined,
+  error: e.error ?? undefined,
+  cause: e.cause ?? undefined,
+});
+
+/** The Step Functions API actions the service and `npx kapa backfill` call, on the local executions. */
+function apiActions(executions: LocalExecutions): Record<string, (params: Record<string, unknown>) => unknown> {
+  return {
     StartExecution: (params) => {
-      const record = start(params as { stateMachineArn?: string; name?: string; input?: string });
+      const record = executions.start(params as StartParams);
       return { executionArn: record.arn, startDate: seconds(record.startDate) };
     },
-    DescribeExecution: (params) => describe(find(params.executionArn as string).record),
+    DescribeExecution: (params) => describeExecution(executions.find(params.executionArn as string).record),
     ListExecutions: (params) => {
-      if (!machines.has(params.stateMachineArn as string)) {
-        throw new ApiError("StateMachineDoesNotExist", `State Machine Does Not Exist: '${params.stateMachineArn}'`);
-      }
-      const all = [...executions.values()]
-        .map((r) => r.record)
-        .filter((e) => e.stateMachineArn === params.stateMachineArn)
-        .filter((e) => !params.statusFilter || e.status === params.statusFilter)
-        .sort((a, b) => b.startDate.getTime() - a.startDate.getTime());
+      const all = executions.list(params.stateMachineArn as string, params.statusFilter);
       const from = Number(params.nextToken ?? 0);
       const size = Number(params.maxResults ?? 100) || 100;
-      const page = all.slice(from, from + size);
       return {
-        executions: page.map(({ arn, stateMachineArn, name, status, startDate, stopDate }) => ({
-          executionArn: arn,
-          stateMachineArn,
-          name,
-          status,
-          startDate: seconds(startDate),
-          stopDate: seconds(stopDate),
-        })),
+        executions: all.slice(from, from + size).map((e) => {
+          const { executionArn, stateMachineArn, name, status, startDate, stopDate } = describeExecution(e);
+          return { executionArn, stateMachineArn, name, status, startDate, stopDate };
+        }),
         nextToken: from + size < all.length ? String(from + size) : undefined,
       };
     },
     StopExecution: (params) => {
-      const running = find(params.executionArn as string);
-      if (running.record.status === "RUNNING") {
-        running.record.status = "ABORTED";
-        running.record.stopDate = new Date();
-        running.record.error = (params.error as string | undefined) ?? null;
-        running.record.cause = (params.cause as string | undefined) ?? null;
-        running.abort();
-      }
-      return { stopDate: seconds(running.record.stopDate) };
+      const record = executions.stop(
+        params.executionArn as string,
+        (params.error as string | undefined) ?? null,
+        (params.cause as string | undefined) ?? null,
+      );
+      return { stopDate: seconds(record.stopDate) };
     },
   };
+}
 
-  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** The JSON 1.0 protocol of the Step Functions API: the action in X-Amz-Target, errors as `__type`. */
+function apiHandler(actions: ReturnType<typeof apiActions>) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const target = String(req.headers["x-amz-target"] ?? "");
@@ -285,8 +339,12 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
         reply(500, { __type: "InternalFailure", message: "Internal failure" });
       }
     }
-  }
+  };
+}
 
+export async function startLocalStepFunctions(options: LocalStepFunctionsOptions): Promise<LocalStepFunctions> {
+  const executions = new LocalExecutions(options.machines, options.retryIntervalOverrides);
+  const serve = apiHandler(apiActions(executions));
   const server = createServer((req, res) => void serve(req, res));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -296,20 +354,14 @@ export async function startLocalStepFunctions(options: LocalStepFunctionsOptions
   return {
     endpoint: `http://127.0.0.1:${port}`,
     arnOf,
-    execution: (arn) => executions.get(arn)?.record,
+    execution: (arn) => executions.get(arn),
     async waitFor(arn) {
-      const running = find(arn);
+      const running = executions.find(arn);
       await running.done;
       return running.record;
     },
     async stop() {
-      for (const running of executions.values()) {
-        if (running.record.status !== "RUNNING") continue;
-        running.record.status = "ABORTED";
-        running.record.stopDate = new Date();
-        running.abort();
-      }
-      await Promise.all([...executions.values()].map((r) => r.done));
+      await executions.stopAll();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -6,8 +6,7 @@ import { type LocalResources, lambdaArn, resolveEnvironment } from "./environmen
 import { type EventSource, startEventSource } from "./event-source.js";
 import type { GatewayOptions } from "./gateway.js";
 import { type LambdaPool, type LocalFunctionConfig, startLambdaPool } from "./lambda-pool.js";
-import { startLocalSchedule } from "./reports.js";
-import { every } from "./scheduler.js";
+import { every, startLocalSchedule } from "./scheduler.js";
 import { LOCAL_ACCOUNT, LOCAL_REGION, resolveStateMachine } from "./state-machine.js";
 import { type LocalStepFunctions, type LocalTask, startLocalStepFunctions } from "./step-functions.js";
 import type { SynthesizedStack } from "./template.js";

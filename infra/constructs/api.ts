@@ -200,12 +200,6 @@ export class Api extends Construct {
       if (!routeHandlers.has(handler)) throw new Error(`HANDLER_OPTIONS names ${handler}, which no route uses`);
     }
     if (routeHandlers.has("dashboard")) buildDashboardSync(path.join(REPO_ROOT, DASHBOARD_BUILD_DIR));
-    const functionSettings = {
-      logRetention: settings.logRetention,
-      logLevel: settings.logLevel,
-      tracing: settings.tracing,
-    };
-
     this.accessLogs = new logs.LogGroup(this, "AccessLogs", {
       retention: settings.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -272,7 +266,7 @@ export class Api extends Construct {
     this.authorizerFunction = new KapaFunction(this, "Authorizer", {
       entry: "authorizer",
       description: `REQUEST authorizer on ${API_KEY_HEADER}`,
-      settings: functionSettings,
+      settings,
       memorySize: 512,
       timeout: Duration.seconds(10),
       network: database.functionNetwork,
@@ -295,7 +289,7 @@ export class Api extends Construct {
       const fn = new KapaFunction(this, `${pascalCase(handler)}Handler`, {
         entry: handler,
         description: `API handler functions/${handler}.ts`,
-        settings: functionSettings,
+        settings,
         memorySize: options.memorySize,
         network: useDatabase ? database.functionNetwork : undefined,
         environment: {

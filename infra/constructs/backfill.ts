@@ -107,12 +107,6 @@ export class Backfill extends Construct {
   constructor(scope: Construct, id: string, props: BackfillProps) {
     super(scope, id);
     const { database, classification, settings } = props;
-    const functionSettings = {
-      logRetention: settings.logRetention,
-      logLevel: settings.logLevel,
-      tracing: settings.tracing,
-    };
-
     // The same classifier as the live queue's, behind a mapping of its own with a lower cap.
     this.queue = classification.addQueue(this, "Queue", {
       purpose: "Thread backfill",
@@ -126,7 +120,7 @@ export class Backfill extends Construct {
     this.plan = new KapaFunction(this, "PlanFunction", {
       entry: "backfill-plan",
       description: "Backfill: the next page of thread-id ranges (Step Functions task)",
-      settings: functionSettings,
+      settings,
       memorySize: 512,
       timeout: PLAN_TIMEOUT,
       network: database.functionNetwork,
@@ -136,7 +130,7 @@ export class Backfill extends Construct {
     this.enqueueRange = new KapaFunction(this, "EnqueueRangeFunction", {
       entry: "backfill-enqueue-range",
       description: "Backfill: sends one range's thread ids to the backfill queue (Step Functions task)",
-      settings: functionSettings,
+      settings,
       memorySize: 1024,
       timeout: ENQUEUE_RANGE_TIMEOUT,
       network: database.functionNetwork,

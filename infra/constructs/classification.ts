@@ -80,12 +80,6 @@ export class Classification extends Construct {
     super(scope, id);
     const { database, settings } = props;
     this.database = database;
-    const functionSettings = {
-      logRetention: settings.logRetention,
-      logLevel: settings.logLevel,
-      tracing: settings.tracing,
-    };
-
     // The functions run in isolated subnets: SQS is reached through an interface endpoint
     // (the event source mapping's pollers run in the Lambda service and need none).
     this.queueEndpoint = database.addInterfaceEndpoint("Sqs", ec2.InterfaceVpcEndpointAwsService.SQS);
@@ -93,7 +87,7 @@ export class Classification extends Construct {
     this.classifier = new KapaFunction(this, "Classifier", {
       entry: "classifier",
       description: "Labels new threads from their first question (SQS event source, partial batch failures)",
-      settings: functionSettings,
+      settings,
       memorySize: 512,
       timeout: CLASSIFIER_TIMEOUT,
       network: database.functionNetwork,
@@ -120,7 +114,7 @@ export class Classification extends Construct {
     this.sweeper = new KapaFunction(this, "Sweeper", {
       entry: "sweeper",
       description: "Re-enqueues threads left unclassified (EventBridge Scheduler)",
-      settings: functionSettings,
+      settings,
       memorySize: 512,
       timeout: SWEEPER_TIMEOUT,
       network: database.functionNetwork,

@@ -93,111 +93,16 @@ export class Observability extends Construct {
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
     const { api, classification, backfill, reports, settings } = props;
-    const stage = api.restApi.deploymentStage;
-    const classifier = classification.classifier.function;
+    const { topic, key } = alarmTopic(this, settings.alarmEmail);
+    this.topic = topic;
+    this.topicKey = key;
 
-    this.topicKey = new kms.Key(this, "AlarmTopicKey", {
-      description: "Encrypts the alarm topic; CloudWatch alarms may use it to publish",
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.topicKey.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: "CloudWatchAlarmsPublish",
-        principals: [new iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-        actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
-        resources: ["*"], // in a key policy, "*" is this key
-        conditions: { StringEquals: { "aws:SourceAccount": Stack.of(this).account } },
-      }),
-    );
-    this.topic = new sns.Topic(this, "AlarmTopic", {
-      displayName: "kapa-service alarms",
-      masterKey: this.topicKey,
-      enforceSSL: true,
-    });
-    if (settings.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(settings.alarmEmail));
-
-    // API: 5xx responses (ours and API Gateway's own, e.g. an authorizer that cannot reach the database).
-    const requests = stage.metricCount({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM });
-    const serverErrors = stage.metricServerError({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM });
-    const t = ALARM_THRESHOLDS;
-    this.api5xxRateAlarm = new cloudwatch.MathExpression({
-      label: "API 5xx %",
-      expression: `IF(requests >= ${t.api5xxMinRequests}, 100 * FILL(errors, 0) / requests, 0)`,
-      usingMetrics: { requests, errors: serverErrors },
-      period: FIVE_MINUTES,
-    }).createAlarm(this, "Api5xxRateAlarm", {
-      alarmDescription: `API: more than ${t.api5xxRatePercent}% of requests answered 5xx in 5 minutes (at least ${t.api5xxMinRequests} requests). Check the handler and authorizer logs and the database.`,
-      threshold: t.api5xxRatePercent,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-
-    // Classifier: invocations that crashed or timed out (it reports failed messages instead of throwing).
-    this.classifierErrorRateAlarm = new cloudwatch.MathExpression({
-      label: "Classifier errors %",
-      expression: `IF(invocations >= ${t.classifierMinInvocations}, 100 * FILL(errors, 0) / invocations, 0)`,
-      usingMetrics: {
-        invocations: classifier.metricInvocations({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
-        errors: classifier.metricErrors({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
-      },
-      period: FIVE_MINUTES,
-    }).createAlarm(this, "ClassifierErrorRateAlarm", {
-      alarmDescription: `Classifier: more than ${t.classifierErrorRatePercent}% of invocations failed (crash or timeout) for 15 minutes. Check its logs; the batches are retried and end in the DLQ.`,
-      threshold: t.classifierErrorRatePercent,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 3,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-
-    // Classifier: messages it could not label (the app metric), against the labels it wrote.
-    this.classificationFailureRateAlarm = new cloudwatch.MathExpression({
-      label: "Classification failures %",
-      expression: `IF(FILL(failures, 0) + FILL(labels, 0) >= ${t.classificationMinAttempts}, 100 * FILL(failures, 0) / (FILL(failures, 0) + FILL(labels, 0)), 0)`,
-      usingMetrics: {
-        failures: appMetric("ClassificationFailures", {}, cloudwatch.Stats.SUM),
-        labels: appMetric("LabelsWritten", { Source: "classifier" }, cloudwatch.Stats.SUM),
-      },
-      period: FIVE_MINUTES,
-    }).createAlarm(this, "ClassificationFailureRateAlarm", {
-      alarmDescription: `Classification: more than ${t.classificationFailureRatePercent}% of messages failed for 15 minutes (ClassificationFailures vs LabelsWritten). Failed messages are retried, then dead-lettered.`,
-      threshold: t.classificationFailureRatePercent,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 3,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-
-    // Chat: new threads not sent to the live queue, for 15 minutes in a row (the queue is unreachable).
-    this.enqueueFailuresAlarm = appMetric("ClassificationEnqueueFailures", {}, cloudwatch.Stats.SUM).createAlarm(
-      this,
-      "EnqueueFailuresAlarm",
-      {
-        alarmDescription:
-          "Chat: new threads could not be sent to the classification queue for 15 minutes. Chats still answer; the sweeper re-sends the threads once SQS is reachable.",
-        threshold: t.enqueueFailuresPerPeriod,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 3,
-        datapointsToAlarm: 3,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      },
-    );
-
-    // Sweeper: the safety net of the live path; one failed run is retried by the next one.
-    const runsPerHour = Math.max(1, Math.floor(60 / settings.sweeperIntervalMinutes));
-    const sweeperThreshold = Math.min(t.sweeperErrorsPerHour, runsPerHour);
-    this.sweeperErrorsAlarm = classification.sweeper.function
-      .metricErrors({ period: Duration.hours(1), statistic: cloudwatch.Stats.SUM })
-      .createAlarm(this, "SweeperErrorsAlarm", {
-        alarmDescription: `Sweeper: ${sweeperThreshold} or more runs failed within an hour; unlabelled threads are not re-sent. Check its logs.`,
-        threshold: sweeperThreshold,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-
+    this.api5xxRateAlarm = api5xxRateAlarm(this, api);
+    const live = liveAlarms(this, classification, settings.sweeperIntervalMinutes);
+    this.classifierErrorRateAlarm = live.classifierErrorRateAlarm;
+    this.classificationFailureRateAlarm = live.classificationFailureRateAlarm;
+    this.enqueueFailuresAlarm = live.enqueueFailuresAlarm;
+    this.sweeperErrorsAlarm = live.sweeperErrorsAlarm;
     const created = [
       this.api5xxRateAlarm,
       this.classifierErrorRateAlarm,
@@ -207,38 +112,11 @@ export class Observability extends Construct {
     ];
 
     if (backfill) {
-      const backfillQueue = backfill.queue.queue;
-      // The backfill queue is old by design while a backfill runs; messages only expire at retention.
-      this.backfillQueueAgeAlarm = backfillQueue
-        .metricApproximateAgeOfOldestMessage({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.MAXIMUM })
-        .createAlarm(this, "BackfillQueueAgeAlarm", {
-          alarmDescription: `Backfill queue: the oldest message waits more than ${t.backfillQueueAge.toHumanString()}; messages expire after ${BACKFILL_RETENTION.toHumanString()}. Check that the classifier consumes it (event source mapping enabled, no errors).`,
-          threshold: t.backfillQueueAge.toSeconds(),
-          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-          evaluationPeriods: 3,
-          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        });
-      const machine = backfill.stateMachine;
-      // Failed executions have their own alarm (constructs/backfill.ts).
-      this.backfillExecutionsAlarm = new cloudwatch.MathExpression({
-        label: "Backfill executions timed out or aborted",
-        expression: "FILL(timedOut, 0) + FILL(aborted, 0)",
-        usingMetrics: {
-          timedOut: machine.metricTimedOut({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
-          aborted: machine.metricAborted({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
-        },
-        period: FIVE_MINUTES,
-      }).createAlarm(this, "BackfillExecutionsAlarm", {
-        alarmDescription:
-          "Backfill: an execution timed out or was aborted before it finished. Start it again: a re-run only does what is left.",
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
+      const alarms = backfillAlarms(this, backfill);
+      this.backfillQueueAgeAlarm = alarms.queueAge;
+      this.backfillExecutionsAlarm = alarms.executions;
       created.push(this.backfillQueueAgeAlarm, this.backfillExecutionsAlarm);
     }
-
     if (reports) {
       this.reportPlannerErrorsAlarm = functionErrorsAlarm(
         this,
@@ -280,6 +158,158 @@ export class Observability extends Construct {
       ],
     });
   }
+}
+
+/** The topic every alarm notifies, under its own KMS key (alarms cannot publish under the AWS-managed SNS key). */
+function alarmTopic(scope: Construct, alarmEmail: string): { topic: sns.Topic; key: kms.Key } {
+  const key = new kms.Key(scope, "AlarmTopicKey", {
+    description: "Encrypts the alarm topic; CloudWatch alarms may use it to publish",
+    enableKeyRotation: true,
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: "CloudWatchAlarmsPublish",
+      principals: [new iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+      actions: ["kms:Decrypt", "kms:GenerateDataKey*"],
+      resources: ["*"], // in a key policy, "*" is this key
+      conditions: { StringEquals: { "aws:SourceAccount": Stack.of(scope).account } },
+    }),
+  );
+  const topic = new sns.Topic(scope, "AlarmTopic", {
+    displayName: "kapa-service alarms",
+    masterKey: key,
+    enforceSSL: true,
+  });
+  if (alarmEmail) topic.addSubscription(new subscriptions.EmailSubscription(alarmEmail));
+
+  return { topic, key };
+}
+
+/** API: 5xx responses (ours and API Gateway's own, e.g. an authorizer that cannot reach the database). */
+function api5xxRateAlarm(scope: Construct, api: Api): cloudwatch.Alarm {
+  const stage = api.restApi.deploymentStage;
+  const t = ALARM_THRESHOLDS;
+  const requests = stage.metricCount({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM });
+  const serverErrors = stage.metricServerError({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM });
+  return new cloudwatch.MathExpression({
+    label: "API 5xx %",
+    expression: `IF(requests >= ${t.api5xxMinRequests}, 100 * FILL(errors, 0) / requests, 0)`,
+    usingMetrics: { requests, errors: serverErrors },
+    period: FIVE_MINUTES,
+  }).createAlarm(scope, "Api5xxRateAlarm", {
+    alarmDescription: `API: more than ${t.api5xxRatePercent}% of requests answered 5xx in 5 minutes (at least ${t.api5xxMinRequests} requests). Check the handler and authorizer logs and the database.`,
+    threshold: t.api5xxRatePercent,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: 1,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+}
+
+/** The live path: classifier crashes, messages it could not label, threads not enqueued, failing sweeper runs. */
+function liveAlarms(scope: Construct, classification: Classification, sweeperIntervalMinutes: number) {
+  const classifier = classification.classifier.function;
+  const t = ALARM_THRESHOLDS;
+  // Classifier: invocations that crashed or timed out (it reports failed messages instead of throwing).
+  const classifierErrorRateAlarm = new cloudwatch.MathExpression({
+    label: "Classifier errors %",
+    expression: `IF(invocations >= ${t.classifierMinInvocations}, 100 * FILL(errors, 0) / invocations, 0)`,
+    usingMetrics: {
+      invocations: classifier.metricInvocations({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
+      errors: classifier.metricErrors({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
+    },
+    period: FIVE_MINUTES,
+  }).createAlarm(scope, "ClassifierErrorRateAlarm", {
+    alarmDescription: `Classifier: more than ${t.classifierErrorRatePercent}% of invocations failed (crash or timeout) for 15 minutes. Check its logs; the batches are retried and end in the DLQ.`,
+    threshold: t.classifierErrorRatePercent,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: 3,
+    datapointsToAlarm: 3,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+
+  // Classifier: messages it could not label (the app metric), against the labels it wrote.
+  const classificationFailureRateAlarm = new cloudwatch.MathExpression({
+    label: "Classification failures %",
+    expression: `IF(FILL(failures, 0) + FILL(labels, 0) >= ${t.classificationMinAttempts}, 100 * FILL(failures, 0) / (FILL(failures, 0) + FILL(labels, 0)), 0)`,
+    usingMetrics: {
+      failures: appMetric("ClassificationFailures", {}, cloudwatch.Stats.SUM),
+      labels: appMetric("LabelsWritten", { Source: "classifier" }, cloudwatch.Stats.SUM),
+    },
+    period: FIVE_MINUTES,
+  }).createAlarm(scope, "ClassificationFailureRateAlarm", {
+    alarmDescription: `Classification: more than ${t.classificationFailureRatePercent}% of messages failed for 15 minutes (ClassificationFailures vs LabelsWritten). Failed messages are retried, then dead-lettered.`,
+    threshold: t.classificationFailureRatePercent,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: 3,
+    datapointsToAlarm: 3,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+
+  // Chat: new threads not sent to the live queue, for 15 minutes in a row (the queue is unreachable).
+  const enqueueFailuresAlarm = appMetric("ClassificationEnqueueFailures", {}, cloudwatch.Stats.SUM).createAlarm(
+    scope,
+    "EnqueueFailuresAlarm",
+    {
+      alarmDescription:
+        "Chat: new threads could not be sent to the classification queue for 15 minutes. Chats still answer; the sweeper re-sends the threads once SQS is reachable.",
+      threshold: t.enqueueFailuresPerPeriod,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    },
+  );
+
+  // Sweeper: the safety net of the live path; one failed run is retried by the next one.
+  const runsPerHour = Math.max(1, Math.floor(60 / sweeperIntervalMinutes));
+  const sweeperThreshold = Math.min(t.sweeperErrorsPerHour, runsPerHour);
+  const sweeperErrorsAlarm = classification.sweeper.function
+    .metricErrors({ period: Duration.hours(1), statistic: cloudwatch.Stats.SUM })
+    .createAlarm(scope, "SweeperErrorsAlarm", {
+      alarmDescription: `Sweeper: ${sweeperThreshold} or more runs failed within an hour; unlabelled threads are not re-sent. Check its logs.`,
+      threshold: sweeperThreshold,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+  return { classifierErrorRateAlarm, classificationFailureRateAlarm, enqueueFailuresAlarm, sweeperErrorsAlarm };
+}
+
+/** Backfill: a queue that would expire messages, executions that timed out or were aborted. */
+function backfillAlarms(scope: Construct, backfill: Backfill) {
+  const t = ALARM_THRESHOLDS;
+  const backfillQueue = backfill.queue.queue;
+  // The backfill queue is old by design while a backfill runs; messages only expire at retention.
+  const queueAge = backfillQueue
+    .metricApproximateAgeOfOldestMessage({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.MAXIMUM })
+    .createAlarm(scope, "BackfillQueueAgeAlarm", {
+      alarmDescription: `Backfill queue: the oldest message waits more than ${t.backfillQueueAge.toHumanString()}; messages expire after ${BACKFILL_RETENTION.toHumanString()}. Check that the classifier consumes it (event source mapping enabled, no errors).`,
+      threshold: t.backfillQueueAge.toSeconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  const machine = backfill.stateMachine;
+  // Failed executions have their own alarm (constructs/backfill.ts).
+  const executions = new cloudwatch.MathExpression({
+    label: "Backfill executions timed out or aborted",
+    expression: "FILL(timedOut, 0) + FILL(aborted, 0)",
+    usingMetrics: {
+      timedOut: machine.metricTimedOut({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
+      aborted: machine.metricAborted({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.SUM }),
+    },
+    period: FIVE_MINUTES,
+  }).createAlarm(scope, "BackfillExecutionsAlarm", {
+    alarmDescription:
+      "Backfill: an execution timed out or was aborted before it finished. Start it again: a re-run only does what is left.",
+    threshold: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    evaluationPeriods: 1,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+  return { queueAge, executions };
 }
 
 function functionErrorsAlarm(scope: Construct, id: string, fn: lambda.IFunction, description: string) {

@@ -62,19 +62,13 @@ export class Reports extends Construct {
   constructor(scope: Construct, id: string, props: ReportsProps) {
     super(scope, id);
     const { database, settings } = props;
-    const functionSettings = {
-      logRetention: settings.logRetention,
-      logLevel: settings.logLevel,
-      tracing: settings.tracing,
-    };
-
     sharedInterfaceEndpoint(database, "Sqs", ec2.InterfaceVpcEndpointAwsService.SQS);
     sharedInterfaceEndpoint(database, "Ses", ec2.InterfaceVpcEndpointAwsService.EMAIL);
 
     this.sender = new KapaFunction(this, "Sender", {
       entry: "report-sender",
       description: "Sends one team's usage report to each of its users, once per period (SQS event source)",
-      settings: functionSettings,
+      settings,
       memorySize: 512,
       timeout: REPORT_SENDER_TIMEOUT,
       network: database.functionNetwork,
@@ -112,7 +106,7 @@ export class Reports extends Construct {
     this.planner = new KapaFunction(this, "Planner", {
       entry: "report-planner",
       description: "Plans the usage reports: one message per team on the report queue (EventBridge Scheduler)",
-      settings: functionSettings,
+      settings,
       memorySize: 512,
       timeout: REPORT_PLANNER_TIMEOUT,
       network: database.functionNetwork,

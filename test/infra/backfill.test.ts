@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { CfnElement } from "aws-cdk-lib";
 import { StateMachine } from "aws-local-stepfunctions";
 import { afterAll, describe, expect, it } from "vitest";
 import { BACKFILL_STATES } from "../../infra/constructs/backfill.js";
@@ -16,36 +15,21 @@ import {
   resolveStateMachine,
   synthesizeBackfillMachine,
 } from "../../local/state-machine.js";
-import {
-  asArray,
-  envOf,
-  fnLogicalIdOf,
-  identityStatements,
-  mentions,
-  only,
-  props,
-  ref,
-  resourcesIn,
-  roleIdOf,
-  type Statement,
-  statementsOfRole,
-  synth,
-} from "./support.js";
+import { asArray, mentions, only, props, ref, type Statement, synth } from "./support.js";
 
 // Prepare ------------------------------------------------------------------------------------
 
-const { stack, template } = synth();
+const { stack, template, idOf, fnId, resourcesOf, envOf, roleIdOf, statementsOfRole, identityStatements } = synth();
 const { backfill } = stack;
-const idOf = (element: CfnElement) => stack.getLogicalId(element);
-const machineId = idOf(backfill.stateMachine.node.defaultChild as CfnElement);
-const planId = fnLogicalIdOf(stack, backfill.plan);
-const enqueueId = fnLogicalIdOf(stack, backfill.enqueueRange);
-const classifierId = fnLogicalIdOf(stack, stack.classification.classifier);
-const queueId = idOf(backfill.queue.queue.node.defaultChild as CfnElement);
-const dlqId = idOf(backfill.queue.deadLetterQueue.node.defaultChild as CfnElement);
-const liveQueueId = idOf(stack.classification.liveQueue.node.defaultChild as CfnElement);
-const startFnId = fnLogicalIdOf(stack, stack.api.handlers.get("reclassify-start") as KapaFunction);
-const statusFnId = fnLogicalIdOf(stack, stack.api.handlers.get("reclassify-status") as KapaFunction);
+const machineId = idOf(backfill.stateMachine);
+const planId = fnId(backfill.plan);
+const enqueueId = fnId(backfill.enqueueRange);
+const classifierId = fnId(stack.classification.classifier);
+const queueId = idOf(backfill.queue.queue);
+const dlqId = idOf(backfill.queue.deadLetterQueue);
+const liveQueueId = idOf(stack.classification.liveQueue);
+const startFnId = fnId(stack.api.handlers.get("reclassify-start") as KapaFunction);
+const statusFnId = fnId(stack.api.handlers.get("reclassify-status") as KapaFunction);
 
 /** The logical id of every function of ours -> its entry point. */
 const entries = functionEntries(stack);
@@ -57,10 +41,10 @@ const enqueueState = () =>
 
 /** Does any statement of the role allow `action` on something that mentions `resourceId`? */
 const roleAllows = (roleId: string, action: string, resourceId: string) =>
-  statementsOfRole(template, roleId).some(
+  statementsOfRole(roleId).some(
     (s) => s.Effect === "Allow" && asArray(s.Action).includes(action) && mentions(s.Resource, resourceId),
   );
-const actionsOf = (roleId: string) => new Set(statementsOfRole(template, roleId).flatMap((s) => asArray(s.Action)));
+const actionsOf = (roleId: string) => new Set(statementsOfRole(roleId).flatMap((s) => asArray(s.Action)));
 
 const cacheDir = mkdtempSync(path.join(tmpdir(), "kapa-backfill-machine-"));
 afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
@@ -69,7 +53,7 @@ afterAll(() => rmSync(cacheDir, { recursive: true, force: true }));
 
 describe("backfill state machine", () => {
   it("is one standard state machine: Plan -> EnqueueRanges (Map) -> MorePages? -> Plan | Summary -> Done", () => {
-    const machineProps = props(resourcesIn(template, "AWS::StepFunctions::StateMachine").get(machineId));
+    const machineProps = props(resourcesOf("AWS::StepFunctions::StateMachine").get(machineId));
     expect(machineProps.StateMachineType).toBe("STANDARD");
     expect(machine.definition.StartAt).toBe(BACKFILL_STATES.plan);
     expect(Object.keys(states).sort()).toEqual(
@@ -108,10 +92,10 @@ describe("backfill state machine", () => {
     });
     // The function's timeout fires first (retried as Sandbox.Timedout); the state's is the backstop.
     expect(state("Plan").TimeoutSeconds).toBeGreaterThan(
-      props(resourcesIn(template, "AWS::Lambda::Function").get(planId)).Timeout as number,
+      props(resourcesOf("AWS::Lambda::Function").get(planId)).Timeout as number,
     );
     expect(enqueueState().TimeoutSeconds).toBeGreaterThan(
-      props(resourcesIn(template, "AWS::Lambda::Function").get(enqueueId)).Timeout as number,
+      props(resourcesOf("AWS::Lambda::Function").get(enqueueId)).Timeout as number,
     );
   });
 
@@ -171,9 +155,7 @@ describe("the definition the local runtime executes", () => {
       expect(definition).toEqual(machine);
     }
     // The template's own text, with the functions' ARNs filled in, is that ASL.
-    const raw = JSON.stringify(
-      props(resourcesIn(template, "AWS::StepFunctions::StateMachine").get(machineId)).DefinitionString,
-    );
+    const raw = JSON.stringify(props(resourcesOf("AWS::StepFunctions::StateMachine").get(machineId)).DefinitionString);
     expect(raw).toContain(planId);
     expect(JSON.stringify(machine.definition)).toContain(`function:${planId}`);
   }, 60_000);
@@ -188,7 +170,7 @@ describe("the definition the local runtime executes", () => {
 });
 
 describe("backfill queue", () => {
-  const queues = resourcesIn(template, "AWS::SQS::Queue");
+  const queues = resourcesOf("AWS::SQS::Queue");
 
   it("has its own DLQ after 5 receives, the classifier's visibility timeout and 14 days' retention", () => {
     const queue = props(queues.get(queueId));
@@ -199,7 +181,7 @@ describe("backfill queue", () => {
   });
 
   it("is drained by the same classifier through its own mapping, capped lower than the live queue's", () => {
-    const mappings = [...resourcesIn(template, "AWS::Lambda::EventSourceMapping").values()].map(props);
+    const mappings = [...resourcesOf("AWS::Lambda::EventSourceMapping").values()].map(props);
     const onQueue = (id: string) =>
       only(
         mappings.filter((m) => mentions(m.EventSourceArn, id)),
@@ -218,7 +200,7 @@ describe("backfill queue", () => {
   });
 
   it("alarms on its DLQ and on failed executions, not on its age (a backfill queue is old by design)", () => {
-    const alarms = [...resourcesIn(template, "AWS::CloudWatch::Alarm").values()].map(props);
+    const alarms = [...resourcesOf("AWS::CloudWatch::Alarm").values()].map(props);
     expect(alarms.filter((a) => mentions(a.Dimensions, dlqId)).map((a) => a.MetricName)).toEqual([
       "ApproximateNumberOfMessagesVisible",
     ]);
@@ -237,15 +219,15 @@ describe("backfill queue", () => {
 
 describe("IAM least privilege", () => {
   const machineRoleId = (
-    props(resourcesIn(template, "AWS::StepFunctions::StateMachine").get(machineId)).RoleArn as {
+    props(resourcesOf("AWS::StepFunctions::StateMachine").get(machineId)).RoleArn as {
       "Fn::GetAtt": [string, string];
     }
   )["Fn::GetAtt"][0];
 
   it("lets the state machine invoke its two functions and nothing else (besides delivering its logs)", () => {
-    const role = props(resourcesIn(template, "AWS::IAM::Role").get(machineRoleId));
+    const role = props(resourcesOf("AWS::IAM::Role").get(machineRoleId));
     expect(JSON.stringify(role.AssumeRolePolicyDocument)).toContain("states.amazonaws.com");
-    const statements = statementsOfRole(template, machineRoleId);
+    const statements = statementsOfRole(machineRoleId);
     const invoke = statements.filter((s) => asArray(s.Action).includes("lambda:InvokeFunction"));
     const invoked = new Set(
       invoke.flatMap((s) => asArray(s.Resource)).map((r) => [...entries.keys()].find((id) => mentions(r, id))),
@@ -256,49 +238,49 @@ describe("IAM least privilege", () => {
   });
 
   it("gives Plan the database and nothing of SQS or Step Functions", () => {
-    const actions = [...actionsOf(roleIdOf(template, planId))];
+    const actions = [...actionsOf(roleIdOf(planId))];
     expect(actions.filter((a) => /^(sqs|states):/.test(a))).toEqual([]);
-    expect(envOf(template, planId).DB_SECRET_ARN).toBeDefined();
+    expect(envOf(planId).DB_SECRET_ARN).toBeDefined();
   });
 
   it("lets EnqueueRange send to the backfill queue only (not the live one), and read nothing from it", () => {
-    const roleId = roleIdOf(template, enqueueId);
+    const roleId = roleIdOf(enqueueId);
     expect(roleAllows(roleId, "sqs:SendMessage", queueId)).toBe(true);
     expect(roleAllows(roleId, "sqs:SendMessage", liveQueueId)).toBe(false);
     expect([...actionsOf(roleId)].filter((a) => /^sqs:(Receive|Delete|Purge)/.test(a))).toEqual([]);
-    expect(envOf(template, enqueueId).BACKFILL_QUEUE_URL).toEqual(ref(queueId));
+    expect(envOf(enqueueId).BACKFILL_QUEUE_URL).toEqual(ref(queueId));
   });
 
   it("lets only EnqueueRange send to the backfill queue, and nobody use its DLQ", () => {
-    const senders = identityStatements(template)
+    const senders = identityStatements()
       .filter(
         ({ statement }) =>
           asArray(statement.Action).includes("sqs:SendMessage") && mentions(statement.Resource, queueId),
       )
       .flatMap(({ roles }) => roles);
-    expect(new Set(senders)).toEqual(new Set([roleIdOf(template, enqueueId)]));
-    for (const { statement } of identityStatements(template)) expect(mentions(statement.Resource, dlqId)).toBe(false);
+    expect(new Set(senders)).toEqual(new Set([roleIdOf(enqueueId)]));
+    for (const { statement } of identityStatements()) expect(mentions(statement.Resource, dlqId)).toBe(false);
   });
 
   it("lets POST reclassify start and list executions, GET reclassify describe them, and no one else touch Step Functions", () => {
-    const startRole = roleIdOf(template, startFnId);
-    const statusRole = roleIdOf(template, statusFnId);
+    const startRole = roleIdOf(startFnId);
+    const statusRole = roleIdOf(statusFnId);
     expect(roleAllows(startRole, "states:StartExecution", machineId)).toBe(true);
     expect(roleAllows(startRole, "states:ListExecutions", machineId)).toBe(true);
     expect(roleAllows(statusRole, "states:DescribeExecution", machineId)).toBe(true);
     expect(actionsOf(statusRole).has("states:StartExecution")).toBe(false);
-    const describe = statementsOfRole(template, statusRole).find((s) =>
+    const describe = statementsOfRole(statusRole).find((s) =>
       asArray(s.Action).includes("states:DescribeExecution"),
     ) as Statement;
     expect(JSON.stringify(describe.Resource)).toContain(":execution:");
     const sfnRoles = new Set(
-      identityStatements(template)
+      identityStatements()
         .filter(({ statement }) => asArray(statement.Action).some((a) => a.startsWith("states:")))
         .flatMap(({ roles }) => roles),
     );
     expect(sfnRoles).toEqual(new Set([startRole, statusRole]));
     for (const id of [startFnId, statusFnId]) {
-      expect(envOf(template, id).BACKFILL_STATE_MACHINE_ARN).toEqual(ref(machineId));
+      expect(envOf(id).BACKFILL_STATE_MACHINE_ARN).toEqual(ref(machineId));
     }
   });
 });
@@ -315,7 +297,7 @@ describe("settings", () => {
     });
     const customMachine = resolveStateMachine(
       custom.template.toJSON() as CfnTemplate,
-      custom.stack.getLogicalId(custom.stack.backfill.stateMachine.node.defaultChild as CfnElement),
+      custom.idOf(custom.stack.backfill.stateMachine),
       functionEntries(custom.stack),
     );
     expect((customMachine.definition.States.Plan as AslState).Parameters).toMatchObject({
@@ -323,9 +305,9 @@ describe("settings", () => {
       rangeSize: 500,
     });
     expect((customMachine.definition.States.EnqueueRanges as AslState).MaxConcurrency).toBe(4);
-    const backfillQueue = custom.stack.getLogicalId(custom.stack.backfill.queue.queue.node.defaultChild as CfnElement);
+    const backfillQueue = custom.idOf(custom.stack.backfill.queue.queue);
     const mapping = only(
-      [...resourcesIn(custom.template, "AWS::Lambda::EventSourceMapping").values()].filter((m) =>
+      [...custom.resourcesOf("AWS::Lambda::EventSourceMapping").values()].filter((m) =>
         mentions(props(m).EventSourceArn, backfillQueue),
       ),
       "backfill mapping",

@@ -1,40 +1,25 @@
-import type { CfnElement } from "aws-cdk-lib";
 import { describe, expect, it } from "vitest";
 import { EXPORT_WORKER_TIMEOUT } from "../../infra/constructs/exports.js";
 import { EXPORT_RETENTION_DAYS } from "../../shared/exports/queue.js";
-import {
-  asArray,
-  envOf,
-  fnLogicalIdOf,
-  identityStatements,
-  mentions,
-  only,
-  props,
-  resourcesIn,
-  roleIdOf,
-  type Statement,
-  statementsOfRole,
-  synth,
-} from "./support.js";
+import { asArray, mentions, only, props, type Statement, synth } from "./support.js";
 
 // Prepare ------------------------------------------------------------------------------------
 
-const { stack, template } = synth();
+const { stack, template, idOf, fnId, resourcesOf, envOf, roleIdOf, statementsOfRole, identityStatements } = synth();
 const { exports, api } = stack;
-const idOf = (element: CfnElement) => stack.getLogicalId(element);
-const bucketId = idOf(exports.bucket.node.defaultChild as CfnElement);
-const queueId = idOf(exports.jobs.queue.node.defaultChild as CfnElement);
-const dlqId = idOf(exports.jobs.deadLetterQueue.node.defaultChild as CfnElement);
-const workerId = fnLogicalIdOf(stack, exports.worker);
+const bucketId = idOf(exports.bucket);
+const queueId = idOf(exports.jobs.queue);
+const dlqId = idOf(exports.jobs.deadLetterQueue);
+const workerId = fnId(exports.worker);
 const handlerId = (name: string) => {
   const fn = api.handlers.get(name);
   if (!fn) throw new Error(`no ${name} handler`);
-  return fnLogicalIdOf(stack, fn);
+  return fnId(fn);
 };
 const startId = handlerId("export-start");
 const statusId = handlerId("export-status");
-const functions = resourcesIn(template, "AWS::Lambda::Function");
-const bucket = props(resourcesIn(template, "AWS::S3::Bucket").get(bucketId));
+const functions = resourcesOf("AWS::Lambda::Function");
+const bucket = props(resourcesOf("AWS::S3::Bucket").get(bucketId));
 const s3Actions = (statements: Statement[]) =>
   statements.flatMap((s) => asArray(s.Action)).filter((a) => a.startsWith("s3:") || a === "*");
 
@@ -68,9 +53,7 @@ describe("export bucket", () => {
 
   it("refuses requests without TLS", () => {
     const policy = only(
-      [...resourcesIn(template, "AWS::S3::BucketPolicy").values()]
-        .map(props)
-        .filter((p) => mentions(p.Bucket, bucketId)),
+      [...resourcesOf("AWS::S3::BucketPolicy").values()].map(props).filter((p) => mentions(p.Bucket, bucketId)),
       "policy of the export bucket",
     );
     expect((policy.PolicyDocument as { Statement: Statement[] }).Statement).toContainEqual(
@@ -79,7 +62,7 @@ describe("export bucket", () => {
   });
 
   it("is reached from the isolated subnets through an S3 gateway endpoint", () => {
-    const endpoints = [...resourcesIn(template, "AWS::EC2::VPCEndpoint").values()].map(props);
+    const endpoints = [...resourcesOf("AWS::EC2::VPCEndpoint").values()].map(props);
     const s3 = only(
       endpoints.filter((e) => JSON.stringify(e.ServiceName).includes(".s3")),
       "S3 endpoint",
@@ -91,7 +74,7 @@ describe("export bucket", () => {
 describe("export worker", () => {
   it("consumes the export queue one job at a time, two at once, reporting failed messages", () => {
     const mapping = only(
-      [...resourcesIn(template, "AWS::Lambda::EventSourceMapping").values()]
+      [...resourcesOf("AWS::Lambda::EventSourceMapping").values()]
         .map(props)
         .filter((m) => mentions(m.FunctionName, workerId)),
       "event source of the worker",
@@ -106,17 +89,15 @@ describe("export worker", () => {
 
   it("runs up to Lambda's longest timeout, and the queue hides a job for 6 x that, then dead-letters it", () => {
     expect(props(functions.get(workerId)).Timeout).toBe(EXPORT_WORKER_TIMEOUT.toSeconds());
-    const queue = props(resourcesIn(template, "AWS::SQS::Queue").get(queueId));
+    const queue = props(resourcesOf("AWS::SQS::Queue").get(queueId));
     expect(queue.VisibilityTimeout).toBe(6 * EXPORT_WORKER_TIMEOUT.toSeconds());
     expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: { "Fn::GetAtt": [dlqId, "Arn"] }, maxReceiveCount: 5 });
     expect(queue.SqsManagedSseEnabled).toBe(true);
   });
 
   it("writes the export objects and nothing else in S3, and knows the bucket", () => {
-    expect(envOf(template, workerId).EXPORT_BUCKET).toEqual({ Ref: bucketId });
-    const statements = statementsOfRole(template, roleIdOf(template, workerId)).filter(
-      (s) => s3Actions([s]).length > 0,
-    );
+    expect(envOf(workerId).EXPORT_BUCKET).toEqual({ Ref: bucketId });
+    const statements = statementsOfRole(roleIdOf(workerId)).filter((s) => s3Actions([s]).length > 0);
     expect(statements).toHaveLength(1);
     const [statement] = statements as [Statement];
     expect(asArray(statement.Action).sort()).toEqual(["s3:AbortMultipartUpload", "s3:PutObject"]);
@@ -131,34 +112,30 @@ describe("export worker", () => {
 
 describe("export routes", () => {
   it("export-start may send to the export queue, and has its URL", () => {
-    expect(envOf(template, startId).EXPORT_QUEUE_URL).toEqual({ Ref: queueId });
-    const sends = statementsOfRole(template, roleIdOf(template, startId)).filter((s) =>
-      asArray(s.Action).includes("sqs:SendMessage"),
-    );
+    expect(envOf(startId).EXPORT_QUEUE_URL).toEqual({ Ref: queueId });
+    const sends = statementsOfRole(roleIdOf(startId)).filter((s) => asArray(s.Action).includes("sqs:SendMessage"));
     expect(sends.some((s) => mentions(s.Resource, queueId))).toBe(true);
-    expect(s3Actions(statementsOfRole(template, roleIdOf(template, startId)))).toEqual([]);
+    expect(s3Actions(statementsOfRole(roleIdOf(startId)))).toEqual([]);
   });
 
   it("export-status may read the export objects only (to sign links), with the bucket and the links' lifetime", () => {
-    const env = envOf(template, statusId);
+    const env = envOf(statusId);
     expect(env.EXPORT_BUCKET).toEqual({ Ref: bucketId });
     expect(env.EXPORT_URL_TTL_SECONDS).toBe("3600");
-    const statements = statementsOfRole(template, roleIdOf(template, statusId)).filter(
-      (s) => s3Actions([s]).length > 0,
-    );
+    const statements = statementsOfRole(roleIdOf(statusId)).filter((s) => s3Actions([s]).length > 0);
     expect(statements.map((s) => [asArray(s.Action), s.Resource])).toEqual([
       [["s3:GetObject"], { "Fn::Join": ["", [{ "Fn::GetAtt": [bucketId, "Arn"] }, "/exports/*"]] }],
     ]);
     const custom = synth({ "kapa:exportUrlTtlSeconds": 600 });
     const customStatus = custom.stack.api.handlers.get("export-status");
     if (!customStatus) throw new Error("no export-status handler");
-    expect(envOf(custom.template, fnLogicalIdOf(custom.stack, customStatus)).EXPORT_URL_TTL_SECONDS).toBe("600");
+    expect(custom.envOf(custom.fnId(customStatus)).EXPORT_URL_TTL_SECONDS).toBe("600");
     expect(() => synth({ "kapa:exportUrlTtlSeconds": 30 * 86_400 })).toThrow(/kapa:exportUrlTtlSeconds/);
   });
 
   it("no other role touches the export bucket", () => {
-    const allowed = new Set([roleIdOf(template, workerId), roleIdOf(template, statusId)]);
-    for (const { roles, statement } of identityStatements(template)) {
+    const allowed = new Set([roleIdOf(workerId), roleIdOf(statusId)]);
+    for (const { roles, statement } of identityStatements()) {
       if (!mentions(statement.Resource, bucketId)) continue;
       for (const role of roles) expect(allowed.has(role), role).toBe(true);
     }
@@ -167,7 +144,7 @@ describe("export routes", () => {
 
 describe("export alarms", () => {
   it("alarm on a dead-lettered job, and notify the alarm topic", () => {
-    const alarms = [...resourcesIn(template, "AWS::CloudWatch::Alarm").values()].map(props);
+    const alarms = [...resourcesOf("AWS::CloudWatch::Alarm").values()].map(props);
     const dlqAlarm = only(
       alarms.filter((a) => mentions(a.Dimensions, dlqId)),
       "alarm on the export DLQ",

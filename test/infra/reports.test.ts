@@ -1,44 +1,29 @@
-import type { CfnElement } from "aws-cdk-lib";
-import { Template } from "aws-cdk-lib/assertions";
+import type { Template } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
-import { REPORT_SENDER_TIMEOUT, Reports } from "../../infra/constructs/reports.js";
-import { KapaServiceStack } from "../../infra/stack.js";
+import { REPORT_SENDER_TIMEOUT } from "../../infra/constructs/reports.js";
 import { DEFAULT_REPORT_CLAIM_LEASE_SECONDS } from "../../shared/reports/config.js";
 import {
   asArray,
-  envOf,
-  fnLogicalIdOf,
-  identityStatements,
+  expectEncryptedTlsOnlyQueues,
+  expectScheduleRoleInvokesOnly,
   mentions,
   only,
   props,
   ref,
   resourcesIn,
-  roleIdOf,
-  type Statement,
-  statementsOfRole,
-  testApp,
+  synth,
 } from "./support.js";
 
 // Prepare ------------------------------------------------------------------------------------
 
-/** The full stack with its reports: the stack's own Reports construct, or one added here until it has one. */
-function synthWithReports(context: Record<string, unknown> = {}) {
-  const stack = new KapaServiceStack(testApp(context), "KapaService");
-  const reports =
-    stack.node.children.find((c): c is Reports => c instanceof Reports) ??
-    new Reports(stack, "Reports", { database: stack.database, settings: stack.settings });
-  return { stack, reports, template: Template.fromStack(stack) };
-}
-
-const { stack, reports, template } = synthWithReports();
-const idOf = (element: CfnElement) => stack.getLogicalId(element);
-const queueId = idOf(reports.jobs.queue.node.defaultChild as CfnElement);
-const dlqId = idOf(reports.jobs.deadLetterQueue.node.defaultChild as CfnElement);
-const plannerId = fnLogicalIdOf(stack, reports.planner);
-const senderId = fnLogicalIdOf(stack, reports.sender);
-const identityId = idOf(reports.identity.node.defaultChild as CfnElement);
-const functions = resourcesIn(template, "AWS::Lambda::Function");
+const { stack, template, idOf, fnId, resourcesOf, envOf, roleIdOf, statementsOfRole, identityStatements } = synth();
+const { reports } = stack;
+const queueId = idOf(reports.jobs.queue);
+const dlqId = idOf(reports.jobs.deadLetterQueue);
+const plannerId = fnId(reports.planner);
+const senderId = fnId(reports.sender);
+const identityId = idOf(reports.identity);
+const functions = resourcesOf("AWS::Lambda::Function");
 const isSesAction = (action: string) => /^ses:/i.test(action) || action === "*";
 
 function reportSchedule(t: Template = template, plannerFnId = plannerId) {
@@ -64,36 +49,26 @@ describe("report schedule", () => {
   });
 
   it("targets the planner only: no schedule invokes the sender, and the schedule's role may invoke the planner alone", () => {
-    const schedules = [...resourcesIn(template, "AWS::Scheduler::Schedule").values()].map(props);
+    const schedules = [...resourcesOf("AWS::Scheduler::Schedule").values()].map(props);
     expect(schedules.filter((s) => mentions(s.Target, senderId))).toEqual([]);
     const roleId = (reportSchedule().Target as { RoleArn: { "Fn::GetAtt": [string, string] } }).RoleArn[
       "Fn::GetAtt"
     ][0];
-    const statements = statementsOfRole(template, roleId);
-    expect(statements.length).toBeGreaterThan(0);
-    const lostRunsId = idOf(reports.lostRuns.queue.node.defaultChild as CfnElement);
-    for (const statement of statements) {
-      if (asArray(statement.Action).includes("sqs:SendMessage")) {
-        expect(asArray(statement.Action)).toEqual(["sqs:SendMessage"]);
-        expect(mentions(statement.Resource, lostRunsId)).toBe(true);
-        continue;
-      }
-      expect(asArray(statement.Action)).toEqual(["lambda:InvokeFunction"]);
-      for (const resource of asArray(statement.Resource)) {
-        expect(mentions(resource, plannerId), JSON.stringify(resource)).toBe(true);
-        for (const other of functions.keys()) if (other !== plannerId) expect(mentions(resource, other)).toBe(false);
-      }
-    }
+    expectScheduleRoleInvokesOnly(statementsOfRole(roleId), {
+      functionId: plannerId,
+      lostRunsQueueId: idOf(reports.lostRuns.queue),
+      otherFunctionIds: functions.keys(),
+    });
   });
 
   it("keeps lost runs: the schedule's dead-letter queue and the planner's on-failure destination, alarmed", () => {
-    const lostRunsId = idOf(reports.lostRuns.queue.node.defaultChild as CfnElement);
+    const lostRunsId = idOf(reports.lostRuns.queue);
     expect((reportSchedule().Target as { DeadLetterConfig?: { Arn: unknown } }).DeadLetterConfig?.Arn).toEqual({
       "Fn::GetAtt": [lostRunsId, "Arn"],
     });
     const invokeConfig = props(
       only(
-        [...resourcesIn(template, "AWS::Lambda::EventInvokeConfig").values()].filter((c) =>
+        [...resourcesOf("AWS::Lambda::EventInvokeConfig").values()].filter((c) =>
           mentions(props(c).FunctionName, plannerId),
         ),
         "planner invoke config",
@@ -104,7 +79,7 @@ describe("report schedule", () => {
       OnFailure: { Destination: { "Fn::GetAtt": [lostRunsId, "Arn"] } },
     });
     expect(
-      statementsOfRole(template, roleIdOf(template, plannerId)).some(
+      statementsOfRole(roleIdOf(plannerId)).some(
         (s) => asArray(s.Action).includes("sqs:SendMessage") && mentions(s.Resource, lostRunsId),
       ),
     ).toBe(true);
@@ -112,31 +87,29 @@ describe("report schedule", () => {
   });
 
   it("follows the context settings, and refuses invalid ones at synth", () => {
-    const custom = synthWithReports({
+    const custom = synth({
       "kapa:reportSchedule": "cron(30 7 ? * MON-FRI *)",
       "kapa:reportTimeZone": "Europe/Berlin",
       "kapa:reportSender": "usage@acme.example",
     });
-    const schedule = reportSchedule(custom.template, fnLogicalIdOf(custom.stack, custom.reports.planner));
+    const schedule = reportSchedule(custom.template, custom.fnId(custom.stack.reports.planner));
     expect(schedule).toMatchObject({
       ScheduleExpression: "cron(30 7 ? * MON-FRI *)",
       ScheduleExpressionTimezone: "Europe/Berlin",
     });
-    expect(props(only(resourcesIn(custom.template, "AWS::SES::EmailIdentity").values(), "identity"))).toMatchObject({
+    expect(props(only(custom.resourcesOf("AWS::SES::EmailIdentity").values(), "identity"))).toMatchObject({
       EmailIdentity: "usage@acme.example",
     });
-    expect(envOf(custom.template, fnLogicalIdOf(custom.stack, custom.reports.sender)).REPORT_SENDER).toBe(
-      "usage@acme.example",
-    );
-    expect(() => synthWithReports({ "kapa:reportSchedule": "cron(0 8 * * MON *)" })).toThrow(/kapa:reportSchedule/);
-    expect(() => synthWithReports({ "kapa:reportSchedule": "every monday" })).toThrow(/kapa:reportSchedule/);
-    expect(() => synthWithReports({ "kapa:reportTimeZone": "Mars/Olympus" })).toThrow(/kapa:reportTimeZone/);
-    expect(() => synthWithReports({ "kapa:reportSender": "not an address" })).toThrow(/kapa:reportSender/);
+    expect(custom.envOf(custom.fnId(custom.stack.reports.sender)).REPORT_SENDER).toBe("usage@acme.example");
+    expect(() => synth({ "kapa:reportSchedule": "cron(0 8 * * MON *)" })).toThrow(/kapa:reportSchedule/);
+    expect(() => synth({ "kapa:reportSchedule": "every monday" })).toThrow(/kapa:reportSchedule/);
+    expect(() => synth({ "kapa:reportTimeZone": "Mars/Olympus" })).toThrow(/kapa:reportTimeZone/);
+    expect(() => synth({ "kapa:reportSender": "not an address" })).toThrow(/kapa:reportSender/);
   });
 });
 
 describe("report queue", () => {
-  const queues = resourcesIn(template, "AWS::SQS::Queue");
+  const queues = resourcesOf("AWS::SQS::Queue");
   const queue = props(queues.get(queueId));
   const dlq = props(queues.get(dlqId));
 
@@ -151,36 +124,23 @@ describe("report queue", () => {
   });
 
   it("and its DLQ are encrypted with SQS-managed keys and refuse requests without TLS", () => {
-    const policies = [...resourcesIn(template, "AWS::SQS::QueuePolicy").values()].map(props);
-    for (const [id, p] of [
-      [queueId, queue],
-      [dlqId, dlq],
-    ] as const) {
-      expect(p.SqsManagedSseEnabled, id).toBe(true);
-      const policy = only(
-        policies.filter((q) => mentions(q.Queues, id)),
-        `policy of ${id}`,
-      );
-      expect((policy.PolicyDocument as { Statement: Statement[] }).Statement).toEqual([
-        expect.objectContaining({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } }),
-      ]);
-    }
+    expectEncryptedTlsOnlyQueues(template, [queueId, dlqId]);
   });
 
   it("alarms on any dead-lettered job", () => {
-    const alarms = [...resourcesIn(template, "AWS::CloudWatch::Alarm").values()].map(props);
+    const alarms = [...resourcesOf("AWS::CloudWatch::Alarm").values()].map(props);
     expect(alarms.filter((a) => mentions(a.Dimensions, dlqId))).toEqual([
       expect.objectContaining({ MetricName: "ApproximateNumberOfMessagesVisible", Threshold: 1 }),
     ]);
   });
 
   it("is fed by the planner only, which gets its URL and may send to it", () => {
-    expect(envOf(template, plannerId).REPORT_QUEUE_URL).toEqual(ref(queueId));
-    const senders = identityStatements(template)
+    expect(envOf(plannerId).REPORT_QUEUE_URL).toEqual(ref(queueId));
+    const senders = identityStatements()
       .filter(({ statement }) => asArray(statement.Action).some((a) => /^sqs:(SendMessage|\*)/i.test(a)))
       .filter(({ statement }) => asArray(statement.Resource).some((r) => mentions(r, queueId)))
       .flatMap(({ roles }) => roles);
-    expect(senders).toEqual([roleIdOf(template, plannerId)]);
+    expect(senders).toEqual([roleIdOf(plannerId)]);
   });
 });
 
@@ -188,7 +148,7 @@ const fnProps = (id: string) => props(functions.get(id));
 
 describe("report sender", () => {
   it("consumes the queue through one event source mapping with partial batch failures and a concurrency cap", () => {
-    const mappings = [...resourcesIn(template, "AWS::Lambda::EventSourceMapping").values()].map(props);
+    const mappings = [...resourcesOf("AWS::Lambda::EventSourceMapping").values()].map(props);
     const mapping = only(
       mappings.filter((m) => mentions(m.EventSourceArn, queueId)),
       "mapping of the report queue",
@@ -204,18 +164,16 @@ describe("report sender", () => {
   });
 
   it("sends from the SES email identity of kapa:reportSender", () => {
-    const identity = props(only(resourcesIn(template, "AWS::SES::EmailIdentity").values(), "email identity"));
+    const identity = props(only(resourcesOf("AWS::SES::EmailIdentity").values(), "email identity"));
     expect(identity.EmailIdentity).toBe("reports@example.com");
-    expect(envOf(template, senderId)).toMatchObject({
+    expect(envOf(senderId)).toMatchObject({
       REPORT_SENDER: "reports@example.com",
       REPORT_CLAIM_LEASE_SECONDS: String(DEFAULT_REPORT_CLAIM_LEASE_SECONDS),
     });
   });
 
   it("may SendEmail and SendRawEmail on that identity's ARN (and its configuration set's) only, never on *", () => {
-    const sesStatements = statementsOfRole(template, roleIdOf(template, senderId)).filter((s) =>
-      asArray(s.Action).some(isSesAction),
-    );
+    const sesStatements = statementsOfRole(roleIdOf(senderId)).filter((s) => asArray(s.Action).some(isSesAction));
     const statement = only(sesStatements, "SES statement of the sender");
     expect(statement.Effect).toBe("Allow");
     expect(asArray(statement.Action).sort()).toEqual(["ses:SendEmail", "ses:SendRawEmail"]);
@@ -224,36 +182,34 @@ describe("report sender", () => {
     const identityArn = resources.find((r) => JSON.stringify(r).includes(":identity/"));
     expect(mentions(identityArn, identityId)).toBe(true);
     const setArn = resources.find((r) => JSON.stringify(r).includes(":configuration-set/"));
-    expect(mentions(setArn, idOf(reports.configurationSet.node.defaultChild as CfnElement))).toBe(true);
-    for (const { statement: s } of identityStatements(template)) {
+    expect(mentions(setArn, idOf(reports.configurationSet))).toBe(true);
+    for (const { statement: s } of identityStatements()) {
       if (asArray(s.Action).some(isSesAction)) expect(asArray(s.Resource)).not.toContain("*");
     }
   });
 
   it("is the only principal with SES permissions", () => {
-    const roles = identityStatements(template)
+    const roles = identityStatements()
       .filter(({ statement }) => statement.Effect === "Allow" && asArray(statement.Action).some(isSesAction))
       .flatMap(({ roles }) => roles);
-    expect([...new Set(roles)]).toEqual([roleIdOf(template, senderId)]);
+    expect([...new Set(roles)]).toEqual([roleIdOf(senderId)]);
   });
 });
 
 describe("report functions", () => {
   it("both reach the database through RDS Proxy in the database network", () => {
     for (const id of [plannerId, senderId]) {
-      expect(envOf(template, id)).toMatchObject({
+      expect(envOf(id)).toMatchObject({
         DB_SECRET_ARN: stack.resolve(stack.database.appSecret.secretArn),
         DB_HOST: stack.resolve(stack.database.proxy.endpoint),
       });
       const vpc = fnProps(id).VpcConfig as { SecurityGroupIds: unknown[] };
-      expect(vpc.SecurityGroupIds).toEqual([
-        { "Fn::GetAtt": [idOf(stack.database.functionSecurityGroup.node.defaultChild as CfnElement), "GroupId"] },
-      ]);
+      expect(vpc.SecurityGroupIds).toEqual([{ "Fn::GetAtt": [idOf(stack.database.functionSecurityGroup), "GroupId"] }]);
     }
   });
 
   it("reach SQS and SES through one interface endpoint each, SQS's shared with classification", () => {
-    const endpoints = [...resourcesIn(template, "AWS::EC2::VPCEndpoint").values()].map((e) =>
+    const endpoints = [...resourcesOf("AWS::EC2::VPCEndpoint").values()].map((e) =>
       JSON.stringify(props(e).ServiceName),
     );
     expect(endpoints.filter((name) => name.endsWith('.sqs"]]}'))).toHaveLength(1);

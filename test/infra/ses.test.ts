@@ -1,39 +1,27 @@
-import { App, type CfnElement } from "aws-cdk-lib";
+import { App } from "aws-cdk-lib";
 import { describe, expect, it } from "vitest";
 import { checkDeployable } from "../../infra/settings.js";
-import {
-  asArray,
-  envOf,
-  fnLogicalIdOf,
-  mentions,
-  only,
-  props,
-  ref,
-  resourcesIn,
-  roleIdOf,
-  statementsOfRole,
-  synth,
-} from "./support.js";
+import { asArray, mentions, only, props, ref, synth } from "./support.js";
 
 // Prepare ------------------------------------------------------------------------------------
 
-const { stack, template } = synth();
+const { stack, idOf, fnId, resourcesOf, envOf, roleIdOf, statementsOfRole } = synth();
 const { reports } = stack;
-const senderId = fnLogicalIdOf(stack, reports.sender);
-const setId = stack.getLogicalId(reports.configurationSet.node.defaultChild as CfnElement);
+const senderId = fnId(reports.sender);
+const setId = idOf(reports.configurationSet);
 
 // Assess -------------------------------------------------------------------------------------
 
 describe("report email", () => {
   it("goes out under a configuration set that suppresses addresses that bounced or complained", () => {
-    const set = props(only(resourcesIn(template, "AWS::SES::ConfigurationSet").values(), "configuration set"));
+    const set = props(only(resourcesOf("AWS::SES::ConfigurationSet").values(), "configuration set"));
     expect(set.SuppressionOptions).toEqual({ SuppressedReasons: ["BOUNCE", "COMPLAINT"] });
-    expect(envOf(template, senderId).SES_CONFIGURATION_SET).toEqual(ref(setId));
+    expect(envOf(senderId).SES_CONFIGURATION_SET).toEqual(ref(setId));
   });
 
   it("publishes bounce and complaint events to the default EventBridge bus", () => {
     const destination = props(
-      only(resourcesIn(template, "AWS::SES::ConfigurationSetEventDestination").values(), "event destination"),
+      only(resourcesOf("AWS::SES::ConfigurationSetEventDestination").values(), "event destination"),
     );
     expect(destination.ConfigurationSetName).toEqual(ref(setId));
     const config = destination.EventDestination as {
@@ -46,7 +34,7 @@ describe("report email", () => {
   });
 
   it("lets the sender send with that configuration set only", () => {
-    const statements = statementsOfRole(template, roleIdOf(template, senderId));
+    const statements = statementsOfRole(roleIdOf(senderId));
     const onSet = statements.filter(
       (s) => asArray(s.Action).includes("ses:SendEmail") && JSON.stringify(s.Resource).includes("configuration-set/"),
     );
@@ -56,11 +44,9 @@ describe("report email", () => {
 
   it("is paced: each of the sender's concurrent environments gets its share of kapa:sesMaxSendRate", () => {
     // The default is the SES sandbox's 1 email per second, over the sender's 2 environments.
-    expect(envOf(template, senderId).SES_MAX_SEND_RATE).toBe("0.5");
+    expect(envOf(senderId).SES_MAX_SEND_RATE).toBe("0.5");
     const custom = synth({ "kapa:sesMaxSendRate": 14 });
-    expect(envOf(custom.template, fnLogicalIdOf(custom.stack, custom.stack.reports.sender)).SES_MAX_SEND_RATE).toBe(
-      "7",
-    );
+    expect(custom.envOf(custom.fnId(custom.stack.reports.sender)).SES_MAX_SEND_RATE).toBe("7");
     expect(() => synth({ "kapa:sesMaxSendRate": 0 })).toThrow(/kapa:sesMaxSendRate/);
   });
 });
@@ -76,6 +62,6 @@ describe("a deployable synth (infra/app.ts)", () => {
 
   it("passes with a real one, while the local runtime and the tests keep the stack's default", () => {
     expect(check({ "kapa:reportSender": "reports@acme.io" })).not.toThrow();
-    expect(envOf(template, senderId).REPORT_SENDER).toBe("reports@example.com");
+    expect(envOf(senderId).REPORT_SENDER).toBe("reports@example.com");
   });
 });

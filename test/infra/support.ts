@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { App, type CfnElement, type Stack } from "aws-cdk-lib";
+import { App, CfnElement, type Stack } from "aws-cdk-lib";
 import { Template } from "aws-cdk-lib/assertions";
+import type { IConstruct } from "constructs";
+import { expect } from "vitest";
 import { type KapaFunction, REPO_ROOT } from "../../infra/constructs/lambda.js";
 import { KapaServiceStack } from "../../infra/stack.js";
 
@@ -34,10 +36,27 @@ export function testApp(context: Record<string, unknown> = {}): App {
   return new App({ context: { ...cdkJsonContext(), "aws:cdk:bundling-stacks": [], ...context } });
 }
 
+/** The stack of an App with the cdk.json context plus test overrides, its template and helpers bound to both. */
 export function synth(context: Record<string, unknown> = {}) {
   const app = testApp(context);
-  const stack = new KapaServiceStack(app, "KapaService");
-  return { app, stack, template: Template.fromStack(stack) };
+  return { app, ...inspect(new KapaServiceStack(app, "KapaService")) };
+}
+
+/** A stack's template, with the template helpers below bound to it (and logical ids of its constructs). */
+export function inspect<S extends Stack>(stack: S, template: Template = Template.fromStack(stack)) {
+  return {
+    stack,
+    template,
+    /** The logical id of a CloudFormation element, or of a construct's default child. */
+    idOf: (element: CfnElement | IConstruct) =>
+      stack.getLogicalId(element instanceof CfnElement ? element : (element.node.defaultChild as CfnElement)),
+    fnId: (fn: KapaFunction) => fnLogicalIdOf(stack, fn),
+    resourcesOf: (type: string) => resourcesIn(template, type),
+    envOf: (functionId: string) => envOf(template, functionId),
+    roleIdOf: (functionId: string) => roleIdOf(template, functionId),
+    statementsOfRole: (roleId: string) => statementsOfRole(template, roleId),
+    identityStatements: () => identityStatements(template),
+  };
 }
 
 export function resourcesIn(template: Template, type: string): Map<string, CfnResource> {
@@ -109,4 +128,54 @@ export function roleIdOf(template: Template, functionId: string): string {
   const role = props(fn).Role as { "Fn::GetAtt": [string, string] } | undefined;
   if (!role) throw new Error(`No function ${functionId}`);
   return role["Fn::GetAtt"][0];
+}
+
+/**
+ * A schedule's role may invoke its target function and no other, and send the runs the schedule
+ * could not start to its lost-runs queue: nothing else.
+ */
+export function expectScheduleRoleInvokesOnly(
+  statements: Statement[],
+  target: { functionId: string; lostRunsQueueId: string; otherFunctionIds: Iterable<string> },
+): void {
+  expect(statements.length).toBeGreaterThan(0);
+  for (const statement of statements) {
+    expect(statement.Effect).toBe("Allow");
+    if (asArray(statement.Action).includes("sqs:SendMessage")) {
+      // Its dead-letter queue: the runs it could not start.
+      expect(asArray(statement.Action)).toEqual(["sqs:SendMessage"]);
+      expect(mentions(statement.Resource, target.lostRunsQueueId)).toBe(true);
+      continue;
+    }
+    expect(asArray(statement.Action)).toEqual(["lambda:InvokeFunction"]);
+    for (const resource of asArray(statement.Resource)) {
+      expect(mentions(resource, target.functionId), JSON.stringify(resource)).toBe(true);
+      for (const other of target.otherFunctionIds) {
+        if (other !== target.functionId) expect(mentions(resource, other)).toBe(false);
+      }
+    }
+  }
+}
+
+/** Each queue is encrypted with SQS-managed keys, and its policy only denies requests without TLS. */
+export function expectEncryptedTlsOnlyQueues(template: Template, queueIds: readonly string[]): void {
+  const queues = resourcesIn(template, "AWS::SQS::Queue");
+  const policies = [...resourcesIn(template, "AWS::SQS::QueuePolicy").values()].map(props);
+  for (const id of queueIds) {
+    const queue = props(queues.get(id));
+    expect(queue.SqsManagedSseEnabled, id).toBe(true);
+    expect(queue.KmsMasterKeyId, id).toBeUndefined();
+    const policy = only(
+      policies.filter((q) => mentions(q.Queues, id)),
+      `policy of ${id}`,
+    );
+    expect((policy.PolicyDocument as { Statement: Statement[] }).Statement).toEqual([
+      expect.objectContaining({
+        Effect: "Deny",
+        Action: "sqs:*",
+        Principal: { AWS: "*" },
+        Condition: { Bool: { "aws:SecureTransport": "false" } },
+      }),
+    ]);
+  }
 }

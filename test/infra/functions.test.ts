@@ -1,0 +1,194 @@
+import type { CfnElement } from "aws-cdk-lib";
+import { describe, expect, it } from "vitest";
+import { DATABASE_NAME } from "../../infra/constructs/database.js";
+import { LAMBDA_RUNTIME } from "../../infra/constructs/lambda.js";
+import {
+  appFunctions,
+  appSecretRef,
+  authorizerFnId,
+  backfillFnIds,
+  classifierFnId,
+  dbFunctionIds,
+  fnLogicalId,
+  functionSgId,
+  functionsByHandler,
+  handlerNames,
+  logicalId,
+  migrateFnId,
+  proxyEndpoint,
+  resourcesOf,
+  roleIdOf,
+  STATIC_HANDLERS,
+  secretOf,
+  secretRef,
+  stack,
+  statementsOfRole,
+  sweeperFnId,
+  template,
+} from "./stack-fixture.js";
+import { asArray, identityStatements, props } from "./support.js";
+
+// Assess -------------------------------------------------------------------------------------
+
+describe("Lambda functions", () => {
+  const functions = resourcesOf("AWS::Lambda::Function");
+  const appIds = appFunctions.map(fnLogicalId);
+
+  it("are one per distinct handler, plus the authorizer, the migrator, the classifier, the sweeper, the report planner and sender, the backfill tasks and the export worker", () => {
+    expect(appFunctions).toHaveLength(handlerNames.length + 9);
+    expect(new Set(appIds)).toEqual(
+      new Set([
+        ...[...functionsByHandler.values()].map(fnLogicalId),
+        authorizerFnId,
+        migrateFnId,
+        classifierFnId,
+        sweeperFnId,
+        fnLogicalId(stack.reports.planner),
+        fnLogicalId(stack.reports.sender),
+        ...backfillFnIds,
+        fnLogicalId(stack.exports.worker),
+      ]),
+    );
+  });
+
+  it(`run ${LAMBDA_RUNTIME.name} on arm64 with source maps and their own log group`, () => {
+    const logGroups = resourcesOf("AWS::Logs::LogGroup");
+    for (const id of appIds) {
+      const p = props(functions.get(id) ?? { Type: "" });
+      expect(p.Runtime, id).toBe(LAMBDA_RUNTIME.name);
+      expect(p.Runtime, id).toMatch(/^nodejs(2[2-9]|[3-9]\d)\.x$/);
+      expect(p.Architectures, id).toEqual(["arm64"]);
+      expect(p.Handler, id).toBe("index.handler");
+      expect(p.MemorySize, id).toBeGreaterThanOrEqual(512);
+      expect(p.MemorySize, id).toBeLessThanOrEqual(1024);
+      // The export worker streams a whole project's threads: Lambda's longest timeout.
+      expect(p.Timeout, id).toBeLessThanOrEqual(id === fnLogicalId(stack.exports.worker) ? 900 : 300);
+      const env = (p.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(env.NODE_OPTIONS, id).toBe("--enable-source-maps");
+      expect(env.LOG_LEVEL, id).toBe("info");
+      const logGroupId = (p.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
+      expect(props(logGroups.get(logGroupId) ?? { Type: "" }).RetentionInDays, id).toBe(30);
+    }
+  });
+
+  it("that use the database get its env and run in its security group", () => {
+    expect(dbFunctionIds).toHaveLength(handlerNames.length - STATIC_HANDLERS.length + 6);
+    for (const id of dbFunctionIds) {
+      const p = props(functions.get(id) ?? { Type: "" });
+      const env = (p.Environment as { Variables: Record<string, unknown> }).Variables;
+      expect(env.DB_SECRET_ARN, id).toEqual(secretOf(id));
+      expect(env.DB_HOST, id).toEqual(proxyEndpoint);
+      expect(env.DB_NAME, id).toBe(DATABASE_NAME);
+      expect(["1", "2"], id).toContain(env.DB_POOL_MAX);
+      const vpc = p.VpcConfig as { SecurityGroupIds: unknown[]; SubnetIds: unknown[] };
+      expect(vpc.SecurityGroupIds, id).toEqual([{ "Fn::GetAtt": [functionSgId, "GroupId"] }]);
+      expect(vpc.SubnetIds, id).toHaveLength(2);
+    }
+  });
+
+  it("the docs function ships Redoc and has no database access", () => {
+    const docs = functionsByHandler.get("docs");
+    if (!docs) throw new Error("No docs function");
+    const p = props(functions.get(fnLogicalId(docs)) ?? { Type: "" });
+    const env = (p.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env.REDOC_SCRIPT_PATH).toBe("/var/task/redoc.standalone.js");
+    expect(Object.keys(env).filter((k) => k.startsWith("DB_"))).toEqual([]);
+    expect(p.VpcConfig).toBeUndefined();
+  });
+
+  it("the dashboard function ships its built page, script and styles and has no database access", () => {
+    const dashboard = functionsByHandler.get("dashboard");
+    if (!dashboard) throw new Error("No dashboard function");
+    const p = props(functions.get(fnLogicalId(dashboard)) ?? { Type: "" });
+    const env = (p.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(env.DASHBOARD_ASSETS_DIR).toBe("/var/task/dashboard");
+    expect(Object.keys(env).filter((k) => k.startsWith("DB_"))).toEqual([]);
+    expect(p.VpcConfig).toBeUndefined();
+    expect(statementsOfRole(roleIdOf(fnLogicalId(dashboard)))).toEqual([]);
+  });
+
+  it("CDK's own helper functions get nothing of the database", () => {
+    for (const [id, fn] of functions) {
+      if (appIds.includes(id)) continue;
+      expect(JSON.stringify(props(fn).Environment ?? {}), id).not.toContain("DB_SECRET_ARN");
+      expect(props(fn).VpcConfig, id).toBeUndefined();
+    }
+  });
+
+  it("have no hard-coded physical names", () => {
+    // API Gateway names its execution log group after the API's id; the stack creates it to set its retention.
+    const executionLogsId = logicalId(stack.api.executionLogs.node.defaultChild as CfnElement);
+    for (const [type, property] of [
+      ["AWS::Lambda::Function", "FunctionName"],
+      ["AWS::IAM::Role", "RoleName"],
+      ["AWS::Logs::LogGroup", "LogGroupName"],
+      ["AWS::SecretsManager::Secret", "Name"],
+      ["AWS::RDS::DBCluster", "DBClusterIdentifier"],
+      ["AWS::RDS::DBInstance", "DBInstanceIdentifier"],
+      ["AWS::EC2::SecurityGroup", "GroupName"],
+      ["AWS::SQS::Queue", "QueueName"],
+      ["AWS::Scheduler::Schedule", "Name"],
+      ["AWS::CloudWatch::Alarm", "AlarmName"],
+    ] as const) {
+      for (const [id, resource] of resourcesOf(type)) {
+        if (id === executionLogsId) continue;
+        expect(props(resource)[property], `${id}.${property}`).toBeUndefined();
+      }
+    }
+  });
+});
+
+describe("IAM least privilege", () => {
+  const allStatements = identityStatements(template).map((s) => s.statement);
+
+  it("grants no wildcard or IAM actions anywhere", () => {
+    expect(allStatements.length).toBeGreaterThan(0);
+    for (const statement of allStatements) {
+      for (const action of asArray(statement.Action)) {
+        expect(action).not.toBe("*");
+        expect(action).not.toMatch(/^iam:/);
+        expect(action).not.toMatch(/:\*$/);
+      }
+    }
+  });
+
+  it("scopes secret and database actions to the database secret, never *", () => {
+    const sensitive = allStatements.filter((s) =>
+      asArray(s.Action).some((a) => a.startsWith("secretsmanager:") || a.startsWith("rds-db:")),
+    );
+    // The proxy's role and every database function read the secret.
+    expect(sensitive.length).toBeGreaterThanOrEqual(dbFunctionIds.length + 1);
+    for (const statement of sensitive) {
+      for (const resource of asArray(statement.Resource)) expect([secretRef, appSecretRef]).toContainEqual(resource);
+      for (const action of asArray(statement.Action)) {
+        expect(["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]).toContain(action);
+      }
+    }
+  });
+
+  it("gives each database function read access to the secret, and nothing on *", () => {
+    for (const id of dbFunctionIds) {
+      const statements = statementsOfRole(roleIdOf(id));
+      const secretStatements = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith("secretsmanager:")));
+      const read = (resource: unknown) => ({
+        Effect: "Allow",
+        Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+        Resource: resource,
+      });
+      // The migrations read the owner's secret and the application's (to create its login); the rest, the application's.
+      const expected = id === migrateFnId ? [read([appSecretRef, secretRef])] : [read(appSecretRef)];
+      expect(secretStatements, id).toEqual(expected);
+      for (const statement of statements) expect(asArray(statement.Resource), id).not.toContain("*");
+    }
+  });
+
+  it("gives the docs function no policy beyond basic logging", () => {
+    const docs = functionsByHandler.get("docs");
+    if (!docs) throw new Error("No docs function");
+    const roleId = roleIdOf(fnLogicalId(docs));
+    expect(statementsOfRole(roleId)).toEqual([]);
+    const managed = JSON.stringify(props(resourcesOf("AWS::IAM::Role").get(roleId) ?? { Type: "" }).ManagedPolicyArns);
+    expect(managed).toContain("AWSLambdaBasicExecutionRole");
+    expect(managed).not.toContain("AWSLambdaVPCAccessExecutionRole");
+  });
+});
