@@ -5,7 +5,7 @@ import { createSqsClient } from "../shared/platform/aws.js";
 import type { Env } from "../shared/platform/config.js";
 import { isAlive } from "./embedded-db.js";
 import { type EventSource, startEventSource } from "./event-source.js";
-import { consumerSettingsOf, HARNESS_CACHE_DIR } from "./harness.js";
+import { consumerSettingsOf, HARNESS_CACHE_DIR, mappingOf } from "./harness.js";
 import { type LambdaPool, startLambdaPool } from "./lambda-pool.js";
 import { createQueueWithDlq, type QueueWithDlq } from "./sqs.js";
 import { backfillMachineId, type LocalMachineDefinition, resolveStateMachine } from "./state-machine.js";
@@ -162,10 +162,8 @@ export async function startLocalBackfill(options: LocalBackfillOptions): Promise
   const eventSource = startEventSource({
     sqs,
     queueUrl: queues.queueUrl,
-    batchSize: settings.batchSize,
-    batchingWindowSeconds: settings.batchingWindowSeconds,
+    ...mappingOf(settings),
     maxConcurrency,
-    reportBatchItemFailures: settings.reportBatchItemFailures,
     handler: classifier.handler,
   });
 

@@ -2,7 +2,7 @@ import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { createSqsClient } from "../shared/platform/aws.js";
 import type { Env } from "../shared/platform/config.js";
 import { type EventSource, startEventSource } from "./event-source.js";
-import { consumerSettings } from "./harness.js";
+import { consumerSettings, mappingOf } from "./harness.js";
 import { every } from "./scheduler.js";
 import { createQueueWithDlq, type QueueWithDlq } from "./sqs.js";
 
@@ -48,10 +48,9 @@ export async function startClassificationPipeline(
   const eventSource = startEventSource({
     sqs,
     queueUrl: queues.queueUrl,
+    ...mappingOf(settings),
     batchSize: options.batchSize ?? settings.batchSize,
-    batchingWindowSeconds: settings.batchingWindowSeconds,
     maxConcurrency: options.maxConcurrency ?? settings.maxConcurrency,
-    reportBatchItemFailures: settings.reportBatchItemFailures,
     handler: classifier.handler,
   });
   const sweeping = options.sweeperIntervalMs > 0 ? every("sweeper", options.sweeperIntervalMs, sweeper.handler) : null;

@@ -27,6 +27,12 @@ const QUEUE_OUTPUTS = {
 
 export type HarnessQueue = keyof typeof QUEUE_OUTPUTS;
 
+/** A consumer's event source mapping as the template has it (startEventSource's options). */
+export function mappingOf(settings: ConsumerSettings) {
+  const { batchSize, batchingWindowSeconds, maxConcurrency, reportBatchItemFailures } = settings;
+  return { batchSize, batchingWindowSeconds, maxConcurrency, reportBatchItemFailures };
+}
+
 export async function consumerSettings(queue: HarnessQueue): Promise<ConsumerSettings> {
   return consumerSettingsOf(await loadStack({ cacheDir: HARNESS_CACHE_DIR }), queue);
 }

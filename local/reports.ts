@@ -4,7 +4,7 @@ import type { Clock } from "../shared/platform/clock.js";
 import { loadReportsEnv, type ReportsEnv } from "../shared/reports/config.js";
 import type { PlanRequest } from "../shared/reports/planner.js";
 import { type EventSource, startEventSource } from "./event-source.js";
-import { consumerSettings } from "./harness.js";
+import { consumerSettings, mappingOf } from "./harness.js";
 import { type LocalSchedule, startLocalSchedule } from "./scheduler.js";
 import { advertiseLocalSes, type LocalSes, startLocalSes } from "./ses.js";
 import { createQueueWithDlq, type QueueWithDlq, useLocalAws } from "./sqs.js";
@@ -73,10 +73,7 @@ export async function startReportPipeline(options: ReportPipelineOptions): Promi
   const eventSource = startEventSource({
     sqs,
     queueUrl: queues.queueUrl,
-    batchSize: settings.batchSize,
-    batchingWindowSeconds: settings.batchingWindowSeconds,
-    maxConcurrency: settings.maxConcurrency,
-    reportBatchItemFailures: settings.reportBatchItemFailures,
+    ...mappingOf(settings),
     handler: sender.handler,
   });
   const runPlanner = (request: PlanRequest = {}) => planner.handler(request);
