@@ -120,11 +120,20 @@ describe("classifier batch", () => {
   it("finds a thread stored while the batch waits for it", async () => {
     const t = await createTenant(db);
     const id = crypto.randomUUID();
-    setTimeout(() => {
-      void db.insert(threads).values({ id, projectId: t.projectId, firstQuestion: "late" }).execute();
-    }, 200);
-    const failed = await classifyBatch({ labels, classifier, recheckMissingAfterMs: [400, 400] }, [message(id)]);
+    // The chat stores the thread right after the batch's first look, before its recheck.
+    let lookups = 0;
+    const storedAfterFirstLook = Object.create(labels) as LabelsRepository;
+    storedAfterFirstLook.threadsWithCategories = async (threadIds) => {
+      const found = await labels.threadsWithCategories(threadIds);
+      lookups++;
+      if (lookups === 1) await db.insert(threads).values({ id, projectId: t.projectId, firstQuestion: "late" });
+      return found;
+    };
+    const failed = await classifyBatch({ labels: storedAfterFirstLook, classifier, recheckMissingAfterMs: [0, 0] }, [
+      message(id),
+    ]);
     expect(failed).toEqual([]);
+    expect(lookups).toBe(2); // missing at the first look, found at the first recheck
     expect((await labelOf(id))?.source).toBe("classifier");
   });
 
