@@ -2,11 +2,11 @@ import { sql } from "drizzle-orm";
 import { startLocalBackfill } from "../local/backfill.js";
 import { startClassificationPipeline } from "../local/classification.js";
 import { seedThreads } from "../shared/admin/seed.js";
+import { createTenant } from "../shared/admin/tenants.js";
 import { startJob } from "../shared/backfill/service.js";
 import type { Db } from "../shared/db/client.js";
 import { loadEnv } from "../shared/platform/config.js";
 import { closeRuntime, runtime } from "../shared/platform/runtime.js";
-import { createTenant } from "../test/support/tenant.js";
 import { benchEnvironment, report, stats } from "./lib.js";
 
 const CLASSIFIER_DELAY_MS = 2000;
