@@ -10,6 +10,7 @@ import { seedThreads } from "../../bench/threads-list.js";
 import { type ExportPipeline, startExportPipeline } from "../../local/exports.js";
 import type { Gateway } from "../../local/gateway.js";
 import { createS3Client } from "../../shared/exports/s3.js";
+import { categoryLabel, thread } from "../../shared/http/schemas.js";
 import { parseCsv } from "../support/csv.js";
 import { createTenant, type Tenant, useTestDb } from "../support/db.js";
 import { type HttpReply, startTestGateway } from "../support/http.js";
@@ -113,33 +114,20 @@ describe("exports", () => {
     const { result, text, contentType } = await exportFile(tenant, { format: "csv" });
     expect(contentType).toContain("text/csv");
     const [header, ...records] = parseCsv(text);
-    expect(header).toEqual([
-      "id",
-      "project",
-      "created_at",
-      "first_question",
-      "total_questions",
-      "category_id",
-      "category_name",
-      "category_source",
-      "category_assigned_at",
-    ]);
+    // The list's Thread with its category flattened, in the schema's order.
+    const columns = Object.keys(thread.shape).flatMap((key) =>
+      key === "category" ? Object.keys(categoryLabel.shape).map((field) => `category_${field}`) : [key],
+    );
+    expect(header).toEqual(columns);
     const list = await listAll(tenant);
     expect(result.rows).toBe(list.length);
-    const expected = list.map((t) => {
-      const c = t.category as Record<string, string> | null;
-      return [
-        t.id,
-        t.project,
-        t.created_at,
-        t.first_question,
-        String(t.total_questions),
-        c?.id ?? "",
-        c?.name ?? "",
-        c?.source ?? "",
-        c?.assigned_at ?? "",
-      ];
-    });
+    const expected = list.map((t) =>
+      columns.map((column) =>
+        column.startsWith("category_")
+          ? ((t.category as Record<string, string> | null)?.[column.slice("category_".length)] ?? "")
+          : String(t[column]),
+      ),
+    );
     expect(records).toEqual(expected);
     // The tricky questions survived byte for byte (the chat trims only the ends).
     expect(records.map((r) => r[3])).toEqual(expect.arrayContaining(TRICKY.map((q) => q.trim())));
