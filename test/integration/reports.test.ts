@@ -139,7 +139,9 @@ describe("usage reports: plan, build, send once", () => {
     expect(await counts(addresses)).toEqual([1, 1, 1]);
     expect(await run(acme.teamId)).toMatchObject({ status: "sent", attempts: 1 });
   });
+});
 
+describe("usage reports: retries and duplicate deliveries", () => {
   it("retries a failed team on its own, later sending only to the users it missed", async () => {
     const { acme, globex } = await seedReportScenario(db, PERIOD);
     const [reached, missed] = acme.emails as [string, string];
@@ -185,7 +187,9 @@ describe("usage reports: plan, build, send once", () => {
     expect(outcomes.every((o) => ["sent", "in-progress", "already-sent"].includes(o.status))).toBe(true);
     expect(await counts(acme.emails)).toEqual([1, 1]);
   });
+});
 
+describe("usage reports: lease takeover and teams to skip", () => {
   it("takes over a run whose sender died only after the lease, and fences the old claim", async () => {
     const period = "2026-W20"; // not planned by the last test of this file
     const team = await seedTeam(db, { name: "Initech", users: 2, projects: ["Bot"] });
