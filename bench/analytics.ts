@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
+import { createTenant, type Tenant } from "../shared/admin/tenants.js";
 import type { Db } from "../shared/db/client.js";
 import { ThreadsRepository } from "../shared/threads/repository.js";
-import { createTenant, type Tenant } from "../test/support/tenant.js";
 import { benchEnvironment, report, type Stats, stats, timeIt } from "./lib.js";
 
 /**
@@ -142,6 +142,30 @@ async function writeOverhead(db: Db, projectId: string, blocks: number, perBlock
   return { on: stats(samples.on), off: stats(samples.off) };
 }
 
+/** The trend requests measured: 90 daily and 104 weekly buckets in three time zones. */
+function trendCases(base: string) {
+  const url = (interval: string, tz: string, from: string, to: string) =>
+    `${base}?interval=${interval}&tz=${tz}&created_after=${encodeURIComponent(from)}&created_before=${encodeURIComponent(to)}`;
+  const zones = [
+    ["UTC", "+00:00"],
+    ["Europe/Berlin", "+01:00"],
+    ["Asia/Kolkata", "+05:30"],
+  ] as const;
+  const daily = (tz: string, summer: string, winter: string) =>
+    url("day", tz, `2026-08-04T00:00:00${summer}`, `2026-11-02T00:00:00${winter}`);
+  const weekly = (tz: string, offset: string) =>
+    url("week", tz, `2024-11-04T00:00:00${offset}`, `2026-11-02T00:00:00${offset}`);
+  return [
+    ...zones.map(([tz, offset]) => ({
+      buckets: "90 daily",
+      tz,
+      url: daily(tz, tz === "Europe/Berlin" ? "+02:00" : offset, offset),
+      n: 90,
+    })),
+    ...zones.map(([tz, offset]) => ({ buckets: "104 weekly", tz, url: weekly(tz, offset), n: 104 })),
+  ];
+}
+
 export async function benchAnalytics(
   count = Number(process.env.BENCH_ANALYTICS_THREADS ?? 1_000_000),
   samples = Number(process.env.BENCH_ANALYTICS_SAMPLES ?? 300),
@@ -161,27 +185,7 @@ export async function benchAnalytics(
     const recent = await db.execute<{ id: string }>(sql`
       select id from threads where project_id = ${tenant.projectId}
         and created_at >= ${new Date(END - 90 * DAY).toISOString()} limit 20000`);
-    const base = `${env.url}/query/v1/projects/${tenant.projectId}/analytics/categories/`;
-    const url = (interval: string, tz: string, from: string, to: string) =>
-      `${base}?interval=${interval}&tz=${tz}&created_after=${encodeURIComponent(from)}&created_before=${encodeURIComponent(to)}`;
-    const zones = [
-      ["UTC", "+00:00"],
-      ["Europe/Berlin", "+01:00"],
-      ["Asia/Kolkata", "+05:30"],
-    ] as const;
-    const daily = (tz: string, summer: string, winter: string) =>
-      url("day", tz, `2026-08-04T00:00:00${summer}`, `2026-11-02T00:00:00${winter}`);
-    const weekly = (tz: string, offset: string) =>
-      url("week", tz, `2024-11-04T00:00:00${offset}`, `2026-11-02T00:00:00${offset}`);
-    const cases = [
-      ...zones.map(([tz, offset]) => ({
-        buckets: "90 daily",
-        tz,
-        url: daily(tz, tz === "Europe/Berlin" ? "+02:00" : offset, offset),
-        n: 90,
-      })),
-      ...zones.map(([tz, offset]) => ({ buckets: "104 weekly", tz, url: weekly(tz, offset), n: 104 })),
-    ];
+    const cases = trendCases(`${env.url}/query/v1/projects/${tenant.projectId}/analytics/categories/`);
     const listUrl = `${env.url}/query/v1/projects/${tenant.projectId}/threads/?limit=100`;
     const writer = startLabelWriter(
       db,

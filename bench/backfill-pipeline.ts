@@ -2,11 +2,11 @@ import { sql } from "drizzle-orm";
 import { startLocalBackfill } from "../local/backfill.js";
 import { startClassificationPipeline } from "../local/classification.js";
 import { seedThreads } from "../shared/admin/seed.js";
+import { createTenant, type Tenant } from "../shared/admin/tenants.js";
 import { startJob } from "../shared/backfill/service.js";
 import type { Db } from "../shared/db/client.js";
 import { loadEnv } from "../shared/platform/config.js";
 import { closeRuntime, runtime } from "../shared/platform/runtime.js";
-import { createTenant } from "../test/support/tenant.js";
 import { benchEnvironment, report, stats } from "./lib.js";
 
 const CLASSIFIER_DELAY_MS = 2000;
@@ -20,6 +20,65 @@ async function unlabelled(db: Db): Promise<number> {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Asks the live project a question through the API: seconds until its thread is labelled. */
+async function liveLabelSeconds(db: Db, url: string, tenant: Tenant): Promise<number> {
+  const asked = Date.now();
+  const response = await fetch(`${url}/query/v1/projects/${tenant.projectId}/chat`, {
+    method: "POST",
+    headers: { "X-API-KEY": tenant.apiKey, "content-type": "application/json" },
+    body: JSON.stringify({ question: "How do I rotate my API key?" }),
+  });
+  const { thread_id: threadId } = (await response.json()) as { thread_id: string };
+  for (;;) {
+    const rows = await db.execute<{ source: string | null }>(
+      sql`select category_source as source from threads where id = ${threadId}`,
+    );
+    if (rows[0]?.source) break;
+    await sleep(50);
+  }
+  return (Date.now() - asked) / 1000;
+}
+
+interface Progress {
+  threads: number;
+  started: number;
+  finished: number;
+  firstLabelAt: number | null;
+  /** Unlabelled threads over time. */
+  samples: { at: number; pending: number }[];
+  liveLatencies: number[];
+  peak: number;
+}
+
+function summary({ threads, started, finished, firstLabelAt, samples, liveLatencies, peak }: Progress) {
+  const ideal = IN_FLIGHT_CAP / (CLASSIFIER_DELAY_MS / 1000);
+  const total = (finished - started) / 1000;
+  const labelling = (finished - (firstLabelAt ?? started)) / 1000;
+  // Steady state: from 10% to 90% labelled.
+  const at = (share: number) => samples.find((p) => p.pending <= threads * (1 - share))?.at ?? finished;
+  const steady = (threads * 0.8) / ((at(0.9) - at(0.1)) / 1000);
+  const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
+  const latency = stats(liveLatencies.map((s) => s * 1000));
+  return {
+    threads,
+    in_flight_cap: IN_FLIGHT_CAP,
+    classifier_delay_ms: CLASSIFIER_DELAY_MS,
+    ideal_per_second: ideal,
+    seconds_start_to_done: round(total, 1),
+    seconds_first_label_to_done: round(labelling, 1),
+    rate_end_to_end: round(threads / total, 1),
+    rate_from_first_label: round(threads / labelling, 1),
+    rate_steady_10_to_90: round(steady, 1),
+    achieved_over_ideal_end_to_end: round(threads / total / ideal),
+    achieved_over_ideal_from_first_label: round(threads / labelling / ideal),
+    achieved_over_ideal_steady: round(steady / ideal),
+    peak_backfill_invocations: peak,
+    live_threads: liveLatencies.length,
+    live_label_seconds_p50: round(latency.p50 / 1000, 2),
+    live_label_seconds_max: round(latency.max / 1000, 2),
+  };
+}
 
 /**
  * The whole backfill path at its cap, with a live thread now and then: N unlabelled threads, the
@@ -58,35 +117,18 @@ export async function benchBackfillPipeline(threads = Number(process.env.BENCH_P
     const started = Date.now();
     await startJob({ threads: repository, executions: backfillExecutions }, { projectId: null, scope: "unlabelled" });
     let firstLabelAt: number | null = null;
-    const progress: { at: number; pending: number }[] = [];
+    const samples: Progress["samples"] = [];
     const liveLatencies: number[] = [];
     let nextLiveAt = started + 5_000;
-    const askLive = async () => {
-      const asked = Date.now();
-      const response = await fetch(`${env.url}/query/v1/projects/${tenant.projectId}/chat`, {
-        method: "POST",
-        headers: { "X-API-KEY": tenant.apiKey, "content-type": "application/json" },
-        body: JSON.stringify({ question: "How do I rotate my API key?" }),
-      });
-      const { thread_id: threadId } = (await response.json()) as { thread_id: string };
-      for (;;) {
-        const rows = await db.execute<{ source: string | null }>(
-          sql`select category_source as source from threads where id = ${threadId}`,
-        );
-        if (rows[0]?.source) break;
-        await sleep(50);
-      }
-      liveLatencies.push((Date.now() - asked) / 1000);
-    };
     const asking: Promise<void>[] = [];
     for (;;) {
       const pending = await unlabelled(db);
       const now = Date.now();
-      progress.push({ at: now, pending });
+      samples.push({ at: now, pending });
       if (firstLabelAt === null && pending < threads) firstLabelAt = now;
       if (pending === 0) break;
       if (now >= nextLiveAt && pending > IN_FLIGHT_CAP) {
-        asking.push(askLive());
+        asking.push(liveLabelSeconds(db, env.url, tenant).then((seconds) => void liveLatencies.push(seconds)));
         nextLiveAt += 5_000;
       }
       await sleep(100);
@@ -97,32 +139,7 @@ export async function benchBackfillPipeline(threads = Number(process.env.BENCH_P
     await backfill.stop();
     await live.stop();
 
-    const ideal = IN_FLIGHT_CAP / (CLASSIFIER_DELAY_MS / 1000);
-    const total = (finished - started) / 1000;
-    const labelling = (finished - (firstLabelAt ?? started)) / 1000;
-    // Steady state: from 10% to 90% labelled.
-    const at = (share: number) => progress.find((p) => p.pending <= threads * (1 - share))?.at ?? finished;
-    const steady = (threads * 0.8) / ((at(0.9) - at(0.1)) / 1000);
-    const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
-    const latency = stats(liveLatencies.map((s) => s * 1000));
-    const result = {
-      threads,
-      in_flight_cap: IN_FLIGHT_CAP,
-      classifier_delay_ms: CLASSIFIER_DELAY_MS,
-      ideal_per_second: ideal,
-      seconds_start_to_done: round(total, 1),
-      seconds_first_label_to_done: round(labelling, 1),
-      rate_end_to_end: round(threads / total, 1),
-      rate_from_first_label: round(threads / labelling, 1),
-      rate_steady_10_to_90: round(steady, 1),
-      achieved_over_ideal_end_to_end: round(threads / total / ideal),
-      achieved_over_ideal_from_first_label: round(threads / labelling / ideal),
-      achieved_over_ideal_steady: round(steady / ideal),
-      peak_backfill_invocations: peak,
-      live_threads: liveLatencies.length,
-      live_label_seconds_p50: round(latency.p50 / 1000, 2),
-      live_label_seconds_max: round(latency.max / 1000, 2),
-    };
+    const result = summary({ threads, started, finished, firstLabelAt, samples, liveLatencies, peak });
     report("backfill-pipeline", [result], {
       ...result,
       target: {

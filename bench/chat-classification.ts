@@ -1,17 +1,48 @@
 import path from "node:path";
 import { startTsProcess, type TsProcess } from "../local/sqs.js";
+import { createTenant } from "../shared/admin/tenants.js";
 import type { ClassificationQueue } from "../shared/classification/queue.js";
 import { runtime } from "../shared/platform/runtime.js";
 import { RagAgent } from "../shared/rag/agent.js";
 import { DummyLlmClient } from "../shared/rag/llm.js";
 import { KeywordRetriever } from "../shared/rag/retriever.js";
-import { createTenant } from "../test/support/tenant.js";
 import { benchEnvironment, report, type Stats, stats, timeIt } from "./lib.js";
 
 /** "Pipeline off": the chat sends nothing. */
 const noClassification: ClassificationQueue = { send: async () => {} };
 
 const TARGET_RATIO = 1.1;
+
+type Runtime = Awaited<ReturnType<typeof runtime>>;
+
+/** Chat latencies with the pipeline on and off, interleaved round by round, with this LLM delay. */
+async function onAndOff(
+  rt: Runtime,
+  live: ClassificationQueue,
+  post: () => Promise<void>,
+  plan: { llmDelayMs: number; rounds: number; clients: number },
+): Promise<{ on: Stats; off: Stats }> {
+  rt.agent = new RagAgent(new KeywordRetriever(), new DummyLlmClient(plan.llmDelayMs));
+  const on: number[] = [];
+  const off: number[] = [];
+  for (let i = 0; i < 20; i++) await post(); // warm-up
+  for (let round = 0; round < plan.rounds; round++) {
+    for (const [mode, samples] of [
+      ["on", on],
+      ["off", off],
+    ] as const) {
+      rt.classificationQueue = mode === "on" ? live : noClassification;
+      const times = await Promise.all(Array.from({ length: plan.clients }, () => timeIt(post)));
+      samples.push(...times);
+    }
+  }
+  return { on: stats(on), off: stats(off) };
+}
+
+const ratio = (r: { on: Stats; off: Stats }) => ({
+  p50: Math.round((r.on.p50 / r.off.p50) * 1000) / 1000,
+  p99: Math.round((r.on.p99 / r.off.p99) * 1000) / 1000,
+});
 
 /**
  * Chat latency with the classification pipeline on (each new thread sent to the live queue, the
@@ -47,44 +78,15 @@ export async function benchChatClassification(): Promise<void> {
       { llmDelayMs: 0, rounds: Number(process.env.BENCH_CC_ROUNDS_FAST ?? 1500), clients: 1 },
       { llmDelayMs: 1000, rounds: Number(process.env.BENCH_CC_ROUNDS_SLOW ?? 20), clients: 10 },
     ];
-    for (const plan of plans) {
-      rt.agent = new RagAgent(new KeywordRetriever(), new DummyLlmClient(plan.llmDelayMs));
-      const on: number[] = [];
-      const off: number[] = [];
-      for (let i = 0; i < 20; i++) await post(); // warm-up
-      for (let round = 0; round < plan.rounds; round++) {
-        for (const [mode, samples] of [
-          ["on", on],
-          ["off", off],
-        ] as const) {
-          rt.classificationQueue = mode === "on" ? live : noClassification;
-          const times = await Promise.all(Array.from({ length: plan.clients }, () => timeIt(post)));
-          samples.push(...times);
-        }
-      }
-      results[`llm_${plan.llmDelayMs}ms`] = { on: stats(on), off: stats(off) };
-    }
+    for (const plan of plans) results[`llm_${plan.llmDelayMs}ms`] = await onAndOff(rt, live, post, plan);
     rt.classificationQueue = live;
 
     const rows = Object.entries(results).flatMap(([llm, r]) => [
       { llm, pipeline: "on", ...r.on },
       { llm, pipeline: "off", ...r.off },
-      {
-        llm,
-        pipeline: "ratio on/off",
-        p50: Math.round((r.on.p50 / r.off.p50) * 1000) / 1000,
-        p99: Math.round((r.on.p99 / r.off.p99) * 1000) / 1000,
-      },
+      { llm, pipeline: "ratio on/off", ...ratio(r) },
     ]);
-    const ratios = Object.fromEntries(
-      Object.entries(results).map(([llm, r]) => [
-        llm,
-        {
-          p50: Math.round((r.on.p50 / r.off.p50) * 1000) / 1000,
-          p99: Math.round((r.on.p99 / r.off.p99) * 1000) / 1000,
-        },
-      ]),
-    );
+    const ratios = Object.fromEntries(Object.entries(results).map(([llm, r]) => [llm, ratio(r)]));
     await consumer.stop();
     const consumed = (await consumer.lines.next()).value;
     const fast = ratios.llm_0ms;

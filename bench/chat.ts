@@ -1,4 +1,4 @@
-import { createTenant } from "../test/support/tenant.js";
+import { createTenant } from "../shared/admin/tenants.js";
 import { benchEnvironment, report, stats, timeIt } from "./lib.js";
 
 /**

@@ -2,12 +2,12 @@ import { sql } from "drizzle-orm";
 import { startClassificationPipeline } from "../local/classification.js";
 import { consumerSettings } from "../local/harness.js";
 import { createQueueWithDlq } from "../local/sqs.js";
+import { createTenant } from "../shared/admin/tenants.js";
 import { SqsClassificationQueue } from "../shared/classification/queue.js";
 import type { Db } from "../shared/db/client.js";
 import { createSqsClient } from "../shared/platform/aws.js";
 import { loadEnv } from "../shared/platform/config.js";
 import { closeRuntime } from "../shared/platform/runtime.js";
-import { createTenant } from "../test/support/tenant.js";
 import { type BenchEnvironment, benchEnvironment, machineLoad, processCpuSeconds, report } from "./lib.js";
 import { startProbe } from "./profile.js";
 

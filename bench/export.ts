@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { sql } from "drizzle-orm";
+import { createTenant, type Tenant } from "../shared/admin/tenants.js";
 import type { Db } from "../shared/db/client.js";
-import { createTenant, type Tenant } from "../test/support/tenant.js";
 import { benchEnvironment, report } from "./lib.js";
 import { seedThreads } from "./threads-list.js";
 

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
+import { createTenant, type Tenant } from "../shared/admin/tenants.js";
 import type { Db } from "../shared/db/client.js";
 import { encodeCursor } from "../shared/threads/cursor.js";
-import { createTenant, type Tenant } from "../test/support/tenant.js";
 import { benchEnvironment, report, type Stats, stats, timeIt } from "./lib.js";
 
 /**

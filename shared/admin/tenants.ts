@@ -1,4 +1,5 @@
 import { asc, eq } from "drizzle-orm";
+import { createApiKey } from "../auth/api-keys.js";
 import { DEFAULT_CATEGORIES } from "../categories/defaults.js";
 import type { Db } from "../db/client.js";
 import { categories, projects, teams, users } from "../db/schema.js";
@@ -67,4 +68,25 @@ export async function createProject(db: Db, input: { teamId: string; name: strin
 export function listProjects(db: Db, teamId?: string) {
   const query = db.select().from(projects);
   return (teamId ? query.where(eq(projects.teamId, teamId)) : query).orderBy(asc(projects.createdAt), asc(projects.id));
+}
+
+export interface Tenant {
+  teamId: string;
+  projectId: string;
+  apiKey: string;
+  apiKeyId: string;
+}
+
+let tenantCount = 0;
+
+/**
+ * A new team with one project (its default categories) and a key for it, named after `label`:
+ * every test and benchmark works in a tenant of its own.
+ */
+export async function createTenant(db: Db, label = "test"): Promise<Tenant> {
+  tenantCount++;
+  const team = await createTeam(db, { name: `${label} team ${tenantCount}` });
+  const project = await createProject(db, { teamId: team.id, name: `${label} project ${tenantCount}` });
+  const key = await createApiKey(db, { name: `${label} key`, projectIds: [project.id] });
+  return { teamId: team.id, projectId: project.id, apiKey: key.key, apiKeyId: key.id };
 }

@@ -1,31 +1,23 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { HARNESS_CACHE_DIR } from "../../local/harness.js";
-import { type Started, shell, startLocalRuntime } from "../support/processes.js";
+import { useLocalRuntime } from "../support/processes.js";
 import { eventually } from "../support/sqs.js";
 
 /**
  * DESIGN.md's three team scenarios, end to end through `npm start` over HTTP: teams made with
  * `npx kapa`, categories edited through the API, labels read back from the threads list.
  */
-const dataDir = mkdtempSync(join(tmpdir(), "kapa-e2e-classification-"));
-const env = {
-  DATA_DIR: dataDir,
-  PORT: "0",
-  PGLITE_PORT: "0",
-  SQS_PORT: "0",
-  SES_PORT: "0",
-  DATABASE_URL: "",
-  LLM_DELAY_MS: "20",
-  CLASSIFIER_DELAY_MS: "50",
-  LOCAL_VISIBILITY_TIMEOUT_SECONDS: "2",
-  // The template the test run's global setup synthesized (test/e2e/startup.test.ts starts cold).
-  TEMPLATE_CACHE_DIR: HARNESS_CACHE_DIR,
-  LOG_LEVEL: "warn",
-};
-let runtime: Started;
+const local = useLocalRuntime(
+  "classification",
+  {
+    LLM_DELAY_MS: "20",
+    CLASSIFIER_DELAY_MS: "50",
+    LOCAL_VISIBILITY_TIMEOUT_SECONDS: "2",
+    // The template the test run's global setup synthesized (test/e2e/startup.test.ts starts cold).
+    TEMPLATE_CACHE_DIR: HARNESS_CACHE_DIR,
+  },
+  "SIGINT",
+);
 let baseUrl: string;
 
 interface Team {
@@ -40,22 +32,15 @@ interface ThreadBody {
 }
 
 beforeAll(async () => {
-  runtime = await startLocalRuntime(env, /Press Ctrl-C to stop/);
-  baseUrl = /running at (http:\/\/localhost:\d+)/.exec(runtime.output())?.[1] as string;
+  baseUrl = (await local.start()).baseUrl;
 }, 90_000);
 
-afterAll(async () => {
-  await runtime?.stop("SIGINT");
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
 const json = (text: string) => JSON.parse(text) as Record<string, unknown>;
-const kapa = (args: string) => shell(`npx kapa ${args} --json`, env).then(json);
 
 async function newTeam(name: string): Promise<Team> {
-  const team = await kapa(`team create --name '${name}'`);
-  const project = await kapa(`project create --team ${team.id} --name '${name} bot'`);
-  const key = await kapa(`key create --project ${project.id} --name e2e`);
+  const team = await local.kapa(`team create --name '${name}'`);
+  const project = await local.kapa(`project create --team ${team.id} --name '${name} bot'`);
+  const key = await local.kapa(`key create --project ${project.id} --name e2e`);
   return { projectId: project.id as string, key: key.key as string };
 }
 

@@ -1,5 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import puppeteer, { type Browser, type Page } from "puppeteer-core";
@@ -8,7 +7,7 @@ import { findRunningEmbeddedDatabase } from "../../local/embedded-db.js";
 import { seedThreads } from "../../shared/admin/seed.js";
 import { connect } from "../../shared/db/client.js";
 import type { CategoryTrendsResource } from "../../shared/http/analytics-schemas.js";
-import { type Started, startLocalRuntime } from "../support/processes.js";
+import { useLocalRuntime } from "../support/processes.js";
 
 /**
  * The reference dashboard in headless Chromium (Debian's `chromium`, driven by puppeteer-core)
@@ -17,16 +16,7 @@ import { type Started, startLocalRuntime } from "../support/processes.js";
  */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find(existsSync);
 const OUTPUT_DIR = join(process.cwd(), "test-results");
-const dataDir = mkdtempSync(join(tmpdir(), "kapa-e2e-dashboard-"));
-const env = {
-  DATA_DIR: dataDir,
-  PORT: "0",
-  PGLITE_PORT: "0",
-  SQS_PORT: "0",
-  DATABASE_URL: "",
-  LLM_DELAY_MS: "0",
-  LOG_LEVEL: "warn",
-};
+const local = useLocalRuntime("dashboard", {}, "SIGINT");
 const DAY = 86_400_000;
 
 /** The few DOM shapes the page functions below touch (the test itself compiles without the DOM library). */
@@ -39,7 +29,6 @@ type Canvas = {
   ): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
 };
 
-let runtime: Started | undefined;
 let browser: Browser | undefined;
 let baseUrl: string;
 let projectId: string;
@@ -47,7 +36,7 @@ let apiKey: string;
 
 /** 3,000 realistic threads over 45 days, labelled with a drifting category mix, some by users, some not at all. */
 async function seed(): Promise<void> {
-  const target = await findRunningEmbeddedDatabase(dataDir);
+  const target = await findRunningEmbeddedDatabase(local.dataDir);
   if (!target) throw new Error("npm start advertises no embedded database");
   const database = connect(target);
   try {
@@ -74,18 +63,14 @@ async function seed(): Promise<void> {
 }
 
 beforeAll(async () => {
-  runtime = await startLocalRuntime(env, /Press Ctrl-C to stop/, 150_000);
-  const output = runtime.output();
-  baseUrl = String(/running at (http:\/\/localhost:\d+)/.exec(output)?.[1]).replace("localhost", "127.0.0.1");
-  projectId = /projects\/([0-9a-f-]{36})\/chat/.exec(output)?.[1] as string;
-  apiKey = /X-API-KEY: (kapa_\S+)'/.exec(output)?.[1] as string;
+  const runtime = await local.start({ timeoutMs: 150_000 });
+  baseUrl = runtime.baseUrl.replace("localhost", "127.0.0.1");
+  ({ projectId, apiKey } = runtime);
   await seed();
 }, 240_000);
 
 afterAll(async () => {
   await browser?.close();
-  await runtime?.stop("SIGINT");
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 async function legend(page: Page, chart: string): Promise<string[]> {

@@ -1,32 +1,13 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseCsv } from "../support/csv.js";
-import { type Started, shell, startLocalRuntime } from "../support/processes.js";
+import { shell, useLocalRuntime } from "../support/processes.js";
 import { eventually } from "../support/sqs.js";
 
 /**
  * Exports as a user runs them against `npm start`: ask a few questions, POST an export with curl,
  * poll it until done, and download the presigned URL with curl (the local S3 emulator serves it).
  */
-const dataDir = mkdtempSync(join(tmpdir(), "kapa-e2e-exports-"));
-const env = {
-  DATA_DIR: dataDir,
-  PORT: "0",
-  PGLITE_PORT: "0",
-  SQS_PORT: "0",
-  SES_PORT: "0",
-  LLM_DELAY_MS: "0",
-  DATABASE_URL: "",
-  LOG_LEVEL: "warn",
-};
-let runtime: Started | undefined;
-
-afterAll(async () => {
-  await runtime?.stop("SIGKILL");
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const local = useLocalRuntime("exports");
 
 const json = (text: string) => JSON.parse(text) as Record<string, unknown>;
 const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
@@ -34,10 +15,7 @@ const quote = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
 describe("exports over HTTP", () => {
   it("exports CSV and NDJSON that curl downloads from the presigned URL", { timeout: 300_000 }, async () => {
     // A generous start: the embedded database and migrations are slow on a loaded machine.
-    runtime = await startLocalRuntime(env, /Press Ctrl-C to stop/, 170_000);
-    const output = runtime.output();
-    const base = /(http:\/\/localhost:\d+\/query\/v1\/projects\/[0-9a-f-]+)\/chat/.exec(output)?.[1] as string;
-    const key = /X-API-KEY: (kapa_\S+)'/.exec(output)?.[1] as string;
+    const { projectUrl: base, apiKey: key } = await local.start({ timeoutMs: 170_000 });
     const api = (method: string, path: string, body?: unknown) =>
       shell(
         `curl -s -X ${method} ${base}${path} -H 'X-API-KEY: ${key}'${body ? ` -d ${quote(JSON.stringify(body))}` : ""}`,

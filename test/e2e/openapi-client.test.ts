@@ -1,11 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createKapaClient, exerciseEveryOperation } from "../../client/kapa.js";
 import { routeList } from "../../shared/http/routes.js";
 import { recordingFetch } from "../support/openapi-recorder.js";
-import { type Started, startLocalRuntime } from "../support/processes.js";
+import { useLocalRuntime } from "../support/processes.js";
 
 /**
  * A client generated from the OpenAPI document (openapi-typescript + openapi-fetch) against
@@ -13,22 +10,12 @@ import { type Started, startLocalRuntime } from "../support/processes.js";
  * document when the file ends (test/support/openapi-check.ts). The console shows one access line
  * per request.
  */
-const dataDir = mkdtempSync(join(tmpdir(), "kapa-e2e-client-"));
-const env = { DATA_DIR: dataDir, PORT: "0", LLM_DELAY_MS: "20", DATABASE_URL: "", LOG_LEVEL: "info" };
-let runtime: Started | undefined;
-
-afterAll(async () => {
-  await runtime?.stop("SIGKILL");
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const local = useLocalRuntime("client", { LLM_DELAY_MS: "20", LOG_LEVEL: "info" });
 
 describe("the generated client", () => {
   it("calls every operation against npm start, and errors match the document too", { timeout: 300_000 }, async () => {
-    runtime = await startLocalRuntime(env, /Press Ctrl-C to stop/);
-    const output = runtime.output();
-    const baseUrl = /kapa-service is running at (http:\/\/localhost:\d+)/.exec(output)?.[1] as string;
-    const projectId = /projects\/([0-9a-f-]{36})\/chat/.exec(output)?.[1] as string;
-    const apiKey = /X-API-KEY: (kapa_\S+)'/.exec(output)?.[1] as string;
+    const runtime = await local.start();
+    const { baseUrl, projectId, apiKey } = runtime;
     const client = createKapaClient(baseUrl.replace("localhost", "127.0.0.1"), apiKey, recordingFetch);
 
     const result = await exerciseEveryOperation(client, projectId);

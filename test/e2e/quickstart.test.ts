@@ -1,22 +1,12 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { type Started, shell, startLocalRuntime } from "../support/processes.js";
+import { describe, expect, it } from "vitest";
+import { shell, useLocalRuntime } from "../support/processes.js";
 
 /**
  * The README's quick start, as a newcomer does it: `npm start` on a fresh data directory with the
  * embedded database, paste the printed curl, continue the thread, list it, then create a second
  * project and key with `npx kapa` while the runtime runs, and check the keys cannot cross.
  */
-const dataDir = mkdtempSync(join(tmpdir(), "kapa-e2e-"));
-const env = { DATA_DIR: dataDir, PORT: "0", PGLITE_PORT: "0", LLM_DELAY_MS: "50", DATABASE_URL: "", LOG_LEVEL: "warn" };
-let runtime: Started | undefined;
-
-afterAll(async () => {
-  await runtime?.stop("SIGKILL");
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const local = useLocalRuntime("quickstart", { LLM_DELAY_MS: "50" });
 
 function printedCurl(output: string): string {
   const lines = output.split("\n");
@@ -32,7 +22,7 @@ const json = (text: string) => JSON.parse(text) as Record<string, unknown>;
 
 describe("quick start over HTTP", () => {
   it("chats, continues, lists, and isolates a second project's key", { timeout: 180_000 }, async () => {
-    runtime = await startLocalRuntime(env, /Press Ctrl-C to stop/);
+    let runtime = await local.start();
     const curl = printedCurl(runtime.output());
     expect(curl).toMatch(/^curl -s -X POST http:\/\/localhost:\d+\/query\/v1\/projects\/[0-9a-f-]+\/chat/);
 
@@ -52,10 +42,9 @@ describe("quick start over HTTP", () => {
     expect(listed.count).toBe(1);
     expect(listed.results).toMatchObject([{ id: first.thread_id, total_questions: 2, category: null }]);
 
-    const kapa = (args: string) => shell(`npx kapa ${args} --json`, env).then(json);
-    const team = await kapa("team create --name 'Second team'");
-    const project = await kapa(`project create --team ${team.id} --name 'Second bot'`);
-    const secondKey = await kapa(`key create --project ${project.id} --name second`);
+    const team = await local.kapa("team create --name 'Second team'");
+    const project = await local.kapa(`project create --team ${team.id} --name 'Second bot'`);
+    const secondKey = await local.kapa(`key create --project ${project.id} --name second`);
     expect(secondKey).toMatchObject({
       id: expect.any(String),
       prefix: expect.any(String),
@@ -76,7 +65,7 @@ describe("quick start over HTTP", () => {
     );
     expect(ownThreadOfOther).toMatch(/not found.* 404$/);
 
-    const revoked = await kapa(`key revoke ${secondKey.id}`);
+    const revoked = await local.kapa(`key revoke ${secondKey.id}`);
     expect(revoked.id).toBe(secondKey.id);
 
     // Ctrl-C: npm dies of the signal, the runtime shuts down cleanly and says so.
@@ -84,13 +73,12 @@ describe("quick start over HTTP", () => {
     expect(runtime.output()).toMatch(/SIGINT: stopping\.\.\.\nstopped/);
 
     // A restart keeps the data and the demo key.
-    runtime = await startLocalRuntime(env, /Press Ctrl-C to stop/);
+    runtime = await local.start();
     const again = printedCurl(runtime.output());
     const restartedBase = /(http:\/\/localhost:\d+\/query\/v1\/projects\/[0-9a-f-]+)\/chat/.exec(again)?.[1] as string;
     const after = json(await shell(`curl -s ${restartedBase}/threads/ -H 'X-API-KEY: ${key}'`));
     expect(after.count).toBe(1);
     await runtime.stop("SIGINT");
     expect(runtime.output()).toMatch(/stopped/);
-    runtime = undefined;
   });
 });

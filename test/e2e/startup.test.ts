@@ -1,50 +1,28 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, expect, it } from "vitest";
-import { type Started, startLocalRuntime } from "../support/processes.js";
+import { expect, it } from "vitest";
+import { useLocalRuntime } from "../support/processes.js";
 
 /**
  * Nothing runs before the runtime is complete: on a fresh data directory (no cached template, an
  * empty database) with the sweeper's schedule at 1 s, no scheduled or polled function runs before
  * the migrations (no ERROR lines), and the API has every binding from the first request on.
  */
-const dataDir = mkdtempSync(join(tmpdir(), "kapa-e2e-startup-"));
-const env = {
-  DATA_DIR: dataDir,
-  PORT: "0",
-  PGLITE_PORT: "0",
-  SQS_PORT: "0",
-  SES_PORT: "0",
-  DATABASE_URL: "",
-  LLM_DELAY_MS: "20",
-  LOCAL_RATE_SECONDS: "1",
-  LOG_LEVEL: "info",
-};
-let runtime: Started | undefined;
-
-afterAll(async () => {
-  await runtime?.stop("SIGINT");
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const local = useLocalRuntime("startup", { LLM_DELAY_MS: "20", LOCAL_RATE_SECONDS: "1", LOG_LEVEL: "info" }, "SIGINT");
 
 it("starts complete: migrated before anything runs, reclassify bound from the first request", {
   timeout: 240_000,
 }, async () => {
-  runtime = await startLocalRuntime(env, /Press Ctrl-C to stop/, 200_000);
+  const runtime = await local.start({ timeoutMs: 200_000 });
   const output = runtime.output();
   expect(output).toMatch(/started in: +\d+\.\d s \(template synthesized now/);
   expect(output).toMatch(/DEVIATION: +rate\(\) schedules run every 1 s/);
   expect(output.slice(0, output.indexOf("kapa-service is running"))).not.toMatch(/ERROR/);
-  const base = /curl -s -X POST (http:\/\/localhost:\d+\/query\/v1\/projects\/[0-9a-f-]+)\/chat/.exec(output)?.[1];
-  const key = /X-API-KEY: (kapa_[\w-]+)/.exec(output)?.[1] as string;
-  // While the sweeper runs every second, for a few seconds: never "BACKFILL_STATE_MACHINE_ARN is not set".
-  const deadline = Date.now() + 4000;
+  // Requests a quarter second apart for four of the sweeper's 1 s periods, so that its runs fall
+  // between them: never "BACKFILL_STATE_MACHINE_ARN is not set".
   const statuses = new Set<number>();
-  while (Date.now() < deadline) {
-    const response = await fetch(`${base}/reclassify/`, {
+  for (let i = 0; i < 16; i++) {
+    const response = await fetch(`${runtime.projectUrl}/reclassify/`, {
       method: "POST",
-      headers: { "X-API-KEY": key },
+      headers: { "X-API-KEY": runtime.apiKey },
       body: JSON.stringify({ scope: "classifier" }),
     });
     statuses.add(response.status);

@@ -106,38 +106,39 @@ async function mutate(t: Tenant, ids: string[], categoryIds: string[], doomed: s
   await drainRequests(liveQueue);
 }
 
-describe("analytics: categories over time", () => {
-  let t: Tenant;
-  let neighbour: Tenant;
-  let categoryIds: string[];
-  /** When the project's threads were created and its questions asked. */
-  let instants: number[];
+/** One project and its neighbour, seeded at random and written to in every way, for every test of the file. */
+let t: Tenant;
+let neighbour: Tenant;
+let categoryIds: string[];
+/** When the project's threads were created and its questions asked. */
+let instants: number[];
 
-  beforeAll(async () => {
-    process.stdout.write(`analytics seed: ${seed} (replay with ANALYTICS_SEED=${seed})\n`);
-    t = await createTenant(db, "analytics");
-    neighbour = await createTenant(db, "analytics-neighbour");
-    const listed = await invoke("listCategories", t);
-    const defaults = (listed.body.results as { id: string }[]).map((c) => c.id);
-    const careers = await createCategory(t, "Careers");
-    const legal = await createCategory(t, "Legal");
-    categoryIds = [...defaults, careers, legal];
-    const ids = await seedRandomThreads(t, 300, categoryIds);
-    const neighbourCategories = (await invoke("listCategories", neighbour)).body.results as { id: string }[];
-    await seedRandomThreads(
-      neighbour,
-      80,
-      neighbourCategories.map((c) => c.id),
-    );
-    await mutate(t, ids, categoryIds, legal);
-    categoryIds = categoryIds.filter((id) => id !== legal);
-    const rows = await db.execute<{ at: string }>(sql`
-      select created_at as at from threads where project_id = ${t.projectId}
-      union all
-      select q.created_at from question_answers q join threads t on t.id = q.thread_id where t.project_id = ${t.projectId}`);
-    instants = rows.map((r) => Date.parse(r.at)).filter((at) => at < WINDOW_FROM + WINDOW_MS);
-  }, 120_000);
+beforeAll(async () => {
+  process.stdout.write(`analytics seed: ${seed} (replay with ANALYTICS_SEED=${seed})\n`);
+  t = await createTenant(db, "analytics");
+  neighbour = await createTenant(db, "analytics-neighbour");
+  const listed = await invoke("listCategories", t);
+  const defaults = (listed.body.results as { id: string }[]).map((c) => c.id);
+  const careers = await createCategory(t, "Careers");
+  const legal = await createCategory(t, "Legal");
+  categoryIds = [...defaults, careers, legal];
+  const ids = await seedRandomThreads(t, 300, categoryIds);
+  const neighbourCategories = (await invoke("listCategories", neighbour)).body.results as { id: string }[];
+  await seedRandomThreads(
+    neighbour,
+    80,
+    neighbourCategories.map((c) => c.id),
+  );
+  await mutate(t, ids, categoryIds, legal);
+  categoryIds = categoryIds.filter((id) => id !== legal);
+  const rows = await db.execute<{ at: string }>(sql`
+    select created_at as at from threads where project_id = ${t.projectId}
+    union all
+    select q.created_at from question_answers q join threads t on t.id = q.thread_id where t.project_id = ${t.projectId}`);
+  instants = rows.map((r) => Date.parse(r.at)).filter((at) => at < WINDOW_FROM + WINDOW_MS);
+}, 120_000);
 
+describe("analytics: categories over time, the rollup", () => {
   it("keeps the rollup equal to the rows at every grain, through every kind of write", async () => {
     const drift = await db.execute(sql`
       with expected as (
@@ -163,7 +164,9 @@ describe("analytics: categories over time", () => {
       (select * from e except select * from r) union all (select * from r except select * from e)`);
     expect(drift).toEqual([]);
   });
+});
 
+describe("analytics: categories over time, against the other endpoints", () => {
   it("agrees bucket by bucket with categories/stats/, the filtered list and the questions asked", async () => {
     for (let round = 0; round < 6; round++) {
       const interval = random.pick(["day", "week", "month"] as const);
@@ -219,7 +222,9 @@ describe("analytics: categories over time", () => {
       expect(threadsTotal).toBe((await stats(t, from, to)).total);
     }
   }, 120_000);
+});
 
+describe("analytics: categories over time, buckets, defaults and bad input", () => {
   it("includes empty buckets, starts them at the zone's midnights and keeps 23- and 25-hour days", async () => {
     const empty = await createTenant(db, "analytics-empty");
     const reply = await trends(empty, {

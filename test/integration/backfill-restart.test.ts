@@ -91,7 +91,10 @@ process.env.KAPA_EMBEDDED_DB = shared.kind === "pglite" ? "1" : "";
 const database = connect({ url: outage.url, max: 2, embedded: shared.kind === "pglite" });
 await runMigrations(database.db);
 
-/** The database goes down as the second page's first range starts, and is back 3 s later. */
+/**
+ * The database goes down as the second page's first range starts (the fourth EnqueueRange: pages
+ * of three ranges, test/support/backfill.ts), and is back OUTAGE_MS later.
+ */
 const OUTAGE_MS = 1000;
 let enqueueCalls = 0;
 let restarted: Promise<void> | undefined;

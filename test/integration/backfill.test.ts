@@ -8,7 +8,7 @@ import { getJob, type Job, resumeJob, startJob } from "../../shared/backfill/ser
 import { categories, threads } from "../../shared/db/schema.js";
 import { reclassifyJob } from "../../shared/http/schemas.js";
 import { runtime } from "../../shared/platform/runtime.js";
-import { executionOf, labelsOf, recordClassifierWrites, startTestBackfill } from "../support/backfill.js";
+import { executionOf, labelsOf, recordClassifierWrites, SMALL_PAGES, startTestBackfill } from "../support/backfill.js";
 import { createTenant, useTestDb } from "../support/db.js";
 import { invoke } from "../support/invoke.js";
 import { eventually } from "../support/sqs.js";
@@ -62,20 +62,23 @@ const done = async (job: Job) =>
 
 // Act and assess -----------------------------------------------------------------------------
 
+/** One project the backfill tests below work on in turn, the first making it. */
+let project: Awaited<ReturnType<typeof projectWithThreads>>;
+let userLabelled: string[];
+let preLabelled: string[];
+/** Classifier writes per thread before the backfill (the test's own pre-labelling). */
+let baseline: Map<string, number>;
+const writesSince = async (from: Map<string, number>) =>
+  new Map([...(await writes.perThread(project.projectId))].map(([id, n]) => [id, n - (from.get(id) ?? 0)]));
+
 describe("backfill on the local Step Functions", () => {
   it("runs the definition CDK synthesizes (with the test's page sizes)", () => {
     expect(backfill.machine.tasks).toEqual({ Plan: "backfill-plan", EnqueueRange: "backfill-enqueue-range" });
-    expect(backfill.machine.definition.States.Plan).toMatchObject({ Parameters: { pageSize: 300, rangeSize: 100 } });
+    expect(backfill.machine.definition.States.Plan).toMatchObject({
+      Parameters: { pageSize: SMALL_PAGES["kapa:backfillPageSize"], rangeSize: SMALL_PAGES["kapa:backfillRangeSize"] },
+    });
     expect(backfill.stateMachineArn).toMatch(/^arn:aws:states:[^:]+:\d{12}:stateMachine:BackfillStateMachine/);
   });
-
-  let project: Awaited<ReturnType<typeof projectWithThreads>>;
-  let userLabelled: string[];
-  let preLabelled: string[];
-  /** Classifier writes per thread before the backfill (the test's own pre-labelling). */
-  let baseline: Map<string, number>;
-  const writesSince = async (from: Map<string, number>) =>
-    new Map([...(await writes.perThread(project.projectId))].map(([id, n]) => [id, n - (from.get(id) ?? 0)]));
 
   it("labels every unlabelled thread of a project exactly once, and no thread labelled before", async () => {
     project = await projectWithThreads(2000);
@@ -123,7 +126,9 @@ describe("backfill on the local Step Functions", () => {
     expect(JSON.parse(execution.output ?? "{}")).toMatchObject({ enqueued: 0, pages: 1 });
     expect(execution.events.MapIterationStarted ?? 0).toBe(0);
   });
+});
 
+describe("backfill: reclassifying, failing and bad input", () => {
   it("reclassifies the classifier's labels written before its cutoff, once each, never a user's", async () => {
     const before = await writes.perThread(project.projectId);
     const job = await startJob(await jobDeps(), { projectId: project.projectId, scope: "classifier" });

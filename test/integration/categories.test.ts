@@ -82,7 +82,9 @@ describe("categories API", () => {
     expect(refused.status).toBe(409);
     expect(refused.body.detail).toMatch(/at most 100/);
   });
+});
 
+describe("categories API: across projects, renames and deletes", () => {
   it("treats another project's category as not found", async () => {
     const t = await createTenant(db);
     const other = await createTenant(db);

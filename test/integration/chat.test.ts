@@ -108,7 +108,9 @@ describe("chat", () => {
     expect(detail.total_questions).toBe(11);
     expect(detail.question_answers[0]?.question).toBe("q0");
   });
+});
 
+describe("chat and the classification queue", () => {
   it("counts concurrent new threads exactly", async () => {
     const { projectId } = await createTenant(db);
     await Promise.all(

@@ -1,3 +1,4 @@
+import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { eq, inArray, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ClassificationPipeline, startClassificationPipeline } from "../../local/classification.js";
@@ -109,7 +110,9 @@ describe("classifier batch", () => {
       expect(await labelOf(id as string)).toMatchObject({ categoryId: discovery?.id, source: "user" });
     }
   });
+});
 
+describe("classifier batch: threads not stored yet, and failures", () => {
   it("retries a thread not stored yet while it is young, and drops the message once it is old", async () => {
     const missing = crypto.randomUUID();
     expect(await classifyBatch({ labels, classifier, ...noRechecks }, [message(missing)])).toHaveLength(1);
@@ -120,11 +123,20 @@ describe("classifier batch", () => {
   it("finds a thread stored while the batch waits for it", async () => {
     const t = await createTenant(db);
     const id = crypto.randomUUID();
-    setTimeout(() => {
-      void db.insert(threads).values({ id, projectId: t.projectId, firstQuestion: "late" }).execute();
-    }, 200);
-    const failed = await classifyBatch({ labels, classifier, recheckMissingAfterMs: [400, 400] }, [message(id)]);
+    // The chat stores the thread right after the batch's first look, before its recheck.
+    let lookups = 0;
+    const storedAfterFirstLook = Object.create(labels) as LabelsRepository;
+    storedAfterFirstLook.threadsWithCategories = async (threadIds) => {
+      const found = await labels.threadsWithCategories(threadIds);
+      lookups++;
+      if (lookups === 1) await db.insert(threads).values({ id, projectId: t.projectId, firstQuestion: "late" });
+      return found;
+    };
+    const failed = await classifyBatch({ labels: storedAfterFirstLook, classifier, recheckMissingAfterMs: [0, 0] }, [
+      message(id),
+    ]);
     expect(failed).toEqual([]);
+    expect(lookups).toBe(2); // missing at the first look, found at the first recheck
     expect((await labelOf(id))?.source).toBe("classifier");
   });
 
@@ -225,28 +237,24 @@ describe("classification pipeline on the SQS emulator", () => {
     });
   });
   afterAll(() => pipeline.stop());
+  const queue = () => new SqsClassificationQueue(testSqs, pipeline.queueUrl);
+  /** The bodies the DLQ holds, once it holds any. */
+  const deadLettered = () =>
+    eventually(async () => {
+      const found = await drainBodies(pipeline.dlqUrl);
+      return found.length > 0 ? found : undefined;
+    }, 60_000);
 
   it("labels threads sent through the live queue", async () => {
     const t = await createTenant(db);
     const ids = await seedThreads(t.projectId, ["How do I install it?", "It crashes with an error"]);
-    await new SqsClassificationQueue(testSqs, pipeline.queueUrl).send(
-      ids.map((threadId) => ({ threadId, reason: "sweep" })),
-    );
+    await queue().send(ids.map((threadId) => ({ threadId, reason: "sweep" })));
     for (const id of ids) await eventually(async () => ((await labelOf(id))?.categoryId ? true : undefined));
   });
 
   it("moves a poison message to the DLQ after 5 receives", { timeout: 90_000 }, async () => {
-    await testSqs.send(
-      new (await import("@aws-sdk/client-sqs")).SendMessageCommand({
-        QueueUrl: pipeline.queueUrl,
-        MessageBody: "not json",
-      }),
-    );
-    const dead = await eventually(async () => {
-      const found = await drainBodies(pipeline.dlqUrl);
-      return found.length > 0 ? found : undefined;
-    }, 60_000);
-    expect(dead).toEqual(["not json"]);
+    await testSqs.send(new SendMessageCommand({ QueueUrl: pipeline.queueUrl, MessageBody: "not json" }));
+    expect(await deadLettered()).toEqual(["not json"]);
   });
 
   it("retries a thread whose classification keeps failing, then dead-letters it after 5 receives", {
@@ -267,11 +275,8 @@ describe("classification pipeline on the SQS emulator", () => {
       },
     };
     try {
-      await new SqsClassificationQueue(testSqs, pipeline.queueUrl).send([{ threadId: id as string, reason: "sweep" }]);
-      const dead = await eventually(async () => {
-        const found = await drainBodies(pipeline.dlqUrl);
-        return found.length > 0 ? found : undefined;
-      }, 60_000);
+      await queue().send([{ threadId: id as string, reason: "sweep" }]);
+      const dead = await deadLettered();
       expect(dead.map((b) => JSON.parse(b).threadId)).toEqual([id]);
       expect(attempts).toBe(5);
       expect((await labelOf(id as string))?.categoryId).toBeNull();
@@ -287,10 +292,8 @@ describe("classification pipeline on the SQS emulator", () => {
     await db.execute(
       sql`update threads set created_at = now() - interval '10 minutes', classification_requested_at = null where id = ${id}`,
     );
-    const result = await sweep(
-      { labels, queue: new SqsClassificationQueue(testSqs, pipeline.queueUrl) },
-      { graceSeconds: 300, lookbackHours: 24, maxThreads: 10_000 },
-    );
+    const options = { graceSeconds: 300, lookbackHours: 24, maxThreads: 10_000 };
+    const result = await sweep({ labels, queue: queue() }, options);
     expect(result.requeued).toBeGreaterThanOrEqual(1);
     await eventually(async () => ((await labelOf(id as string))?.categoryId ? true : undefined));
     // Marked as sent: an immediate second sweep does not send it again.

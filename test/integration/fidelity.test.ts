@@ -87,7 +87,7 @@ function customResourceProviders(t: CfnTemplate): Set<string> {
   );
 }
 
-describe("the local world is the template", () => {
+describe("the local world is the template: queues and buckets", () => {
   it("has every queue of the template with its visibility timeout, delay, retention and redrive, and no other", async () => {
     const queues = resources("AWS::SQS::Queue");
     expect([...world.queues.keys()].sort()).toEqual(queues.map(([id]) => id).sort());
@@ -139,7 +139,9 @@ describe("the local world is the template", () => {
       }
     }
   });
+});
 
+describe("the local world is the template: functions and event sources", () => {
   it("runs every function of the template with its timeout, memory and exactly its environment", () => {
     const functions = resources("AWS::Lambda::Function").filter(([id]) => !customResourceProviders(template).has(id));
     expect(Object.keys(world.functions).sort()).toEqual(functions.map(([id]) => id).sort());
@@ -202,7 +204,9 @@ describe("the local world is the template", () => {
       });
     }
   });
+});
 
+describe("the local world is the template: schedules, state machines and the API", () => {
   it("runs every schedule with its expression, time zone, input, retry policy and target", () => {
     const schedules = resources("AWS::Scheduler::Schedule");
     expect([...world.schedules.keys()].sort()).toEqual(schedules.map(([id]) => id).sort());

@@ -78,7 +78,9 @@ describe("local gateway and authorizer", () => {
       }
     }
   });
+});
 
+describe("local gateway: routes, documents and usage plans", () => {
   it("answers unknown routes with 404 and wrong methods with 405, as JSON", async () => {
     const unknown = await call("/nope", { key: tenant.apiKey });
     expect(unknown.status).toBe(404);

@@ -1,21 +1,21 @@
 import { randomUUID } from "node:crypto";
-import { SESClient } from "@aws-sdk/client-ses";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ReportPipeline, startReportPipeline } from "../../local/reports.js";
-import { type LocalEmail, type LocalSes, readLocalMailbox, startLocalSes } from "../../local/ses.js";
+import { type LocalEmail, readLocalMailbox } from "../../local/ses.js";
 import { queueDepth } from "../../local/sqs.js";
 import { createTeam } from "../../shared/admin/tenants.js";
 import { reportDeliveries, reportRuns } from "../../shared/db/schema.js";
 import { fixedClock } from "../../shared/platform/clock.js";
 import { loadReportsEnv } from "../../shared/reports/config.js";
-import { type Mailer, SesMailer } from "../../shared/reports/mailer.js";
+import type { Mailer } from "../../shared/reports/mailer.js";
 import { planReports } from "../../shared/reports/planner.js";
 import { type ReportJob, SqsReportQueue } from "../../shared/reports/queue.js";
 import { ReportRunsRepository } from "../../shared/reports/repository.js";
 import { processReportJobs, type ReportDeps, sendTeamReport } from "../../shared/reports/service.js";
 import { useTestDb } from "../support/db.js";
 import { seedReportScenario, seedTeam } from "../support/report-data.js";
+import { useLocalSes } from "../support/ses.js";
 import { drainBodies, eventually, testSqs } from "../support/sqs.js";
 
 // Prepare ------------------------------------------------------------------------------------
@@ -27,22 +27,15 @@ const PERIOD = "2026-W10";
 const clock = fixedClock("2026-03-09T08:00:00Z");
 const SENDER = "reports@kapa.test";
 
-let ses: LocalSes;
-let mailer: Mailer;
+const ses = useLocalSes();
 
-beforeAll(async () => {
-  ses = await startLocalSes(0);
-  mailer = new SesMailer(
-    new SESClient({
-      endpoint: ses.endpoint,
-      region: "us-east-1",
-      credentials: { accessKeyId: "test", secretAccessKey: "test" },
-    }),
-  );
+const deps = (overrides: Partial<ReportDeps> = {}): ReportDeps => ({
+  db,
+  mailer: ses.mailer,
+  clock,
+  sender: SENDER,
+  ...overrides,
 });
-afterAll(() => ses.stop());
-
-const deps = (overrides: Partial<ReportDeps> = {}): ReportDeps => ({ db, mailer, clock, sender: SENDER, ...overrides });
 const message = (teamId: string, period = PERIOD) => ({
   messageId: `${teamId}/${period}`,
   body: JSON.stringify({ teamId, period } satisfies ReportJob),
@@ -50,7 +43,7 @@ const message = (teamId: string, period = PERIOD) => ({
 
 /** The mailbox's emails to these addresses, by address. */
 async function inbox(addresses: readonly string[]): Promise<Map<string, LocalEmail[]>> {
-  const emails = await readLocalMailbox(ses.endpoint);
+  const emails = await ses.mailbox();
   return new Map(addresses.map((a) => [a, emails.filter((e) => e.destination.to.includes(a))]));
 }
 const counts = async (addresses: readonly string[]) => [...(await inbox(addresses)).values()].map((e) => e.length);
@@ -70,7 +63,7 @@ function flaky(refuse: (to: string) => boolean) {
   const flakyMailer: Mailer = {
     send: async (email) => {
       if (state.broken && refuse(email.to)) throw new Error("SES throttled the request");
-      return mailer.send(email);
+      return ses.mailer.send(email);
     },
   };
   return { mailer: flakyMailer, state };
@@ -146,7 +139,9 @@ describe("usage reports: plan, build, send once", () => {
     expect(await counts(addresses)).toEqual([1, 1, 1]);
     expect(await run(acme.teamId)).toMatchObject({ status: "sent", attempts: 1 });
   });
+});
 
+describe("usage reports: retries and duplicate deliveries", () => {
   it("retries a failed team on its own, later sending only to the users it missed", async () => {
     const { acme, globex } = await seedReportScenario(db, PERIOD);
     const [reached, missed] = acme.emails as [string, string];
@@ -192,7 +187,9 @@ describe("usage reports: plan, build, send once", () => {
     expect(outcomes.every((o) => ["sent", "in-progress", "already-sent"].includes(o.status))).toBe(true);
     expect(await counts(acme.emails)).toEqual([1, 1]);
   });
+});
 
+describe("usage reports: lease takeover and teams to skip", () => {
   it("takes over a run whose sender died only after the lease, and fences the old claim", async () => {
     const period = "2026-W20"; // not planned by the last test of this file
     const team = await seedTeam(db, { name: "Initech", users: 2, projects: ["Bot"] });

@@ -1,31 +1,10 @@
-import { SESClient } from "@aws-sdk/client-ses";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalSes, readLocalMailbox, startLocalSes } from "../../local/ses.js";
-import {
-  isSendingRateThrottle,
-  type Mailer,
-  type OutgoingEmail,
-  pacedMailer,
-  SesMailer,
-} from "../../shared/reports/mailer.js";
+import { describe, expect, it } from "vitest";
+import { isSendingRateThrottle, type Mailer, type OutgoingEmail, pacedMailer } from "../../shared/reports/mailer.js";
+import { useLocalSes } from "../support/ses.js";
 
 // Prepare ------------------------------------------------------------------------------------
 
-let ses: LocalSes;
-let local: Mailer;
-
-beforeAll(async () => {
-  ses = await startLocalSes(0);
-  local = new SesMailer(
-    new SESClient({
-      endpoint: ses.endpoint,
-      region: "us-east-1",
-      credentials: { accessKeyId: "test", secretAccessKey: "test" },
-    }),
-    "kapa-reports",
-  );
-});
-afterAll(() => ses.stop());
+const ses = useLocalSes("kapa-reports");
 
 const email = (to: string): OutgoingEmail => ({
   from: "reports@kapa.local",
@@ -46,7 +25,7 @@ function flaky(failures: number, error: () => Error) {
     async send(message) {
       starts.push(performance.now());
       if (left-- > 0) throw error();
-      return local.send(message);
+      return ses.mailer.send(message);
     },
   };
   return { mailer, starts };
@@ -61,7 +40,7 @@ describe("paced report mailer", () => {
     const { messageId } = await pacedMailer(mailer, { ratePerSecond: 100, baseDelayMs: 5 }).send(email(to));
     expect(messageId).toBeTruthy();
     expect(starts).toHaveLength(4);
-    const mailbox = await readLocalMailbox(ses.endpoint);
+    const mailbox = await ses.mailbox();
     expect(mailbox.filter((m) => m.destination.to.includes(to))).toHaveLength(1);
   });
 

@@ -1,12 +1,9 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createApiKey } from "../../shared/auth/api-keys.js";
 import { createTenant, type Tenant, useTestDb } from "../support/db.js";
 import { type FaultRun, figuresTable, type RequestSpec, runFault } from "../support/fault-drive.js";
 import { type FaultMode, type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
-import { type Started, startLocalRuntime } from "../support/processes.js";
+import { type LocalRuntime, useLocalRuntime } from "../support/processes.js";
 
 /**
  * The same database faults against `npm start` as a user runs it, with DATABASE_URL pointing at
@@ -17,42 +14,34 @@ import { type Started, startLocalRuntime } from "../support/processes.js";
 const database = inject("database");
 const db = useTestDb();
 const SECONDS = Number(process.env.FAULT_SECONDS ?? 2);
-const dataDir = mkdtempSync(join(tmpdir(), "kapa-db-faults-"));
+const local = useLocalRuntime(
+  "db-faults",
+  {
+    LOG_LEVEL: process.env.FAULT_LOG_LEVEL ?? "silent",
+    // Answers during a fault are fast: the per-key and the stage limits would turn them into 429s.
+    PER_KEY_RATE_LIMIT: "0",
+    API_THROTTLING_RATE_LIMIT: "10000",
+    API_THROTTLING_BURST_LIMIT: "20000",
+  },
+  "SIGINT",
+);
 
 let proxy: FaultProxy;
-let runtime: Started;
+let runtime: LocalRuntime;
 let tenant: Tenant;
 let base: string;
 const runs: FaultRun[] = [];
 
 beforeAll(async () => {
   proxy = await startFaultProxy(database.url);
-  runtime = await startLocalRuntime(
-    {
-      DATA_DIR: dataDir,
-      PORT: "0",
-      PGLITE_PORT: "0",
-      SQS_PORT: "0",
-      DATABASE_URL: proxy.url,
-      LLM_DELAY_MS: "0",
-      LOG_LEVEL: process.env.FAULT_LOG_LEVEL ?? "silent",
-      // Answers during a fault are fast: the per-key and the stage limits would turn them into 429s.
-      PER_KEY_RATE_LIMIT: "0",
-      API_THROTTLING_RATE_LIMIT: "10000",
-      API_THROTTLING_BURST_LIMIT: "20000",
-    },
-    /Press Ctrl-C to stop/,
-    90_000,
-  );
-  const url = /running at (http:\/\/localhost:\d+)/.exec(runtime.output())?.[1] as string;
+  runtime = await local.start({ timeoutMs: 90_000, env: { DATABASE_URL: proxy.url } });
   tenant = await createTenant(db, "npm-start-faults");
-  base = `${url.replace("localhost", "127.0.0.1")}/query/v1/projects/${tenant.projectId}`;
+  base = `${runtime.baseUrl.replace("localhost", "127.0.0.1")}/query/v1/projects/${tenant.projectId}`;
 }, 120_000);
 
 afterAll(async () => {
-  await runtime?.stop("SIGINT");
+  await runtime?.stop("SIGINT"); // before its database's proxy goes
   await proxy?.close();
-  rmSync(dataDir, { recursive: true, force: true });
   process.stdout.write(figuresTable("database faults (npm start)", runs));
 });
 

@@ -1,10 +1,7 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import { stats } from "../../bench/lib.js";
 import { HARNESS_CACHE_DIR } from "../../local/harness.js";
-import { type Started, shell, startLocalRuntime } from "../support/processes.js";
+import { useLocalRuntime } from "../support/processes.js";
 import { eventually } from "../support/sqs.js";
 
 /**
@@ -14,52 +11,41 @@ import { eventually } from "../support/sqs.js";
  * error, nothing lost and nothing written twice.
  */
 const database = inject("database");
-const dataDir = mkdtempSync(join(tmpdir(), "kapa-reliability-"));
-const env: Record<string, string> = {
-  DATA_DIR: dataDir,
-  PORT: "0",
-  PGLITE_PORT: "0",
-  SQS_PORT: "0",
-  // The run's real Postgres when there is one (faster under load); else npm start's own PGlite.
-  DATABASE_URL: database.kind === "postgres" ? database.url : "",
-  LLM_DELAY_MS: "200",
-  CLASSIFIER_DELAY_MS: "100",
-  CLASSIFIER_FAILURE_RATE: "0.2",
-  CLASSIFIER_MAX_CONCURRENCY: "5",
-  LOCAL_VISIBILITY_TIMEOUT_SECONDS: "3",
-  LOCAL_RATE_SECONDS: "2",
-  TEMPLATE_CACHE_DIR: HARNESS_CACHE_DIR,
-  SWEEPER_GRACE_SECONDS: "10",
-  LOG_LEVEL: "silent",
-  // 50 clients share one key here: the per-key usage plan (20 rps) and the stage's limit (100 rps,
-  // the template's, as in AWS) would throttle them; this test is about errors, not throttling.
-  PER_KEY_RATE_LIMIT: "0",
-  API_THROTTLING_RATE_LIMIT: "10000",
-  API_THROTTLING_BURST_LIMIT: "20000",
-};
+const local = useLocalRuntime(
+  "reliability",
+  {
+    // The run's real Postgres when there is one (faster under load); else npm start's own PGlite.
+    DATABASE_URL: database.kind === "postgres" ? database.url : "",
+    LLM_DELAY_MS: "200",
+    CLASSIFIER_DELAY_MS: "100",
+    CLASSIFIER_FAILURE_RATE: "0.2",
+    CLASSIFIER_MAX_CONCURRENCY: "5",
+    LOCAL_VISIBILITY_TIMEOUT_SECONDS: "3",
+    LOCAL_RATE_SECONDS: "2",
+    TEMPLATE_CACHE_DIR: HARNESS_CACHE_DIR,
+    SWEEPER_GRACE_SECONDS: "10",
+    LOG_LEVEL: "silent",
+    // 50 clients share one key here: the per-key usage plan (20 rps) and the stage's limit (100 rps,
+    // the template's, as in AWS) would throttle them; this test is about errors, not throttling.
+    PER_KEY_RATE_LIMIT: "0",
+    API_THROTTLING_RATE_LIMIT: "10000",
+    API_THROTTLING_BURST_LIMIT: "20000",
+  },
+  "SIGINT",
+);
 const LOAD_SECONDS = Number(process.env.LOAD_SECONDS ?? 60);
 const CLIENTS = 50;
 
-let runtime: Started;
 let base: string;
 let key: string;
 
-const json = (text: string) => JSON.parse(text) as Record<string, unknown>;
-
 beforeAll(async () => {
-  runtime = await startLocalRuntime(env, /Press Ctrl-C to stop/, 90_000);
-  const url = /running at (http:\/\/localhost:\d+)/.exec(runtime.output())?.[1] as string;
-  const kapa = (args: string) => shell(`npx kapa ${args} --json`, env).then(json);
-  const team = await kapa("team create --name Reliability");
-  const project = await kapa(`project create --team ${team.id} --name 'Under load'`);
-  key = (await kapa(`key create --project ${project.id} --name load`)).key as string;
-  base = `${url.replace("localhost", "127.0.0.1")}/query/v1/projects/${project.id}`;
+  const { baseUrl } = await local.start({ timeoutMs: 90_000 });
+  const team = await local.kapa("team create --name Reliability");
+  const project = await local.kapa(`project create --team ${team.id} --name 'Under load'`);
+  key = (await local.kapa(`key create --project ${project.id} --name load`)).key as string;
+  base = `${baseUrl.replace("localhost", "127.0.0.1")}/query/v1/projects/${project.id}`;
 }, 120_000);
-
-afterAll(async () => {
-  await runtime?.stop("SIGINT");
-  rmSync(dataDir, { recursive: true, force: true });
-});
 
 async function chat(question: string, threadId?: string): Promise<{ status: number; threadId?: string; ms: number }> {
   const started = performance.now();

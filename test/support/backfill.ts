@@ -11,7 +11,7 @@ import { loadEnv } from "../../shared/platform/config.js";
 /**
  * The backfill state machine of the stack with small pages (the context overrides CDK
  * synthesizes it with), run by the local Step Functions, its classifier on a queue of the test's
- * own: 3 pages of 100-id ranges per Plan, 3 ranges at once.
+ * own: each Plan a page of three 100-id ranges, 3 ranges enqueued at once.
  */
 export const SMALL_PAGES = {
   "kapa:backfillPageSize": 300,

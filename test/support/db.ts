@@ -5,7 +5,7 @@ import { connect, type Db } from "../../shared/db/client.js";
 import { UNBOUNDED_STATEMENTS } from "../../shared/db/deadline.js";
 import { apiKeys } from "../../shared/db/schema.js";
 
-export { createTenant, type Tenant } from "./tenant.js";
+export { createTenant, type Tenant } from "../../shared/admin/tenants.js";
 
 /**
  * A connection to the run's test database, closed after the file. Tests seed tens of thousands of

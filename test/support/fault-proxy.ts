@@ -43,73 +43,87 @@ interface Link {
   silenced: boolean;
 }
 
-export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
-  const target = new URL(targetUrl);
-  const targetPort = Number(target.port || 5432);
-  let mode: FaultMode = "pass";
-  let delayMs = 0;
-  const links = new Set<Link>();
+interface ProxyState {
+  mode: FaultMode;
+  delayMs: number;
+  links: Set<Link>;
+  target: { host: string; port: number };
+}
 
-  const forward = (from: Socket, to: () => Socket | undefined, link: Link) => {
-    let chain = Promise.resolve();
-    from.on("data", (chunk: Buffer) => {
-      if (link.silenced) return;
-      if (mode !== "delay") return void to()?.write(chunk);
-      const wait = delayMs;
-      chain = chain.then(() => new Promise((resolve) => setTimeout(resolve, wait))).then(() => void to()?.write(chunk));
-    });
-  };
+/** Passes `from`'s bytes on to `to` (held back in order while the mode is delay; none while silenced). */
+function forward(state: ProxyState, from: Socket, to: () => Socket | undefined, link: Link) {
+  let chain = Promise.resolve();
+  from.on("data", (chunk: Buffer) => {
+    if (link.silenced) return;
+    if (state.mode !== "delay") return void to()?.write(chunk);
+    const wait = state.delayMs;
+    chain = chain.then(() => new Promise((resolve) => setTimeout(resolve, wait))).then(() => void to()?.write(chunk));
+  });
+}
 
-  const onConnection = (client: Socket) => {
+function pipe(state: ProxyState, link: Link, first?: Buffer) {
+  const { client } = link;
+  const upstream = netConnect(state.target);
+  link.upstream = upstream;
+  upstream.on("error", () => client.destroy());
+  upstream.once("close", () => client.destroy());
+  if (first) upstream.write(first);
+  forward(state, client, () => link.upstream, link);
+  forward(state, upstream, () => client, link);
+}
+
+/** A new client connection, answered as the mode in force says. */
+function connectionHandler(state: ProxyState) {
+  return (client: Socket) => {
     const link: Link = { client, silenced: false };
-    links.add(link);
+    state.links.add(link);
     client.on("error", () => {});
     client.once("close", () => {
-      links.delete(link);
+      state.links.delete(link);
       link.upstream?.destroy();
     });
-    if (mode === "reset") return client.resetAndDestroy();
-    if (mode === "blackhole") {
+    if (state.mode === "reset") return client.resetAndDestroy();
+    if (state.mode === "blackhole") {
       link.silenced = true;
       return;
     }
-    if (mode === "too-many-connections" || mode === "starting-up") {
+    if (state.mode === "too-many-connections" || state.mode === "starting-up") {
       // Answered by the mode in force when the startup message arrives: healed by then, it passes.
       client.once("data", (startup: Buffer) => {
-        const fatal = mode === "too-many-connections" || mode === "starting-up" ? FATAL[mode] : null;
+        const fatal = state.mode === "too-many-connections" || state.mode === "starting-up" ? FATAL[state.mode] : null;
         if (fatal) client.end(errorResponse(fatal.code, fatal.message));
-        else pipe(link, startup);
+        else pipe(state, link, startup);
       });
       return;
     }
-    pipe(link);
+    pipe(state, link);
   };
+}
 
-  function pipe(link: Link, first?: Buffer) {
-    const { client } = link;
-    const upstream = netConnect({ host: target.hostname, port: targetPort });
-    link.upstream = upstream;
-    upstream.on("error", () => client.destroy());
-    upstream.once("close", () => client.destroy());
-    if (first) upstream.write(first);
-    forward(client, () => link.upstream, link);
-    forward(upstream, () => client, link);
-  }
-
-  let server: Server = createServer(onConnection);
-  const listen = (port: number) =>
-    new Promise<number>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(port, "127.0.0.1", () => {
-        const address = server.address();
-        resolve(typeof address === "object" && address ? address.port : port);
-      });
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", () => {
+      const address = server.address();
+      resolve(typeof address === "object" && address ? address.port : port);
     });
-  const port = await listen(0);
-  const stopListening = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+}
 
+export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
+  const target = new URL(targetUrl);
+  const state: ProxyState = {
+    mode: "pass",
+    delayMs: 0,
+    links: new Set(),
+    target: { host: target.hostname, port: Number(target.port || 5432) },
+  };
+  const onConnection = connectionHandler(state);
+  let server: Server = createServer(onConnection);
+  const port = await listen(server, 0);
+  const stopListening = () => new Promise<void>((resolve) => server.close(() => resolve()));
   const resetAll = () => {
-    for (const link of links) link.client.resetAndDestroy();
+    for (const link of state.links) link.client.resetAndDestroy();
   };
 
   const url = new URL(targetUrl);
@@ -118,29 +132,29 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
   return {
     url: url.toString(),
     async set(next, options = {}) {
-      const previous = mode;
+      const previous = state.mode;
       if (previous === next) return;
-      mode = next;
-      delayMs = options.delayMs ?? 0;
+      state.mode = next;
+      state.delayMs = options.delayMs ?? 0;
       if (previous === "refuse") {
         server = createServer(onConnection);
-        await listen(port);
+        await listen(server, port);
       }
       if (previous === "blackhole") {
-        for (const link of links) if (link.silenced) link.client.resetAndDestroy();
+        for (const link of state.links) if (link.silenced) link.client.resetAndDestroy();
       }
       if (next === "refuse") {
         resetAll();
         await stopListening();
       } else if (next === "blackhole") {
-        for (const link of links) link.silenced = true;
+        for (const link of state.links) link.silenced = true;
       } else if (next !== "pass" && next !== "delay") {
         resetAll();
       }
     },
     async close() {
       resetAll();
-      if (mode !== "refuse") await stopListening();
+      if (state.mode !== "refuse") await stopListening();
     },
   };
 }

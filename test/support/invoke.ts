@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from "aws-lambda";
+import type { Tenant } from "../../shared/admin/tenants.js";
 import { type RouteName, routes } from "../../shared/http/routes.js";
 import { apiEvent, lambdaContext } from "./events.js";
 import { recordResponse } from "./openapi-recorder.js";
-import type { Tenant } from "./tenant.js";
 
 type ProxyHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 

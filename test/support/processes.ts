@@ -1,5 +1,9 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
+import { afterAll } from "vitest";
 
 const run = promisify(execFile);
 
@@ -29,11 +33,20 @@ export async function startLocalRuntime(
   child.stderr?.on("data", (chunk: Buffer) => {
     output += chunk.toString();
   });
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  // "close": npm has exited and every process of its group has closed the output (the runtime
+  // prints its last lines after npm has died of a signal).
+  let closed = false;
+  const ended = new Promise<number | null>((resolve) =>
+    child.once("close", (code) => {
+      closed = true;
+      resolve(code);
+    }),
+  );
   const deadline = Date.now() + timeoutMs;
   while (!ready.test(output)) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      if (child.exitCode === null && child.pid) process.kill(-child.pid, "SIGKILL");
+    const exited = child.exitCode !== null || child.signalCode !== null;
+    if (exited || Date.now() > deadline) {
+      signalGroup(child, "SIGKILL");
       throw new Error(`local runtime did not start:\n${output}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -42,10 +55,20 @@ export async function startLocalRuntime(
     child,
     output: () => output,
     async stop(signal = "SIGINT") {
-      if (child.exitCode === null && child.pid) process.kill(-child.pid, signal);
-      return exited;
+      if (!closed) signalGroup(child, signal);
+      return ended;
     },
   };
+}
+
+/** Signals npm's process group, if any of it is left. */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals) {
+  if (!child.pid) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+  }
 }
 
 /** Runs a shell command line (a pasted curl, `npx kapa ...`) and returns its stdout. */
@@ -55,4 +78,78 @@ export async function shell(command: string, env: Record<string, string> = {}): 
     maxBuffer: 10 * 1024 * 1024,
   });
   return stdout;
+}
+
+/** `npm start` up to its banner, with what the banner prints: the gateway and the demo project's key. */
+export interface LocalRuntime extends Started {
+  /** The gateway as printed, `http://localhost:<port>`. */
+  baseUrl: string;
+  projectId: string;
+  /** `<baseUrl>/query/v1/projects/<projectId>`. */
+  projectUrl: string;
+  apiKey: string;
+}
+
+export interface LocalRuntimeFixture {
+  /** The file's own data directory (DATA_DIR), removed after the file. */
+  dataDir: string;
+  /** The environment `npm start` runs with; also for the `npx kapa` commands of the test. */
+  env: Record<string, string>;
+  /**
+   * Starts `npm start` (again: the previous one must have stopped) and waits for its banner;
+   * `env` adds to the fixture's environment what is known only now (a proxy's URL).
+   */
+  start(options?: { timeoutMs?: number; env?: Record<string, string> }): Promise<LocalRuntime>;
+  /** `npx kapa <args> --json` on the runtime's database, its JSON answer. */
+  kapa(args: string): Promise<Record<string, unknown>>;
+}
+
+/**
+ * `npm start` on a fresh data directory of the test file's own: the embedded database, ports the
+ * OS picks (test files run side by side), LOG_LEVEL warn and no LLM delay unless `env` says
+ * otherwise. After the file, the last runtime started gets `stopWith` and the directory goes.
+ */
+export function useLocalRuntime(
+  name: string,
+  env: Record<string, string> = {},
+  stopWith: NodeJS.Signals = "SIGKILL",
+): LocalRuntimeFixture {
+  const dataDir = mkdtempSync(join(tmpdir(), `kapa-npm-start-${name}-`));
+  const fullEnv = {
+    DATA_DIR: dataDir,
+    PORT: "0",
+    PGLITE_PORT: "0",
+    SQS_PORT: "0",
+    SES_PORT: "0",
+    DATABASE_URL: "",
+    LLM_DELAY_MS: "0",
+    LOG_LEVEL: "warn",
+    ...env,
+  };
+  let current: Started | undefined;
+  afterAll(async () => {
+    await current?.stop(stopWith);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  return {
+    dataDir,
+    env: fullEnv,
+    async start({ timeoutMs, env: more } = {}) {
+      current = await startLocalRuntime({ ...fullEnv, ...more }, /Press Ctrl-C to stop/, timeoutMs);
+      return { ...current, ...printedDemo(current.output()) };
+    },
+    kapa: (args) => shell(`npx kapa ${args} --json`, fullEnv).then((out) => JSON.parse(out) as Record<string, unknown>),
+  };
+}
+
+function printedDemo(output: string): Omit<LocalRuntime, keyof Started> {
+  const printed = (pattern: RegExp, what: string) => {
+    const found = pattern.exec(output)?.[1];
+    if (!found) throw new Error(`npm start printed no ${what}:\n${output}`);
+    return found;
+  };
+  const baseUrl = printed(/kapa-service is running at (http:\/\/localhost:\d+)/, "gateway URL");
+  const projectId = printed(/projects\/([0-9a-f-]{36})\/chat/, "demo project");
+  const apiKey = printed(/X-API-KEY: (kapa_[\w-]+)'/, "demo key");
+  return { baseUrl, projectId, projectUrl: `${baseUrl}/query/v1/projects/${projectId}`, apiKey };
 }
