@@ -173,11 +173,12 @@ export async function retryTransient<T>(transaction: () => Promise<T>, attempts 
 }
 
 /**
- * A connection the database (or the network) refused to open: too many connections (53300), the
- * server starting up (57P03), nothing listening (ECONNREFUSED). The statement waiting for it was
- * never sent.
+ * A login the database refused: too many connections (53300), the server starting up (57P03).
+ * The statement waiting for the connection was never sent, and the server is there and about to
+ * take it. Not ECONNREFUSED: nothing listening is an outage, answered with a fast 503 (retrying
+ * it in both the authorizer and the handler took a request past 3 s under `npm start`).
  */
-const REFUSED_CONNECTION_CODES = new Set(["53300", "57P03", "ECONNREFUSED"]);
+const REFUSED_CONNECTION_CODES = new Set(["53300", "57P03"]);
 
 export const isRefusedConnection = (error: unknown): boolean => {
   const code = classifyDbError(error)?.code;
