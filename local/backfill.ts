@@ -1,11 +1,12 @@
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { createSqsClient } from "../shared/platform/aws.js";
 import type { Env } from "../shared/platform/config.js";
 import { isAlive } from "./embedded-db.js";
 import { type EventSource, startEventSource } from "./event-source.js";
-import { consumerSettingsOf, HARNESS_CACHE_DIR, mappingOf } from "./harness.js";
+import { type ConsumerSettings, consumerSettingsOf, HARNESS_CACHE_DIR, mappingOf } from "./harness.js";
 import { type LambdaPool, startLambdaPool } from "./lambda-pool.js";
 import { createQueueWithDlq, type QueueWithDlq } from "./sqs.js";
 import { backfillMachineId, type LocalMachineDefinition, resolveStateMachine } from "./state-machine.js";
@@ -58,7 +59,7 @@ export interface LocalBackfillOptions {
 export interface LocalBackfill extends QueueWithDlq {
   stateMachineArn: string;
   sfnEndpoint: string;
-  machine: LocalMachineDefinition & { cached: boolean };
+  machine: BackfillMachine;
   stepFunctions: LocalStepFunctions;
   eventSource: EventSource;
   /** Lines for the start banner. */
@@ -109,27 +110,29 @@ async function inThisThread(entry: string): Promise<LocalTask> {
   return (input) => module.handler(input);
 }
 
-export async function startLocalBackfill(options: LocalBackfillOptions): Promise<LocalBackfill> {
-  const { env } = options;
-  const sqsEndpoint = process.env.AWS_ENDPOINT_URL_SQS;
-  if (!sqsEndpoint) throw new Error("startLocalBackfill: call useLocalAws({ sqs }) first");
-  const stack = await loadStack({
-    context: options.context,
-    cacheDir: options.cacheDir ?? (options.dataDir ? join(options.dataDir, "cache") : HARNESS_CACHE_DIR),
-  });
-  const sqs = createSqsClient();
-  const settings = consumerSettingsOf(stack, "backfill");
+type BackfillMachine = LocalMachineDefinition & { cached: boolean };
+
+/** The backfill queue and its DLQ as the template configures them, their URLs in the handlers' environment. */
+async function createBackfillQueues(
+  sqs: SQSClient,
+  settings: ConsumerSettings,
+  options: LocalBackfillOptions,
+): Promise<QueueWithDlq> {
   const queues = await createQueueWithDlq(sqs, options.queueName ?? "kapa-backfill", {
     visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? settings.visibilityTimeoutSeconds,
     maxReceiveCount: settings.maxReceiveCount,
   });
   process.env.BACKFILL_QUEUE_URL = queues.queueUrl;
   process.env.BACKFILL_DLQ_URL = queues.dlqUrl;
+  return queues;
+}
 
-  const machine = {
-    ...resolveStateMachine(stack.template, backfillMachineId(stack.template), entriesOf(stack)),
-    cached: stack.cached,
-  };
+/** The state machine's task functions, per state: in worker threads (the returned pool) or in this thread. */
+async function backfillTasks(
+  stack: SynthesizedStack,
+  machine: BackfillMachine,
+  options: LocalBackfillOptions,
+): Promise<{ pool: LambdaPool | null; tasks: Record<string, LocalTask> }> {
   const pool = options.tasksIn === "this-thread" ? null : startTaskPool(stack, machine.tasks);
   const tasks: Record<string, LocalTask> = {};
   for (const [state, entry] of Object.entries(machine.tasks)) {
@@ -138,8 +141,17 @@ export async function startLocalBackfill(options: LocalBackfillOptions): Promise
       : await inThisThread(entry);
     tasks[state] = options.wrapTask ? options.wrapTask(state, task) : task;
   }
+  return { pool, tasks };
+}
+
+/** The backfill state machine on the local Step Functions, its ARN and endpoint in the handlers' environment. */
+async function startBackfillMachine(
+  options: LocalBackfillOptions,
+  machine: BackfillMachine,
+  tasks: Record<string, LocalTask>,
+): Promise<{ stepFunctions: LocalStepFunctions; stateMachineArn: string }> {
   const stepFunctions = await startLocalStepFunctions({
-    port: options.sfnPort ?? env.SFN_PORT,
+    port: options.sfnPort ?? options.env.SFN_PORT,
     machines: [
       {
         name: machine.name,
@@ -155,6 +167,26 @@ export async function startLocalBackfill(options: LocalBackfillOptions): Promise
   const stateMachineArn = stepFunctions.arnOf(machine.name);
   process.env.BACKFILL_STATE_MACHINE_ARN = stateMachineArn;
   process.env.AWS_ENDPOINT_URL_SFN = stepFunctions.endpoint;
+  return { stepFunctions, stateMachineArn };
+}
+
+export async function startLocalBackfill(options: LocalBackfillOptions): Promise<LocalBackfill> {
+  const sqsEndpoint = process.env.AWS_ENDPOINT_URL_SQS;
+  if (!sqsEndpoint) throw new Error("startLocalBackfill: call useLocalAws({ sqs }) first");
+  const stack = await loadStack({
+    context: options.context,
+    cacheDir: options.cacheDir ?? (options.dataDir ? join(options.dataDir, "cache") : HARNESS_CACHE_DIR),
+  });
+  const sqs = createSqsClient();
+  const settings = consumerSettingsOf(stack, "backfill");
+  const queues = await createBackfillQueues(sqs, settings, options);
+
+  const machine: BackfillMachine = {
+    ...resolveStateMachine(stack.template, backfillMachineId(stack.template), entriesOf(stack)),
+    cached: stack.cached,
+  };
+  const { pool, tasks } = await backfillTasks(stack, machine, options);
+  const { stepFunctions, stateMachineArn } = await startBackfillMachine(options, machine, tasks);
 
   // The same classifier function as the live queue's, behind a second event source with its own cap.
   const classifier = (await import("../functions/classifier.js")) as { handler: Handler<SQSEvent, SQSBatchResponse> };

@@ -51,94 +51,104 @@ function toRecord(message: Message, queueArn: string): SQSRecord {
   };
 }
 
-export function startEventSource(options: EventSourceOptions): EventSource {
-  const queueArn = options.queueArn ?? `arn:aws:sqs:local:000000000000:${options.queueUrl.split("/").pop()}`;
-  let running = true;
-  let active = 0;
-  let invocations = 0;
-  let peakConcurrency = 0;
+/** One event source mapping's pollers, invocations and deletes, with the counts `stats()` reports. */
+class EventSourceMapping {
+  running = true;
+  invocations = 0;
+  peakConcurrency = 0;
+  private active = 0;
+  // As in Lambda, the invocation's slot is free once the function returns: the mapping deletes
+  // the batch's messages meanwhile. A delete that fails only lets them come back (harmless: the
+  // handler is idempotent), as in AWS.
+  readonly deleting = new Set<Promise<void>>();
 
-  async function deliver(messages: Message[]): Promise<void> {
-    const event: SQSEvent = { Records: messages.map((m) => toRecord(m, queueArn)) };
+  constructor(
+    private readonly options: EventSourceOptions,
+    private readonly queueArn: string,
+  ) {}
+
+  private async deliver(messages: Message[]): Promise<void> {
+    const event: SQSEvent = { Records: messages.map((m) => toRecord(m, this.queueArn)) };
     let failed: Set<string>;
-    active++;
-    invocations++;
-    peakConcurrency = Math.max(peakConcurrency, active);
+    this.active++;
+    this.invocations++;
+    this.peakConcurrency = Math.max(this.peakConcurrency, this.active);
     try {
-      const response = await options.handler(event);
-      const reported = options.reportBatchItemFailures === false ? [] : (response?.batchItemFailures ?? []);
+      const response = await this.options.handler(event);
+      const reported = this.options.reportBatchItemFailures === false ? [] : (response?.batchItemFailures ?? []);
       failed = new Set(reported.map((f) => f.itemIdentifier));
     } catch (error) {
       logger.error("event source: invocation failed, the whole batch returns to the queue", { error });
       failed = new Set(event.Records.map((r) => r.messageId));
     } finally {
-      active--;
+      this.active--;
     }
     const done = event.Records.filter((r) => !failed.has(r.messageId));
-    if (done.length > 0) deleteInBackground(done);
+    if (done.length > 0) this.deleteInBackground(done);
   }
 
-  // As in Lambda, the invocation's slot is free once the function returns: the mapping deletes
-  // the batch's messages meanwhile. A delete that fails only lets them come back (harmless: the
-  // handler is idempotent), as in AWS.
-  const deleting = new Set<Promise<void>>();
-  function deleteInBackground(records: SQSRecord[]): void {
+  private deleteInBackground(records: SQSRecord[]): void {
     const entries = records.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle }));
-    const deletion = options.sqs
-      .send(new DeleteMessageBatchCommand({ QueueUrl: options.queueUrl, Entries: entries }))
+    const deletion = this.options.sqs
+      .send(new DeleteMessageBatchCommand({ QueueUrl: this.options.queueUrl, Entries: entries }))
       .then(
         () => undefined,
         (error: unknown) => logger.warn("event source: delete failed, the messages will come back", { error }),
       )
-      .finally(() => deleting.delete(deletion));
-    deleting.add(deletion);
+      .finally(() => this.deleting.delete(deletion));
+    this.deleting.add(deletion);
   }
 
-  const receive = async (max: number, waitSeconds: number) =>
-    (
-      await options.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: options.queueUrl,
-          MaxNumberOfMessages: Math.min(max, 10),
-          WaitTimeSeconds: waitSeconds,
-          MessageSystemAttributeNames: ["All"],
-        }),
-      )
-    ).Messages ?? [];
+  private async receive(max: number, waitSeconds: number): Promise<Message[]> {
+    const received = await this.options.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: this.options.queueUrl,
+        MaxNumberOfMessages: Math.min(max, 10),
+        WaitTimeSeconds: waitSeconds,
+        MessageSystemAttributeNames: ["All"],
+      }),
+    );
+    return received.Messages ?? [];
+  }
 
   /** A batch: the first messages, then more until the batch is full or the batching window has passed. */
-  async function gather(): Promise<Message[]> {
-    const batch = await receive(options.batchSize, options.waitSeconds ?? 1);
-    const until = Date.now() + (options.batchingWindowSeconds ?? 0) * 1000;
-    while (batch.length > 0 && batch.length < options.batchSize && Date.now() < until && running) {
-      const more = await receive(options.batchSize - batch.length, 0);
+  private async gather(): Promise<Message[]> {
+    const { batchSize } = this.options;
+    const batch = await this.receive(batchSize, this.options.waitSeconds ?? 1);
+    const until = Date.now() + (this.options.batchingWindowSeconds ?? 0) * 1000;
+    while (batch.length > 0 && batch.length < batchSize && Date.now() < until && this.running) {
+      const more = await this.receive(batchSize - batch.length, 0);
       batch.push(...more);
       if (more.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
     }
     return batch;
   }
 
-  async function poll(): Promise<void> {
-    while (running) {
+  async poll(): Promise<void> {
+    while (this.running) {
       try {
-        const messages = await gather();
-        if (messages.length) await deliver(messages);
+        const messages = await this.gather();
+        if (messages.length) await this.deliver(messages);
       } catch (error) {
-        if (!running) return;
+        if (!this.running) return;
         logger.warn("event source: receive failed, retrying", { error });
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
     }
   }
+}
 
-  const pollers = Array.from({ length: options.maxConcurrency }, () => poll());
+export function startEventSource(options: EventSourceOptions): EventSource {
+  const queueArn = options.queueArn ?? `arn:aws:sqs:local:000000000000:${options.queueUrl.split("/").pop()}`;
+  const mapping = new EventSourceMapping(options, queueArn);
+  const pollers = Array.from({ length: options.maxConcurrency }, () => mapping.poll());
   return {
     async stop() {
-      running = false;
+      mapping.running = false;
       await Promise.all(pollers);
-      await Promise.all(deleting);
+      await Promise.all(mapping.deleting);
     },
-    stats: () => ({ invocations, peakConcurrency }),
+    stats: () => ({ invocations: mapping.invocations, peakConcurrency: mapping.peakConcurrency }),
     settings: {
       queueUrl: options.queueUrl,
       queueArn,

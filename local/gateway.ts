@@ -13,6 +13,7 @@ import { accessLog } from "./access-log.js";
 import {
   type Admitted,
   authorizerEvent,
+  type CompiledRoute,
   compile,
   type GatewayRequest,
   type GatewayRoute,
@@ -122,40 +123,52 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-export async function startGateway(options: GatewayOptions): Promise<Gateway> {
-  const authCache = new Map<string, { result: APIGatewayAuthorizerResult; expires: number }>();
-  const usagePlan = options.perKey ? new UsagePlan(options.perKey) : null;
-  const stage = options.throttling ? new UsagePlan({ ...options.throttling, dailyQuota: 0 }) : null;
-  const compiled = (options.routes ?? inProcessRoutes(options)).map(compile);
-  const invoke = options.invoke ?? inProcess;
+/** API Gateway's request path for one set of options: routing, admission and the integration. */
+class GatewayHandler {
+  private readonly authCache = new Map<string, { result: APIGatewayAuthorizerResult; expires: number }>();
+  private readonly usagePlan: UsagePlan | null;
+  private readonly stage: UsagePlan | null;
+  private readonly compiled: CompiledRoute[];
+  private readonly invoke: NonNullable<GatewayOptions["invoke"]>;
+  /** The Host the proxy events carry; known only once the server listens. */
+  ownHost = "localhost";
 
-  async function authorize(
+  constructor(options: GatewayOptions) {
+    this.usagePlan = options.perKey ? new UsagePlan(options.perKey) : null;
+    this.stage = options.throttling ? new UsagePlan({ ...options.throttling, dailyQuota: 0 }) : null;
+    this.compiled = (options.routes ?? inProcessRoutes(options)).map(compile);
+    this.invoke = options.invoke ?? inProcess;
+  }
+
+  private async authorize(
     authorizer: NonNullable<GatewayRoute["authorizer"]>,
     identity: string,
     event: APIGatewayRequestAuthorizerEvent,
   ) {
     const key = `${authorizer.target}:${identity}`;
-    const cached = authCache.get(key);
+    const cached = this.authCache.get(key);
     if (cached && cached.expires > Date.now()) return cached.result;
-    const result = (await invoke(authorizer.target, event)) as APIGatewayAuthorizerResult;
+    const result = (await this.invoke(authorizer.target, event)) as APIGatewayAuthorizerResult;
     if (authorizer.ttlSeconds > 0) {
-      authCache.delete(key);
-      if (authCache.size >= AUTHORIZER_CACHE_ENTRIES) authCache.delete(authCache.keys().next().value as string);
-      authCache.set(key, { result, expires: Date.now() + authorizer.ttlSeconds * 1000 });
+      this.authCache.delete(key);
+      if (this.authCache.size >= AUTHORIZER_CACHE_ENTRIES) {
+        this.authCache.delete(this.authCache.keys().next().value as string);
+      }
+      this.authCache.set(key, { result, expires: Date.now() + authorizer.ttlSeconds * 1000 });
     }
     return result;
   }
 
   /** API Gateway's checks before the integration: the stage's throttle, the authorizer and the usage plan. */
-  async function admit(route: GatewayRoute, request: GatewayRequest): Promise<Reply | Admitted> {
-    if (stage && !stage.take("stage")) return reply(429, { detail: "Too many requests" });
+  private async admit(route: GatewayRoute, request: GatewayRequest): Promise<Reply | Admitted> {
+    if (this.stage && !this.stage.take("stage")) return reply(429, { detail: "Too many requests" });
     if (!route.authorizer) return { authorizerContext: null };
     const { header } = route.authorizer;
     const apiKey = Object.entries(request.headers).find(([name]) => name.toLowerCase() === header.toLowerCase())?.[1];
     if (!apiKey) return reply(401, { detail: `Missing API key (${header} header)` });
     let result: APIGatewayAuthorizerResult;
     try {
-      result = await authorize(route.authorizer, apiKey, authorizerEvent(route, request));
+      result = await this.authorize(route.authorizer, apiKey, authorizerEvent(route, request));
     } catch (error) {
       if (error instanceof Error && error.message === UNAUTHORIZED) {
         return reply(401, { detail: `Missing API key (${header} header)` });
@@ -164,23 +177,23 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return reply(AUTHORIZER_FAILURE.statusCode, { detail: AUTHORIZER_FAILURE.detail }, retryAfterHeader());
     }
     if (!policyAllows(result, request.methodArn)) return reply(403, { detail: "Forbidden" });
-    if (usagePlan && route.apiKeyRequired) {
+    if (this.usagePlan && route.apiKeyRequired) {
       // As API Gateway with apiKeySource AUTHORIZER: no usage key, no access; over the plan: 429.
       if (!result.usageIdentifierKey) return reply(403, { detail: "Forbidden" });
-      if (!usagePlan.take(result.usageIdentifierKey)) {
+      if (!this.usagePlan.take(result.usageIdentifierKey)) {
         return reply(429, { detail: "Too many requests" }, retryAfterHeader());
       }
     }
     return { authorizerContext: { ...result.context, principalId: result.principalId } };
   }
 
-  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://localhost");
     const method = (req.method ?? "GET").toUpperCase();
-    const matched = matchRoute(compiled, url.pathname, method);
+    const matched = matchRoute(this.compiled, url.pathname, method);
     if ("status" in matched) return send(res, matched.status, matched.body, matched.headers);
     const request = gatewayRequest(req, url, method, matched);
-    const admitted = await admit(matched.route, request);
+    const admitted = await this.admit(matched.route, request);
     if ("status" in admitted) return send(res, admitted.status, admitted.body, admitted.headers);
     // Read only once the key is accepted, as API Gateway does not run the integration for a denied one.
     let body: string | null;
@@ -189,17 +202,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     } catch {
       return send(res, 413, { detail: "Request body too large" });
     }
-    const event = proxyEvent(request, admitted.authorizerContext, body, ownHost);
-    const result = (await invoke(matched.route.target, event)) as APIGatewayProxyResult;
+    const event = proxyEvent(request, admitted.authorizerContext, body, this.ownHost);
+    const result = (await this.invoke(matched.route.target, event)) as APIGatewayProxyResult;
     res.writeHead(result.statusCode, {
       ...result.headers,
       "x-request-id": request.requestId,
     } as Record<string, string>);
     res.end(result.isBase64Encoded ? Buffer.from(result.body, "base64") : result.body);
   }
+}
 
-  let ownHost = "localhost";
-  const server: Server = createServer((req, res) => {
+/** An HTTP server that access-logs every request and turns an unexpected failure into a JSON 500. */
+function createGatewayServer(handler: GatewayHandler): Server {
+  return createServer((req, res) => {
     const started = performance.now();
     res.once("finish", () =>
       accessLog({
@@ -210,17 +225,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         requestId: String(res.getHeader("x-request-id") ?? ""),
       }),
     );
-    serve(req, res).catch((error: unknown) => {
+    handler.serve(req, res).catch((error: unknown) => {
       logger.error("gateway error", { error });
       if (!res.headersSent) send(res, 500, { detail: "Internal server error" });
       else res.end();
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.host ?? "127.0.0.1", () => resolve());
-  });
-  // A request Node cannot parse (an unknown method, a malformed header) still gets a JSON body.
+}
+
+/** A request Node cannot parse (an unknown method, a malformed header) still gets a JSON body. */
+function answerMalformedRequestsWithJson(server: Server): void {
   server.on("clientError", (error: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
     const body = JSON.stringify({ detail: `Bad request (${error.code ?? "malformed HTTP"})` });
@@ -228,9 +242,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
     );
   });
+}
+
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const handler = new GatewayHandler(options);
+  const server = createGatewayServer(handler);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host ?? "127.0.0.1", () => resolve());
+  });
+  answerMalformedRequestsWithJson(server);
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : options.port;
-  ownHost = `localhost:${port}`;
+  handler.ownHost = `localhost:${port}`;
   return {
     url: `http://localhost:${port}`,
     close: () =>
