@@ -70,6 +70,24 @@ export class KapaServiceStack extends Stack {
       this.exports.worker,
     );
 
+    this.addServiceOutputs();
+
+    // Last: it collects the alarms of everything above and draws the dashboard.
+    this.observability = new Observability(this, "Observability", {
+      api: this.api,
+      classification: this.classification,
+      backfill: this.backfill,
+      reports: this.reports,
+      database: this.database,
+      exports: this.exports,
+      settings: this.settings,
+    });
+    this.addObservabilityOutputs();
+    acknowledgeNagFindings(this);
+  }
+
+  /** The endpoints, queues, bucket and secrets that the CLI and operators look up. */
+  private addServiceOutputs(): void {
     new CfnOutput(this, "ApiUrl", { value: this.api.url, description: "Base URL of the API stage" });
     new CfnOutput(this, "ClassificationQueueUrl", {
       value: this.classification.liveQueue.queueUrl,
@@ -111,17 +129,10 @@ export class KapaServiceStack extends Stack {
       value: this.database.proxy.endpoint,
       description: "RDS Proxy endpoint (inside the VPC)",
     });
+  }
 
-    // Last: it collects the alarms of everything above and draws the dashboard.
-    this.observability = new Observability(this, "Observability", {
-      api: this.api,
-      classification: this.classification,
-      backfill: this.backfill,
-      reports: this.reports,
-      database: this.database,
-      exports: this.exports,
-      settings: this.settings,
-    });
+  /** After Observability: its alarm topic and dashboard, and the usage plan's id. */
+  private addObservabilityOutputs(): void {
     new CfnOutput(this, "AlarmTopicArn", {
       value: this.observability.topic.topicArn,
       description: "SNS topic of every alarm (subscribe on-call here, or set kapa:alarmEmail)",
@@ -136,6 +147,5 @@ export class KapaServiceStack extends Stack {
         description: "Per-key limits: `kapa key create` registers each key here (USAGE_PLAN_ID)",
       });
     }
-    acknowledgeNagFindings(this);
   }
 }

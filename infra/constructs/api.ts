@@ -193,7 +193,7 @@ export class Api extends Construct {
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
-    const { settings, database, classification } = props;
+    const { settings } = props;
     const perKeyLimits = settings.perKeyRateLimit > 0;
     const routeHandlers = new Set(props.routes.map((r) => r.handler));
     for (const handler of Object.keys(HANDLER_OPTIONS)) {
@@ -204,38 +204,7 @@ export class Api extends Construct {
       retention: settings.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    this.restApi = new apigateway.RestApi(this, "Api", {
-      restApiName: `${Stack.of(this).stackName}-api`,
-      description: "kapa-service query API",
-      endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
-      // Access logs need API Gateway's account-level CloudWatch Logs role.
-      cloudWatchRole: true,
-      // Usage plan keys come from the authorizer, never from a client header.
-      apiKeySourceType: perKeyLimits ? apigateway.ApiKeySourceType.AUTHORIZER : undefined,
-      deployOptions: {
-        stageName: settings.stageName,
-        throttlingRateLimit: settings.throttlingRateLimit,
-        throttlingBurstLimit: settings.throttlingBurstLimit,
-        metricsEnabled: true,
-        tracingEnabled: settings.tracing,
-        // Execution logs of errors only (authorizer and integration failures); never request data,
-        // which would include the X-API-KEY header.
-        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
-        dataTraceEnabled: false,
-        accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogs),
-        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields({
-          caller: true,
-          httpMethod: true,
-          ip: true,
-          protocol: true,
-          requestTime: true,
-          resourcePath: true,
-          responseLength: true,
-          status: true,
-          user: true,
-        }),
-      },
-    });
+    this.restApi = this.createRestApi(settings, perKeyLimits);
     // API Gateway writes execution logs to this fixed name; creating it first gives it a retention.
     this.executionLogs = new logs.LogGroup(this, "ExecutionLogs", {
       logGroupName: `API-Gateway-Execution-Logs_${this.restApi.restApiId}/${settings.stageName}`,
@@ -269,68 +238,115 @@ export class Api extends Construct {
       settings,
       memorySize: 512,
       timeout: Duration.seconds(10),
-      network: database.functionNetwork,
+      network: props.database.functionNetwork,
       environment: { AUTHORIZER_CACHE_TTL_SECONDS: String(settings.authorizerCacheTtlSeconds) },
     });
-    database.bindTo(this.authorizerFunction.function);
+    props.database.bindTo(this.authorizerFunction.function);
     this.authorizer = new apigateway.RequestAuthorizer(this, "ApiKeyAuthorizer", {
       handler: this.authorizerFunction.function,
       identitySources: [apigateway.IdentitySource.header(API_KEY_HEADER)],
       resultsCacheTtl: Duration.seconds(settings.authorizerCacheTtlSeconds),
     });
 
+    this.handlers = this.addRoutes(props, perKeyLimits && settings.requireUsagePlanKey);
+  }
+
+  private createRestApi(settings: StackSettings, perKeyLimits: boolean): apigateway.RestApi {
+    return new apigateway.RestApi(this, "Api", {
+      restApiName: `${Stack.of(this).stackName}-api`,
+      description: "kapa-service query API",
+      endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
+      // Access logs need API Gateway's account-level CloudWatch Logs role.
+      cloudWatchRole: true,
+      // Usage plan keys come from the authorizer, never from a client header.
+      apiKeySourceType: perKeyLimits ? apigateway.ApiKeySourceType.AUTHORIZER : undefined,
+      deployOptions: {
+        stageName: settings.stageName,
+        throttlingRateLimit: settings.throttlingRateLimit,
+        throttlingBurstLimit: settings.throttlingBurstLimit,
+        metricsEnabled: true,
+        tracingEnabled: settings.tracing,
+        // Execution logs of errors only (authorizer and integration failures); never request data,
+        // which would include the X-API-KEY header.
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogs),
+        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields({
+          caller: true,
+          httpMethod: true,
+          ip: true,
+          protocol: true,
+          requestTime: true,
+          resourcePath: true,
+          responseLength: true,
+          status: true,
+          user: true,
+        }),
+      },
+    });
+  }
+
+  /**
+   * One method per route; a handler's function is created when its first route is added, so
+   * the functions keep the route table's order. Returns the handlers by name.
+   */
+  private addRoutes(props: ApiProps, apiKeyRequired: boolean): Map<string, KapaFunction> {
     const handlers = new Map<string, KapaFunction>();
     const integrations = new Map<string, apigateway.LambdaIntegration>();
-    const integrationFor = (handler: string): apigateway.LambdaIntegration => {
-      const existing = integrations.get(handler);
-      if (existing) return existing;
-      const options = HANDLER_OPTIONS[handler] ?? {};
-      const useDatabase = options.database ?? true;
-      const fn = new KapaFunction(this, `${pascalCase(handler)}Handler`, {
-        entry: handler,
-        description: `API handler functions/${handler}.ts`,
-        settings,
-        memorySize: options.memorySize,
-        network: useDatabase ? database.functionNetwork : undefined,
-        environment: {
-          ...(useDatabase ? { LLM_DELAY_MS: String(settings.llmDelayMs) } : {}),
-          ...options.environment,
-        },
-        bundledFiles: options.bundledFiles,
-        bundleAwsSdk: options.bundleAwsSdk,
-      });
-      if (useDatabase) database.bindTo(fn.function);
-      if (options.classificationQueue) classification.bindSender(fn);
-      if (options.backfillJobs) {
-        if (!props.backfill) throw new Error(`The ${handler} handler needs ApiProps.backfill`);
-        if (options.backfillJobs === "start") props.backfill.bindJobStarter(fn);
-        else props.backfill.bindJobReader(fn);
-      }
-      if (options.exports) {
-        if (!props.exports) throw new Error(`The ${handler} handler needs ApiProps.exports`);
-        if (options.exports === "start") props.exports.bindStarter(fn);
-        else props.exports.bindReader(fn);
-      }
-      const integration = new apigateway.LambdaIntegration(fn.function, { allowTestInvoke: false });
-      handlers.set(handler, fn);
-      integrations.set(handler, integration);
-      return integration;
-    };
-
     for (const route of props.routes) {
       const resource = this.restApi.root.resourceForPath(route.path);
+      let integration = integrations.get(route.handler);
+      if (!integration) {
+        const fn = this.createHandler(route.handler, props);
+        integration = new apigateway.LambdaIntegration(fn.function, { allowTestInvoke: false });
+        handlers.set(route.handler, fn);
+        integrations.set(route.handler, integration);
+      }
       const auth: apigateway.MethodOptions =
         route.auth === "apiKey"
           ? {
               authorizer: this.authorizer,
               authorizationType: apigateway.AuthorizationType.CUSTOM,
               // The usage plan applies only to methods that require its key.
-              apiKeyRequired: perKeyLimits && settings.requireUsagePlanKey,
+              apiKeyRequired,
             }
           : { authorizationType: apigateway.AuthorizationType.NONE };
-      resource.addMethod(route.method, integrationFor(route.handler), { ...auth, operationName: route.operationId });
+      resource.addMethod(route.method, integration, { ...auth, operationName: route.operationId });
     }
-    this.handlers = handlers;
+    return handlers;
+  }
+
+  /** A route handler's function, with what HANDLER_OPTIONS grants it. */
+  private createHandler(handler: string, props: ApiProps): KapaFunction {
+    const { settings, database } = props;
+    const options = HANDLER_OPTIONS[handler] ?? {};
+    const useDatabase = options.database ?? true;
+    const fn = new KapaFunction(this, `${pascalCase(handler)}Handler`, {
+      entry: handler,
+      description: `API handler functions/${handler}.ts`,
+      settings,
+      memorySize: options.memorySize,
+      network: useDatabase ? database.functionNetwork : undefined,
+      environment: {
+        ...(useDatabase ? { LLM_DELAY_MS: String(settings.llmDelayMs) } : {}),
+        ...options.environment,
+      },
+      bundledFiles: options.bundledFiles,
+      bundleAwsSdk: options.bundleAwsSdk,
+    });
+    if (useDatabase) database.bindTo(fn.function);
+    if (options.classificationQueue) props.classification.bindSender(fn);
+    if (options.backfillJobs) {
+      if (!props.backfill) throw new Error(`The ${handler} handler needs ApiProps.backfill`);
+      if (options.backfillJobs === "start") props.backfill.bindJobStarter(fn);
+      else props.backfill.bindJobReader(fn);
+    }
+    if (options.exports) {
+      if (!props.exports) throw new Error(`The ${handler} handler needs ApiProps.exports`);
+      if (options.exports === "start") props.exports.bindStarter(fn);
+      else props.exports.bindReader(fn);
+    }
+    return fn;
   }
 
   /** The invoke URL of the stage, ending with a slash. */

@@ -11,7 +11,7 @@ import { LAMBDA_SERVICE_ERRORS, LAMBDA_TIMEOUT_ERRORS } from "../../shared/platf
 import type { StackSettings } from "../settings.js";
 import type { Classification } from "./classification.js";
 import type { Database } from "./database.js";
-import { KapaFunction } from "./lambda.js";
+import { KapaFunction, type KapaFunctionProps } from "./lambda.js";
 import type { QueueConsumer } from "./queue-consumer.js";
 
 /** Plan reads up to pageSize / rangeSize index ranges of rangeSize entries each. */
@@ -117,29 +117,58 @@ export class Backfill extends Construct {
     });
     this.source = this.queue.source;
 
-    this.plan = new KapaFunction(this, "PlanFunction", {
+    this.plan = databaseTask(this, "PlanFunction", database, {
       entry: "backfill-plan",
       description: "Backfill: the next page of thread-id ranges (Step Functions task)",
       settings,
       memorySize: 512,
       timeout: PLAN_TIMEOUT,
-      network: database.functionNetwork,
     });
-    database.bindTo(this.plan.function);
-
-    this.enqueueRange = new KapaFunction(this, "EnqueueRangeFunction", {
+    this.enqueueRange = databaseTask(this, "EnqueueRangeFunction", database, {
       entry: "backfill-enqueue-range",
       description: "Backfill: sends one range's thread ids to the backfill queue (Step Functions task)",
       settings,
       memorySize: 1024,
       timeout: ENQUEUE_RANGE_TIMEOUT,
-      network: database.functionNetwork,
     });
-    database.bindTo(this.enqueueRange.function);
     // SendMessage (and SendMessageBatch) on the backfill queue only; SQS through the VPC endpoint.
     this.queue.queue.grantSendMessages(this.enqueueRange.function);
     this.enqueueRange.addEnvironment("BACKFILL_QUEUE_URL", this.queue.queue.queueUrl);
 
+    const definition = this.defineStates(settings);
+    this.logGroup = new logs.LogGroup(this, "ExecutionLogs", {
+      retention: settings.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stateMachine = new sfn.StateMachine(this, "StateMachine", {
+      comment: "Backfill: enqueue the unlabelled (or classifier-labelled) threads for the classifier, by id range",
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      timeout: EXECUTION_TIMEOUT,
+      tracingEnabled: settings.tracing,
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
+    });
+
+    // API handlers in the isolated subnets reach Step Functions through an interface endpoint.
+    this.stepFunctionsEndpoint = database.addInterfaceEndpoint(
+      "StepFunctions",
+      ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS,
+    );
+
+    this.failedExecutionsAlarm = this.stateMachine
+      .metricFailed({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM })
+      .createAlarm(this, "FailedExecutionsAlarm", {
+        alarmDescription: "A backfill execution failed: see its error and cause, fix, and start it again",
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+    this.alarms = [...this.queue.alarms, this.failedExecutionsAlarm];
+  }
+
+  /** Plan -> EnqueueRanges -> MorePages (loop) -> Summary -> Done; BackfillFailed on any error left. */
+  private defineStates(settings: BackfillProps["settings"]): sfn.IChainable {
     const failed = new sfn.Fail(this, BACKFILL_STATES.failed, {
       comment: "A step failed after its retries: the error and cause say why; a re-run does what is left",
       errorPath: "$.error.Error",
@@ -199,36 +228,7 @@ export class Backfill extends Construct {
     const more = new sfn.Choice(this, BACKFILL_STATES.more, { comment: "Loop while Plan left a cursor" })
       .when(sfn.Condition.booleanEquals("$.more", true), plan)
       .otherwise(summary);
-
-    this.logGroup = new logs.LogGroup(this, "ExecutionLogs", {
-      retention: settings.logRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.stateMachine = new sfn.StateMachine(this, "StateMachine", {
-      comment: "Backfill: enqueue the unlabelled (or classifier-labelled) threads for the classifier, by id range",
-      definitionBody: sfn.DefinitionBody.fromChainable(sfn.Chain.start(plan).next(map).next(more)),
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      timeout: EXECUTION_TIMEOUT,
-      tracingEnabled: settings.tracing,
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
-    });
-
-    // API handlers in the isolated subnets reach Step Functions through an interface endpoint.
-    this.stepFunctionsEndpoint = database.addInterfaceEndpoint(
-      "StepFunctions",
-      ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS,
-    );
-
-    this.failedExecutionsAlarm = this.stateMachine
-      .metricFailed({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM })
-      .createAlarm(this, "FailedExecutionsAlarm", {
-        alarmDescription: "A backfill execution failed: see its error and cause, fix, and start it again",
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-    this.alarms = [...this.queue.alarms, this.failedExecutionsAlarm];
+    return sfn.Chain.start(plan).next(map).next(more);
   }
 
   /** Lets a function start jobs: StartExecution and ListExecutions on this machine, and its ARN. */
@@ -243,4 +243,16 @@ export class Backfill extends Construct {
     this.stateMachine.grantExecution(fn.function, "states:DescribeExecution");
     fn.addEnvironment("BACKFILL_STATE_MACHINE_ARN", this.stateMachine.stateMachineArn);
   }
+}
+
+/** A Step Functions task's function: in the database network, bound to the database. */
+function databaseTask(
+  scope: Construct,
+  id: string,
+  database: Database,
+  props: Omit<KapaFunctionProps, "network">,
+): KapaFunction {
+  const fn = new KapaFunction(scope, id, { ...props, network: database.functionNetwork });
+  database.bindTo(fn.function);
+  return fn;
 }

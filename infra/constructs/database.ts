@@ -68,41 +68,10 @@ export class Database extends Construct {
       natGateways: 0,
       subnetConfiguration: [{ name: "isolated", subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 22 }],
     });
+    this.flowLogs = this.logRejectedTraffic(settings.logRetention);
 
-    // Rejected traffic only: the security signal (an unexpected caller, a missing rule) at a
-    // fraction of the volume of every accepted packet between the functions and the proxy.
-    this.flowLogs = new logs.LogGroup(this, "FlowLogs", {
-      retention: settings.logRetention,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    const flowLogRole = new iam.Role(this, "FlowLogRole", {
-      assumedBy: new iam.ServicePrincipal("vpc-flow-logs.amazonaws.com", {
-        conditions: { StringEquals: { "aws:SourceAccount": Stack.of(this).account } },
-      }),
-      description: "VPC flow logs: write to the flow log group",
-    });
-    this.flowLogs.grantWrite(flowLogRole);
-    this.flowLogs.grant(flowLogRole, "logs:DescribeLogStreams");
-    // The L1 resource: the L2 FlowLog also grants its role iam:PassRole on itself, which it never needs.
-    new ec2.CfnFlowLog(this, "FlowLog", {
-      resourceId: this.vpc.vpcId,
-      resourceType: "VPC",
-      trafficType: "REJECT",
-      logDestinationType: "cloud-watch-logs",
-      logGroupName: this.flowLogs.logGroupName,
-      deliverLogsPermissionArn: flowLogRole.roleArn,
-    });
-
-    this.functionSecurityGroup = new ec2.SecurityGroup(this, "FunctionSecurityGroup", {
-      vpc: this.vpc,
-      description: "Lambda functions that use the database",
-      allowAllOutbound: false,
-    });
-    this.endpointSecurityGroup = new ec2.SecurityGroup(this, "EndpointSecurityGroup", {
-      vpc: this.vpc,
-      description: "Interface VPC endpoints of AWS services",
-      allowAllOutbound: false,
-    });
+    this.functionSecurityGroup = this.securityGroup("FunctionSecurityGroup", "Lambda functions that use the database");
+    this.endpointSecurityGroup = this.securityGroup("EndpointSecurityGroup", "Interface VPC endpoints of AWS services");
     // One rule pair for every endpoint: they all share this security group.
     this.endpointSecurityGroup.connections.allowFrom(
       this.functionSecurityGroup,
@@ -114,12 +83,67 @@ export class Database extends Construct {
       ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
     );
 
-    const clusterSecurityGroup = new ec2.SecurityGroup(this, "ClusterSecurityGroup", {
-      vpc: this.vpc,
-      description: "Aurora cluster: reachable from the RDS Proxy only",
-      allowAllOutbound: false,
+    this.cluster = this.createCluster(settings);
+    const secret = this.cluster.secret;
+    if (!secret) throw new Error("The database cluster has no generated secret");
+    this.secret = secret;
+    // The application's credentials, generated like the master's; the Migrate function creates the
+    // login with this password (shared/db/roles.ts), and the proxy accepts both.
+    // Attached: host, port and database name are filled in, as rotation needs them.
+    this.appSecret = new rds.DatabaseSecret(this, "AppSecret", {
+      username: APP_USER,
+      masterSecret: secret,
+      excludeCharacters: " %+~`#$&*()|[]{}:;<>?!'/@\"\\",
+    }).attach(this.cluster);
+    if (settings.dbSecretRotationDays > 0) {
+      const rotations = this.rotateCredentials(Duration.days(settings.dbSecretRotationDays), secretsEndpoint);
+      this.secretRotation = rotations.owner;
+      this.appSecretRotation = rotations.app;
+    }
+
+    this.proxy = this.createProxy();
+  }
+
+  /** A security group with no egress rules: every path is opened explicitly with allowFrom. */
+  private securityGroup(id: string, description: string): ec2.SecurityGroup {
+    return new ec2.SecurityGroup(this, id, { vpc: this.vpc, description, allowAllOutbound: false });
+  }
+
+  /**
+   * Rejected traffic only: the security signal (an unexpected caller, a missing rule) at a
+   * fraction of the volume of every accepted packet between the functions and the proxy.
+   */
+  private logRejectedTraffic(retention: logs.RetentionDays): logs.LogGroup {
+    const flowLogs = new logs.LogGroup(this, "FlowLogs", {
+      retention,
+      removalPolicy: RemovalPolicy.DESTROY,
     });
-    this.cluster = new rds.DatabaseCluster(this, "Cluster", {
+    const flowLogRole = new iam.Role(this, "FlowLogRole", {
+      assumedBy: new iam.ServicePrincipal("vpc-flow-logs.amazonaws.com", {
+        conditions: { StringEquals: { "aws:SourceAccount": Stack.of(this).account } },
+      }),
+      description: "VPC flow logs: write to the flow log group",
+    });
+    flowLogs.grantWrite(flowLogRole);
+    flowLogs.grant(flowLogRole, "logs:DescribeLogStreams");
+    // The L1 resource: the L2 FlowLog also grants its role iam:PassRole on itself, which it never needs.
+    new ec2.CfnFlowLog(this, "FlowLog", {
+      resourceId: this.vpc.vpcId,
+      resourceType: "VPC",
+      trafficType: "REJECT",
+      logDestinationType: "cloud-watch-logs",
+      logGroupName: flowLogs.logGroupName,
+      deliverLogsPermissionArn: flowLogRole.roleArn,
+    });
+    return flowLogs;
+  }
+
+  private createCluster(settings: DatabaseProps["settings"]): rds.DatabaseCluster {
+    const clusterSecurityGroup = this.securityGroup(
+      "ClusterSecurityGroup",
+      "Aurora cluster: reachable from the RDS Proxy only",
+    );
+    return new rds.DatabaseCluster(this, "Cluster", {
       engine: rds.DatabaseClusterEngine.auroraPostgres({ version: DATABASE_ENGINE_VERSION }),
       credentials: rds.Credentials.fromGeneratedSecret("kapa_admin"),
       defaultDatabaseName: DATABASE_NAME,
@@ -143,61 +167,53 @@ export class Database extends Construct {
       cloudwatchLogsExports: ["postgresql"],
       cloudwatchLogsRetention: settings.logRetention,
     });
-    const secret = this.cluster.secret;
-    if (!secret) throw new Error("The database cluster has no generated secret");
-    this.secret = secret;
-    // The application's credentials, generated like the master's; the Migrate function creates the
-    // login with this password (shared/db/roles.ts), and the proxy accepts both.
-    // Attached: host, port and database name are filled in, as rotation needs them.
-    this.appSecret = new rds.DatabaseSecret(this, "AppSecret", {
-      username: APP_USER,
-      masterSecret: secret,
-      excludeCharacters: " %+~`#$&*()|[]{}:;<>?!'/@\"\\",
-    }).attach(this.cluster);
-    if (settings.dbSecretRotationDays > 0) {
-      // AWS's single-user PostgreSQL rotation function (Serverless Application Repository), in the
-      // isolated subnets: it reaches the cluster directly on 5432 and Secrets Manager through the
-      // endpoint. RDS Proxy reads the new password itself; clients re-read the secret when a new
-      // connection is refused (shared/db/target.ts). No rotation during a deployment.
-      const rotationSecurityGroup = new ec2.SecurityGroup(this, "RotationSecurityGroup", {
-        vpc: this.vpc,
-        description: "Secrets Manager rotation function of the database credentials",
-        allowAllOutbound: false,
-      });
-      // addRotationSingleUser opens the cluster to it; the endpoint it is told to use, not.
-      this.endpointSecurityGroup.connections.allowFrom(
-        rotationSecurityGroup,
-        ec2.Port.tcp(443),
-        "Rotation function to endpoints",
-      );
-      this.secretRotation = this.cluster.addRotationSingleUser({
-        automaticallyAfter: Duration.days(settings.dbSecretRotationDays),
-        vpcSubnets: this.subnets,
-        securityGroup: rotationSecurityGroup,
-        endpoint: secretsEndpoint,
-        rotateImmediatelyOnUpdate: false,
-      });
-      // Alternating users (kapa_app_user and a clone with its memberships), rotated with the
-      // master's credentials: a rotation never breaks the connections of the old password.
-      this.appSecretRotation = this.cluster.addRotationMultiUser("AppRotation", {
-        secret: this.appSecret,
-        automaticallyAfter: Duration.days(settings.dbSecretRotationDays),
-        vpcSubnets: this.subnets,
-        securityGroup: rotationSecurityGroup,
-        endpoint: secretsEndpoint,
-        rotateImmediatelyOnUpdate: false,
-      });
-    }
+  }
 
-    const proxySecurityGroup = new ec2.SecurityGroup(this, "ProxySecurityGroup", {
-      vpc: this.vpc,
-      description: "RDS Proxy: reachable from the database functions only",
-      allowAllOutbound: false,
-    });
+  /**
+   * AWS's PostgreSQL rotation functions (Serverless Application Repository), in the isolated
+   * subnets: they reach the cluster directly on 5432 and Secrets Manager through the endpoint.
+   * RDS Proxy reads the new password itself; clients re-read the secret when a new connection is
+   * refused (shared/db/target.ts). No rotation during a deployment.
+   */
+  private rotateCredentials(
+    every: Duration,
+    secretsEndpoint: ec2.IInterfaceVpcEndpoint,
+  ): { owner: secretsmanager.SecretRotation; app: secretsmanager.SecretRotation } {
+    const rotationSecurityGroup = this.securityGroup(
+      "RotationSecurityGroup",
+      "Secrets Manager rotation function of the database credentials",
+    );
+    // addRotationSingleUser opens the cluster to it; the endpoint it is told to use, not.
+    this.endpointSecurityGroup.connections.allowFrom(
+      rotationSecurityGroup,
+      ec2.Port.tcp(443),
+      "Rotation function to endpoints",
+    );
+    const options = {
+      automaticallyAfter: every,
+      vpcSubnets: this.subnets,
+      securityGroup: rotationSecurityGroup,
+      endpoint: secretsEndpoint,
+      rotateImmediatelyOnUpdate: false,
+    };
+    // The master's credentials: a single user.
+    const owner = this.cluster.addRotationSingleUser(options);
+    // Alternating users (kapa_app_user and a clone with its memberships), rotated with the
+    // master's credentials: a rotation never breaks the connections of the old password.
+    const app = this.cluster.addRotationMultiUser("AppRotation", { secret: this.appSecret, ...options });
+    return { owner, app };
+  }
+
+  /** The RDS Proxy in front of the cluster (TLS required), accepting both logins. */
+  private createProxy(): rds.DatabaseProxy {
+    const proxySecurityGroup = this.securityGroup(
+      "ProxySecurityGroup",
+      "RDS Proxy: reachable from the database functions only",
+    );
     // The proxy reads the secret itself; let it use the endpoint should its service path need the VPC.
     this.endpointSecurityGroup.connections.allowFrom(proxySecurityGroup, ec2.Port.tcp(443), "RDS Proxy to endpoints");
-    this.proxy = this.cluster.addProxy("Proxy", {
-      secrets: [secret, this.appSecret],
+    const proxy = this.cluster.addProxy("Proxy", {
+      secrets: [this.secret, this.appSecret],
       vpc: this.vpc,
       vpcSubnets: this.subnets,
       securityGroups: [proxySecurityGroup],
@@ -207,11 +223,12 @@ export class Database extends Construct {
       maxConnectionsPercent: 90,
     });
     // addProxy already opens cluster <- proxy on the database port (and the proxy's egress).
-    this.proxy.connections.allowFrom(
+    proxy.connections.allowFrom(
       this.functionSecurityGroup,
       ec2.Port.tcp(DATABASE_PORT),
       "Database functions to RDS Proxy",
     );
+    return proxy;
   }
 
   /** An interface endpoint (private DNS) that the database functions may call on 443. */

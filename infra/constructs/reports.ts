@@ -91,17 +91,7 @@ export class Reports extends Construct {
     this.senderSource = this.jobs.source;
     this.lostRuns = new LostRunsQueue(this, "LostRuns", { purpose: "Report planner" });
     this.alarms = [...this.jobs.alarms, this.lostRuns.alarm];
-    // A sender holds a run's claim for at most its timeout; a claim older than the lease is taken
-    // over, and a job comes back only after the visibility timeout, by when the lease has run out.
-    const visibility = QueueConsumer.visibilityTimeoutFor(this.sender).toSeconds();
-    if (
-      !(
-        REPORT_SENDER_TIMEOUT.toSeconds() < DEFAULT_REPORT_CLAIM_LEASE_SECONDS &&
-        DEFAULT_REPORT_CLAIM_LEASE_SECONDS < visibility
-      )
-    ) {
-      throw new Error("Expected sender timeout < claim lease < visibility timeout");
-    }
+    assertClaimLeaseFits(this.sender);
 
     this.planner = new KapaFunction(this, "Planner", {
       entry: "report-planner",
@@ -126,22 +116,29 @@ export class Reports extends Construct {
     });
     this.identity.grantSendEmail(this.sender.function);
     this.configurationSet = emailFeedback(this);
-    this.sender.addEnvironment("SES_CONFIGURATION_SET", this.configurationSet.configurationSetName);
-    // Sending with a configuration set is authorized on the set too.
+    this.allowSendingWith(this.configurationSet);
+    this.schedule = this.weeklySchedule(settings);
+  }
+
+  /** Sending with a configuration set is authorized on the set too. */
+  private allowSendingWith(configurationSet: ses.ConfigurationSet): void {
+    this.sender.addEnvironment("SES_CONFIGURATION_SET", configurationSet.configurationSetName);
     this.sender.function.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ["ses:SendEmail", "ses:SendRawEmail"],
         resources: [
           Arn.format(
-            { service: "ses", resource: "configuration-set", resourceName: this.configurationSet.configurationSetName },
+            { service: "ses", resource: "configuration-set", resourceName: configurationSet.configurationSetName },
             Stack.of(this),
           ),
         ],
       }),
     );
+  }
 
-    // The target creates the schedule's role, allowed lambda:InvokeFunction on the planner only.
-    this.schedule = new scheduler.Schedule(this, "Schedule", {
+  /** The target creates the schedule's role, allowed lambda:InvokeFunction on the planner only. */
+  private weeklySchedule(settings: ReportsProps["settings"]): scheduler.Schedule {
+    return new scheduler.Schedule(this, "Schedule", {
       description: "Usage reports: plan one job per team for the last complete week",
       schedule: scheduler.ScheduleExpression.expression(settings.reportSchedule, TimeZone.of(settings.reportTimeZone)),
       target: new LambdaInvoke(this.planner.function, {
@@ -152,6 +149,22 @@ export class Reports extends Construct {
         deadLetterQueue: this.lostRuns.queue,
       }),
     });
+  }
+}
+
+/**
+ * A sender holds a run's claim for at most its timeout; a claim older than the lease is taken
+ * over, and a job comes back only after the visibility timeout, by when the lease has run out.
+ */
+function assertClaimLeaseFits(sender: KapaFunction): void {
+  const visibility = QueueConsumer.visibilityTimeoutFor(sender).toSeconds();
+  if (
+    !(
+      REPORT_SENDER_TIMEOUT.toSeconds() < DEFAULT_REPORT_CLAIM_LEASE_SECONDS &&
+      DEFAULT_REPORT_CLAIM_LEASE_SECONDS < visibility
+    )
+  ) {
+    throw new Error("Expected sender timeout < claim lease < visibility timeout");
   }
 }
 
