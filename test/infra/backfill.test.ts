@@ -123,7 +123,9 @@ describe("backfill state machine", () => {
       expect(retried).not.toContain("States.ALL"); // a bug or a bad input fails at once
     }
   });
+});
 
+describe("backfill state machine: failures and its one source", () => {
   it("catches what is left on Plan and on the Map into a Fail state that keeps the error and cause", () => {
     for (const name of ["Plan", "EnqueueRanges"]) {
       expect(state(name).Catch).toEqual([

@@ -107,7 +107,9 @@ describe("classifier", () => {
     expect(env.CLASSIFICATION_QUEUE_URL).toBeUndefined();
     expect(fnProps(classifierId).VpcConfig).toBeDefined();
   });
+});
 
+describe("classifier: its second queue and every consumer's visibility timeout", () => {
   it("takes a second queue with its own, lower cap (the backfill's)", () => {
     const backfill = stack.backfill.queue;
     const backfillId = idOf(backfill.queue);

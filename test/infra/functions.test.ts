@@ -30,10 +30,10 @@ import { asArray, identityStatements, props } from "./support.js";
 
 // Assess -------------------------------------------------------------------------------------
 
-describe("Lambda functions", () => {
-  const functions = resourcesOf("AWS::Lambda::Function");
-  const appIds = appFunctions.map(fnLogicalId);
+const functions = resourcesOf("AWS::Lambda::Function");
+const appIds = appFunctions.map(fnLogicalId);
 
+describe("Lambda functions", () => {
   it("are one per distinct handler, plus the authorizer, the migrator, the classifier, the sweeper, the report planner and sender, the backfill tasks and the export worker", () => {
     expect(appFunctions).toHaveLength(handlerNames.length + 9);
     expect(new Set(appIds)).toEqual(
@@ -85,7 +85,9 @@ describe("Lambda functions", () => {
       expect(vpc.SubnetIds, id).toHaveLength(2);
     }
   });
+});
 
+describe("Lambda functions without the database, and names", () => {
   it("the docs function ships Redoc and has no database access", () => {
     const docs = functionsByHandler.get("docs");
     if (!docs) throw new Error("No docs function");

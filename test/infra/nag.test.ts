@@ -129,14 +129,14 @@ describe("cdk-nag AWS Solutions pack", () => {
   });
 });
 
-describe("security review", () => {
-  const functions = [...resourcesIn(template, "AWS::Lambda::Function").entries()];
-  const envOf = (fn: (typeof functions)[number][1]) =>
-    (props(fn).Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
-  const secretRef = stack.resolve(stack.database.secret.secretArn) as unknown;
-  const appSecretRef = stack.resolve(stack.database.appSecret.secretArn) as unknown;
-  const migrateId = stack.getLogicalId(stack.migrations.handler.function.node.defaultChild as CfnElement);
+const functions = [...resourcesIn(template, "AWS::Lambda::Function").entries()];
+const envOf = (fn: (typeof functions)[number][1]) =>
+  (props(fn).Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+const secretRef = stack.resolve(stack.database.secret.secretArn) as unknown;
+const appSecretRef = stack.resolve(stack.database.appSecret.secretArn) as unknown;
+const migrateId = stack.getLogicalId(stack.migrations.handler.function.node.defaultChild as CfnElement);
 
+describe("security review", () => {
   it("keeps secrets in Secrets Manager only: generated there, referenced by ARN", () => {
     // The owner's and the application's credentials.
     const secrets = [...resourcesIn(template, "AWS::SecretsManager::Secret").values()].map(props);
@@ -173,7 +173,9 @@ describe("security review", () => {
     for (const app of apps) expect(JSON.stringify(app.Parameters)).toContain("vpcSubnetIds");
     synth({ "kapa:dbSecretRotationDays": 0 }).template.resourceCountIs("AWS::SecretsManager::RotationSchedule", 0);
   });
+});
 
+describe("security review: transport and logs", () => {
   it("speaks TLS to the database: the proxy refuses plain connections", () => {
     const proxy = props(only(resourcesIn(template, "AWS::RDS::DBProxy").values(), "proxy"));
     expect(proxy.RequireTLS).toBe(true);

@@ -214,7 +214,9 @@ describe("service alarms", () => {
     expect(sweeper).toHaveLength(1);
     expect(props(sweeper[0]?.[1])).toMatchObject({ Period: 3600, Threshold: 3 });
   });
+});
 
+describe("service alarms: backfill, reports and the whole set", () => {
   it("alarm on backfill executions that failed, timed out or were aborted", () => {
     const machine = { StateMachineArn: ref(logicalId(backfill.stateMachine.node.defaultChild as CfnElement)) };
     expect(alarmsOn("AWS/States", "ExecutionsFailed", machine)).toHaveLength(1);
