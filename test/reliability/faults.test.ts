@@ -25,9 +25,8 @@ let pipeline: ClassificationPipeline;
 beforeAll(async () => {
   pipeline = await startClassificationPipeline({
     env: loadEnv(),
-    // Nothing here is meant to fail and come back. With 1 s, a batch slower than that on a loaded
-    // machine came back while it ran, over and over, until the redrive policy dead-lettered it and
-    // its threads were never labelled (the test timed out once in CI).
+    // Nothing here is meant to fail and come back: a batch that runs long on a loaded machine
+    // must not be delivered again meanwhile.
     visibilityTimeoutSeconds: 30,
     sweeperIntervalMs: 0,
     queueName: `kapa-faults-${crypto.randomUUID().slice(0, 8)}`,
@@ -71,10 +70,13 @@ describe("the queue unreachable during chat", () => {
     expect(stored).toHaveLength(20);
     expect(stored.every((t) => t.categoryId === null)).toBe(true);
 
-    // The queue is back; a sweeper run with no grace period (AWS: 5 min) sends them.
+    // The queue is back; a sweeper run with no grace period (AWS: 5 min) sends them. The suite's
+    // files share one database, and the sweeper takes the oldest due threads first: with a cap
+    // of 1,000 the thousands of unlabelled threads the database-fault tests leave behind filled
+    // the run and these 20 were never sent (the test timed out in CI). So: every due thread.
     const swept = await sweep(
       { labels: rt.labels, queue: working },
-      { graceSeconds: 0, lookbackHours: 24, maxThreads: 1000 },
+      { graceSeconds: 0, lookbackHours: 24, maxThreads: 1_000_000 },
     );
     expect(swept.requeued).toBeGreaterThanOrEqual(20);
     await eventually(async () => {
