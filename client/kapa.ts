@@ -1,11 +1,12 @@
 /**
  * A typed client of the API, generated from its OpenAPI document by tools nobody on this project
- * wrote: openapi-typescript (client/schema.d.ts, `npm run client:generate`) and openapi-fetch.
+ * wrote: openapi-typescript (build/client/schema.d.ts, generated from the document by
+ * `npm run client:generate`, which `npm run typecheck` runs first; not committed) and openapi-fetch.
  * `exerciseEveryOperation` calls every operation once: CI compiles it (a wrong type in the document
  * breaks the build) and the e2e tests run it against `npm start`.
  */
 import createClient from "openapi-fetch";
-import type { paths } from "./schema.js";
+import type { paths } from "../build/client/schema.js";
 
 export type KapaClient = ReturnType<typeof createKapaClient>;
 
