@@ -7,6 +7,7 @@ import { benchClassifierThroughput } from "./classifier-throughput.js";
 import { benchCli } from "./cli.js";
 import { benchColdStart } from "./cold-start.js";
 import { benchExport } from "./export.js";
+import { benchSqsSend } from "./sqs-send.js";
 import { benchThreadsList } from "./threads-list.js";
 
 /** `npm run bench [name ...]`: runs the named benchmarks, or all of them. */
@@ -21,6 +22,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   cli: () => benchCli(),
   analytics: () => benchAnalytics(),
   export: () => benchExport(),
+  "sqs-send": () => benchSqsSend(),
 };
 
 const wanted = process.argv.slice(2);

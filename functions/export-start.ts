@@ -6,16 +6,12 @@ import { httpHandler } from "../shared/http/handler.js";
 import { toExportStarted } from "../shared/http/resources.js";
 import { routes } from "../shared/http/routes.js";
 import { handlerRuntime } from "../shared/platform/runtime.js";
-import { lazySqsClient } from "../shared/platform/sqs.js";
 
-/**
- * The export's ports, built at the first request: one SQS client per process, its SDK loaded on
- * the first export (AWS_ENDPOINT_URL_SQS points it at the local emulator).
- */
-const startRuntime = handlerRuntime(({ database }) => {
+/** The export's ports, built at the first request, on the process's SQS client. */
+const startRuntime = handlerRuntime(({ database, sqs }) => {
   const env = loadExportsEnv();
   const queue: ExportQueue = env.EXPORT_QUEUE_URL
-    ? new SqsExportQueue(lazySqsClient(), env.EXPORT_QUEUE_URL)
+    ? new SqsExportQueue(sqs, env.EXPORT_QUEUE_URL)
     : {
         send: async () => {
           throw new Error("EXPORT_QUEUE_URL is not set");

@@ -2,16 +2,15 @@ import * as z from "zod";
 import { systemClock } from "../shared/platform/clock.js";
 import { withLambdaContext } from "../shared/platform/logger.js";
 import { handlerRuntime } from "../shared/platform/runtime.js";
-import { lazySqsClient } from "../shared/platform/sqs.js";
 import { loadReportsEnv } from "../shared/reports/config.js";
 import { planReports } from "../shared/reports/planner.js";
 import { SqsReportQueue } from "../shared/reports/queue.js";
 
 /** The planner's database and report queue (REPORT_QUEUE_URL), read at the first invocation. */
-const plannerRuntime = handlerRuntime(({ database }) => {
+const plannerRuntime = handlerRuntime(({ database, sqs }) => {
   const env = loadReportsEnv();
   if (!env.REPORT_QUEUE_URL) throw new Error("Invalid configuration: REPORT_QUEUE_URL is not set");
-  return { db: database.db, queue: new SqsReportQueue(lazySqsClient(), env.REPORT_QUEUE_URL), clock: systemClock };
+  return { db: database.db, queue: new SqsReportQueue(sqs, env.REPORT_QUEUE_URL), clock: systemClock };
 });
 
 /** What EventBridge Scheduler sends (`scheduledTime`), or an operator's catch-up run (`period`). */

@@ -192,7 +192,6 @@ export async function startLocalBackfill(options: LocalBackfillOptions): Promise
   const classifier = (await import("../functions/classifier.js")) as { handler: Handler<SQSEvent, SQSBatchResponse> };
   const maxConcurrency = options.maxConcurrency ?? settings.maxConcurrency;
   const eventSource = startEventSource({
-    sqs,
     queueUrl: queues.queueUrl,
     ...mappingOf(settings),
     maxConcurrency,

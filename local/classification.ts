@@ -46,7 +46,6 @@ export async function startClassificationPipeline(
   };
   const sweeper = (await import("../functions/sweeper.js")) as { handler: () => Promise<unknown> };
   const eventSource = startEventSource({
-    sqs,
     queueUrl: queues.queueUrl,
     ...mappingOf(settings),
     batchSize: options.batchSize ?? settings.batchSize,

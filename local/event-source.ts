@@ -1,15 +1,16 @@
-import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import type { Message } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { logger } from "../shared/platform/logger.js";
+import { SqsApi } from "../shared/platform/sqs-api.js";
 
 /**
  * Plays Lambda's SQS event source mapping: up to `maxConcurrency` invocations at once, each with
  * a batch of up to `batchSize` messages; messages the handler reports as failed (or all of them,
  * if it throws) are left on the queue to come back after the visibility timeout, and the queue's
- * redrive policy moves them to the DLQ after maxReceiveCount receives.
+ * redrive policy moves them to the DLQ after maxReceiveCount receives. It polls with a client of
+ * its own (AWS_ENDPOINT_URL_SQS), as Lambda's pollers are not the function's.
  */
 export interface EventSourceOptions {
-  sqs: SQSClient;
   queueUrl: string;
   queueArn?: string;
   batchSize: number;
@@ -28,7 +29,7 @@ export interface EventSource {
   /** Invocations so far and the most that ran at once (for tests and benchmarks). */
   stats(): { invocations: number; peakConcurrency: number };
   /** What it polls and how (the fidelity test compares it with the template). */
-  readonly settings: Readonly<Omit<EventSourceOptions, "sqs" | "handler">>;
+  readonly settings: Readonly<Omit<EventSourceOptions, "handler">>;
 }
 
 function toRecord(message: Message, queueArn: string): SQSRecord {
@@ -65,6 +66,7 @@ class EventSourceMapping {
   constructor(
     private readonly options: EventSourceOptions,
     private readonly queueArn: string,
+    readonly sqs: SqsApi,
   ) {}
 
   private async deliver(messages: Message[]): Promise<void> {
@@ -89,8 +91,8 @@ class EventSourceMapping {
 
   private deleteInBackground(records: SQSRecord[]): void {
     const entries = records.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle }));
-    const deletion = this.options.sqs
-      .send(new DeleteMessageBatchCommand({ QueueUrl: this.options.queueUrl, Entries: entries }))
+    const deletion = this.sqs
+      .deleteMessageBatch({ QueueUrl: this.options.queueUrl, Entries: entries })
       .then(
         () => undefined,
         (error: unknown) => logger.warn("event source: delete failed, the messages will come back", { error }),
@@ -100,14 +102,12 @@ class EventSourceMapping {
   }
 
   private async receive(max: number, waitSeconds: number): Promise<Message[]> {
-    const received = await this.options.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: this.options.queueUrl,
-        MaxNumberOfMessages: Math.min(max, 10),
-        WaitTimeSeconds: waitSeconds,
-        MessageSystemAttributeNames: ["All"],
-      }),
-    );
+    const received = await this.sqs.receiveMessage({
+      QueueUrl: this.options.queueUrl,
+      MaxNumberOfMessages: Math.min(max, 10),
+      WaitTimeSeconds: waitSeconds,
+      MessageSystemAttributeNames: ["All"],
+    });
     return received.Messages ?? [];
   }
 
@@ -140,13 +140,14 @@ class EventSourceMapping {
 
 export function startEventSource(options: EventSourceOptions): EventSource {
   const queueArn = options.queueArn ?? `arn:aws:sqs:local:000000000000:${options.queueUrl.split("/").pop()}`;
-  const mapping = new EventSourceMapping(options, queueArn);
+  const mapping = new EventSourceMapping(options, queueArn, new SqsApi());
   const pollers = Array.from({ length: options.maxConcurrency }, () => mapping.poll());
   return {
     async stop() {
       mapping.running = false;
       await Promise.all(pollers);
       await Promise.all(mapping.deleting);
+      mapping.sqs.destroy();
     },
     stats: () => ({ invocations: mapping.invocations, peakConcurrency: mapping.peakConcurrency }),
     settings: {

@@ -47,7 +47,6 @@ export async function startExportPipeline(options: ExportPipelineOptions): Promi
     handler: (event: SQSEvent) => Promise<SQSBatchResponse>;
   };
   const eventSource = startEventSource({
-    sqs,
     queueUrl: queues.queueUrl,
     batchSize: EXPORT_QUEUE_SETTINGS.batchSize,
     maxConcurrency: EXPORT_QUEUE_SETTINGS.maxConcurrency,

@@ -71,7 +71,6 @@ export async function startReportPipeline(options: ReportPipelineOptions): Promi
   const sender = (await import("../functions/report-sender.js")) as { handler: Handler<SQSEvent, SQSBatchResponse> };
 
   const eventSource = startEventSource({
-    sqs,
     queueUrl: queues.queueUrl,
     ...mappingOf(settings),
     handler: sender.handler,

@@ -170,7 +170,6 @@ function scheduleRunner(invoke: Invoke, schedule: TopologySchedule, fn: Topology
 type Invoke = LambdaPool["invoke"];
 
 function startMapping(
-  sqs: SQSClient,
   mapping: TopologyEventSource,
   queues: ReadonlyMap<string, { url: string; arn: string }>,
   invoke: Invoke,
@@ -178,7 +177,6 @@ function startMapping(
   const queue = queues.get(mapping.queueId);
   if (!queue) throw new Error(`${mapping.logicalId}: no queue ${mapping.queueId}`);
   return startEventSource({
-    sqs,
     queueUrl: queue.url,
     queueArn: queue.arn,
     batchSize: mapping.batchSize,
@@ -271,7 +269,7 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
   const schedules = new Map<string, RunningSchedule>();
   function start(): void {
     for (const mapping of topology.eventSources.filter((m) => m.enabled)) {
-      eventSources.set(mapping.logicalId, startMapping(sqs, mapping, queues, invoke));
+      eventSources.set(mapping.logicalId, startMapping(mapping, queues, invoke));
     }
     for (const schedule of topology.schedules.filter((s) => s.enabled)) {
       schedules.set(schedule.logicalId, startSchedule(schedule, topology, invoke, deviations));

@@ -131,8 +131,10 @@ export class KapaFunction extends Construct {
         sourcesContent: false,
         forceDockerBundling: false,
         banner: ESM_REQUIRE_BANNER,
-        // The Node.js runtimes ship AWS SDK v3.
-        externalModules: props.bundleAwsSdk ? ["@aws-sdk/client-*"] : ["@aws-sdk/*"],
+        // The Node.js runtimes ship AWS SDK v3 (its clients, and the credential chain SqsApi loads outside Lambda).
+        externalModules: props.bundleAwsSdk
+          ? ["@aws-sdk/client-*", "@aws-sdk/credential-provider-node"]
+          : ["@aws-sdk/*"],
         commandHooks: props.bundledFiles?.length ? copyIntoBundle(props.bundledFiles) : undefined,
       },
     });

@@ -1,5 +1,6 @@
 import * as z from "zod";
-import { type SqsClientSource, sendMessageBatches } from "../platform/sqs.js";
+import { sendMessageBatches } from "../platform/sqs.js";
+import type { SqsApi } from "../platform/sqs-api.js";
 
 /**
  * What the classifier is asked: label this thread. `mode` "unlabelled" labels only a thread
@@ -36,7 +37,7 @@ export interface ClassificationQueue {
 /** SendMessageBatch, ten at a time, resending the entries SQS reports as failed (shared/platform/sqs.ts). */
 export class SqsClassificationQueue implements ClassificationQueue {
   constructor(
-    private readonly sqs: SqsClientSource,
+    private readonly sqs: SqsApi,
     private readonly queueUrl: string,
   ) {}
 

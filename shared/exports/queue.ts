@@ -1,5 +1,6 @@
 import * as z from "zod";
-import { type SqsClientSource, sendMessageBatches } from "../platform/sqs.js";
+import { sendMessageBatches } from "../platform/sqs.js";
+import type { SqsApi } from "../platform/sqs-api.js";
 
 /**
  * How the export queue is consumed, the same in AWS (infra/constructs/exports.ts) and in the local
@@ -31,7 +32,7 @@ export interface ExportQueue {
 
 export class SqsExportQueue implements ExportQueue {
   constructor(
-    private readonly sqs: SqsClientSource,
+    private readonly sqs: SqsApi,
     private readonly queueUrl: string,
   ) {}
 

@@ -12,12 +12,14 @@ import { DummyLlmClient } from "../rag/llm.js";
 import { KeywordRetriever } from "../rag/retriever.js";
 import { ThreadsRepository, type ThreadsStore } from "../threads/repository.js";
 import { type Env, loadEnv } from "./config.js";
-import { lazySqsClient } from "./sqs.js";
+import { SqsApi } from "./sqs-api.js";
 
 /** What a handler needs, created once per process (a Lambda cold start) and reused. */
 export interface Runtime {
   env: Env;
   database: Database;
+  /** SQS's send, receive and delete for every queue of this process. */
+  sqs: SqsApi;
   threads: ThreadsStore;
   labels: LabelsStore;
   categories: CategoriesStore;
@@ -45,11 +47,12 @@ let current: Promise<Runtime> | undefined;
 
 export async function createRuntime(env: Env = loadEnv()): Promise<Runtime> {
   const database = connect(await resolveDatabaseTarget(env));
-  // One SQS client per process, created on first send; AWS_ENDPOINT_URL_SQS points it at the local emulator.
-  const sqs = lazySqsClient();
+  // One SQS client (one pool of kept-alive sockets) per process; AWS_ENDPOINT_URL_SQS points it at the local emulator.
+  const sqs = new SqsApi();
   return {
     env,
     database,
+    sqs,
     threads: new ThreadsRepository(database.db),
     labels: new LabelsRepository(database.db),
     categories: new CategoriesRepository(database.db),
@@ -79,7 +82,10 @@ export function runtime(): Promise<Runtime> {
 export async function closeRuntime(): Promise<void> {
   const pending = current;
   current = undefined;
-  if (pending) await (await pending).database.close();
+  if (!pending) return;
+  const closing = await pending;
+  closing.sqs.destroy();
+  await closing.database.close();
 }
 
 /**

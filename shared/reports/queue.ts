@@ -1,5 +1,6 @@
 import * as z from "zod";
-import { type SqsClientSource, sendMessageBatches } from "../platform/sqs.js";
+import { sendMessageBatches } from "../platform/sqs.js";
+import type { SqsApi } from "../platform/sqs-api.js";
 
 const PERIOD_ID = /^\d{4}-W\d{2}$/;
 
@@ -26,7 +27,7 @@ export interface ReportQueue {
 /** The report queue in AWS: SendMessageBatch, ten jobs a call. */
 export class SqsReportQueue implements ReportQueue {
   constructor(
-    private readonly sqs: SqsClientSource,
+    private readonly sqs: SqsApi,
     private readonly queueUrl: string,
   ) {}
 

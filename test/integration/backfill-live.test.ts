@@ -10,7 +10,7 @@ import { runtime } from "../../shared/platform/runtime.js";
 import { executionOf, startTestBackfill } from "../support/backfill.js";
 import { createTenant, useTestDb } from "../support/db.js";
 import { invoke } from "../support/invoke.js";
-import { eventually, testSqs } from "../support/sqs.js";
+import { eventually } from "../support/sqs.js";
 
 /**
  * Live threads keep their pace while a backfill runs: the classifier drains the backfill queue
@@ -31,7 +31,6 @@ beforeAll(async () => {
     handler: (event: SQSEvent) => Promise<SQSBatchResponse>;
   };
   live = startEventSource({
-    sqs: testSqs,
     queueUrl: process.env.CLASSIFICATION_QUEUE_URL as string,
     batchSize: 10,
     maxConcurrency: 2,

@@ -3,8 +3,12 @@ import { consumerSettings } from "../../local/harness.js";
 import { createQueueWithDlq, type QueueWithDlq } from "../../local/sqs.js";
 import type { ParsedClassificationRequest } from "../../shared/classification/queue.js";
 import { createSqsClient } from "../../shared/platform/aws.js";
+import { SqsApi } from "../../shared/platform/sqs-api.js";
 
+/** The SDK's client: creates the tests' queues and reads them back (a check of SqsApi by a client we did not write). */
 export const testSqs = createSqsClient();
+/** Our client, as the handlers use it. */
+export const testSqsApi = new SqsApi();
 
 /** A queue and DLQ of the test's own on the run's emulator. */
 export async function createTestQueue(label: string, visibilityTimeoutSeconds = 1): Promise<QueueWithDlq> {
