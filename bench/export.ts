@@ -1,8 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { sql } from "drizzle-orm";
+import { lambdaHeapFlags } from "../local/lambda-heap.js";
 import { createTenant, type Tenant } from "../shared/admin/tenants.js";
 import type { Db } from "../shared/db/client.js";
+import { EXPORT_WORKER_MEMORY_MB } from "../shared/exports/queue.js";
 import { benchEnvironment, report } from "./lib.js";
 import { seedThreads } from "./threads-list.js";
 
@@ -33,6 +35,8 @@ async function runChild(tenant: Tenant, s3Endpoint: string, format: string): Pro
   const child = spawn("npx", ["tsx", "bench/export-child.ts"], {
     env: {
       ...process.env,
+      // The process plays the export worker's Lambda environment: the heap Lambda gives its memory.
+      NODE_OPTIONS: [process.env.NODE_OPTIONS, lambdaHeapFlags(EXPORT_WORKER_MEMORY_MB)].filter(Boolean).join(" "),
       BENCH_PROJECT_ID: tenant.projectId,
       BENCH_API_KEY: tenant.apiKey,
       BENCH_EXPORT_FORMAT: format,
@@ -115,6 +119,7 @@ export async function benchExport(
     report("export", rows, {
       results: rows,
       rss_ratio_large_over_small: rssRatio,
+      worker_heap_flags: lambdaHeapFlags(EXPORT_WORKER_MEMORY_MB),
       target: {
         seconds_at_most: 60,
         rss_ratio_at_most: 1.1,

@@ -1,13 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
+import { lambdaWorkerLimits } from "./lambda-heap.js";
 
 /**
  * Local Lambda functions: each function runs in execution environments of its own (worker
  * threads), each with its own module state (database pool, SDK clients) and **its own
  * environment variables**, those the template gives the function, as Lambda gives each function
- * its own. Invocations go to the function's least busy environment; an environment runs several
- * at once (Lambda would start more environments; here a function has at most as many as cores,
+ * its own, and the V8 heap limits Lambda gives its memory size (local/lambda-heap.ts).
+ * Invocations go to the function's least busy environment; an environment runs several at once (Lambda would start more environments; here a function has at most as many as cores,
  * to use them all without holding one heap per invocation).
  *
  * Each invocation has the function's timeout, counted from when the handler starts (a cold
@@ -137,6 +138,7 @@ class LocalLambdaPool implements LambdaPool {
     const worker = new Worker(new URL("./lambda-worker.mjs", import.meta.url), {
       env: config.environment,
       workerData: { functionName: name, entry: config.entry, memorySize: config.memorySize },
+      resourceLimits: lambdaWorkerLimits(config.memorySize),
     });
     const env: Environment = { name, worker, busy: 0, retired: false };
     worker.on("message", (reply: Reply) => {

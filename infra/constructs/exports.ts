@@ -8,6 +8,7 @@ import { Construct } from "constructs";
 import {
   EXPORT_QUEUE_SETTINGS,
   EXPORT_RETENTION_DAYS,
+  EXPORT_WORKER_MEMORY_MB,
   EXPORT_WORKER_TIMEOUT_SECONDS,
 } from "../../shared/exports/queue.js";
 import { EXPORT_KEY_PREFIX } from "../../shared/exports/service.js";
@@ -80,8 +81,7 @@ export class Exports extends Construct {
       entry: "export-worker",
       description: "Streams one export of a project's threads into S3 (SQS event source)",
       settings: { logRetention: settings.logRetention, logLevel: settings.logLevel, tracing: settings.tracing },
-      // The export holds two pages and two 8 MiB parts: far below this, which buys the CPU to encode.
-      memorySize: 1024,
+      memorySize: EXPORT_WORKER_MEMORY_MB,
       timeout: EXPORT_WORKER_TIMEOUT,
       network: database.functionNetwork,
       environment: { EXPORT_BUCKET: this.bucket.bucketName },

@@ -10,6 +10,11 @@ import type { SqsApi } from "../platform/sqs-api.js";
  */
 export const EXPORT_QUEUE_SETTINGS = { batchSize: 1, maxConcurrency: 2, maxReceiveCount: 5 } as const;
 
+/**
+ * The worker's Lambda memory: it holds two pages and two 8 MiB parts, far below this, which buys
+ * the CPU to encode (Lambda's CPU grows with memory).
+ */
+export const EXPORT_WORKER_MEMORY_MB = 1024;
 /** The worker's Lambda timeout (the most Lambda allows): an export that is not done by then fails. */
 export const EXPORT_WORKER_TIMEOUT_SECONDS = 900;
 /** The worker stops this long before its timeout, to record the failure and clean up. */
