@@ -44,16 +44,44 @@ export function isTimeZone(tz: string): boolean {
   }
 }
 
+/**
+ * Wall times already asked for, per zone: Intl's formatToParts is the calendar's main cost (about
+ * 5 us a call, four per bucket boundary), and boundaries repeat, within a request (a bucket's end
+ * is the next one's start) and across requests (every project in a zone shares its days and
+ * weeks). A pure function of its arguments, so a bounded cache is always right.
+ */
+const wallTimes = new Map<string, Map<number, number>>();
+/** At most 32 zones of 10,000 instants (about 15 MB): a two-year weekly request asks for ~420. */
+const CACHED_ZONES = 32;
+const WALL_TIMES_PER_ZONE = 10_000;
+
 /** The wall-clock time at `t` in `tz`, as epoch milliseconds of the same wall time in UTC. */
 function wallTime(tz: string, t: number): number {
   const seconds = Math.floor(t / 1000) * 1000;
+  let zone = wallTimes.get(tz);
+  if (!zone) {
+    if (wallTimes.size >= CACHED_ZONES) wallTimes.clear();
+    zone = new Map();
+    wallTimes.set(tz, zone);
+  }
+  let wall = zone.get(seconds);
+  if (wall === undefined) {
+    wall = formattedWallTime(tz, seconds);
+    if (zone.size >= WALL_TIMES_PER_ZONE) zone.clear();
+    zone.set(seconds, wall);
+  }
+  return wall + (t - seconds);
+}
+
+/** The wall-clock time at a whole second, from Intl. */
+function formattedWallTime(tz: string, seconds: number): number {
   const parts: Record<string, string> = {};
   for (const part of formatter(tz).formatToParts(seconds)) parts[part.type] = part.value;
   const year = parts.era === "BC" || parts.era === "B" ? 1 - Number(parts.year) : Number(parts.year);
   const wall = new Date(0);
   wall.setUTCFullYear(year, Number(parts.month) - 1, Number(parts.day));
   wall.setUTCHours(Number(parts.hour), Number(parts.minute), Number(parts.second), 0);
-  return wall.getTime() + (t - seconds);
+  return wall.getTime();
 }
 
 /** The zone's offset from UTC at `t`, in milliseconds (positive east of Greenwich). */

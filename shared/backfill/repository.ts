@@ -29,6 +29,8 @@ export interface BackfillStore {
   nextRange(target: BackfillTarget, cursor: string | null, size: number): Promise<RangeBound | null>;
   idsInRange(target: BackfillTarget, afterId: string | null, last: string, limit: number): Promise<string[]>;
   progress(target: BackfillTarget): Promise<TargetProgress>;
+  /** Whether the project exists (it may have been deleted while its key is still cached). */
+  projectExists(projectId: string): Promise<boolean>;
   claimJob(jobId: string, projectId: string | null, scope: BackfillScope): Promise<JobClaim>;
   finishJob(jobId: string): Promise<void>;
   releaseJob(jobId: string): Promise<void>;
@@ -81,6 +83,11 @@ export class BackfillRepository implements BackfillStore {
     const pending = Number(rows[0]?.pending ?? 0);
     // Threads inserted around the counter (seeds, tests) must not make the rest negative.
     return { total: Math.max(Number(rows[0]?.total ?? 0), pending), pending };
+  }
+
+  async projectExists(projectId: string): Promise<boolean> {
+    const rows = await this.db.execute(sql`select 1 from projects where id = ${projectId}::uuid`);
+    return rows.length > 0;
   }
 
   /**

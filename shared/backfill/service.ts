@@ -153,6 +153,10 @@ async function claimSlot(deps: JobDeps, jobId: string, request: StartJobRequest)
  * running job's id, not a second walk over the same threads.
  */
 export async function startJob(deps: JobDeps, request: StartJobRequest): Promise<Job> {
+  // A key cached by the authorizer outlives its project for a while: no job for a deleted one.
+  if (request.projectId && !(await deps.threads.projectExists(request.projectId))) {
+    throw new NotFoundError(`Project ${request.projectId} not found`);
+  }
   const jobId = randomUUID();
   const name = jobExecutionName(request.projectId, jobId);
   const input = backfillInput.parse({

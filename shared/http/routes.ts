@@ -200,10 +200,10 @@ export const routes = {
     tag: "Categories",
     summary: "Label the project's threads again in the background (never a user's label); returns the job",
     description:
-      "Starts a background job that queues the project's threads for the classifier (scope `unlabelled`: only threads without a label; `classifier`: also those the classifier labelled). One job per project at a time (409 otherwise); 503 where the backfill service is not deployed.",
+      "Starts a background job that queues the project's threads for the classifier (scope `unlabelled`: only threads without a label; `classifier`: also those the classifier labelled). One job per project at a time (409 otherwise); 404 for a project deleted since its key was cached; 503 where the backfill service is not deployed.",
     request: { path: projectPath, body: reclassifyRequest },
     success: { status: 202, description: "The job, started", schema: reclassifyJob },
-    errors: [409, 503],
+    errors: [404, 409, 503],
   }),
   getReclassify: route({
     operationId: "getReclassify",

@@ -9,7 +9,7 @@ import { type Classifier, DummyClassifier } from "../../shared/classification/cl
 import type { ClassificationRequest } from "../../shared/classification/queue.js";
 import { LabelsRepository } from "../../shared/classification/repository.js";
 import { classifyBatch } from "../../shared/classification/service.js";
-import { categories, threads } from "../../shared/db/schema.js";
+import { backfillJobs, categories, projects, threads } from "../../shared/db/schema.js";
 import { startTestBackfill } from "../support/backfill.js";
 import { createTenant, useTestDb } from "../support/db.js";
 import { invoke } from "../support/invoke.js";
@@ -72,6 +72,18 @@ describe("POST reclassify/", () => {
     const next = await invoke("startReclassify", tenant, { body: { scope: "classifier" } });
     expect(next.status).toBe(202);
     expect(next.body.id).not.toBe(jobId);
+  });
+
+  it("answers 404 for a project deleted since the authorizer cached its key, and claims nothing", async () => {
+    const tenant = await createTenant(db, "reclassify-deleted");
+    await db.delete(projects).where(eq(projects.id, tenant.projectId));
+
+    const reply = await invoke("startReclassify", tenant, { body: { scope: "classifier" } });
+
+    expect(reply.status).toBe(404);
+    expect(String(reply.body.detail)).toContain(tenant.projectId);
+    const claims = await db.select().from(backfillJobs).where(eq(backfillJobs.projectId, tenant.projectId));
+    expect(claims).toEqual([]);
   });
 });
 

@@ -39,6 +39,7 @@ function fakeRepository(all: readonly string[]) {
     },
     // The steps only walk ids: the job bookkeeping is the service's.
     progress: notUsed,
+    projectExists: notUsed,
     claimJob: notUsed,
     finishJob: notUsed,
     releaseJob: notUsed,
