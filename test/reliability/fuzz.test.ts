@@ -233,8 +233,8 @@ describe(`fuzzing the classes that once answered 500 (seed ${seed})`, () => {
             body,
           });
           const text = await reply.text();
-          // Deleted before anything else is looked at: a job is not started, here or in AWS.
-          if (route.handler === "reclassify-start") expect(reply.status, text).toBe(404);
+          // A job for a deleted project is never started, here or in AWS: 404 (400 for a bad body).
+          if (route.handler === "reclassify-start") expect([400, 404], text).toContain(reply.status);
           judge(failures, statuses, `${route.method} ${path} (deleted project)`, reply.status, text);
         }
       }
