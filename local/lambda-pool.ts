@@ -8,8 +8,9 @@ import { lambdaWorkerLimits } from "./lambda-heap.js";
  * threads), each with its own module state (database pool, SDK clients) and **its own
  * environment variables**, those the template gives the function, as Lambda gives each function
  * its own, and the V8 heap limits Lambda gives its memory size (local/lambda-heap.ts).
- * Invocations go to the function's least busy environment; an environment runs several at once (Lambda would start more environments; here a function has at most as many as cores,
- * to use them all without holding one heap per invocation).
+ * Invocations go to the function's least busy environment; an environment runs several at once
+ * (Lambda would start more environments; here a function has at most as many as cores, to use
+ * them all without holding one heap per invocation).
  *
  * Each invocation has the function's timeout, counted from when the handler starts (a cold
  * start's module loading is the init phase, not counted, as in Lambda). One that runs longer
