@@ -13,6 +13,9 @@ const noClassification: ClassificationQueue = { send: async () => {} };
 
 const TARGET_RATIO = 1.1;
 
+/** BENCH_CC_ONLY=on|off runs one mode (to profile it alone: node --cpu-prof --import tsx bench/run.ts ...). */
+const MODES = (["on", "off"] as const).filter((m) => !process.env.BENCH_CC_ONLY || m === process.env.BENCH_CC_ONLY);
+
 type Runtime = Awaited<ReturnType<typeof runtime>>;
 
 /** Chat latencies with the pipeline on and off, interleaved round by round, with this LLM delay. */
@@ -21,22 +24,29 @@ async function onAndOff(
   live: ClassificationQueue,
   post: () => Promise<void>,
   plan: { llmDelayMs: number; rounds: number; clients: number },
-): Promise<{ on: Stats; off: Stats }> {
+): Promise<{ on: Stats; off: Stats; cpu_ms_per_request: { on: number; off: number } }> {
   rt.agent = new RagAgent(new KeywordRetriever(), new DummyLlmClient(plan.llmDelayMs));
-  const on: number[] = [];
-  const off: number[] = [];
+  const samples = { on: [] as number[], off: [] as number[] };
+  const cpuMs = { on: 0, off: 0 };
   for (let i = 0; i < 20; i++) await post(); // warm-up
   for (let round = 0; round < plan.rounds; round++) {
-    for (const [mode, samples] of [
-      ["on", on],
-      ["off", off],
-    ] as const) {
+    for (const mode of MODES) {
       rt.classificationQueue = mode === "on" ? live : noClassification;
+      const cpu = process.cpuUsage();
       const times = await Promise.all(Array.from({ length: plan.clients }, () => timeIt(post)));
-      samples.push(...times);
+      const used = process.cpuUsage(cpu);
+      cpuMs[mode] += (used.user + used.system) / 1000;
+      samples[mode].push(...times);
     }
   }
-  return { on: stats(on), off: stats(off) };
+  const perRequest = (mode: "on" | "off") =>
+    samples[mode].length ? Math.round((cpuMs[mode] / samples[mode].length) * 1000) / 1000 : 0;
+  return {
+    on: stats(samples.on),
+    off: stats(samples.off),
+    // This process's CPU (client, gateway, handler, send) per request: what the send adds to it.
+    cpu_ms_per_request: { on: perRequest("on"), off: perRequest("off") },
+  };
 }
 
 const ratio = (r: { on: Stats; off: Stats }) => ({
@@ -73,7 +83,7 @@ export async function benchChatClassification(): Promise<void> {
       await response.arrayBuffer();
     };
 
-    const results: Record<string, { on: Stats; off: Stats }> = {};
+    const results: Record<string, Awaited<ReturnType<typeof onAndOff>>> = {};
     const plans = [
       { llmDelayMs: 0, rounds: Number(process.env.BENCH_CC_ROUNDS_FAST ?? 1500), clients: 1 },
       { llmDelayMs: 1000, rounds: Number(process.env.BENCH_CC_ROUNDS_SLOW ?? 20), clients: 10 },
