@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { createServer, type IncomingHttpHeaders } from "node:http";
+import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
 import aws4 from "aws4";
@@ -9,6 +9,14 @@ import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
 import { createTestQueue, drainBodies, testSqs, testSqsApi } from "../support/sqs.js";
 
 const endpoint = process.env.AWS_ENDPOINT_URL_SQS as string;
+/** Starts `server` on a free local port; resolves to its base URL (a stand-in for SQS's endpoint). */
+async function listening(server: Server): Promise<{ url: string; port: number }> {
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, port };
+}
+
 const bodies = (n: number) => Array.from({ length: n }, (_, i) => `{"n":${i},"text":"ü \\u0000 ,\\n"}`);
 
 describe("SqsApi against the local SQS emulator, checked with the SDK", () => {
@@ -82,9 +90,7 @@ describe("SqsApi's retries, against scripted answers of SQS", () => {
         : "{}";
       response.writeHead(answer.status, { "content-type": "application/x-amz-json-1.0" }).end(body);
     });
-    server.listen(0, "127.0.0.1");
-    await once(server, "listening");
-    const sqs = new SqsApi({ endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+    const sqs = new SqsApi({ endpoint: (await listening(server)).url });
     try {
       await sqs.sendMessageBatch({ QueueUrl: "q", Entries: [{ Id: "0", MessageBody: "x" }] });
       return { attempts };
@@ -157,11 +163,9 @@ describe("SqsApi's signature", () => {
         response.writeHead(200, { "content-type": "application/x-amz-json-1.0" }).end("{}");
       });
     });
-    server.listen(0, "127.0.0.1");
-    await once(server, "listening");
-    const { port } = server.address() as AddressInfo;
+    const { url, port } = await listening(server);
     const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret/key+example", sessionToken: "token==" };
-    const sqs = new SqsApi({ endpoint: `http://127.0.0.1:${port}`, region: "eu-central-1", credentials });
+    const sqs = new SqsApi({ endpoint: url, region: "eu-central-1", credentials });
     await sqs.deleteMessageBatch({ QueueUrl: "https://sqs.eu-central-1.amazonaws.com/1/q", Entries: [] });
     sqs.destroy();
     server.close();
