@@ -144,7 +144,8 @@ const contextSchema = z.object({
   wafWindowSeconds: int(60, 600, 60),
   /**
    * Requests without a key, or with a value that cannot be a key, that one IP address may send
-   * per window (each kind its own rule; WAF's minimum is 10) before WAF answers 429.
+   * per window (each kind its own rule; WAF's minimum is 10) before WAF answers 429. Keep twice
+   * it below kapa:throttlingBurstLimit, so such requests from one address cannot empty the stage's bucket.
    */
   wafKeylessLimit: int(10, 2_000_000_000, 50),
   /**
@@ -253,11 +254,6 @@ function crossChecks(s: ContextSettings): Problem[] {
     [60, 120, 300, 600].includes(s.wafWindowSeconds)
       ? undefined
       : ["wafWindowSeconds", "one of 60, 120, 300, 600", s.wafWindowSeconds],
-    // The keyless and malformed-key rules together let one address at most 2 x the limit through
-    // per window: less than the stage's burst, so such requests cannot empty it for keyed callers.
-    s.waf && 2 * s.wafKeylessLimit >= s.throttlingBurstLimit
-      ? ["wafKeylessLimit", `less than half kapa:throttlingBurstLimit (${s.throttlingBurstLimit})`, s.wafKeylessLimit]
-      : undefined,
     s.wafPerKeyLimit && s.wafPerKeyLimit < Math.max(10, perKeyWindowAllowance(s))
       ? [
           "wafPerKeyLimit",

@@ -125,7 +125,6 @@ describe("AWS WAF settings and profiles", () => {
       [7000, 300],
     ]);
     expect(() => synth({ "kapa:wafWindowSeconds": 90 })).toThrow(/kapa:wafWindowSeconds/);
-    expect(() => synth({ "kapa:wafKeylessLimit": 100 })).toThrow(/kapa:wafKeylessLimit: expected less than half/);
     expect(() => synth({ "kapa:wafPerKeyLimit": 100 })).toThrow(/kapa:wafPerKeyLimit/);
   });
 
