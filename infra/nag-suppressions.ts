@@ -86,11 +86,13 @@ export function acknowledgeNagFindings(stack: KapaServiceStack): void {
     "APIG2",
     "Requests are validated in the handlers by the zod schemas that also generate the OpenAPI document; a gateway validator would duplicate them with another error shape.",
   );
-  ack(
-    api.restApi,
-    "APIG3",
-    "Abuse is bounded per key (usage plan) and per stage (throttling), and every data route needs a key; a WAF web ACL is a deployment choice for IP-level floods.",
-  );
+  if (!api.firewall) {
+    ack(
+      api.restApi,
+      "APIG3",
+      "kapa:waf is off here: abuse is bounded per key (usage plan) and per stage (throttling), and every data route needs a key.",
+    );
+  }
   ack(
     api.restApi,
     "COG4",

@@ -9,6 +9,7 @@ import { buildDashboardSync } from "../../web/build.js";
 import type { StackSettings } from "../settings.js";
 import type { Database } from "./database.js";
 import { type BundledFile, KapaFunction, REPO_ROOT } from "./lambda.js";
+import { ApiFirewall } from "./waf.js";
 
 /** The header the authorizer reads; API Gateway caches its decision per value of it. */
 export const API_KEY_HEADER = "X-API-KEY";
@@ -190,6 +191,8 @@ export class Api extends Construct {
    * plan key in `usageIdentifierKey`; API Gateway throttles (429) and counts each key on its own.
    */
   readonly usagePlan?: apigateway.UsagePlan;
+  /** AWS WAF on the stage (kapa:waf): rate rules for keyless and malformed-key requests. */
+  readonly firewall?: ApiFirewall;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
@@ -249,6 +252,8 @@ export class Api extends Construct {
     });
 
     this.handlers = this.addRoutes(props, perKeyLimits && settings.requireUsagePlanKey);
+    if (settings.waf)
+      this.firewall = new ApiFirewall(this, "Firewall", { stage: this.restApi.deploymentStage, settings });
   }
 
   private createRestApi(settings: StackSettings, perKeyLimits: boolean): apigateway.RestApi {
