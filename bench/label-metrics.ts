@@ -1,0 +1,42 @@
+/** One label the classifier gave, judged against the data set. */
+export interface Judged {
+  right: boolean;
+  confidence: number;
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
+const accuracy = (labels: readonly Judged[]) =>
+  labels.length === 0 ? Number.NaN : round(labels.filter((l) => l.right).length / labels.length);
+
+/**
+ * Accuracy of the more and the less confident half of the labels. `best_gap` is the largest gap
+ * any ranking could reach with these errors (all of them in the less confident half): a very
+ * accurate classifier cannot show a large gap.
+ */
+export function halves(labels: readonly Judged[]): Record<string, number> {
+  const sorted = labels.map((l, i) => ({ l, i })).sort((x, y) => y.l.confidence - x.l.confidence || x.i - y.i);
+  const half = Math.floor(sorted.length / 2);
+  const confident = accuracy(sorted.slice(0, half).map((s) => s.l));
+  const less = accuracy(sorted.slice(half).map((s) => s.l));
+  const errors = labels.filter((l) => !l.right).length;
+  return {
+    confident_half: confident,
+    less_confident_half: less,
+    half_gap: round(confident - less),
+    best_gap: round(Math.min(errors, sorted.length - half) / (sorted.length - half)),
+  };
+}
+
+/** Accuracy of the labels at or above a review threshold, and below it (the ones a review queue shows). */
+export function byThreshold(labels: readonly Judged[], threshold: number): Record<string, number> {
+  const below = labels.filter((l) => l.confidence < threshold);
+  return {
+    above_threshold: accuracy(labels.filter((l) => l.confidence >= threshold)),
+    below_threshold: accuracy(below),
+    share_below: round(below.length / Math.max(1, labels.length)),
+  };
+}
+
+export function accuracyOf(labels: readonly Judged[]): number {
+  return accuracy(labels);
+}

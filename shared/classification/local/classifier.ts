@@ -1,0 +1,103 @@
+import { fileURLToPath } from "node:url";
+import { type Bag, embed } from "./embed.js";
+import { rationale } from "./rationale.js";
+import { type CategoryDocs, combine, components, type ScoreWeights } from "./score.js";
+import type { CategoryInput, Classification, LabelExample } from "./types.js";
+import { loadVectors, type WordVectors } from "./vectors.js";
+
+export interface LocalOptions {
+  weights: ScoreWeights;
+  /** Logistic calibration of the margin between the two best scores: confidence = 1/(1+e^-(a*margin+b)). */
+  calibration: { a: number; b: number };
+  /** Words ranked beyond this are ignored (to measure what a smaller vocabulary costs). */
+  vocabLimit: number;
+}
+
+// Chosen on the validation splits of the development data sets (docs/classification.md).
+export const DEFAULT_OPTIONS: LocalOptions = {
+  weights: { sentence: 0, align: 1, name: 0, knn: 2, proto: 0, lexical: 1, cloud: 2 },
+  calibration: { a: 0.5, b: -0.63 },
+  vocabLimit: Number.POSITIVE_INFINITY,
+};
+
+/** The word vectors shipped beside this module (built by scripts/trim-vectors.ts). */
+export const DEFAULT_VECTORS_PATH = fileURLToPath(new URL("./data/glove-50k-int8.bin", import.meta.url));
+
+export class NoCategoriesError extends Error {
+  override name = "NoCategoriesError";
+}
+
+export interface Scored {
+  scores: number[];
+  /** The best category's index, then the margin of its score over the second best. */
+  best: number;
+  margin: number;
+}
+
+/**
+ * The embedded classifier: smooth-inverse-frequency word vectors aligned word by word with each
+ * category's name, description and examples, nearest examples and BM25, as z-scores across the
+ * categories. Deterministic and without I/O once the vectors are loaded.
+ */
+export class LocalClassifier {
+  private readonly options: LocalOptions;
+
+  constructor(
+    private readonly vectors: WordVectors,
+    options: Partial<LocalOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_OPTIONS, ...options };
+  }
+
+  static load(path = DEFAULT_VECTORS_PATH, options: Partial<LocalOptions> = {}): LocalClassifier {
+    return new LocalClassifier(loadVectors(path), options);
+  }
+
+  private bag(text: string): Bag {
+    return embed(text, this.vectors, this.options.vocabLimit);
+  }
+
+  private docs(categories: readonly CategoryInput[], examples: readonly LabelExample[]): CategoryDocs[] {
+    return categories.map((c) => ({
+      name: this.bag(c.name),
+      text: this.bag(`${c.name}. ${c.description}`),
+      examples: examples.filter((e) => e.categoryId === c.id).map((e) => this.bag(e.question)),
+    }));
+  }
+
+  private rank(q: Bag, docs: readonly CategoryDocs[]): Scored {
+    const scores = combine(components(q, docs, this.vectors.dimensions), this.options.weights);
+    let best = 0;
+    scores.forEach((s, i) => {
+      if (s > (scores[best] as number)) best = i;
+    });
+    const second = Math.max(Number.NEGATIVE_INFINITY, ...scores.filter((_, i) => i !== best));
+    return { scores, best, margin: (scores[best] as number) - second };
+  }
+
+  /** Every category's combined score (higher is better), for calibration and the benchmark. */
+  score(question: string, categories: readonly CategoryInput[], examples: readonly LabelExample[]): Scored {
+    return this.rank(this.bag(question), this.docs(categories, examples));
+  }
+
+  /** The confidence a margin maps to (a single category is certain). */
+  confidence(margin: number): number {
+    if (!Number.isFinite(margin)) return 1;
+    const { a, b } = this.options.calibration;
+    return 1 / (1 + Math.exp(-(a * margin + b)));
+  }
+
+  classify(question: string, categories: readonly CategoryInput[], examples: readonly LabelExample[]): Classification {
+    if (categories.length === 0) throw new NoCategoriesError("cannot classify among zero categories");
+    const q = this.bag(question);
+    const docs = this.docs(categories, examples);
+    const { best, margin } = this.rank(q, docs);
+    const category = categories[best] as CategoryInput;
+    const texts = examples.filter((e) => e.categoryId === category.id).map((e) => e.question);
+    return {
+      categoryId: category.id,
+      confidence: this.confidence(margin),
+      rationale: rationale(q, category.name, docs[best] as CategoryDocs, texts, this.vectors.dimensions),
+    };
+  }
+}

@@ -1,0 +1,21 @@
+/** What the classifier port takes and gives back, whatever the provider. */
+export interface CategoryInput {
+  id: string;
+  name: string;
+  description: string;
+}
+
+/** A question a user labelled by hand: the thread's first question and the category chosen. */
+export interface LabelExample {
+  categoryId: string;
+  question: string;
+}
+
+export interface Classification {
+  /** Always the id of one of the given categories. */
+  categoryId: string;
+  /** In [0, 1]: the estimated probability that the label is right. */
+  confidence: number;
+  /** One sentence, for people: why this category. */
+  rationale: string;
+}
