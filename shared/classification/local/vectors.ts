@@ -53,7 +53,9 @@ export function decodeVectors(buffer: Buffer): WordVectors {
   const listLength = buffer.readUInt32LE(16);
   const words = buffer.toString("utf8", HEADER, HEADER + listLength).split("\n");
   const index = new Map<string, number>();
-  words.forEach((w, i) => index.set(w, i));
+  words.forEach((w, i) => {
+    index.set(w, i);
+  });
   const start = HEADER + listLength;
   const data = new Float32Array(size * dimensions);
   if (bytes === 1) {
