@@ -37,6 +37,28 @@ export function byThreshold(labels: readonly Judged[], threshold: number): Recor
   };
 }
 
+/**
+ * Accuracy-independent separation and calibration: `auc`, the chance that a right label has a
+ * higher confidence than a wrong one (0.5 is no separation), and `ece`, the mean gap between
+ * confidence and accuracy over ten confidence bins, weighted by their size.
+ */
+export function separation(labels: readonly Judged[]): Record<string, number> {
+  const right = labels.filter((l) => l.right).map((l) => l.confidence);
+  const wrong = labels.filter((l) => !l.right).map((l) => l.confidence);
+  let wins = 0;
+  for (const r of right) for (const w of wrong) wins += r > w ? 1 : r === w ? 0.5 : 0;
+  const auc = right.length && wrong.length ? wins / (right.length * wrong.length) : Number.NaN;
+  let ece = 0;
+  for (let bin = 0; bin < 10; bin++) {
+    const inBin = labels.filter((l) => Math.min(9, Math.floor(l.confidence * 10)) === bin);
+    if (inBin.length === 0) continue;
+    const meanConfidence = inBin.reduce((s, l) => s + l.confidence, 0) / inBin.length;
+    const hits = inBin.filter((l) => l.right).length / inBin.length;
+    ece += (inBin.length / labels.length) * Math.abs(meanConfidence - hits);
+  }
+  return { auc: round(auc), ece: round(ece) };
+}
+
 export function accuracyOf(labels: readonly Judged[]): number {
   return accuracy(labels);
 }

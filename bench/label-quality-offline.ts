@@ -11,7 +11,8 @@ import {
   type IntentDataSet,
   loadIntentDataSet,
 } from "./intent-data.js";
-import { accuracyOf, byThreshold, halves, type Judged } from "./label-metrics.js";
+import { accuracyOf, byThreshold, halves, type Judged, separation } from "./label-metrics.js";
+import { ablationRows } from "./label-quality-ablation.js";
 import { report, stats } from "./lib.js";
 
 /** Vocabulary sizes tried on the shipped vectors, to show what trimming costs. */
@@ -58,6 +59,7 @@ function qualityRows(classifier: LocalClassifier, data: IntentDataSet, held: boo
       accuracy: accuracyOf(labels),
       ...halves(labels),
       ...byThreshold(labels, DEFAULT_REVIEW_THRESHOLD),
+      ...separation(labels),
     };
   });
 }
@@ -98,6 +100,8 @@ export async function benchLabelQualityOffline(): Promise<void> {
     trimming.push(...trimmingRows(data));
   }
   const rows = quality.map((r) => ({ ...r, word_match_baseline: baseline[r.data_set as string] }));
+  const ablation = ablationRows();
+  report("label-quality-offline: components (development sets, validation questions)", ablation, { ablation });
   report("label-quality-offline: trimming the vectors", trimming, { trimming });
   report("label-quality-offline", rows, {
     review_threshold: DEFAULT_REVIEW_THRESHOLD,
