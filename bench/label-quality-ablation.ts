@@ -27,7 +27,9 @@ export function ablationRows(): Record<string, unknown>[] {
     for (const data of sets) {
       for (const n of [0, 10]) {
         const examples = corrections(data, n);
-        const right = data.val.filter((q) => classifier.classify(q.text, data.categories, examples).categoryId === q.intent);
+        const right = data.val.filter(
+          (q) => classifier.classify(q.text, data.categories, examples).categoryId === q.intent,
+        );
         row[`${data.name}_${n}`] = Math.round((right.length / data.val.length) * 1000) / 1000;
       }
     }

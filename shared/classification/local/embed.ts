@@ -79,37 +79,42 @@ export class QuestionView {
     return col;
   }
 
-  /** How well the question's words are covered by the words of `docs`: each takes its best cosine, weighted. */
-  covers(docs: readonly Bag[]): number {
+  /**
+   * How well the question's words are covered by the words of `doc` (each takes its best cosine,
+   * weighted), and the reverse. `best` receives each question word's best cosine, and `floor`
+   * (if given) is raised to it: the best over several documents, without a second pass.
+   */
+  match(doc: Bag, best: Float32Array, floor?: Float32Array): { covers: number; coveredBy: number } {
     const n = this.q.rows.length;
-    if (n === 0 || docs.every((doc) => doc.rows.length === 0)) return 0;
-    const best = new Float32Array(n).fill(-1);
-    for (const doc of docs) {
-      for (const row of doc.rows) {
-        const col = this.column(row);
-        for (let i = 0; i < n; i++) if ((col[i] as number) > (best[i] as number)) best[i] = col[i] as number;
-      }
-    }
-    return weightedMean(best, this.q.weights);
-  }
-
-  /** How well the words of `doc` are covered by the question's words. */
-  coveredBy(doc: Bag): number {
-    if (this.q.rows.length === 0 || doc.rows.length === 0) return 0;
-    const best = new Float32Array(doc.rows.length);
+    best.fill(-1, 0, n);
+    if (n === 0 || doc.rows.length === 0) return { covers: 0, coveredBy: 0 };
+    let reverse = 0;
+    let reverseWeight = 0;
     doc.rows.forEach((row, j) => {
-      best[j] = Math.max(...this.column(row));
+      const col = this.column(row);
+      let top = -1;
+      for (let i = 0; i < n; i++) {
+        const c = col[i] as number;
+        if (c > (best[i] as number)) best[i] = c;
+        if (c > top) top = c;
+      }
+      reverse += top * (doc.weights[j] as number);
+      reverseWeight += doc.weights[j] as number;
     });
-    return weightedMean(best, doc.weights);
+    if (floor) for (let i = 0; i < n; i++) if ((best[i] as number) > (floor[i] as number)) floor[i] = best[i] as number;
+    return {
+      covers: weightedMean(best, this.q.weights, n),
+      coveredBy: reverseWeight > 0 ? reverse / reverseWeight : 0,
+    };
   }
 }
 
-function weightedMean(values: Float32Array, weights: Float32Array): number {
+export function weightedMean(values: Float32Array, weights: Float32Array, n = weights.length): number {
   let total = 0;
   let weight = 0;
-  values.forEach((v, i) => {
-    total += v * (weights[i] as number);
+  for (let i = 0; i < n; i++) {
+    total += (values[i] as number) * (weights[i] as number);
     weight += weights[i] as number;
-  });
+  }
   return weight > 0 ? total / weight : 0;
 }

@@ -1,4 +1,4 @@
-import { type Bag, dot, type QuestionView } from "./embed.js";
+import { type Bag, dot, type QuestionView, weightedMean } from "./embed.js";
 
 /** The tunable weights of the local classifier (see docs/classification.md for how they were chosen). */
 export interface ScoreWeights {
@@ -23,16 +23,28 @@ export type Components = Record<keyof ScoreWeights, number[]>;
 // The mean of the two best examples: one stray example alone does not carry a label.
 const KNN_K = 2;
 
-function nearest(view: QuestionView, docs: CategoryDocs): number {
-  // A category nobody has corrected yet stands on its own text, so that it competes evenly.
-  const examples = docs.examples.length > 0 ? docs.examples : [docs.text];
+/** The word-level scores of one category: its text alone, its text and examples together, and its nearest examples. */
+function wordScores(view: QuestionView, docs: CategoryDocs): { align: number; cloud: number; knn: number } {
+  const n = view.q.rows.length;
+  const best = new Float32Array(n);
+  const cloud = new Float32Array(n).fill(-1);
   const d = view.q.sentence.length;
-  const sims = examples.map(
-    (ex) => 0.5 * dot(view.q.sentence, 0, ex.sentence, 0, d) + 0.25 * view.covers([ex]) + 0.25 * view.coveredBy(ex),
-  );
+  const similarity = (doc: Bag, m: { covers: number; coveredBy: number }) =>
+    0.5 * dot(view.q.sentence, 0, doc.sentence, 0, d) + 0.25 * m.covers + 0.25 * m.coveredBy;
+  const text = view.match(docs.text, best, cloud);
+  // A category nobody has corrected yet stands on its own text, so that it competes evenly.
+  const sims =
+    docs.examples.length > 0
+      ? docs.examples.map((ex) => similarity(ex, view.match(ex, best, cloud)))
+      : [similarity(docs.text, text)];
   sims.sort((x, y) => y - x);
   const top = sims.slice(0, KNN_K);
-  return top.reduce((s, x) => s + x, 0) / top.length;
+  const anyWord = docs.text.rows.length > 0 || docs.examples.some((ex) => ex.rows.length > 0);
+  return {
+    align: text.covers,
+    cloud: n > 0 && anyWord ? weightedMean(cloud, view.q.weights, n) : 0,
+    knn: top.reduce((s, x) => s + x, 0) / top.length,
+  };
 }
 
 function counts(terms: readonly string[]): Map<string, number> {
@@ -66,10 +78,11 @@ function bm25(q: Bag, all: readonly CategoryDocs[]): number[] {
 }
 
 export function components(view: QuestionView, all: readonly CategoryDocs[]): Components {
+  const words = all.map((c) => wordScores(view, c));
   return {
-    align: all.map((c) => view.covers([c.text])),
-    cloud: all.map((c) => view.covers([c.text, ...c.examples])),
-    knn: all.map((c) => nearest(view, c)),
+    align: words.map((w) => w.align),
+    cloud: words.map((w) => w.cloud),
+    knn: words.map((w) => w.knn),
     lexical: bm25(view.q, all),
   };
 }

@@ -1,9 +1,7 @@
-/** What the classifier port takes and gives back, whatever the provider. */
-export interface CategoryInput {
-  id: string;
-  name: string;
-  description: string;
-}
+import type { CategoryOption } from "../classifier.js";
+
+/** What the classifier port takes and gives back, whatever the provider: the pipeline's own category options. */
+export type CategoryInput = CategoryOption;
 
 /** A question a user labelled by hand: the thread's first question and the category chosen. */
 export interface LabelExample {
