@@ -1,7 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { type Bag, embed, QuestionView } from "./embed.js";
 import { rationale } from "./rationale.js";
-import { type CategoryDocs, combine, components, type ScoreWeights } from "./score.js";
+import { type CategoryDocs, categoryDocs, combine, components, type ScoreWeights } from "./score.js";
 import type { CategoryInput, Classification, LabelExample } from "./types.js";
 import { loadVectors, type WordVectors } from "./vectors.js";
 
@@ -23,7 +23,18 @@ export const DEFAULT_OPTIONS: LocalOptions = {
 /** The word vectors shipped beside this module (built by scripts/trim-vectors.ts). */
 export const DEFAULT_VECTORS_PATH = fileURLToPath(new URL("./data/glove-50k-int8.bin", import.meta.url));
 
-const BAG_CACHE_SIZE = 20_000;
+const CACHE_SIZE = 20_000;
+
+/** A bounded memo: the oldest entry goes when it is full. */
+function cached<T>(memo: Map<string, T>, key: string, make: () => T): T {
+  let value = memo.get(key);
+  if (value === undefined) {
+    value = make();
+    if (memo.size >= CACHE_SIZE) memo.delete(memo.keys().next().value as string);
+    memo.set(key, value);
+  }
+  return value;
+}
 
 export class NoCategoriesError extends Error {
   override name = "NoCategoriesError";
@@ -55,25 +66,29 @@ export class LocalClassifier {
     return new LocalClassifier(loadVectors(path), options);
   }
 
-  // Category texts and examples come back with every question: each is embedded once.
+  // Category texts and examples come back with every question: each is embedded and indexed once.
   private readonly bags = new Map<string, Bag>();
 
+  private readonly categories = new Map<string, CategoryDocs>();
+
   private bag(text: string): Bag {
-    let bag = this.bags.get(text);
-    if (!bag) {
-      bag = embed(text, this.vectors, this.options.vocabLimit);
-      if (this.bags.size >= BAG_CACHE_SIZE) this.bags.delete(this.bags.keys().next().value as string);
-      this.bags.set(text, bag);
-    }
-    return bag;
+    return cached(this.bags, text, () => embed(text, this.vectors, this.options.vocabLimit));
   }
 
   private docs(categories: readonly CategoryInput[], examples: readonly LabelExample[]): CategoryDocs[] {
-    return categories.map((c) => ({
-      name: this.bag(c.name),
-      text: this.bag(`${c.name}. ${c.description}`),
-      examples: examples.filter((e) => e.categoryId === c.id).map((e) => this.bag(e.question)),
-    }));
+    const texts = new Map<string, string[]>(categories.map((c) => [c.id, []]));
+    for (const e of examples) texts.get(e.categoryId)?.push(e.question);
+    return categories.map((c) => {
+      const own = texts.get(c.id) ?? [];
+      const key = [c.name, c.description, ...own].join("\u0000");
+      return cached(this.categories, key, () =>
+        categoryDocs(
+          this.bag(c.name),
+          this.bag(`${c.name}. ${c.description}`),
+          own.map((q) => this.bag(q)),
+        ),
+      );
+    });
   }
 
   private rank(view: QuestionView, docs: readonly CategoryDocs[]): Scored {

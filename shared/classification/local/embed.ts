@@ -90,8 +90,8 @@ export class QuestionView {
     if (n === 0 || doc.rows.length === 0) return { covers: 0, coveredBy: 0 };
     let reverse = 0;
     let reverseWeight = 0;
-    doc.rows.forEach((row, j) => {
-      const col = this.column(row);
+    for (let j = 0; j < doc.rows.length; j++) {
+      const col = this.column(doc.rows[j] as number);
       let top = -1;
       for (let i = 0; i < n; i++) {
         const c = col[i] as number;
@@ -100,7 +100,7 @@ export class QuestionView {
       }
       reverse += top * (doc.weights[j] as number);
       reverseWeight += doc.weights[j] as number;
-    });
+    }
     if (floor) for (let i = 0; i < n; i++) if ((best[i] as number) > (floor[i] as number)) floor[i] = best[i] as number;
     return {
       covers: weightedMean(best, this.q.weights, n),

@@ -16,6 +16,19 @@ export interface CategoryDocs {
   name: Bag;
   text: Bag;
   examples: Bag[];
+  /** Term counts of the name (twice), description and examples, and their total: the BM25 document. */
+  tf: Map<string, number>;
+  length: number;
+}
+
+export function categoryDocs(name: Bag, text: Bag, examples: Bag[]): CategoryDocs {
+  const tf = new Map<string, number>();
+  let length = 0;
+  for (const bag of [name, name, text, ...examples]) {
+    for (const t of bag.terms) tf.set(t, (tf.get(t) ?? 0) + 1);
+    length += bag.terms.length;
+  }
+  return { name, text, examples, tf, length };
 }
 
 export type Components = Record<keyof ScoreWeights, number[]>;
@@ -47,18 +60,8 @@ function wordScores(view: QuestionView, docs: CategoryDocs): { align: number; cl
   };
 }
 
-function counts(terms: readonly string[]): Map<string, number> {
-  const tf = new Map<string, number>();
-  for (const t of terms) tf.set(t, (tf.get(t) ?? 0) + 1);
-  return tf;
-}
-
 /** BM25 of the question's terms against each category's text plus examples, idf across categories. */
-function bm25(q: Bag, all: readonly CategoryDocs[]): number[] {
-  const docs = all.map((c) => {
-    const terms = [...c.name.terms, ...c.name.terms, ...c.text.terms, ...c.examples.flatMap((e) => e.terms)];
-    return { tf: counts(terms), length: terms.length };
-  });
+function bm25(q: Bag, docs: readonly CategoryDocs[]): number[] {
   const avg = docs.reduce((s, doc) => s + doc.length, 0) / Math.max(1, docs.length) || 1;
   const k1 = 1.2;
   const b = 0.75;
