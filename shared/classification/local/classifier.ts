@@ -1,4 +1,5 @@
 import { fileURLToPath } from "node:url";
+import { NoCategoriesError } from "../classifier.js";
 import { type Bag, embed, QuestionView } from "./embed.js";
 import { rationale } from "./rationale.js";
 import { type CategoryDocs, categoryDocs, combine, components, type ScoreWeights } from "./score.js";
@@ -34,10 +35,6 @@ function cached<T>(memo: Map<string, T>, key: string, make: () => T): T {
     memo.set(key, value);
   }
   return value;
-}
-
-export class NoCategoriesError extends Error {
-  override name = "NoCategoriesError";
 }
 
 export interface Scored {
@@ -117,7 +114,7 @@ export class LocalClassifier {
   }
 
   classify(question: string, categories: readonly CategoryInput[], examples: readonly LabelExample[]): Classification {
-    if (categories.length === 0) throw new NoCategoriesError("cannot classify among zero categories");
+    if (categories.length === 0) throw new NoCategoriesError();
     const view = new QuestionView(embed(question, this.vectors, this.options.vocabLimit), this.vectors);
     const docs = this.docs(categories, examples);
     const { best, margin } = this.rank(view, docs);
