@@ -8,6 +8,8 @@ import { benchCli } from "./cli.js";
 import { benchColdStart } from "./cold-start.js";
 import { benchExport } from "./export.js";
 import { benchFairnessKeyless } from "./fairness-keyless.js";
+
+import { benchLabelQualityOffline } from "./label-quality-offline.js";
 import { benchSqsSend } from "./sqs-send.js";
 import { benchThreadsList } from "./threads-list.js";
 
@@ -25,6 +27,8 @@ const benchmarks: Record<string, () => Promise<void>> = {
   export: () => benchExport(),
   "sqs-send": () => benchSqsSend(),
   "fairness-keyless": () => benchFairnessKeyless(),
+
+  "label-quality-offline": () => benchLabelQualityOffline(),
 };
 
 const wanted = process.argv.slice(2);
