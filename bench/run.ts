@@ -7,6 +7,7 @@ import { benchClassifierThroughput } from "./classifier-throughput.js";
 import { benchCli } from "./cli.js";
 import { benchColdStart } from "./cold-start.js";
 import { benchExport } from "./export.js";
+import { benchFairnessExports } from "./fairness-exports.js";
 import { benchSqsSend } from "./sqs-send.js";
 import { benchThreadsList } from "./threads-list.js";
 
@@ -22,6 +23,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   cli: () => benchCli(),
   analytics: () => benchAnalytics(),
   export: () => benchExport(),
+  "fairness-exports": () => benchFairnessExports(),
   "sqs-send": () => benchSqsSend(),
 };
 
