@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { findRunningEmbeddedDatabase } from "../local/embedded-db.js";
 import { createTenant, type Tenant } from "../shared/admin/tenants.js";
 import { connect } from "../shared/db/client.js";
+import { UNBOUNDED_STATEMENTS } from "../shared/db/deadline.js";
 import { type Started, startLocalRuntime } from "../test/support/processes.js";
 import { machineLoad, report, type Stats, stats } from "./lib.js";
 import { seedThreads } from "./threads-list.js";
@@ -112,7 +113,8 @@ function noisyClient(api: Api, total: number) {
 async function seed(dataDir: string): Promise<{ quiet: Tenant; noisy: Tenant }> {
   const target = await findRunningEmbeddedDatabase(dataDir);
   if (!target) throw new Error("npm start advertises no embedded database");
-  const database = connect({ ...target, max: 1 });
+  // Seeding is one large statement: no API statement deadline on the benchmark's own connection.
+  const database = connect({ ...target, max: 1, timeouts: UNBOUNDED_STATEMENTS });
   try {
     const quiet = await createTenant(database.db, "fairness-quiet");
     const noisy = await createTenant(database.db, "fairness-noisy");

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findRunningEmbeddedDatabase } from "../../local/embedded-db.js";
 import { seedThreads } from "../../shared/admin/seed.js";
 import { connect } from "../../shared/db/client.js";
+import { UNBOUNDED_STATEMENTS } from "../../shared/db/deadline.js";
 import type { CategoryTrendsResource } from "../../shared/http/analytics-schemas.js";
 import { useLocalRuntime } from "../support/processes.js";
 
@@ -38,7 +39,8 @@ let apiKey: string;
 async function seed(): Promise<void> {
   const target = await findRunningEmbeddedDatabase(local.dataDir);
   if (!target) throw new Error("npm start advertises no embedded database");
-  const database = connect(target);
+  // The seed is a few large statements: no API statement deadline on the test's own connection.
+  const database = connect({ ...target, timeouts: UNBOUNDED_STATEMENTS });
   try {
     const { db } = database;
     for (const name of ["Billing", "Careers"]) {
