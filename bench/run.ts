@@ -7,8 +7,8 @@ import { benchClassifierThroughput } from "./classifier-throughput.js";
 import { benchCli } from "./cli.js";
 import { benchColdStart } from "./cold-start.js";
 import { benchExport } from "./export.js";
+import { benchFairnessExports } from "./fairness-exports.js";
 import { benchFairnessKeyless } from "./fairness-keyless.js";
-
 import { benchLabelQualityOffline } from "./label-quality-offline.js";
 import { benchSqsSend } from "./sqs-send.js";
 import { benchThreadsList } from "./threads-list.js";
@@ -25,6 +25,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   cli: () => benchCli(),
   analytics: () => benchAnalytics(),
   export: () => benchExport(),
+  "fairness-exports": () => benchFairnessExports(),
   "sqs-send": () => benchSqsSend(),
   "fairness-keyless": () => benchFairnessKeyless(),
 

@@ -268,7 +268,7 @@ export const backfillJobs = pgTable(
 );
 export const EXPORT_FORMATS = ["csv", "ndjson"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
-export const EXPORT_STATUSES = ["running", "done", "failed"] as const;
+export const EXPORT_STATUSES = ["queued", "running", "done", "failed"] as const;
 export type ExportStatus = (typeof EXPORT_STATUSES)[number];
 
 /** The thread filters of an export, as the list takes them (dates as ISO strings). */
@@ -294,7 +294,8 @@ export const threadExports = pgTable(
     format: text("format", { enum: EXPORT_FORMATS }).notNull(),
     includeQuestions: boolean("include_questions").notNull().default(false),
     filters: jsonb("filters").$type<ExportFilters>().notNull().default({}),
-    status: text("status", { enum: EXPORT_STATUSES }).notNull().default("running"),
+    /** queued until a worker claims it, running while the worker heartbeats, then done or failed. */
+    status: text("status", { enum: EXPORT_STATUSES }).notNull().default("queued"),
     /** Threads written so far (running) or in the file (done). */
     rows: integer("rows").notNull().default(0),
     s3Key: text("s3_key").notNull(),
@@ -302,13 +303,15 @@ export const threadExports = pgTable(
     /** Why the export failed, for operators (the API does not show it). */
     error: text("error"),
     createdAt: createdAt(),
-    /** Last progress of the worker (a heartbeat while running). */
+    /** Last change: the request while queued, the worker's heartbeat while running. */
     updatedAt: timestamptz("updated_at").notNull().defaultNow(),
     finishedAt: timestamptz("finished_at"),
   },
   (t) => [
     index("thread_exports_project_idx").on(t.projectId, t.createdAt),
-    check("thread_exports_status_check", sql`${t.status} in ('running', 'done', 'failed')`),
+    // The per-project cap counts only unfinished exports, whatever the project's history.
+    index("thread_exports_unfinished_idx").on(t.projectId).where(sql`${t.status} in ('queued', 'running')`),
+    check("thread_exports_status_check", sql`${t.status} in ('queued', 'running', 'done', 'failed')`),
     check("thread_exports_format_check", sql`${t.format} in ('csv', 'ndjson')`),
   ],
 );
