@@ -11,18 +11,39 @@ const threadView = {
   createdAt: threads.createdAt,
   firstQuestion: threads.firstQuestion,
   questionCount: threads.questionCount,
-  categoryId: threads.categoryId,
+  // Through the join, which finds only a category not deleted: a label pointing at a deleted
+  // category (its threads not unlabelled yet) reads as no label.
+  categoryId: categories.id,
   categoryName: categories.name,
-  categorySource: threads.categorySource,
-  classifiedAt: threads.classifiedAt,
+  categorySource: sql<
+    ThreadView["categorySource"]
+  >`case when ${categories.id} is not null then ${threads.categorySource} end`,
+  classifiedAt: sql<Date | null>`case when ${categories.id} is not null then ${threads.classifiedAt} end`.mapWith(
+    threads.classifiedAt,
+  ),
 };
+
+/** The category of a thread's label, if it is not deleted. */
+const labelCategory = and(eq(categories.id, threads.categoryId), isNull(categories.deletedAt));
+
+/** Threads whose label points at a category being deleted do not count as labelled by a source. */
+const notDeletedLabel = (projectId: string) =>
+  sql`${threads.categoryId} <> all(array(select id from ${categories} where ${categories.projectId} = ${projectId} and ${categories.deletedAt} is not null))`;
 
 function filterConditions(projectId: string, filters: ThreadFilters): SQL[] {
   const conditions: SQL[] = [eq(threads.projectId, projectId)];
   if (filters.category === "none") conditions.push(isNull(threads.categoryId));
-  else if (filters.category) conditions.push(eq(threads.categoryId, filters.category));
+  else if (filters.category)
+    conditions.push(
+      eq(threads.categoryId, filters.category),
+      sql`exists (select 1 from ${categories} where ${categories.id} = ${filters.category} and ${categories.deletedAt} is null)`,
+    );
   if (filters.source)
-    conditions.push(eq(threads.categorySource, filters.source), sql`${threads.categoryId} is not null`);
+    conditions.push(
+      eq(threads.categorySource, filters.source),
+      sql`${threads.categoryId} is not null`,
+      notDeletedLabel(projectId),
+    );
   if (filters.createdAfter) conditions.push(gte(threads.createdAt, filters.createdAfter));
   if (filters.createdBefore) conditions.push(lt(threads.createdAt, filters.createdBefore));
   return conditions;
@@ -130,8 +151,7 @@ export class ThreadsRepository implements ThreadsStore {
     position: PagePosition,
   ): Promise<ThreadPage> {
     const conditions = filterConditions(projectId, filters);
-    const query = () =>
-      this.db.select(threadView).from(threads).leftJoin(categories, eq(categories.id, threads.categoryId));
+    const query = () => this.db.select(threadView).from(threads).leftJoin(categories, labelCategory);
     if (position.kind === "offset") {
       const rows = await query()
         .where(and(...conditions))
@@ -160,7 +180,7 @@ export class ThreadsRepository implements ThreadsStore {
     const [thread] = await this.db
       .select(threadView)
       .from(threads)
-      .leftJoin(categories, eq(categories.id, threads.categoryId))
+      .leftJoin(categories, labelCategory)
       .where(and(eq(threads.id, threadId), eq(threads.projectId, projectId)));
     return thread ?? null;
   }
@@ -199,7 +219,7 @@ export class ThreadsRepository implements ThreadsStore {
         and(
           eq(threads.id, threadId),
           eq(threads.projectId, projectId),
-          sql`exists (select 1 from ${categories} where ${categories.id} = ${categoryId} and ${categories.projectId} = ${projectId})`,
+          sql`exists (select 1 from ${categories} where ${categories.id} = ${categoryId} and ${categories.projectId} = ${projectId} and ${categories.deletedAt} is null)`,
         ),
       )
       .returning({ id: threads.id });
