@@ -2,7 +2,7 @@ import type { Context } from "aws-lambda";
 import { relabelDeletedCategories } from "../shared/categories/relabel.js";
 import { UnlabelRepository } from "../shared/categories/unlabel.js";
 import { sweep } from "../shared/classification/sweeper.js";
-import { withLambdaContext } from "../shared/platform/logger.js";
+import { logger, withLambdaContext } from "../shared/platform/logger.js";
 import { handlerRuntime, runtime } from "../shared/platform/runtime.js";
 
 /** The share of the function's time the deleted categories' unlabelling may take: the sweep follows it. */
@@ -19,10 +19,14 @@ const unlabel = handlerRuntime((shared) => new UnlabelRepository(shared.database
 export const handler = withLambdaContext(async (_event: unknown, context?: Context) => {
   const { labels, classificationQueue, backfillQueue, env } = await runtime();
   const budget = context ? context.getRemainingTimeInMillis() * RELABEL_SHARE_OF_TIMEOUT : RELABEL_BUDGET_MS;
+  // A failed unlabelling (the database unavailable) leaves it to the next run; the sweep still runs.
   const relabelled = await relabelDeletedCategories(
     { unlabel: await unlabel(), backfillQueue },
     { deadline: Date.now() + budget },
-  );
+  ).catch((error: unknown) => {
+    logger.warn("could not unlabel the threads of deleted categories; the next run will", { error });
+    return null;
+  });
   const swept = await sweep(
     { labels, queue: classificationQueue, backfillQueue },
     {

@@ -1,11 +1,14 @@
 import type { ClassificationQueue } from "../classification/queue.js";
 import { requestClassification } from "../classification/requests.js";
+import { classifyDbError } from "../db/errors.js";
 import { logger } from "../platform/logger.js";
 import { putMetric } from "../platform/metrics.js";
 import type { PendingDeletion, UnlabelCursor, UnlabelStore } from "./unlabel.js";
 
 /** Threads one statement unlabels. */
 export const UNLABEL_BATCH = 500;
+/** The smallest batch: a statement over fewer threads that still times out is left to the next run. */
+const MIN_BATCH = 10;
 /** Deleted categories one run works on, round robin. */
 const DELETIONS_PER_RUN = 100;
 
@@ -29,6 +32,29 @@ export interface RelabelResult {
 interface Walk {
   deletion: PendingDeletion;
   cursor: UnlabelCursor | null;
+  /** Threads per statement: halved after a statement timeout (a busy database), never grown back in a run. */
+  size: number;
+}
+
+/** One step of a walk: a batch, or at its end the last stragglers and the row. Null: the walk is done. */
+async function step(
+  unlabel: UnlabelStore,
+  walk: Walk,
+  send: (deletion: PendingDeletion, threadIds: string[]) => Promise<void>,
+): Promise<{ next: Walk | null; finished: boolean }> {
+  const batch = await unlabel.unlabelBatch(walk.deletion, walk.cursor, walk.size);
+  await send(walk.deletion, batch.threadIds);
+  if (batch.threadIds.length === walk.size) return { next: { ...walk, cursor: batch.cursor }, finished: false };
+  // The walk reached the end: what was labelled behind it meanwhile goes with the row.
+  const last = await unlabel.finish(walk.deletion, walk.size);
+  await send(walk.deletion, last.threadIds);
+  return last.finished ? { next: null, finished: true } : { next: { ...walk, cursor: null }, finished: false };
+}
+
+/** A statement over this many threads timed out: the walk goes on with half as many, or stops for this run. */
+function afterFailure(walk: Walk, error: unknown): Walk {
+  if (classifyDbError(error)?.kind !== "timeout" || walk.size <= MIN_BATCH) throw error;
+  return { ...walk, size: Math.max(MIN_BATCH, Math.floor(walk.size / 2)) };
 }
 
 /**
@@ -47,6 +73,7 @@ export async function relabelDeletedCategories(
   let walks: Walk[] = (await deps.unlabel.pendingDeletions(DELETIONS_PER_RUN, options.projectIds)).map((deletion) => ({
     deletion,
     cursor: null,
+    size,
   }));
   const result: RelabelResult = { unlabelled: 0, finished: 0, pending: 0 };
   const send = async (deletion: PendingDeletion, threadIds: string[]) => {
@@ -63,17 +90,13 @@ export async function relabelDeletedCategories(
         next.push(walk);
         continue;
       }
-      const batch = await deps.unlabel.unlabelBatch(walk.deletion, walk.cursor, size);
-      await send(walk.deletion, batch.threadIds);
-      if (batch.threadIds.length === size) {
-        next.push({ deletion: walk.deletion, cursor: batch.cursor });
-        continue;
+      try {
+        const stepped = await step(deps.unlabel, walk, send);
+        if (stepped.finished) result.finished++;
+        if (stepped.next) next.push(stepped.next);
+      } catch (error) {
+        next.push(afterFailure(walk, error));
       }
-      // The walk reached the end: what was labelled behind it meanwhile goes with the row.
-      const last = await deps.unlabel.finish(walk.deletion, size);
-      await send(walk.deletion, last.threadIds);
-      if (last.finished) result.finished++;
-      else next.push({ deletion: walk.deletion, cursor: null });
     }
     walks = next;
   }
