@@ -133,12 +133,18 @@ export class BackfillRepository implements BackfillStore {
   }
 
   async notePending(jobId: string, pending: number, stallAfterMs: number): Promise<boolean> {
+    // Stalled only from the second look on: the first records where the count stands.
     const rows = await this.db.execute<{ stalled: boolean }>(sql`
-      update backfill_jobs set
-        progressed_at = case when pending is null or ${pending} < pending then now() else progressed_at end,
+      with seen as (
+        select pending, progressed_at from backfill_jobs
+        where id = ${jobId}::uuid and finished_at is null for update
+      )
+      update backfill_jobs b set
+        progressed_at = case when seen.pending is null or ${pending} < seen.pending then now() else seen.progressed_at end,
         pending = ${pending}
-      where id = ${jobId}::uuid and finished_at is null
-      returning progressed_at < now() - make_interval(secs => ${stallAfterMs / 1000}) as stalled`);
+      from seen where b.id = ${jobId}::uuid
+      returning seen.pending is not null and ${pending} >= seen.pending
+        and seen.progressed_at < now() - make_interval(secs => ${stallAfterMs / 1000}) as stalled`);
     return rows[0]?.stalled ?? true;
   }
 }
