@@ -105,6 +105,8 @@ export const categories = pgTable(
     uniqueIndex("categories_project_name_key")
       .on(t.projectId, sql`lower(${t.name})`)
       .where(sql`${t.deletedAt} is null`),
+    // A project's categories, deleted ones too (the unique index above leaves those out).
+    index("categories_project_idx").on(t.projectId),
     // The deletions still unlabelling: what the sweeper drives.
     index("categories_deleted_idx").on(t.deletedAt).where(sql`${t.deletedAt} is not null`),
   ],

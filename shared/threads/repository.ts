@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gte, isNull, lt, type SQL, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gte, isNotNull, isNull, lt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { classifyDbError } from "../db/errors.js";
 import { categories, projects, questionAnswers, threads } from "../db/schema.js";
@@ -30,9 +30,18 @@ const labelCategory = and(eq(categories.id, threads.categoryId), isNull(categori
 const notDeletedLabel = (projectId: string) =>
   sql`${threads.categoryId} <> all(array(select id from ${categories} where ${categories.projectId} = ${projectId} and ${categories.deletedAt} is not null))`;
 
-function filterConditions(projectId: string, filters: ThreadFilters): SQL[] {
+/**
+ * `deleted`: the project's categories being deleted (category=none only). Their threads are
+ * unlabelled too; while there are none (nearly always), "none" stays one index range.
+ */
+function filterConditions(projectId: string, filters: ThreadFilters, deleted: readonly string[] = []): SQL[] {
   const conditions: SQL[] = [eq(threads.projectId, projectId)];
-  if (filters.category === "none") conditions.push(isNull(threads.categoryId));
+  if (filters.category === "none")
+    conditions.push(
+      deleted.length === 0
+        ? isNull(threads.categoryId)
+        : sql`(${threads.categoryId} is null or ${threads.categoryId} = any(${`{${deleted.join(",")}}`}::uuid[]))`,
+    );
   else if (filters.category)
     conditions.push(
       eq(threads.categoryId, filters.category),
@@ -67,6 +76,16 @@ export interface ThreadsStore {
 /** The Postgres adapter for threads and their question answers. Every query is scoped to a project. */
 export class ThreadsRepository implements ThreadsStore {
   constructor(private readonly db: Db) {}
+
+  /** For category=none: the project's categories being deleted (their threads read as unlabelled). */
+  private async deletedCategories(projectId: string, filters: ThreadFilters): Promise<string[]> {
+    if (filters.category !== "none") return [];
+    const rows = await this.db
+      .select({ id: categories.id })
+      .from(categories)
+      .where(and(eq(categories.projectId, projectId), isNotNull(categories.deletedAt)));
+    return rows.map((r) => r.id);
+  }
 
   async exists(projectId: string, threadId: string): Promise<boolean> {
     const rows = await this.db
@@ -139,7 +158,7 @@ export class ThreadsRepository implements ThreadsStore {
     const [row] = await this.db
       .select({ count: count() })
       .from(threads)
-      .where(and(...filterConditions(projectId, filters)));
+      .where(and(...filterConditions(projectId, filters, await this.deletedCategories(projectId, filters))));
     return row?.count ?? 0;
   }
 
@@ -150,7 +169,7 @@ export class ThreadsRepository implements ThreadsStore {
     limit: number,
     position: PagePosition,
   ): Promise<ThreadPage> {
-    const conditions = filterConditions(projectId, filters);
+    const conditions = filterConditions(projectId, filters, await this.deletedCategories(projectId, filters));
     const query = () => this.db.select(threadView).from(threads).leftJoin(categories, labelCategory);
     if (position.kind === "offset") {
       const rows = await query()
