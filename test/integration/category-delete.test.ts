@@ -79,6 +79,79 @@ async function classifyQueued(backfillUrl: string, classifier: Classifier = new 
   return bodies.map((b) => JSON.parse(b) as { threadId: string; projectId?: string; reason: string });
 }
 
+interface BigCategory {
+  doomed: string;
+  kept: string;
+  ids: string[];
+  userOnDoomed: string[];
+  userOnKept: string[];
+  /** Threads labelled with the doomed category. */
+  inDoomed: number;
+}
+
+/** THREADS threads labelled with Discovery (by the classifier; 20 by users), 20 more by users with Troubleshooting. */
+async function bigCategory(noisy: Tenant): Promise<BigCategory> {
+  const [discovery, troubleshooting] = await categoriesOf(noisy);
+  const doomed = discovery?.id as string;
+  const kept = troubleshooting?.id as string;
+  await seedThreads(db, { count: THREADS, projects: 0, projectIds: [noisy.projectId], chunk: 10_000 });
+  await db.execute(sql`
+      update threads set category_id = ${doomed}::uuid, category_source = 'classifier', classified_at = now()
+      where project_id = ${noisy.projectId}::uuid`);
+  // A user's label on the deleted category goes too; a user's label on another category stays.
+  const ids = (await db.select({ id: threads.id }).from(threads).where(eq(threads.projectId, noisy.projectId)))
+    .map((r) => r.id)
+    .sort();
+  const userOnDoomed = ids.slice(0, 20);
+  const userOnKept = ids.slice(20, 40);
+  await db.update(threads).set({ categorySource: "user" }).where(inArray(threads.id, userOnDoomed));
+  await db.update(threads).set({ categoryId: kept, categorySource: "user" }).where(inArray(threads.id, userOnKept));
+  const inDoomed = THREADS - userOnKept.length;
+  return { doomed, kept, ids, userOnDoomed, userOnKept, inDoomed };
+}
+
+/** The size is real: the old way (one statement over every thread) fails on the short timeout. */
+async function expectOneStatementTimesOut(projectId: string, doomed: string) {
+  const oneStatement = short.db.transaction((tx) =>
+    tx.execute(sql`update threads set category_id = null, category_source = null
+          where project_id = ${projectId}::uuid and category_id = ${doomed}::uuid`),
+  );
+  const refused = await oneStatement.then(() => null).catch((error: unknown) => error);
+  expect(classifyDbError(refused)?.code).toBe("57014"); // query_canceled: the statement timeout
+}
+
+/** Gone from the API at once, although every thread still points at it in the table. */
+async function expectGoneFromTheApi(noisy: Tenant, big: BigCategory) {
+  const { doomed, kept, userOnDoomed, userOnKept, inDoomed } = big;
+  expect((await categoriesOf(noisy)).map((c) => c.name)).toEqual(["Troubleshooting"]);
+  const detail = await invoke("getThread", noisy, { params: { thread_id: userOnDoomed[0] as string } });
+  expect(detail.body.category).toBeNull();
+  const byDoomed = await invoke("listThreads", noisy, { query: { category: doomed, limit: "5" } });
+  expect([byDoomed.status, byDoomed.body.count]).toEqual([200, 0]);
+  const byUser = await invoke("listThreads", noisy, { query: { source: "user", limit: "100" } });
+  expect((byUser.body.results as { id: string }[]).map((r) => r.id).sort()).toEqual(userOnKept);
+  const page = await invoke("listThreads", noisy, { query: { limit: "1000" } });
+  for (const row of page.body.results as { category: { id: string } | null }[]) {
+    expect(row.category?.id).not.toBe(doomed);
+  }
+  const stats = await invoke("categoryStats", noisy);
+  expect(stats.body).toMatchObject({ total: THREADS, unlabelled: inDoomed, by_source: { user: userOnKept.length } });
+  expect((stats.body.categories as CategoryBody[]).map((c) => c.id)).toEqual([kept]);
+  const trends = await invoke("categoryTrends", noisy, { query: { interval: "month" } });
+  const buckets = trends.body.buckets as { unlabelled: number; categories: CategoryBody[] }[];
+  expect(buckets.reduce((n, b) => n + b.unlabelled, 0)).toBe(inDoomed);
+  expect(buckets.flatMap((b) => b.categories.map((c) => c.id)).filter((id) => id === doomed)).toEqual([]);
+  // Refused as a new label; its name is free again; a second delete is a 404.
+  const relabel = await invoke("updateThread", noisy, {
+    params: { thread_id: userOnKept[0] as string },
+    body: { category_id: doomed },
+  });
+  expect(relabel.status).toBe(400);
+  expect((await invoke("deleteCategory", noisy, { params: { category_id: doomed } })).status).toBe(404);
+  const renamed = await invoke("createCategory", noisy, { body: { name: "Discovery", description: "again" } });
+  expect(renamed.status).toBe(201);
+}
+
 // Act and assess -----------------------------------------------------------------------------
 
 describe("DELETE categories/{id}/ of a big category", () => {
@@ -87,66 +160,15 @@ describe("DELETE categories/{id}/ of a big category", () => {
   }, async () => {
     const noisy = await createTenant(db, "delete-noisy");
     const quiet = await createTenant(db, "delete-quiet");
-    const [discovery, troubleshooting] = await categoriesOf(noisy);
-    const doomed = discovery?.id as string;
-    const kept = troubleshooting?.id as string;
-    await seedThreads(db, { count: THREADS, projects: 0, projectIds: [noisy.projectId], chunk: 10_000 });
-    await db.execute(sql`
-        update threads set category_id = ${doomed}::uuid, category_source = 'classifier', classified_at = now()
-        where project_id = ${noisy.projectId}::uuid`);
-    // A user's label on the deleted category goes too; a user's label on another category stays.
-    const ids = (await db.select({ id: threads.id }).from(threads).where(eq(threads.projectId, noisy.projectId)))
-      .map((r) => r.id)
-      .sort();
-    const userOnDoomed = ids.slice(0, 20);
-    const userOnKept = ids.slice(20, 40);
-    await db.update(threads).set({ categorySource: "user" }).where(inArray(threads.id, userOnDoomed));
-    await db.update(threads).set({ categoryId: kept, categorySource: "user" }).where(inArray(threads.id, userOnKept));
-    const inDoomed = THREADS - userOnKept.length;
-
-    if (!database.embedded) {
-      // The size is real: the old way (one statement over every thread) fails on this timeout.
-      const oneStatement = short.db.transaction((tx) =>
-        tx.execute(sql`update threads set category_id = null, category_source = null
-            where project_id = ${noisy.projectId}::uuid and category_id = ${doomed}::uuid`),
-      );
-      const refused = await oneStatement.then(() => null).catch((error: unknown) => error);
-      expect(classifyDbError(refused)?.code).toBe("57014"); // query_canceled: the statement timeout
-    }
+    const big = await bigCategory(noisy);
+    const { doomed, kept, ids, userOnKept, inDoomed } = big;
+    if (!database.embedded) await expectOneStatementTimesOut(noisy.projectId, doomed);
     await drainRequests(liveQueue);
 
     const deleted = await invoke("deleteCategory", noisy, { params: { category_id: doomed } });
     expect(deleted.status).toBe(204);
 
-    // Gone from the API at once, although every thread still points at it in the table.
-    expect((await categoriesOf(noisy)).map((c) => c.name)).toEqual(["Troubleshooting"]);
-    const detail = await invoke("getThread", noisy, { params: { thread_id: userOnDoomed[0] as string } });
-    expect(detail.body.category).toBeNull();
-    const byDoomed = await invoke("listThreads", noisy, { query: { category: doomed, limit: "5" } });
-    expect([byDoomed.status, byDoomed.body.count]).toEqual([200, 0]);
-    const byUser = await invoke("listThreads", noisy, { query: { source: "user", limit: "100" } });
-    expect((byUser.body.results as { id: string }[]).map((r) => r.id).sort()).toEqual(userOnKept);
-    const page = await invoke("listThreads", noisy, { query: { limit: "1000" } });
-    for (const row of page.body.results as { category: { id: string } | null }[]) {
-      expect(row.category?.id).not.toBe(doomed);
-    }
-    const stats = await invoke("categoryStats", noisy);
-    expect(stats.body).toMatchObject({ total: THREADS, unlabelled: inDoomed, by_source: { user: userOnKept.length } });
-    expect((stats.body.categories as CategoryBody[]).map((c) => c.id)).toEqual([kept]);
-    const trends = await invoke("categoryTrends", noisy, { query: { interval: "month" } });
-    const buckets = trends.body.buckets as { unlabelled: number; categories: CategoryBody[] }[];
-    expect(buckets.reduce((n, b) => n + b.unlabelled, 0)).toBe(inDoomed);
-    expect(buckets.flatMap((b) => b.categories.map((c) => c.id)).filter((id) => id === doomed)).toEqual([]);
-    // Refused as a new label; its name is free again; a second delete is a 404.
-    const relabel = await invoke("updateThread", noisy, {
-      params: { thread_id: userOnKept[0] as string },
-      body: { category_id: doomed },
-    });
-    expect(relabel.status).toBe(400);
-    expect((await invoke("deleteCategory", noisy, { params: { category_id: doomed } })).status).toBe(404);
-    const renamed = await invoke("createCategory", noisy, { body: { name: "Discovery", description: "again" } });
-    expect(renamed.status).toBe(201);
-
+    await expectGoneFromTheApi(noisy, big);
     // The quiet project's new thread goes to the live queue meanwhile, as always.
     const quietThread = (await invoke("chat", quiet, { body: { question: "How do I start?" } })).body.thread_id;
 
