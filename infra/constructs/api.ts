@@ -54,8 +54,6 @@ const HANDLER_OPTIONS: Readonly<Record<string, HandlerOptions>> = {
   chat: { classificationQueue: true },
   // Removing a user label hands the thread back to the classifier.
   "update-thread": { classificationQueue: true },
-  // The threads of a deleted category are classified again among the remaining ones.
-  "delete-category": { classificationQueue: true },
   // Reclassify jobs: executions of the backfill state machine.
   "reclassify-start": { backfillJobs: "start" },
   "reclassify-status": { backfillJobs: "read" },

@@ -8,6 +8,8 @@ import type { SqsApi } from "../platform/sqs-api.js";
  */
 export const classificationRequest = z.object({
   threadId: z.string().uuid(),
+  /** The thread's project: the SQS fair queues' message group (optional until every sender sets it). */
+  projectId: z.string().uuid().optional(),
   reason: z.enum(["new-thread", "relabel", "category-deleted", "sweep", "backfill"]),
   mode: z.enum(["unlabelled", "reclassify"]).default("unlabelled"),
   /**

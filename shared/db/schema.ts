@@ -94,8 +94,22 @@ export const categories = pgTable(
     description: text("description").notNull().default(""),
     createdAt: createdAt(),
     updatedAt: timestamptz("updated_at").notNull().defaultNow(),
+    /**
+     * Set by DELETE categories/{id}/: the category is gone from the API and from new labels at
+     * once; its threads are unlabelled in bounded batches (shared/categories/unlabel.ts), then the
+     * row is removed. Until then a label pointing at it reads as no label.
+     */
+    deletedAt: timestamptz("deleted_at"),
   },
-  (t) => [uniqueIndex("categories_project_name_key").on(t.projectId, sql`lower(${t.name})`)],
+  (t) => [
+    uniqueIndex("categories_project_name_key")
+      .on(t.projectId, sql`lower(${t.name})`)
+      .where(sql`${t.deletedAt} is null`),
+    // A project's categories, deleted ones too (the unique index above leaves those out).
+    index("categories_project_idx").on(t.projectId),
+    // The deletions still unlabelling: what the sweeper drives.
+    index("categories_deleted_idx").on(t.deletedAt).where(sql`${t.deletedAt} is not null`),
+  ],
 );
 
 export const CATEGORY_SOURCES = ["classifier", "user"] as const;
@@ -132,6 +146,10 @@ export const threads = pgTable(
     // The unlabelled threads by when they were last sent to the classifier: what the sweeper reads.
     index("threads_unlabelled_due_idx")
       .on(sql`coalesce(${t.classificationRequestedAt}, ${t.createdAt})`)
+      .where(sql`${t.categoryId} is null`),
+    // The same per project: the sweeper takes at most a fair share of each project's, one index range each.
+    index("threads_unlabelled_project_due_idx")
+      .on(t.projectId, sql`coalesce(${t.classificationRequestedAt}, ${t.createdAt})`)
       .where(sql`${t.categoryId} is null`),
     check("threads_category_source_check", sql`${t.categorySource} in ('classifier', 'user')`),
   ],
@@ -259,6 +277,13 @@ export const backfillJobs = pgTable(
     scope: text("scope").notNull(),
     startedAt: timestamptz("started_at").notNull().defaultNow(),
     finishedAt: timestamptz("finished_at"),
+    /**
+     * While the job is labelling (its execution stopped, threads still pending): the pending count
+     * last seen and when it last went down. A job whose count stops going down (threads dead-lettered,
+     * a project without categories) releases its slot after a while (shared/backfill/service.ts).
+     */
+    pending: integer("pending"),
+    progressedAt: timestamptz("progressed_at"),
   },
   (t) => [
     uniqueIndex("backfill_jobs_running_key")

@@ -75,7 +75,7 @@ describe("the queue unreachable during chat", () => {
     // of 1,000 the thousands of unlabelled threads the database-fault tests leave behind filled
     // the run and these 20 were never sent (the test timed out in CI). So: every due thread.
     const swept = await sweep(
-      { labels: rt.labels, queue: working },
+      { labels: rt.labels, queue: working, backfillQueue: working },
       { graceSeconds: 0, lookbackHours: 24, maxThreads: 1_000_000 },
     );
     expect(swept.requeued).toBeGreaterThanOrEqual(20);
