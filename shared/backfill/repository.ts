@@ -1,4 +1,5 @@
 import { type SQL, sql } from "drizzle-orm";
+import type { ThreadRef } from "../classification/queue.js";
 import type { DbOrTx } from "../db/client.js";
 import type { BackfillScope, BackfillTarget, JobClaim, RangeBound, TargetProgress } from "./model.js";
 
@@ -27,7 +28,7 @@ const after = (id: string | null): SQL => (id ? sql`and id > ${id}::uuid` : sql`
 /** The port of the backfill's keyset walks, progress counts and job claims: services take it, tests fake it; BackfillRepository is the Postgres adapter. */
 export interface BackfillStore {
   nextRange(target: BackfillTarget, cursor: string | null, size: number): Promise<RangeBound | null>;
-  idsInRange(target: BackfillTarget, afterId: string | null, last: string, limit: number): Promise<string[]>;
+  idsInRange(target: BackfillTarget, afterId: string | null, last: string, limit: number): Promise<ThreadRef[]>;
   progress(target: BackfillTarget): Promise<TargetProgress>;
   /** Whether the project exists (it may have been deleted while its key is still cached). */
   projectExists(projectId: string): Promise<boolean>;
@@ -61,12 +62,12 @@ export class BackfillRepository implements BackfillStore {
   }
 
   /** Up to `limit` of the target's ids in (after, last], in id order: one chunk of a range. */
-  async idsInRange(target: BackfillTarget, afterId: string | null, last: string, limit: number): Promise<string[]> {
-    const rows = await this.db.execute<{ id: string }>(sql`
-      select id from threads
+  async idsInRange(target: BackfillTarget, afterId: string | null, last: string, limit: number): Promise<ThreadRef[]> {
+    const rows = await this.db.execute<{ id: string; projectId: string }>(sql`
+      select id, project_id as "projectId" from threads
       where ${targetCondition(target)} ${after(afterId)} and id <= ${last}::uuid
       order by id limit ${limit}`);
-    return rows.map((r) => r.id);
+    return rows.map(({ id, projectId }) => ({ id, projectId }));
   }
 
   /**

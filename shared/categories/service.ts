@@ -18,7 +18,7 @@ export async function deleteCategory(
   const { unlabelled } = await deps.categories.delete(projectId, categoryId, RELABEL_AT_ONCE);
   await requestClassification(
     deps.classificationQueue,
-    unlabelled.map((threadId) => ({ threadId, reason: "category-deleted" as const })),
+    unlabelled.map((threadId) => ({ threadId, projectId, reason: "category-deleted" as const })),
   );
 }
 

@@ -4,6 +4,7 @@ import { classifyDbError } from "../db/errors.js";
 import { categories, threads } from "../db/schema.js";
 import type { CategoryOption } from "./classifier.js";
 import type { ClassifierLabel, ThreadsWithCategories, ThreadToClassify } from "./model.js";
+import type { ThreadRef } from "./queue.js";
 
 /** A row of threadsWithCategories: the driver hands timestamps over as text, json parsed. */
 interface BatchRow extends Record<string, unknown> {
@@ -26,7 +27,7 @@ export interface LabelsStore {
   writeClassifierLabels(labels: readonly ClassifierLabel[]): Promise<Set<string>>;
   writeClassifierLabel(threadId: string, categoryId: string, mode: ClassifierLabel["mode"]): Promise<boolean>;
   markRequested(threadIds: readonly string[]): Promise<void>;
-  dueForSweep(graceSeconds: number, lookbackHours: number, limit: number): Promise<string[]>;
+  dueForSweep(graceSeconds: number, lookbackHours: number, limit: number): Promise<ThreadRef[]>;
 }
 
 /** The label writes and reads of the classification pipeline: the Postgres adapter. */
@@ -143,10 +144,10 @@ export class LabelsRepository implements LabelsStore {
    * Unlabelled threads whose last request to the classifier (or creation) is older than the
    * grace period but within the look-back window, in projects that have categories.
    */
-  async dueForSweep(graceSeconds: number, lookbackHours: number, limit: number): Promise<string[]> {
+  async dueForSweep(graceSeconds: number, lookbackHours: number, limit: number): Promise<ThreadRef[]> {
     const due = sql`coalesce(${threads.classificationRequestedAt}, ${threads.createdAt})`;
     const rows = await this.db
-      .select({ id: threads.id })
+      .select({ id: threads.id, projectId: threads.projectId })
       .from(threads)
       .where(
         and(
@@ -158,6 +159,6 @@ export class LabelsRepository implements LabelsStore {
       )
       .orderBy(asc(due))
       .limit(limit);
-    return rows.map((r) => r.id);
+    return rows;
   }
 }

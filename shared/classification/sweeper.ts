@@ -18,10 +18,11 @@ export async function sweep(
   deps: { labels: LabelsStore; queue: ClassificationQueue },
   options: SweepOptions,
 ): Promise<{ requeued: number }> {
-  const ids = await deps.labels.dueForSweep(options.graceSeconds, options.lookbackHours, options.maxThreads);
+  const due = await deps.labels.dueForSweep(options.graceSeconds, options.lookbackHours, options.maxThreads);
+  const ids = due.map((thread) => thread.id);
   if (ids.length === 0) return { requeued: 0 };
   await deps.labels.markRequested(ids);
-  await deps.queue.send(ids.map((threadId) => ({ threadId, reason: "sweep" as const })));
+  await deps.queue.send(due.map(({ id: threadId, projectId }) => ({ threadId, projectId, reason: "sweep" as const })));
   putMetric("SweeperRequeued", ids.length);
   logger.info("sweeper re-sent unlabelled threads", { count: ids.length });
   return { requeued: ids.length };

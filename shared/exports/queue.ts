@@ -1,6 +1,6 @@
+import type { SQSClient } from "@aws-sdk/client-sqs";
 import * as z from "zod";
 import { sendMessageBatches } from "../platform/sqs.js";
-import type { SqsApi } from "../platform/sqs-api.js";
 
 /**
  * How the export queue is consumed, the same in AWS (infra/constructs/exports.ts) and in the local
@@ -32,16 +32,22 @@ export const exportMessage = z.object({ exportId: z.string().uuid() });
 export type ExportMessage = z.infer<typeof exportMessage>;
 
 export interface ExportQueue {
-  send(message: ExportMessage): Promise<void>;
+  /** `projectId` is the message's fair-queue group: one project's exports do not hold back another's. */
+  send(message: ExportMessage, projectId: string): Promise<void>;
 }
 
 export class SqsExportQueue implements ExportQueue {
   constructor(
-    private readonly sqs: SqsApi,
+    private readonly sqs: SQSClient,
     private readonly queueUrl: string,
   ) {}
 
-  send(message: ExportMessage): Promise<void> {
-    return sendMessageBatches(this.sqs, this.queueUrl, [JSON.stringify(message)], "export job");
+  send(message: ExportMessage, projectId: string): Promise<void> {
+    return sendMessageBatches(
+      this.sqs,
+      this.queueUrl,
+      [{ body: JSON.stringify(message), groupId: projectId }],
+      "export job",
+    );
   }
 }

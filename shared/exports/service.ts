@@ -48,7 +48,7 @@ export async function startExport(
     s3Key: newExportKey(input.projectId, input.format),
   });
   try {
-    await deps.queue.send({ exportId: row.id });
+    await deps.queue.send({ exportId: row.id }, row.projectId);
   } catch (error) {
     logger.error("export: could not enqueue", { exportId: row.id, error });
     await deps.exports.fail(row.id, "could not enqueue the export");

@@ -2,13 +2,10 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand } from "@aws-sdk/clien
 import { consumerSettings } from "../../local/harness.js";
 import { createQueueWithDlq, type QueueWithDlq } from "../../local/sqs.js";
 import type { ParsedClassificationRequest } from "../../shared/classification/queue.js";
-import { createSqsClient } from "../../shared/platform/aws.js";
-import { SqsApi } from "../../shared/platform/sqs-api.js";
+import { createSqsClient } from "../../shared/platform/sqs.js";
 
-/** The SDK's client: creates the tests' queues and reads them back (a check of SqsApi by a client we did not write). */
+/** The SQS client as the handlers build it: creates the tests' queues, sends and reads them back. */
 export const testSqs = createSqsClient();
-/** Our client, as the handlers use it. */
-export const testSqsApi = new SqsApi();
 
 /** A queue and DLQ of the test's own on the run's emulator. */
 export async function createTestQueue(label: string, visibilityTimeoutSeconds = 1): Promise<QueueWithDlq> {
