@@ -170,7 +170,7 @@ describe("user labels through PATCH threads/{id}", () => {
     const sent = await drainRequests(liveQueue);
     // Carrying the API request's id, so its logs follow the thread to its label.
     expect(sent.filter((r) => r.threadId === threadId)).toEqual([
-      { threadId, reason: "relabel", correlationId: "test-request" },
+      { threadId, projectId: t.projectId, reason: "relabel", correlationId: "test-request" },
     ]);
   });
 
