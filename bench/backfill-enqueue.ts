@@ -6,7 +6,7 @@ import { executionArn } from "../shared/backfill/executions.js";
 import { startJob } from "../shared/backfill/service.js";
 import { loadEnv } from "../shared/platform/config.js";
 import { closeRuntime, runtime } from "../shared/platform/runtime.js";
-import { createSqsClient } from "../shared/platform/sqs.js";
+import { createSqsClient } from "../shared/platform/sqs-client.js";
 import { benchEnvironment, processCpuSeconds, processRssMb, report } from "./lib.js";
 
 interface SqsProcess {

@@ -7,7 +7,7 @@ import { SqsClassificationQueue } from "../shared/classification/queue.js";
 import type { Db } from "../shared/db/client.js";
 import { loadEnv } from "../shared/platform/config.js";
 import { closeRuntime } from "../shared/platform/runtime.js";
-import { createSqsClient } from "../shared/platform/sqs.js";
+import { createSqsClient } from "../shared/platform/sqs-client.js";
 import { type BenchEnvironment, benchEnvironment, machineLoad, processCpuSeconds, report } from "./lib.js";
 import { startProbe } from "./profile.js";
 

@@ -3,8 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ListQueuesCommand, PurgeQueueCommand } from "@aws-sdk/client-sqs";
 import postgres from "postgres";
+import { useLocalAws } from "../local/sqs.js";
 import { connect, type Database } from "../shared/db/client.js";
-import { createSqsClient } from "../shared/platform/sqs.js";
+import { createSqsClient } from "../shared/platform/sqs-client.js";
 import { type Started, startLocalRuntime } from "../test/support/processes.js";
 import { type Stats, stats } from "./lib.js";
 
@@ -74,6 +75,7 @@ export async function startFairnessWorld(name: string, env: Record<string, strin
   const output = runtime.output();
   const baseUrl = printed(output, /kapa-service is running at (http:\/\/localhost:\d+)/, "gateway URL");
   const sqsEndpoint = printed(output, /SQS:\s+(http:\/\/[\d.:]+)/, "SQS endpoint");
+  useLocalAws({});
   const database = connect({ url: url.href, max: 4 });
   const seeding = postgres(url.href, { max: 2, onnotice: () => {} });
   const sqs = createSqsClient({ endpoint: sqsEndpoint });

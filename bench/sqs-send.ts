@@ -1,6 +1,7 @@
 import { CreateQueueCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { startLocalSqs, useLocalAws } from "../local/sqs.js";
-import { createSqsClient, sqsClientConfig } from "../shared/platform/sqs.js";
+import { sqsClientConfig } from "../shared/platform/sqs.js";
+import { createSqsClient } from "../shared/platform/sqs-client.js";
 import { processCpuSeconds, report } from "./lib.js";
 
 /** One chat's send: a SendMessageBatch of one classification request, held back 2 s. */

@@ -8,7 +8,7 @@ import type { Executions } from "../shared/backfill/executions.js";
 import { createSfnExecutions } from "../shared/backfill/sfn.js";
 import type { Env } from "../shared/platform/config.js";
 import { closeRuntime } from "../shared/platform/runtime.js";
-import { createSqsClient } from "../shared/platform/sqs.js";
+import { createSqsClient } from "../shared/platform/sqs-client.js";
 
 /**
  * Where `npx kapa backfill` runs a job: Step Functions in AWS, the local Step Functions of a

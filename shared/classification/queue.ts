@@ -1,6 +1,5 @@
-import type { SQSClient } from "@aws-sdk/client-sqs";
 import * as z from "zod";
-import { sendMessageBatches } from "../platform/sqs.js";
+import { type SqsSender, sendMessageBatches } from "../platform/sqs.js";
 
 /**
  * What the classifier is asked: label this thread. `mode` "unlabelled" labels only a thread
@@ -49,7 +48,7 @@ export interface ClassificationQueue {
 /** SendMessageBatch, ten at a time, resending the entries SQS reports as failed (shared/platform/sqs.ts). */
 export class SqsClassificationQueue implements ClassificationQueue {
   constructor(
-    private readonly sqs: SQSClient,
+    private readonly sqs: SqsSender,
     private readonly queueUrl: string,
   ) {}
 

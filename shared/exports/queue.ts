@@ -1,6 +1,5 @@
-import type { SQSClient } from "@aws-sdk/client-sqs";
 import * as z from "zod";
-import { sendMessageBatches } from "../platform/sqs.js";
+import { type SqsSender, sendMessageBatches } from "../platform/sqs.js";
 
 /**
  * How the export queue is consumed, the same in AWS (infra/constructs/exports.ts) and in the local
@@ -38,7 +37,7 @@ export interface ExportQueue {
 
 export class SqsExportQueue implements ExportQueue {
   constructor(
-    private readonly sqs: SQSClient,
+    private readonly sqs: SqsSender,
     private readonly queueUrl: string,
   ) {}
 

@@ -1,8 +1,10 @@
-import { SendMessageBatchCommand, SQSClient, type SQSClientConfig } from "@aws-sdk/client-sqs";
+import type { SQSClient, SQSClientConfig } from "@aws-sdk/client-sqs";
 
 /**
- * Every process's SQS client (the SDK's) and the one way our code sends messages: in batches of
- * ten, each message tagged with its tenant (the SQS `MessageGroupId` of a fair queue).
+ * Every process's SQS client (the SDK's, loaded on first use) and the one way our code sends
+ * messages: in batches of ten, each message tagged with its tenant (the SQS `MessageGroupId` of a
+ * fair queue). Nothing here imports the SDK's client statically: esbuild hoists a static import to
+ * the bundle's top, and the API functions that never send must not load it at init.
  */
 
 export const SQS_MAX_ATTEMPTS = 3;
@@ -50,10 +52,42 @@ export function sqsClientConfig(options: SqsClientOptions = {}): SQSClientConfig
   };
 }
 
-/** One SQS client (one pool of kept-alive sockets) per process, or per test that needs its own settings. */
-export function createSqsClient(options: SqsClientOptions = {}): SQSClient {
-  return new SQSClient(sqsClientConfig(options));
+type SqsModule = typeof import("@aws-sdk/client-sqs");
+let sqsModule: SqsModule | undefined;
+/** The SDK's SQS module, imported once; after that, no await on the send's path. */
+const loadSqsModule = async (): Promise<SqsModule> => {
+  sqsModule ??= await import("@aws-sdk/client-sqs");
+  return sqsModule;
+};
+
+/** The SDK's SQS client, created (and its module loaded) at the first send: one per process. */
+export class LazySqsClient {
+  private client: SQSClient | undefined;
+  private loading: Promise<SQSClient> | undefined;
+
+  constructor(private readonly options: SqsClientOptions = {}) {}
+
+  /** The client, once created (a send need not wait for a promise then). */
+  get now(): SQSClient | undefined {
+    return this.client;
+  }
+
+  get(): Promise<SQSClient> {
+    this.loading ??= loadSqsModule().then(({ SQSClient }) => {
+      this.client = new SQSClient(sqsClientConfig(this.options));
+      return this.client;
+    });
+    return this.loading;
+  }
+
+  /** Closes the kept-alive sockets, if the client was ever created. */
+  destroy(): void {
+    this.client?.destroy();
+  }
 }
+
+/** What a queue sends with: the lazy client of a function, or a client a tool or test built at once. */
+export type SqsSender = SQSClient | LazySqsClient;
 
 /** A message to send: its body, and the tenant it belongs to (its fair-queue group). */
 export interface OutgoingMessage {
@@ -79,13 +113,15 @@ const REQUESTS_IN_FLIGHT = 32;
  * consumers must be idempotent (they are: every message here describes work that is claimed).
  */
 export async function sendMessageBatches(
-  sqs: SQSClient,
+  sender: SqsSender,
   queueUrl: string,
   messages: readonly OutgoingMessage[],
   what = "message",
   /** Hold the messages back this long (SQS DelaySeconds, at most 900). */
   delaySeconds?: number,
 ): Promise<void> {
+  const sqs = sender instanceof LazySqsClient ? (sender.now ?? (await sender.get())) : sender;
+  const { SendMessageBatchCommand } = sqsModule ?? (await loadSqsModule());
   const chunks: OutgoingMessage[][] = [];
   for (let i = 0; i < messages.length; i += SQS_BATCH_SIZE) chunks.push(messages.slice(i, i + SQS_BATCH_SIZE));
   const sendChunk = async (chunk: OutgoingMessage[]) => {

@@ -1,6 +1,5 @@
-import type { SQSClient } from "@aws-sdk/client-sqs";
 import * as z from "zod";
-import { sendMessageBatches } from "../platform/sqs.js";
+import { type SqsSender, sendMessageBatches } from "../platform/sqs.js";
 
 const PERIOD_ID = /^\d{4}-W\d{2}$/;
 
@@ -27,7 +26,7 @@ export interface ReportQueue {
 /** The report queue in AWS: SendMessageBatch, ten jobs a call. */
 export class SqsReportQueue implements ReportQueue {
   constructor(
-    private readonly sqs: SQSClient,
+    private readonly sqs: SqsSender,
     private readonly queueUrl: string,
   ) {}
 

@@ -5,7 +5,8 @@ import { ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import aws4 from "aws4";
 import { afterAll, describe, expect, it } from "vitest";
 import { SqsCallError, SqsPollerClient } from "../../local/sqs-poller-client.js";
-import { createSqsClient, sendMessageBatches } from "../../shared/platform/sqs.js";
+import { sendMessageBatches } from "../../shared/platform/sqs.js";
+import { createSqsClient } from "../../shared/platform/sqs-client.js";
 import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
 import { createTestQueue, drainBodies, testSqs } from "../support/sqs.js";
 

@@ -7,7 +7,7 @@ import { sweep } from "../../shared/classification/sweeper.js";
 import { questionAnswers, threads } from "../../shared/db/schema.js";
 import { loadEnv } from "../../shared/platform/config.js";
 import { runtime } from "../../shared/platform/runtime.js";
-import { createSqsClient } from "../../shared/platform/sqs.js";
+import { createSqsClient } from "../../shared/platform/sqs-client.js";
 import { createTenant, useTestDb } from "../support/db.js";
 import { type HttpReply, startTestGateway } from "../support/http.js";
 import { eventually } from "../support/sqs.js";
