@@ -45,7 +45,7 @@ async function seedLabelled(world: FairnessWorld, projectId: string, categoryId:
   await world.sql`vacuum analyze threads`;
 }
 
-/** `total` chats from `noisy`, BURST_CLIENTS at a time; a 429 is retried after a pause. */
+/** `total` chats from `noisy`, BURST_CLIENTS at a time; a 429 is retried after a pause (other statuses are counted). */
 async function burst(noisy: ProjectClient, total: number): Promise<Record<string, unknown>> {
   const statuses: Record<number, number> = {};
   let next = 0;

@@ -121,14 +121,25 @@ export function projectClient(baseUrl: string, tenant: { projectId: string; apiK
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Statuses a client retries after a pause: throttled, or a dependency briefly unavailable. */
+const RETRIED = new Set([429, 503]);
+const MAX_CHAT_ATTEMPTS = 10;
+
 /**
- * One sample of the quiet project's live label latency: a chat that starts a thread, then the
- * thread read through the API until it has a label. Milliseconds from the chat's answer to the
- * label seen (at most `giveUpMs`: then `giveUpMs`, counted as censored by the caller).
+ * One sample of the quiet project's live label latency: a chat that starts a thread (retried on
+ * 429 and 503, as a client would), then the thread read through the API until it has a label.
+ * Milliseconds from the chat's answer to the label seen (at most `giveUpMs`: then `giveUpMs`,
+ * counted as censored by the caller), and how many chat attempts were refused first.
  */
-export async function liveLabelLatency(quiet: ProjectClient, giveUpMs: number, question: string): Promise<number> {
+export async function liveLabelLatency(
+  quiet: ProjectClient,
+  giveUpMs: number,
+  question: string,
+): Promise<{ ms: number; refused: number }> {
   let chat = await quiet.call("POST", "/chat", { question });
-  while (chat.status === 429) {
+  let refused = 0;
+  while (RETRIED.has(chat.status) && refused < MAX_CHAT_ATTEMPTS) {
+    refused++;
     await sleep(500);
     chat = await quiet.call("POST", "/chat", { question });
   }
@@ -137,9 +148,9 @@ export async function liveLabelLatency(quiet: ProjectClient, giveUpMs: number, q
   const threadId = chat.body.thread_id as string;
   for (;;) {
     const waited = performance.now() - answered;
-    if (waited >= giveUpMs) return giveUpMs;
+    if (waited >= giveUpMs) return { ms: giveUpMs, refused };
     const read = await quiet.call("GET", `/threads/${threadId}`);
-    if (read.status === 200 && read.body.category) return performance.now() - answered;
+    if (read.status === 200 && read.body.category) return { ms: performance.now() - answered, refused };
     await sleep(100);
   }
 }
@@ -155,17 +166,24 @@ export interface QuietPlan {
 export interface PhaseResult extends Stats {
   /** Samples that reached giveUpMs without a label. */
   censored: number;
+  /** Quiet chats answered 429 or 503 before one was answered (retried after a pause). */
+  chats_refused: number;
 }
 
 /** The quiet project's samples over one phase. */
 export async function measureQuiet(quiet: ProjectClient, plan: QuietPlan, label: string): Promise<PhaseResult> {
-  const runs: Promise<number>[] = [];
+  const runs: Promise<{ ms: number; refused: number }>[] = [];
   for (let i = 0; i < plan.samples; i++) {
     runs.push(liveLabelLatency(quiet, plan.giveUpMs, `${label} ${i}: how do I configure webhooks?`));
     await sleep(plan.spacingMs);
   }
-  const latencies = await Promise.all(runs);
-  return { ...stats(latencies), censored: latencies.filter((ms) => ms >= plan.giveUpMs).length };
+  const samples = await Promise.all(runs);
+  const latencies = samples.map((sample) => sample.ms);
+  return {
+    ...stats(latencies),
+    censored: latencies.filter((ms) => ms >= plan.giveUpMs).length,
+    chats_refused: samples.reduce((sum, sample) => sum + sample.refused, 0),
+  };
 }
 
 /** A noisy project's action: started when the phase starts; `settled` ends with the action (the phase does not wait for it). */
