@@ -92,6 +92,8 @@ export async function benchFairnessLabels(): Promise<void> {
     await seedLabelled(world, reclassifier.client.projectId, reclassifier.categoryIds[0] as string, SEEDED);
     const seedMs = Math.round(performance.now() - seedStarted);
 
+    // Warm-up: the world's first invocations start their Lambda environments.
+    await measureQuiet(quiet.client, { ...plan, samples: 3 }, "warm-up");
     const alone = await measureQuiet(quiet.client, plan, "alone");
     const scenarios: FairnessScenario[] = [
       { name: `(c) burst of ${BURST} chats`, noisy: () => burst(burster.client, BURST) },
