@@ -115,7 +115,14 @@ export async function benchFairnessLabels(): Promise<void> {
     const results = await runScenarios(world, quiet.client, scenarios, plan);
     const rows = [
       { phase: "alone", ...alone, p50_ratio: 1, p99_ratio: 1, met: "" },
-      ...results.map((r) => ({ phase: r.scenario, ...r.quiet, ...judge(alone, r.quiet, TARGET) })),
+      ...results.map((r) => ({
+        phase: r.scenario,
+        ...r.quiet,
+        ...judge(alone, r.quiet, TARGET),
+        deepest_queues: Object.entries(r.deepest_queues)
+          .map(([queue, depth]) => `${queue.replace(/[A-F0-9]{8}$/, "")}=${depth}`)
+          .join(" "),
+      })),
     ];
     report("fairness-labels", rows, {
       unit: "ms",

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ListQueuesCommand, PurgeQueueCommand } from "@aws-sdk/client-sqs";
+import { GetQueueAttributesCommand, ListQueuesCommand, PurgeQueueCommand } from "@aws-sdk/client-sqs";
 import postgres from "postgres";
 import { useLocalAws } from "../local/sqs.js";
 import { connect, type Database } from "../shared/db/client.js";
@@ -28,6 +28,8 @@ export interface FairnessWorld {
   sql: postgres.Sql;
   /** Empties every queue of the world (between scenarios: a noisy backlog must not carry over). */
   purgeQueues(): Promise<void>;
+  /** Messages waiting or in flight per queue (by name), DLQs left out. */
+  queueDepths(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -87,6 +89,22 @@ export async function startFairnessWorld(name: string, env: Record<string, strin
     async purgeQueues() {
       const { QueueUrls = [] } = await sqs.send(new ListQueuesCommand({}));
       for (const QueueUrl of QueueUrls) await sqs.send(new PurgeQueueCommand({ QueueUrl }));
+    },
+    async queueDepths() {
+      const { QueueUrls = [] } = await sqs.send(new ListQueuesCommand({}));
+      const depths: Record<string, number> = {};
+      for (const QueueUrl of QueueUrls.filter((url) => !/dlq/i.test(url))) {
+        const { Attributes = {} } = await sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl,
+            AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+          }),
+        );
+        const depth =
+          Number(Attributes.ApproximateNumberOfMessages) + Number(Attributes.ApproximateNumberOfMessagesNotVisible);
+        if (depth > 0) depths[QueueUrl.split("/").pop() as string] = depth;
+      }
+      return depths;
     },
     async stop() {
       sqs.destroy();
@@ -196,6 +214,8 @@ export interface FairnessScenario {
 export interface ScenarioResult {
   scenario: string;
   quiet: PhaseResult;
+  /** The deepest each queue got during the quiet samples (sampled every 2 s): the backlog the quiet project met. */
+  deepest_queues: Record<string, number>;
   noisy: Record<string, unknown>;
 }
 
@@ -217,8 +237,20 @@ export async function runScenarios(
       (report) => ({ ...report, action_ms: Math.round(performance.now() - started) }),
       (error: unknown) => ({ error: String(error) }),
     );
-    const measured = await measureQuiet(quiet, plan, scenario.name);
-    results.push({ scenario: scenario.name, quiet: measured, noisy: await noisy });
+    const deepest: Record<string, number> = {};
+    let measuring = true;
+    const sampling = (async () => {
+      while (measuring) {
+        for (const [queue, depth] of Object.entries(await world.queueDepths()))
+          deepest[queue] = Math.max(deepest[queue] ?? 0, depth);
+        await sleep(2000);
+      }
+    })();
+    const measured = await measureQuiet(quiet, plan, scenario.name).finally(() => {
+      measuring = false;
+    });
+    await sampling;
+    results.push({ scenario: scenario.name, quiet: measured, deepest_queues: deepest, noisy: await noisy });
     process.stderr.write(`fairness: ${scenario.name} p50 ${measured.p50} p99 ${measured.p99}\n`);
   }
   return results;
