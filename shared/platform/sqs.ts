@@ -73,10 +73,16 @@ export class LazySqsClient {
   }
 
   get(): Promise<SQSClient> {
-    this.loading ??= loadSqsModule().then(({ SQSClient }) => {
-      this.client = new SQSClient(sqsClientConfig(this.options));
-      return this.client;
-    });
+    this.loading ??= loadSqsModule().then(
+      ({ SQSClient }) => {
+        this.client = new SQSClient(sqsClientConfig(this.options));
+        return this.client;
+      },
+      (error: unknown) => {
+        this.loading = undefined; // the next send tries again
+        throw error;
+      },
+    );
     return this.loading;
   }
 
