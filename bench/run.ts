@@ -9,6 +9,7 @@ import { benchColdStart } from "./cold-start.js";
 import { benchExport } from "./export.js";
 import { benchFairnessExports } from "./fairness-exports.js";
 import { benchFairnessKeyless } from "./fairness-keyless.js";
+import { benchFairnessLabels } from "./fairness-labels.js";
 import { benchLabelQualityOffline } from "./label-quality-offline.js";
 import { benchSqsSend } from "./sqs-send.js";
 import { benchThreadsList } from "./threads-list.js";
@@ -30,6 +31,8 @@ const benchmarks: Record<string, () => Promise<void>> = {
   "fairness-keyless": () => benchFairnessKeyless(),
 
   "label-quality-offline": () => benchLabelQualityOffline(),
+
+  "fairness-labels": () => benchFairnessLabels(),
 };
 
 const wanted = process.argv.slice(2);

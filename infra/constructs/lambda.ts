@@ -131,7 +131,7 @@ export class KapaFunction extends Construct {
         sourcesContent: false,
         forceDockerBundling: false,
         banner: ESM_REQUIRE_BANNER,
-        // The Node.js runtimes ship AWS SDK v3 (its clients, and the credential chain SqsApi loads outside Lambda).
+        // The Node.js runtimes ship AWS SDK v3 (its clients and the credential chain).
         externalModules: props.bundleAwsSdk
           ? ["@aws-sdk/client-*", "@aws-sdk/credential-provider-node"]
           : ["@aws-sdk/*"],

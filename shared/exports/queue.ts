@@ -1,5 +1,5 @@
 import * as z from "zod";
-import type { SqsApi } from "../platform/sqs-api.js";
+import { type SqsSender, sendMessageBatches } from "../platform/sqs.js";
 
 /**
  * How the export queue is consumed, the same in AWS (infra/constructs/exports.ts) and in the local
@@ -45,20 +45,22 @@ export const exportMessage = z.object({ exportId: z.string().uuid() });
 export type ExportMessage = z.infer<typeof exportMessage>;
 
 export interface ExportQueue {
-  /** `projectId` is the message group: SQS fair queues deliver the groups of a backlog fairly. */
+  /** `projectId` is the message's fair-queue group: one project's exports do not hold back another's. */
   send(message: ExportMessage, projectId: string): Promise<void>;
 }
 
 export class SqsExportQueue implements ExportQueue {
   constructor(
-    private readonly sqs: SqsApi,
+    private readonly sqs: SqsSender,
     private readonly queueUrl: string,
   ) {}
 
-  async send(message: ExportMessage, projectId: string): Promise<void> {
-    const entry = { Id: "0", MessageBody: JSON.stringify(message), MessageGroupId: projectId };
-    const out = await this.sqs.sendMessageBatch({ QueueUrl: this.queueUrl, Entries: [entry] });
-    const failed = out.Failed?.[0];
-    if (failed) throw new Error(`SQS refused the export job: ${failed.Code} ${failed.Message ?? ""}`);
+  send(message: ExportMessage, projectId: string): Promise<void> {
+    return sendMessageBatches(
+      this.sqs,
+      this.queueUrl,
+      [{ body: JSON.stringify(message), groupId: projectId }],
+      "export job",
+    );
   }
 }

@@ -7,7 +7,7 @@ import { SqsClassificationQueue } from "../../shared/classification/queue.js";
 import { categories, threads } from "../../shared/db/schema.js";
 import { createTenant, type Tenant, useTestDb } from "../support/db.js";
 import { invoke } from "../support/invoke.js";
-import { createTestQueue, drainRequests, testSqsApi } from "../support/sqs.js";
+import { createTestQueue, drainRequests, testSqs } from "../support/sqs.js";
 
 const db = useTestDb();
 const liveQueue = process.env.CLASSIFICATION_QUEUE_URL as string;
@@ -140,7 +140,7 @@ describe("categories API: across projects, renames and deletes", () => {
 
     const backfill = await createTestQueue("deleted-category");
     const run = await relabelDeletedCategories(
-      { unlabel: new UnlabelRepository(db), backfillQueue: new SqsClassificationQueue(testSqsApi, backfill.queueUrl) },
+      { unlabel: new UnlabelRepository(db), backfillQueue: new SqsClassificationQueue(testSqs, backfill.queueUrl) },
       { deadline: Date.now() + 60_000, projectIds: [t.projectId] },
     );
     expect(run).toMatchObject({ unlabelled: 2, finished: 1, pending: 0 });
@@ -190,7 +190,7 @@ describe("user labels through PATCH threads/{id}", () => {
     const sent = await drainRequests(liveQueue);
     // Carrying the API request's id, so its logs follow the thread to its label.
     expect(sent.filter((r) => r.threadId === threadId)).toEqual([
-      { threadId, reason: "relabel", correlationId: "test-request" },
+      { threadId, projectId: t.projectId, reason: "relabel", correlationId: "test-request" },
     ]);
   });
 

@@ -13,7 +13,7 @@ import { classifyDbError } from "../../shared/db/errors.js";
 import { categories, threads } from "../../shared/db/schema.js";
 import { createTenant, type Tenant, useTestDb } from "../support/db.js";
 import { invoke } from "../support/invoke.js";
-import { createTestQueue, drainBodies, drainRequests, testSqsApi } from "../support/sqs.js";
+import { createTestQueue, drainBodies, drainRequests, testSqs } from "../support/sqs.js";
 
 // Prepare ------------------------------------------------------------------------------------
 
@@ -54,7 +54,7 @@ async function labelCounts(database: Db, projectId: string) {
 /** Runs the deleted categories' unlabelling of these projects to the end, on the short-timeout connection. */
 async function unlabelAll(projectIds: string[], backfillUrl: string) {
   const unlabel = new UnlabelRepository(short.db);
-  const backfillQueue = new SqsClassificationQueue(testSqsApi, backfillUrl);
+  const backfillQueue = new SqsClassificationQueue(testSqs, backfillUrl);
   const totals = { unlabelled: 0, finished: 0, runs: 0 };
   for (;;) {
     const run = await relabelDeletedCategories(
@@ -266,8 +266,8 @@ describe("deleting a category while it is being labelled", () => {
       // What did land on it is unlabelled and relabelled; the messages that lost to the delete are retried.
       const backfill = await createTestQueue("race-backfill");
       await unlabelAll([t.projectId], backfill.queueUrl);
-      await new SqsClassificationQueue(testSqsApi, backfill.queueUrl).send(
-        retry.map((body) => JSON.parse(body) as { threadId: string; reason: "new-thread" }),
+      await new SqsClassificationQueue(testSqs, backfill.queueUrl).send(
+        retry.map((body) => JSON.parse(body) as { threadId: string; projectId: string; reason: "new-thread" }),
       );
       await classifyQueued(backfill.queueUrl, picksDoomed);
       const after = await db

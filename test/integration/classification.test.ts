@@ -14,7 +14,7 @@ import { runtime } from "../../shared/platform/runtime.js";
 import { ThreadsRepository } from "../../shared/threads/repository.js";
 import { updateThreadLabel } from "../../shared/threads/service.js";
 import { createTenant, useTestDb } from "../support/db.js";
-import { createTestQueue, drainBodies, eventually, testSqs, testSqsApi } from "../support/sqs.js";
+import { createTestQueue, drainBodies, eventually, testSqs } from "../support/sqs.js";
 
 const db = useTestDb();
 const labels = new LabelsRepository(db);
@@ -193,7 +193,7 @@ describe("user labels against classifier writes", () => {
       t.projectId,
       Array.from({ length: 1000 }, (_, i) => `question ${i}`),
     );
-    const queue = new SqsClassificationQueue(testSqsApi, (await createTestQueue("race")).queueUrl);
+    const queue = new SqsClassificationQueue(testSqs, (await createTestQueue("race")).queueUrl);
     // Each trial: the user labels the thread while the classifier (in both modes) writes its own label.
     let classifierWonTheRace = 0;
     for (let i = 0; i < ids.length; i += 50) {
@@ -237,7 +237,7 @@ describe("classification pipeline on the SQS emulator", () => {
     });
   });
   afterAll(() => pipeline.stop());
-  const queue = () => new SqsClassificationQueue(testSqsApi, pipeline.queueUrl);
+  const queue = () => new SqsClassificationQueue(testSqs, pipeline.queueUrl);
   /** The bodies the DLQ holds, once it holds any. */
   const deadLettered = () =>
     eventually(async () => {
@@ -248,7 +248,7 @@ describe("classification pipeline on the SQS emulator", () => {
   it("labels threads sent through the live queue", async () => {
     const t = await createTenant(db);
     const ids = await seedThreads(t.projectId, ["How do I install it?", "It crashes with an error"]);
-    await queue().send(ids.map((threadId) => ({ threadId, reason: "sweep" })));
+    await queue().send(ids.map((threadId) => ({ threadId, projectId: t.projectId, reason: "sweep" })));
     for (const id of ids) await eventually(async () => ((await labelOf(id))?.categoryId ? true : undefined));
   });
 
@@ -275,7 +275,7 @@ describe("classification pipeline on the SQS emulator", () => {
       },
     };
     try {
-      await queue().send([{ threadId: id as string, reason: "sweep" }]);
+      await queue().send([{ threadId: id as string, projectId: t.projectId, reason: "sweep" }]);
       const dead = await deadLettered();
       expect(dead.map((b) => JSON.parse(b).threadId)).toEqual([id]);
       expect(attempts).toBe(5);

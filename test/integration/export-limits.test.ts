@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -9,11 +10,11 @@ import { EXPORT_QUEUED_EXPIRY_SECONDS, EXPORT_STALE_SECONDS, SqsExportQueue } fr
 import { ExportsRepository } from "../../shared/exports/repository.js";
 import { startExport } from "../../shared/exports/service.js";
 import { TooManyRequestsError } from "../../shared/platform/errors.js";
-import { SqsApi } from "../../shared/platform/sqs-api.js";
+import { createSqsClient } from "../../shared/platform/sqs-client.js";
 import { createTenant, type Tenant, useTestDb } from "../support/db.js";
 import { startTestExportPipeline } from "../support/exports.js";
 import { startTestGateway } from "../support/http.js";
-import { createTestQueue, eventually, testSqsApi } from "../support/sqs.js";
+import { createTestQueue, eventually, testSqs } from "../support/sqs.js";
 
 /**
  * The per-project export limit and the export's states, on real Postgres and the SQS emulator. A
@@ -31,7 +32,7 @@ beforeAll(async () => {
   pipeline = await startTestExportPipeline();
   ({ gateway, call } = await startTestGateway());
   unreadUrl = (await createTestQueue("exports-unread")).queueUrl;
-  unread = new SqsExportQueue(testSqsApi, unreadUrl);
+  unread = new SqsExportQueue(testSqs, unreadUrl);
 });
 afterAll(async () => {
   await gateway?.close();
@@ -96,15 +97,20 @@ describe("per-project export limit", () => {
       request.on("data", (chunk) => (body += chunk));
       request.on("end", () => {
         bodies.push(body);
+        const sent = JSON.parse(body) as { Entries: { MessageBody: string }[] };
+        // The SDK checks the MD5 of what SQS says it stored.
+        const md5 = createHash("md5")
+          .update(sent.Entries[0]?.MessageBody ?? "")
+          .digest("hex");
         response.writeHead(200, { "content-type": "application/x-amz-json-1.0" });
-        response.end(JSON.stringify({ Successful: [{ Id: "0", MessageId: "m1", MD5OfMessageBody: "" }] }));
+        response.end(JSON.stringify({ Successful: [{ Id: "0", MessageId: "m1", MD5OfMessageBody: md5 }] }));
       });
     });
     server.listen(0, "127.0.0.1");
     await once(server, "listening");
     try {
       const { port } = server.address() as AddressInfo;
-      const sqs = new SqsApi({ endpoint: `http://127.0.0.1:${port}`, maxAttempts: 1 });
+      const sqs = createSqsClient({ endpoint: `http://127.0.0.1:${port}`, maxAttempts: 1 });
       const tenant = await createTenant(db, "exports-group");
       const queue = new SqsExportQueue(sqs, `http://127.0.0.1:${port}/000000000000/exports`);
       const row = await startExport(

@@ -6,7 +6,7 @@ import { LabelsRepository } from "../../shared/classification/repository.js";
 import { LIVE_RESENDS_PER_PROJECT, sweep } from "../../shared/classification/sweeper.js";
 import { threads } from "../../shared/db/schema.js";
 import { createTenant, useTestDb } from "../support/db.js";
-import { createTestQueue, drainRequests, testSqsApi } from "../support/sqs.js";
+import { createTestQueue, drainRequests, testSqs } from "../support/sqs.js";
 
 const db = useTestDb();
 
@@ -35,8 +35,8 @@ describe("sweeper: a fair share per project, backlog to the backfill queue", () 
     const result = await sweep(
       {
         labels: new LabelsRepository(db),
-        queue: new SqsClassificationQueue(testSqsApi, live.queueUrl),
-        backfillQueue: new SqsClassificationQueue(testSqsApi, backfill.queueUrl),
+        queue: new SqsClassificationQueue(testSqs, live.queueUrl),
+        backfillQueue: new SqsClassificationQueue(testSqs, backfill.queueUrl),
       },
       { graceSeconds: 300, lookbackHours: 24, maxThreads },
     );

@@ -18,8 +18,8 @@ import type { ClassificationQueue, ClassificationRequest } from "../../shared/cl
 const ids = (n: number) =>
   Array.from({ length: n }, (_, i) => `00000000-0000-4000-8000-${String(i + 1).padStart(12, "0")}`);
 
-const notUsed = () => Promise.reject(new Error("not used by the backfill steps"));
 const PROJECT = "00000000-0000-4000-8000-000000000001";
+const notUsed = () => Promise.reject(new Error("not used by the backfill steps"));
 
 /** The repository's walks over an in-memory list of the target's ids. */
 function fakeRepository(all: readonly string[]) {
