@@ -3,6 +3,7 @@ import type { Db } from "../db/client.js";
 import { classifyDbError, retryTransient } from "../db/errors.js";
 import { type CategoryRow, categories, projects, threads } from "../db/schema.js";
 import { ConflictError, NotFoundError } from "../platform/errors.js";
+import { categoryEvent, labelEventsFrom } from "../webhooks/outbox.js";
 import { MAX_CATEGORIES_PER_PROJECT } from "./defaults.js";
 import type { LabelCount } from "./model.js";
 
@@ -52,19 +53,23 @@ export class CategoriesRepository implements CategoriesStore {
         .onConflictDoNothing()
         .returning();
       if (!row) throw duplicateName(input.name);
+      await tx.execute(categoryEvent("category.created", projectId, row));
       return row;
     });
   }
 
   async update(projectId: string, id: string, input: { name?: string; description?: string }): Promise<CategoryRow> {
     try {
-      const [row] = await this.db
-        .update(categories)
-        .set({ ...input, updatedAt: sql`now()` })
-        .where(and(eq(categories.id, id), eq(categories.projectId, projectId)))
-        .returning();
-      if (!row) throw categoryNotFound(id);
-      return row;
+      return await this.db.transaction(async (tx) => {
+        const [row] = await tx
+          .update(categories)
+          .set({ ...input, updatedAt: sql`now()` })
+          .where(and(eq(categories.id, id), eq(categories.projectId, projectId)))
+          .returning();
+        if (!row) throw categoryNotFound(id);
+        await tx.execute(categoryEvent("category.updated", projectId, row));
+        return row;
+      });
     } catch (error) {
       if (isUniqueViolation(error)) throw duplicateName(input.name ?? "");
       throw error;
@@ -85,7 +90,7 @@ export class CategoriesRepository implements CategoriesStore {
   private deleteOnce(projectId: string, id: string, returnIds: number): Promise<{ unlabelled: string[] }> {
     return this.db.transaction(async (tx) => {
       const [locked] = await tx
-        .select({ id: categories.id })
+        .select({ id: categories.id, name: categories.name, description: categories.description })
         .from(categories)
         .where(and(eq(categories.id, id), eq(categories.projectId, projectId)))
         .for("update");
@@ -95,9 +100,11 @@ export class CategoriesRepository implements CategoriesStore {
           update threads
           set category_id = null, category_source = null, classified_at = null, classification_requested_at = now()
           where project_id = ${projectId} and category_id = ${id}
-          returning id
-        )
+          returning id, project_id, category_id, 'system'::text as source,
+            ${id}::uuid as previous_category_id, null::text as previous_source
+        ), label_events as (${labelEventsFrom("unlabelled")})
         select id from unlabelled limit ${returnIds}`);
+      await tx.execute(categoryEvent("category.deleted", projectId, locked));
       await tx.delete(categories).where(eq(categories.id, id));
       return { unlabelled: unlabelled.map((r) => r.id) };
     });

@@ -2,6 +2,7 @@ import { and, asc, inArray, isNull, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { classifyDbError } from "../db/errors.js";
 import { categories, threads } from "../db/schema.js";
+import { labelEventsFrom } from "../webhooks/outbox.js";
 import type { CategoryOption } from "./classifier.js";
 import type { ClassifierLabel, ThreadsWithCategories, ThreadToClassify } from "./model.js";
 
@@ -103,15 +104,20 @@ export class LabelsRepository implements LabelsStore {
       sql`, `,
     );
     try {
+      // One statement with its webhook events (the outbox): `old` is the row before the write.
       const rows = await this.db.execute<{ id: string }>(sql`
-        update threads t
-        set category_id = v.category_id, category_source = 'classifier', classified_at = now()
-        from (values ${values}) as v(thread_id, category_id, reclassify, cutoff)
-        where t.id = v.thread_id
-          and (t.category_id is null or (v.reclassify and t.category_source = 'classifier'
-            and (v.cutoff is null or t.classified_at is null or t.classified_at < v.cutoff)))
-          and exists (select 1 from categories c where c.id = v.category_id and c.project_id = t.project_id)
-        returning t.id`);
+        with changed as (
+          update threads t
+          set category_id = v.category_id, category_source = 'classifier', classified_at = now()
+          from (values ${values}) as v(thread_id, category_id, reclassify, cutoff), threads old
+          where t.id = v.thread_id and old.id = t.id
+            and (t.category_id is null or (v.reclassify and t.category_source = 'classifier'
+              and (v.cutoff is null or t.classified_at is null or t.classified_at < v.cutoff)))
+            and exists (select 1 from categories c where c.id = v.category_id and c.project_id = t.project_id)
+          returning t.id, t.project_id, t.category_id, 'classifier'::text as source,
+            old.category_id as previous_category_id, old.category_source as previous_source
+        ), label_events as (${labelEventsFrom()})
+        select id from changed`);
       return new Set(rows.map((r) => r.id));
     } catch (error) {
       if (!isForeignKeyViolation(error) || labels.length === 1) {
