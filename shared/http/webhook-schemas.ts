@@ -80,12 +80,9 @@ export const webhook = z
     events: z.array(z.enum(WEBHOOK_EVENT_TYPES)),
     description: z.string(),
     enabled: z.boolean(),
-    disabled_reason: z
-      .string()
-      .nullable()
-      .meta({
-        description: "Why the service disabled the endpoint (consecutive failures); PATCH enabled=true resumes it",
-      }),
+    disabled_reason: z.string().nullable().meta({
+      description: "Why the service disabled the endpoint (consecutive failures); PATCH enabled=true resumes it",
+    }),
     consecutive_failures: count(0, "Failed attempts since the last success"),
     created_at: z.string().datetime(),
     updated_at: z.string().datetime(),
@@ -166,4 +163,3 @@ export const redeliverResponse = z
   .meta({ id: "WebhookRedelivery", example: { event_id: EXAMPLE_EVENT, queued: true } });
 
 export const WEBHOOKS_DESCRIPTION = `At most ${MAX_ENDPOINTS_PER_PROJECT} endpoints a project. Deliveries follow Standard Webhooks: headers \`webhook-id\` (the event id, the same on every retry: deduplicate on it), \`webhook-timestamp\` and \`webhook-signature\`; the body is \`{"type", "timestamp", "data"}\`. A 2xx within 5 s is success; anything else is retried with backoff for about a day.`;
-export { EXAMPLE_IDS };
