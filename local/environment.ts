@@ -30,7 +30,14 @@ export interface LocalResources {
  * Local settings without an AWS meaning that replace a template value: a dummy's delay, the log
  * level. Each applies only to functions whose template environment has the variable.
  */
-export const LOCAL_DELAY_VARIABLES = ["LLM_DELAY_MS", "CLASSIFIER_DELAY_MS", "LOG_LEVEL"] as const;
+export const LOCAL_DELAY_VARIABLES = [
+  "LLM_DELAY_MS",
+  "CLASSIFIER_DELAY_MS",
+  "LOG_LEVEL",
+  // Webhook timings, shortened by tests and benchmarks (the retry schedule, the dispatcher's poll window).
+  "WEBHOOK_RETRY_SCALE",
+  "WEBHOOK_DISPATCH_WINDOW_SECONDS",
+] as const;
 /** Fault injection (no AWS meaning): set on the functions that classify (those given CLASSIFIER_DELAY_MS). */
 const FAULT_VARIABLES = { CLASSIFIER_FAILURE_RATE: "CLASSIFIER_DELAY_MS" } as const;
 
@@ -110,6 +117,8 @@ export function resolveEnvironment(
     // The local S3 (fauxqs, on the SQS endpoint) is reached path-style: shared/exports/s3.ts.
     AWS_ENDPOINT_URL_S3: resources.endpoints.s3,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    // Local only: a developer receives webhooks on their machine (shared/webhooks/url-policy.ts).
+    WEBHOOK_ALLOW_LOOPBACK: "true",
   };
   for (const [name, raw] of Object.entries(fn.environment)) {
     const resolved = resolveValue(template, fn, raw, resources);
