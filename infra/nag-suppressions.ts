@@ -64,7 +64,13 @@ export function acknowledgeNagFindings(stack: KapaServiceStack): void {
     );
   }
   // Scheduler and Step Functions may invoke a function's versions and aliases too (CDK's grants).
-  for (const fn of [classification.sweeper, reports.planner, backfill.plan, backfill.enqueueRange, webhooks.dispatcher]) {
+  for (const fn of [
+    classification.sweeper,
+    reports.planner,
+    backfill.plan,
+    backfill.enqueueRange,
+    webhooks.dispatcher,
+  ]) {
     ack(
       stack,
       versionsOf(fn),

@@ -57,7 +57,7 @@ export class Webhooks extends Construct {
       entry: "webhook-sender",
       description: "POSTs signed webhook deliveries to customers' endpoints (outside the VPC, no database)",
       settings,
-      memorySize: 256,
+      memorySize: 512,
       timeout: SENDER_TIMEOUT,
     });
     this.deliveries = new QueueConsumer(this, "Deliveries", {
