@@ -9,6 +9,7 @@ import { benchColdStart } from "./cold-start.js";
 import { benchExport } from "./export.js";
 import { benchSqsSend } from "./sqs-send.js";
 import { benchThreadsList } from "./threads-list.js";
+import { benchWebhooks } from "./webhooks.js";
 
 /** `npm run bench [name ...]`: runs the named benchmarks, or all of them. */
 const benchmarks: Record<string, () => Promise<void>> = {
@@ -23,6 +24,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   analytics: () => benchAnalytics(),
   export: () => benchExport(),
   "sqs-send": () => benchSqsSend(),
+  webhooks: () => benchWebhooks(),
 };
 
 const wanted = process.argv.slice(2);
