@@ -3,6 +3,7 @@ import { type DeliveryMessage, MAX_SQS_DELAY_SECONDS } from "./model.js";
 
 const BATCH = 10;
 const ATTEMPTS = 3;
+const IN_FLIGHT = 8;
 
 /** One message: its body, the project that owns it (its fair-queue group) and its delay. */
 export interface OutgoingMessage {
@@ -17,8 +18,10 @@ export interface OutgoingMessage {
  * sent again; throws if some still fail (the caller's retry sends them again: at least once).
  */
 export async function sendGrouped(sqs: SqsApi, queueUrl: string, messages: readonly OutgoingMessage[]): Promise<void> {
-  for (let i = 0; i < messages.length; i += BATCH) {
-    let pending = messages.slice(i, i + BATCH).map((m, n) => ({
+  const chunks: OutgoingMessage[][] = [];
+  for (let i = 0; i < messages.length; i += BATCH) chunks.push(messages.slice(i, i + BATCH));
+  const sendChunk = async (chunk: readonly OutgoingMessage[]) => {
+    let pending = chunk.map((m, n) => ({
       Id: String(n),
       MessageBody: m.body,
       MessageGroupId: m.projectId,
@@ -30,7 +33,13 @@ export async function sendGrouped(sqs: SqsApi, queueUrl: string, messages: reado
       pending = pending.filter((entry) => failed.has(entry.Id));
     }
     if (pending.length > 0) throw new Error(`SQS refused ${pending.length} webhook message(s)`);
-  }
+  };
+  // A few calls at a time: a dispatched batch of events reaches the queue in a few round trips.
+  let next = 0;
+  const worker = async () => {
+    while (next < chunks.length) await sendChunk(chunks[next++] as OutgoingMessage[]);
+  };
+  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, chunks.length) }, worker));
 }
 
 /** The webhook queue: (event, endpoint) deliveries, grouped by project. */

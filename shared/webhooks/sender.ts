@@ -12,6 +12,20 @@ export interface SenderDeps {
   now?: () => Date;
 }
 
+/**
+ * After an endpoint timed out or refused a connection, this instance holds its other deliveries
+ * back (to the queue, delayed, not attempted) for this long: a hanging endpoint then takes one
+ * of the sender's slots per instance, not all of them, and the other endpoints keep theirs.
+ */
+export const ENDPOINT_HOLD_SECONDS = 30;
+const held = new Map<string, number>();
+
+function holdIfUnreachable(endpointId: string, error: string | null, now: number): void {
+  if (error && !error.startsWith("refused") && !error.startsWith("redirect")) {
+    held.set(endpointId, now + ENDPOINT_HOLD_SECONDS * 1000);
+  }
+}
+
 export interface SenderRecord {
   messageId: string;
   body: string;
@@ -30,7 +44,13 @@ export async function sendOne(record: SenderRecord, deps: SenderDeps): Promise<A
     await deps.deliveries.send([message], Math.min(waitSeconds, MAX_SQS_DELAY_SECONDS));
     return null;
   }
+  const holdUntil = held.get(message.endpointId) ?? 0;
+  if (holdUntil > now.getTime()) {
+    await deps.deliveries.send([message], Math.ceil((holdUntil - now.getTime()) / 1000));
+    return null;
+  }
   const outcome = await postDelivery(message, deps.post);
+  if (outcome.statusCode === null) holdIfUnreachable(message.endpointId, outcome.error, Date.now());
   const result: AttemptResult = { delivery: message, ...outcome, at: now.toISOString() };
   await deps.results.send([{ body: JSON.stringify(result), projectId: message.projectId }]);
   if (!isSuccess(outcome)) {
