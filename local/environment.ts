@@ -117,8 +117,6 @@ export function resolveEnvironment(
     // The local S3 (fauxqs, on the SQS endpoint) is reached path-style: shared/exports/s3.ts.
     AWS_ENDPOINT_URL_S3: resources.endpoints.s3,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
-    // Local only: a developer receives webhooks on their machine (shared/webhooks/url-policy.ts).
-    WEBHOOK_ALLOW_LOOPBACK: "true",
   };
   for (const [name, raw] of Object.entries(fn.environment)) {
     const resolved = resolveValue(template, fn, raw, resources);
@@ -136,6 +134,9 @@ export function resolveEnvironment(
   }
   // The console's format (npm start: pretty) is local only; Lambda's is JSON.
   if (local.LOG_FORMAT) variables.LOG_FORMAT = local.LOG_FORMAT;
+  // The one local deviation of the URL policy: a developer receives webhooks on this machine
+  // (loopback only; shared/webhooks/url-policy.ts). The template says "false".
+  if ("WEBHOOK_ALLOW_LOOPBACK" in fn.environment) variables.WEBHOOK_ALLOW_LOOPBACK = "true";
   for (const name of LOCAL_DELAY_VARIABLES) {
     if (name in fn.environment && local[name]) variables[name] = local[name] as string;
   }

@@ -122,5 +122,7 @@ export class Webhooks extends Construct {
   bindDeliverySender(fn: KapaFunction): void {
     this.deliveries.queue.grantSendMessages(fn.function);
     fn.addEnvironment("WEBHOOK_QUEUE_URL", this.deliveries.queue.queueUrl);
+    // Public addresses only; the local world (and only it) turns loopback on.
+    fn.addEnvironment("WEBHOOK_ALLOW_LOOPBACK", "false");
   }
 }

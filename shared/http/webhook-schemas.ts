@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { MAX_ENDPOINTS_PER_PROJECT, WEBHOOK_EVENT_TYPES } from "../webhooks/model.js";
-import { count, EXAMPLE_IDS, projectPath, uuid } from "./schemas.js";
+import { count, projectPath, uuid } from "./schemas.js";
 
 /** The zod schemas of the webhook routes (shared/http/schemas.ts holds the rest). */
 

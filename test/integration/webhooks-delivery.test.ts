@@ -173,6 +173,12 @@ describe("webhook delivery", () => {
       return rows.length > 0 ? rows : undefined;
     });
     expect(log[0]).toMatchObject({ status_code: null, error: "timed out after 5000 ms" });
+    // The sender now holds that endpoint's other deliveries back instead of spending a slot on each.
+    await invoke("createCategory", noisy, { body: { name: "More noise" } });
+    const before = receiver.counts.get("/hang");
+    await pipeline.step();
+    await pipeline.step();
+    expect(receiver.counts.get("/hang")).toBe(before);
   });
 
   it("disables a noisy project's failing endpoint after consecutive failures, beside a quiet healthy one", async () => {
