@@ -13,6 +13,7 @@ import { benchFairnessLabels } from "./fairness-labels.js";
 import { benchLabelQualityOffline } from "./label-quality-offline.js";
 import { benchSqsSend } from "./sqs-send.js";
 import { benchThreadsList } from "./threads-list.js";
+import { benchWebhooks } from "./webhooks.js";
 
 /** `npm run bench [name ...]`: runs the named benchmarks, or all of them. */
 const benchmarks: Record<string, () => Promise<void>> = {
@@ -33,6 +34,8 @@ const benchmarks: Record<string, () => Promise<void>> = {
   "label-quality-offline": () => benchLabelQualityOffline(),
 
   "fairness-labels": () => benchFairnessLabels(),
+
+  webhooks: () => benchWebhooks(),
 };
 
 const wanted = process.argv.slice(2);

@@ -26,7 +26,7 @@ const versionsOf = (fn: KapaFunction) =>
   `IAM5[Resource::<${Stack.of(fn).getLogicalId(fn.function.node.defaultChild as CfnElement)}.Arn>:*]`;
 
 export function acknowledgeNagFindings(stack: KapaServiceStack): void {
-  const { api, database, backfill, reports, classification, exports, settings } = stack;
+  const { api, database, backfill, reports, classification, exports, webhooks, settings } = stack;
 
   // Lambda functions ------------------------------------------------------------------------
   for (const fn of stack.node.findAll().filter((c): c is KapaFunction => c instanceof KapaFunction)) {
@@ -64,7 +64,13 @@ export function acknowledgeNagFindings(stack: KapaServiceStack): void {
     );
   }
   // Scheduler and Step Functions may invoke a function's versions and aliases too (CDK's grants).
-  for (const fn of [classification.sweeper, reports.planner, backfill.plan, backfill.enqueueRange]) {
+  for (const fn of [
+    classification.sweeper,
+    reports.planner,
+    backfill.plan,
+    backfill.enqueueRange,
+    webhooks.dispatcher,
+  ]) {
     ack(
       stack,
       versionsOf(fn),
@@ -72,7 +78,7 @@ export function acknowledgeNagFindings(stack: KapaServiceStack): void {
     );
   }
 
-  for (const lost of [classification.sweeperLostRuns, reports.lostRuns]) {
+  for (const lost of [classification.sweeperLostRuns, reports.lostRuns, webhooks.dispatcherLostRuns]) {
     ack(
       lost.queue,
       "SQS3",

@@ -33,6 +33,8 @@ interface HandlerOptions {
   backfillJobs?: "start" | "read";
   /** Starts exports (the export queue) or reads them (signs download links from the export bucket). */
   exports?: "start" | "read";
+  /** Sends webhook deliveries (redeliver): WEBHOOK_QUEUE_URL, sqs:SendMessage on that queue. */
+  webhookDeliveries?: boolean;
 }
 
 /** The one list of what each handler gets beyond the defaults; every key must be a route's handler. */
@@ -60,6 +62,8 @@ const HANDLER_OPTIONS: Readonly<Record<string, HandlerOptions>> = {
   // Exports: a message to the export worker; download links signed for the export bucket.
   "export-start": { exports: "start" },
   "export-status": { exports: "read", bundleAwsSdk: true },
+  // Webhook endpoints; redeliver sends to the delivery queue.
+  "webhook-api": { webhookDeliveries: true },
 };
 
 /** API Gateway's own errors (no Lambda involved) get the API's error shape: {"detail": "..."}. */
@@ -157,6 +161,11 @@ export interface ExportsBinder {
   bindReader(fn: KapaFunction): void;
 }
 
+/** What the API needs of the webhooks (constructs/webhooks.ts). */
+export interface WebhookDeliveriesBinder {
+  bindDeliverySender(fn: KapaFunction): void;
+}
+
 export interface ApiProps {
   routes: readonly RouteDef[];
   database: Database;
@@ -165,6 +174,8 @@ export interface ApiProps {
   backfill?: BackfillJobsBinder;
   /** Required when a route's handler starts or reads exports. */
   exports?: ExportsBinder;
+  /** Required when a route's handler sends webhook deliveries. */
+  webhooks?: WebhookDeliveriesBinder;
   settings: StackSettings;
 }
 
@@ -348,6 +359,10 @@ export class Api extends Construct {
       if (!props.exports) throw new Error(`The ${handler} handler needs ApiProps.exports`);
       if (options.exports === "start") props.exports.bindStarter(fn);
       else props.exports.bindReader(fn);
+    }
+    if (options.webhookDeliveries) {
+      if (!props.webhooks) throw new Error(`The ${handler} handler needs ApiProps.webhooks`);
+      props.webhooks.bindDeliverySender(fn);
     }
     return fn;
   }

@@ -3,6 +3,7 @@ import type { Db } from "../db/client.js";
 import { classifyDbError } from "../db/errors.js";
 import { type CategoryRow, categories, projects, threads } from "../db/schema.js";
 import { ConflictError, NotFoundError } from "../platform/errors.js";
+import { categoryEvent, labelEventsFrom } from "../webhooks/outbox.js";
 import { MAX_CATEGORIES_PER_PROJECT } from "./defaults.js";
 import type { LabelCount } from "./model.js";
 
@@ -57,19 +58,23 @@ export class CategoriesRepository implements CategoriesStore {
         .onConflictDoNothing()
         .returning();
       if (!row) throw duplicateName(input.name);
+      await tx.execute(categoryEvent("category.created", projectId, row));
       return row;
     });
   }
 
   async update(projectId: string, id: string, input: { name?: string; description?: string }): Promise<CategoryRow> {
     try {
-      const [row] = await this.db
-        .update(categories)
-        .set({ ...input, updatedAt: sql`now()` })
-        .where(live(projectId, id))
-        .returning();
-      if (!row) throw categoryNotFound(id);
-      return row;
+      return await this.db.transaction(async (tx) => {
+        const [row] = await tx
+          .update(categories)
+          .set({ ...input, updatedAt: sql`now()` })
+          .where(live(projectId, id))
+          .returning();
+        if (!row) throw categoryNotFound(id);
+        await tx.execute(categoryEvent("category.updated", projectId, row));
+        return row;
+      });
     } catch (error) {
       if (isUniqueViolation(error)) throw duplicateName(input.name ?? "");
       throw error;
@@ -82,12 +87,15 @@ export class CategoriesRepository implements CategoriesStore {
    * no label. Its threads are unlabelled in bounded batches afterwards (unlabel.ts).
    */
   async delete(projectId: string, id: string): Promise<void> {
-    const rows = await this.db
-      .update(categories)
-      .set({ deletedAt: sql`now()`, updatedAt: sql`now()` })
-      .where(live(projectId, id))
-      .returning({ id: categories.id });
-    if (rows.length === 0) throw categoryNotFound(id);
+    await this.db.transaction(async (tx) => {
+      const [row] = await tx
+        .update(categories)
+        .set({ deletedAt: sql`now()`, updatedAt: sql`now()` })
+        .where(live(projectId, id))
+        .returning({ id: categories.id, name: categories.name, description: categories.description });
+      if (!row) throw categoryNotFound(id);
+      await tx.execute(categoryEvent("category.deleted", projectId, row));
+    });
   }
 
   /** Thread counts by label and source for threads created in the range: one grouped index scan. */

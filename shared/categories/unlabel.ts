@@ -1,7 +1,8 @@
-import { and, asc, eq, inArray, isNotNull, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { retryTransient } from "../db/errors.js";
 import { categories } from "../db/schema.js";
+import { labelEventsFrom } from "../webhooks/outbox.js";
 
 /** A category marked deleted whose threads may still point at it. */
 export interface PendingDeletion {
@@ -33,6 +34,10 @@ export interface UnlabelStore {
 
 const UNLABEL = sql`category_id = null, category_source = null, classified_at = null, classification_requested_at = now()`;
 
+/** The columns labelEventsFrom reads, for a thread the deletion unlabels (source `system`). */
+const systemUnlabel = (categoryId: string, previousSource: SQL) =>
+  sql`t.project_id, t.category_id, 'system'::text as source, ${categoryId}::uuid as previous_category_id, ${previousSource} as previous_source`;
+
 /**
  * The Postgres adapter: every statement touches at most one batch of threads, found along
  * `threads_project_category_idx` (project_id, category_id, created_at, id) after a keyset cursor,
@@ -56,13 +61,15 @@ export class UnlabelRepository implements UnlabelStore {
     const keyset = after ? sql`and (created_at, id) > (${after.createdAt}::timestamptz, ${after.id}::uuid)` : sql``;
     const rows = await this.db.execute<{ id: string; created_at: string | Date }>(sql`
       with batch as (
-        select id from threads
+        select id, category_source from threads
         where project_id = ${deletion.projectId}::uuid and category_id = ${deletion.id}::uuid ${keyset}
         order by created_at, id limit ${size}
-      )
-      update threads t set ${UNLABEL}
-      from batch where t.id = batch.id and t.category_id = ${deletion.id}::uuid
-      returning t.id, t.created_at`);
+      ), unlabelled as (
+        update threads t set ${UNLABEL}
+        from batch where t.id = batch.id and t.category_id = ${deletion.id}::uuid
+        returning t.id, t.created_at, ${systemUnlabel(deletion.id, sql`batch.category_source`)}
+      ), label_events as (${labelEventsFrom("unlabelled")})
+      select id, created_at from unlabelled`);
     const ordered = rows
       .map((r) => ({ id: r.id, createdAt: new Date(r.created_at).toISOString() }))
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
@@ -85,11 +92,15 @@ export class UnlabelRepository implements UnlabelStore {
           .for("update");
         if (!locked) return { threadIds: [], finished: true };
         const rows = await tx.execute<{ id: string }>(sql`
-          update threads t set ${UNLABEL}
-          where t.id in (
-            select id from threads
-            where project_id = ${deletion.projectId}::uuid and category_id = ${deletion.id}::uuid limit ${size})
-          returning t.id`);
+          with batch as (
+            select id, category_source from threads
+            where project_id = ${deletion.projectId}::uuid and category_id = ${deletion.id}::uuid limit ${size}
+          ), unlabelled as (
+            update threads t set ${UNLABEL}
+            from batch where t.id = batch.id
+            returning t.id, ${systemUnlabel(deletion.id, sql`batch.category_source`)}
+          ), label_events as (${labelEventsFrom("unlabelled")})
+          select id from unlabelled`);
         const threadIds = rows.map((r) => r.id);
         if (threadIds.length >= size) return { threadIds, finished: false };
         await tx.delete(categories).where(eq(categories.id, deletion.id));

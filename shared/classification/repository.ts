@@ -2,6 +2,7 @@ import { and, inArray, isNull, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { classifyDbError } from "../db/errors.js";
 import { categories, threads } from "../db/schema.js";
+import { labelEventsFrom } from "../webhooks/outbox.js";
 import type { CategoryOption } from "./classifier.js";
 import type { ClassifierLabel, ThreadsWithCategories, ThreadToClassify } from "./model.js";
 import type { ThreadRef } from "./queue.js";
@@ -111,23 +112,28 @@ export class LabelsRepository implements LabelsStore {
       sql`, `,
     );
     try {
-      // The share lock on each category waits for a deletion in progress and then sees it (the
-      // row is re-read): no label is written to a category marked deleted, and a deletion's
-      // last step waits for the writes that saw the category alive (shared/categories/unlabel.ts).
+      // One statement with its webhook events (the outbox): `old` is the row before the write. The
+      // share lock on each category waits for a deletion in progress and then sees it (the row is
+      // re-read): no label is written to a category marked deleted, and a deletion's last step
+      // waits for the writes that saw the category alive (shared/categories/unlabel.ts).
       const rows = await this.db.execute<{ id: string }>(sql`
         with v(thread_id, category_id, reclassify, cutoff) as (values ${values}),
         live as (
           select id, project_id from categories
           where id in (select category_id from v) and deleted_at is null
           for share
-        )
-        update threads t
-        set category_id = v.category_id, category_source = 'classifier', classified_at = now()
-        from v join live c on c.id = v.category_id
-        where t.id = v.thread_id and c.project_id = t.project_id
-          and (t.category_id is null or (v.reclassify and t.category_source = 'classifier'
-            and (v.cutoff is null or t.classified_at is null or t.classified_at < v.cutoff)))
-        returning t.id`);
+        ),
+        changed as (
+          update threads t
+          set category_id = v.category_id, category_source = 'classifier', classified_at = now()
+          from v join live c on c.id = v.category_id, threads old
+          where t.id = v.thread_id and old.id = t.id and c.project_id = t.project_id
+            and (t.category_id is null or (v.reclassify and t.category_source = 'classifier'
+              and (v.cutoff is null or t.classified_at is null or t.classified_at < v.cutoff)))
+          returning t.id, t.project_id, t.category_id, 'classifier'::text as source,
+            old.category_id as previous_category_id, old.category_source as previous_source
+        ), label_events as (${labelEventsFrom()})
+        select id from changed`);
       return new Set(rows.map((r) => r.id));
     } catch (error) {
       if (!isForeignKeyViolation(error) || labels.length === 1) {

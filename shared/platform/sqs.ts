@@ -104,6 +104,8 @@ export interface OutgoingMessage {
    * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-fair-queues-detailed.html
    */
   groupId?: string;
+  /** Hold this message back this long (SQS DelaySeconds, at most 900); else the call's delay. */
+  delaySeconds?: number;
 }
 
 /** SendMessageBatch takes at most ten entries. */
@@ -131,11 +133,11 @@ export async function sendMessageBatches(
   const chunks: OutgoingMessage[][] = [];
   for (let i = 0; i < messages.length; i += SQS_BATCH_SIZE) chunks.push(messages.slice(i, i + SQS_BATCH_SIZE));
   const sendChunk = async (chunk: OutgoingMessage[]) => {
-    let pending = chunk.map(({ body, groupId }, i) => ({
+    let pending = chunk.map((message, i) => ({
       Id: String(i),
-      MessageBody: body,
-      MessageGroupId: groupId,
-      DelaySeconds: delaySeconds,
+      MessageBody: message.body,
+      MessageGroupId: message.groupId,
+      DelaySeconds: message.delaySeconds ?? delaySeconds,
     }));
     for (let attempt = 0; attempt < ATTEMPTS && pending.length > 0; attempt++) {
       const out = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));

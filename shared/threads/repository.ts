@@ -3,6 +3,7 @@ import type { Db } from "../db/client.js";
 import { classifyDbError } from "../db/errors.js";
 import { categories, projects, questionAnswers, threads } from "../db/schema.js";
 import { NotFoundError } from "../platform/errors.js";
+import { labelEventsFrom } from "../webhooks/outbox.js";
 import type { PagePosition, StoredAnswer, ThreadDetail, ThreadFilters, ThreadPage, ThreadView } from "./model.js";
 
 const threadView = {
@@ -231,27 +232,38 @@ export class ThreadsRepository implements ThreadsStore {
   }
 
   private async writeUserLabel(projectId: string, threadId: string, categoryId: string): Promise<boolean> {
-    const rows = await this.db
-      .update(threads)
-      .set({ categoryId, categorySource: "user", classifiedAt: sql`now()` })
-      .where(
-        and(
-          eq(threads.id, threadId),
-          eq(threads.projectId, projectId),
-          sql`exists (select 1 from ${categories} where ${categories.id} = ${categoryId} and ${categories.projectId} = ${projectId} and ${categories.deletedAt} is null)`,
-        ),
-      )
-      .returning({ id: threads.id });
+    const rows = await this.db.execute<{ id: string }>(
+      userLabelWrite(
+        sql`category_id = ${categoryId}::uuid, category_source = 'user', classified_at = now()`,
+        sql`t.id = ${threadId} and t.project_id = ${projectId}
+          and exists (select 1 from ${categories} where ${categories.id} = ${categoryId}
+            and ${categories.projectId} = ${projectId} and ${categories.deletedAt} is null)`,
+      ),
+    );
     return rows.length > 0;
   }
 
   /** Removes any label and marks the thread as sent to the classifier; false if not in this project. */
   async clearLabel(projectId: string, threadId: string): Promise<boolean> {
-    const rows = await this.db
-      .update(threads)
-      .set({ categoryId: null, categorySource: null, classifiedAt: null, classificationRequestedAt: sql`now()` })
-      .where(and(eq(threads.id, threadId), eq(threads.projectId, projectId)))
-      .returning({ id: threads.id });
+    const rows = await this.db.execute<{ id: string }>(
+      userLabelWrite(
+        sql`category_id = null, category_source = null, classified_at = null, classification_requested_at = now()`,
+        sql`t.id = ${threadId} and t.project_id = ${projectId}`,
+      ),
+    );
     return rows.length > 0;
   }
+}
+
+/** A user's label write with its webhook event, in one statement (the outbox); `old` is the row before it. */
+function userLabelWrite(set: SQL, where: SQL): SQL {
+  return sql`
+    with changed as (
+      update threads t set ${set}
+      from threads old
+      where old.id = t.id and ${where}
+      returning t.id, t.project_id, t.category_id, 'user'::text as source,
+        old.category_id as previous_category_id, old.category_source as previous_source
+    ), label_events as (${labelEventsFrom()})
+    select id from changed`;
 }

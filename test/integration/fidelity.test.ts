@@ -28,7 +28,7 @@ const db = useTestDb();
 const database = inject("database");
 const stack = await loadStack({ cacheDir: HARNESS_CACHE_DIR });
 const template = stack.template;
-const LOCAL = { LLM_DELAY_MS: "0", CLASSIFIER_DELAY_MS: "0", LOG_LEVEL: "silent" };
+const LOCAL = { LLM_DELAY_MS: "0", CLASSIFIER_DELAY_MS: "0", LOG_LEVEL: "silent", WEBHOOK_ALLOW_LOOPBACK: "true" };
 
 type Props = Record<string, CfnValue>;
 const resources = (type: string): [string, Props][] =>
