@@ -30,6 +30,12 @@ const benchmarks: Record<string, () => Promise<void>> = {
   "fairness-exports": () => benchFairnessExports(),
   "sqs-send": () => benchSqsSend(),
   "fairness-keyless": () => benchFairnessKeyless(),
+  // Issue 23's whole measure: labels, exports and keyless floods, each against a quiet project.
+  fairness: async () => {
+    await benchFairnessLabels();
+    await benchFairnessExports();
+    await benchFairnessKeyless();
+  },
 
   "label-quality-offline": () => benchLabelQualityOffline(),
 
