@@ -217,6 +217,9 @@ export async function startJob(deps: JobDeps, request: StartJobRequest): Promise
 /** Starts a job again with the same project, scope and cutoff: it only does what is left. */
 export async function resumeJob(deps: JobDeps, projectId: string | null, jobId: string): Promise<Job> {
   const previous = await getJob(deps, projectId, jobId);
+  // The operator resumes this very job: the re-run takes over its slot, and sends only what is
+  // still unlabelled (a thread it already sent and that is labelled meanwhile is not sent again).
+  await deps.threads.finishJob(previous.id);
   return startJob(deps, {
     projectId: previous.projectId,
     scope: previous.scope,

@@ -143,7 +143,13 @@ export const deliveryAttempt = z
     event_id: z.string().uuid().meta({ description: "The event: the `webhook-id` header of its deliveries" }),
     type: z.enum(WEBHOOK_EVENT_TYPES),
     attempt: count(1, "1 for the first attempt, then each retry"),
-    status_code: z.number().int().nullable().meta({ description: "The endpoint's HTTP status; null if none" }),
+    status_code: z
+      .number()
+      .int()
+      .min(100)
+      .max(599)
+      .nullable()
+      .meta({ description: "The endpoint's HTTP status; null if none" }),
     error: z
       .string()
       .nullable()

@@ -130,13 +130,15 @@ describe("classifier: its second queue and every consumer's visibility timeout",
     expect(backfill.alarms).toEqual([backfill.deadLetterDepthAlarm]);
   });
 
-  it("gives every consumed queue (live, backfill, reports, exports) VISIBILITY_TIMEOUT_FACTOR x its consumer's timeout", () => {
+  it("gives every consumed queue (live, backfill, reports, exports, webhooks) VISIBILITY_TIMEOUT_FACTOR x its consumer's timeout", () => {
     const consumers = stack.node.findAll().filter((c): c is QueueConsumer => c instanceof QueueConsumer);
     expect(consumers.map((c) => c.node.path).sort()).toEqual([
       "KapaService/Backfill/Queue",
       "KapaService/Classification/Live",
       "KapaService/Exports/Jobs",
       "KapaService/Reports/Jobs",
+      "KapaService/Webhooks/Deliveries",
+      "KapaService/Webhooks/Results",
     ]);
     for (const consumer of consumers) {
       const mapping = props(

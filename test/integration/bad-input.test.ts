@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Gateway, startGateway } from "../../local/gateway.js";
-import { projects, threads } from "../../shared/db/schema.js";
+import { categories, projects, threads } from "../../shared/db/schema.js";
 import { encodeCursor } from "../../shared/threads/cursor.js";
 import { createTenant, type Tenant, useTestDb } from "../support/db.js";
 import { type HttpReply, rawRequest as rawRequestTo, startTestGateway } from "../support/http.js";
@@ -94,9 +94,16 @@ describe("races", () => {
       }
     }
     expect(statuses.every((s) => s < 500)).toBe(true);
-    // Consistent: the thread points at no deleted category.
-    const [row] = await db.select({ categoryId: threads.categoryId }).from(threads).where(eq(threads.id, threadId));
-    expect(row?.categoryId ?? null).toBeNull();
+    // Consistent: the thread shows no deleted category, and a category it still points at is one
+    // whose deletion the sweeper has yet to finish (deleted, never live).
+    const shown = await send("GET", `${project}/threads/${threadId}/`);
+    expect(shown.json?.category ?? null).toBeNull();
+    const [row] = await db
+      .select({ deletedAt: categories.deletedAt })
+      .from(threads)
+      .innerJoin(categories, eq(categories.id, threads.categoryId))
+      .where(eq(threads.id, threadId));
+    if (row) expect(row.deletedAt).not.toBeNull();
   });
 
   it("answers 404 for a project deleted while the authorizer still caches its key", async () => {

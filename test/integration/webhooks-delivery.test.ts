@@ -1,10 +1,13 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { relabelDeletedCategories } from "../../shared/categories/relabel.js";
+import { UnlabelRepository } from "../../shared/categories/unlabel.js";
+import { SqsClassificationQueue } from "../../shared/classification/queue.js";
 import { LabelsRepository } from "../../shared/classification/repository.js";
 import { categories, threads, webhookEndpoints, webhookEvents } from "../../shared/db/schema.js";
 import { createTenant, type Tenant, useTestDb } from "../support/db.js";
 import { invoke } from "../support/invoke.js";
-import { createTestQueue, eventually } from "../support/sqs.js";
+import { createTestQueue, eventually, testSqs } from "../support/sqs.js";
 import { deliveryPipeline, type Received, startReceiver } from "../support/webhooks.js";
 
 // Under `npm start` loopback endpoints are allowed: the receiver listens on 127.0.0.1.
@@ -89,6 +92,13 @@ describe("webhook delivery", () => {
     // The same label again changes nothing: no event.
     await invoke("updateThread", t, { params: { thread_id: second }, body: { category_id: troubleshooting } });
     expect((await invoke("deleteCategory", t, { params: { category_id: discovery } })).status).toBe(204);
+    // The sweeper's run unlabels the deleted category's threads (source system) and finishes it.
+    const backfill = await createTestQueue("webhooks-relabel");
+    const relabelled = await relabelDeletedCategories(
+      { unlabel: new UnlabelRepository(db), backfillQueue: new SqsClassificationQueue(testSqs, backfill.queueUrl) },
+      { deadline: Date.now() + 10_000, projectIds: [t.projectId] },
+    );
+    expect(relabelled).toMatchObject({ unlabelled: 1, finished: 1 });
 
     await pumpUntil(() => distinct("/a1").length >= 4 && distinct("/a2").length >= 4);
     for (const path of ["/a1", "/a2"]) {
