@@ -37,7 +37,12 @@ describe("RAG pipeline", () => {
 
     // The agent passes its project through: the prompt holds that project's documents only.
     const prompts: string[] = [];
-    const llm: LlmClient = { complete: async (prompt) => (prompts.push(prompt), "ok") };
+    const llm: LlmClient = {
+      complete: async (prompt) => {
+        prompts.push(prompt);
+        return "ok";
+      },
+    };
     await new RagAgent(retriever, llm).answer("globex", asked);
     expect(prompts[0]).toContain("Globex onboarding");
     expect(prompts[0]).not.toContain("Acme payroll secrets");
