@@ -27,7 +27,14 @@ let tenant: Tenant;
 let base: string;
 const runs: FaultRun[] = [];
 
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown) => {
+  unhandled.push(reason);
+  process.stdout.write(`UNHANDLED ${reason instanceof Error ? reason.stack : String(reason)}\n`);
+};
+
 beforeAll(async () => {
+  process.on("unhandledRejection", onUnhandled);
   proxy = await startFaultProxy(database.url);
   if (process.env.FAULT_LOG_LEVEL) process.env.LOG_LEVEL = process.env.FAULT_LOG_LEVEL;
   // The handlers' runtime reaches the database through the proxy (built at their first call).
