@@ -7,6 +7,7 @@ import { benchClassifierThroughput } from "./classifier-throughput.js";
 import { benchCli } from "./cli.js";
 import { benchColdStart } from "./cold-start.js";
 import { benchExport } from "./export.js";
+import { benchFaults } from "./faults.js";
 import { benchSqsSend } from "./sqs-send.js";
 import { benchThreadsList } from "./threads-list.js";
 
@@ -23,6 +24,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   analytics: () => benchAnalytics(),
   export: () => benchExport(),
   "sqs-send": () => benchSqsSend(),
+  faults: () => benchFaults(),
 };
 
 const wanted = process.argv.slice(2);
