@@ -122,14 +122,17 @@ export function classifyDbError(error: unknown): DbError | null {
 }
 
 /**
- * A failed statement of no known kind (a driver's own error, say postgres.js's UNDEFINED_VALUE):
- * kind `other`, with the code of the chain if any, and the statement's name.
+ * A failed statement of no known kind (a driver's own error, say postgres.js's UNDEFINED_VALUE, or
+ * a value it could not serialize): kind `other`, with the code of the chain, else the innermost
+ * error's class, and the statement's name.
  */
 function unclassifiedStatement(error: unknown): DbError | null {
   const links = chain(error);
   const statement = links.map((e) => e.query).find((q): q is string => typeof q === "string");
   if (!statement) return null;
-  const code = links.map((e) => e.code).find((c): c is string => typeof c === "string") ?? "unknown";
+  const names = errorChain(error).map((e) => e.name);
+  const innermost = names.findLast((n): n is string => typeof n === "string") ?? "Error";
+  const code = links.map((e) => e.code).find((c): c is string => typeof c === "string") ?? innermost;
   return { kind: "other", retryable: false, code, statement: statementName(statement) };
 }
 
