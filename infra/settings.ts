@@ -93,8 +93,21 @@ const contextSchema = z.object({
   classifierBatchingWindowSeconds: int(0, 300, 1),
   /** The live queue's event source mapping maxConcurrency: the classifier's concurrency cap (AWS: 2..1000). */
   classifierMaxConcurrency: int(2, 1000, 5),
-  /** The classifier's reserved concurrency: at least the sum of its mappings' caps (live + backfill). */
-  classifierReservedConcurrency: int(2, 10_000, 7),
+  /**
+   * The classifier's reserved concurrency: at least the sum of its mappings' caps (live + backfill).
+   * 0: none, for an account whose Lambda concurrency quota leaves nothing to reserve (a new
+   * account's quota of 10; Lambda keeps 100 unreserved): the mappings' caps still bound the classifier.
+   */
+  classifierReservedConcurrency: z
+    .preprocess(
+      fromContextString,
+      z
+        .number({ error: "0 or an integer in [2, 10000]" })
+        .refine((v) => v === 0 || (Number.isInteger(v) && v >= 2 && v <= 10_000), {
+          error: "0 or an integer in [2, 10000]",
+        }),
+    )
+    .default(7),
   /** How often the sweeper re-enqueues threads left unclassified. */
   sweeperIntervalMinutes: int(1, 1440, 5),
   /** The sweeper leaves threads younger than this to the live path (SWEEPER_GRACE_SECONDS). */

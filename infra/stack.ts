@@ -6,6 +6,7 @@ import { Backfill } from "./constructs/backfill.js";
 import { Classification } from "./constructs/classification.js";
 import { Database } from "./constructs/database.js";
 import { Exports } from "./constructs/exports.js";
+import { HelperLogs } from "./constructs/helper-logs.js";
 import { Migrations } from "./constructs/migrations.js";
 import { Observability } from "./constructs/observability.js";
 import { Reports } from "./constructs/reports.js";
@@ -31,6 +32,7 @@ export class KapaServiceStack extends Stack {
   readonly reports: Reports;
   readonly exports: Exports;
   readonly observability: Observability;
+  readonly helperLogs: HelperLogs;
 
   constructor(scope: Construct, id: string, props: KapaServiceStackProps = {}) {
     super(scope, id, props);
@@ -83,6 +85,7 @@ export class KapaServiceStack extends Stack {
       settings: this.settings,
     });
     this.addObservabilityOutputs();
+    this.helperLogs = new HelperLogs(this, "HelperLogs", { retention: this.settings.logRetention });
     acknowledgeNagFindings(this);
   }
 

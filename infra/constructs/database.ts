@@ -12,7 +12,13 @@ import type { FunctionNetwork } from "./lambda.js";
 
 export const DATABASE_NAME = "kapa";
 export const DATABASE_PORT = 5432;
-export const DATABASE_ENGINE_VERSION = rds.AuroraPostgresEngineVersion.VER_16_9;
+/**
+ * The newest Aurora PostgreSQL version of this aws-cdk-lib that Aurora Serverless v2 supports in
+ * every Region (17.4 and higher; the 18 line is not listed for it):
+ * https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.Aurora_Fea_Regions_DB-eng.Feature.ServerlessV2.html
+ * It also supports scaling to 0 ACUs (auto-pause), which the dev profile uses.
+ */
+export const DATABASE_ENGINE_VERSION = rds.AuroraPostgresEngineVersion.VER_17_9;
 
 export interface DatabaseProps {
   settings: Pick<
