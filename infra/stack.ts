@@ -129,8 +129,9 @@ export class KapaServiceStack extends Stack {
       description: "Secrets Manager secret with the database credentials",
     });
     new CfnOutput(this, "DatabaseProxyEndpoint", {
-      value: this.database.proxy.endpoint,
-      description: "RDS Proxy endpoint (inside the VPC)",
+      value: this.database.proxy?.endpoint ?? this.database.cluster.clusterEndpoint.hostname,
+      description:
+        "Where the functions reach the database: the RDS Proxy endpoint, or the writer without one (inside the VPC)",
     });
   }
 
