@@ -5,10 +5,9 @@ import { createQueueWithDlq } from "../local/sqs.js";
 import { createTenant } from "../shared/admin/tenants.js";
 import { SqsClassificationQueue } from "../shared/classification/queue.js";
 import type { Db } from "../shared/db/client.js";
-import { createSqsClient } from "../shared/platform/aws.js";
 import { loadEnv } from "../shared/platform/config.js";
 import { closeRuntime } from "../shared/platform/runtime.js";
-import { SqsApi } from "../shared/platform/sqs-api.js";
+import { createSqsClient } from "../shared/platform/sqs-client.js";
 import { type BenchEnvironment, benchEnvironment, machineLoad, processCpuSeconds, report } from "./lib.js";
 import { startProbe } from "./profile.js";
 
@@ -61,11 +60,9 @@ async function run(env: BenchEnvironment, options: Options) {
   const sqs = createSqsClient();
   const { maxReceiveCount } = await consumerSettings("live");
   const queues = await createQueueWithDlq(sqs, queueName, { visibilityTimeoutSeconds: 60, maxReceiveCount });
-  const api = new SqsApi();
-  await new SqsClassificationQueue(api, queues.queueUrl).send(
-    ids.map((r) => ({ threadId: r.id, reason: "backfill" as const })),
+  await new SqsClassificationQueue(sqs, queues.queueUrl).send(
+    ids.map((r) => ({ threadId: r.id, projectId: tenant.projectId, reason: "backfill" as const })),
   );
-  api.destroy();
   sqs.destroy();
 
   const probe = await startProbe();

@@ -37,7 +37,7 @@ let result: { status: string; rows: number; url: string | null };
 for (;;) {
   const reply = await fetch(`${base}${id}/`, { headers });
   result = (await reply.json()) as typeof result;
-  if (result.status !== "running") break;
+  if (result.status !== "queued" && result.status !== "running") break;
   await new Promise((resolve) => setTimeout(resolve, 100));
 }
 const seconds = (performance.now() - started) / 1000;

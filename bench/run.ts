@@ -7,9 +7,14 @@ import { benchClassifierThroughput } from "./classifier-throughput.js";
 import { benchCli } from "./cli.js";
 import { benchColdStart } from "./cold-start.js";
 import { benchExport } from "./export.js";
+import { benchFairnessExports } from "./fairness-exports.js";
+import { benchFairnessKeyless } from "./fairness-keyless.js";
+import { benchFairnessLabels } from "./fairness-labels.js";
 import { benchFaults } from "./faults.js";
+import { benchLabelQualityOffline } from "./label-quality-offline.js";
 import { benchSqsSend } from "./sqs-send.js";
 import { benchThreadsList } from "./threads-list.js";
+import { benchWebhooks } from "./webhooks.js";
 
 /** `npm run bench [name ...]`: runs the named benchmarks, or all of them. */
 const benchmarks: Record<string, () => Promise<void>> = {
@@ -23,8 +28,23 @@ const benchmarks: Record<string, () => Promise<void>> = {
   cli: () => benchCli(),
   analytics: () => benchAnalytics(),
   export: () => benchExport(),
+  "fairness-exports": () => benchFairnessExports(),
   "sqs-send": () => benchSqsSend(),
   faults: () => benchFaults(),
+
+  "fairness-keyless": () => benchFairnessKeyless(),
+  // Issue 23's whole measure: labels, exports and keyless floods, each against a quiet project.
+  fairness: async () => {
+    await benchFairnessLabels();
+    await benchFairnessExports();
+    await benchFairnessKeyless();
+  },
+
+  "label-quality-offline": () => benchLabelQualityOffline(),
+
+  "fairness-labels": () => benchFairnessLabels(),
+
+  webhooks: () => benchWebhooks(),
 };
 
 const wanted = process.argv.slice(2);

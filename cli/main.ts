@@ -194,6 +194,39 @@ program
     ),
   );
 
+const webhooks = program.command("webhooks").description("webhook endpoints: receive a project's events locally");
+webhooks
+  .command("listen")
+  .description(
+    "receive, verify (standardwebhooks) and print a project's webhook events on this machine, through the API of a running `npm start`",
+  )
+  .requiredOption("--project <project-id>", "the project")
+  .option("--api-url <url>", "the API (default: http://127.0.0.1:$PORT, the local gateway of `npm start`)")
+  .option("--api-key <key>", "an API key of the project (default: $KAPA_API_KEY; `npx kapa key create`)")
+  .option("--port <port>", "the receiver's port on 127.0.0.1 (default: any free one)", "0")
+  .action(async (o, cmd) => {
+    const options = cmd.optsWithGlobals();
+    const context = await import("./context.js");
+    try {
+      const { listen, formatEvent } = await import("./webhooks-listen.js");
+      const apiKey = o.apiKey ?? process.env.KAPA_API_KEY;
+      if (!apiKey)
+        throw new context.UsageError("give --api-key or set KAPA_API_KEY (npx kapa key create --project ...)");
+      const listener = await listen({
+        project: context.uuidArg(o.project, "--project"),
+        apiUrl: o.apiUrl ?? `http://127.0.0.1:${process.env.PORT || 8002}`,
+        apiKey,
+        port: Number(o.port),
+        onEvent: (event) => process.stdout.write(`${options.json ? JSON.stringify(event) : formatEvent(event)}\n`),
+      });
+      process.stderr.write(`Listening on ${listener.url} (webhook ${listener.webhookId}); Ctrl-C to stop\n`);
+      await new Promise<void>((resolve) => process.once("SIGINT", resolve));
+      await listener.stop();
+    } catch (error) {
+      process.exitCode = await context.reportError(options, error);
+    }
+  });
+
 program
   .command("completion")
   .description('print a shell completion script: eval "$(npx kapa completion bash)"')

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { httpHandler } from "../shared/http/handler.js";
 import { routes } from "../shared/http/routes.js";
+import { DASHBOARD_CSP, securityHeaders } from "../shared/http/security-headers.js";
 
 /** The reference dashboard's three files (web/dashboard/), by the path's last segment. */
 type DashboardFile = "index.html" | "app.js" | "app.css";
@@ -49,7 +50,12 @@ const serve = (route: typeof routes.dashboard | typeof routes.dashboardScript | 
     // Relative links, so the page works under an API Gateway stage prefix, with or without the slash.
     if (file === "index.html") body = body.replaceAll("%ASSETS%", event.path.endsWith("/") ? "" : "dashboard/");
     const cache = file === "index.html" ? "no-cache" : "public, max-age=3600";
-    return { status: 200, body, contentType: CONTENT_TYPES[file], headers: { "cache-control": cache } };
+    return {
+      status: 200,
+      body,
+      contentType: CONTENT_TYPES[file],
+      headers: { "cache-control": cache, ...securityHeaders(DASHBOARD_CSP) },
+    };
   });
 
 const page = serve(routes.dashboard);

@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { httpHandler } from "../shared/http/handler.js";
 import { openApiDocument } from "../shared/http/openapi.js";
 import { routes } from "../shared/http/routes.js";
+import { REDOC_CSP, securityHeaders } from "../shared/http/security-headers.js";
 
 /** A small inline icon: the page needs no request for it (and none to a favicon.ico outside the stage). */
 const ICON =
@@ -48,21 +49,21 @@ export const openapi = httpHandler(routes.openapi, async ({ linkTo }) => {
     document = JSON.stringify(openApiDocument(serverUrl));
     if (documents.size < 16) documents.set(serverUrl, document);
   }
-  return { status: 200, body: document, contentType: "application/json" };
+  return { status: 200, body: document, contentType: "application/json", headers: securityHeaders(REDOC_CSP) };
 });
 
 export const redoc = httpHandler(routes.redoc, async ({ event }) => {
   const page = event.path.endsWith("/")
     ? redocPage("../openapi.json", "redoc.standalone.js")
     : redocPage("openapi.json", "redoc/redoc.standalone.js");
-  return { status: 200, body: page, contentType: "text/html; charset=utf-8" };
+  return { status: 200, body: page, contentType: "text/html; charset=utf-8", headers: securityHeaders(REDOC_CSP) };
 });
 
 export const redocScriptHandler = httpHandler(routes.redocScript, async () => ({
   status: 200,
   body: loadRedocScript(),
   contentType: "application/javascript; charset=utf-8",
-  headers: { "cache-control": "public, max-age=86400" },
+  headers: { "cache-control": "public, max-age=86400", ...securityHeaders(REDOC_CSP) },
 }));
 
 /** One Lambda serves the three documentation routes. */

@@ -17,7 +17,7 @@ const startRuntime = handlerRuntime(({ database, sqs }) => {
           throw new Error("EXPORT_QUEUE_URL is not set");
         },
       };
-  return { exports: new ExportsRepository(database.db), queue };
+  return { exports: new ExportsRepository(database.db), queue, maxActive: env.EXPORT_MAX_ACTIVE_PER_PROJECT };
 });
 
 export const handler = httpHandler(routes.createExport, async ({ path, body, linkTo }) => {

@@ -26,7 +26,7 @@ const versionsOf = (fn: KapaFunction) =>
   `IAM5[Resource::<${Stack.of(fn).getLogicalId(fn.function.node.defaultChild as CfnElement)}.Arn>:*]`;
 
 export function acknowledgeNagFindings(stack: KapaServiceStack): void {
-  const { api, database, backfill, reports, classification, exports, settings } = stack;
+  const { api, database, backfill, reports, classification, exports, webhooks, settings } = stack;
 
   // Lambda functions ------------------------------------------------------------------------
   // Each function's role writes to its own log group only (no managed policy): only actions that
@@ -56,7 +56,13 @@ export function acknowledgeNagFindings(stack: KapaServiceStack): void {
     );
   }
   // Scheduler and Step Functions may invoke a function's versions and aliases too (CDK's grants).
-  for (const fn of [classification.sweeper, reports.planner, backfill.plan, backfill.enqueueRange]) {
+  for (const fn of [
+    classification.sweeper,
+    reports.planner,
+    backfill.plan,
+    backfill.enqueueRange,
+    webhooks.dispatcher,
+  ]) {
     ack(
       stack,
       versionsOf(fn),
@@ -64,7 +70,7 @@ export function acknowledgeNagFindings(stack: KapaServiceStack): void {
     );
   }
 
-  for (const lost of [classification.sweeperLostRuns, reports.lostRuns]) {
+  for (const lost of [classification.sweeperLostRuns, reports.lostRuns, webhooks.dispatcherLostRuns]) {
     ack(
       lost.queue,
       "SQS3",
@@ -78,11 +84,13 @@ export function acknowledgeNagFindings(stack: KapaServiceStack): void {
     "APIG2",
     "Requests are validated in the handlers by the zod schemas that also generate the OpenAPI document; a gateway validator would duplicate them with another error shape.",
   );
-  ack(
-    api.restApi,
-    "APIG3",
-    "Abuse is bounded per key (usage plan) and per stage (throttling), and every data route needs a key; a WAF web ACL is a deployment choice for IP-level floods.",
-  );
+  if (!api.firewall) {
+    ack(
+      api.restApi,
+      "APIG3",
+      "kapa:waf is off here: abuse is bounded per key (usage plan) and per stage (throttling), and every data route needs a key.",
+    );
+  }
   ack(
     api.restApi,
     "COG4",

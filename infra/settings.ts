@@ -159,6 +159,28 @@ const contextSchema = z.object({
    * per-key limits. Off only while rolling out: deploy, register the existing keys, turn it on.
    */
   requireUsagePlanKey: boolean().default(true),
+  /** An AWS WAF web ACL on the stage (constructs/waf.ts) with the rate rules below. */
+  waf: boolean().default(true),
+  /** The WAF rate rules' evaluation window, in seconds: one of WAF's 60, 120, 300 or 600. */
+  wafWindowSeconds: int(60, 600, 60),
+  /**
+   * Requests without a key, or with a value that cannot be a key, that one IP address may send
+   * per window (each kind its own rule; WAF's minimum is 10) before WAF answers 429. Keep twice
+   * it below kapa:throttlingBurstLimit, so such requests from one address cannot empty the stage's bucket.
+   */
+  wafKeylessLimit: int(10, 2_000_000_000, 50),
+  /**
+   * Requests per window per X-API-KEY value (a WAF custom aggregation key: one more rule, billed
+   * as such); 0: no such rule. Default: the profile's (WAF_PROFILE_DEFAULTS).
+   */
+  wafPerKeyLimit: z
+    .preprocess(
+      fromContextString,
+      z.number({ error: "an integer in [0, 2000000000]" }).int().min(0).max(2_000_000_000, {
+        error: "an integer in [0, 2000000000]",
+      }),
+    )
+    .optional(),
   /** Where alarm notifications are emailed (an SNS email subscription to confirm once); "": no subscription. */
   alarmEmail: string(/^$|^[^\s@]+@[^\s@]+\.[^\s@]+$/, ""),
   /** Days between rotations of the database credentials (Secrets Manager: 1..1000); 0: no rotation. */
@@ -206,6 +228,32 @@ export const PROFILE_DEFAULTS = {
   },
 } as const satisfies Record<ContextSettings["profile"], { [K in ProfileKey]-?: NonNullable<ContextSettings[K]> }>;
 
+/**
+ * The WAF rule per key value in each profile: off by default; in `prod`, twice what the usage plan
+ * lets one key send in a window, so a key within its plan never meets it.
+ */
+type WindowLimits = Pick<
+  ContextSettings,
+  "perKeyRateLimit" | "perKeyBurstLimit" | "throttlingRateLimit" | "throttlingBurstLimit" | "wafWindowSeconds"
+>;
+
+/** The most one key may send in a WAF window under its usage plan (or the stage's limits without one). */
+export function perKeyWindowAllowance(s: WindowLimits): number {
+  return s.perKeyRateLimit > 0
+    ? s.perKeyRateLimit * s.wafWindowSeconds + s.perKeyBurstLimit
+    : s.throttlingRateLimit * s.wafWindowSeconds + s.throttlingBurstLimit;
+}
+
+/**
+ * The WAF rule per key value in each profile: off by default; in `prod`, twice what one key may
+ * send in a window, so a key within its plan never meets it.
+ */
+export const WAF_PROFILE_DEFAULTS = {
+  default: () => 0,
+  dev: () => 0,
+  prod: (s: WindowLimits) => 2 * perKeyWindowAllowance(s),
+} as const satisfies Record<ContextSettings["profile"], (s: WindowLimits) => number>;
+
 type Problem = [key: keyof ContextSettings, expected: string, got: unknown] | undefined;
 
 /** The checks that span settings (each field's own check is in its schema). */
@@ -246,6 +294,16 @@ function crossChecks(s: ContextSettings): Problem[] {
     s.throttlingBurstLimit < s.throttlingRateLimit
       ? ["throttlingBurstLimit", `at least kapa:throttlingRateLimit (${s.throttlingRateLimit})`, s.throttlingBurstLimit]
       : undefined,
+    [60, 120, 300, 600].includes(s.wafWindowSeconds)
+      ? undefined
+      : ["wafWindowSeconds", "one of 60, 120, 300, 600", s.wafWindowSeconds],
+    s.wafPerKeyLimit && s.wafPerKeyLimit < Math.max(10, perKeyWindowAllowance(s))
+      ? [
+          "wafPerKeyLimit",
+          `0 or at least what one key may send per window (${perKeyWindowAllowance(s)})`,
+          s.wafPerKeyLimit,
+        ]
+      : undefined,
     schedule(s.reportSchedule),
     timeZone(s.reportTimeZone),
   ];
@@ -268,6 +326,7 @@ const settingsSchema = contextSchema
       dbProxy: settings.dbProxy ?? (profile.dbProxy as boolean),
       interfaceEndpointAzs: settings.interfaceEndpointAzs ?? (profile.interfaceEndpointAzs as number),
       dbMinCapacity: settings.dbMinCapacity ?? (profile.dbMinCapacity as number),
+      wafPerKeyLimit: settings.wafPerKeyLimit ?? WAF_PROFILE_DEFAULTS[settings.profile](settings),
     };
   });
 

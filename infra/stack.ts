@@ -10,6 +10,7 @@ import { HelperLogs } from "./constructs/helper-logs.js";
 import { Migrations } from "./constructs/migrations.js";
 import { Observability } from "./constructs/observability.js";
 import { Reports } from "./constructs/reports.js";
+import { Webhooks } from "./constructs/webhooks.js";
 import { acknowledgeNagFindings } from "./nag-suppressions.js";
 import { readSettings, type StackSettings } from "./settings.js";
 
@@ -31,6 +32,7 @@ export class KapaServiceStack extends Stack {
   readonly backfill: Backfill;
   readonly reports: Reports;
   readonly exports: Exports;
+  readonly webhooks: Webhooks;
   readonly observability: Observability;
   readonly helperLogs: HelperLogs;
 
@@ -52,12 +54,15 @@ export class KapaServiceStack extends Stack {
       settings: this.settings,
     });
     this.exports = new Exports(this, "Exports", { database: this.database, settings: this.settings });
+    // After Classification: the dispatcher and recorder reach SQS through the endpoint it adds.
+    this.webhooks = new Webhooks(this, "Webhooks", { database: this.database, settings: this.settings });
     this.api = new Api(this, "Api", {
       routes: routeList,
       database: this.database,
       classification: this.classification,
       backfill: this.backfill,
       exports: this.exports,
+      webhooks: this.webhooks,
       settings: this.settings,
     });
     // New handler code is deployed only after the schema it expects is in place.
@@ -70,6 +75,9 @@ export class KapaServiceStack extends Stack {
       this.backfill.plan,
       this.backfill.enqueueRange,
       this.exports.worker,
+      this.webhooks.dispatcher,
+      this.webhooks.recorder,
+      this.webhooks.sender,
     );
 
     this.addServiceOutputs();
@@ -82,6 +90,7 @@ export class KapaServiceStack extends Stack {
       reports: this.reports,
       database: this.database,
       exports: this.exports,
+      webhooks: this.webhooks,
       settings: this.settings,
     });
     this.addObservabilityOutputs();
@@ -123,6 +132,10 @@ export class KapaServiceStack extends Stack {
     new CfnOutput(this, "ExportBucketName", {
       value: this.exports.bucket.bucketName,
       description: "Bucket of the thread exports (objects expire; downloads are presigned links)",
+    });
+    new CfnOutput(this, "WebhookQueueUrl", {
+      value: this.webhooks.deliveries.queue.queueUrl,
+      description: "Webhook deliveries (one message per event and endpoint)",
     });
     new CfnOutput(this, "DatabaseSecretArn", {
       value: this.database.secret.secretArn,

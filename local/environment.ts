@@ -30,7 +30,14 @@ export interface LocalResources {
  * Local settings without an AWS meaning that replace a template value: a dummy's delay, the log
  * level. Each applies only to functions whose template environment has the variable.
  */
-export const LOCAL_DELAY_VARIABLES = ["LLM_DELAY_MS", "CLASSIFIER_DELAY_MS", "LOG_LEVEL"] as const;
+export const LOCAL_DELAY_VARIABLES = [
+  "LLM_DELAY_MS",
+  "CLASSIFIER_DELAY_MS",
+  "LOG_LEVEL",
+  // Webhook timings, shortened by tests and benchmarks (the retry schedule, the dispatcher's poll window).
+  "WEBHOOK_RETRY_SCALE",
+  "WEBHOOK_DISPATCH_WINDOW_SECONDS",
+] as const;
 /** Fault injection (no AWS meaning): set on the functions that classify (those given CLASSIFIER_DELAY_MS). */
 const FAULT_VARIABLES = { CLASSIFIER_FAILURE_RATE: "CLASSIFIER_DELAY_MS" } as const;
 
@@ -127,6 +134,9 @@ export function resolveEnvironment(
   }
   // The console's format (npm start: pretty) is local only; Lambda's is JSON.
   if (local.LOG_FORMAT) variables.LOG_FORMAT = local.LOG_FORMAT;
+  // The one local deviation of the URL policy: a developer receives webhooks on this machine
+  // (loopback only; shared/webhooks/url-policy.ts). The template says "false".
+  if ("WEBHOOK_ALLOW_LOOPBACK" in fn.environment) variables.WEBHOOK_ALLOW_LOOPBACK = "true";
   for (const name of LOCAL_DELAY_VARIABLES) {
     if (name in fn.environment && local[name]) variables[name] = local[name] as string;
   }

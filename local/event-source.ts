@@ -1,7 +1,7 @@
 import type { Message } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { logger } from "../shared/platform/logger.js";
-import { SqsApi } from "../shared/platform/sqs-api.js";
+import { SqsPollerClient } from "./sqs-poller-client.js";
 
 /**
  * Plays Lambda's SQS event source mapping: up to `maxConcurrency` invocations at once, each with
@@ -66,7 +66,7 @@ class EventSourceMapping {
   constructor(
     private readonly options: EventSourceOptions,
     private readonly queueArn: string,
-    readonly sqs: SqsApi,
+    readonly sqs: SqsPollerClient,
   ) {}
 
   private async deliver(messages: Message[]): Promise<void> {
@@ -140,7 +140,7 @@ class EventSourceMapping {
 
 export function startEventSource(options: EventSourceOptions): EventSource {
   const queueArn = options.queueArn ?? `arn:aws:sqs:local:000000000000:${options.queueUrl.split("/").pop()}`;
-  const mapping = new EventSourceMapping(options, queueArn, new SqsApi());
+  const mapping = new EventSourceMapping(options, queueArn, new SqsPollerClient());
   const pollers = Array.from({ length: options.maxConcurrency }, () => mapping.poll());
   return {
     async stop() {

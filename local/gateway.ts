@@ -24,12 +24,14 @@ import {
   reply,
 } from "./gateway-request.js";
 import { lambdaContext } from "./lambda-context.js";
+import type { LocalWaf, WafRequest } from "./waf.js";
 
 export type { GatewayRoute } from "./gateway-request.js";
 
 /**
- * The local stand-in for API Gateway: the same route table, the same REQUEST authorizer with a
- * result cache keyed by X-API-KEY, REST (v1) proxy events, and `{"detail"}` bodies for the
+ * The local stand-in for API Gateway: AWS WAF's rules first (local/waf.ts), then the same route
+ * table, the stage's throttling, the same REQUEST authorizer with a result cache keyed by X-API-KEY,
+ * the usage plan, REST (v1) proxy events, and `{"detail"}` bodies for the
  * gateway's own errors.
  */
 
@@ -52,7 +54,7 @@ function inProcessRoutes(options: GatewayOptions): GatewayRoute[] {
   }));
 }
 
-async function inProcess(target: string, event: unknown): Promise<unknown> {
+export async function inProcess(target: string, event: unknown): Promise<unknown> {
   const module = (await import(`../functions/${target}.ts`)) as { handler: (e: unknown, c: Context) => unknown };
   return module.handler(event, lambdaContext(target));
 }
@@ -82,6 +84,8 @@ export interface GatewayOptions {
   perKey?: { rateLimit: number; burstLimit: number; dailyQuota: number };
   /** The stage's throttling (rate, burst): over it, 429. */
   throttling?: { rateLimit: number; burstLimit: number } | null;
+  /** AWS WAF on the stage (local/waf.ts): evaluated first, before routing and throttling; none when unset. */
+  waf?: LocalWaf | null;
   /** The API's methods (the template's, with `invoke`); by default shared/http/routes.ts, run in this process. */
   routes?: readonly GatewayRoute[];
   /** Runs a route's or authorizer's function (a Lambda invocation); by default imports it here. */
@@ -130,6 +134,7 @@ class GatewayHandler {
   private readonly stage: UsagePlan | null;
   private readonly compiled: CompiledRoute[];
   private readonly invoke: NonNullable<GatewayOptions["invoke"]>;
+  private readonly waf: LocalWaf | null;
   /** The Host the proxy events carry; known only once the server listens. */
   ownHost = "localhost";
 
@@ -138,6 +143,7 @@ class GatewayHandler {
     this.stage = options.throttling ? new UsagePlan({ ...options.throttling, dailyQuota: 0 }) : null;
     this.compiled = (options.routes ?? inProcessRoutes(options)).map(compile);
     this.invoke = options.invoke ?? inProcess;
+    this.waf = options.waf ?? null;
   }
 
   private async authorize(
@@ -190,6 +196,11 @@ class GatewayHandler {
   async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://localhost");
     const method = (req.method ?? "GET").toUpperCase();
+    const blocked = this.waf?.inspect(wafRequest(req));
+    if (blocked) {
+      res.writeHead(blocked.status, { ...blocked.headers, "content-type": blocked.contentType });
+      return void res.end(blocked.body);
+    }
     const matched = matchRoute(this.compiled, url.pathname, method);
     if ("status" in matched) return send(res, matched.status, matched.body, matched.headers);
     const request = gatewayRequest(req, url, method, matched);
@@ -210,6 +221,15 @@ class GatewayHandler {
     } as Record<string, string>);
     res.end(result.isBase64Encoded ? Buffer.from(result.body, "base64") : result.body);
   }
+}
+
+/** What WAF sees of a request: its headers (names in lower case) and the caller's address. */
+function wafRequest(req: IncomingMessage): WafRequest {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(",") : value;
+  }
+  return { headers, sourceIp: (req.socket.remoteAddress ?? "127.0.0.1").replace(/^::ffff:/, "") };
 }
 
 /** An HTTP server that access-logs every request and turns an unexpected failure into a JSON 500. */

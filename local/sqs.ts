@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { createInterface } from "node:readline";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { installFairQueues } from "./sqs-fair-queue.js";
 
 /** The running local SQS emulator. */
 export interface LocalSqs {
@@ -23,7 +24,8 @@ const STOP_GRACE_MS = 5000;
  * memory. Handlers reach it through the standard AWS_ENDPOINT_URL_SQS variable, so their code is
  * the Lambda code. Messages do not survive a restart; the sweeper re-sends unlabelled threads.
  * It listens on loopback only (fauxqs's startFauxqs listens on every interface, so the child
- * builds its app and listens itself). The emulator ends with stop(), or when this process ends (its stdin closes).
+ * builds its app and listens itself). Its standard queues deliver as SQS fair queues do
+ * (local/sqs-fair-queue.ts). The emulator ends with stop(), or when this process ends (its stdin closes).
  */
 export async function startLocalSqs(port: number): Promise<LocalSqs> {
   const child = await startTsProcess(fileURLToPath(import.meta.url), [SERVE, String(port)]);
@@ -81,6 +83,7 @@ async function serveLocalSqs(port: number): Promise<void> {
   const { buildApp } = await import("fauxqs");
   const app = buildApp({ logger: false });
   try {
+    await installFairQueues(app);
     await app.listen({ port, host: "127.0.0.1" });
   } catch (error) {
     process.stdout.write(`${JSON.stringify({ error: error instanceof Error ? error.message : String(error) })}\n`);

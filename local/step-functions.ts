@@ -16,19 +16,6 @@ import { type Asl, LOCAL_ACCOUNT, LOCAL_REGION } from "./state-machine.js";
  * Executions live in this process's memory, like the local SQS's messages.
  */
 
-// aws-local-stepfunctions calls Promise.withResolvers (Node 22); Node 20 lacks it.
-type WithResolvers = <T>() => { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void };
-const promiseConstructor = Promise as PromiseConstructor & { withResolvers?: WithResolvers };
-promiseConstructor.withResolvers ??= <T>() => {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-};
-
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type LocalTask = (input: Json) => Promise<Json>;
 

@@ -1,4 +1,5 @@
 import type { CfnResource, CfnTemplate, CfnValue, FunctionFile, SynthesizedStack } from "./template.js";
+import { webAclOf } from "./waf.js";
 
 /**
  * The local world, read from the synthesized template resource by resource: what CloudFormation
@@ -70,6 +71,8 @@ export interface TopologyApi {
   throttling: { rateLimit: number; burstLimit: number } | null;
   /** The usage plan's per-key limits (the authorizer supplies the key). */
   usagePlan: { rateLimit: number; burstLimit: number; dailyQuota: number } | null;
+  /** The AWS WAF web ACL associated with the stage (local/waf.ts evaluates its rules). */
+  firewall: ReturnType<typeof webAclOf>;
 }
 
 export interface Topology {
@@ -257,7 +260,7 @@ function apiOf(template: CfnTemplate, functions: Record<string, TopologyFunction
   const usagePlan = plan
     ? { rateLimit: num(throttle.RateLimit, 0), burstLimit: num(throttle.BurstLimit, 0), dailyQuota: quota }
     : null;
-  return { routes: routesOf(template, functions), authorizers, throttling, usagePlan };
+  return { routes: routesOf(template, functions), authorizers, throttling, usagePlan, firewall: webAclOf(template) };
 }
 
 export function topologyOf(stack: SynthesizedStack): Topology {

@@ -1,7 +1,7 @@
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { createSqsClient } from "../shared/platform/aws.js";
 import { logger } from "../shared/platform/logger.js";
+import { createSqsClient } from "../shared/platform/sqs-client.js";
 import { type LocalResources, lambdaArn, resolveEnvironment } from "./environment.js";
 import { type EventSource, startEventSource } from "./event-source.js";
 import type { GatewayOptions } from "./gateway.js";
@@ -11,6 +11,7 @@ import { LOCAL_ACCOUNT, LOCAL_REGION, resolveStateMachine } from "./state-machin
 import { type LocalStepFunctions, type LocalTask, startLocalStepFunctions } from "./step-functions.js";
 import type { SynthesizedStack } from "./template.js";
 import type { Topology, TopologyEventSource, TopologyFunction, TopologyQueue, TopologySchedule } from "./topology.js";
+import { localWaf } from "./waf.js";
 
 /**
  * The local world: every queue, function, event source mapping, schedule and state machine of
@@ -299,7 +300,7 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
 
 export { lambdaArn };
 
-/** The local API Gateway of the template: its methods, authorizers, stage throttling and usage plan. */
+/** The local API Gateway of the template: its WAF rules, methods, authorizers, stage throttling and usage plan. */
 export function gatewayOptions(
   topology: Topology,
   world: Pick<LocalWorld, "pool">,
@@ -309,6 +310,7 @@ export function gatewayOptions(
     authorizerCacheTtlSeconds: 0,
     throttling: api.throttling,
     perKey: api.usagePlan ?? undefined,
+    waf: api.firewall ? localWaf(api.firewall.properties) : null,
     routes: api.routes.map((r) => {
       const authorizer = r.authorizerId ? api.authorizers[r.authorizerId] : undefined;
       return {

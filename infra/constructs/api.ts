@@ -9,6 +9,7 @@ import { buildDashboardSync } from "../../web/build.js";
 import type { StackSettings } from "../settings.js";
 import type { Database } from "./database.js";
 import { type BundledFile, KapaFunction, REPO_ROOT } from "./lambda.js";
+import { ApiFirewall } from "./waf.js";
 
 /** The header the authorizer reads; API Gateway caches its decision per value of it. */
 export const API_KEY_HEADER = "X-API-KEY";
@@ -32,6 +33,8 @@ interface HandlerOptions {
   backfillJobs?: "start" | "read";
   /** Starts exports (the export queue) or reads them (signs download links from the export bucket). */
   exports?: "start" | "read";
+  /** Sends webhook deliveries (redeliver): WEBHOOK_QUEUE_URL, sqs:SendMessage on that queue. */
+  webhookDeliveries?: boolean;
 }
 
 /** The one list of what each handler gets beyond the defaults; every key must be a route's handler. */
@@ -53,14 +56,14 @@ const HANDLER_OPTIONS: Readonly<Record<string, HandlerOptions>> = {
   chat: { classificationQueue: true },
   // Removing a user label hands the thread back to the classifier.
   "update-thread": { classificationQueue: true },
-  // The threads of a deleted category are classified again among the remaining ones.
-  "delete-category": { classificationQueue: true },
   // Reclassify jobs: executions of the backfill state machine.
   "reclassify-start": { backfillJobs: "start" },
   "reclassify-status": { backfillJobs: "read" },
   // Exports: a message to the export worker; download links signed for the export bucket.
   "export-start": { exports: "start" },
   "export-status": { exports: "read", bundleAwsSdk: true },
+  // Webhook endpoints; redeliver sends to the delivery queue.
+  "webhook-api": { webhookDeliveries: true },
 };
 
 /** API Gateway's own errors (no Lambda involved) get the API's error shape: {"detail": "..."}. */
@@ -158,6 +161,11 @@ export interface ExportsBinder {
   bindReader(fn: KapaFunction): void;
 }
 
+/** What the API needs of the webhooks (constructs/webhooks.ts). */
+export interface WebhookDeliveriesBinder {
+  bindDeliverySender(fn: KapaFunction): void;
+}
+
 export interface ApiProps {
   routes: readonly RouteDef[];
   database: Database;
@@ -166,6 +174,8 @@ export interface ApiProps {
   backfill?: BackfillJobsBinder;
   /** Required when a route's handler starts or reads exports. */
   exports?: ExportsBinder;
+  /** Required when a route's handler sends webhook deliveries. */
+  webhooks?: WebhookDeliveriesBinder;
   settings: StackSettings;
 }
 
@@ -190,6 +200,8 @@ export class Api extends Construct {
    * plan key in `usageIdentifierKey`; API Gateway throttles (429) and counts each key on its own.
    */
   readonly usagePlan?: apigateway.UsagePlan;
+  /** AWS WAF on the stage (kapa:waf): rate rules for keyless and malformed-key requests. */
+  readonly firewall?: ApiFirewall;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
@@ -249,6 +261,8 @@ export class Api extends Construct {
     });
 
     this.handlers = this.addRoutes(props, perKeyLimits && settings.requireUsagePlanKey);
+    if (settings.waf)
+      this.firewall = new ApiFirewall(this, "Firewall", { stage: this.restApi.deploymentStage, settings });
   }
 
   private createRestApi(settings: StackSettings, perKeyLimits: boolean): apigateway.RestApi {
@@ -345,6 +359,10 @@ export class Api extends Construct {
       if (!props.exports) throw new Error(`The ${handler} handler needs ApiProps.exports`);
       if (options.exports === "start") props.exports.bindStarter(fn);
       else props.exports.bindReader(fn);
+    }
+    if (options.webhookDeliveries) {
+      if (!props.webhooks) throw new Error(`The ${handler} handler needs ApiProps.webhooks`);
+      props.webhooks.bindDeliverySender(fn);
     }
     return fn;
   }

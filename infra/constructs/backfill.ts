@@ -138,6 +138,9 @@ export class Backfill extends Construct {
     // SendMessage (and SendMessageBatch) on the backfill queue only; SQS through the VPC endpoint.
     this.queue.queue.grantSendMessages(this.enqueueRange.function);
     this.enqueueRange.addEnvironment("BACKFILL_QUEUE_URL", this.queue.queue.queueUrl);
+    // The sweeper sends backlog there too: a deleted category's threads, re-sends beyond a few per project.
+    this.queue.queue.grantSendMessages(classification.sweeper.function);
+    classification.sweeper.addEnvironment("BACKFILL_QUEUE_URL", this.queue.queue.queueUrl);
 
     const definition = this.defineStates(settings);
     this.logGroup = new logs.LogGroup(this, "ExecutionLogs", {

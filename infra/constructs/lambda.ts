@@ -15,7 +15,7 @@ const here: string | undefined = import.meta.dirname;
 /** The repository root: functions/, drizzle/ and node_modules/ are resolved from here. */
 export const REPO_ROOT = path.resolve(here ?? path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-/** The newest Node.js runtime of this aws-cdk-lib; the code itself stays compatible with Node 20 locally. */
+/** The newest Node.js runtime of this aws-cdk-lib; everything local runs the same major (test/infra/node-pin.test.ts). */
 export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
 /** esbuild target matching LAMBDA_RUNTIME. */
 export const ESBUILD_TARGET = "node24";
@@ -156,7 +156,7 @@ export class KapaFunction extends Construct {
         sourcesContent: false,
         forceDockerBundling: false,
         banner: ESM_REQUIRE_BANNER,
-        // The Node.js runtimes ship AWS SDK v3 (its clients, and the credential chain SqsApi loads outside Lambda).
+        // The Node.js runtimes ship AWS SDK v3 (its clients and the credential chain).
         externalModules: props.bundleAwsSdk
           ? ["@aws-sdk/client-*", "@aws-sdk/credential-provider-node"]
           : ["@aws-sdk/*"],

@@ -58,6 +58,8 @@ export interface ObservabilityProps {
   database?: Database;
   /** The export queue's alarms (its DLQ, its age), when the stack has exports. */
   exports?: { alarms: readonly cloudwatch.Alarm[] };
+  /** The webhook queues' alarms (DLQs, ages) and the dispatcher's lost runs, when the stack has webhooks. */
+  webhooks?: { alarms: readonly cloudwatch.Alarm[] };
   settings: Pick<StackSettings, "alarmEmail" | "sweeperIntervalMinutes">;
 }
 
@@ -142,6 +144,7 @@ export class Observability extends Construct {
       ...(backfill?.alarms ?? []),
       ...(reports?.alarms ?? []),
       ...(props.exports?.alarms ?? []),
+      ...(props.webhooks?.alarms ?? []),
     ];
     this.alarms = [...new Set([...collected, ...created])];
     const action = new actions.SnsAction(this.topic);

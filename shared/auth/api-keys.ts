@@ -6,6 +6,17 @@ import { InvalidInputError, NotFoundError } from "../platform/errors.js";
 
 const KEY_PATTERN = /^kapa_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
 
+/**
+ * The shape of every key we issue, as a regular expression without groups: the WAF rules
+ * (infra/constructs/waf.ts) refuse other values at the edge with it.
+ */
+export const API_KEY_SHAPE = KEY_PATTERN.source.replace(/[()]/g, "");
+
+/** The key's prefix (its lookup id), or null when the value cannot be a key of ours. */
+export function keyPrefix(raw: string): string | null {
+  return KEY_PATTERN.exec(raw)?.[1] ?? null;
+}
+
 export interface GeneratedKey {
   key: string;
   prefix: string;
@@ -35,30 +46,66 @@ function sameHash(a: string, b: string): boolean {
   return timingSafeEqual(Buffer.from(a, "hex"), Buffer.from(b, "hex"));
 }
 
+/** One row per project the key is granted (one row with a null project when none). */
+export interface KeyRow {
+  id: string;
+  hash: string;
+  revoked: boolean;
+  expiresAt: Date | null;
+  projectId: string | null;
+}
+
+/** Finds the key rows of a prefix: the one database lookup of an authentication. */
+export type KeyLookup = (prefix: string) => Promise<KeyRow[]>;
+
+export function keyLookup(db: Db): KeyLookup {
+  return (prefix) =>
+    db
+      .select({
+        id: apiKeys.id,
+        hash: apiKeys.hash,
+        revoked: apiKeys.revoked,
+        expiresAt: apiKeys.expiresAt,
+        projectId: apiKeyProjects.projectId,
+      })
+      .from(apiKeys)
+      .leftJoin(apiKeyProjects, eq(apiKeyProjects.apiKeyId, apiKeys.id))
+      .where(eq(apiKeys.prefix, prefix));
+}
+
+/** Remembers prefixes no key has (./unknown-prefixes.ts), so repeating junk skips the lookup. */
+export interface PrefixMemory {
+  has(prefix: string): boolean;
+  add(prefix: string): void;
+}
+
 /**
  * Resolves a raw `X-API-KEY` value to the key and the projects it is granted, or null for any
- * failure (malformed, unknown, revoked, expired): callers must not tell these apart.
+ * failure (malformed, unknown, revoked, expired): callers must not tell these apart. A value of
+ * the wrong shape, or a prefix `unknown` remembers, costs no lookup.
  */
-export async function authenticateKey(db: Db, raw: string, now = new Date()): Promise<AuthenticatedKey | null> {
-  const match = KEY_PATTERN.exec(raw);
-  if (!match) return null;
-  const rows = await db
-    .select({
-      id: apiKeys.id,
-      hash: apiKeys.hash,
-      revoked: apiKeys.revoked,
-      expiresAt: apiKeys.expiresAt,
-      projectId: apiKeyProjects.projectId,
-    })
-    .from(apiKeys)
-    .leftJoin(apiKeyProjects, eq(apiKeyProjects.apiKeyId, apiKeys.id))
-    .where(eq(apiKeys.prefix, match[1] as string));
+export async function authenticateWith(
+  lookup: KeyLookup,
+  raw: string,
+  now = new Date(),
+  unknown?: PrefixMemory,
+): Promise<AuthenticatedKey | null> {
+  const prefix = keyPrefix(raw);
+  if (!prefix) return null;
+  // Answering a remembered prefix faster tells a caller only what its own earlier try told it.
+  if (unknown?.has(prefix)) return null;
+  const rows = await lookup(prefix);
   const key = rows[0];
+  if (!key) unknown?.add(prefix);
   const hashMatches = sameHash(key?.hash ?? DECOY_HASH, hashKey(raw));
   if (!key || !hashMatches || key.revoked) return null;
   if (key.expiresAt && key.expiresAt.getTime() <= now.getTime()) return null;
   const projectIds = rows.flatMap((r) => (r.projectId ? [r.projectId] : []));
   return { apiKeyId: key.id, projectIds };
+}
+
+export function authenticateKey(db: Db, raw: string, now = new Date()): Promise<AuthenticatedKey | null> {
+  return authenticateWith(keyLookup(db), raw, now);
 }
 
 export interface CreateKeyInput {

@@ -96,6 +96,12 @@ export interface BackfillSummary {
   enqueued: number;
 }
 
+/** A thread id with its project (the fair queues' message group). */
+export interface ThreadRef {
+  id: string;
+  projectId: string;
+}
+
 export interface RangeBound {
   /** The last id of the range. */
   last: string;

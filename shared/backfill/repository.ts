@@ -1,6 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { DbOrTx } from "../db/client.js";
-import type { BackfillScope, BackfillTarget, JobClaim, RangeBound, TargetProgress } from "./model.js";
+import type { BackfillScope, BackfillTarget, JobClaim, RangeBound, TargetProgress, ThreadRef } from "./model.js";
 
 /** cli/backfill.ts still imports it from here. */
 export type { TargetProgress } from "./model.js";
@@ -11,6 +11,7 @@ export type { TargetProgress } from "./model.js";
  *   (on id) holds, so every walk of every project is an index range scan in id order;
  * - scope classifier: also the classifier's labels written before the cutoff (never a user's);
  *   every project's walk goes along the primary key, filtering rows.
+ * Either covers the threads created before the cutoff (the job's start) only.
  * A project narrows either, walked along `threads_project_id_idx` (project_id, id): in time
  * proportional to the project, not to the table.
  */
@@ -19,7 +20,10 @@ function targetCondition(target: BackfillTarget): SQL {
     target.scope === "unlabelled"
       ? sql`category_id is null`
       : sql`(category_id is null or (category_source = 'classifier' and classified_at < ${target.classifiedBefore}::timestamptz))`;
-  return target.projectId ? sql`${labels} and project_id = ${target.projectId}::uuid` : labels;
+  // The threads that existed when the job started: later ones are the live path's, and the job's
+  // pending count can reach zero under live traffic (it holds its project's slot until then).
+  const covered = sql`${labels} and created_at < ${target.classifiedBefore}::timestamptz`;
+  return target.projectId ? sql`${covered} and project_id = ${target.projectId}::uuid` : covered;
 }
 
 const after = (id: string | null): SQL => (id ? sql`and id > ${id}::uuid` : sql``);
@@ -27,13 +31,18 @@ const after = (id: string | null): SQL => (id ? sql`and id > ${id}::uuid` : sql`
 /** The port of the backfill's keyset walks, progress counts and job claims: services take it, tests fake it; BackfillRepository is the Postgres adapter. */
 export interface BackfillStore {
   nextRange(target: BackfillTarget, cursor: string | null, size: number): Promise<RangeBound | null>;
-  idsInRange(target: BackfillTarget, afterId: string | null, last: string, limit: number): Promise<string[]>;
+  idsInRange(target: BackfillTarget, afterId: string | null, last: string, limit: number): Promise<ThreadRef[]>;
   progress(target: BackfillTarget): Promise<TargetProgress>;
   /** Whether the project exists (it may have been deleted while its key is still cached). */
   projectExists(projectId: string): Promise<boolean>;
   claimJob(jobId: string, projectId: string | null, scope: BackfillScope): Promise<JobClaim>;
   finishJob(jobId: string): Promise<void>;
   releaseJob(jobId: string): Promise<void>;
+  /**
+   * Records a labelling job's pending count; true once it has not gone down for `stallAfterMs`
+   * (its last threads cannot be labelled: dead-lettered, a project without categories).
+   */
+  notePending(jobId: string, pending: number, stallAfterMs: number): Promise<boolean>;
 }
 
 /**
@@ -61,12 +70,12 @@ export class BackfillRepository implements BackfillStore {
   }
 
   /** Up to `limit` of the target's ids in (after, last], in id order: one chunk of a range. */
-  async idsInRange(target: BackfillTarget, afterId: string | null, last: string, limit: number): Promise<string[]> {
-    const rows = await this.db.execute<{ id: string }>(sql`
-      select id from threads
+  async idsInRange(target: BackfillTarget, afterId: string | null, last: string, limit: number): Promise<ThreadRef[]> {
+    const rows = await this.db.execute<{ id: string; project_id: string }>(sql`
+      select id, project_id from threads
       where ${targetCondition(target)} ${after(afterId)} and id <= ${last}::uuid
       order by id limit ${limit}`);
-    return rows.map((r) => r.id);
+    return rows.map((r) => ({ id: r.id, projectId: r.project_id }));
   }
 
   /**
@@ -121,5 +130,21 @@ export class BackfillRepository implements BackfillStore {
   /** The job never started (its execution could not be created): forget its claim. */
   async releaseJob(jobId: string): Promise<void> {
     await this.db.execute(sql`delete from backfill_jobs where id = ${jobId}::uuid`);
+  }
+
+  async notePending(jobId: string, pending: number, stallAfterMs: number): Promise<boolean> {
+    // Stalled only from the second look on: the first records where the count stands.
+    const rows = await this.db.execute<{ stalled: boolean }>(sql`
+      with seen as (
+        select pending, progressed_at from backfill_jobs
+        where id = ${jobId}::uuid and finished_at is null for update
+      )
+      update backfill_jobs b set
+        progressed_at = case when seen.pending is null or ${pending} < seen.pending then now() else seen.progressed_at end,
+        pending = ${pending}
+      from seen where b.id = ${jobId}::uuid
+      returning seen.pending is not null and ${pending} >= seen.pending
+        and seen.progressed_at < now() - make_interval(secs => ${stallAfterMs / 1000}) as stalled`);
+    return rows[0]?.stalled ?? true;
   }
 }

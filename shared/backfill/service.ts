@@ -39,6 +39,8 @@ export interface Job {
 export interface JobDeps {
   executions: Executions;
   threads: BackfillStore;
+  /** @default LABELLING_STALL_MS */
+  labellingStallMs?: number;
 }
 
 const ALL = "all";
@@ -122,33 +124,56 @@ export interface StartJobRequest {
 /** A claim whose execution does not exist yet is taken to be starting for this long. */
 const STARTING_GRACE_MS = 60_000;
 
-/** A job of the same project and scope is enqueueing: 409, with its id. */
+/**
+ * A labelling job whose pending count has not gone down for this long releases its slot: its last
+ * threads cannot be labelled (dead-lettered, the project has no categories).
+ */
+export const LABELLING_STALL_MS = 3_600_000;
+
+/** A job of the same project and scope is enqueueing or labelling: 409, with its id. */
 export class JobConflictError extends ConflictError {
   constructor(readonly jobId: string) {
-    super(`A reclassify job of this scope is already running for this project: ${jobId}`, jobId);
+    super(`A reclassify job of this scope is still running for this project: ${jobId}`, jobId);
   }
 }
 
 /**
- * Takes the project's running slot for the scope (BackfillRepository.claimJob). A slot still held
- * by a job whose execution has stopped (or never started) is freed and taken.
+ * Whether the job holding a slot is still active: its execution is running (or about to), or it
+ * enqueued every thread and the classifier has not labelled them all yet (and has not stalled).
+ */
+async function holderActive(deps: JobDeps, request: StartJobRequest, claim: { heldBy: string; since: Date }) {
+  const holder = await deps.executions.describe(jobExecutionName(request.projectId, claim.heldBy));
+  if (!holder) return Date.now() - claim.since.getTime() < STARTING_GRACE_MS;
+  if (holder.status === "RUNNING" || holder.status === "PENDING_REDRIVE") return true;
+  if (holder.status !== "SUCCEEDED") return false;
+  const job = await toJob(deps, holder);
+  if (!job || job.progress.pending === 0) return false;
+  const stalled = await deps.threads.notePending(
+    claim.heldBy,
+    job.progress.pending,
+    deps.labellingStallMs ?? LABELLING_STALL_MS,
+  );
+  return !stalled;
+}
+
+/**
+ * Takes the project's slot for the scope (BackfillRepository.claimJob). The slot is held until the
+ * job's threads are labelled, not only enqueued: a second job meanwhile would send every thread
+ * again. A slot whose job has stopped (or never started), is labelled, or stalled, is freed and taken.
  */
 async function claimSlot(deps: JobDeps, jobId: string, request: StartJobRequest): Promise<void> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const claim = await deps.threads.claimJob(jobId, request.projectId, request.scope);
     if (claim.claimed) return;
     if (!claim.heldBy) continue;
-    const holder = await deps.executions.describe(jobExecutionName(request.projectId, claim.heldBy));
-    const running = holder?.status === "RUNNING" || holder?.status === "PENDING_REDRIVE";
-    const starting = !holder && Date.now() - claim.since.getTime() < STARTING_GRACE_MS;
-    if (running || starting) throw new JobConflictError(claim.heldBy);
+    if (await holderActive(deps, request, claim)) throw new JobConflictError(claim.heldBy);
     await deps.threads.finishJob(claim.heldBy);
   }
   throw new ConflictError("Another reclassify job is starting for this project; try again");
 }
 
 /**
- * Starts a job. One job per project (or one all-projects job) and scope enqueues at a time,
+ * Starts a job. One job per project (or one all-projects job) and scope enqueues or labels at a time,
  * atomically: of two simultaneous requests one starts, the other is a conflict (409) with the
  * running job's id, not a second walk over the same threads.
  */

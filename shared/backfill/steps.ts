@@ -99,12 +99,13 @@ export async function enqueueRange(
   let next = deps.threads.idsInRange(job, range.after, range.last, ENQUEUE_CHUNK);
   for (;;) {
     const ids = await next;
-    const last = ids.at(-1);
+    const last = ids.at(-1)?.id;
     if (!last) break;
     if (ids.length === ENQUEUE_CHUNK) next = deps.threads.idsInRange(job, last, range.last, ENQUEUE_CHUNK);
     // The job and its cutoff travel with each id: the classifier skips a duplicate (a retried range).
-    const requests: ClassificationRequest[] = ids.map((threadId) => ({
-      threadId,
+    const requests: ClassificationRequest[] = ids.map((thread) => ({
+      threadId: thread.id,
+      projectId: thread.projectId,
       reason: "backfill",
       mode,
       job: { id: job.jobId ?? null, classifiedBefore: job.classifiedBefore },

@@ -1,8 +1,9 @@
-import { and, asc, count, eq, gte, lt, type SQL, sql } from "drizzle-orm";
+import { and, asc, count, eq, gte, isNull, lt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
-import { classifyDbError, retryTransient } from "../db/errors.js";
+import { classifyDbError } from "../db/errors.js";
 import { type CategoryRow, categories, projects, threads } from "../db/schema.js";
 import { ConflictError, NotFoundError } from "../platform/errors.js";
+import { categoryEvent, labelEventsFrom } from "../webhooks/outbox.js";
 import { MAX_CATEGORIES_PER_PROJECT } from "./defaults.js";
 import type { LabelCount } from "./model.js";
 
@@ -16,9 +17,14 @@ export interface CategoriesStore {
   list(projectId: string): Promise<CategoryRow[]>;
   create(projectId: string, input: { name: string; description?: string }): Promise<CategoryRow>;
   update(projectId: string, id: string, input: { name?: string; description?: string }): Promise<CategoryRow>;
-  delete(projectId: string, id: string, returnIds: number): Promise<{ unlabelled: string[] }>;
+  /** Marks the category deleted (one row): its threads are unlabelled afterwards (unlabel.ts). */
+  delete(projectId: string, id: string): Promise<void>;
   labelCounts(projectId: string, range: { after?: Date; before?: Date }): Promise<LabelCount[]>;
 }
+
+/** A category that exists for the API: not deleted (a deleted one waits for its threads to be unlabelled). */
+const live = (projectId: string, id?: string) =>
+  and(eq(categories.projectId, projectId), isNull(categories.deletedAt), id ? eq(categories.id, id) : undefined);
 
 /** Categories of a project; every statement is scoped to the project. */
 export class CategoriesRepository implements CategoriesStore {
@@ -28,7 +34,7 @@ export class CategoriesRepository implements CategoriesStore {
     return this.db
       .select()
       .from(categories)
-      .where(eq(categories.projectId, projectId))
+      .where(live(projectId))
       .orderBy(asc(sql`lower(${categories.name})`), asc(categories.id));
   }
 
@@ -42,7 +48,7 @@ export class CategoriesRepository implements CategoriesStore {
         .for("update");
       // Deleted while its key was still cached by the authorizer.
       if (!project) throw new NotFoundError(`Project ${projectId} not found`);
-      const [existing] = await tx.select({ n: count() }).from(categories).where(eq(categories.projectId, projectId));
+      const [existing] = await tx.select({ n: count() }).from(categories).where(live(projectId));
       if ((existing?.n ?? 0) >= MAX_CATEGORIES_PER_PROJECT) {
         throw new ConflictError(`A project can have at most ${MAX_CATEGORIES_PER_PROJECT} categories`);
       }
@@ -52,19 +58,23 @@ export class CategoriesRepository implements CategoriesStore {
         .onConflictDoNothing()
         .returning();
       if (!row) throw duplicateName(input.name);
+      await tx.execute(categoryEvent("category.created", projectId, row));
       return row;
     });
   }
 
   async update(projectId: string, id: string, input: { name?: string; description?: string }): Promise<CategoryRow> {
     try {
-      const [row] = await this.db
-        .update(categories)
-        .set({ ...input, updatedAt: sql`now()` })
-        .where(and(eq(categories.id, id), eq(categories.projectId, projectId)))
-        .returning();
-      if (!row) throw categoryNotFound(id);
-      return row;
+      return await this.db.transaction(async (tx) => {
+        const [row] = await tx
+          .update(categories)
+          .set({ ...input, updatedAt: sql`now()` })
+          .where(live(projectId, id))
+          .returning();
+        if (!row) throw categoryNotFound(id);
+        await tx.execute(categoryEvent("category.updated", projectId, row));
+        return row;
+      });
     } catch (error) {
       if (isUniqueViolation(error)) throw duplicateName(input.name ?? "");
       throw error;
@@ -72,34 +82,19 @@ export class CategoriesRepository implements CategoriesStore {
   }
 
   /**
-   * Deletes a category and unlabels its threads (user labels too: that choice no longer exists),
-   * marking them as sent to the classifier. The category's row lock makes concurrent label writes
-   * that point at it wait, then fail on the foreign key, so no label to a deleted category
-   * survives. Returns up to `returnIds` of the unlabelled threads, for the caller to send.
+   * Marks the category deleted, one row whatever its size: from now on it is not listed, not
+   * offered to the classifier and refused as a label, and a thread's label pointing at it reads as
+   * no label. Its threads are unlabelled in bounded batches afterwards (unlabel.ts).
    */
-  async delete(projectId: string, id: string, returnIds: number): Promise<{ unlabelled: string[] }> {
-    // A label written meanwhile can deadlock with the unlabelling: the loser is run again.
-    return retryTransient(() => this.deleteOnce(projectId, id, returnIds));
-  }
-
-  private deleteOnce(projectId: string, id: string, returnIds: number): Promise<{ unlabelled: string[] }> {
-    return this.db.transaction(async (tx) => {
-      const [locked] = await tx
-        .select({ id: categories.id })
-        .from(categories)
-        .where(and(eq(categories.id, id), eq(categories.projectId, projectId)))
-        .for("update");
-      if (!locked) throw categoryNotFound(id);
-      const unlabelled = await tx.execute<{ id: string }>(sql`
-        with unlabelled as (
-          update threads
-          set category_id = null, category_source = null, classified_at = null, classification_requested_at = now()
-          where project_id = ${projectId} and category_id = ${id}
-          returning id
-        )
-        select id from unlabelled limit ${returnIds}`);
-      await tx.delete(categories).where(eq(categories.id, id));
-      return { unlabelled: unlabelled.map((r) => r.id) };
+  async delete(projectId: string, id: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const [row] = await tx
+        .update(categories)
+        .set({ deletedAt: sql`now()`, updatedAt: sql`now()` })
+        .where(live(projectId, id))
+        .returning({ id: categories.id, name: categories.name, description: categories.description });
+      if (!row) throw categoryNotFound(id);
+      await tx.execute(categoryEvent("category.deleted", projectId, row));
     });
   }
 

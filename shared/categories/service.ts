@@ -1,25 +1,17 @@
-import type { ClassificationQueue } from "../classification/queue.js";
-import { requestClassification } from "../classification/requests.js";
 import type { CategoryRow } from "../db/schema.js";
 import type { CategoryStats, LabelCount, LabelTotals } from "./model.js";
 import type { CategoriesStore } from "./repository.js";
 
 /**
- * Threads a deletion sends to the classifier at once; the rest, already marked as sent, reach it
- * through the sweeper (a few thousand per run), so a DELETE stays a quick request.
+ * DELETE categories/{id}/: one row marked, whatever the category's size, so it answers at once;
+ * the unlabelling and relabelling of its threads is backlog work (relabel.ts, run by the sweeper).
  */
-export const RELABEL_AT_ONCE = 1000;
-
 export async function deleteCategory(
-  deps: { categories: CategoriesStore; classificationQueue: ClassificationQueue },
+  deps: { categories: CategoriesStore },
   projectId: string,
   categoryId: string,
 ): Promise<void> {
-  const { unlabelled } = await deps.categories.delete(projectId, categoryId, RELABEL_AT_ONCE);
-  await requestClassification(
-    deps.classificationQueue,
-    unlabelled.map((threadId) => ({ threadId, reason: "category-deleted" as const })),
-  );
+  await deps.categories.delete(projectId, categoryId);
 }
 
 /**

@@ -1,6 +1,5 @@
 import * as z from "zod";
-import { sendMessageBatches } from "../platform/sqs.js";
-import type { SqsApi } from "../platform/sqs-api.js";
+import { type SqsSender, sendMessageBatches } from "../platform/sqs.js";
 
 /**
  * What the classifier is asked: label this thread. `mode` "unlabelled" labels only a thread
@@ -8,6 +7,12 @@ import type { SqsApi } from "../platform/sqs-api.js";
  */
 export const classificationRequest = z.object({
   threadId: z.string().uuid(),
+  /**
+   * The thread's project: the message's fair-queue group, so one project's backlog does not delay
+   * another's labels. Every sender sets it (ClassificationRequest requires it); the classifier
+   * reads the project from the thread, so a message of an older sender still parses.
+   */
+  projectId: z.string().uuid().optional(),
   reason: z.enum(["new-thread", "relabel", "category-deleted", "sweep", "backfill"]),
   mode: z.enum(["unlabelled", "reclassify"]).default("unlabelled"),
   /**
@@ -21,8 +26,14 @@ export const classificationRequest = z.object({
   /** The request that caused it (an API request id), for logs from the chat to the label. */
   correlationId: z.string().max(200).optional(),
 });
-export type ClassificationRequest = z.input<typeof classificationRequest>;
+export type ClassificationRequest = z.input<typeof classificationRequest> & { projectId: string };
 export type ParsedClassificationRequest = z.output<typeof classificationRequest>;
+
+/** A thread and its project: what a sender needs to address a classification request to its fair-queue group. */
+export interface ThreadRef {
+  id: string;
+  projectId: string;
+}
 
 export interface SendOptions {
   /** Hold the messages back this long (SQS DelaySeconds, at most 900). */
@@ -37,7 +48,7 @@ export interface ClassificationQueue {
 /** SendMessageBatch, ten at a time, resending the entries SQS reports as failed (shared/platform/sqs.ts). */
 export class SqsClassificationQueue implements ClassificationQueue {
   constructor(
-    private readonly sqs: SqsApi,
+    private readonly sqs: SqsSender,
     private readonly queueUrl: string,
   ) {}
 
@@ -45,7 +56,7 @@ export class SqsClassificationQueue implements ClassificationQueue {
     return sendMessageBatches(
       this.sqs,
       this.queueUrl,
-      requests.map((r) => JSON.stringify(r)),
+      requests.map((r) => ({ body: JSON.stringify(r), groupId: r.projectId })),
       "classification request",
       options.delaySeconds,
     );

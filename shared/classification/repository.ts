@@ -1,9 +1,11 @@
-import { and, asc, inArray, isNull, sql } from "drizzle-orm";
+import { and, inArray, isNull, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { classifyDbError } from "../db/errors.js";
 import { categories, threads } from "../db/schema.js";
+import { labelEventsFrom } from "../webhooks/outbox.js";
 import type { CategoryOption } from "./classifier.js";
 import type { ClassifierLabel, ThreadsWithCategories, ThreadToClassify } from "./model.js";
+import type { ThreadRef } from "./queue.js";
 
 /** A row of threadsWithCategories: the driver hands timestamps over as text, json parsed. */
 interface BatchRow extends Record<string, unknown> {
@@ -26,7 +28,14 @@ export interface LabelsStore {
   writeClassifierLabels(labels: readonly ClassifierLabel[]): Promise<Set<string>>;
   writeClassifierLabel(threadId: string, categoryId: string, mode: ClassifierLabel["mode"]): Promise<boolean>;
   markRequested(threadIds: readonly string[]): Promise<void>;
-  dueForSweep(graceSeconds: number, lookbackHours: number, limit: number): Promise<string[]>;
+  dueForSweep(graceSeconds: number, lookbackHours: number, limit: number): Promise<SweepCandidate[]>;
+}
+
+/** A thread the sweeper sends again: its project, and its place (1, 2, ...) among the project's. */
+export interface SweepCandidate {
+  id: string;
+  projectId: string;
+  rank: number;
 }
 
 /** The label writes and reads of the classification pipeline: the Postgres adapter. */
@@ -65,7 +74,7 @@ export class LabelsRepository implements LabelsStore {
       ), options as (
         select project_id,
           json_agg(json_build_object('id', id, 'name', name, 'description', description) order by name) as options
-        from ${categories} where project_id in (select project_id from t)
+        from ${categories} where project_id in (select project_id from t) and deleted_at is null
         group by project_id
       )
       select t.*, options.options from t left join options using (project_id)`);
@@ -103,15 +112,28 @@ export class LabelsRepository implements LabelsStore {
       sql`, `,
     );
     try {
+      // One statement with its webhook events (the outbox): `old` is the row before the write. The
+      // share lock on each category waits for a deletion in progress and then sees it (the row is
+      // re-read): no label is written to a category marked deleted, and a deletion's last step
+      // waits for the writes that saw the category alive (shared/categories/unlabel.ts).
       const rows = await this.db.execute<{ id: string }>(sql`
-        update threads t
-        set category_id = v.category_id, category_source = 'classifier', classified_at = now()
-        from (values ${values}) as v(thread_id, category_id, reclassify, cutoff)
-        where t.id = v.thread_id
-          and (t.category_id is null or (v.reclassify and t.category_source = 'classifier'
-            and (v.cutoff is null or t.classified_at is null or t.classified_at < v.cutoff)))
-          and exists (select 1 from categories c where c.id = v.category_id and c.project_id = t.project_id)
-        returning t.id`);
+        with v(thread_id, category_id, reclassify, cutoff) as (values ${values}),
+        live as (
+          select id, project_id from categories
+          where id in (select category_id from v) and deleted_at is null
+          for share
+        ),
+        changed as (
+          update threads t
+          set category_id = v.category_id, category_source = 'classifier', classified_at = now()
+          from v join live c on c.id = v.category_id, threads old
+          where t.id = v.thread_id and old.id = t.id and c.project_id = t.project_id
+            and (t.category_id is null or (v.reclassify and t.category_source = 'classifier'
+              and (v.cutoff is null or t.classified_at is null or t.classified_at < v.cutoff)))
+          returning t.id, t.project_id, t.category_id, 'classifier'::text as source,
+            old.category_id as previous_category_id, old.category_source as previous_source
+        ), label_events as (${labelEventsFrom()})
+        select id from changed`);
       return new Set(rows.map((r) => r.id));
     } catch (error) {
       if (!isForeignKeyViolation(error) || labels.length === 1) {
@@ -141,23 +163,34 @@ export class LabelsRepository implements LabelsStore {
 
   /**
    * Unlabelled threads whose last request to the classifier (or creation) is older than the
-   * grace period but within the look-back window, in projects that have categories.
+   * grace period but within the look-back window, in projects that have categories, at most
+   * `limit`, each project at most a fair share: the run's budget divided among the projects that
+   * have such threads. Two statements, each bounded: one index probe per project (which projects
+   * are due), then at most a share per project along `threads_unlabelled_project_due_idx`. Each
+   * thread's rank within its project says how many of the project's come before it.
    */
-  async dueForSweep(graceSeconds: number, lookbackHours: number, limit: number): Promise<string[]> {
-    const due = sql`coalesce(${threads.classificationRequestedAt}, ${threads.createdAt})`;
-    const rows = await this.db
-      .select({ id: threads.id })
-      .from(threads)
-      .where(
-        and(
-          isNull(threads.categoryId),
-          sql`${due} < now() - make_interval(secs => ${graceSeconds})`,
-          sql`${due} >= now() - make_interval(hours => ${lookbackHours})`,
-          sql`exists (select 1 from ${categories} where ${categories.projectId} = ${threads.projectId})`,
-        ),
-      )
-      .orderBy(asc(due))
-      .limit(limit);
-    return rows.map((r) => r.id);
+  async dueForSweep(graceSeconds: number, lookbackHours: number, limit: number): Promise<SweepCandidate[]> {
+    const due = sql`coalesce(t.classification_requested_at, t.created_at)`;
+    const window = sql`${due} < now() - make_interval(secs => ${graceSeconds})
+      and ${due} >= now() - make_interval(hours => ${lookbackHours})`;
+    const dueProjects = sql`
+      select p.id from projects p
+      where exists (select 1 from categories c where c.project_id = p.id and c.deleted_at is null)
+        and exists (select 1 from threads t where t.project_id = p.id and t.category_id is null and ${window})`;
+    const [counted] = await this.db.execute<{ n: string | number }>(sql`select count(*) as n from (${dueProjects}) d`);
+    const projects = Number(counted?.n ?? 0);
+    if (projects === 0) return [];
+    const share = Math.max(1, Math.ceil(limit / projects));
+    const rows = await this.db.execute<{ id: string; project_id: string; rank: string | number }>(sql`
+      select d.id, d.project_id, d.rank from (${dueProjects}) p
+      cross join lateral (
+        select t.id, t.project_id, ${due} as due, row_number() over (order by ${due}) as rank
+        from threads t
+        where t.project_id = p.id and t.category_id is null and ${window}
+        order by ${due} limit ${share}
+      ) d
+      order by d.rank, d.due
+      limit ${limit}`);
+    return rows.map((r) => ({ id: r.id, projectId: r.project_id, rank: Number(r.rank) }));
   }
 }

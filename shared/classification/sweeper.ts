@@ -1,6 +1,6 @@
 import { logger } from "../platform/logger.js";
 import { putMetric } from "../platform/metrics.js";
-import type { ClassificationQueue } from "./queue.js";
+import type { ClassificationQueue, ClassificationRequest } from "./queue.js";
 import type { LabelsStore } from "./repository.js";
 
 export interface SweepOptions {
@@ -10,19 +10,40 @@ export interface SweepOptions {
 }
 
 /**
+ * A project's first re-sends of a run go to the live queue (a lost new thread is labelled at live
+ * speed); the rest are backlog, proportional to the project's size, and go to the backfill queue.
+ */
+export const LIVE_RESENDS_PER_PROJECT = 10;
+
+export interface SweepResult {
+  requeued: number;
+  /** Of which sent to the live queue (the rest to the backfill queue). */
+  live: number;
+}
+
+/**
  * Sends the classifier every recent thread that is still unlabelled a grace period after it was
  * last sent (an enqueue that failed during chat, a message lost to the DLQ, a project that had no
- * categories). Marks them first, so a second sweeper run does not send them again at once.
+ * categories), each project at most a fair share of the run's budget. Marks them first, so a
+ * second sweeper run does not send them again at once.
  */
 export async function sweep(
-  deps: { labels: LabelsStore; queue: ClassificationQueue },
+  deps: { labels: LabelsStore; queue: ClassificationQueue; backfillQueue: ClassificationQueue },
   options: SweepOptions,
-): Promise<{ requeued: number }> {
-  const ids = await deps.labels.dueForSweep(options.graceSeconds, options.lookbackHours, options.maxThreads);
-  if (ids.length === 0) return { requeued: 0 };
-  await deps.labels.markRequested(ids);
-  await deps.queue.send(ids.map((threadId) => ({ threadId, reason: "sweep" as const })));
-  putMetric("SweeperRequeued", ids.length);
-  logger.info("sweeper re-sent unlabelled threads", { count: ids.length });
-  return { requeued: ids.length };
+): Promise<SweepResult> {
+  const due = await deps.labels.dueForSweep(options.graceSeconds, options.lookbackHours, options.maxThreads);
+  if (due.length === 0) return { requeued: 0, live: 0 };
+  await deps.labels.markRequested(due.map((d) => d.id));
+  const request = (d: (typeof due)[number]): ClassificationRequest => ({
+    threadId: d.id,
+    projectId: d.projectId,
+    reason: "sweep",
+  });
+  const live = due.filter((d) => d.rank <= LIVE_RESENDS_PER_PROJECT).map(request);
+  const backlog = due.filter((d) => d.rank > LIVE_RESENDS_PER_PROJECT).map(request);
+  await deps.queue.send(live);
+  if (backlog.length > 0) await deps.backfillQueue.send(backlog);
+  putMetric("SweeperRequeued", due.length);
+  logger.info("sweeper re-sent unlabelled threads", { count: due.length, live: live.length });
+  return { requeued: due.length, live: live.length };
 }

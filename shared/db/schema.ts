@@ -94,8 +94,22 @@ export const categories = pgTable(
     description: text("description").notNull().default(""),
     createdAt: createdAt(),
     updatedAt: timestamptz("updated_at").notNull().defaultNow(),
+    /**
+     * Set by DELETE categories/{id}/: the category is gone from the API and from new labels at
+     * once; its threads are unlabelled in bounded batches (shared/categories/unlabel.ts), then the
+     * row is removed. Until then a label pointing at it reads as no label.
+     */
+    deletedAt: timestamptz("deleted_at"),
   },
-  (t) => [uniqueIndex("categories_project_name_key").on(t.projectId, sql`lower(${t.name})`)],
+  (t) => [
+    uniqueIndex("categories_project_name_key")
+      .on(t.projectId, sql`lower(${t.name})`)
+      .where(sql`${t.deletedAt} is null`),
+    // A project's categories, deleted ones too (the unique index above leaves those out).
+    index("categories_project_idx").on(t.projectId),
+    // The deletions still unlabelling: what the sweeper drives.
+    index("categories_deleted_idx").on(t.deletedAt).where(sql`${t.deletedAt} is not null`),
+  ],
 );
 
 export const CATEGORY_SOURCES = ["classifier", "user"] as const;
@@ -132,6 +146,10 @@ export const threads = pgTable(
     // The unlabelled threads by when they were last sent to the classifier: what the sweeper reads.
     index("threads_unlabelled_due_idx")
       .on(sql`coalesce(${t.classificationRequestedAt}, ${t.createdAt})`)
+      .where(sql`${t.categoryId} is null`),
+    // The same per project: the sweeper takes at most a fair share of each project's, one index range each.
+    index("threads_unlabelled_project_due_idx")
+      .on(t.projectId, sql`coalesce(${t.classificationRequestedAt}, ${t.createdAt})`)
       .where(sql`${t.categoryId} is null`),
     check("threads_category_source_check", sql`${t.categorySource} in ('classifier', 'user')`),
   ],
@@ -259,6 +277,13 @@ export const backfillJobs = pgTable(
     scope: text("scope").notNull(),
     startedAt: timestamptz("started_at").notNull().defaultNow(),
     finishedAt: timestamptz("finished_at"),
+    /**
+     * While the job is labelling (its execution stopped, threads still pending): the pending count
+     * last seen and when it last went down. A job whose count stops going down (threads dead-lettered,
+     * a project without categories) releases its slot after a while (shared/backfill/service.ts).
+     */
+    pending: integer("pending"),
+    progressedAt: timestamptz("progressed_at"),
   },
   (t) => [
     uniqueIndex("backfill_jobs_running_key")
@@ -268,7 +293,7 @@ export const backfillJobs = pgTable(
 );
 export const EXPORT_FORMATS = ["csv", "ndjson"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
-export const EXPORT_STATUSES = ["running", "done", "failed"] as const;
+export const EXPORT_STATUSES = ["queued", "running", "done", "failed"] as const;
 export type ExportStatus = (typeof EXPORT_STATUSES)[number];
 
 /** The thread filters of an export, as the list takes them (dates as ISO strings). */
@@ -294,7 +319,8 @@ export const threadExports = pgTable(
     format: text("format", { enum: EXPORT_FORMATS }).notNull(),
     includeQuestions: boolean("include_questions").notNull().default(false),
     filters: jsonb("filters").$type<ExportFilters>().notNull().default({}),
-    status: text("status", { enum: EXPORT_STATUSES }).notNull().default("running"),
+    /** queued until a worker claims it, running while the worker heartbeats, then done or failed. */
+    status: text("status", { enum: EXPORT_STATUSES }).notNull().default("queued"),
     /** Threads written so far (running) or in the file (done). */
     rows: integer("rows").notNull().default(0),
     s3Key: text("s3_key").notNull(),
@@ -302,15 +328,97 @@ export const threadExports = pgTable(
     /** Why the export failed, for operators (the API does not show it). */
     error: text("error"),
     createdAt: createdAt(),
-    /** Last progress of the worker (a heartbeat while running). */
+    /** Last change: the request while queued, the worker's heartbeat while running. */
     updatedAt: timestamptz("updated_at").notNull().defaultNow(),
     finishedAt: timestamptz("finished_at"),
   },
   (t) => [
     index("thread_exports_project_idx").on(t.projectId, t.createdAt),
-    check("thread_exports_status_check", sql`${t.status} in ('running', 'done', 'failed')`),
+    // The per-project cap counts only unfinished exports, whatever the project's history.
+    index("thread_exports_unfinished_idx").on(t.projectId).where(sql`${t.status} in ('queued', 'running')`),
+    check("thread_exports_status_check", sql`${t.status} in ('queued', 'running', 'done', 'failed')`),
     check("thread_exports_format_check", sql`${t.format} in ('csv', 'ndjson')`),
   ],
 );
 
 export type ThreadExportRow = typeof threadExports.$inferSelect;
+
+/**
+ * A project's webhook endpoint (shared/webhooks/). `previous_secret` keeps verifying until
+ * `previous_secret_expires_at` after a rotation: deliveries are signed with both meanwhile.
+ */
+export const webhookEndpoints = pgTable(
+  "webhook_endpoints",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    url: text("url").notNull(),
+    description: text("description").notNull().default(""),
+    events: text("events").array().notNull(),
+    enabled: boolean("enabled").notNull().default(true),
+    /** Why the service disabled it (consecutive failures); null when enabled or disabled by the user. */
+    disabledReason: text("disabled_reason"),
+    secret: text("secret").notNull(),
+    previousSecret: text("previous_secret"),
+    previousSecretExpiresAt: timestamptz("previous_secret_expires_at"),
+    consecutiveFailures: integer("consecutive_failures").notNull().default(0),
+    createdAt: createdAt(),
+    updatedAt: timestamptz("updated_at").notNull().defaultNow(),
+  },
+  (t) => [index("webhook_endpoints_project_idx").on(t.projectId, t.createdAt)],
+);
+
+export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;
+
+/**
+ * The outbox: one row per event, written in the statement or transaction of the change that
+ * causes it, only for projects with an enabled endpoint subscribed to its type. The dispatcher
+ * claims undispatched rows (`claimed_until` is its lease) and marks them dispatched.
+ */
+export const webhookEvents = pgTable(
+  "webhook_events",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    type: text("type").notNull(),
+    payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
+    createdAt: createdAt(),
+    claimedUntil: timestamptz("claimed_until"),
+    dispatchedAt: timestamptz("dispatched_at"),
+  },
+  (t) => [
+    index("webhook_events_pending_idx").on(t.createdAt).where(sql`${t.dispatchedAt} is null`),
+    index("webhook_events_project_idx").on(t.projectId, t.createdAt),
+  ],
+);
+
+export type WebhookEventRow = typeof webhookEvents.$inferSelect;
+
+/** Every delivery attempt of an event to an endpoint: the log GET webhooks/{id}/deliveries/ reads. */
+export const webhookAttempts = pgTable(
+  "webhook_attempts",
+  {
+    id: integer("id").primaryKey().generatedAlwaysAsIdentity(),
+    endpointId: uuid("endpoint_id")
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: "cascade" }),
+    eventId: uuid("event_id")
+      .notNull()
+      .references(() => webhookEvents.id, { onDelete: "cascade" }),
+    eventType: text("event_type").notNull(),
+    attempt: integer("attempt").notNull(),
+    statusCode: integer("status_code"),
+    error: text("error"),
+    durationMs: integer("duration_ms").notNull(),
+    /** The attempt's outcome: `succeeded`, `retrying` (another attempt is scheduled) or `failed` (the last). */
+    outcome: text("outcome").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index("webhook_attempts_endpoint_idx").on(t.endpointId, t.id)],
+);
+
+export type WebhookAttemptRow = typeof webhookAttempts.$inferSelect;

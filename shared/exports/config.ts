@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { parseEnv } from "../platform/config.js";
+import { DEFAULT_EXPORT_MAX_ACTIVE_PER_PROJECT } from "./queue.js";
 
 /** How long a download link works by default (EXPORT_URL_TTL_SECONDS): one hour. */
 export const DEFAULT_EXPORT_URL_TTL_SECONDS = 3600;
@@ -31,6 +32,7 @@ const exportsEnvSchema = z.object({
     .max(7 * 86_400)
     .default(DEFAULT_EXPORT_URL_TTL_SECONDS),
   EXPORT_PAGE_SIZE: z.coerce.number().int().min(1).max(50_000).default(DEFAULT_EXPORT_PAGE_SIZE),
+  EXPORT_MAX_ACTIVE_PER_PROJECT: z.coerce.number().int().min(1).max(100).default(DEFAULT_EXPORT_MAX_ACTIVE_PER_PROJECT),
 });
 
 export type ExportsEnv = z.infer<typeof exportsEnvSchema>;

@@ -20,12 +20,19 @@ const CSV_COLUMNS = [
 const QUESTIONS_COLUMN = "question_answers";
 
 const NEEDS_QUOTES = /[",\r\n]/;
+/** A text cell a spreadsheet would evaluate as a formula (OWASP, CSV Injection). */
+const FORMULA_START = /^[=+\-@\t\r]/;
 
-/** One RFC 4180 field: quoted when it holds a quote, comma or line break, quotes doubled. */
+/**
+ * One RFC 4180 field: quoted when it holds a quote, comma or line break, quotes doubled. A text
+ * starting like a formula gets a leading single quote and is quoted, as OWASP recommends, so a
+ * spreadsheet shows it as text; numbers are ours and never need it.
+ */
 export function csvField(value: string | number | null | undefined): string {
   if (value === null || value === undefined) return "";
-  const text = String(value);
-  return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  if (typeof value === "number") return String(value);
+  if (FORMULA_START.test(value)) return `"'${value.replaceAll('"', '""')}"`;
+  return NEEDS_QUOTES.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }
 
 function csvRecord(fields: readonly (string | number | null | undefined)[]): string {
@@ -46,6 +53,7 @@ function csvRow(thread: ExportedThread, includeQuestions: boolean): string {
     c?.source ?? null,
     c?.assigned_at ?? null,
   ];
+  // A JSON array starts with "[": never neutralised, so a program can parse it as it is.
   if (includeQuestions) fields.push(JSON.stringify(thread.question_answers ?? []));
   return csvRecord(fields);
 }

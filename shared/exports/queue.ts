@@ -1,6 +1,5 @@
 import * as z from "zod";
-import { sendMessageBatches } from "../platform/sqs.js";
-import type { SqsApi } from "../platform/sqs-api.js";
+import { type SqsSender, sendMessageBatches } from "../platform/sqs.js";
 
 /**
  * How the export queue is consumed, the same in AWS (infra/constructs/exports.ts) and in the local
@@ -24,6 +23,20 @@ export const EXPORT_DEADLINE_MARGIN_MS = 30_000;
  * (it reports at least every second while alive): the API shows it as failed.
  */
 export const EXPORT_STALE_SECONDS = EXPORT_WORKER_TIMEOUT_SECONDS + 60;
+/**
+ * A queued export whose message has been in the queue longer than the queue keeps messages (SQS's
+ * default retention, which the export queue keeps) can no longer be delivered: it reads failed and
+ * stops counting against its project's limit. Waiting less than that is never a failure.
+ */
+export const EXPORT_QUEUED_EXPIRY_SECONDS = 4 * 86_400;
+/**
+ * Unfinished (queued or running) exports a project may have at once (EXPORT_MAX_ACTIVE_PER_PROJECT):
+ * one, so a project never holds more than one of the two workers and a second project's export
+ * always finds one free; a further POST answers 429 (docs/exports.md).
+ */
+export const DEFAULT_EXPORT_MAX_ACTIVE_PER_PROJECT = 1;
+/** Retry-After of that 429: exports of small projects take seconds, of large ones minutes. */
+export const EXPORT_BUSY_RETRY_AFTER_SECONDS = 10;
 /** Days a finished file is kept (the bucket's lifecycle rule deletes it after that). */
 export const EXPORT_RETENTION_DAYS = 7;
 
@@ -32,16 +45,22 @@ export const exportMessage = z.object({ exportId: z.string().uuid() });
 export type ExportMessage = z.infer<typeof exportMessage>;
 
 export interface ExportQueue {
-  send(message: ExportMessage): Promise<void>;
+  /** `projectId` is the message's fair-queue group: one project's exports do not hold back another's. */
+  send(message: ExportMessage, projectId: string): Promise<void>;
 }
 
 export class SqsExportQueue implements ExportQueue {
   constructor(
-    private readonly sqs: SqsApi,
+    private readonly sqs: SqsSender,
     private readonly queueUrl: string,
   ) {}
 
-  send(message: ExportMessage): Promise<void> {
-    return sendMessageBatches(this.sqs, this.queueUrl, [JSON.stringify(message)], "export job");
+  send(message: ExportMessage, projectId: string): Promise<void> {
+    return sendMessageBatches(
+      this.sqs,
+      this.queueUrl,
+      [{ body: JSON.stringify(message), groupId: projectId }],
+      "export job",
+    );
   }
 }

@@ -1,11 +1,39 @@
-import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
-import { type QuestionAnswerRow, questionAnswers, type ThreadExportRow, threadExports } from "../db/schema.js";
+import {
+  projects,
+  type QuestionAnswerRow,
+  questionAnswers,
+  type ThreadExportRow,
+  threadExports,
+} from "../db/schema.js";
+import { NotFoundError } from "../platform/errors.js";
 import type { ExportClaim, NewExport } from "./model.js";
+import { EXPORT_QUEUED_EXPIRY_SECONDS, EXPORT_STALE_SECONDS } from "./queue.js";
+
+/** A new export, or the oldest of the project's unfinished ones that are in its way. */
+export type CreateOutcome = { created: ThreadExportRow } | { busy: ThreadExportRow };
+
+/**
+ * Unfinished and still alive: queued and still deliverable, or running with a live worker. The
+ * same rule as the status the API shows (service.ts, publicStatus).
+ */
+const alive = or(
+  and(
+    eq(threadExports.status, "queued"),
+    sql`${threadExports.createdAt} > now() - make_interval(secs => ${EXPORT_QUEUED_EXPIRY_SECONDS})`,
+  ),
+  and(
+    eq(threadExports.status, "running"),
+    sql`${threadExports.updatedAt} > now() - make_interval(secs => ${EXPORT_STALE_SECONDS})`,
+  ),
+);
 
 /** The port of export jobs and the questions they write: services take it, tests fake it; ExportsRepository is the Postgres adapter. */
 export interface ExportsStore {
   create(input: NewExport): Promise<ThreadExportRow>;
+  /** Creates the export unless its project already has `maxActive` unfinished ones. */
+  createWithin(input: NewExport, maxActive: number): Promise<CreateOutcome>;
   get(projectId: string, exportId: string): Promise<ThreadExportRow | null>;
   claim(exportId: string): Promise<ExportClaim | null>;
   progress(claim: ExportClaim, rows: number): Promise<void>;
@@ -24,6 +52,30 @@ export class ExportsRepository implements ExportsStore {
     return row;
   }
 
+  /** The project's row lock serialises the check and the insert, so the cap holds under concurrent requests. */
+  async createWithin(input: NewExport, maxActive: number): Promise<CreateOutcome> {
+    return this.db.transaction(async (tx) => {
+      // NO KEY UPDATE: chats inserting threads (a foreign key's KEY SHARE) are not blocked.
+      const [project] = await tx
+        .select({ id: projects.id })
+        .from(projects)
+        .where(eq(projects.id, input.projectId))
+        .for("no key update");
+      if (!project) throw new NotFoundError(`Project ${input.projectId} not found`);
+      const active = await tx
+        .select()
+        .from(threadExports)
+        .where(and(eq(threadExports.projectId, input.projectId), alive))
+        .orderBy(asc(threadExports.createdAt))
+        .limit(maxActive);
+      const [oldest] = active;
+      if (oldest && active.length >= maxActive) return { busy: oldest };
+      const [row] = await tx.insert(threadExports).values(input).returning();
+      if (!row) throw new Error("insert into thread_exports returned nothing");
+      return { created: row };
+    });
+  }
+
   async get(projectId: string, exportId: string): Promise<ThreadExportRow | null> {
     const [row] = await this.db
       .select()
@@ -32,12 +84,15 @@ export class ExportsRepository implements ExportsStore {
     return row ?? null;
   }
 
-  /** Takes a running export for a new attempt; null when it is finished (a duplicate message). */
+  /**
+   * Takes a queued export (or a running one whose message came back) for a new attempt, and marks
+   * it running; null when it is finished (a duplicate message).
+   */
   async claim(exportId: string): Promise<ExportClaim | null> {
     const [row] = await this.db
       .update(threadExports)
-      .set({ attempts: sql`${threadExports.attempts} + 1`, rows: 0, updatedAt: sql`now()` })
-      .where(and(eq(threadExports.id, exportId), eq(threadExports.status, "running")))
+      .set({ status: "running", attempts: sql`${threadExports.attempts} + 1`, rows: 0, updatedAt: sql`now()` })
+      .where(and(eq(threadExports.id, exportId), inArray(threadExports.status, ["queued", "running"])))
       .returning();
     return row ? { row, attempt: row.attempts } : null;
   }
@@ -61,7 +116,11 @@ export class ExportsRepository implements ExportsStore {
     await this.db
       .update(threadExports)
       .set({ status: "failed", error: error.slice(0, 1000), updatedAt: sql`now()`, finishedAt: sql`now()` })
-      .where(claim ? this.current(claim) : and(eq(threadExports.id, exportId), eq(threadExports.status, "running")));
+      .where(
+        claim
+          ? this.current(claim)
+          : and(eq(threadExports.id, exportId), inArray(threadExports.status, ["queued", "running"])),
+      );
   }
 
   /** The questions and answers of these threads, in each conversation's order. */

@@ -1,12 +1,18 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import type { ExportFilters, ExportFormat, ExportStatus, ThreadExportRow } from "../db/schema.js";
-import { NotFoundError, UnavailableError } from "../platform/errors.js";
+import { NotFoundError, TooManyRequestsError, UnavailableError } from "../platform/errors.js";
 import { logger } from "../platform/logger.js";
 import type { ThreadFilters } from "../threads/model.js";
 import { encoderFor } from "./format.js";
 import type { DownloadLinks } from "./links.js";
 import type { ExportView } from "./model.js";
-import { EXPORT_RETENTION_DAYS, EXPORT_STALE_SECONDS, type ExportQueue } from "./queue.js";
+import {
+  EXPORT_BUSY_RETRY_AFTER_SECONDS,
+  EXPORT_QUEUED_EXPIRY_SECONDS,
+  EXPORT_RETENTION_DAYS,
+  EXPORT_STALE_SECONDS,
+  type ExportQueue,
+} from "./queue.js";
 import type { ExportsStore } from "./repository.js";
 
 export interface StartExportInput {
@@ -32,23 +38,36 @@ const toStoredFilters = (f: ThreadFilters): ExportFilters => ({
 });
 
 /**
- * Records a running export and hands it to the worker through the export queue. A queue that
- * refuses the message fails the export at once, and the client gets a 503 to retry.
+ * Records a queued export and hands it to the worker through the export queue, in its project's
+ * message group. A project that already has `maxActive` unfinished exports gets a 429 naming the
+ * oldest. A queue that refuses the message fails the export at once, and the client gets a 503.
  */
 export async function startExport(
-  deps: { exports: ExportsStore; queue: ExportQueue },
+  deps: { exports: ExportsStore; queue: ExportQueue; maxActive: number },
   input: StartExportInput,
 ): Promise<ThreadExportRow> {
-  const row = await deps.exports.create({
-    id: randomUUID(),
-    projectId: input.projectId,
-    format: input.format,
-    includeQuestions: input.includeQuestions,
-    filters: toStoredFilters(input.filters),
-    s3Key: newExportKey(input.projectId, input.format),
-  });
+  const outcome = await deps.exports.createWithin(
+    {
+      id: randomUUID(),
+      projectId: input.projectId,
+      format: input.format,
+      includeQuestions: input.includeQuestions,
+      filters: toStoredFilters(input.filters),
+      s3Key: newExportKey(input.projectId, input.format),
+    },
+    deps.maxActive,
+  );
+  if ("busy" in outcome) {
+    const { busy } = outcome;
+    throw new TooManyRequestsError(
+      `This project already has ${deps.maxActive} export(s) queued or running (${busy.id}); retry once it has finished`,
+      EXPORT_BUSY_RETRY_AFTER_SECONDS,
+      busy.id,
+    );
+  }
+  const row = outcome.created;
   try {
-    await deps.queue.send({ exportId: row.id });
+    await deps.queue.send({ exportId: row.id }, row.projectId);
   } catch (error) {
     logger.error("export: could not enqueue", { exportId: row.id, error });
     await deps.exports.fail(row.id, "could not enqueue the export");
@@ -57,10 +76,16 @@ export async function startExport(
   return row;
 }
 
-function publicStatus(row: ThreadExportRow, now: Date): ExportStatus {
-  if (row.status === "running" && now.getTime() - row.updatedAt.getTime() > EXPORT_STALE_SECONDS * 1000) {
-    return "failed"; // its worker died (see EXPORT_STALE_SECONDS)
-  }
+/**
+ * What the owner sees. Waiting in the queue is never a failure; a running export whose worker
+ * stopped heartbeating is (EXPORT_STALE_SECONDS), as is a queued one the queue no longer holds.
+ * The same rule as the repository's per-project cap (`alive`).
+ */
+export function publicStatus(row: ThreadExportRow, now: Date): ExportStatus {
+  const silentMs = now.getTime() - row.updatedAt.getTime();
+  if (row.status === "running" && silentMs > EXPORT_STALE_SECONDS * 1000) return "failed";
+  const waitedMs = now.getTime() - row.createdAt.getTime();
+  if (row.status === "queued" && waitedMs > EXPORT_QUEUED_EXPIRY_SECONDS * 1000) return "failed";
   return row.status;
 }
 

@@ -71,8 +71,9 @@ export const createExportRequest = z
   .refine(rangeIsOrdered, rangeOrderIssue)
   .meta({ id: "CreateExportRequest" });
 
-const exportStatus = z.enum(["running", "done", "failed"]).meta({
-  description: "`running`, then `done` (download from `url`) or `failed` (start a new export)",
+const exportStatus = z.enum(["queued", "running", "done", "failed"]).meta({
+  description:
+    "`queued` until a worker takes it (waiting is never a failure), `running`, then `done` (download from `url`) or `failed` (start a new export)",
 });
 
 export const exportStarted = z.object({ id: z.string().uuid(), status: exportStatus }).meta({ id: "ExportStarted" });

@@ -1,5 +1,12 @@
 import { classifyDbError } from "../db/errors.js";
-import { ConflictError, DomainError, InvalidInputError, NotFoundError, UnavailableError } from "../platform/errors.js";
+import {
+  ConflictError,
+  DomainError,
+  InvalidInputError,
+  NotFoundError,
+  TooManyRequestsError,
+  UnavailableError,
+} from "../platform/errors.js";
 import { logger } from "../platform/logger.js";
 
 /** The request is refused before any domain logic runs: its body is too large. */
@@ -32,6 +39,7 @@ const STATUS_BY_ERROR: ReadonlyArray<[new (...args: never[]) => DomainError, num
   [NotFoundError, 404],
   [ConflictError, 409],
   [PayloadTooLargeError, 413],
+  [TooManyRequestsError, 429],
   [UnavailableError, 503],
 ];
 
@@ -90,7 +98,10 @@ function domainReply(error: unknown): ErrorReply | null {
   const body: ErrorReply["body"] = { detail: error.message };
   if (error instanceof InvalidInputError && error.errors.length > 0) body.errors = error.errors;
   if (status === 503) return unavailable(error.message);
-  if (error instanceof ConflictError && error.id) body.id = error.id;
+  if ((error instanceof ConflictError || error instanceof TooManyRequestsError) && error.id) body.id = error.id;
+  if (error instanceof TooManyRequestsError) {
+    return { statusCode: status, body, headers: { "retry-after": String(error.retryAfterSeconds) } };
+  }
   return { statusCode: status, body };
 }
 

@@ -34,7 +34,7 @@ const ERRORS: Record<number, { description: string; example: string; retryAfter?
   413: { description: "Request body over 64 KiB", example: "Request body must be at most 65536 bytes" },
   429: {
     description:
-      "Over the request rate (per API key: the usage plan's rate, burst and daily quota). Retry after `Retry-After` seconds; the daily quota resets at 00:00 UTC.",
+      "Over the request rate (per API key: the usage plan's rate, burst and daily quota). Retry after `Retry-After` seconds; the daily quota resets at 00:00 UTC. `POST exports/` also answers 429 while the project has as many exports queued or running as it may (docs/exports.md), with the oldest one's `id`.",
     example: "Too many requests",
     retryAfter: true,
   },

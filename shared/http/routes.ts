@@ -28,6 +28,7 @@ import {
   updateCategoryRequest,
   updateThreadRequest,
 } from "./schemas.js";
+import { webhookRoutes } from "./webhook-routes.js";
 
 export type HttpMethod = "GET" | "POST" | "PATCH" | "DELETE";
 
@@ -62,7 +63,7 @@ export interface RouteDef {
 
 const PROJECT = "/query/v1/projects/{project_id}";
 
-function route<const R extends RouteDef>(def: R): R {
+export function route<const R extends RouteDef>(def: R): R {
   return def;
 }
 
@@ -256,6 +257,7 @@ export const routes = {
     success: { status: 200, description: "The export", schema: exportResource },
     errors: [400, 404],
   }),
+  ...webhookRoutes,
   openapi: route({
     operationId: "openapi",
     method: "GET",

@@ -306,11 +306,10 @@ export const errorBody = z
   .object({
     detail: z.string(),
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-    id: z
-      .string()
-      .uuid()
-      .optional()
-      .meta({ description: "On a 409 from POST reclassify/: the id of the job of that scope already running" }),
+    id: z.string().uuid().optional().meta({
+      description:
+        "On a 409 from POST reclassify/: the id of the job of that scope already running; on a 429 from POST exports/: the project's unfinished export",
+    }),
   })
   .meta({ id: "Error" });
 

@@ -34,6 +34,18 @@ export class InvalidInputError extends DomainError {
     super(message);
   }
 }
+/** The caller already has as much in progress as it may: it may retry after `retryAfterSeconds`. */
+export class TooManyRequestsError extends DomainError {
+  override name = "TooManyRequestsError";
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+    /** The resource in the way (an unfinished job), shown to the client as `id`. */
+    readonly id?: string,
+  ) {
+    super(message);
+  }
+}
 /** A dependency we do not own (database, queue) is unreachable right now; the client may retry. */
 export class UnavailableError extends DomainError {
   override name = "UnavailableError";

@@ -12,14 +12,14 @@ import { DummyLlmClient } from "../rag/llm.js";
 import { KeywordRetriever } from "../rag/retriever.js";
 import { ThreadsRepository, type ThreadsStore } from "../threads/repository.js";
 import { type Env, loadEnv } from "./config.js";
-import { SqsApi } from "./sqs-api.js";
+import { LazySqsClient } from "./sqs.js";
 
 /** What a handler needs, created once per process (a Lambda cold start) and reused. */
 export interface Runtime {
   env: Env;
   database: Database;
-  /** SQS's send, receive and delete for every queue of this process. */
-  sqs: SqsApi;
+  /** The SQS client of every queue this process sends to. */
+  sqs: LazySqsClient;
   threads: ThreadsStore;
   labels: LabelsStore;
   categories: CategoriesStore;
@@ -48,7 +48,7 @@ let current: Promise<Runtime> | undefined;
 export async function createRuntime(env: Env = loadEnv()): Promise<Runtime> {
   const database = connect(await resolveDatabaseTarget(env));
   // One SQS client (one pool of kept-alive sockets) per process; AWS_ENDPOINT_URL_SQS points it at the local emulator.
-  const sqs = new SqsApi();
+  const sqs = new LazySqsClient();
   return {
     env,
     database,

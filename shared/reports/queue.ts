@@ -1,6 +1,5 @@
 import * as z from "zod";
-import { sendMessageBatches } from "../platform/sqs.js";
-import type { SqsApi } from "../platform/sqs-api.js";
+import { type SqsSender, sendMessageBatches } from "../platform/sqs.js";
 
 const PERIOD_ID = /^\d{4}-W\d{2}$/;
 
@@ -27,7 +26,7 @@ export interface ReportQueue {
 /** The report queue in AWS: SendMessageBatch, ten jobs a call. */
 export class SqsReportQueue implements ReportQueue {
   constructor(
-    private readonly sqs: SqsApi,
+    private readonly sqs: SqsSender,
     private readonly queueUrl: string,
   ) {}
 
@@ -35,7 +34,8 @@ export class SqsReportQueue implements ReportQueue {
     return sendMessageBatches(
       this.sqs,
       this.queueUrl,
-      jobs.map((job) => JSON.stringify(job)),
+      // A team's jobs form its fair-queue group.
+      jobs.map((job) => ({ body: JSON.stringify(job), groupId: job.teamId })),
       "report job",
     );
   }

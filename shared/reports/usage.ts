@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, lt, sql } from "drizzle-orm";
+import { and, asc, eq, gte, isNull, lt, sql } from "drizzle-orm";
 import type { DbOrTx } from "../db/client.js";
 import { categories, projects, questionAnswers, teams, threads } from "../db/schema.js";
 import { type Period, previousPeriod } from "./period.js";
@@ -94,7 +94,7 @@ function readTeamRows(db: DbOrTx, teamId: string, period: Period, previous: Peri
       .select({ id: categories.id, projectId: categories.projectId, name: categories.name })
       .from(categories)
       .innerJoin(projects, eq(projects.id, categories.projectId))
-      .where(inTeam),
+      .where(and(inTeam, isNull(categories.deletedAt))),
   ]);
 }
 

@@ -1,8 +1,9 @@
-import { and, asc, count, desc, eq, gte, isNull, lt, type SQL, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gte, isNotNull, isNull, lt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { classifyDbError } from "../db/errors.js";
 import { categories, projects, questionAnswers, threads } from "../db/schema.js";
 import { NotFoundError } from "../platform/errors.js";
+import { labelEventsFrom } from "../webhooks/outbox.js";
 import type { PagePosition, StoredAnswer, ThreadDetail, ThreadFilters, ThreadPage, ThreadView } from "./model.js";
 
 const threadView = {
@@ -11,18 +12,48 @@ const threadView = {
   createdAt: threads.createdAt,
   firstQuestion: threads.firstQuestion,
   questionCount: threads.questionCount,
-  categoryId: threads.categoryId,
+  // Through the join, which finds only a category not deleted: a label pointing at a deleted
+  // category (its threads not unlabelled yet) reads as no label.
+  categoryId: categories.id,
   categoryName: categories.name,
-  categorySource: threads.categorySource,
-  classifiedAt: threads.classifiedAt,
+  categorySource: sql<
+    ThreadView["categorySource"]
+  >`case when ${categories.id} is not null then ${threads.categorySource} end`,
+  classifiedAt: sql<Date | null>`case when ${categories.id} is not null then ${threads.classifiedAt} end`.mapWith(
+    threads.classifiedAt,
+  ),
 };
 
-function filterConditions(projectId: string, filters: ThreadFilters): SQL[] {
+/** The category of a thread's label, if it is not deleted. */
+const labelCategory = and(eq(categories.id, threads.categoryId), isNull(categories.deletedAt));
+
+/** Threads whose label points at a category being deleted do not count as labelled by a source. */
+const notDeletedLabel = (projectId: string) =>
+  sql`${threads.categoryId} <> all(array(select id from ${categories} where ${categories.projectId} = ${projectId} and ${categories.deletedAt} is not null))`;
+
+/**
+ * `deleted`: the project's categories being deleted (category=none only). Their threads are
+ * unlabelled too; while there are none (nearly always), "none" stays one index range.
+ */
+function filterConditions(projectId: string, filters: ThreadFilters, deleted: readonly string[] = []): SQL[] {
   const conditions: SQL[] = [eq(threads.projectId, projectId)];
-  if (filters.category === "none") conditions.push(isNull(threads.categoryId));
-  else if (filters.category) conditions.push(eq(threads.categoryId, filters.category));
+  if (filters.category === "none")
+    conditions.push(
+      deleted.length === 0
+        ? isNull(threads.categoryId)
+        : sql`(${threads.categoryId} is null or ${threads.categoryId} = any(${`{${deleted.join(",")}}`}::uuid[]))`,
+    );
+  else if (filters.category)
+    conditions.push(
+      eq(threads.categoryId, filters.category),
+      sql`exists (select 1 from ${categories} where ${categories.id} = ${filters.category} and ${categories.deletedAt} is null)`,
+    );
   if (filters.source)
-    conditions.push(eq(threads.categorySource, filters.source), sql`${threads.categoryId} is not null`);
+    conditions.push(
+      eq(threads.categorySource, filters.source),
+      sql`${threads.categoryId} is not null`,
+      notDeletedLabel(projectId),
+    );
   if (filters.createdAfter) conditions.push(gte(threads.createdAt, filters.createdAfter));
   if (filters.createdBefore) conditions.push(lt(threads.createdAt, filters.createdBefore));
   return conditions;
@@ -46,6 +77,16 @@ export interface ThreadsStore {
 /** The Postgres adapter for threads and their question answers. Every query is scoped to a project. */
 export class ThreadsRepository implements ThreadsStore {
   constructor(private readonly db: Db) {}
+
+  /** For category=none: the project's categories being deleted (their threads read as unlabelled). */
+  private async deletedCategories(projectId: string, filters: ThreadFilters): Promise<string[]> {
+    if (filters.category !== "none") return [];
+    const rows = await this.db
+      .select({ id: categories.id })
+      .from(categories)
+      .where(and(eq(categories.projectId, projectId), isNotNull(categories.deletedAt)));
+    return rows.map((r) => r.id);
+  }
 
   async exists(projectId: string, threadId: string): Promise<boolean> {
     const rows = await this.db
@@ -118,7 +159,7 @@ export class ThreadsRepository implements ThreadsStore {
     const [row] = await this.db
       .select({ count: count() })
       .from(threads)
-      .where(and(...filterConditions(projectId, filters)));
+      .where(and(...filterConditions(projectId, filters, await this.deletedCategories(projectId, filters))));
     return row?.count ?? 0;
   }
 
@@ -129,9 +170,8 @@ export class ThreadsRepository implements ThreadsStore {
     limit: number,
     position: PagePosition,
   ): Promise<ThreadPage> {
-    const conditions = filterConditions(projectId, filters);
-    const query = () =>
-      this.db.select(threadView).from(threads).leftJoin(categories, eq(categories.id, threads.categoryId));
+    const conditions = filterConditions(projectId, filters, await this.deletedCategories(projectId, filters));
+    const query = () => this.db.select(threadView).from(threads).leftJoin(categories, labelCategory);
     if (position.kind === "offset") {
       const rows = await query()
         .where(and(...conditions))
@@ -160,7 +200,7 @@ export class ThreadsRepository implements ThreadsStore {
     const [thread] = await this.db
       .select(threadView)
       .from(threads)
-      .leftJoin(categories, eq(categories.id, threads.categoryId))
+      .leftJoin(categories, labelCategory)
       .where(and(eq(threads.id, threadId), eq(threads.projectId, projectId)));
     return thread ?? null;
   }
@@ -192,27 +232,38 @@ export class ThreadsRepository implements ThreadsStore {
   }
 
   private async writeUserLabel(projectId: string, threadId: string, categoryId: string): Promise<boolean> {
-    const rows = await this.db
-      .update(threads)
-      .set({ categoryId, categorySource: "user", classifiedAt: sql`now()` })
-      .where(
-        and(
-          eq(threads.id, threadId),
-          eq(threads.projectId, projectId),
-          sql`exists (select 1 from ${categories} where ${categories.id} = ${categoryId} and ${categories.projectId} = ${projectId})`,
-        ),
-      )
-      .returning({ id: threads.id });
+    const rows = await this.db.execute<{ id: string }>(
+      userLabelWrite(
+        sql`category_id = ${categoryId}::uuid, category_source = 'user', classified_at = now()`,
+        sql`t.id = ${threadId} and t.project_id = ${projectId}
+          and exists (select 1 from ${categories} where ${categories.id} = ${categoryId}
+            and ${categories.projectId} = ${projectId} and ${categories.deletedAt} is null)`,
+      ),
+    );
     return rows.length > 0;
   }
 
   /** Removes any label and marks the thread as sent to the classifier; false if not in this project. */
   async clearLabel(projectId: string, threadId: string): Promise<boolean> {
-    const rows = await this.db
-      .update(threads)
-      .set({ categoryId: null, categorySource: null, classifiedAt: null, classificationRequestedAt: sql`now()` })
-      .where(and(eq(threads.id, threadId), eq(threads.projectId, projectId)))
-      .returning({ id: threads.id });
+    const rows = await this.db.execute<{ id: string }>(
+      userLabelWrite(
+        sql`category_id = null, category_source = null, classified_at = null, classification_requested_at = now()`,
+        sql`t.id = ${threadId} and t.project_id = ${projectId}`,
+      ),
+    );
     return rows.length > 0;
   }
+}
+
+/** A user's label write with its webhook event, in one statement (the outbox); `old` is the row before it. */
+function userLabelWrite(set: SQL, where: SQL): SQL {
+  return sql`
+    with changed as (
+      update threads t set ${set}
+      from threads old
+      where old.id = t.id and ${where}
+      returning t.id, t.project_id, t.category_id, 'user'::text as source,
+        old.category_id as previous_category_id, old.category_source as previous_source
+    ), label_events as (${labelEventsFrom()})
+    select id from changed`;
 }

@@ -55,7 +55,7 @@ export async function chat(
   // holding them back.
   const sent = newThreadId
     ? nextTurn().then(() =>
-        requestClassification(classificationQueue, [{ threadId: newThreadId, reason: "new-thread" }], {
+        requestClassification(classificationQueue, [{ threadId: newThreadId, projectId, reason: "new-thread" }], {
           delaySeconds: NEW_THREAD_CLASSIFICATION_DELAY_SECONDS,
         }),
       )
@@ -147,7 +147,7 @@ export async function updateThreadLabel(
 ): Promise<ThreadView> {
   if (categoryId === null) {
     if (!(await deps.threads.clearLabel(projectId, threadId))) throw threadNotFound(threadId);
-    await requestClassification(deps.classificationQueue, [{ threadId, reason: "relabel" }]);
+    await requestClassification(deps.classificationQueue, [{ threadId, projectId, reason: "relabel" }]);
   } else if (!(await deps.threads.setUserLabel(projectId, threadId, categoryId))) {
     if (!(await deps.threads.exists(projectId, threadId))) throw threadNotFound(threadId);
     throw new InvalidInputError(`category_id ${categoryId} is not a category of this project`, [

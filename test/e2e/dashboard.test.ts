@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findRunningEmbeddedDatabase } from "../../local/embedded-db.js";
 import { seedThreads } from "../../shared/admin/seed.js";
 import { connect } from "../../shared/db/client.js";
+import { UNBOUNDED_STATEMENTS } from "../../shared/db/deadline.js";
 import type { CategoryTrendsResource } from "../../shared/http/analytics-schemas.js";
 import { useLocalRuntime } from "../support/processes.js";
 
@@ -38,7 +39,8 @@ let apiKey: string;
 async function seed(): Promise<void> {
   const target = await findRunningEmbeddedDatabase(local.dataDir);
   if (!target) throw new Error("npm start advertises no embedded database");
-  const database = connect(target);
+  // The seed is a few large statements: no API statement deadline on the test's own connection.
+  const database = connect({ ...target, timeouts: UNBOUNDED_STATEMENTS });
   try {
     const { db } = database;
     for (const name of ["Billing", "Careers"]) {
@@ -72,6 +74,35 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
 });
+
+/** The page's Content-Security-Policy violations and console errors, recorded from before its first script. */
+async function watchPolicy(page: Page): Promise<() => Promise<string[]>> {
+  const consoleErrors: string[] = [];
+  page.on("console", (message) => {
+    if (message.type() === "error" && /Content Security Policy/i.test(message.text()))
+      consoleErrors.push(message.text());
+  });
+  await page.evaluateOnNewDocument(() => {
+    const seen: string[] = [];
+    const g = globalThis as unknown as { __cspViolations: string[]; document: EventTarget };
+    g.__cspViolations = seen;
+    g.document.addEventListener("securitypolicyviolation", (event) => {
+      const e = event as unknown as { violatedDirective: string; blockedURI: string };
+      seen.push(`${e.violatedDirective} ${e.blockedURI}`);
+    });
+  });
+  return async () => [
+    ...consoleErrors,
+    ...(await page.evaluate(() => (globalThis as unknown as { __cspViolations: string[] }).__cspViolations)),
+  ];
+}
+
+function expectSecurityHeaders(headers: Record<string, string>): void {
+  expect(headers["content-security-policy"]).toMatch(/default-src 'none'.*frame-ancestors 'none'/);
+  expect(headers["x-frame-options"]).toBe("DENY");
+  expect(headers["x-content-type-options"]).toBe("nosniff");
+  expect(headers["referrer-policy"]).toBe("no-referrer");
+}
 
 async function legend(page: Page, chart: string): Promise<string[]> {
   return page.$$eval(`#${chart} .u-legend .u-series .u-label`, (labels) => labels.map((l) => l.textContent ?? ""));
@@ -115,7 +146,9 @@ describe.skipIf(!CHROMIUM && !process.env.CI)("reference dashboard in Chromium",
     page.on("request", (request) => {
       if (/^https?:/.test(request.url()) && !request.url().startsWith(baseUrl)) offline.push(request.url());
     });
-    await page.goto(`${baseUrl}/dashboard`, { waitUntil: "networkidle0" });
+    const violations = await watchPolicy(page);
+    const response = await page.goto(`${baseUrl}/dashboard`, { waitUntil: "networkidle0" });
+    expectSecurityHeaders(response?.headers() ?? {});
     expect(await page.$eval("#base", (el) => (el as unknown as Input).value)).toBe(baseUrl);
     await page.type("#project", projectId);
     await page.type("#key", apiKey);
@@ -143,6 +176,7 @@ describe.skipIf(!CHROMIUM && !process.env.CI)("reference dashboard in Chromium",
     const tiles = await page.$$eval("#totals .tile b", (els) => els.map((e) => e.textContent));
     expect(tiles[0]).toBe(threads.toLocaleString("en-US"));
     expect(offline).toEqual([]);
+    expect(await violations()).toEqual([]);
 
     mkdirSync(OUTPUT_DIR, { recursive: true });
     await page.screenshot({ path: join(OUTPUT_DIR, "dashboard.png"), fullPage: true });
@@ -154,5 +188,28 @@ describe.skipIf(!CHROMIUM && !process.env.CI)("reference dashboard in Chromium",
     const href = await page.$eval("#export-link", (a) => (a as unknown as { href: string }).href);
     const csv = await (await fetch(href)).text();
     expect(csv.split("\n").filter(Boolean).length).toBe(threads + 1);
+    expect(await violations()).toEqual([]);
+  });
+
+  it("renders the Redoc reference under its policy", { timeout: 120_000 }, async () => {
+    browser ??= await puppeteer.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+    });
+    const page = await browser.newPage();
+    await page.setViewport({ width: 1280, height: 1000, deviceScaleFactor: 1 });
+    const violations = await watchPolicy(page);
+    const response = await page.goto(`${baseUrl}/redoc`, { waitUntil: "networkidle0" });
+    expectSecurityHeaders(response?.headers() ?? {});
+    await page.waitForSelector("h1", { timeout: 60_000 });
+    expect(await page.$eval("h1", (h) => h.textContent)).toMatch(/kapa-service API/);
+    // Operations are listed, and the search (Redoc's worker, from a blob: URL) finds one.
+    expect(await page.$$eval("h2", (hs) => hs.length)).toBeGreaterThan(10);
+    await page.type('input[placeholder="Search..."]', "export");
+    await page.waitForSelector('[data-role="search:results"] li', { timeout: 30_000 });
+    expect(await violations()).toEqual([]);
+    mkdirSync(OUTPUT_DIR, { recursive: true });
+    await page.screenshot({ path: join(OUTPUT_DIR, "redoc.png") });
   });
 });

@@ -254,14 +254,15 @@ describe("IAM least privilege", () => {
     expect(envOf(enqueueId).BACKFILL_QUEUE_URL).toEqual(ref(queueId));
   });
 
-  it("lets only EnqueueRange send to the backfill queue, and nobody use its DLQ", () => {
+  it("lets only EnqueueRange and the sweeper send to the backfill queue, and nobody use its DLQ", () => {
     const senders = identityStatements()
       .filter(
         ({ statement }) =>
           asArray(statement.Action).includes("sqs:SendMessage") && mentions(statement.Resource, queueId),
       )
       .flatMap(({ roles }) => roles);
-    expect(new Set(senders)).toEqual(new Set([roleIdOf(enqueueId)]));
+    expect(new Set(senders)).toEqual(new Set([roleIdOf(enqueueId), roleIdOf(fnId(stack.classification.sweeper))]));
+    expect(envOf(fnId(stack.classification.sweeper)).BACKFILL_QUEUE_URL).toEqual(ref(queueId));
     for (const { statement } of identityStatements()) expect(mentions(statement.Resource, dlqId)).toBe(false);
   });
 

@@ -5,7 +5,7 @@ import { asArray, mentions, only, props, resourcesIn, type Statement, synth } fr
 /** The default stack of the classification tests, and the logical ids and policies they check. */
 
 /** The API handlers that enqueue thread ids (the contract), and nothing else of the API. */
-export const SENDER_HANDLERS = ["chat", "delete-category", "update-thread"];
+export const SENDER_HANDLERS = ["chat", "update-thread"];
 
 export const { stack, template, idOf, fnId, resourcesOf, envOf, roleIdOf, statementsOfRole, identityStatements } =
   synth();

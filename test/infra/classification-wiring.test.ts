@@ -30,8 +30,8 @@ import { asArray, mentions, only, props, ref, resourcesIn, synth, testApp } from
 // Assess -------------------------------------------------------------------------------------
 
 describe("IAM least privilege on the queues", () => {
-  it("lets only chat, update-thread, delete-category and the sweeper send to the live queue", () => {
-    expect(senderIds).toHaveLength(4);
+  it("lets only chat, update-thread and the sweeper send to the live queue (a deleted category's threads are backlog)", () => {
+    expect(senderIds).toHaveLength(3);
     expect(functionsAllowed("sqs:SendMessage", queueId)).toEqual(senderIds);
   });
 
@@ -175,10 +175,10 @@ describe("API wiring", () => {
     const stackWithout = new Stack(testApp(), "Partial");
     const database = new Database(stackWithout, "Database", { settings: DEFAULT_SETTINGS });
     const pipeline = new Classification(stackWithout, "Classification", { database, settings: DEFAULT_SETTINGS });
-    const routes = routeList.filter((r) => r.handler !== "delete-category");
+    const routes = routeList.filter((r) => r.handler !== "update-thread");
     expect(
       () => new Api(stackWithout, "Api", { routes, database, classification: pipeline, settings: DEFAULT_SETTINGS }),
-    ).toThrow(/delete-category/);
+    ).toThrow(/update-thread/);
   });
 
   it("refuses a sender in the VPC that the SQS endpoint does not admit", () => {

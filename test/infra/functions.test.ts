@@ -42,8 +42,8 @@ const isEniStatement = (s: { Action: string | string[] }) =>
 const appIds = appFunctions.map(fnLogicalId);
 
 describe("Lambda functions", () => {
-  it("are one per distinct handler, plus the authorizer, the migrator, the classifier, the sweeper, the report planner and sender, the backfill tasks and the export worker", () => {
-    expect(appFunctions).toHaveLength(handlerNames.length + 9);
+  it("are one per distinct handler, plus the authorizer, the migrator, the classifier, the sweeper, the report planner and sender, the backfill tasks, the export worker and the webhook dispatcher, sender and recorder", () => {
+    expect(appFunctions).toHaveLength(handlerNames.length + 12);
     expect(new Set(appIds)).toEqual(
       new Set([
         ...[...functionsByHandler.values()].map(fnLogicalId),
@@ -55,6 +55,9 @@ describe("Lambda functions", () => {
         fnLogicalId(stack.reports.sender),
         ...backfillFnIds,
         fnLogicalId(stack.exports.worker),
+        fnLogicalId(stack.webhooks.dispatcher),
+        fnLogicalId(stack.webhooks.sender),
+        fnLogicalId(stack.webhooks.recorder),
       ]),
     );
   });

@@ -96,6 +96,8 @@ describe("cdk-nag AWS Solutions pack", () => {
     ["no secret rotation", { "kapa:dbSecretRotationDays": 0 }],
     ["no per-key limits", { "kapa:perKeyRateLimit": 0 }],
     ["an alarm email", { "kapa:alarmEmail": "oncall@example.com" }],
+    ["no WAF", { "kapa:waf": false }],
+    ["the prod profile (WAF rule per key)", { "kapa:profile": "prod" }],
   ])("acknowledges exactly what it finds with %s too", (_, context) => {
     const variant = synth(context).stack;
     expect(describeFindings(findings(variant))).toEqual([]);

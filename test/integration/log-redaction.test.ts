@@ -8,7 +8,7 @@ import { KeywordRetriever } from "../../shared/rag/retriever.js";
 import { ThreadsRepository } from "../../shared/threads/repository.js";
 import { chat } from "../../shared/threads/service.js";
 import { createTenant, useTestDb } from "../support/db.js";
-import { createTestQueue, testSqsApi } from "../support/sqs.js";
+import { createTestQueue, testSqs } from "../support/sqs.js";
 
 /**
  * A question's text never reaches the logs, also when the database driver fails in a way nobody
@@ -54,7 +54,7 @@ async function failedChat(): Promise<unknown> {
   const deps = {
     threads: new ThreadsRepository(db),
     agent: silent,
-    classificationQueue: new SqsClassificationQueue(testSqsApi, queueUrl),
+    classificationQueue: new SqsClassificationQueue(testSqs, queueUrl),
   };
   return chat(deps, { projectId, question: QUESTION }).then(
     () => null,

@@ -110,6 +110,7 @@ describe("a reclassify job's duplicate message", () => {
     const cutoff = new Date(Date.now() - 60_000).toISOString();
     const request: ClassificationRequest = {
       threadId: thread?.id as string,
+      projectId: thread?.projectId as string,
       reason: "backfill",
       mode: "reclassify",
       job: { id: crypto.randomUUID(), classifiedBefore: cutoff },

@@ -16,7 +16,7 @@ import { processReportJobs, type ReportDeps, sendTeamReport } from "../../shared
 import { useTestDb } from "../support/db.js";
 import { seedReportScenario, seedTeam } from "../support/report-data.js";
 import { useLocalSes } from "../support/ses.js";
-import { drainBodies, eventually, testSqs, testSqsApi } from "../support/sqs.js";
+import { drainBodies, eventually, testSqs } from "../support/sqs.js";
 
 // Prepare ------------------------------------------------------------------------------------
 
@@ -263,7 +263,7 @@ describe("usage reports in the local runtime: planner and sender Lambdas, local 
 
     // Act: the planner Lambda for this file's week (every team in the database), plus a job no retry can fix
     const plan = await pipeline.runPlanner({ period: PERIOD });
-    await new SqsReportQueue(testSqsApi, pipeline.queueUrl).send([poison]);
+    await new SqsReportQueue(testSqs, pipeline.queueUrl).send([poison]);
 
     // Assess
     expect(plan.period).toBe(PERIOD);

@@ -1,13 +1,20 @@
 import { once } from "node:events";
 import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
+import { ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import aws4 from "aws4";
 import { afterAll, describe, expect, it } from "vitest";
-import { SqsApi, SqsApiError } from "../../shared/platform/sqs-api.js";
+import { SqsCallError, SqsPollerClient } from "../../local/sqs-poller-client.js";
+import { sendMessageBatches } from "../../shared/platform/sqs.js";
+import { createSqsClient } from "../../shared/platform/sqs-client.js";
 import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
-import { createTestQueue, drainBodies, testSqs, testSqsApi } from "../support/sqs.js";
+import { createTestQueue, drainBodies, testSqs } from "../support/sqs.js";
 
+/**
+ * The two SQS clients: the SDK's as every process builds it (shared/platform/sqs.ts, the only
+ * one production code sends through) and the local event source's receive/delete client
+ * (local/sqs-poller-client.ts).
+ */
 const endpoint = process.env.AWS_ENDPOINT_URL_SQS as string;
 /** Starts `server` on a free local port; resolves to its base URL (a stand-in for SQS's endpoint). */
 async function listening(server: Server): Promise<{ url: string; port: number }> {
@@ -18,87 +25,115 @@ async function listening(server: Server): Promise<{ url: string; port: number }>
 }
 
 const bodies = (n: number) => Array.from({ length: n }, (_, i) => `{"n":${i},"text":"ü \\u0000 ,\\n"}`);
+const group = (i: number) => `00000000-0000-4000-8000-00000000000${i % 2}`;
 
-describe("SqsApi against the local SQS emulator, checked with the SDK", () => {
-  it("sends a batch the SDK receives, body for body", async () => {
-    const { queueUrl } = await createTestQueue("sqsapi-send");
-    const sent = bodies(10);
-
-    const out = await testSqsApi.sendMessageBatch({
-      QueueUrl: queueUrl,
-      Entries: sent.map((MessageBody, i) => ({ Id: String(i), MessageBody })),
-    });
-
-    expect(out.Successful).toHaveLength(10);
-    expect((await drainBodies(queueUrl)).sort()).toEqual([...sent].sort());
-  });
-
-  it("receives what the SDK sent, with the attributes the event source maps, and deletes it", async () => {
+describe("sending and polling against the local SQS emulator", () => {
+  it("sends batches with their group ids; the poller receives them, body for body, and deletes them", async () => {
     // A visibility timeout of 1 s: a message received and not deleted is back within it.
-    const { queueUrl } = await createTestQueue("sqsapi-receive", 1);
+    const { queueUrl } = await createTestQueue("sqs-send", 1);
     const sent = bodies(3);
-    await testSqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: sent.map((MessageBody, i) => ({ Id: String(i), MessageBody })),
-      }),
+    await sendMessageBatches(
+      testSqs,
+      queueUrl,
+      sent.map((body, i) => ({ body, groupId: group(i) })),
     );
+    const poller = new SqsPollerClient();
 
-    const received = await testSqsApi.receiveMessage({
+    const received = await poller.receiveMessage({
       QueueUrl: queueUrl,
       MaxNumberOfMessages: 10,
       WaitTimeSeconds: 1,
       MessageSystemAttributeNames: ["All"],
     });
     const messages = received.Messages ?? [];
-    const deleted = await testSqsApi.deleteMessageBatch({
+    const deleted = await poller.deleteMessageBatch({
       QueueUrl: queueUrl,
       Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle as string })),
     });
+    poller.destroy();
 
-    expect(messages.map((m) => m.Body).sort()).toEqual([...sent].sort());
+    expect(messages.map((m) => [m.Body, m.Attributes?.MessageGroupId]).sort()).toEqual(
+      sent.map((body, i) => [body, group(i)]).sort(),
+    );
     expect(messages.every((m) => m.Attributes?.ApproximateReceiveCount === "1")).toBe(true);
     expect(deleted.Failed ?? []).toEqual([]);
     // Deleted, not merely invisible: nothing comes back after the visibility timeout.
     expect(await drainBodies(queueUrl, 1500)).toEqual([]);
   });
 
-  it("names the error SQS answers", async () => {
-    const { queueUrl } = await createTestQueue("sqsapi-missing");
-    const error = await testSqsApi
-      .sendMessageBatch({ QueueUrl: `${queueUrl}-missing`, Entries: [{ Id: "0", MessageBody: "x" }] })
-      .catch((e: unknown) => e);
+  it("sends more than a batch, every message once", async () => {
+    const { queueUrl } = await createTestQueue("sqs-send-many");
+    const sent = bodies(25);
+    await sendMessageBatches(
+      testSqs,
+      queueUrl,
+      sent.map((body) => ({ body })),
+    );
+    expect((await drainBodies(queueUrl)).sort()).toEqual([...sent].sort());
+  });
 
-    expect(error).toBeInstanceOf(SqsApiError);
-    expect(error).toMatchObject({ statusCode: 400, retryable: false });
-    expect((error as SqsApiError).name).toMatch(/QueueDoesNotExist|NonExistentQueue/);
+  it("names the error SQS answers, through either client", async () => {
+    const { queueUrl } = await createTestQueue("sqs-missing");
+    const viaSdk = await sendMessageBatches(testSqs, `${queueUrl}-missing`, [{ body: "x" }]).catch((e: unknown) => e);
+    const poller = new SqsPollerClient();
+    const viaPoller = await poller.receiveMessage({ QueueUrl: `${queueUrl}-missing` }).catch((e: unknown) => e);
+    poller.destroy();
+
+    expect((viaSdk as Error).name).toMatch(/QueueDoesNotExist|NonExistentQueue/);
+    expect(viaPoller).toBeInstanceOf(SqsCallError);
+    expect(viaPoller).toMatchObject({ statusCode: 400, retryable: false });
+    expect((viaPoller as SqsCallError).name).toMatch(/QueueDoesNotExist|NonExistentQueue/);
   });
 });
 
-describe("SqsApi's retries, against scripted answers of SQS", () => {
-  /** What AWS answers, attempt by attempt ("reset": the connection is dropped mid-request). */
-  type Answer = { status: number; type?: string } | "reset";
+/** What AWS answers, attempt by attempt ("reset": the connection is dropped mid-request; a string body: sent as is). */
+type Answer = { status: number; type?: string; body?: string } | "reset";
 
-  async function attemptsUntilDone(answers: Answer[]): Promise<{ attempts: number; error?: unknown }> {
-    let attempts = 0;
-    const server = createServer((request, response) => {
-      const answer = answers[Math.min(attempts++, answers.length - 1)] as Answer;
-      request.resume();
-      if (answer === "reset") return void request.socket.destroy();
-      const body = answer.type
-        ? JSON.stringify({ __type: `com.amazonaws.sqs#${answer.type}`, message: "scripted" })
-        : "{}";
-      response.writeHead(answer.status, { "content-type": "application/x-amz-json-1.0" }).end(body);
-    });
-    const sqs = new SqsApi({ endpoint: (await listening(server)).url });
+/** A stand-in SQS that answers from the script, and counts the attempts. */
+async function scriptedSqs(answers: Answer[]) {
+  let attempts = 0;
+  const server = createServer((request, response) => {
+    const answer = answers[Math.min(attempts++, answers.length - 1)] as Answer;
+    request.resume();
+    if (answer === "reset") return void request.socket.destroy();
+    const body =
+      answer.body ??
+      (answer.type ? JSON.stringify({ __type: `com.amazonaws.sqs#${answer.type}`, message: "scripted" }) : "{}");
+    response.writeHead(answer.status, { "content-type": "application/x-amz-json-1.0" }).end(body);
+  });
+  return { url: (await listening(server)).url, attempts: () => attempts, close: () => server.close() };
+}
+
+/** One call through each client, against the script. */
+const calls = {
+  sdk: async (url: string) => {
+    const sqs = createSqsClient({ endpoint: url });
     try {
-      await sqs.sendMessageBatch({ QueueUrl: "q", Entries: [{ Id: "0", MessageBody: "x" }] });
-      return { attempts };
-    } catch (error) {
-      return { attempts, error };
+      await sendMessageBatches(sqs, "http://127.0.0.1/q", [{ body: "x" }]);
     } finally {
       sqs.destroy();
-      server.close();
+    }
+  },
+  poller: async (url: string) => {
+    const sqs = new SqsPollerClient({ endpoint: url });
+    try {
+      await sqs.deleteMessageBatch({ QueueUrl: "q", Entries: [] });
+    } finally {
+      sqs.destroy();
+    }
+  },
+};
+
+describe.each(Object.entries(calls))("the %s client's retries, against scripted answers of SQS", (_, call) => {
+  async function attemptsUntilDone(answers: Answer[]): Promise<{ attempts: number; error?: unknown }> {
+    const sqs = await scriptedSqs(answers);
+    try {
+      await call(sqs.url);
+      return { attempts: sqs.attempts() };
+    } catch (error) {
+      return { attempts: sqs.attempts(), error };
+    } finally {
+      sqs.close();
     }
   }
 
@@ -111,18 +146,29 @@ describe("SqsApi's retries, against scripted answers of SQS", () => {
     });
     const exhausted = await attemptsUntilDone([{ status: 503, type: "ServiceUnavailable" }]);
     expect(exhausted.attempts).toBe(3);
-    expect(exhausted.error).toMatchObject({ name: "ServiceUnavailable", statusCode: 503 });
+    expect(exhausted.error).toMatchObject({ name: "ServiceUnavailable" });
   });
 
   it("does not retry what cannot succeed", async () => {
     const denied = await attemptsUntilDone([{ status: 400, type: "AccessDeniedException" }, { status: 200 }]);
 
     expect(denied.attempts).toBe(1);
-    expect(denied.error).toMatchObject({ name: "AccessDeniedException", retryable: false });
+    expect(denied.error).toMatchObject({ name: "AccessDeniedException" });
   });
 });
 
-describe("SqsApi through a faulty network (the fault proxy in front of the emulator)", () => {
+describe("the SDK client's MD5 check", () => {
+  it("refuses a send whose body SQS reports with another MD5", async () => {
+    const wrong = JSON.stringify({ Successful: [{ Id: "0", MessageId: "m", MD5OfMessageBody: "0".repeat(32) }] });
+    const sqs = await scriptedSqs([{ status: 200, body: wrong }]);
+    const error = await calls.sdk(sqs.url).catch((e: unknown) => e);
+    sqs.close();
+
+    expect(String(error)).toMatch(/md5|checksum/i);
+  });
+});
+
+describe("both clients through a faulty network (the fault proxy in front of the emulator)", () => {
   const proxies: FaultProxy[] = [];
   afterAll(() => Promise.all(proxies.map((p) => p.close())));
   const faulty = async (mode: "refuse" | "blackhole") => {
@@ -131,26 +177,37 @@ describe("SqsApi through a faulty network (the fault proxy in front of the emula
     await proxy.set(mode);
     return proxy.url;
   };
+  const receive = (sqs: SQSClient) => sqs.send(new ReceiveMessageCommand({ QueueUrl: "unused", WaitTimeSeconds: 0 }));
 
   it("gives up after its attempts when nothing answers, with a transport error", async () => {
-    const sqs = new SqsApi({ endpoint: await faulty("refuse"), maxAttempts: 2 });
-    const error = await sqs.receiveMessage({ QueueUrl: "unused", WaitTimeSeconds: 0 }).catch((e: unknown) => e);
-    sqs.destroy();
+    const url = await faulty("refuse");
+    const sdk = createSqsClient({ endpoint: url, maxAttempts: 2 });
+    const viaSdk = await sendMessageBatches(sdk, "http://127.0.0.1/q", [{ body: "x" }]).catch((e: unknown) => e);
+    sdk.destroy();
+    const poller = new SqsPollerClient({ endpoint: url, maxAttempts: 2 });
+    const viaPoller = await poller.receiveMessage({ QueueUrl: "unused", WaitTimeSeconds: 0 }).catch((e: unknown) => e);
+    poller.destroy();
 
-    expect(error).toBeInstanceOf(SqsApiError);
-    expect(error).toMatchObject({ name: "ECONNREFUSED", retryable: true });
+    expect(viaSdk).toMatchObject({ code: "ECONNREFUSED", $metadata: { attempts: 2 } });
+    expect(viaPoller).toBeInstanceOf(SqsCallError);
+    expect(viaPoller).toMatchObject({ name: "ECONNREFUSED", retryable: true });
   });
 
   it("times out a black-holed request instead of hanging", async () => {
-    const sqs = new SqsApi({ endpoint: await faulty("blackhole"), maxAttempts: 1, requestTimeoutMs: 200 });
-    const error = await sqs.receiveMessage({ QueueUrl: "unused", WaitTimeSeconds: 0 }).catch((e: unknown) => e);
-    sqs.destroy();
+    const url = await faulty("blackhole");
+    const sdk = createSqsClient({ endpoint: url, maxAttempts: 1, requestTimeoutMs: 200 });
+    const viaSdk = await receive(sdk).catch((e: unknown) => e);
+    sdk.destroy();
+    const poller = new SqsPollerClient({ endpoint: url, maxAttempts: 1, requestTimeoutMs: 200 });
+    const viaPoller = await poller.receiveMessage({ QueueUrl: "unused", WaitTimeSeconds: 0 }).catch((e: unknown) => e);
+    poller.destroy();
 
-    expect(error).toMatchObject({ name: "RequestTimeout", retryable: true });
+    expect(viaSdk).toMatchObject({ name: "TimeoutError" });
+    expect(viaPoller).toMatchObject({ name: "RequestTimeout", retryable: true });
   });
 });
 
-describe("SqsApi's signature", () => {
+describe("The poller client's signature", () => {
   it("is the SigV4 signature an independent signer (aws4) computes for the same request", async () => {
     const seen: { headers: IncomingHttpHeaders; body: string }[] = [];
     const server = createServer((request, response) => {
@@ -165,7 +222,7 @@ describe("SqsApi's signature", () => {
     });
     const { url, port } = await listening(server);
     const credentials = { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret/key+example", sessionToken: "token==" };
-    const sqs = new SqsApi({ endpoint: url, region: "eu-central-1", credentials });
+    const sqs = new SqsPollerClient({ endpoint: url, region: "eu-central-1", credentials });
     await sqs.deleteMessageBatch({ QueueUrl: "https://sqs.eu-central-1.amazonaws.com/1/q", Entries: [] });
     sqs.destroy();
     server.close();

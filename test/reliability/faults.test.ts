@@ -7,7 +7,7 @@ import { sweep } from "../../shared/classification/sweeper.js";
 import { questionAnswers, threads } from "../../shared/db/schema.js";
 import { loadEnv } from "../../shared/platform/config.js";
 import { runtime } from "../../shared/platform/runtime.js";
-import { SqsApi } from "../../shared/platform/sqs-api.js";
+import { createSqsClient } from "../../shared/platform/sqs-client.js";
 import { createTenant, useTestDb } from "../support/db.js";
 import { type HttpReply, startTestGateway } from "../support/http.js";
 import { eventually } from "../support/sqs.js";
@@ -46,7 +46,7 @@ describe("the queue unreachable during chat", () => {
     const rt = await runtime();
     const working = rt.classificationQueue;
     // Nothing listens on port 9: every send fails to connect.
-    const unreachable = new SqsApi({ endpoint: "http://127.0.0.1:9", maxAttempts: 1 });
+    const unreachable = createSqsClient({ endpoint: "http://127.0.0.1:9", maxAttempts: 1 });
     rt.classificationQueue = new SqsClassificationQueue(unreachable, pipeline.queueUrl);
     let replies: HttpReply[];
     try {
@@ -75,7 +75,7 @@ describe("the queue unreachable during chat", () => {
     // of 1,000 the thousands of unlabelled threads the database-fault tests leave behind filled
     // the run and these 20 were never sent (the test timed out in CI). So: every due thread.
     const swept = await sweep(
-      { labels: rt.labels, queue: working },
+      { labels: rt.labels, queue: working, backfillQueue: working },
       { graceSeconds: 0, lookbackHours: 24, maxThreads: 1_000_000 },
     );
     expect(swept.requeued).toBeGreaterThanOrEqual(20);

@@ -7,6 +7,8 @@ export interface HttpReply {
   text: string;
   json: Record<string, unknown> | null;
   contentType: string | null;
+  /** Response headers, names in lower case. */
+  headers: Record<string, string>;
 }
 
 /** A client for the local gateway started in this test process. */
@@ -33,7 +35,7 @@ export async function startTestGateway(): Promise<{ gateway: Gateway; call: type
     const contentType = response.headers.get("content-type");
     let json: Record<string, unknown> | null = null;
     if (contentType?.includes("json") && text) json = JSON.parse(text) as Record<string, unknown>;
-    return { status: response.status, text, json, contentType };
+    return { status: response.status, text, json, contentType, headers: Object.fromEntries(response.headers) };
   }
   return { gateway, call };
 }

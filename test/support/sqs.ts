@@ -2,13 +2,11 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand } from "@aws-sdk/clien
 import { consumerSettings } from "../../local/harness.js";
 import { createQueueWithDlq, type QueueWithDlq } from "../../local/sqs.js";
 import type { ParsedClassificationRequest } from "../../shared/classification/queue.js";
-import { createSqsClient } from "../../shared/platform/aws.js";
-import { SqsApi } from "../../shared/platform/sqs-api.js";
+import { sendMessageBatches } from "../../shared/platform/sqs.js";
+import { createSqsClient } from "../../shared/platform/sqs-client.js";
 
-/** The SDK's client: creates the tests' queues and reads them back (a check of SqsApi by a client we did not write). */
+/** The SQS client as the handlers build it: creates the tests' queues, sends and reads them back. */
 export const testSqs = createSqsClient();
-/** Our client, as the handlers use it. */
-export const testSqsApi = new SqsApi();
 
 /** A queue and DLQ of the test's own on the run's emulator. */
 export async function createTestQueue(label: string, visibilityTimeoutSeconds = 1): Promise<QueueWithDlq> {
@@ -59,4 +57,44 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
+}
+
+/**
+ * Queues `noisy` messages of one group, then `quiet` of another, and receives (10 at a time,
+ * deleting each batch) until every quiet message came: resolves to how many messages were
+ * received by then, and how many of them were the noisy group's.
+ */
+export async function receivesUntilQuiet(
+  queueUrl: string,
+  counts: { noisy: number; quiet: number },
+  groups: { noisy?: string; quiet?: string } = { noisy: crypto.randomUUID(), quiet: crypto.randomUUID() },
+): Promise<{ received: number; noisyReceived: number }> {
+  const message = (group: string | undefined, kind: string) => (n: number) => ({
+    body: JSON.stringify({ kind, n }),
+    groupId: group,
+  });
+  await sendMessageBatches(testSqs, queueUrl, Array.from({ length: counts.noisy }, message(groups.noisy, "noisy")));
+  await sendMessageBatches(testSqs, queueUrl, Array.from({ length: counts.quiet }, message(groups.quiet, "quiet")));
+  let received = 0;
+  let noisyReceived = 0;
+  let quietReceived = 0;
+  while (quietReceived < counts.quiet) {
+    const out = await testSqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+    );
+    const messages = out.Messages ?? [];
+    if (messages.length === 0) throw new Error(`the queue ran dry after ${received} messages`);
+    for (const m of messages) {
+      received++;
+      if ((JSON.parse(m.Body ?? "{}") as { kind?: string }).kind === "quiet") quietReceived++;
+      else noisyReceived++;
+    }
+    await testSqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle as string })),
+      }),
+    );
+  }
+  return { received, noisyReceived };
 }

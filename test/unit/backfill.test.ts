@@ -18,6 +18,7 @@ import type { ClassificationQueue, ClassificationRequest } from "../../shared/cl
 const ids = (n: number) =>
   Array.from({ length: n }, (_, i) => `00000000-0000-4000-8000-${String(i + 1).padStart(12, "0")}`);
 
+const PROJECT = "00000000-0000-4000-8000-000000000001";
 const notUsed = () => Promise.reject(new Error("not used by the backfill steps"));
 
 /** The repository's walks over an in-memory list of the target's ids. */
@@ -35,7 +36,7 @@ function fakeRepository(all: readonly string[]) {
         .filter((id) => id <= last)
         .slice(0, limit);
       reads.push(chunk.length);
-      return chunk;
+      return chunk.map((id) => ({ id, projectId: PROJECT }));
     },
     // The steps only walk ids: the job bookkeeping is the service's.
     progress: notUsed,
@@ -43,6 +44,7 @@ function fakeRepository(all: readonly string[]) {
     claimJob: notUsed,
     finishJob: notUsed,
     releaseJob: notUsed,
+    notePending: notUsed,
   };
   return { repository, reads };
 }
@@ -120,6 +122,8 @@ describe("EnqueueRange", () => {
     expect(result).toEqual({ enqueued: all.length - 10 });
     expect(sent.map((r) => r.threadId).sort()).toEqual(all.slice(10));
     expect(new Set(sent.map((r) => `${r.reason}/${r.mode}`))).toEqual(new Set(["backfill/reclassify"]));
+    // Each carries its thread's project: the fair queues' message group.
+    expect(new Set(sent.map((r) => r.projectId))).toEqual(new Set([PROJECT]));
     expect(reads).toEqual([ENQUEUE_CHUNK, ENQUEUE_CHUNK, 490]);
     expect(peak).toBeLessThanOrEqual(40);
   });

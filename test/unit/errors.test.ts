@@ -16,6 +16,7 @@ import {
   DomainError,
   InvalidInputError,
   NotFoundError,
+  TooManyRequestsError,
   UnavailableError,
 } from "../../shared/platform/errors.js";
 import { ReportSendError } from "../../shared/reports/service.js";
@@ -47,6 +48,18 @@ describe("the error family", () => {
     const send = new ReportSendError("team", "2026-W10", [{ email: "a@b.c", error: "throttled" }], 1);
     expect(send).toBeInstanceOf(DomainError);
     expect(send.name).toBe("ReportSendError");
+    const busy = new TooManyRequestsError("x", 10);
+    expect(busy).toBeInstanceOf(DomainError);
+    expect(busy.name).toBe("TooManyRequestsError");
+  });
+
+  it("answers 429 with the error's Retry-After and the resource in the way", () => {
+    const id = "00000000-0000-4000-8000-000000000001";
+    expect(errorReply(new TooManyRequestsError("An export is running", 10, id))).toEqual({
+      statusCode: 429,
+      body: { detail: "An export is running", id },
+      headers: { "retry-after": "10" },
+    });
   });
 
   it("keeps its names in a minified Lambda bundle (Step Functions retries by name)", async () => {

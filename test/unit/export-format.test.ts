@@ -18,6 +18,10 @@ const thread = (first_question: string, labelled = true): ExportedThread => ({
     : null,
 });
 
+function never(): never {
+  throw new Error("the fixture thread is labelled");
+}
+
 describe("CSV fields (RFC 4180)", () => {
   it.each([
     ["plain", "plain"],
@@ -30,6 +34,24 @@ describe("CSV fields (RFC 4180)", () => {
     ["", ""],
   ])("%j -> %j", (value, expected) => {
     expect(csvField(value)).toBe(expected);
+  });
+
+  it.each([
+    ['=HYPERLINK("http://x")', `"'=HYPERLINK(""http://x"")"`],
+    ["+1+1", `"'+1+1"`],
+    ["-2+3", `"'-2+3"`],
+    ["@SUM(A1)", `"'@SUM(A1)"`],
+    ["\t=1", `"'\t=1"`],
+    ["\r=1", `"'\r=1"`],
+    ["a=1", "a=1"],
+    [" =1", " =1"],
+    ["'quoted", "'quoted"],
+  ])("neutralises a formula: %j -> %j (OWASP: a leading quote, the field quoted)", (value, expected) => {
+    expect(csvField(value)).toBe(expected);
+  });
+
+  it("leaves numbers alone, even negative ones (ours, never a formula)", () => {
+    expect(csvField(-1)).toBe("-1");
   });
 
   it("writes numbers as they are and null as an empty field", () => {
@@ -63,6 +85,17 @@ describe("export encoders", () => {
     const [header, record] = parseCsv(encoder.header() + encoder.rows([{ ...thread("x"), question_answers: qa }]));
     expect(header?.at(-1)).toBe("question_answers");
     expect(JSON.parse(record?.at(-1) as string)).toEqual(qa);
+  });
+
+  it("CSV: a cell a spreadsheet would evaluate reads back with a leading quote; NDJSON keeps it verbatim", () => {
+    const formulas = ["=1+1", "+cmd", "-5 degrees?", "@user", "\tx", "\rx"];
+    const threads = formulas.map((q) => ({ ...thread(q), category: { ...(thread(q).category ?? never()), name: q } }));
+    const csv = encoderFor("csv", false);
+    const records = parseCsv(csv.header() + csv.rows(threads)).slice(1);
+    expect(records.map((r) => r[3])).toEqual(formulas.map((q) => `'${q}`));
+    expect(records.map((r) => r[6])).toEqual(formulas.map((q) => `'${q}`));
+    const ndjson = encoderFor("ndjson", false).rows(threads).split("\n").filter(Boolean);
+    expect(ndjson.map((l) => JSON.parse(l).first_question)).toEqual(formulas);
   });
 
   it("NDJSON: one thread per line, whatever its text holds", () => {

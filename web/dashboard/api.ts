@@ -23,7 +23,7 @@ export interface Trends {
 
 export interface ExportStatus {
   id: string;
-  status: "running" | "done" | "failed";
+  status: "queued" | "running" | "done" | "failed";
   rows?: number | null;
   url?: string | null;
   expires_at?: string | null;
@@ -66,7 +66,7 @@ export async function requestExport(
   if (!started.ok) return started;
   const deadline = Date.now() + POLL_LIMIT_MS;
   let state = started.body;
-  while (state.status === "running" && Date.now() < deadline) {
+  while ((state.status === "queued" || state.status === "running") && Date.now() < deadline) {
     progress(state);
     await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     const polled = await call<ExportStatus>(`${api}/exports/${encodeURIComponent(state.id)}/`, key);

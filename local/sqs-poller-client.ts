@@ -5,28 +5,25 @@ import type {
   DeleteMessageBatchResult,
   ReceiveMessageRequest,
   ReceiveMessageResult,
-  SendMessageBatchRequest,
-  SendMessageBatchResult,
 } from "@aws-sdk/client-sqs";
 import { Hash } from "@smithy/core/serde";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
+import { SQS_CONNECTION_TIMEOUT_MS, SQS_MAX_ATTEMPTS, SQS_REQUEST_TIMEOUT_MS } from "../shared/platform/sqs.js";
 
 /**
- * The three SQS calls on our hot paths (the chat's send, the local event source's receive and
- * delete) in SQS's JSON protocol, signed with the SDK's own SigV4 signer and sent over a keep-alive
- * agent. The SDK client costs 0.75 ms of CPU per SendMessageBatch on the development machine,
- * this 0.28 ms (`npm run bench sqs-send`): the rest is the SDK's middleware stack, endpoint rules
- * and per-message MD5 checks. A chat Lambda of 512 MB has about a third of a vCPU, so that
- * difference is one to two milliseconds of every new thread. Everything else (creating queues,
- * attributes, redrives) keeps the SDK.
+ * The local event source mapping's receives and deletes (local/event-source.ts), in SQS's JSON
+ * protocol, signed with the SDK's own SigV4 signer and sent over a keep-alive agent. In AWS,
+ * Lambda's pollers do this work off the function's CPU; locally the pollers share a process with
+ * the functions, so they use this lean client rather than the SDK's middleware stack. Production
+ * code sends through the SDK (shared/platform/sqs.ts).
  *
  * Protocol: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-making-api-requests-json.html
  * Retries follow the SDK's standard mode: up to 3 attempts for throttling, 5xx and network
  * errors, with full-jitter exponential backoff from 100 ms.
  * https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html
  */
-export interface SqsApiOptions {
+export interface PollerClientOptions {
   /** @default AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL, else https://sqs.<region>.amazonaws.com */
   endpoint?: string;
   /** @default AWS_REGION, AWS_DEFAULT_REGION, else us-east-1 */
@@ -42,7 +39,7 @@ export interface SqsApiOptions {
 }
 
 /** An error SQS answered (`name` is its error code, e.g. QueueDoesNotExist) or a transport failure. */
-export class SqsApiError extends Error {
+export class SqsCallError extends Error {
   override readonly name: string;
   constructor(
     code: string,
@@ -55,21 +52,11 @@ export class SqsApiError extends Error {
   }
 }
 
-export const SQS_MAX_ATTEMPTS = 3;
-/**
- * Connecting may take this long, the wait for a free socket of the pool included: it leaves room
- * for a busy process (a 1 s timeout failed requests under load that were never sent). The chat
- * never waits on a send for long whatever these are (it races the send against a short grace;
- * the sweeper catches up on what was not sent).
- */
-export const SQS_CONNECTION_TIMEOUT_MS = 5000;
-/** A response may take this long (beyond a long poll's wait). */
-export const SQS_REQUEST_TIMEOUT_MS = 10_000;
 const BASE_BACKOFF_MS = 100;
 const MAX_SOCKETS = 50;
 const THROTTLING = /Throttl|RequestThrottled|TooManyRequests|RequestLimitExceeded/;
 
-type Action = "SendMessageBatch" | "ReceiveMessage" | "DeleteMessageBatch";
+type Action = "ReceiveMessage" | "DeleteMessageBatch";
 
 function environmentCredentials(): AwsCredentialIdentity | undefined {
   const { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_SESSION_TOKEN } = process.env;
@@ -90,20 +77,16 @@ interface Connection {
   signer: Promise<SignatureV4>;
 }
 
-export class SqsApi {
+export class SqsPollerClient {
   private readonly maxAttempts: number;
   private readonly connectionTimeoutMs: number;
   private readonly requestTimeoutMs: number;
   private connection: Connection | undefined;
 
-  constructor(private readonly options: SqsApiOptions = {}) {
+  constructor(private readonly options: PollerClientOptions = {}) {
     this.maxAttempts = options.maxAttempts ?? SQS_MAX_ATTEMPTS;
     this.connectionTimeoutMs = options.connectionTimeoutMs ?? SQS_CONNECTION_TIMEOUT_MS;
     this.requestTimeoutMs = options.requestTimeoutMs ?? SQS_REQUEST_TIMEOUT_MS;
-  }
-
-  sendMessageBatch(input: SendMessageBatchRequest): Promise<SendMessageBatchResult> {
-    return this.call("SendMessageBatch", input);
   }
 
   receiveMessage(input: ReceiveMessageRequest): Promise<ReceiveMessageResult> {
@@ -126,7 +109,7 @@ export class SqsApi {
       try {
         return JSON.parse(await this.exchange(action, body, waitMs)) as T;
       } catch (error) {
-        const retryable = !(error instanceof SqsApiError) || error.retryable;
+        const retryable = !(error instanceof SqsCallError) || error.retryable;
         if (!retryable || attempt >= this.maxAttempts) throw error;
         const backoff = Math.random() * BASE_BACKOFF_MS * 2 ** (attempt - 1);
         await new Promise((resolve) => setTimeout(resolve, backoff));
@@ -161,7 +144,7 @@ export class SqsApi {
     return this.connection;
   }
 
-  /** One signed POST; resolves to the body of a 200, rejects with an SqsApiError otherwise. */
+  /** One signed POST; resolves to the body of a 200, rejects with an SqsCallError otherwise. */
   private async exchange(action: Action, body: string, waitMs: number): Promise<string> {
     const { endpoint, agent, signer } = this.connect();
     const { hostname, port, host, protocol } = endpoint;
@@ -209,7 +192,7 @@ export class SqsApi {
       );
       request.on("error", (error) => {
         clearTimeout(connectTimer);
-        reject(error instanceof SqsApiError ? error : transportError(errorCode(error), error.message));
+        reject(error instanceof SqsCallError ? error : transportError(errorCode(error), error.message));
       });
       request.on("close", () => clearTimeout(connectTimer));
       request.end(body);
@@ -220,10 +203,10 @@ export class SqsApi {
 const errorCode = (error: Error) => (error as NodeJS.ErrnoException).code ?? error.name;
 
 /** Network failures are retried, as the SDK does (the consumers are idempotent). */
-const transportError = (code: string, message: string) => new SqsApiError(code, message, undefined, true);
+const transportError = (code: string, message: string) => new SqsCallError(code, message, undefined, true);
 
 /** An error body of the JSON protocol: {"__type": "com.amazonaws.sqs#QueueDoesNotExist", "message": ...}. */
-function answeredError(status: number, text: string): SqsApiError {
+function answeredError(status: number, text: string): SqsCallError {
   let type = "";
   let message = text;
   try {
@@ -234,5 +217,5 @@ function answeredError(status: number, text: string): SqsApiError {
     // not JSON (a proxy's page): the status says enough
   }
   const code = type.split("#").pop() || `HTTP${status}`;
-  return new SqsApiError(code, message, status, status >= 500 || status === 429 || THROTTLING.test(code));
+  return new SqsCallError(code, message, status, status >= 500 || status === 429 || THROTTLING.test(code));
 }

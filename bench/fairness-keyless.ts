@@ -1,0 +1,138 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { machineLoad, report } from "./lib.js";
+
+/**
+ * A keyed client's success rate while 16 workers flood the gateway from the same address, on the
+ * one local world `npm start` builds (its WAF rules, stage throttling and usage plan from the
+ * template). Variants: no key; junk that cannot be a key (the WAF's malformed-key rule); junk
+ * that looks like a key (passes the WAF in the default profile, costs the authorizer).
+ */
+
+const FLOOD_SECONDS = Number(process.env.BENCH_FLOOD_SECONDS ?? 8);
+const WORKERS = 16;
+/** The keyed client's pace: well inside its usage plan (20/s), so only the flood can refuse it. */
+const KEYED_PER_SECOND = 10;
+
+interface Runtime {
+  child: ChildProcess;
+  base: string;
+  projectUrl: string;
+  apiKey: string;
+}
+
+async function startNpm(dataDir: string): Promise<Runtime> {
+  const child = spawn("npm", ["start", "--silent"], {
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      PORT: "0",
+      PGLITE_PORT: "0",
+      SQS_PORT: "0",
+      SES_PORT: "0",
+      DATABASE_URL: "",
+      LOG_LEVEL: "error",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true, // its own process group: one signal stops npm and the runtime
+  });
+  let output = "";
+  for (const stream of [child.stdout, child.stderr]) stream?.on("data", (c: Buffer) => (output += c.toString()));
+  const deadline = Date.now() + 300_000;
+  while (!/Press Ctrl-C to stop/.test(output)) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not start:\n${output}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const base = /kapa-service is running at (http:\/\/localhost:\d+)/
+    .exec(output)?.[1]
+    ?.replace("localhost", "127.0.0.1");
+  const projectId = /projects\/([0-9a-f-]{36})\/chat/.exec(output)?.[1];
+  const apiKey = /X-API-KEY: (kapa_[\w-]+)'/.exec(output)?.[1];
+  if (!base || !projectId || !apiKey) throw new Error(`npm start printed no URL, project or key:\n${output}`);
+  return { child, base, projectUrl: `${base}/query/v1/projects/${projectId}`, apiKey };
+}
+
+function stopNpm(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.once("close", () => resolve());
+    if (child.pid) process.kill(-child.pid, "SIGINT");
+  });
+}
+
+const VARIANTS: Record<string, () => Record<string, string>> = {
+  keyless: () => ({}),
+  "junk-malformed": () => ({ "X-API-KEY": `kapa_junk_${randomBytes(8).toString("hex")}` }),
+  "junk-wellformed": () => ({
+    "X-API-KEY": `kapa_${randomBytes(6).toString("hex")}_${randomBytes(32).toString("base64url")}`,
+  }),
+};
+
+async function status(url: string, headers: Record<string, string>): Promise<number> {
+  try {
+    const response = await fetch(url, { headers });
+    await response.arrayBuffer();
+    return response.status;
+  } catch {
+    return 0; // a refused or reset connection
+  }
+}
+
+async function runVariant(runtime: Runtime, variant: string) {
+  const url = `${runtime.projectUrl}/threads/`;
+  const headersOf = VARIANTS[variant] as () => Record<string, string>;
+  const until = performance.now() + FLOOD_SECONDS * 1000;
+  const flood = new Map<number, number>();
+  const keyed = new Map<number, number>();
+  const count = (into: Map<number, number>, s: number) => into.set(s, (into.get(s) ?? 0) + 1);
+  const worker = async () => {
+    while (performance.now() < until) count(flood, await status(url, headersOf()));
+  };
+  const client = async () => {
+    for (let i = 0; performance.now() < until; i++) {
+      count(keyed, await status(url, { "X-API-KEY": runtime.apiKey }));
+      const next = until - FLOOD_SECONDS * 1000 + ((i + 1) * 1000) / KEYED_PER_SECOND;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, next - performance.now())));
+    }
+  };
+  const started = performance.now();
+  await Promise.all([client(), ...Array.from({ length: WORKERS }, worker)]);
+  const seconds = (performance.now() - started) / 1000;
+  const keyedTotal = [...keyed.values()].reduce((a, b) => a + b, 0);
+  const floodTotal = [...flood.values()].reduce((a, b) => a + b, 0);
+  return {
+    variant,
+    keyed_requests: keyedTotal,
+    keyed_ok: keyed.get(200) ?? 0,
+    keyed_success_rate: Math.round(((keyed.get(200) ?? 0) / Math.max(1, keyedTotal)) * 10_000) / 100,
+    keyed_statuses: JSON.stringify(Object.fromEntries(keyed)),
+    flood_requests: floodTotal,
+    flood_rps: Math.round(floodTotal / seconds),
+    flood_statuses: JSON.stringify(Object.fromEntries([...flood].sort(([a], [b]) => a - b))),
+  };
+}
+
+export async function benchFairnessKeyless(): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), "kapa-bench-keyless-"));
+  const runtime = await startNpm(dataDir);
+  try {
+    // Warm the keyed path (the authorizer's and the handler's first invocations), not measured.
+    for (let i = 0; i < 3; i++) await status(`${runtime.projectUrl}/threads/`, { "X-API-KEY": runtime.apiKey });
+    const rows = [];
+    for (const variant of Object.keys(VARIANTS)) {
+      rows.push({ ...(await runVariant(runtime, variant)), load_average_1m: machineLoad().load_average[0] });
+    }
+    report("fairness-keyless", rows, {
+      flood_seconds: FLOOD_SECONDS,
+      workers: WORKERS,
+      keyed_per_second: KEYED_PER_SECOND,
+      target_keyed_success_rate: 99,
+      variants: rows,
+    });
+  } finally {
+    await stopNpm(runtime.child);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,107 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { Webhook } from "standardwebhooks";
+import { WEBHOOK_EVENT_TYPES } from "../shared/webhooks/model.js";
+
+/**
+ * `npx kapa webhooks listen`: a receiver on loopback for a developer, registered as a webhook
+ * endpoint through the API of a running `npm start` (its URL and an API key of the project), which
+ * verifies each delivery with the `standardwebhooks` package and prints it. The endpoint is
+ * deleted again when the listener stops. Talks to the API only (no database, nothing of local/).
+ */
+export interface ListenOptions {
+  project: string;
+  apiUrl: string;
+  apiKey: string;
+  /** Port of the receiver on 127.0.0.1 (0: any free one). */
+  port: number;
+  events?: readonly string[];
+  /** Each verified delivery (or a refused one, with `error`). */
+  onEvent(line: ListenedEvent): void;
+}
+
+export interface ListenedEvent {
+  webhookId: string;
+  type: string;
+  data: unknown;
+  /** Set when the signature did not verify (the delivery is answered 401). */
+  error?: string;
+}
+
+export interface Listener {
+  url: string;
+  webhookId: string;
+  stop(): Promise<void>;
+}
+
+async function api(options: ListenOptions, method: string, path: string, body?: unknown) {
+  const response = await fetch(`${options.apiUrl.replace(/\/$/, "")}/query/v1/projects/${options.project}${path}`, {
+    method,
+    headers: { "x-api-key": options.apiKey, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  const json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  if (!response.ok) throw new Error(`${method} webhooks: HTTP ${response.status}: ${String(json.detail ?? text)}`);
+  return json;
+}
+
+function receiver(secret: () => string, onEvent: ListenOptions["onEvent"]): http.Server {
+  return http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks).toString("utf8");
+      const webhookId = String(req.headers["webhook-id"] ?? "");
+      try {
+        const event = new Webhook(secret()).verify(body, req.headers as Record<string, string>) as {
+          type: string;
+          data: unknown;
+        };
+        onEvent({ webhookId, type: event.type, data: event.data });
+        res.writeHead(204).end();
+      } catch (error) {
+        onEvent({ webhookId, type: "", data: null, error: error instanceof Error ? error.message : String(error) });
+        res.writeHead(401).end();
+      }
+    });
+  });
+}
+
+export async function listen(options: ListenOptions): Promise<Listener> {
+  let secret = "";
+  const server = receiver(() => secret, options.onEvent);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, "127.0.0.1", resolve);
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  const close = () => new Promise<void>((resolve) => server.close(() => resolve()));
+  let created: Record<string, unknown>;
+  try {
+    created = await api(options, "POST", "/webhooks/", {
+      url,
+      events: options.events ?? WEBHOOK_EVENT_TYPES,
+      description: "npx kapa webhooks listen",
+    });
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  secret = String(created.secret);
+  const webhookId = String(created.id);
+  return {
+    url,
+    webhookId,
+    async stop() {
+      server.closeAllConnections();
+      await Promise.all([close(), api(options, "DELETE", `/webhooks/${webhookId}/`).catch(() => undefined)]);
+    },
+  };
+}
+
+/** One line per event: time, type, webhook-id and the data as JSON. */
+export function formatEvent(event: ListenedEvent): string {
+  if (event.error) return `${new Date().toISOString()}  REFUSED ${event.webhookId || "-"}: ${event.error}`;
+  return `${new Date().toISOString()}  ${event.type}  ${event.webhookId}  ${JSON.stringify(event.data)}`;
+}

@@ -1,0 +1,111 @@
+import { type Bag, dot, type QuestionView, weightedMean } from "./embed.js";
+
+/** The tunable weights of the local classifier (see docs/classification.md for how they were chosen). */
+export interface ScoreWeights {
+  /** Question words aligned with the category's name and description. */
+  align: number;
+  /** Question words aligned with the words of the category's text and all its examples together. */
+  cloud: number;
+  /** The nearest examples of the category (its text when nobody corrected it yet). */
+  knn: number;
+  /** BM25 over the category's name, description and examples. */
+  lexical: number;
+}
+
+export interface CategoryDocs {
+  name: Bag;
+  text: Bag;
+  examples: Bag[];
+  /** Term counts of the name (twice), description and examples, and their total: the BM25 document. */
+  tf: Map<string, number>;
+  length: number;
+}
+
+export function categoryDocs(name: Bag, text: Bag, examples: Bag[]): CategoryDocs {
+  const tf = new Map<string, number>();
+  let length = 0;
+  for (const bag of [name, name, text, ...examples]) {
+    for (const t of bag.terms) tf.set(t, (tf.get(t) ?? 0) + 1);
+    length += bag.terms.length;
+  }
+  return { name, text, examples, tf, length };
+}
+
+export type Components = Record<keyof ScoreWeights, number[]>;
+
+// The mean of the two best examples: one stray example alone does not carry a label.
+const KNN_K = 2;
+
+/** The word-level scores of one category: its text alone, its text and examples together, and its nearest examples. */
+function wordScores(view: QuestionView, docs: CategoryDocs): { align: number; cloud: number; knn: number } {
+  const n = view.q.rows.length;
+  const best = new Float32Array(n);
+  const cloud = new Float32Array(n).fill(-1);
+  const d = view.q.sentence.length;
+  const similarity = (doc: Bag, m: { covers: number; coveredBy: number }) =>
+    0.5 * dot(view.q.sentence, 0, doc.sentence, 0, d) + 0.25 * m.covers + 0.25 * m.coveredBy;
+  const text = view.match(docs.text, best, cloud);
+  // A category nobody has corrected yet stands on its own text, so that it competes evenly.
+  const sims =
+    docs.examples.length > 0
+      ? docs.examples.map((ex) => similarity(ex, view.match(ex, best, cloud)))
+      : [similarity(docs.text, text)];
+  sims.sort((x, y) => y - x);
+  const top = sims.slice(0, KNN_K);
+  const anyWord = docs.text.rows.length > 0 || docs.examples.some((ex) => ex.rows.length > 0);
+  return {
+    align: text.covers,
+    cloud: n > 0 && anyWord ? weightedMean(cloud, view.q.weights, n) : 0,
+    knn: top.reduce((s, x) => s + x, 0) / top.length,
+  };
+}
+
+/** BM25 of the question's terms against each category's text plus examples, idf across categories. */
+function bm25(q: Bag, docs: readonly CategoryDocs[]): number[] {
+  const avg = docs.reduce((s, doc) => s + doc.length, 0) / Math.max(1, docs.length) || 1;
+  const k1 = 1.2;
+  const b = 0.75;
+  const terms = [...new Set(q.terms)];
+  const idf = terms.map((t) => {
+    const n = docs.filter((doc) => doc.tf.has(t)).length;
+    return Math.log(1 + (docs.length - n + 0.5) / (n + 0.5));
+  });
+  return docs.map((doc) => {
+    let score = 0;
+    terms.forEach((t, i) => {
+      const tf = doc.tf.get(t) ?? 0;
+      if (tf > 0) score += ((idf[i] as number) * tf * (k1 + 1)) / (tf + k1 * (1 - b + (b * doc.length) / avg));
+    });
+    return score;
+  });
+}
+
+export function components(view: QuestionView, all: readonly CategoryDocs[]): Components {
+  const words = all.map((c) => wordScores(view, c));
+  return {
+    align: words.map((w) => w.align),
+    cloud: words.map((w) => w.cloud),
+    knn: words.map((w) => w.knn),
+    lexical: bm25(view.q, all),
+  };
+}
+
+/** Each component as z-scores across the categories, so that the weights compare like with like. */
+function standardized(values: number[]): number[] {
+  const mean = values.reduce((s, x) => s + x, 0) / values.length;
+  const sd = Math.sqrt(values.reduce((s, x) => s + (x - mean) ** 2, 0) / values.length);
+  return values.map((x) => (sd > 1e-9 ? (x - mean) / sd : 0));
+}
+
+export function combine(parts: Components, weights: ScoreWeights): number[] {
+  const n = parts.align.length;
+  const total = new Array<number>(n).fill(0);
+  for (const key of Object.keys(weights) as (keyof ScoreWeights)[]) {
+    const w = weights[key];
+    if (w === 0) continue;
+    standardized(parts[key]).forEach((z, i) => {
+      total[i] = (total[i] as number) + w * z;
+    });
+  }
+  return total;
+}

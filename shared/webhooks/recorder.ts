@@ -1,0 +1,45 @@
+import type { AttemptOutcome, DeliveryStore } from "./delivery-store.js";
+import { isSuccess } from "./http-post.js";
+import { type AttemptResult, attemptResult, MAX_ATTEMPTS, MAX_SQS_DELAY_SECONDS, retryDelaySeconds } from "./model.js";
+import type { DeliveryQueue } from "./queue.js";
+import { activeSecrets } from "./repository.js";
+
+export interface RecorderDeps {
+  store: DeliveryStore;
+  deliveries: DeliveryQueue;
+  /** Multiplies the retry schedule (1 in AWS; a local setting shortens it for tests). */
+  retryScale: number;
+  random?: () => number;
+  now?: () => Date;
+}
+
+export function outcomeOf(result: AttemptResult): AttemptOutcome {
+  if (isSuccess(result)) return "succeeded";
+  return result.delivery.attempt < MAX_ATTEMPTS ? "retrying" : "failed";
+}
+
+/**
+ * Writes an attempt down and, when it failed and attempts remain, schedules the next one with
+ * the endpoint as it is now (its URL, its secrets; none when it was deleted or disabled).
+ */
+export async function recordResult(body: string, deps: RecorderDeps): Promise<void> {
+  const result = attemptResult.parse(JSON.parse(body));
+  const outcome = outcomeOf(result);
+  const endpoint = await deps.store.recordAttempt(result, outcome);
+  if (outcome !== "retrying" || !endpoint?.enabled) return;
+  const next = result.delivery.attempt + 1;
+  const delay = retryDelaySeconds(next, deps.random, deps.retryScale);
+  const now = (deps.now ?? (() => new Date()))();
+  await deps.deliveries.send(
+    [
+      {
+        ...result.delivery,
+        attempt: next,
+        url: endpoint.url,
+        secrets: activeSecrets(endpoint, now),
+        notBefore: new Date(now.getTime() + delay * 1000).toISOString(),
+      },
+    ],
+    Math.min(delay, MAX_SQS_DELAY_SECONDS),
+  );
+}

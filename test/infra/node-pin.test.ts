@@ -1,0 +1,41 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ESBUILD_TARGET, REPO_ROOT } from "../../infra/constructs/lambda.js";
+import { resourcesOf } from "./stack-fixture.js";
+import { props } from "./support.js";
+
+/**
+ * One Node major everywhere: the Lambda runtime of the synthesized template, the `node`
+ * devDependency that npm scripts, the tests and CI run on (docs/decisions.md, "The Node pin"),
+ * the process running this test, and the engines range. A bump of one without the others fails here.
+ */
+const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as {
+  engines: { node: string };
+  devDependencies: Record<string, string>;
+};
+const pinned = pkg.devDependencies.node ?? "";
+const majorOf = (version: string) => Number(/^v?(\d+)\.\d+\.\d+$/.exec(version)?.[1]);
+const pinnedMajor = majorOf(pinned);
+
+const runtimes = [...resourcesOf("AWS::Lambda::Function").values()].map((fn) => String(props(fn).Runtime));
+
+describe("the Node pin", () => {
+  it("is one exact version of the node package", () => {
+    expect(pinned).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it("is the major of every Lambda runtime in the template and of the bundles' target", () => {
+    expect(runtimes.length).toBeGreaterThan(0);
+    expect(new Set(runtimes)).toEqual(new Set([`nodejs${pinnedMajor}.x`]));
+    expect(ESBUILD_TARGET).toBe(`node${pinnedMajor}`);
+  });
+
+  it("is the major of the Node these tests run on", () => {
+    expect(majorOf(process.version)).toBe(pinnedMajor);
+  });
+
+  it("is what the engines range asks for", () => {
+    expect(pkg.engines.node).toBe(`^${pinnedMajor}`);
+  });
+});

@@ -1,0 +1,64 @@
+import { inArray, sql } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import { seedThreads } from "../../shared/admin/seed.js";
+import { SqsClassificationQueue } from "../../shared/classification/queue.js";
+import { LabelsRepository } from "../../shared/classification/repository.js";
+import { LIVE_RESENDS_PER_PROJECT, sweep } from "../../shared/classification/sweeper.js";
+import { threads } from "../../shared/db/schema.js";
+import { createTenant, useTestDb } from "../support/db.js";
+import { createTestQueue, drainRequests, testSqs } from "../support/sqs.js";
+
+const db = useTestDb();
+
+/** A project with `count` unlabelled threads last sent to the classifier ten minutes ago. */
+async function projectWithDueThreads(label: string, count: number): Promise<{ projectId: string; ids: Set<string> }> {
+  const tenant = await createTenant(db, label);
+  await seedThreads(db, { count, projects: 0, projectIds: [tenant.projectId], chunk: count });
+  await db.execute(sql`
+    update threads set created_at = now() - interval '20 minutes', classification_requested_at = now() - interval '10 minutes'
+    where project_id = ${tenant.projectId}::uuid`);
+  const rows = await db
+    .select({ id: threads.id })
+    .from(threads)
+    .where(inArray(threads.projectId, [tenant.projectId]));
+  return { projectId: tenant.projectId, ids: new Set(rows.map((r) => r.id)) };
+}
+
+describe("sweeper: a fair share per project, backlog to the backfill queue", () => {
+  it("sends a quiet project's due threads beside a noisy one's, the noisy one's beyond a few through the backfill queue", async () => {
+    const noisy = await projectWithDueThreads("sweep-noisy", 1_500);
+    const quiet = await projectWithDueThreads("sweep-quiet", 5);
+    const live = await createTestQueue("sweep-live");
+    const backfill = await createTestQueue("sweep-backfill");
+    const maxThreads = 400;
+
+    const result = await sweep(
+      {
+        labels: new LabelsRepository(db),
+        queue: new SqsClassificationQueue(testSqs, live.queueUrl),
+        backfillQueue: new SqsClassificationQueue(testSqs, backfill.queueUrl),
+      },
+      { graceSeconds: 300, lookbackHours: 24, maxThreads },
+    );
+    expect(result.requeued).toBeLessThanOrEqual(maxThreads);
+
+    const toLive = await drainRequests(live.queueUrl);
+    const toBackfill = await drainRequests(backfill.queueUrl);
+    const of = (requests: typeof toLive, project: { ids: Set<string> }) =>
+      requests.filter((r) => project.ids.has(r.threadId));
+    // The quiet project: all of it, at live speed.
+    expect(of(toLive, quiet)).toHaveLength(5);
+    expect(of(toBackfill, quiet)).toEqual([]);
+    // The noisy project: at most half the run (at least two projects are due), a few of it live.
+    expect(of(toLive, noisy)).toHaveLength(LIVE_RESENDS_PER_PROJECT);
+    const noisySent = of(toLive, noisy).length + of(toBackfill, noisy).length;
+    expect(noisySent).toBeGreaterThan(LIVE_RESENDS_PER_PROJECT);
+    expect(noisySent).toBeLessThanOrEqual(maxThreads / 2);
+    for (const r of [...toLive, ...toBackfill]) expect(r.projectId).toBeDefined();
+    // Each sent once, and marked: a second run at once sends none of them again.
+    expect(new Set([...toLive, ...toBackfill].map((r) => r.threadId)).size).toBe(toLive.length + toBackfill.length);
+    const again = await new LabelsRepository(db).dueForSweep(300, 24, maxThreads);
+    const sent = new Set([...toLive, ...toBackfill].map((r) => r.threadId));
+    expect(again.filter((d) => sent.has(d.id))).toEqual([]);
+  });
+});

@@ -1,0 +1,64 @@
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ListenedEvent, listen } from "../../cli/webhooks-listen.js";
+import { webhookEndpoints } from "../../shared/db/schema.js";
+import { createTenant, useTestDb } from "../support/db.js";
+import { startTestGateway } from "../support/http.js";
+import { createTestQueue, eventually } from "../support/sqs.js";
+import { deliveryPipeline } from "../support/webhooks.js";
+
+// The listener's endpoint is on loopback, as under `npm start`.
+process.env.WEBHOOK_ALLOW_LOOPBACK = "true";
+
+const db = useTestDb();
+let gateway: Awaited<ReturnType<typeof startTestGateway>>;
+let pipeline: ReturnType<typeof deliveryPipeline>;
+
+beforeAll(async () => {
+  gateway = await startTestGateway();
+  const queue = await createTestQueue("webhooks-cli");
+  const results = await createTestQueue("webhooks-cli-results");
+  pipeline = deliveryPipeline({ db, queueUrl: queue.queueUrl, resultsUrl: results.queueUrl });
+});
+afterAll(() => gateway.gateway.close());
+
+describe("npx kapa webhooks listen", () => {
+  it("registers a loopback receiver through the API, prints verified events, and removes it on stop", async () => {
+    const t = await createTenant(db);
+    const events: ListenedEvent[] = [];
+    const apiUrl = gateway.gateway.url.replace("localhost", "127.0.0.1");
+    const listener = await listen({
+      project: t.projectId,
+      apiUrl,
+      apiKey: t.apiKey,
+      port: 0,
+      onEvent: (e) => events.push(e),
+    });
+    try {
+      const created = await gateway.call("POST", `/query/v1/projects/${t.projectId}/categories/`, {
+        key: t.apiKey,
+        body: JSON.stringify({ name: "Careers", description: "Asking for open positions" }),
+      });
+      expect(created.status).toBe(201);
+      await eventually(async () => {
+        await pipeline.step();
+        return events.length > 0 ? true : undefined;
+      });
+      expect(events[0]).toMatchObject({ type: "category.created", data: { category: { name: "Careers" } } });
+      expect(events[0]?.error).toBeUndefined();
+    } finally {
+      await listener.stop();
+    }
+    const left = await db.select().from(webhookEndpoints).where(eq(webhookEndpoints.projectId, t.projectId));
+    expect(left).toEqual([]);
+  });
+
+  it("fails with the API's detail when the key is not the project's", async () => {
+    const t = await createTenant(db);
+    const other = await createTenant(db);
+    const apiUrl = gateway.gateway.url.replace("localhost", "127.0.0.1");
+    await expect(
+      listen({ project: t.projectId, apiUrl, apiKey: other.apiKey, port: 0, onEvent: () => undefined }),
+    ).rejects.toThrow(/HTTP 403/);
+  });
+});
