@@ -10,6 +10,7 @@ import { benchExport } from "./export.js";
 import { benchFairnessExports } from "./fairness-exports.js";
 import { benchFairnessKeyless } from "./fairness-keyless.js";
 import { benchFairnessLabels } from "./fairness-labels.js";
+import { benchFaults } from "./faults.js";
 import { benchLabelQualityOffline } from "./label-quality-offline.js";
 import { benchSqsSend } from "./sqs-send.js";
 import { benchThreadsList } from "./threads-list.js";
@@ -29,6 +30,8 @@ const benchmarks: Record<string, () => Promise<void>> = {
   export: () => benchExport(),
   "fairness-exports": () => benchFairnessExports(),
   "sqs-send": () => benchSqsSend(),
+  faults: () => benchFaults(),
+
   "fairness-keyless": () => benchFairnessKeyless(),
   // Issue 23's whole measure: labels, exports and keyless floods, each against a quiet project.
   fairness: async () => {

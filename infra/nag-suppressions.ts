@@ -29,25 +29,17 @@ export function acknowledgeNagFindings(stack: KapaServiceStack): void {
   const { api, database, backfill, reports, classification, exports, webhooks, settings } = stack;
 
   // Lambda functions ------------------------------------------------------------------------
+  // Each function's role writes to its own log group only (no managed policy): only actions that
+  // take no resource-level permissions are on *.
   for (const fn of stack.node.findAll().filter((c): c is KapaFunction => c instanceof KapaFunction)) {
-    ack(
-      fn,
-      managedPolicy("AWSLambdaBasicExecutionRole"),
-      "AWS's policy for a function's own logs: logs:CreateLogStream/PutLogEvents, nothing else.",
-    );
-    if (fn.function.isBoundToVpc) {
-      ack(
-        fn,
-        managedPolicy("AWSLambdaVPCAccessExecutionRole"),
-        "AWS's policy for VPC functions: its ENI actions (ec2:CreateNetworkInterface...) take no resource-level permissions.",
-      );
-    }
-    if (settings.tracing) {
-      ack(
-        fn,
-        "IAM5[Resource::*]",
-        "Active tracing: xray:PutTraceSegments and xray:PutTelemetryRecords take no resource-level permissions.",
-      );
+    const onStar = [
+      ...(fn.function.isBoundToVpc
+        ? ["Lambda's network interface actions for a VPC function (ec2:CreateNetworkInterface...)"]
+        : []),
+      ...(settings.tracing ? ["active tracing's xray:PutTraceSegments and xray:PutTelemetryRecords"] : []),
+    ];
+    if (onStar.length > 0) {
+      ack(fn, "IAM5[Resource::*]", `Actions that take no resource-level permissions: ${onStar.join("; ")}.`);
     }
   }
   // CDK's log-retention helper, which sets the retention of the cluster's exported postgresql log group.
@@ -55,7 +47,7 @@ export function acknowledgeNagFindings(stack: KapaServiceStack): void {
     ack(
       helper,
       managedPolicy("AWSLambdaBasicExecutionRole"),
-      "CDK's log-retention helper function logs with AWS's basic execution policy.",
+      "CDK's own log-retention helper: CDK gives its role AWS's basic execution policy (logs on *); its log group is set (helper-logs.ts).",
     );
     ack(
       helper,

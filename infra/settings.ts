@@ -21,15 +21,17 @@ const PREFIX = "kapa:";
 /** Context values from `-c key=value` arrive as strings, those from cdk.json as JSON values. */
 const fromContextString = (raw: unknown) => (typeof raw === "string" && raw.trim() !== "" ? Number(raw) : raw);
 
-/** A number in [min, max], a multiple of step. Every message below reads "expected <message>". */
-function number(min: number, max: number, step: number, fallback: number) {
+/** A number in [min, max], a multiple of step, with no default. Every message below reads "expected <message>". */
+function anyNumber(min: number, max: number, step: number) {
   const expected = `a multiple of ${step} in [${min}, ${max}]`;
-  return z
-    .preprocess(
-      fromContextString,
-      z.number({ error: expected }).refine((v) => v >= min && v <= max && v % step === 0, { error: expected }),
-    )
-    .default(fallback);
+  return z.preprocess(
+    fromContextString,
+    z.number({ error: expected }).refine((v) => v >= min && v <= max && v % step === 0, { error: expected }),
+  );
+}
+
+function number(min: number, max: number, step: number, fallback: number) {
+  return anyNumber(min, max, step).default(fallback);
 }
 
 const int = (min: number, max: number, fallback: number) => number(min, max, 1, fallback);
@@ -53,10 +55,12 @@ const RETENTION_DAYS = Object.values(RetentionDays).filter((v): v is RetentionDa
 
 const contextSchema = z.object({
   /**
-   * `default`: cheap (one writer, no deletion protection). `prod`: deletion protection and a reader
-   * to fail over to (PROFILE_DEFAULTS); an explicit kapa:dbDeletionProtection or kapa:dbReaderInstance wins.
+   * `default`: one writer, no deletion protection. `prod`: deletion protection and a reader to
+   * fail over to. `dev`: the cheapest idle (docs/aws-operations.md): no RDS Proxy, interface
+   * endpoints in one AZ, Aurora scaling to 0 ACUs (auto-pause). PROFILE_DEFAULTS has each
+   * profile's values; an explicit kapa:<setting> wins.
    */
-  profile: oneOf(["default", "prod"], "default"),
+  profile: oneOf(["default", "prod", "dev"], "default"),
   /** API Gateway stage name (the first path segment of the API URL). */
   stageName: string(/^[A-Za-z0-9_]{1,128}$/, "prod"),
   /** Stage-wide steady-state requests per second. */
@@ -65,13 +69,17 @@ const contextSchema = z.object({
   throttlingBurstLimit: int(1, 100_000, 200),
   /** How long API Gateway caches an authorizer decision per X-API-KEY. */
   authorizerCacheTtlSeconds: int(0, 3600, 60),
-  /** Aurora Serverless v2 capacity range, in ACUs (0.5 steps). */
-  dbMinCapacity: acu(0, 256, 0.5),
+  /** Aurora Serverless v2 capacity range, in ACUs (0.5 steps); a minimum of 0 pauses an idle database. Default: the profile's. */
+  dbMinCapacity: anyNumber(0, 256, 0.5).optional(),
   dbMaxCapacity: acu(1, 256, 4),
   /** Stop `cdk destroy` (and CloudFormation) from deleting the database cluster. Default: the profile's. */
   dbDeletionProtection: boolean().optional(),
   /** A second Aurora Serverless v2 instance in the other AZ, promoted if the writer fails. Default: the profile's. */
   dbReaderInstance: boolean().optional(),
+  /** RDS Proxy in front of the cluster (connection pooling for many Lambdas). Default: the profile's. */
+  dbProxy: boolean().optional(),
+  /** AZs the interface VPC endpoints have a network interface in (each one is billed per AZ-hour). Default: the profile's. */
+  interfaceEndpointAzs: anyNumber(1, 2, 1).optional(),
   /** Retention of every log group the stack creates (StackSettings.logRetention), one of CloudWatch's values. */
   logRetentionDays: int(1, 3653, RetentionDays.ONE_MONTH).transform((days): RetentionDays => days),
   /** LOG_LEVEL of every function. */
@@ -93,8 +101,21 @@ const contextSchema = z.object({
   classifierBatchingWindowSeconds: int(0, 300, 1),
   /** The live queue's event source mapping maxConcurrency: the classifier's concurrency cap (AWS: 2..1000). */
   classifierMaxConcurrency: int(2, 1000, 5),
-  /** The classifier's reserved concurrency: at least the sum of its mappings' caps (live + backfill). */
-  classifierReservedConcurrency: int(2, 10_000, 7),
+  /**
+   * The classifier's reserved concurrency: at least the sum of its mappings' caps (live + backfill).
+   * 0: none, for an account whose Lambda concurrency quota leaves nothing to reserve (a new
+   * account's quota of 10; Lambda keeps 100 unreserved): the mappings' caps still bound the classifier.
+   */
+  classifierReservedConcurrency: z
+    .preprocess(
+      fromContextString,
+      z
+        .number({ error: "0 or an integer in [2, 10000]" })
+        .refine((v) => v === 0 || (Number.isInteger(v) && v >= 2 && v <= 10_000), {
+          error: "0 or an integer in [2, 10000]",
+        }),
+    )
+    .default(7),
   /** How often the sweeper re-enqueues threads left unclassified. */
   sweeperIntervalMinutes: int(1, 1440, 5),
   /** The sweeper leaves threads younger than this to the live path (SWEEPER_GRACE_SECONDS). */
@@ -180,11 +201,32 @@ type ContextSettings = z.output<typeof contextSchema>;
  */
 export const MAX_BACKFILL_RANGES_PER_PAGE = 40;
 
-/** What a profile changes in the defaults (the database is removed with a final snapshot in both). */
+type ProfileKey = "dbDeletionProtection" | "dbReaderInstance" | "dbProxy" | "interfaceEndpointAzs" | "dbMinCapacity";
+
+/** What a profile changes in the defaults (the database is removed with a final snapshot in all). */
 export const PROFILE_DEFAULTS = {
-  default: { dbDeletionProtection: false, dbReaderInstance: false },
-  prod: { dbDeletionProtection: true, dbReaderInstance: true },
-} as const satisfies Record<ContextSettings["profile"], Record<"dbDeletionProtection" | "dbReaderInstance", boolean>>;
+  default: {
+    dbDeletionProtection: false,
+    dbReaderInstance: false,
+    dbProxy: true,
+    interfaceEndpointAzs: 2,
+    dbMinCapacity: 0.5,
+  },
+  prod: {
+    dbDeletionProtection: true,
+    dbReaderInstance: true,
+    dbProxy: true,
+    interfaceEndpointAzs: 2,
+    dbMinCapacity: 0.5,
+  },
+  dev: {
+    dbDeletionProtection: false,
+    dbReaderInstance: false,
+    dbProxy: false,
+    interfaceEndpointAzs: 1,
+    dbMinCapacity: 0,
+  },
+} as const satisfies Record<ContextSettings["profile"], { [K in ProfileKey]-?: NonNullable<ContextSettings[K]> }>;
 
 /**
  * The WAF rule per key value in each profile: off by default; in `prod`, twice what the usage plan
@@ -208,6 +250,7 @@ export function perKeyWindowAllowance(s: WindowLimits): number {
  */
 export const WAF_PROFILE_DEFAULTS = {
   default: () => 0,
+  dev: () => 0,
   prod: (s: WindowLimits) => 2 * perKeyWindowAllowance(s),
 } as const satisfies Record<ContextSettings["profile"], (s: WindowLimits) => number>;
 
@@ -245,7 +288,7 @@ function crossChecks(s: ContextSettings): Problem[] {
     s.perKeyRateLimit > 0 && s.perKeyBurstLimit < s.perKeyRateLimit
       ? ["perKeyBurstLimit", `at least kapa:perKeyRateLimit (${s.perKeyRateLimit})`, s.perKeyBurstLimit]
       : undefined,
-    s.dbMaxCapacity < s.dbMinCapacity
+    s.dbMaxCapacity < (s.dbMinCapacity ?? 0)
       ? ["dbMaxCapacity", `at least kapa:dbMinCapacity (${s.dbMinCapacity})`, s.dbMaxCapacity]
       : undefined,
     s.throttlingBurstLimit < s.throttlingRateLimit
@@ -273,13 +316,19 @@ const settingsSchema = contextSchema
         ctx.addIssue({ code: "custom", path: [problem[0]], message: problem[1], params: { got: problem[2] } });
     }
   })
-  .transform(({ logRetentionDays, dbDeletionProtection, dbReaderInstance, ...settings }) => ({
-    ...settings,
-    logRetention: logRetentionDays,
-    dbDeletionProtection: dbDeletionProtection ?? PROFILE_DEFAULTS[settings.profile].dbDeletionProtection,
-    dbReaderInstance: dbReaderInstance ?? PROFILE_DEFAULTS[settings.profile].dbReaderInstance,
-    wafPerKeyLimit: settings.wafPerKeyLimit ?? WAF_PROFILE_DEFAULTS[settings.profile](settings),
-  }));
+  .transform(({ logRetentionDays, ...settings }) => {
+    const profile: Record<ProfileKey, number | boolean> = PROFILE_DEFAULTS[settings.profile];
+    return {
+      ...settings,
+      logRetention: logRetentionDays,
+      dbDeletionProtection: settings.dbDeletionProtection ?? (profile.dbDeletionProtection as boolean),
+      dbReaderInstance: settings.dbReaderInstance ?? (profile.dbReaderInstance as boolean),
+      dbProxy: settings.dbProxy ?? (profile.dbProxy as boolean),
+      interfaceEndpointAzs: settings.interfaceEndpointAzs ?? (profile.interfaceEndpointAzs as number),
+      dbMinCapacity: settings.dbMinCapacity ?? (profile.dbMinCapacity as number),
+      wafPerKeyLimit: settings.wafPerKeyLimit ?? WAF_PROFILE_DEFAULTS[settings.profile](settings),
+    };
+  });
 
 /** The settings of the stack: what `contextSchema` parses to. */
 export type StackSettings = z.output<typeof settingsSchema>;

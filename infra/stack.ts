@@ -6,6 +6,7 @@ import { Backfill } from "./constructs/backfill.js";
 import { Classification } from "./constructs/classification.js";
 import { Database } from "./constructs/database.js";
 import { Exports } from "./constructs/exports.js";
+import { HelperLogs } from "./constructs/helper-logs.js";
 import { Migrations } from "./constructs/migrations.js";
 import { Observability } from "./constructs/observability.js";
 import { Reports } from "./constructs/reports.js";
@@ -33,6 +34,7 @@ export class KapaServiceStack extends Stack {
   readonly exports: Exports;
   readonly webhooks: Webhooks;
   readonly observability: Observability;
+  readonly helperLogs: HelperLogs;
 
   constructor(scope: Construct, id: string, props: KapaServiceStackProps = {}) {
     super(scope, id, props);
@@ -92,6 +94,7 @@ export class KapaServiceStack extends Stack {
       settings: this.settings,
     });
     this.addObservabilityOutputs();
+    this.helperLogs = new HelperLogs(this, "HelperLogs", { retention: this.settings.logRetention });
     acknowledgeNagFindings(this);
   }
 
@@ -139,8 +142,9 @@ export class KapaServiceStack extends Stack {
       description: "Secrets Manager secret with the database credentials",
     });
     new CfnOutput(this, "DatabaseProxyEndpoint", {
-      value: this.database.proxy.endpoint,
-      description: "RDS Proxy endpoint (inside the VPC)",
+      value: this.database.proxy?.endpoint ?? this.database.cluster.clusterEndpoint.hostname,
+      description:
+        "Where the functions reach the database: the RDS Proxy endpoint, or the writer without one (inside the VPC)",
     });
   }
 

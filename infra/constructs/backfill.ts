@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from "aws-cdk-lib";
+import { Duration, Names, RemovalPolicy, Stack } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import type { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
@@ -20,12 +20,16 @@ export const PLAN_TIMEOUT = Duration.minutes(1);
 export const ENQUEUE_RANGE_TIMEOUT = Duration.minutes(5);
 /** An execution only enqueues: 100 pages (100M threads at the default sizes) take well under this. */
 export const EXECUTION_TIMEOUT = Duration.hours(24);
+/** Where AWS advises Step Functions' log groups go (https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html). */
+export const VENDED_LOGS_PREFIX = "/aws/vendedlogs/states/";
+
 /**
- * SQS's longest retention: at the default cap (2 x 10 messages in flight, 2 s each, 10 threads/s)
- * the queue holds 12 million threads' worth of work before a message could expire (an expired
- * one is harmless: the thread stays unlabelled and a re-run sends it again).
+ * Ten days, below its dead-letter queue's 14 (a message keeps its enqueue time when it moves
+ * there): at the default cap (2 x 10 messages in flight, 2 s each, 10 threads/s) the queue holds
+ * about 8.6 million threads' worth of work before a message could expire (an expired one is
+ * harmless: the thread stays unlabelled and a re-run sends it again).
  */
-export const BACKFILL_RETENTION = Duration.days(14);
+export const BACKFILL_RETENTION = Duration.days(10);
 
 /** The state names: the local runtime and the tests refer to them. */
 export const BACKFILL_STATES = {
@@ -140,6 +144,9 @@ export class Backfill extends Construct {
 
     const definition = this.defineStates(settings);
     this.logGroup = new logs.LogGroup(this, "ExecutionLogs", {
+      // Under /aws/vendedlogs/, as AWS advises for Step Functions: log delivery then needs no
+      // resource policy on the group, whose size limit fails deployments with many of them.
+      logGroupName: `${VENDED_LOGS_PREFIX}${Stack.of(this).stackName}-${Names.uniqueId(this)}-executions`,
       retention: settings.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });

@@ -96,9 +96,12 @@ export class Classification extends Construct {
     database.bindTo(this.classifier.function);
     // Reserved for the classifier, at least the sum of its mappings' caps (checked in addQueue):
     // the caps never throttle it, and a burst of API traffic cannot take its concurrency away.
+    // 0 reserves nothing (an account with too small a quota): the caps alone bound it then.
     this.reservedConcurrency = settings.classifierReservedConcurrency;
-    (this.classifier.function.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions =
-      this.reservedConcurrency;
+    if (this.reservedConcurrency > 0) {
+      (this.classifier.function.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions =
+        this.reservedConcurrency;
+    }
     this.live = this.addQueue(this, "Live", {
       purpose: "Live thread classification",
       maxConcurrency: settings.classifierMaxConcurrency,
@@ -151,7 +154,7 @@ export class Classification extends Construct {
    * classifier's reserved concurrency, or the mappings would be throttled.
    */
   addQueue(scope: Construct, id: string, props: Omit<QueueConsumerProps, "consumer">): QueueConsumer {
-    if (this.mappedConcurrency + props.maxConcurrency > this.reservedConcurrency) {
+    if (this.reservedConcurrency > 0 && this.mappedConcurrency + props.maxConcurrency > this.reservedConcurrency) {
       throw new Error(
         `Invalid CDK context kapa:classifierReservedConcurrency: ${this.reservedConcurrency} is below the sum of the ` +
           `classifier's event source caps (${this.mappedConcurrency + props.maxConcurrency}): the mappings would be throttled`,

@@ -11,8 +11,18 @@ import type { StackSettings } from "../settings.js";
 import type { FunctionNetwork } from "./lambda.js";
 
 export const DATABASE_NAME = "kapa";
+/** Lambda's Node.js runtimes' Amazon CA bundle, RDS's among them (https://docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html). */
+export const LAMBDA_AMAZON_CA_FILE = "/var/runtime/ca-cert.pem";
+/** How long an Aurora instance at 0 ACUs waits without connections before it pauses (AWS's minimum). */
+export const AUTO_PAUSE_AFTER = Duration.minutes(5);
 export const DATABASE_PORT = 5432;
-export const DATABASE_ENGINE_VERSION = rds.AuroraPostgresEngineVersion.VER_16_9;
+/**
+ * The newest Aurora PostgreSQL version of this aws-cdk-lib that Aurora Serverless v2 supports in
+ * every Region (17.4 and higher; the 18 line is not listed for it):
+ * https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/Concepts.Aurora_Fea_Regions_DB-eng.Feature.ServerlessV2.html
+ * It also supports scaling to 0 ACUs (auto-pause), which the dev profile uses.
+ */
+export const DATABASE_ENGINE_VERSION = rds.AuroraPostgresEngineVersion.VER_17_9;
 
 export interface DatabaseProps {
   settings: Pick<
@@ -24,6 +34,8 @@ export interface DatabaseProps {
     | "dbPoolMax"
     | "logRetention"
     | "dbSecretRotationDays"
+    | "dbProxy"
+    | "interfaceEndpointAzs"
   >;
 }
 
@@ -42,7 +54,8 @@ export interface DatabaseProps {
 export class Database extends Construct {
   readonly vpc: ec2.Vpc;
   readonly cluster: rds.DatabaseCluster;
-  readonly proxy: rds.DatabaseProxy;
+  /** RDS Proxy (kapa:dbProxy; none in the dev profile: the functions reach the writer directly). */
+  readonly proxy?: rds.DatabaseProxy;
   /** The owner's (master) credentials: the migrations only. */
   readonly secret: secretsmanager.ISecret;
   /** The application's login (kapa_app_user, role kapa_app): every other function. */
@@ -57,6 +70,7 @@ export class Database extends Construct {
   private readonly endpointSecurityGroup: ec2.SecurityGroup;
   private readonly subnets: ec2.SubnetSelection = { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
   private readonly poolMax: number;
+  private readonly endpointSubnets: ec2.SubnetSelection;
 
   constructor(scope: Construct, id: string, props: DatabaseProps) {
     super(scope, id);
@@ -69,6 +83,10 @@ export class Database extends Construct {
       subnetConfiguration: [{ name: "isolated", subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 22 }],
     });
     this.flowLogs = this.logRejectedTraffic(settings.logRetention);
+    // Each interface endpoint is billed per AZ it has a network interface in; one AZ (the dev
+    // profile) is reachable from both, without the second AZ's availability.
+    this.endpointSubnets =
+      settings.interfaceEndpointAzs >= 2 ? this.subnets : { subnets: this.vpc.isolatedSubnets.slice(0, 1) };
 
     this.functionSecurityGroup = this.securityGroup("FunctionSecurityGroup", "Lambda functions that use the database");
     this.endpointSecurityGroup = this.securityGroup("EndpointSecurityGroup", "Interface VPC endpoints of AWS services");
@@ -101,7 +119,14 @@ export class Database extends Construct {
       this.appSecretRotation = rotations.app;
     }
 
-    this.proxy = this.createProxy();
+    if (settings.dbProxy) this.proxy = this.createProxy();
+    else {
+      this.cluster.connections.allowFrom(
+        this.functionSecurityGroup,
+        ec2.Port.tcp(DATABASE_PORT),
+        "Database functions to the writer (no RDS Proxy)",
+      );
+    }
   }
 
   /** A security group with no egress rules: every path is opened explicitly with allowFrom. */
@@ -155,6 +180,8 @@ export class Database extends Construct {
         ? [rds.ClusterInstance.serverlessV2("Reader", { autoMinorVersionUpgrade: true, scaleWithWriter: true })]
         : [],
       serverlessV2MinCapacity: settings.dbMinCapacity,
+      // At 0 ACUs the instance pauses after this long without connections, AWS's shortest.
+      serverlessV2AutoPauseDuration: settings.dbMinCapacity === 0 ? AUTO_PAUSE_AFTER : undefined,
       serverlessV2MaxCapacity: settings.dbMaxCapacity,
       vpc: this.vpc,
       vpcSubnets: this.subnets,
@@ -235,7 +262,7 @@ export class Database extends Construct {
   addInterfaceEndpoint(id: string, service: ec2.IInterfaceVpcEndpointService): ec2.InterfaceVpcEndpoint {
     const endpoint = this.vpc.addInterfaceEndpoint(id, {
       service,
-      subnets: this.subnets,
+      subnets: this.endpointSubnets,
       privateDnsEnabled: true,
       securityGroups: [this.endpointSecurityGroup],
       open: false,
@@ -262,7 +289,10 @@ export class Database extends Construct {
     }
     const secret = options.as === "owner" ? this.secret : this.appSecret;
     fn.addEnvironment("DB_SECRET_ARN", secret.secretArn);
-    fn.addEnvironment("DB_HOST", this.proxy.endpoint);
+    fn.addEnvironment("DB_HOST", this.proxy?.endpoint ?? this.cluster.clusterEndpoint.hostname);
+    // Without the proxy the certificate is the RDS CA's, which Node does not trust by default;
+    // Lambda's Node.js runtime ships it in this file (loaded only when asked).
+    if (!this.proxy) fn.addEnvironment("NODE_EXTRA_CA_CERTS", LAMBDA_AMAZON_CA_FILE);
     fn.addEnvironment("DB_NAME", DATABASE_NAME);
     fn.addEnvironment("DB_POOL_MAX", String(this.poolMax));
     secret.grantRead(fn);

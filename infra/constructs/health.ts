@@ -1,5 +1,6 @@
 import { Duration } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import type * as rds from "aws-cdk-lib/aws-rds";
 import type { Construct } from "constructs";
 import type { Api } from "./api.js";
 import type { Database } from "./database.js";
@@ -46,11 +47,11 @@ export interface Health {
 }
 
 /** An RDS Proxy metric of the whole proxy (dimension set 1, ProxyName). */
-function proxyMetric(database: Database, metricName: string, statistic: string, period = FIVE_MINUTES) {
+function proxyMetric(proxy: rds.DatabaseProxy, metricName: string, statistic: string, period = FIVE_MINUTES) {
   return new cloudwatch.Metric({
     namespace: "AWS/RDS",
     metricName,
-    dimensionsMap: { ProxyName: database.proxy.dbProxyName },
+    dimensionsMap: { ProxyName: proxy.dbProxyName },
     statistic,
     period,
   });
@@ -80,7 +81,9 @@ function apiLatencyAlarm(scope: Construct, api: Api): cloudwatch.Alarm {
   });
 }
 
-function databaseAlarms(scope: Construct, database: Database): cloudwatch.Alarm[] {
+/** The RDS Proxy's alarms (none without a proxy: the dev profile). */
+function proxyAlarms(scope: Construct, proxy: rds.DatabaseProxy | undefined): cloudwatch.Alarm[] {
+  if (!proxy) return [];
   const t = HEALTH_THRESHOLDS;
   const sum = cloudwatch.Stats.SUM;
   // Pinning: https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-proxy-pinning.html
@@ -88,8 +91,8 @@ function databaseAlarms(scope: Construct, database: Database): cloudwatch.Alarm[
     label: "Pinned database connections %",
     expression: `IF(connections >= ${t.proxyPinnedMinConnections}, 100 * FILL(pinned, 0) / connections, 0)`,
     usingMetrics: {
-      pinned: proxyMetric(database, "DatabaseConnectionsCurrentlySessionPinned", sum),
-      connections: proxyMetric(database, "DatabaseConnections", sum),
+      pinned: proxyMetric(proxy, "DatabaseConnectionsCurrentlySessionPinned", sum),
+      connections: proxyMetric(proxy, "DatabaseConnections", sum),
     },
     period: FIVE_MINUTES,
   }).createAlarm(scope, "ProxyPinningAlarm", {
@@ -102,7 +105,7 @@ function databaseAlarms(scope: Construct, database: Database): cloudwatch.Alarm[
   const availability = new cloudwatch.Metric({
     namespace: "AWS/RDS",
     metricName: "AvailabilityPercentage",
-    dimensionsMap: { ProxyName: database.proxy.dbProxyName, TargetGroup: "default", TargetRole: "READ_WRITE" },
+    dimensionsMap: { ProxyName: proxy.dbProxyName, TargetGroup: "default", TargetRole: "READ_WRITE" },
     statistic: cloudwatch.Stats.AVERAGE,
     period: FIVE_MINUTES,
   }).createAlarm(scope, "ProxyAvailabilityAlarm", {
@@ -114,14 +117,19 @@ function databaseAlarms(scope: Construct, database: Database): cloudwatch.Alarm[
     // No data from the proxy at all is as bad as failed checks.
     treatMissingData: cloudwatch.TreatMissingData.BREACHING,
   });
-  const auth = proxyMetric(database, "ClientConnectionsSetupFailedAuth", sum).createAlarm(scope, "ProxyAuthAlarm", {
+  const auth = proxyMetric(proxy, "ClientConnectionsSetupFailedAuth", sum).createAlarm(scope, "ProxyAuthAlarm", {
     alarmDescription: `RDS Proxy: ${t.proxyAuthFailures} or more client connections failed authentication in 5 minutes: a function's credentials do not match the secret (rotation, or a role without a login).`,
     threshold: t.proxyAuthFailures,
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     evaluationPeriods: 1,
     treatMissingData: notBreaching,
   });
-  const acu = database.cluster
+  return [pinned, availability, auth];
+}
+
+function clusterCapacityAlarm(scope: Construct, database: Database): cloudwatch.Alarm {
+  const t = HEALTH_THRESHOLDS;
+  return database.cluster
     .metricACUUtilization({ period: FIVE_MINUTES, statistic: cloudwatch.Stats.AVERAGE })
     .createAlarm(scope, "ClusterCapacityAlarm", {
       alarmDescription: `Aurora: more than ${t.clusterAcuUtilizationPercent}% of the maximum capacity in use for 15 minutes (ACUUtilization): queries slow down; raise kapa:dbMaxCapacity.`,
@@ -130,7 +138,6 @@ function databaseAlarms(scope: Construct, database: Database): cloudwatch.Alarm[
       ...sustained,
       treatMissingData: notBreaching,
     });
-  return [pinned, availability, auth, acu];
 }
 
 /** SES's account-level reputation metrics (namespace AWS/SES, no dimension). */
@@ -165,27 +172,31 @@ function widgets(api: Api, database: Database): cloudwatch.IWidget[] {
   const stage = api.restApi.deploymentStage;
   const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []) =>
     new cloudwatch.GraphWidget({ title, left, right, width: 8, height: 6 });
-  const proxy = (name: string, label: string) =>
-    proxyMetric(database, name, cloudwatch.Stats.SUM, ONE_MINUTE).with({ label });
+  const { proxy } = database;
+  const proxyGraph = (p: rds.DatabaseProxy) => {
+    const metric = (name: string, label: string) =>
+      proxyMetric(p, name, cloudwatch.Stats.SUM, ONE_MINUTE).with({ label });
+    return graph(
+      "RDS Proxy connections",
+      [
+        metric("ClientConnections", "client"),
+        metric("DatabaseConnections", "database"),
+        metric("DatabaseConnectionsCurrentlySessionPinned", "pinned"),
+        metric("DatabaseConnectionsCurrentlyBorrowed", "borrowed"),
+      ],
+      [
+        proxyMetric(p, "DatabaseConnectionsBorrowLatency", cloudwatch.Stats.p(99), ONE_MINUTE).with({
+          label: "borrow latency p99 (µs)",
+        }),
+      ],
+    );
+  };
   return [
     graph("API latency (ms)", [
       stage.metricLatency({ period: ONE_MINUTE, statistic: cloudwatch.Stats.p(50), label: "p50" }),
       stage.metricLatency({ period: ONE_MINUTE, statistic: cloudwatch.Stats.p(99), label: "p99" }),
     ]),
-    graph(
-      "RDS Proxy connections",
-      [
-        proxy("ClientConnections", "client"),
-        proxy("DatabaseConnections", "database"),
-        proxy("DatabaseConnectionsCurrentlySessionPinned", "pinned"),
-        proxy("DatabaseConnectionsCurrentlyBorrowed", "borrowed"),
-      ],
-      [
-        proxyMetric(database, "DatabaseConnectionsBorrowLatency", cloudwatch.Stats.p(99), ONE_MINUTE).with({
-          label: "borrow latency p99 (µs)",
-        }),
-      ],
-    ),
+    ...(proxy ? [proxyGraph(proxy)] : []),
     graph(
       "Aurora capacity",
       [
@@ -209,7 +220,12 @@ function widgets(api: Api, database: Database): cloudwatch.IWidget[] {
 /** The health alarms (API latency, database, SES) and the dashboard row that goes with them. */
 export function serviceHealth(scope: Construct, props: HealthProps): Health {
   return {
-    alarms: [apiLatencyAlarm(scope, props.api), ...databaseAlarms(scope, props.database), ...sesAlarms(scope)],
+    alarms: [
+      apiLatencyAlarm(scope, props.api),
+      ...proxyAlarms(scope, props.database.proxy),
+      clusterCapacityAlarm(scope, props.database),
+      ...sesAlarms(scope),
+    ],
     widgets: widgets(props.api, props.database),
   };
 }

@@ -3,6 +3,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type CfnElement, Duration, RemovalPolicy, type Stack } from "aws-cdk-lib";
 import type * as ec2 from "aws-cdk-lib/aws-ec2";
+import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
 import { type ICommandHooks, NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
@@ -77,8 +78,22 @@ export function copyIntoBundle(files: readonly BundledFile[]): ICommandHooks {
 }
 
 /**
+ * Lambda's actions on a VPC function's network interfaces, which take no resource-level
+ * permissions (AWSLambdaVPCAccessExecutionRole without its logs:* on *).
+ */
+export const VPC_ENI_ACTIONS = [
+  "ec2:CreateNetworkInterface",
+  "ec2:DescribeNetworkInterfaces",
+  "ec2:DescribeSubnets",
+  "ec2:DeleteNetworkInterface",
+  "ec2:AssignPrivateIpAddresses",
+  "ec2:UnassignPrivateIpAddresses",
+];
+
+/**
  * A Lambda function bundled from `functions/<entry>.ts` by local esbuild (ESM, minified, with
- * source maps), with its own log group. Wire it to other resources with their `bindTo`/`grant*`
+ * source maps), with its own log group and a role that may write to that log group only (the
+ * managed AWSLambdaBasicExecutionRole would let it write to every log group of the account). Wire it to other resources with their `bindTo`/`grant*`
  * helpers, which set its environment and its IAM permissions together.
  */
 export class KapaFunction extends Construct {
@@ -104,8 +119,18 @@ export class KapaFunction extends Construct {
       removalPolicy: RemovalPolicy.DESTROY,
     });
 
+    const role = new iam.Role(this, "Role", {
+      assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com"),
+      description: `Lambda function ${props.entry}: its own log group, and the grants of its bindings`,
+    });
+    this.logGroup.grantWrite(role);
+    if (props.network) {
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: VPC_ENI_ACTIONS, resources: ["*"] }));
+    }
+
     this.function = new NodejsFunction(this, "Function", {
       entry,
+      role,
       handler: "handler",
       description: props.description,
       projectRoot: REPO_ROOT,

@@ -14,8 +14,15 @@ import type { KapaFunction } from "./lambda.js";
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
 /** Deliveries of a message before it moves to the dead-letter queue. */
 export const MAX_RECEIVE_COUNT = 5;
-/** SQS's longest retention: time to look at (and redrive) what failed. */
+/**
+ * SQS's longest retention: time to look at (and redrive) what failed. A message keeps its
+ * original enqueue time when it moves to a dead-letter queue, so the DLQ must keep messages
+ * longer than its source queue or they expire there early ("Setting-up dead-letter queue
+ * retention in Amazon SQS": https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/setting-up-dead-letter-queue-retention.html).
+ */
 export const DEAD_LETTER_RETENTION = Duration.days(14);
+/** SQS's default retention (what a queue without `retentionPeriod` keeps). */
+export const DEFAULT_QUEUE_RETENTION = Duration.days(4);
 
 export interface QueueConsumerProps {
   /** What the queue carries, for the alarm descriptions. */
@@ -28,7 +35,7 @@ export interface QueueConsumerProps {
   maxConcurrency: number;
   /** How long the mapping gathers a batch. @default none (invoke as soon as messages arrive) */
   maxBatchingWindow?: Duration;
-  /** How long a message may wait to be consumed. @default 4 days (SQS's default) */
+  /** How long a message may wait to be consumed, shorter than DEAD_LETTER_RETENTION. @default 4 days (SQS's default) */
   retentionPeriod?: Duration;
   /** Alarm when the oldest message is older than this. @default no age alarm (a backfill queue is old by design) */
   ageAlarmThreshold?: Duration;
@@ -59,6 +66,12 @@ export class QueueConsumer extends Construct {
 
   constructor(scope: Construct, id: string, props: QueueConsumerProps) {
     super(scope, id);
+    const retention = props.retentionPeriod ?? DEFAULT_QUEUE_RETENTION;
+    if (retention.toSeconds() >= DEAD_LETTER_RETENTION.toSeconds()) {
+      throw new Error(
+        `${this.node.path}: a queue's retention (${retention.toHumanString()}) must be shorter than its dead-letter queue's (${DEAD_LETTER_RETENTION.toHumanString()})`,
+      );
+    }
     this.deadLetterQueue = new sqs.Queue(this, "DeadLetterQueue", {
       retentionPeriod: DEAD_LETTER_RETENTION,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -67,7 +80,7 @@ export class QueueConsumer extends Construct {
     });
     this.queue = new sqs.Queue(this, "Queue", {
       visibilityTimeout: QueueConsumer.visibilityTimeoutFor(props.consumer),
-      retentionPeriod: props.retentionPeriod,
+      retentionPeriod: retention,
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },

@@ -50,6 +50,11 @@ export function connect(target: DatabaseTarget): Database {
     idle_timeout: timeouts.idleTimeoutSeconds,
     max_lifetime: timeouts.maxLifetimeSeconds,
     backoff: reconnectBackoff,
+    // Off: postgres.js runs its array-types query on each new connection and drops that promise,
+    // so a connection lost at that moment is an unhandled rejection, which ends a Lambda runtime
+    // (porsager/postgres#1192, #1223). No query here reads or binds Postgres arrays natively
+    // (id lists go as text literals cast to uuid[]), so the types are not needed.
+    fetch_types: false,
     // Not in postgres.js's types: a factory of the connection's socket (deadline.ts).
     ...({ socket: sockets.socket } as object),
   });

@@ -1,7 +1,9 @@
+import { describeErrorsWith, errorChain, framesOf } from "../platform/log-errors.js";
+
 /**
  * Every database failure, classified once from the error or its causes (drizzle wraps the
  * driver's error and keeps it in `cause`). The HTTP mapping, the backfill, the classifier, the
- * logger and the local runtime's startup all read this one classification.
+ * log lines (through log-errors.ts) and the local runtime's startup all read this one classification.
  *
  * - `unavailable`: the database is out of reach, restarting, refusing or out of connections;
  *   retry later (HTTP 503 with Retry-After).
@@ -82,13 +84,13 @@ function kindOfCode(code: string): DbErrorKind | null {
 
 interface ErrorFields {
   code?: unknown;
-  cause?: unknown;
   query?: unknown;
   constraint_name?: unknown;
   address?: unknown;
   port?: unknown;
-  errors?: unknown;
 }
+
+const chain = (error: unknown) => errorChain(error) as ErrorFields[];
 
 /** Verb and first table of a statement: "insert question_answers", "with threads", "begin". */
 export function statementName(sql: string): string {
@@ -96,21 +98,6 @@ export function statementName(sql: string): string {
   const verb = (/^(\w+)/.exec(text)?.[1] ?? "statement").toLowerCase();
   const table = /\b(?:from|into|update|join|table)\s+"?(\w+)"?/i.exec(text)?.[1];
   return table ? `${verb} ${table}` : verb;
-}
-
-/** The errors of the chain, outermost first (an AggregateError's inner errors too). */
-function chain(error: unknown): ErrorFields[] {
-  const out: ErrorFields[] = [];
-  const queue: unknown[] = [error];
-  while (queue.length > 0 && out.length < 8) {
-    const e = queue.shift();
-    if (!e || typeof e !== "object") continue;
-    const fields = e as ErrorFields;
-    out.push(fields);
-    if (fields.cause) queue.push(fields.cause);
-    if (Array.isArray(fields.errors)) queue.push(...fields.errors);
-  }
-  return out;
 }
 
 /** The classification of a database failure, or null when the error is not one. */
@@ -134,26 +121,31 @@ export function classifyDbError(error: unknown): DbError | null {
   return null;
 }
 
-/** The first stack frame lines only: the first line of a failed query's stack holds its parameters. */
-function framesOf(stack: unknown): string | undefined {
-  if (typeof stack !== "string") return undefined;
-  return stack
-    .split("\n")
-    .filter((line) => /^\s+at /.test(line))
-    .slice(0, 8)
-    .join("\n");
+/**
+ * A failed statement of no known kind (a driver's own error, say postgres.js's UNDEFINED_VALUE, or
+ * a value it could not serialize): kind `other`, with the code of the chain, else the innermost
+ * error's class, and the statement's name.
+ */
+function unclassifiedStatement(error: unknown): DbError | null {
+  const links = chain(error);
+  const statement = links.map((e) => e.query).find((q): q is string => typeof q === "string");
+  if (!statement) return null;
+  const names = errorChain(error).map((e) => e.name);
+  const innermost = names.findLast((n): n is string => typeof n === "string") ?? "Error";
+  const code = links.map((e) => e.code).find((c): c is string => typeof c === "string") ?? innermost;
+  return { kind: "other", retryable: false, code, statement: statementName(statement) };
 }
 
 /**
- * What a log line may say about an error. A database error gives its class, SQLSTATE and
- * statement name only: its message can quote the statement's parameters (users' questions) or a
- * value that failed to parse, so it is left out. Other errors keep name, message and stack.
+ * A database error in a log line: its class, code and statement name, never its message (which
+ * can quote the statement's parameters, users' questions, or a value that failed to parse).
  */
-export function loggableError(error: Error): Record<string, unknown> {
-  const db = classifyDbError(error);
-  if (!db) return { name: error.name, message: error.message, stack: error.stack };
-  return { name: error.name, database: db, stack: framesOf(error.stack) };
+export function loggableDbError(error: Error): Record<string, unknown> | null {
+  const db = classifyDbError(error) ?? unclassifiedStatement(error);
+  return db ? { name: error.name, database: db, stack: framesOf(error.stack) } : null;
 }
+
+describeErrorsWith(loggableDbError);
 
 /**
  * Runs a transaction again when Postgres aborted it as a deadlock or serialization failure: the

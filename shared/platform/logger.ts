@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { Logger } from "@aws-lambda-powertools/logger";
 import type { Context } from "aws-lambda";
-import { loggableError } from "../db/errors.js";
+import { loggableError } from "./log-errors.js";
 
 /**
  * Structured JSON logs through Powertools Logger, with the request's correlation id on every
@@ -55,7 +55,7 @@ export function currentCorrelationId(): string | undefined {
   return context.getStore()?.correlationId;
 }
 
-/** Errors become {name, message, stack} (a database error: its class, SQLSTATE and statement, no values); the rest passes through. */
+/** Errors become what log-errors.ts lets a log line say (never a statement's values); the rest passes through. */
 function fieldsOf(fields: Record<string, unknown> = {}): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(fields)) {

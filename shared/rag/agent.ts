@@ -15,8 +15,9 @@ export class RagAgent {
     private readonly llm: LlmClient,
   ) {}
 
-  async answer(question: string): Promise<string> {
-    const documents = await this.retriever.retrieve(question, 5);
+  /** Answers from the project's own documents only. */
+  async answer(projectId: string, question: string): Promise<string> {
+    const documents = await this.retriever.retrieve({ projectId, question, k: 5 });
     return this.llm.complete(buildPrompt(question, documents));
   }
 }

@@ -4,9 +4,17 @@ export interface DocumentChunk {
   content: string;
 }
 
+/**
+ * Retrieval is always scoped to one project: an implementation over a shared vector store must
+ * filter by `projectId` (a metadata filter or a namespace per project), so no question can be
+ * answered from another tenant's documents.
+ */
 export interface Retriever {
-  retrieve(question: string, k?: number): Promise<DocumentChunk[]>;
+  retrieve(query: { projectId: string; question: string; k?: number }): Promise<DocumentChunk[]>;
 }
+
+/** Where a retriever finds one project's chunks: the project id is the only way in. */
+export type ChunkSource = (projectId: string) => readonly DocumentChunk[];
 
 const TOPICS = [
   "installation",
@@ -43,15 +51,16 @@ function words(text: string): Set<string> {
 }
 
 /**
- * Stands in for a vector store: ranks the chunks by words shared with the question (ties by
- * position) and returns the top k, so the same question always retrieves the same chunks.
+ * Stands in for a vector store: ranks the project's chunks by words shared with the question
+ * (ties by position) and returns the top k, so the same question always retrieves the same
+ * chunks. Every project reads the demo knowledge base unless a source says otherwise.
  */
 export class KeywordRetriever implements Retriever {
-  constructor(private readonly chunks: readonly DocumentChunk[] = DEMO_CHUNKS) {}
+  constructor(private readonly source: ChunkSource = () => DEMO_CHUNKS) {}
 
-  async retrieve(question: string, k = 5): Promise<DocumentChunk[]> {
+  async retrieve({ projectId, question, k = 5 }: { projectId: string; question: string; k?: number }) {
     const asked = words(question);
-    return this.chunks
+    return this.source(projectId)
       .map((chunk, position) => {
         let score = 0;
         for (const w of words(`${chunk.title} ${chunk.content}`)) if (asked.has(w)) score++;

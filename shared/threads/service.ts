@@ -60,7 +60,7 @@ export async function chat(
         }),
       )
     : Promise.resolve(true);
-  const answer = await agent.answer(question);
+  const answer = await agent.answer(projectId, question);
   const stored = newThreadId
     ? await threads.createThread(projectId, newThreadId, question, answer)
     : await threads.appendAnswer(projectId, threadId as string, question, answer);

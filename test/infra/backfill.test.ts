@@ -174,11 +174,12 @@ describe("the definition the local runtime executes", () => {
 describe("backfill queue", () => {
   const queues = resourcesOf("AWS::SQS::Queue");
 
-  it("has its own DLQ after 5 receives, the classifier's visibility timeout and 14 days' retention", () => {
+  it("has its own DLQ after 5 receives, the classifier's visibility timeout and 10 days' retention (its DLQ's: 14)", () => {
     const queue = props(queues.get(queueId));
     expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: { "Fn::GetAtt": [dlqId, "Arn"] }, maxReceiveCount: 5 });
     expect(queue.VisibilityTimeout).toBe(CLASSIFIER_VISIBILITY_TIMEOUT.toSeconds());
-    expect(queue.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    expect(queue.MessageRetentionPeriod).toBe(10 * 24 * 3600);
+    expect(props(queues.get(dlqId)).MessageRetentionPeriod).toBe(14 * 24 * 3600);
     expect(queue.SqsManagedSseEnabled).toBe(true);
   });
 
@@ -208,7 +209,7 @@ describe("backfill queue", () => {
     ]);
     // Only the observability construct's alarm watches its age: at half the retention (messages would expire).
     expect(alarms.filter((a) => mentions(a.Dimensions, queueId))).toEqual([
-      expect.objectContaining({ MetricName: "ApproximateAgeOfOldestMessage", Threshold: 7 * 24 * 3600 }),
+      expect.objectContaining({ MetricName: "ApproximateAgeOfOldestMessage", Threshold: 5 * 24 * 3600 }),
     ]);
     const failed = only(
       alarms.filter((a) => a.MetricName === "ExecutionsFailed"),

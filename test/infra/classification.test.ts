@@ -100,6 +100,20 @@ describe("classifier", () => {
     expect(props(raised.resourcesOf("AWS::Lambda::Function").get(id)).ReservedConcurrentExecutions).toBe(22);
   });
 
+  it("reserves nothing with kapa:classifierReservedConcurrency=0 (an account whose quota cannot spare any), caps kept", () => {
+    const off = synth({ "kapa:classifierReservedConcurrency": "0" });
+    for (const [, fn] of off.resourcesOf("AWS::Lambda::Function")) {
+      expect(props(fn).ReservedConcurrentExecutions).toBeUndefined();
+    }
+    const caps = [...off.resourcesOf("AWS::Lambda::EventSourceMapping").values()].map(
+      (m) => (props(m).ScalingConfig as { MaximumConcurrency?: number } | undefined)?.MaximumConcurrency,
+    );
+    expect(caps).toEqual(expect.arrayContaining([5, 2]));
+    expect(() => synth({ "kapa:classifierReservedConcurrency": 1 })).toThrow(
+      /kapa:classifierReservedConcurrency: expected 0 or an integer in \[2, 10000\], got 1/,
+    );
+  });
+
   it("uses the database and gets its delay, but not the queue URL", () => {
     const env = envOf(classifierId);
     expect(env.CLASSIFIER_DELAY_MS).toBe("2000");

@@ -1,7 +1,7 @@
 import type { CfnElement } from "aws-cdk-lib";
 import { describe, expect, it } from "vitest";
 import { DATABASE_NAME } from "../../infra/constructs/database.js";
-import { LAMBDA_RUNTIME } from "../../infra/constructs/lambda.js";
+import { LAMBDA_RUNTIME, VPC_ENI_ACTIONS } from "../../infra/constructs/lambda.js";
 import {
   appFunctions,
   appSecretRef,
@@ -31,6 +31,14 @@ import { asArray, identityStatements, props } from "./support.js";
 // Assess -------------------------------------------------------------------------------------
 
 const functions = resourcesOf("AWS::Lambda::Function");
+/** The one logging grant of a function: its own log group (and its streams), nothing else. */
+const ownLogsStatement = (fn: (typeof appFunctions)[number]) => ({
+  Effect: "Allow",
+  Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+  Resource: { "Fn::GetAtt": [logicalId(fn.logGroup.node.defaultChild as CfnElement), "Arn"] },
+});
+const isEniStatement = (s: { Action: string | string[] }) =>
+  asArray(s.Action).every((a) => VPC_ENI_ACTIONS.includes(a));
 const appIds = appFunctions.map(fnLogicalId);
 
 describe("Lambda functions", () => {
@@ -109,7 +117,7 @@ describe("Lambda functions without the database, and names", () => {
     expect(env.DASHBOARD_ASSETS_DIR).toBe("/var/task/dashboard");
     expect(Object.keys(env).filter((k) => k.startsWith("DB_"))).toEqual([]);
     expect(p.VpcConfig).toBeUndefined();
-    expect(statementsOfRole(roleIdOf(fnLogicalId(dashboard)))).toEqual([]);
+    expect(statementsOfRole(roleIdOf(fnLogicalId(dashboard)))).toEqual([ownLogsStatement(dashboard)]);
   });
 
   it("CDK's own helper functions get nothing of the database", () => {
@@ -123,6 +131,8 @@ describe("Lambda functions without the database, and names", () => {
   it("have no hard-coded physical names", () => {
     // API Gateway names its execution log group after the API's id; the stack creates it to set its retention.
     const executionLogsId = logicalId(stack.api.executionLogs.node.defaultChild as CfnElement);
+    // Step Functions' log group is named under /aws/vendedlogs/ (with the stack's name and a unique id).
+    const vendedLogsId = logicalId(stack.backfill.logGroup.node.defaultChild as CfnElement);
     for (const [type, property] of [
       ["AWS::Lambda::Function", "FunctionName"],
       ["AWS::IAM::Role", "RoleName"],
@@ -136,7 +146,7 @@ describe("Lambda functions without the database, and names", () => {
       ["AWS::CloudWatch::Alarm", "AlarmName"],
     ] as const) {
       for (const [id, resource] of resourcesOf(type)) {
-        if (id === executionLogsId) continue;
+        if (id === executionLogsId || id === vendedLogsId) continue;
         expect(props(resource)[property], `${id}.${property}`).toBeUndefined();
       }
     }
@@ -183,17 +193,27 @@ describe("IAM least privilege", () => {
       // The migrations read the owner's secret and the application's (to create its login); the rest, the application's.
       const expected = id === migrateFnId ? [read([appSecretRef, secretRef])] : [read(appSecretRef)];
       expect(secretStatements, id).toEqual(expected);
-      for (const statement of statements) expect(asArray(statement.Resource), id).not.toContain("*");
+      // On *: only Lambda's network interface actions, which take no resource-level permissions.
+      for (const statement of statements.filter((s) => !isEniStatement(s))) {
+        expect(asArray(statement.Resource), id).not.toContain("*");
+      }
     }
   });
 
-  it("gives the docs function no policy beyond basic logging", () => {
+  it("gives the docs function no policy beyond writing to its own log group", () => {
     const docs = functionsByHandler.get("docs");
     if (!docs) throw new Error("No docs function");
-    const roleId = roleIdOf(fnLogicalId(docs));
-    expect(statementsOfRole(roleId)).toEqual([]);
-    const managed = JSON.stringify(props(resourcesOf("AWS::IAM::Role").get(roleId) ?? { Type: "" }).ManagedPolicyArns);
-    expect(managed).toContain("AWSLambdaBasicExecutionRole");
-    expect(managed).not.toContain("AWSLambdaVPCAccessExecutionRole");
+    expect(statementsOfRole(roleIdOf(fnLogicalId(docs)))).toEqual([ownLogsStatement(docs)]);
+  });
+
+  it("lets every function write to its own log group only: no managed policy, no logs action elsewhere", () => {
+    for (const fn of appFunctions) {
+      const roleId = roleIdOf(fnLogicalId(fn));
+      expect(props(resourcesOf("AWS::IAM::Role").get(roleId)).ManagedPolicyArns, fn.node.path).toBeUndefined();
+      const logging = statementsOfRole(roleId).filter((s) => asArray(s.Action).some((a) => a.startsWith("logs:")));
+      expect(logging, fn.node.path).toEqual([ownLogsStatement(fn)]);
+      const eni = statementsOfRole(roleId).filter(isEniStatement);
+      expect(eni, fn.node.path).toHaveLength(fn.function.isBoundToVpc ? 1 : 0);
+    }
   });
 });

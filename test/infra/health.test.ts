@@ -6,7 +6,7 @@ import { type CfnResource, props, resourcesIn, synth } from "./support.js";
 // Prepare ------------------------------------------------------------------------------------
 
 const { stack, template } = synth();
-const proxyName = stack.resolve(stack.database.proxy.dbProxyName);
+const proxyName = stack.resolve(stack.database.proxy?.dbProxyName);
 const clusterId = stack.getLogicalId(stack.database.cluster.node.defaultChild as CfnElement);
 const alarms = [...resourcesIn(template, "AWS::CloudWatch::Alarm").values()];
 

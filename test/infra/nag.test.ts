@@ -90,6 +90,8 @@ describe("cdk-nag AWS Solutions pack", () => {
 
   it.each([
     ["deletion protection on", { "kapa:dbDeletionProtection": true }],
+    ["the dev profile (no RDS Proxy, Aurora at 0 ACUs)", { "kapa:profile": "dev" }],
+    ["no reserved concurrency for the classifier", { "kapa:classifierReservedConcurrency": 0 }],
     ["tracing on", { "kapa:tracing": true }],
     ["no secret rotation", { "kapa:dbSecretRotationDays": 0 }],
     ["no per-key limits", { "kapa:perKeyRateLimit": 0 }],

@@ -152,8 +152,8 @@ describe("queue alarms", () => {
     const [[, alarm] = []] = alarmsOn("AWS/SQS", "ApproximateAgeOfOldestMessage", {
       QueueName: queueName(backfill.queue.queue),
     });
-    expect(props(alarm).Threshold).toBe(7 * 24 * 3600);
-    expect(ALARM_THRESHOLDS.backfillQueueAge.toDays()).toBe(7);
+    expect(props(alarm).Threshold).toBe(5 * 24 * 3600);
+    expect(ALARM_THRESHOLDS.backfillQueueAge.toDays()).toBe(5);
   });
 });
 

@@ -201,7 +201,7 @@ describe("report functions", () => {
     for (const id of [plannerId, senderId]) {
       expect(envOf(id)).toMatchObject({
         DB_SECRET_ARN: stack.resolve(stack.database.appSecret.secretArn),
-        DB_HOST: stack.resolve(stack.database.proxy.endpoint),
+        DB_HOST: stack.resolve(stack.database.proxy?.endpoint),
       });
       const vpc = fnProps(id).VpcConfig as { SecurityGroupIds: unknown[] };
       expect(vpc.SecurityGroupIds).toEqual([{ "Fn::GetAtt": [idOf(stack.database.functionSecurityGroup), "GroupId"] }]);

@@ -20,7 +20,7 @@ export const secretRef = stack.resolve(stack.database.secret.secretArn) as unkno
 /** The application's login: every database function but the migrations connects with it. */
 export const appSecretRef = stack.resolve(stack.database.appSecret.secretArn) as unknown;
 export const secretOf = (id: string) => (id === migrateFnId ? secretRef : appSecretRef);
-export const proxyEndpoint = stack.resolve(stack.database.proxy.endpoint) as unknown;
+export const proxyEndpoint = stack.resolve(stack.database.proxy?.endpoint) as unknown;
 export const functionSgId = logicalId(stack.database.functionSecurityGroup.node.defaultChild as CfnElement);
 /** Handlers that serve static documents (API reference, dashboard): no database. */
 export const STATIC_HANDLERS = ["docs", "dashboard"];

@@ -23,11 +23,11 @@ import { type CfnResource, cdkJsonContext, mentions, only, props, ref } from "./
 // Assess -------------------------------------------------------------------------------------
 
 describe("database", () => {
-  it("is an encrypted Aurora PostgreSQL 16 Serverless v2 cluster named kapa", () => {
+  it("is an encrypted Aurora PostgreSQL 17 Serverless v2 cluster named kapa", () => {
     template.resourceCountIs("AWS::RDS::DBCluster", 1);
     const cluster = props(only(resourcesOf("AWS::RDS::DBCluster").values(), "cluster"));
     expect(cluster.Engine).toBe("aurora-postgresql");
-    expect(cluster.EngineVersion).toMatch(/^16\.\d+$/);
+    expect(cluster.EngineVersion).toMatch(/^17\.\d+$/);
     expect(cluster.StorageEncrypted).toBe(true);
     expect(cluster.DatabaseName).toBe("kapa");
     expect(cluster.ServerlessV2ScalingConfiguration).toEqual({ MinCapacity: 0.5, MaxCapacity: 4 });

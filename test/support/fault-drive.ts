@@ -17,7 +17,10 @@ export interface RequestSpec {
   body?: unknown;
 }
 
-/** Sends one request and times it; a request unanswered after 30 s counts as status 0. */
+/** A request's own deadline: API Gateway's integration timeout (29 s); past it AWS answers 504. */
+export const REQUEST_DEADLINE_MS = 29_000;
+
+/** Sends one request and times it; a request unanswered by its deadline counts as status 0. */
 export async function timedRequest(spec: RequestSpec): Promise<Sample> {
   const started = performance.now();
   let response: Response;
@@ -26,7 +29,7 @@ export async function timedRequest(spec: RequestSpec): Promise<Sample> {
       method: spec.method,
       headers: { "X-API-KEY": spec.key, "content-type": "application/json" },
       body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
-      signal: AbortSignal.timeout(30_000),
+      signal: AbortSignal.timeout(REQUEST_DEADLINE_MS),
     });
   } catch (error) {
     return {

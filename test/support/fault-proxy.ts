@@ -10,9 +10,19 @@ import { createServer, connect as netConnect, type Server, type Socket } from "n
  * - `delay`: every chunk, either way, is held `delayMs` (order kept).
  * - `too-many-connections` / `starting-up`: each new connection gets Postgres's own FATAL answer
  *   to its startup message (SQLSTATE 53300 / 57P03) and is closed; open ones are reset.
+ * - `reset-after-login`: each new connection logs in, then is reset when the client sends its
+ *   first message after the server's first ReadyForQuery (a backend killed as the session starts).
  * - `pass`: a plain proxy.
  */
-export type FaultMode = "pass" | "refuse" | "reset" | "blackhole" | "delay" | "too-many-connections" | "starting-up";
+export type FaultMode =
+  | "pass"
+  | "refuse"
+  | "reset"
+  | "blackhole"
+  | "delay"
+  | "too-many-connections"
+  | "starting-up"
+  | "reset-after-login";
 
 export interface FaultProxy {
   /** The target URL with the proxy's host and port. */
@@ -96,8 +106,27 @@ function connectionHandler(state: ProxyState) {
       });
       return;
     }
+    if (state.mode === "reset-after-login") return resetAfterLogin(state, link);
     pipe(state, link);
   };
+}
+
+/** A ReadyForQuery message ('Z', length 5, status) ends the server's chunk. */
+const endsWithReadyForQuery = (chunk: Buffer) =>
+  chunk.length >= 6 && chunk[chunk.length - 6] === 0x5a && chunk.readInt32BE(chunk.length - 5) === 5;
+
+function resetAfterLogin(state: ProxyState, link: Link) {
+  let ready = false;
+  // Ahead of the forwarding listeners: the first message after login never reaches the server.
+  link.client.prependListener("data", () => {
+    if (!ready) return;
+    link.silenced = true;
+    link.client.resetAndDestroy();
+  });
+  pipe(state, link);
+  link.upstream?.prependListener("data", (chunk: Buffer) => {
+    if (endsWithReadyForQuery(chunk)) ready = true;
+  });
 }
 
 function listen(server: Server, port: number): Promise<number> {
@@ -148,7 +177,7 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
         await stopListening();
       } else if (next === "blackhole") {
         for (const link of state.links) link.silenced = true;
-      } else if (next !== "pass" && next !== "delay") {
+      } else if (next !== "pass" && next !== "delay" && next !== "reset-after-login") {
         resetAll();
       }
     },

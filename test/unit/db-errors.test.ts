@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { startupFailure } from "../../local/startup-errors.js";
-import { classifyDbError, loggableError, statementName } from "../../shared/db/errors.js";
+import { classifyDbError, statementName } from "../../shared/db/errors.js";
 import { errorReply } from "../../shared/http/errors.js";
+import { loggableError } from "../../shared/platform/log-errors.js";
 
 /** A failed query as drizzle reports it: the driver's error in `cause`, the SQL and its parameters outside. */
 const failedQuery = (cause: unknown, query = 'insert into "threads" ("id", "first_question") values ($1, $2)') =>
@@ -58,6 +59,21 @@ describe("what reaches the logs and the client", () => {
     expect(logged).toContain("22P02");
     expect(logged).toContain("insert threads");
     expect(logged).not.toContain("secret");
+  });
+
+  it("logs a failed query of no known kind by name, code and statement, without its message", () => {
+    // postgres.js's own error (no SQLSTATE), wrapped by drizzle with the parameters in its message.
+    const driver = Object.assign(new Error("Undefined values are not allowed"), { code: "UNDEFINED_VALUE" });
+    const error = failedQuery(driver);
+    expect(classifyDbError(error)).toBeNull();
+    const logged = JSON.stringify(loggableError(error));
+    expect(logged).toContain("UNDEFINED_VALUE");
+    expect(logged).toContain("insert threads");
+    expect(logged).not.toContain("secret");
+    // Any error that carries a statement's values, even unwrapped: its message is left out.
+    const bare = Object.assign(new TypeError("cannot serialize my secret question"), { parameters: ["x"] });
+    expect(JSON.stringify(loggableError(bare))).not.toContain("secret");
+    expect(loggableError(new Error("plain failure"))).toMatchObject({ message: "plain failure" });
   });
 
   it("answers 503 with Retry-After for an unreachable database, 4xx for data and constraint errors", () => {
