@@ -24,7 +24,7 @@ export interface LabelsStore {
   threadsByIds(ids: readonly string[]): Promise<Map<string, ThreadToClassify>>;
   threadsWithCategories(ids: readonly string[]): Promise<ThreadsWithCategories>;
   writeClassifierLabels(labels: readonly ClassifierLabel[]): Promise<Set<string>>;
-  writeClassifierLabel(threadId: string, categoryId: string, mode: ClassifierLabel["mode"]): Promise<boolean>;
+  writeClassifierLabel(label: ClassifierLabel): Promise<boolean>;
   markRequested(threadIds: readonly string[]): Promise<void>;
   dueForSweep(graceSeconds: number, lookbackHours: number, limit: number): Promise<string[]>;
 }
@@ -98,15 +98,16 @@ export class LabelsRepository implements LabelsStore {
     const values = sql.join(
       labels.map(
         (l) =>
-          sql`(${l.threadId}::uuid, ${l.categoryId}::uuid, ${l.mode === "reclassify"}, ${l.cutoff ?? null}::timestamptz)`,
+          sql`(${l.threadId}::uuid, ${l.categoryId}::uuid, ${l.confidence}::real, ${l.rationale}::text, ${l.mode === "reclassify"}, ${l.cutoff ?? null}::timestamptz)`,
       ),
       sql`, `,
     );
     try {
       const rows = await this.db.execute<{ id: string }>(sql`
         update threads t
-        set category_id = v.category_id, category_source = 'classifier', classified_at = now()
-        from (values ${values}) as v(thread_id, category_id, reclassify, cutoff)
+        set category_id = v.category_id, category_source = 'classifier', classified_at = now(),
+          category_confidence = v.confidence, category_rationale = v.rationale
+        from (values ${values}) as v(thread_id, category_id, confidence, rationale, reclassify, cutoff)
         where t.id = v.thread_id
           and (t.category_id is null or (v.reclassify and t.category_source = 'classifier'
             and (v.cutoff is null or t.classified_at is null or t.classified_at < v.cutoff)))
@@ -126,8 +127,8 @@ export class LabelsRepository implements LabelsStore {
     }
   }
 
-  async writeClassifierLabel(threadId: string, categoryId: string, mode: ClassifierLabel["mode"]): Promise<boolean> {
-    return (await this.writeClassifierLabels([{ threadId, categoryId, mode }])).has(threadId);
+  async writeClassifierLabel(label: ClassifierLabel): Promise<boolean> {
+    return (await this.writeClassifierLabels([label])).has(label.threadId);
   }
 
   /** Marks threads as just sent to the classifier, so the sweeper waits a grace period. */

@@ -14,6 +14,7 @@ const threadView = {
   categoryId: threads.categoryId,
   categoryName: categories.name,
   categorySource: threads.categorySource,
+  categoryConfidence: threads.categoryConfidence,
   classifiedAt: threads.classifiedAt,
 };
 
@@ -194,7 +195,13 @@ export class ThreadsRepository implements ThreadsStore {
   private async writeUserLabel(projectId: string, threadId: string, categoryId: string): Promise<boolean> {
     const rows = await this.db
       .update(threads)
-      .set({ categoryId, categorySource: "user", classifiedAt: sql`now()` })
+      .set({
+        categoryId,
+        categorySource: "user",
+        classifiedAt: sql`now()`,
+        categoryConfidence: null,
+        categoryRationale: null,
+      })
       .where(
         and(
           eq(threads.id, threadId),
@@ -210,7 +217,14 @@ export class ThreadsRepository implements ThreadsStore {
   async clearLabel(projectId: string, threadId: string): Promise<boolean> {
     const rows = await this.db
       .update(threads)
-      .set({ categoryId: null, categorySource: null, classifiedAt: null, classificationRequestedAt: sql`now()` })
+      .set({
+        categoryId: null,
+        categorySource: null,
+        classifiedAt: null,
+        categoryConfidence: null,
+        categoryRationale: null,
+        classificationRequestedAt: sql`now()`,
+      })
       .where(and(eq(threads.id, threadId), eq(threads.projectId, projectId)))
       .returning({ id: threads.id });
     return rows.length > 0;

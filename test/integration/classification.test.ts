@@ -3,7 +3,8 @@ import { eq, inArray, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ClassificationPipeline, startClassificationPipeline } from "../../local/classification.js";
 import { CategoriesRepository } from "../../shared/categories/repository.js";
-import { type CategoryOption, type Classifier, DummyClassifier } from "../../shared/classification/classifier.js";
+import type { CategoryOption, Classifier } from "../../shared/classification/classifier.js";
+import { localClassifier } from "../../shared/classification/providers.js";
 import { SqsClassificationQueue } from "../../shared/classification/queue.js";
 import { LabelsRepository } from "../../shared/classification/repository.js";
 import { type ClassificationMessage, classifyBatch } from "../../shared/classification/service.js";
@@ -20,7 +21,7 @@ const db = useTestDb();
 const labels = new LabelsRepository(db);
 const threadsRepo = new ThreadsRepository(db);
 const categoriesRepo = new CategoriesRepository(db);
-const classifier = new DummyClassifier(0);
+const classifier = localClassifier();
 
 async function seedThreads(projectId: string, questions: string[]): Promise<string[]> {
   const rows = await db
@@ -86,9 +87,9 @@ describe("classifier batch", () => {
     const [id] = await seedThreads(t.projectId, ["How do I start?"]);
     let calls = 0;
     const counting: Classifier = {
-      classify: async (q, options) => {
+      classify: async (q, options, examples) => {
         calls++;
-        return classifier.classify(q, options);
+        return classifier.classify(q, options, examples);
       },
     };
     expect(
@@ -152,9 +153,9 @@ describe("classifier batch: threads not stored yet, and failures", () => {
     const t = await createTenant(db);
     const [good, bad] = await seedThreads(t.projectId, ["fine question", "explodes"]);
     const flaky: Classifier = {
-      classify: async (q, options) => {
+      classify: async (q, options, examples) => {
         if (q === "explodes") throw new Error("model overloaded");
-        return classifier.classify(q, options);
+        return classifier.classify(q, options, examples);
       },
     };
     const messages = [
@@ -174,7 +175,7 @@ describe("classifier batch: threads not stored yet, and failures", () => {
       classify: async (_q, options) => {
         const chosen = options[0] as CategoryOption;
         await categoriesRepo.delete(t.projectId, chosen.id, 10);
-        return chosen;
+        return { categoryId: chosen.id, confidence: 0.9, rationale: "Chosen before its deletion." };
       },
     };
     expect(await classifyBatch({ labels, classifier: deleting }, [message(id as string)])).toHaveLength(1);
@@ -184,6 +185,8 @@ describe("classifier batch: threads not stored yet, and failures", () => {
     expect(await labelOf(id as string)).toMatchObject({ categoryId: remaining?.id, source: "classifier" });
   });
 });
+
+const scored = { confidence: 0.8, rationale: "A classifier's reason." };
 
 describe("user labels against classifier writes", () => {
   it("keeps every user label over 1,000 concurrent trials", { timeout: 120_000 }, async () => {
@@ -201,23 +204,30 @@ describe("user labels against classifier writes", () => {
         ids.slice(i, i + 50).map(async (id, j) => {
           const userChoice = (j % 2 === 0 ? discovery : troubleshooting)?.id as string;
           const classifierChoice = (j % 2 === 0 ? troubleshooting : discovery)?.id as string;
+          const label = { threadId: id, categoryId: classifierChoice, ...scored };
           const [before] = await Promise.all([
-            labels.writeClassifierLabel(id, classifierChoice, j % 3 === 0 ? "reclassify" : "unlabelled"),
+            labels.writeClassifierLabel({ ...label, mode: j % 3 === 0 ? "reclassify" : "unlabelled" }),
             updateThreadLabel({ threads: threadsRepo, classificationQueue: queue }, t.projectId, id, userChoice),
-            labels.writeClassifierLabel(id, classifierChoice, "reclassify"),
+            labels.writeClassifierLabel({ ...label, mode: "reclassify" }),
           ]);
           if (before) classifierWonTheRace++;
           // A retry or a reclassification after the user's label: never lands.
-          expect(await labels.writeClassifierLabel(id, classifierChoice, "reclassify")).toBe(false);
+          expect(await labels.writeClassifierLabel({ ...label, mode: "reclassify" })).toBe(false);
         }),
       );
     }
     const rows = await db
-      .select({ source: threads.categorySource, n: sql<number>`count(*)::int` })
+      .select({
+        source: threads.categorySource,
+        confidence: threads.categoryConfidence,
+        rationale: threads.categoryRationale,
+        n: sql<number>`count(*)::int`,
+      })
       .from(threads)
       .where(inArray(threads.id, ids))
-      .groupBy(threads.categorySource);
-    expect(rows).toEqual([{ source: "user", n: 1000 }]);
+      .groupBy(threads.categorySource, threads.categoryConfidence, threads.categoryRationale);
+    // The user's label cleared the classifier's confidence and rationale along with its category.
+    expect(rows).toEqual([{ source: "user", confidence: null, rationale: null, n: 1000 }]);
     // The trials really raced: some classifier writes landed before the user's label replaced them.
     expect(classifierWonTheRace).toBeGreaterThan(0);
   });
@@ -266,12 +276,12 @@ describe("classification pipeline on the SQS emulator", () => {
     const real = rt.classifier;
     let attempts = 0;
     rt.classifier = {
-      classify: async (question, options) => {
+      classify: async (question, options, examples) => {
         if (question.includes("always breaks")) {
           attempts++;
           throw new Error("model error");
         }
-        return real.classify(question, options);
+        return real.classify(question, options, examples);
       },
     };
     try {
