@@ -1,6 +1,7 @@
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { eq, inArray, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadIntentDataSet, type Question } from "../../bench/intent-data.js";
 import { type ClassificationPipeline, startClassificationPipeline } from "../../local/classification.js";
 import { CategoriesRepository } from "../../shared/categories/repository.js";
 import type { CategoryOption, Classifier } from "../../shared/classification/classifier.js";
@@ -39,7 +40,13 @@ function message(threadId: string, extra: Record<string, unknown> = {}, sentAt =
 
 async function labelOf(threadId: string) {
   const [row] = await db
-    .select({ categoryId: threads.categoryId, source: threads.categorySource, name: categories.name })
+    .select({
+      categoryId: threads.categoryId,
+      source: threads.categorySource,
+      confidence: threads.categoryConfidence,
+      rationale: threads.categoryRationale,
+      name: categories.name,
+    })
     .from(threads)
     .leftJoin(categories, eq(categories.id, threads.categoryId))
     .where(eq(threads.id, threadId));
@@ -52,10 +59,21 @@ describe("classifier batch", () => {
   it("labels each thread with one of its own project's categories, reading threads and categories in one query", async () => {
     const a = await createTenant(db);
     const b = await createTenant(db);
-    await categoriesRepo.create(b.projectId, { name: "Careers", description: "Asking for open positions" });
+    // Project b holds a public intent data set's categories; its questions are that set's test questions.
+    const intents = loadIntentDataSet("clinc150");
+    await db.delete(categories).where(eq(categories.projectId, b.projectId));
+    const nameOf = new Map(intents.categories.map((c) => [c.id, c.name]));
+    for (const c of intents.categories) {
+      await categoriesRepo.create(b.projectId, { name: c.name, description: c.description });
+    }
+    const asked = intents.categories.map((c) => intents.test.find((q) => q.intent === c.id) as Question);
+    const noisy = Array.from({ length: 20 }, (_, i) => `Error ${i} when deploying`);
     const ids = [
-      ...(await seedThreads(a.projectId, ["How do I configure SSO?", "Error 500 when deploying"])),
-      ...(await seedThreads(b.projectId, ["Are there open positions?"])),
+      ...(await seedThreads(a.projectId, noisy)),
+      ...(await seedThreads(
+        b.projectId,
+        asked.map((q) => q.text),
+      )),
     ];
     let reads = 0;
     const counting = Object.create(labels) as LabelsRepository;
@@ -74,12 +92,30 @@ describe("classifier batch", () => {
     expect(failed).toEqual([]);
     expect(reads).toBe(1); // the threads and both projects' categories in one query
     const own = async (projectId: string) => new Set((await categoriesRepo.list(projectId)).map((c) => c.id));
+    const ownA = await own(a.projectId);
+    const ownB = await own(b.projectId);
     for (const [i, id] of ids.entries()) {
       const label = await labelOf(id);
       expect(label?.source).toBe("classifier");
-      expect(await own(i < 2 ? a.projectId : b.projectId)).toContain(label?.categoryId);
+      expect(i < noisy.length ? ownA : ownB).toContain(label?.categoryId);
+      expect(label?.confidence).toBeGreaterThanOrEqual(0);
+      expect(label?.confidence).toBeLessThanOrEqual(1);
+      expect(label?.rationale).toMatch(/\S/);
     }
-    expect((await labelOf(ids[2] as string))?.name).toBe("Careers");
+    const names = await Promise.all(ids.slice(noisy.length).map(async (id) => (await labelOf(id))?.name));
+    expect(names).toEqual(asked.map((q) => nameOf.get(q.intent)));
+  });
+
+  it("never writes a category that is not one of the thread's project, and retries the message", async () => {
+    const t = await createTenant(db);
+    const other = await createTenant(db);
+    const [foreign] = await categoriesRepo.list(other.projectId);
+    const [id] = await seedThreads(t.projectId, ["How do I start?"]);
+    const confused: Classifier = {
+      classify: async () => ({ categoryId: foreign?.id as string, confidence: 0.9, rationale: "Wrong project." }),
+    };
+    expect(await classifyBatch({ labels, classifier: confused }, [message(id as string)])).toHaveLength(1);
+    expect((await labelOf(id as string))?.categoryId).toBeNull();
   });
 
   it("is idempotent under duplicate delivery, also when the duplicates arrive together", async () => {
