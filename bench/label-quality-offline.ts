@@ -1,5 +1,4 @@
 import { performance } from "node:perf_hooks";
-import { DummyClassifier } from "../shared/classification/classifier.js";
 import { LocalClassifier } from "../shared/classification/local/classifier.js";
 import { DEFAULT_REVIEW_THRESHOLD } from "../shared/classification/local/index.js";
 import { loadVectors } from "../shared/classification/local/vectors.js";
@@ -14,6 +13,7 @@ import {
 import { accuracyOf, byThreshold, halves, type Judged, separation } from "./label-metrics.js";
 import { ablationRows } from "./label-quality-ablation.js";
 import { report, stats } from "./lib.js";
+import { wordMatch } from "./word-matching.js";
 
 /** Vocabulary sizes tried on the shipped vectors, to show what trimming costs. */
 const VOCABULARY_LIMITS = [10_000, 20_000, 30_000];
@@ -28,14 +28,10 @@ function judge(classifier: LocalClassifier, data: IntentDataSet, perCategory: nu
   });
 }
 
-async function baselineAccuracy(data: IntentDataSet): Promise<number> {
-  const words = new DummyClassifier(0);
-  const labels: Judged[] = [];
-  for (const q of data.test) {
-    const chosen = await words.classify(q.text, data.categories);
-    labels.push({ right: chosen.id === q.intent, confidence: 0 });
-  }
-  return accuracyOf(labels);
+function baselineAccuracy(data: IntentDataSet): number {
+  return accuracyOf(
+    data.test.map((q) => ({ right: wordMatch(q.text, data.categories)?.id === q.intent, confidence: 0 })),
+  );
 }
 
 /** Loads the shipped vectors as a cold Lambda would: time and the memory they add. */
@@ -132,7 +128,7 @@ export async function benchLabelQualityOffline(): Promise<void> {
   for (const { n, held } of sets) {
     const data = loadIntentDataSet(n);
     quality.push(...qualityRows(classifier, data, held, timings));
-    baseline[n] = await baselineAccuracy(data);
+    baseline[n] = baselineAccuracy(data);
     trimming.push(...trimmingRows(data));
   }
   const rows = quality.map((r) => ({ ...r, word_match_baseline: baseline[r.data_set as string] }));

@@ -19,6 +19,13 @@ export const CLASSIFIER_TIMEOUT = Duration.seconds(60);
 export const CLASSIFIER_VISIBILITY_TIMEOUT = Duration.seconds(
   CLASSIFIER_TIMEOUT.toSeconds() * VISIBILITY_TIMEOUT_FACTOR,
 );
+/** The `local` classifier's word vectors: shipped in the classifier's bundle, read at its first classification. */
+export const CLASSIFIER_VECTORS_FILE = {
+  from: "shared/classification/local/data/glove-50k-int8.bin",
+  to: "data/glove-50k-int8.bin",
+} as const;
+export const CLASSIFIER_VECTORS_PATH = `/var/task/${CLASSIFIER_VECTORS_FILE.to}`;
+
 /** The sweeper queries and enqueues in pages; it must finish well before the next run. */
 export const SWEEPER_TIMEOUT = Duration.minutes(2);
 
@@ -91,7 +98,11 @@ export class Classification extends Construct {
       memorySize: 512,
       timeout: CLASSIFIER_TIMEOUT,
       network: database.functionNetwork,
-      environment: { CLASSIFIER_DELAY_MS: String(settings.classifierDelayMs) },
+      environment: {
+        CLASSIFIER_DELAY_MS: String(settings.classifierDelayMs),
+        CLASSIFIER_VECTORS_PATH,
+      },
+      bundledFiles: [CLASSIFIER_VECTORS_FILE],
     });
     database.bindTo(this.classifier.function);
     // Reserved for the classifier, at least the sum of its mappings' caps (checked in addQueue):

@@ -32,11 +32,12 @@ export interface UnlabelStore {
   finish(deletion: PendingDeletion, size: number): Promise<{ threadIds: string[]; finished: boolean }>;
 }
 
-const UNLABEL = sql`category_id = null, category_source = null, classified_at = null, classification_requested_at = now()`;
+const UNLABEL = sql`category_id = null, category_source = null, classified_at = null, classification_requested_at = now(),
+  category_confidence = null, category_rationale = null`;
 
 /** The columns labelEventsFrom reads, for a thread the deletion unlabels (source `system`). */
 const systemUnlabel = (categoryId: string, previousSource: SQL) =>
-  sql`t.project_id, t.category_id, 'system'::text as source, ${categoryId}::uuid as previous_category_id, ${previousSource} as previous_source`;
+  sql`t.project_id, t.category_id, 'system'::text as source, null::real as confidence, ${categoryId}::uuid as previous_category_id, ${previousSource} as previous_source`;
 
 /**
  * The Postgres adapter: every statement touches at most one batch of threads, found along

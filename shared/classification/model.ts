@@ -13,6 +13,9 @@ export interface ThreadToClassify {
 export interface ClassifierLabel {
   threadId: string;
   categoryId: string;
+  /** The classifier's confidence in [0, 1], and its one-sentence reason. */
+  confidence: number;
+  rationale: string;
   mode: "unlabelled" | "reclassify";
   /** Reclassify: replace only a classifier label written before this instant (ISO-8601), the job's cutoff. */
   cutoff?: string;

@@ -26,7 +26,7 @@ export interface LabelsStore {
   threadsByIds(ids: readonly string[]): Promise<Map<string, ThreadToClassify>>;
   threadsWithCategories(ids: readonly string[]): Promise<ThreadsWithCategories>;
   writeClassifierLabels(labels: readonly ClassifierLabel[]): Promise<Set<string>>;
-  writeClassifierLabel(threadId: string, categoryId: string, mode: ClassifierLabel["mode"]): Promise<boolean>;
+  writeClassifierLabel(label: ClassifierLabel): Promise<boolean>;
   markRequested(threadIds: readonly string[]): Promise<void>;
   dueForSweep(graceSeconds: number, lookbackHours: number, limit: number): Promise<SweepCandidate[]>;
 }
@@ -107,7 +107,7 @@ export class LabelsRepository implements LabelsStore {
     const values = sql.join(
       labels.map(
         (l) =>
-          sql`(${l.threadId}::uuid, ${l.categoryId}::uuid, ${l.mode === "reclassify"}, ${l.cutoff ?? null}::timestamptz)`,
+          sql`(${l.threadId}::uuid, ${l.categoryId}::uuid, ${l.confidence}::real, ${l.rationale}::text, ${l.mode === "reclassify"}, ${l.cutoff ?? null}::timestamptz)`,
       ),
       sql`, `,
     );
@@ -117,7 +117,7 @@ export class LabelsRepository implements LabelsStore {
       // re-read): no label is written to a category marked deleted, and a deletion's last step
       // waits for the writes that saw the category alive (shared/categories/unlabel.ts).
       const rows = await this.db.execute<{ id: string }>(sql`
-        with v(thread_id, category_id, reclassify, cutoff) as (values ${values}),
+        with v(thread_id, category_id, confidence, rationale, reclassify, cutoff) as (values ${values}),
         live as (
           select id, project_id from categories
           where id in (select category_id from v) and deleted_at is null
@@ -125,12 +125,13 @@ export class LabelsRepository implements LabelsStore {
         ),
         changed as (
           update threads t
-          set category_id = v.category_id, category_source = 'classifier', classified_at = now()
+          set category_id = v.category_id, category_source = 'classifier', classified_at = now(),
+            category_confidence = v.confidence, category_rationale = v.rationale
           from v join live c on c.id = v.category_id, threads old
           where t.id = v.thread_id and old.id = t.id and c.project_id = t.project_id
             and (t.category_id is null or (v.reclassify and t.category_source = 'classifier'
               and (v.cutoff is null or t.classified_at is null or t.classified_at < v.cutoff)))
-          returning t.id, t.project_id, t.category_id, 'classifier'::text as source,
+          returning t.id, t.project_id, t.category_id, 'classifier'::text as source, t.category_confidence as confidence,
             old.category_id as previous_category_id, old.category_source as previous_source
         ), label_events as (${labelEventsFrom()})
         select id from changed`);
@@ -148,8 +149,8 @@ export class LabelsRepository implements LabelsStore {
     }
   }
 
-  async writeClassifierLabel(threadId: string, categoryId: string, mode: ClassifierLabel["mode"]): Promise<boolean> {
-    return (await this.writeClassifierLabels([{ threadId, categoryId, mode }])).has(threadId);
+  async writeClassifierLabel(label: ClassifierLabel): Promise<boolean> {
+    return (await this.writeClassifierLabels([label])).has(label.threadId);
   }
 
   /** Marks threads as just sent to the classifier, so the sweeper waits a grace period. */

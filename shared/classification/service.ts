@@ -35,6 +35,14 @@ const DEFAULT_RECHECKS_MS = [500, 1000, 1500];
  */
 export const THREAD_APPEARS_WITHIN_MS = 60_000;
 
+/** A provider answered with a category that is not one of the thread's project: a bug, never written. */
+class ForeignLabelError extends Error {
+  override name = "ForeignLabelError";
+  constructor(categoryId: string) {
+    super(`the classifier chose ${categoryId}, not one of the project's categories`);
+  }
+}
+
 type Outcome = "labelled" | "already-labelled" | "user-label" | "no-categories" | "no-thread" | "retry";
 
 /** What to do with a message before classifying: an outcome, or the categories to choose from. */
@@ -139,12 +147,16 @@ async function chooseLabels(
       return;
     }
     try {
-      const category = await deps.classifier.classify(next.firstQuestion, options);
+      // No examples yet: the corrections users make will be passed here.
+      const label = await deps.classifier.classify(next.firstQuestion, options, []);
+      if (!options.some((o) => o.id === label.categoryId)) throw new ForeignLabelError(label.categoryId);
       const { mode, job } = request;
       chosen.push({
         messageId: message.messageId,
         threadId: next.id,
-        categoryId: category.id,
+        categoryId: label.categoryId,
+        confidence: label.confidence,
+        rationale: label.rationale,
         mode,
         cutoff: job?.classifiedBefore,
       });

@@ -7,6 +7,7 @@ import {
   jsonb,
   pgTable,
   primaryKey,
+  real,
   smallint,
   text,
   timestamp,
@@ -129,6 +130,9 @@ export const threads = pgTable(
     categoryId: uuid("category_id").references(() => categories.id, { onDelete: "set null" }),
     categorySource: text("category_source", { enum: CATEGORY_SOURCES }),
     classifiedAt: timestamptz("classified_at"),
+    /** The classifier's confidence in its label, in [0, 1], and why it chose it; null for a user's label. */
+    categoryConfidence: real("category_confidence"),
+    categoryRationale: text("category_rationale"),
     /** When the thread was last sent to the classifier: the sweeper re-sends only after a grace period. */
     classificationRequestedAt: timestamptz("classification_requested_at"),
   },
@@ -152,6 +156,7 @@ export const threads = pgTable(
       .on(t.projectId, sql`coalesce(${t.classificationRequestedAt}, ${t.createdAt})`)
       .where(sql`${t.categoryId} is null`),
     check("threads_category_source_check", sql`${t.categorySource} in ('classifier', 'user')`),
+    check("threads_category_confidence_check", sql`${t.categoryConfidence} between 0 and 1`),
   ],
 );
 

@@ -15,6 +15,7 @@ const CSV_COLUMNS = [
   "category_name",
   "category_source",
   "category_assigned_at",
+  "category_confidence",
 ] as const;
 /** With include_questions: the thread's questions and answers, a JSON array in one field. */
 const QUESTIONS_COLUMN = "question_answers";
@@ -52,6 +53,7 @@ function csvRow(thread: ExportedThread, includeQuestions: boolean): string {
     c?.name ?? null,
     c?.source ?? null,
     c?.assigned_at ?? null,
+    c?.confidence ?? null,
   ];
   // A JSON array starts with "[": never neutralised, so a program can parse it as it is.
   if (includeQuestions) fields.push(JSON.stringify(thread.question_answers ?? []));

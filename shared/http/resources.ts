@@ -40,6 +40,7 @@ export function toThreadResource(row: ThreadView): ThreadResource {
             name: row.categoryName,
             source: row.categorySource,
             assigned_at: (row.classifiedAt ?? row.createdAt).toISOString(),
+            confidence: row.categorySource === "classifier" ? row.categoryConfidence : null,
           }
         : null,
   };

@@ -251,6 +251,9 @@ export const categoryLabel = z
     name: z.string(),
     source: z.enum(["classifier", "user"]),
     assigned_at: z.string().datetime(),
+    confidence: z.number().min(0).max(1).nullable().meta({
+      description: "The classifier's estimated probability that its label is right, in [0, 1]; null for a user's label",
+    }),
   })
   .meta({ id: "CategoryLabel" });
 
@@ -260,7 +263,13 @@ const threadExample = {
   created_at: EXAMPLE_TIME,
   first_question: "How do I create an API key?",
   total_questions: 2,
-  category: { id: EXAMPLE_IDS.category, name: "Billing", source: "classifier", assigned_at: EXAMPLE_TIME },
+  category: {
+    id: EXAMPLE_IDS.category,
+    name: "Billing",
+    source: "classifier",
+    assigned_at: EXAMPLE_TIME,
+    confidence: 0.87,
+  },
 };
 const questionAnswerExample = {
   id: EXAMPLE_IDS.questionAnswer,

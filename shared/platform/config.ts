@@ -23,8 +23,11 @@ const envSchema = z.object({
   AUTHORIZER_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
   /** The live classification queue (new threads, relabel requests, sweeper re-sends). */
   CLASSIFICATION_QUEUE_URL: z.string().optional(),
+  /** Emulates a hosted model's cost: each classification waits this long before answering. */
   CLASSIFIER_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(2000),
-  /** Fault injection: the share of classifications the dummy classifier fails (0..1). */
+  /** The `local` classifier's word vectors; unset: the file beside its module (a checkout). In Lambda: shipped in the bundle. */
+  CLASSIFIER_VECTORS_PATH: z.string().optional(),
+  /** Fault injection: the share of classifications that fail (0..1). */
   CLASSIFIER_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
   /** A thread still unlabelled this long after it was last sent to the classifier is sent again. */
   SWEEPER_GRACE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),

@@ -29,6 +29,8 @@ export interface ThreadView {
   categoryId: string | null;
   categoryName: string | null;
   categorySource: CategorySource | null;
+  /** The classifier's confidence in its label; null for a user's label. */
+  categoryConfidence: number | null;
   classifiedAt: Date | null;
 }
 

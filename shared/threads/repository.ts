@@ -22,6 +22,9 @@ const threadView = {
   classifiedAt: sql<Date | null>`case when ${categories.id} is not null then ${threads.classifiedAt} end`.mapWith(
     threads.classifiedAt,
   ),
+  categoryConfidence: sql<
+    number | null
+  >`case when ${categories.id} is not null then ${threads.categoryConfidence} end`.mapWith(threads.categoryConfidence),
 };
 
 /** The category of a thread's label, if it is not deleted. */
@@ -234,7 +237,8 @@ export class ThreadsRepository implements ThreadsStore {
   private async writeUserLabel(projectId: string, threadId: string, categoryId: string): Promise<boolean> {
     const rows = await this.db.execute<{ id: string }>(
       userLabelWrite(
-        sql`category_id = ${categoryId}::uuid, category_source = 'user', classified_at = now()`,
+        sql`category_id = ${categoryId}::uuid, category_source = 'user', classified_at = now(),
+          category_confidence = null, category_rationale = null`,
         sql`t.id = ${threadId} and t.project_id = ${projectId}
           and exists (select 1 from ${categories} where ${categories.id} = ${categoryId}
             and ${categories.projectId} = ${projectId} and ${categories.deletedAt} is null)`,
@@ -247,7 +251,8 @@ export class ThreadsRepository implements ThreadsStore {
   async clearLabel(projectId: string, threadId: string): Promise<boolean> {
     const rows = await this.db.execute<{ id: string }>(
       userLabelWrite(
-        sql`category_id = null, category_source = null, classified_at = null, classification_requested_at = now()`,
+        sql`category_id = null, category_source = null, classified_at = null, classification_requested_at = now(),
+          category_confidence = null, category_rationale = null`,
         sql`t.id = ${threadId} and t.project_id = ${projectId}`,
       ),
     );
@@ -262,7 +267,7 @@ function userLabelWrite(set: SQL, where: SQL): SQL {
       update threads t set ${set}
       from threads old
       where old.id = t.id and ${where}
-      returning t.id, t.project_id, t.category_id, 'user'::text as source,
+      returning t.id, t.project_id, t.category_id, 'user'::text as source, null::real as confidence,
         old.category_id as previous_category_id, old.category_source as previous_source
     ), label_events as (${labelEventsFrom()})
     select id from changed`;

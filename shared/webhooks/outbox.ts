@@ -27,7 +27,8 @@ export const isoNow = sql.raw(`to_char(now() at time zone 'utc', 'YYYY-MM-DD"T"H
 /**
  * Inserts a `thread.labelled` event for each row of the CTE named `changed` whose label changed
  * (category or source). `changed` must have the columns `id` (thread), `project_id`,
- * `category_id`, `source` (classifier | user | system), `previous_category_id` and
+ * `category_id`, `source` (classifier | user | system), `confidence` (null but for the
+ * classifier), `previous_category_id` and
  * `previous_source`. Use it as a further CTE after the UPDATE that labels:
  *
  *     with changed as (update threads ... returning ...), label_events as (${labelEventsFrom()}) select ...
@@ -41,7 +42,7 @@ export function labelEventsFrom(changed = "changed"): SQL {
       'category', ${categoryRef("nc")},
       'previous_category', ${categoryRef("pc")},
       'source', c.source,
-      'confidence', null,
+      'confidence', c.confidence,
       'labelled_at', ${isoNow})
     from ${sql.raw(changed)} c
     left join categories nc on nc.id = c.category_id

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { CLASSIFIER_VISIBILITY_TIMEOUT } from "../../infra/constructs/classification.js";
+import {
+  CLASSIFIER_VECTORS_FILE,
+  CLASSIFIER_VECTORS_PATH,
+  CLASSIFIER_VISIBILITY_TIMEOUT,
+} from "../../infra/constructs/classification.js";
 import { MAX_RECEIVE_COUNT, QueueConsumer, VISIBILITY_TIMEOUT_FACTOR } from "../../infra/constructs/queue-consumer.js";
 import {
   allMappings,
@@ -120,6 +124,15 @@ describe("classifier", () => {
     expect(env.DB_SECRET_ARN).toEqual(stack.resolve(stack.database.appSecret.secretArn));
     expect(env.CLASSIFICATION_QUEUE_URL).toBeUndefined();
     expect(fnProps(classifierId).VpcConfig).toBeDefined();
+  });
+
+  it("ships the local classifier's word vectors in its bundle, and reads them from there", () => {
+    expect(envOf(classifierId).CLASSIFIER_VECTORS_PATH).toBe(CLASSIFIER_VECTORS_PATH);
+    expect(CLASSIFIER_VECTORS_PATH).toBe(`/var/task/${CLASSIFIER_VECTORS_FILE.to}`);
+    expect(stack.classification.classifier.bundledFiles).toEqual([CLASSIFIER_VECTORS_FILE]);
+    // The sweeper never classifies: it neither ships nor names them.
+    expect(envOf(sweeperId).CLASSIFIER_VECTORS_PATH).toBeUndefined();
+    expect(stack.classification.sweeper.bundledFiles).toEqual([]);
   });
 });
 

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { App, type CfnElement } from "aws-cdk-lib";
 import { describe, expect, it } from "vitest";
-import type { KapaFunction } from "../../infra/constructs/lambda.js";
+import { CLASSIFIER_VECTORS_FILE } from "../../infra/constructs/classification.js";
+import { type KapaFunction, REPO_ROOT } from "../../infra/constructs/lambda.js";
 import { MIGRATIONS_DIR } from "../../infra/constructs/migrations.js";
 import { KapaServiceStack } from "../../infra/stack.js";
 import {
@@ -133,7 +134,9 @@ describe("outputs", () => {
 });
 
 describe("bundling with local esbuild (no Docker)", () => {
-  it("produces ESM bundles with the migrations and the Redoc script", { timeout: 240_000 }, () => {
+  it("produces ESM bundles with the migrations, the Redoc script and the classifier's vectors", {
+    timeout: 240_000,
+  }, () => {
     const outdir = mkdtempSync(path.join(tmpdir(), "kapa-cdk-"));
     try {
       const app = new App({
@@ -169,6 +172,10 @@ describe("bundling with local esbuild (no Docker)", () => {
       for (const file of ["index.html", "app.js", "app.css"]) {
         expect(existsSync(path.join(assetOf(dashboard), "dashboard", file)), file).toBe(true);
       }
+      // The classifier's word vectors, byte for byte, where CLASSIFIER_VECTORS_PATH points.
+      const vectors = path.join(assetOf(bundled.classification.classifier), CLASSIFIER_VECTORS_FILE.to);
+      expect(existsSync(vectors)).toBe(true);
+      expect(readFileSync(vectors).equals(readFileSync(path.join(REPO_ROOT, CLASSIFIER_VECTORS_FILE.from)))).toBe(true);
       // esbuild stays out of the Lambda: the local builder is loaded by a computed path only.
       expect(readFileSync(path.join(assetOf(dashboard), "index.mjs"), "utf8")).not.toContain("esbuild");
     } finally {

@@ -3,7 +3,8 @@ import { afterAll, describe, expect, inject, it } from "vitest";
 import { seedThreads } from "../../shared/admin/seed.js";
 import { relabelDeletedCategories } from "../../shared/categories/relabel.js";
 import { UnlabelRepository } from "../../shared/categories/unlabel.js";
-import { type CategoryOption, type Classifier, DummyClassifier } from "../../shared/classification/classifier.js";
+import type { Classifier } from "../../shared/classification/classifier.js";
+import { localClassifier } from "../../shared/classification/providers.js";
 import { SqsClassificationQueue } from "../../shared/classification/queue.js";
 import { LabelsRepository } from "../../shared/classification/repository.js";
 import { classifyBatch } from "../../shared/classification/service.js";
@@ -69,7 +70,7 @@ async function unlabelAll(projectIds: string[], backfillUrl: string) {
 }
 
 /** The classifier, driven over the backfill queue's messages as its Lambda would be (batches, retries). */
-async function classifyQueued(backfillUrl: string, classifier: Classifier = new DummyClassifier(0)) {
+async function classifyQueued(backfillUrl: string, classifier: Classifier = localClassifier()) {
   const labels = new LabelsRepository(db);
   const bodies = await drainBodies(backfillUrl);
   for (let i = 0; i < bodies.length; i += 100) {
@@ -230,7 +231,11 @@ describe("deleting a category while it is being labelled", () => {
     try {
       // The model (an outside service, so a stand-in) always picks the category being deleted.
       const picksDoomed: Classifier = {
-        classify: async (_q, options) => options.find((o) => o.id === doomed) ?? (options[0] as CategoryOption),
+        classify: async (_q, options) => ({
+          categoryId: (options.find((o) => o.id === doomed) ?? options[0])?.id as string,
+          confidence: 1,
+          rationale: "The stand-in always picks the category being deleted.",
+        }),
       };
       const labels = new LabelsRepository(db);
       const messages = ids.map((id, i) => ({

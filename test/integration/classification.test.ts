@@ -1,9 +1,11 @@
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { eq, inArray, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadIntentDataSet, type Question } from "../../bench/intent-data.js";
 import { type ClassificationPipeline, startClassificationPipeline } from "../../local/classification.js";
 import { CategoriesRepository } from "../../shared/categories/repository.js";
-import { type CategoryOption, type Classifier, DummyClassifier } from "../../shared/classification/classifier.js";
+import type { CategoryOption, Classifier } from "../../shared/classification/classifier.js";
+import { localClassifier } from "../../shared/classification/providers.js";
 import { SqsClassificationQueue } from "../../shared/classification/queue.js";
 import { LabelsRepository } from "../../shared/classification/repository.js";
 import { type ClassificationMessage, classifyBatch } from "../../shared/classification/service.js";
@@ -20,7 +22,7 @@ const db = useTestDb();
 const labels = new LabelsRepository(db);
 const threadsRepo = new ThreadsRepository(db);
 const categoriesRepo = new CategoriesRepository(db);
-const classifier = new DummyClassifier(0);
+const classifier = localClassifier();
 
 async function seedThreads(projectId: string, questions: string[]): Promise<string[]> {
   const rows = await db
@@ -38,7 +40,13 @@ function message(threadId: string, extra: Record<string, unknown> = {}, sentAt =
 
 async function labelOf(threadId: string) {
   const [row] = await db
-    .select({ categoryId: threads.categoryId, source: threads.categorySource, name: categories.name })
+    .select({
+      categoryId: threads.categoryId,
+      source: threads.categorySource,
+      confidence: threads.categoryConfidence,
+      rationale: threads.categoryRationale,
+      name: categories.name,
+    })
     .from(threads)
     .leftJoin(categories, eq(categories.id, threads.categoryId))
     .where(eq(threads.id, threadId));
@@ -51,10 +59,21 @@ describe("classifier batch", () => {
   it("labels each thread with one of its own project's categories, reading threads and categories in one query", async () => {
     const a = await createTenant(db);
     const b = await createTenant(db);
-    await categoriesRepo.create(b.projectId, { name: "Careers", description: "Asking for open positions" });
+    // Project b holds a public intent data set's categories; its questions are that set's test questions.
+    const intents = loadIntentDataSet("clinc150");
+    await db.delete(categories).where(eq(categories.projectId, b.projectId));
+    const nameOf = new Map(intents.categories.map((c) => [c.id, c.name]));
+    for (const c of intents.categories) {
+      await categoriesRepo.create(b.projectId, { name: c.name, description: c.description });
+    }
+    const asked = intents.categories.map((c) => intents.test.find((q) => q.intent === c.id) as Question);
+    const noisy = Array.from({ length: 20 }, (_, i) => `Error ${i} when deploying`);
     const ids = [
-      ...(await seedThreads(a.projectId, ["How do I configure SSO?", "Error 500 when deploying"])),
-      ...(await seedThreads(b.projectId, ["Are there open positions?"])),
+      ...(await seedThreads(a.projectId, noisy)),
+      ...(await seedThreads(
+        b.projectId,
+        asked.map((q) => q.text),
+      )),
     ];
     let reads = 0;
     const counting = Object.create(labels) as LabelsRepository;
@@ -73,12 +92,30 @@ describe("classifier batch", () => {
     expect(failed).toEqual([]);
     expect(reads).toBe(1); // the threads and both projects' categories in one query
     const own = async (projectId: string) => new Set((await categoriesRepo.list(projectId)).map((c) => c.id));
+    const ownA = await own(a.projectId);
+    const ownB = await own(b.projectId);
     for (const [i, id] of ids.entries()) {
       const label = await labelOf(id);
       expect(label?.source).toBe("classifier");
-      expect(await own(i < 2 ? a.projectId : b.projectId)).toContain(label?.categoryId);
+      expect(i < noisy.length ? ownA : ownB).toContain(label?.categoryId);
+      expect(label?.confidence).toBeGreaterThanOrEqual(0);
+      expect(label?.confidence).toBeLessThanOrEqual(1);
+      expect(label?.rationale).toMatch(/\S/);
     }
-    expect((await labelOf(ids[2] as string))?.name).toBe("Careers");
+    const names = await Promise.all(ids.slice(noisy.length).map(async (id) => (await labelOf(id))?.name));
+    expect(names).toEqual(asked.map((q) => nameOf.get(q.intent)));
+  });
+
+  it("never writes a category that is not one of the thread's project, and retries the message", async () => {
+    const t = await createTenant(db);
+    const other = await createTenant(db);
+    const [foreign] = await categoriesRepo.list(other.projectId);
+    const [id] = await seedThreads(t.projectId, ["How do I start?"]);
+    const confused: Classifier = {
+      classify: async () => ({ categoryId: foreign?.id as string, confidence: 0.9, rationale: "Wrong project." }),
+    };
+    expect(await classifyBatch({ labels, classifier: confused }, [message(id as string)])).toHaveLength(1);
+    expect((await labelOf(id as string))?.categoryId).toBeNull();
   });
 
   it("is idempotent under duplicate delivery, also when the duplicates arrive together", async () => {
@@ -86,9 +123,9 @@ describe("classifier batch", () => {
     const [id] = await seedThreads(t.projectId, ["How do I start?"]);
     let calls = 0;
     const counting: Classifier = {
-      classify: async (q, options) => {
+      classify: async (q, options, examples) => {
         calls++;
-        return classifier.classify(q, options);
+        return classifier.classify(q, options, examples);
       },
     };
     expect(
@@ -152,9 +189,9 @@ describe("classifier batch: threads not stored yet, and failures", () => {
     const t = await createTenant(db);
     const [good, bad] = await seedThreads(t.projectId, ["fine question", "explodes"]);
     const flaky: Classifier = {
-      classify: async (q, options) => {
+      classify: async (q, options, examples) => {
         if (q === "explodes") throw new Error("model overloaded");
-        return classifier.classify(q, options);
+        return classifier.classify(q, options, examples);
       },
     };
     const messages = [
@@ -174,7 +211,7 @@ describe("classifier batch: threads not stored yet, and failures", () => {
       classify: async (_q, options) => {
         const chosen = options[0] as CategoryOption;
         await categoriesRepo.delete(t.projectId, chosen.id);
-        return chosen;
+        return { categoryId: chosen.id, confidence: 0.9, rationale: "Chosen before its deletion." };
       },
     };
     expect(await classifyBatch({ labels, classifier: deleting }, [message(id as string)])).toHaveLength(1);
@@ -184,6 +221,8 @@ describe("classifier batch: threads not stored yet, and failures", () => {
     expect(await labelOf(id as string)).toMatchObject({ categoryId: remaining?.id, source: "classifier" });
   });
 });
+
+const scored = { confidence: 0.8, rationale: "A classifier's reason." };
 
 describe("user labels against classifier writes", () => {
   it("keeps every user label over 1,000 concurrent trials", { timeout: 120_000 }, async () => {
@@ -201,23 +240,30 @@ describe("user labels against classifier writes", () => {
         ids.slice(i, i + 50).map(async (id, j) => {
           const userChoice = (j % 2 === 0 ? discovery : troubleshooting)?.id as string;
           const classifierChoice = (j % 2 === 0 ? troubleshooting : discovery)?.id as string;
+          const label = { threadId: id, categoryId: classifierChoice, ...scored };
           const [before] = await Promise.all([
-            labels.writeClassifierLabel(id, classifierChoice, j % 3 === 0 ? "reclassify" : "unlabelled"),
+            labels.writeClassifierLabel({ ...label, mode: j % 3 === 0 ? "reclassify" : "unlabelled" }),
             updateThreadLabel({ threads: threadsRepo, classificationQueue: queue }, t.projectId, id, userChoice),
-            labels.writeClassifierLabel(id, classifierChoice, "reclassify"),
+            labels.writeClassifierLabel({ ...label, mode: "reclassify" }),
           ]);
           if (before) classifierWonTheRace++;
           // A retry or a reclassification after the user's label: never lands.
-          expect(await labels.writeClassifierLabel(id, classifierChoice, "reclassify")).toBe(false);
+          expect(await labels.writeClassifierLabel({ ...label, mode: "reclassify" })).toBe(false);
         }),
       );
     }
     const rows = await db
-      .select({ source: threads.categorySource, n: sql<number>`count(*)::int` })
+      .select({
+        source: threads.categorySource,
+        confidence: threads.categoryConfidence,
+        rationale: threads.categoryRationale,
+        n: sql<number>`count(*)::int`,
+      })
       .from(threads)
       .where(inArray(threads.id, ids))
-      .groupBy(threads.categorySource);
-    expect(rows).toEqual([{ source: "user", n: 1000 }]);
+      .groupBy(threads.categorySource, threads.categoryConfidence, threads.categoryRationale);
+    // The user's label cleared the classifier's confidence and rationale along with its category.
+    expect(rows).toEqual([{ source: "user", confidence: null, rationale: null, n: 1000 }]);
     // The trials really raced: some classifier writes landed before the user's label replaced them.
     expect(classifierWonTheRace).toBeGreaterThan(0);
   });
@@ -266,12 +312,12 @@ describe("classification pipeline on the SQS emulator", () => {
     const real = rt.classifier;
     let attempts = 0;
     rt.classifier = {
-      classify: async (question, options) => {
+      classify: async (question, options, examples) => {
         if (question.includes("always breaks")) {
           attempts++;
           throw new Error("model error");
         }
-        return real.classify(question, options);
+        return real.classify(question, options, examples);
       },
     };
     try {

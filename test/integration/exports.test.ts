@@ -96,7 +96,8 @@ async function trickyProject(): Promise<{ tenant: Tenant; ids: string[]; categor
     body: JSON.stringify({ category_id: categoryId }),
   });
   await db.execute(sql`update threads set category_id = ${(second as { id: string }).id},
-    category_source = 'classifier', classified_at = now() where id = ${ids[2]}`);
+    category_source = 'classifier', classified_at = now(), category_confidence = 0.75,
+    category_rationale = 'A classifier label.' where id = ${ids[2]}`);
   return { tenant, ids, categoryId };
 }
 
@@ -109,7 +110,7 @@ const tricky = () => {
 
 describe("exports", () => {
   it("writes RFC 4180 CSV that reads back to exactly the list's threads", async () => {
-    const { tenant } = await tricky();
+    const { tenant, ids } = await tricky();
     const { result, text, contentType } = await exportFile(tenant, { format: "csv" });
     expect(contentType).toContain("text/csv");
     const [header, ...records] = parseCsv(text);
@@ -123,11 +124,14 @@ describe("exports", () => {
     const expected = list.map((t) =>
       columns.map((column) =>
         column.startsWith("category_")
-          ? ((t.category as Record<string, string> | null)?.[column.slice("category_".length)] ?? "")
+          ? String((t.category as Record<string, unknown> | null)?.[column.slice("category_".length)] ?? "")
           : String(t[column]),
       ),
     );
     expect(records).toEqual(expected);
+    // A classifier label's confidence; a user label has none.
+    const confidenceOf = (id?: string) => records.find((r) => r[0] === id)?.[columns.indexOf("category_confidence")];
+    expect([confidenceOf(ids[2]), confidenceOf(ids[1])]).toEqual(["0.75", ""]);
     // The tricky questions survived byte for byte (the chat trims only the ends).
     expect(records.map((r) => r[3])).toEqual(expect.arrayContaining(TRICKY.map((q) => q.trim())));
     expect(Buffer.from(text, "utf8").toString("utf8")).toBe(text);

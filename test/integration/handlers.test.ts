@@ -1,9 +1,12 @@
-import type { APIGatewayProxyResult } from "aws-lambda";
+import type { APIGatewayProxyResult, SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { handler as chatHandler } from "../../functions/chat.js";
+import { handler as classifierHandler } from "../../functions/classifier.js";
 import { handler as getThreadHandler } from "../../functions/get-thread.js";
 import { handler as listThreadsHandler } from "../../functions/list-threads.js";
+import { handler as updateThreadHandler } from "../../functions/update-thread.js";
+import { CategoriesRepository } from "../../shared/categories/repository.js";
 import { MAX_BODY_BYTES } from "../../shared/http/handler.js";
 import { routes } from "../../shared/http/routes.js";
 import { createTenant, type Tenant, useTestDb } from "../support/db.js";
@@ -181,5 +184,76 @@ describe("threads handlers", () => {
   it("rejects an invalid thread id in the path with 400", async () => {
     const t = await createTenant(db);
     expectError(await getThread(t, "not-a-uuid"), 400, /thread_id must be a UUID/);
+  });
+});
+
+function patchThread(t: Tenant, threadId: string, categoryId: string | null) {
+  return updateThreadHandler(
+    apiEvent({
+      method: "PATCH",
+      resource: routes.updateThread.path,
+      path: `/query/v1/projects/${t.projectId}/threads/${threadId}/`,
+      pathParameters: { project_id: t.projectId, thread_id: threadId },
+      body: { category_id: categoryId },
+      auth: auth(t),
+    }),
+    lambdaContext,
+  ) as Promise<APIGatewayProxyResult>;
+}
+
+/** Runs the classifier function on one SQS batch naming these threads. */
+async function classify(threadIds: string[]) {
+  const event = {
+    Records: threadIds.map((threadId, i) => ({
+      messageId: `m${i}`,
+      body: JSON.stringify({ threadId, reason: "new-thread" }),
+      attributes: { SentTimestamp: String(Date.now()) },
+    })),
+  } as unknown as SQSEvent;
+  const result = (await classifierHandler(event, lambdaContext)) as SQSBatchResponse;
+  expect(result.batchItemFailures).toEqual([]);
+}
+
+interface LabelBody {
+  id: string;
+  source: "classifier" | "user";
+  confidence: number | null;
+}
+
+describe("label confidence through the API", () => {
+  it("shows a classifier label's confidence in [0, 1] and a user label's null, in the list and the detail", async () => {
+    const quiet = await createTenant(db);
+    const noisy = await createTenant(db);
+    const ask = async (t: Tenant, question: string) => jsonBody(await postChat(t, { question })).thread_id as string;
+    const mine = await ask(quiet, "I get an error when I deploy");
+    const theirs = [];
+    for (let i = 0; i < 5; i++) theirs.push(await ask(noisy, `How do I set up feature ${i}?`));
+    await classify([mine, ...theirs]);
+
+    const labelIn = async (t: Tenant, id: string) => {
+      const detail = jsonBody(await getThread(t, id)).category as LabelBody;
+      const listed = (jsonBody(await list(t)).results as { id: string; category: LabelBody }[]).find(
+        (r) => r.id === id,
+      );
+      expect(listed?.category).toEqual(detail);
+      return detail;
+    };
+    const byClassifier = await labelIn(quiet, mine);
+    expect(byClassifier.source).toBe("classifier");
+    expect(byClassifier.confidence).toBeGreaterThanOrEqual(0);
+    expect(byClassifier.confidence).toBeLessThanOrEqual(1);
+
+    const other = (await new CategoriesRepository(db).list(quiet.projectId)).find((c) => c.id !== byClassifier.id);
+    const patched = await patchThread(quiet, mine, other?.id as string);
+    expect(patched.statusCode).toBe(200);
+    expect(jsonBody(patched).category).toMatchObject({ id: other?.id, source: "user", confidence: null });
+    expect(await labelIn(quiet, mine)).toMatchObject({ source: "user", confidence: null });
+
+    // The noisy project's labels are its own, each with its confidence.
+    for (const id of theirs) {
+      const label = await labelIn(noisy, id);
+      expect(label.source).toBe("classifier");
+      expect(typeof label.confidence).toBe("number");
+    }
   });
 });

@@ -5,7 +5,8 @@ import type { LocalTask } from "../../local/step-functions.js";
 import { seedThreads } from "../../shared/admin/seed.js";
 import { executionArn } from "../../shared/backfill/executions.js";
 import { jobExecutionName } from "../../shared/backfill/service.js";
-import { type Classifier, DummyClassifier } from "../../shared/classification/classifier.js";
+import type { Classifier } from "../../shared/classification/classifier.js";
+import { localClassifier } from "../../shared/classification/providers.js";
 import type { ClassificationRequest } from "../../shared/classification/queue.js";
 import { LabelsRepository } from "../../shared/classification/repository.js";
 import { classifyBatch } from "../../shared/classification/service.js";
@@ -100,11 +101,11 @@ describe("a reclassify job's duplicate message", () => {
       .where(eq(threads.id, thread?.id as string));
 
     let calls = 0;
-    const dummy = new DummyClassifier(0);
+    const local = localClassifier();
     const classifier: Classifier = {
-      classify: (question, options) => {
+      classify: (question, options, examples) => {
         calls++;
-        return dummy.classify(question, options);
+        return local.classify(question, options, examples);
       },
     };
     const cutoff = new Date(Date.now() - 60_000).toISOString();

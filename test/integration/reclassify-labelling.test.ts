@@ -4,7 +4,7 @@ import { seedThreads } from "../../shared/admin/seed.js";
 import { executionArn } from "../../shared/backfill/executions.js";
 import { BackfillRepository } from "../../shared/backfill/repository.js";
 import { JobConflictError, jobExecutionName, startJob } from "../../shared/backfill/service.js";
-import { DummyClassifier } from "../../shared/classification/classifier.js";
+import { localClassifier } from "../../shared/classification/providers.js";
 import { LabelsRepository } from "../../shared/classification/repository.js";
 import { classifyBatch } from "../../shared/classification/service.js";
 import { runtime } from "../../shared/platform/runtime.js";
@@ -57,7 +57,7 @@ describe("POST reclassify/ until the job's threads are labelled", () => {
 
     // The classifier labels them: the job is done and the slot is free.
     const failed = await classifyBatch(
-      { labels, classifier: new DummyClassifier(0) },
+      { labels, classifier: localClassifier() },
       queued.map((r, i) => ({ messageId: `m${i}`, body: JSON.stringify(r), sentAt: Date.now() })),
     );
     expect(failed).toEqual([]);

@@ -74,6 +74,15 @@ async function pumpUntil(check: () => boolean, timeoutMs = 60_000): Promise<void
   );
 }
 
+/** A classifier's label as the pipeline writes it. */
+const label = (threadId: string, categoryId: string) => ({
+  threadId,
+  categoryId,
+  confidence: 0.8,
+  rationale: "A test label.",
+  mode: "unlabelled" as const,
+});
+
 describe("webhook delivery", () => {
   it("delivers label changes by the classifier, a user and a category deletion once per endpoint, signed", async () => {
     const t = await createTenant(db);
@@ -84,7 +93,7 @@ describe("webhook delivery", () => {
     const troubleshooting = await categoryId(t, "Troubleshooting");
     const [first, second] = [await seedThread(t, "How do I set up SSO?"), await seedThread(t, "Error 500")];
 
-    expect(await labels.writeClassifierLabel(first, discovery, "unlabelled")).toBe(true);
+    expect(await labels.writeClassifierLabel(label(first, discovery))).toBe(true);
     expect(
       (await invoke("updateThread", t, { params: { thread_id: second }, body: { category_id: troubleshooting } }))
         .status,
@@ -112,6 +121,7 @@ describe("webhook delivery", () => {
             thread_id: first,
             source: "classifier",
             category: { id: discovery, name: "Discovery" },
+            confidence: 0.8,
             previous_category: null,
           }),
           expect.objectContaining({
@@ -139,7 +149,7 @@ describe("webhook delivery", () => {
     const t = await createTenant(db);
     await subscribe(t, "/categories-only", ["category.created"], "ok");
     const thread = await seedThread(t, "Where are the docs?");
-    await labels.writeClassifierLabel(thread, await categoryId(t, "Discovery"), "unlabelled");
+    await labels.writeClassifierLabel(label(thread, await categoryId(t, "Discovery")));
     const rows = await db.select().from(webhookEvents).where(eq(webhookEvents.projectId, t.projectId));
     expect(rows).toEqual([]);
   });

@@ -14,6 +14,7 @@ const thread = (first_question: string, labelled = true): ExportedThread => ({
         name: 'Trouble, "really"',
         source: "user",
         assigned_at: "2026-11-02T10:01:00.000Z",
+        confidence: null,
       }
     : null,
 });
@@ -21,6 +22,11 @@ const thread = (first_question: string, labelled = true): ExportedThread => ({
 function never(): never {
   throw new Error("the fixture thread is labelled");
 }
+
+const classified = (first_question: string, confidence: number): ExportedThread => {
+  const t = thread(first_question);
+  return { ...t, category: t.category && { ...t.category, source: "classifier", confidence } };
+};
 
 describe("CSV fields (RFC 4180)", () => {
   it.each([
@@ -67,16 +73,29 @@ describe("export encoders", () => {
     const encoder = encoderFor("csv", false);
     const text = encoder.header() + encoder.rows(tricky.map((q, i) => thread(q, i % 2 === 0)));
     const [header, ...records] = parseCsv(text);
-    expect(header).toHaveLength(9);
+    expect(header).toHaveLength(10);
     expect(records.map((r) => r[3])).toEqual(tricky);
     expect(records[0]?.slice(5)).toEqual([
       "00000000-0000-4000-8000-000000000003",
       'Trouble, "really"',
       "user",
       "2026-11-02T10:01:00.000Z",
+      "",
     ]);
-    expect(records[1]?.slice(5)).toEqual(["", "", "", ""]);
+    expect(records[1]?.slice(5)).toEqual(["", "", "", "", ""]);
     expect(encoder.contentType).toMatch(/^text\/csv; charset=utf-8/);
+  });
+
+  it("CSV and NDJSON: a classifier label's confidence, a user label's none", () => {
+    const csv = encoderFor("csv", false);
+    const [header, byClassifier, byUser] = parseCsv(csv.header() + csv.rows([classified("a", 0.625), thread("b")]));
+    expect(header?.at(-1)).toBe("category_confidence");
+    expect([byClassifier?.at(-1), byUser?.at(-1)]).toEqual(["0.625", ""]);
+    const lines = encoderFor("ndjson", false)
+      .rows([classified("a", 0.625), thread("b")])
+      .trim()
+      .split("\n");
+    expect(lines.map((l) => JSON.parse(l).category.confidence)).toEqual([0.625, null]);
   });
 
   it("CSV with questions: their JSON in a last column", () => {

@@ -1,0 +1,52 @@
+import { readFile } from "node:fs/promises";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { CategoryOption, Classification, Classifier, LabelExample } from "./classifier.js";
+import { DEFAULT_VECTORS_PATH, LocalClassifier } from "./local/classifier.js";
+import { decodeVectors } from "./local/vectors.js";
+
+// One classifier per vector file and process: a Lambda's warm invocations and the local
+// runtime's workers reuse it; a failed load is tried again at the next call.
+const loaded = new Map<string, Promise<LocalClassifier>>();
+
+function loadOnce(path: string): Promise<LocalClassifier> {
+  let pending = loaded.get(path);
+  if (!pending) {
+    pending = readFile(path).then((buffer) => new LocalClassifier(decodeVectors(buffer)));
+    loaded.set(path, pending);
+    pending.catch(() => {
+      if (loaded.get(path) === pending) loaded.delete(path);
+    });
+  }
+  return pending;
+}
+
+/**
+ * The embedded `local` provider. The vectors are read at the first classification, not when the
+ * process starts: functions that never classify never pay for them.
+ */
+export function localClassifier(vectorsPath: string = DEFAULT_VECTORS_PATH): Classifier {
+  return {
+    async classify(question, categories, examples) {
+      return (await loadOnce(vectorsPath)).classify(question, categories, examples);
+    },
+  };
+}
+
+/**
+ * A provider with a hosted model's cost: `delayMs` before each answer, and a share of calls that
+ * fail as an overloaded model would (fault injection).
+ */
+export function withHostedCost(inner: Classifier, delayMs: number, failureRate = 0): Classifier {
+  if (delayMs <= 0 && failureRate <= 0) return inner;
+  return {
+    async classify(
+      question: string,
+      categories: readonly CategoryOption[],
+      examples: readonly LabelExample[],
+    ): Promise<Classification> {
+      if (delayMs > 0) await sleep(delayMs);
+      if (failureRate > 0 && Math.random() < failureRate) throw new Error("classifier unavailable (injected)");
+      return inner.classify(question, categories, examples);
+    },
+  };
+}
