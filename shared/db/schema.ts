@@ -17,8 +17,8 @@ import {
 } from "drizzle-orm/pg-core";
 
 // Millisecond precision so a timestamp survives a round trip through a JS Date (keyset cursors).
-const timestamptz = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: "date" });
-const createdAt = () => timestamptz("created_at").notNull().defaultNow();
+export const timestamptz = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: "date" });
+export const createdAt = () => timestamptz("created_at").notNull().defaultNow();
 
 export const teams = pgTable("teams", {
   id: uuid("id").primaryKey().defaultRandom(),
@@ -347,83 +347,3 @@ export const threadExports = pgTable(
 );
 
 export type ThreadExportRow = typeof threadExports.$inferSelect;
-
-/**
- * A project's webhook endpoint (shared/webhooks/). `previous_secret` keeps verifying until
- * `previous_secret_expires_at` after a rotation: deliveries are signed with both meanwhile.
- */
-export const webhookEndpoints = pgTable(
-  "webhook_endpoints",
-  {
-    id: uuid("id").primaryKey().defaultRandom(),
-    projectId: uuid("project_id")
-      .notNull()
-      .references(() => projects.id, { onDelete: "cascade" }),
-    url: text("url").notNull(),
-    description: text("description").notNull().default(""),
-    events: text("events").array().notNull(),
-    enabled: boolean("enabled").notNull().default(true),
-    /** Why the service disabled it (consecutive failures); null when enabled or disabled by the user. */
-    disabledReason: text("disabled_reason"),
-    secret: text("secret").notNull(),
-    previousSecret: text("previous_secret"),
-    previousSecretExpiresAt: timestamptz("previous_secret_expires_at"),
-    consecutiveFailures: integer("consecutive_failures").notNull().default(0),
-    createdAt: createdAt(),
-    updatedAt: timestamptz("updated_at").notNull().defaultNow(),
-  },
-  (t) => [index("webhook_endpoints_project_idx").on(t.projectId, t.createdAt)],
-);
-
-export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;
-
-/**
- * The outbox: one row per event, written in the statement or transaction of the change that
- * causes it, only for projects with an enabled endpoint subscribed to its type. The dispatcher
- * claims undispatched rows (`claimed_until` is its lease) and marks them dispatched.
- */
-export const webhookEvents = pgTable(
-  "webhook_events",
-  {
-    id: uuid("id").primaryKey().defaultRandom(),
-    projectId: uuid("project_id")
-      .notNull()
-      .references(() => projects.id, { onDelete: "cascade" }),
-    type: text("type").notNull(),
-    payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
-    createdAt: createdAt(),
-    claimedUntil: timestamptz("claimed_until"),
-    dispatchedAt: timestamptz("dispatched_at"),
-  },
-  (t) => [
-    index("webhook_events_pending_idx").on(t.createdAt).where(sql`${t.dispatchedAt} is null`),
-    index("webhook_events_project_idx").on(t.projectId, t.createdAt),
-  ],
-);
-
-export type WebhookEventRow = typeof webhookEvents.$inferSelect;
-
-/** Every delivery attempt of an event to an endpoint: the log GET webhooks/{id}/deliveries/ reads. */
-export const webhookAttempts = pgTable(
-  "webhook_attempts",
-  {
-    id: integer("id").primaryKey().generatedAlwaysAsIdentity(),
-    endpointId: uuid("endpoint_id")
-      .notNull()
-      .references(() => webhookEndpoints.id, { onDelete: "cascade" }),
-    eventId: uuid("event_id")
-      .notNull()
-      .references(() => webhookEvents.id, { onDelete: "cascade" }),
-    eventType: text("event_type").notNull(),
-    attempt: integer("attempt").notNull(),
-    statusCode: integer("status_code"),
-    error: text("error"),
-    durationMs: integer("duration_ms").notNull(),
-    /** The attempt's outcome: `succeeded`, `retrying` (another attempt is scheduled) or `failed` (the last). */
-    outcome: text("outcome").notNull(),
-    createdAt: createdAt(),
-  },
-  (t) => [index("webhook_attempts_endpoint_idx").on(t.endpointId, t.id)],
-);
-
-export type WebhookAttemptRow = typeof webhookAttempts.$inferSelect;

@@ -1,7 +1,7 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { classifyDbError } from "../db/errors.js";
-import { type WebhookEndpointRow, webhookAttempts, webhookEndpoints, webhookEvents } from "../db/schema.js";
+import { type WebhookEndpointRow, webhookAttempts, webhookEndpoints, webhookEvents } from "../db/webhook-schema.js";
 import { type AttemptResult, DISABLE_AFTER_CONSECUTIVE_FAILURES } from "./model.js";
 
 export interface ClaimedEvent {

@@ -1,4 +1,4 @@
-import type { WebhookEndpointRow } from "../db/schema.js";
+import type { WebhookEndpointRow } from "../db/webhook-schema.js";
 import type { ClaimedEvent, DeliveryStore } from "./delivery-store.js";
 import type { DeliveryMessage } from "./model.js";
 import type { DeliveryQueue } from "./queue.js";

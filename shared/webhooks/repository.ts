@@ -1,14 +1,14 @@
 import { and, asc, count, desc, eq, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
+import { projects } from "../db/schema.js";
 import {
-  projects,
   type WebhookAttemptRow,
   type WebhookEndpointRow,
   type WebhookEventRow,
   webhookAttempts,
   webhookEndpoints,
   webhookEvents,
-} from "../db/schema.js";
+} from "../db/webhook-schema.js";
 import { ConflictError, NotFoundError } from "../platform/errors.js";
 import { MAX_ENDPOINTS_PER_PROJECT, PREVIOUS_SECRET_TTL_HOURS } from "./model.js";
 

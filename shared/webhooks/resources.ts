@@ -1,4 +1,4 @@
-import type { WebhookAttemptRow, WebhookEndpointRow } from "../db/schema.js";
+import type { WebhookAttemptRow, WebhookEndpointRow } from "../db/webhook-schema.js";
 import type { WebhookEventType } from "./model.js";
 
 export function toWebhookResource(row: WebhookEndpointRow) {

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { WebhookAttemptRow, WebhookEndpointRow } from "../db/schema.js";
+import type { WebhookAttemptRow, WebhookEndpointRow } from "../db/webhook-schema.js";
 import { InvalidInputError, NotFoundError, UnavailableError } from "../platform/errors.js";
 import { deliveryFor } from "./dispatcher.js";
 import type { DeliveryQueue } from "./queue.js";

@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ListenedEvent, listen } from "../../cli/webhooks-listen.js";
-import { webhookEndpoints } from "../../shared/db/schema.js";
+import { webhookEndpoints } from "../../shared/db/webhook-schema.js";
 import { createTenant, useTestDb } from "../support/db.js";
 import { startTestGateway } from "../support/http.js";
 import { createTestQueue, eventually } from "../support/sqs.js";
