@@ -173,6 +173,43 @@ async function exerciseAnalyticsAndExports(client: KapaClient, calls: Calls, pro
   );
 }
 
+/** A webhook on loopback (allowed under `npm start` only); redelivering an unknown event is a 404. */
+async function exerciseWebhooks(client: KapaClient, calls: Calls, project: ProjectPath) {
+  const base = "/query/v1/projects/{project_id}/webhooks";
+  const created = calls.done(
+    "createWebhook",
+    (
+      await client.POST(base, {
+        params: { path: project },
+        body: { url: "http://127.0.0.1:9/hooks", events: ["category.created"], description: "client" },
+      })
+    ).data,
+  );
+  const path = { ...project, webhook_id: created.id };
+  calls.done("listWebhooks", (await client.GET(base, { params: { path: project } })).data);
+  calls.done("getWebhook", (await client.GET(`${base}/{webhook_id}`, { params: { path } })).data);
+  calls.done(
+    "updateWebhook",
+    (await client.PATCH(`${base}/{webhook_id}`, { params: { path }, body: { description: "renamed" } })).data,
+  );
+  calls.done(
+    "rotateWebhookSecret",
+    (await client.POST(`${base}/{webhook_id}/rotate-secret`, { params: { path } })).data,
+  );
+  calls.done(
+    "listWebhookDeliveries",
+    (await client.GET(`${base}/{webhook_id}/deliveries`, { params: { path, query: { limit: 10 } } })).data,
+  );
+  const unknown = await client.POST(`${base}/{webhook_id}/deliveries/{event_id}/redeliver`, {
+    params: { path: { ...path, event_id: "00000000-0000-4000-8000-000000000000" } },
+  });
+  if (unknown.response.status !== 404) throw new Error(`redeliverWebhookEvent: ${unknown.response.status}`);
+  calls.operations.push("redeliverWebhookEvent");
+  const deleted = await client.DELETE(`${base}/{webhook_id}`, { params: { path } });
+  if (deleted.response.status !== 204) throw new Error(`deleteWebhook: ${deleted.response.status}`);
+  calls.operations.push("deleteWebhook");
+}
+
 async function exercisePages(client: KapaClient, calls: Calls) {
   calls.done("openapi", (await client.GET("/openapi.json")).data);
   for (const [name, path] of [
@@ -199,6 +236,7 @@ export async function exerciseEveryOperation(client: KapaClient, projectId: stri
   if (deleted.response.status !== 204) throw new Error(`deleteCategory: ${deleted.response.status}`);
   calls.operations.push("deleteCategory");
   await exerciseAnalyticsAndExports(client, calls, project);
+  await exerciseWebhooks(client, calls, project);
   await exercisePages(client, calls);
   return { operations: calls.operations, threadId: thread.thread_id, categoryId, jobStatus };
 }

@@ -13,6 +13,8 @@ const local = useLocalRuntime(
     LLM_DELAY_MS: "20",
     CLASSIFIER_DELAY_MS: "50",
     LOCAL_VISIBILITY_TIMEOUT_SECONDS: "2",
+    // The sweeper unlabels a deleted category's threads: every 5 s here, not every 5 minutes.
+    LOCAL_RATE_SECONDS: "5",
     // The template the test run's global setup synthesized (test/e2e/startup.test.ts starts cold).
     TEMPLATE_CACHE_DIR: HARNESS_CACHE_DIR,
   },
