@@ -35,7 +35,11 @@ describe.runIf(target.kind === "postgres")("connections through RDS Proxy", () =
     expect(await preparedStatementsAfterQueries(true)).toBe(0);
   });
 
-  it("differ from a direct connection to Postgres, which prepares them", async () => {
-    expect(await preparedStatementsAfterQueries(false)).toBeGreaterThan(0);
+  // With `fetch_types` off (shared/db/client.ts: its type query's dropped promise was an unhandled
+  // rejection), postgres.js names none of drizzle's statements on a direct connection either: the
+  // plans are not kept server-side. When that changes, this says so, and the proxy's case above
+  // still holds by `prepare: false`.
+  it("are like a direct connection's while postgres.js fetches no types: no named statement either", async () => {
+    expect(await preparedStatementsAfterQueries(false)).toBe(0);
   });
 });
