@@ -1,17 +1,10 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { findRunningEmbeddedDatabase } from "../local/embedded-db.js";
 import { createTenant, type Tenant } from "../shared/admin/tenants.js";
-import { connect } from "../shared/db/client.js";
-import { UNBOUNDED_STATEMENTS } from "../shared/db/deadline.js";
-import { type Started, startLocalRuntime } from "../test/support/processes.js";
+import { type FairnessWorld, startFairnessWorld } from "./fairness-world.js";
 import { machineLoad, report, type Stats, stats } from "./lib.js";
-import { seedThreads } from "./threads-list.js";
 
 /**
- * `npm run bench fairness-exports`: on `npm start` (the one local world, its embedded database,
- * the export queue and worker of the template), a quiet project's one-row CSV export, timed from
+ * `npm run bench fairness-exports`: on `npm start` (the one local world on the real Postgres, the
+ * export queue and worker of the template), a quiet project's one-row CSV export, timed from
  * POST to done, first alone, then while a noisy project over a large project (100,000 threads,
  * seeded with SQL) keeps requesting 20 exports (each retried until accepted, as an impatient
  * client would). Both in the same run; the ratio is what counts. Target (issue 23): p99 with the
@@ -113,22 +106,24 @@ function noisyClient(api: Api, total: number) {
   };
 }
 
-async function seed(dataDir: string): Promise<{ quiet: Tenant; noisy: Tenant; warm: Tenant }> {
-  const target = await findRunningEmbeddedDatabase(dataDir);
-  if (!target) throw new Error("npm start advertises no embedded database");
-  // Seeding is one large statement: no API statement deadline on the benchmark's own connection.
-  const database = connect({ ...target, max: 1, timeouts: UNBOUNDED_STATEMENTS });
-  try {
-    const quiet = await createTenant(database.db, "fairness-quiet");
-    const noisy = await createTenant(database.db, "fairness-noisy");
-    const warm = await createTenant(database.db, "fairness-warm");
-    await seedThreads(database.db, quiet.projectId, 1);
-    await seedThreads(database.db, warm.projectId, 1);
-    await seedThreads(database.db, noisy.projectId, NOISY_THREADS);
-    return { quiet, noisy, warm };
-  } finally {
-    await database.close();
-  }
+async function seed(world: FairnessWorld): Promise<{ quiet: Tenant; noisy: Tenant; warm: Tenant }> {
+  const quiet = await createTenant(world.database.db, "fairness-quiet");
+  const noisy = await createTenant(world.database.db, "fairness-noisy");
+  const warm = await createTenant(world.database.db, "fairness-warm");
+  // Seeding is one large statement: the world's connection without the API's statement timeout.
+  const seedThreads = async (projectId: string, count: number) => {
+    await world.sql`
+      insert into threads (project_id, created_at, first_question, question_count)
+      select ${projectId}::uuid, timestamptz '2026-01-01T00:00:00Z' - (g * interval '1 second'),
+             'Seeded question number ' || g || ': how do I configure the product?', 1 + (g % 5)
+      from generate_series(1, ${count}) g`;
+    await world.sql`update projects set thread_count = thread_count + ${count} where id = ${projectId}::uuid`;
+  };
+  await seedThreads(quiet.projectId, 1);
+  await seedThreads(warm.projectId, 1);
+  await seedThreads(noisy.projectId, NOISY_THREADS);
+  await world.sql`vacuum analyze threads`;
+  return { quiet, noisy, warm };
 }
 
 const row = (scenario: string, s: Stats) => ({
@@ -140,18 +135,12 @@ const row = (scenario: string, s: Stats) => ({
 });
 
 export async function benchFairnessExports(): Promise<void> {
-  const dataDir = mkdtempSync(join(tmpdir(), "kapa-bench-fairness-exports-"));
-  let runtime: Started | undefined;
+  // npm start's world on a fresh database of the real Postgres (bench/fairness-world.ts): the
+  // embedded PGlite serves one connection at a time, which would measure its queue, not ours.
+  const world = await startFairnessWorld("fairness_exports");
   try {
-    runtime = await startLocalRuntime(
-      { DATA_DIR: dataDir, PORT: "0", PGLITE_PORT: "0", SQS_PORT: "0", SES_PORT: "0", DATABASE_URL: "" },
-      /Press Ctrl-C to stop/,
-      300_000,
-    );
-    const base = /kapa-service is running at (http:\/\/localhost:\d+)/.exec(runtime.output())?.[1];
-    if (!base) throw new Error(`npm start printed no gateway URL:\n${runtime.output()}`);
-    const url = base.replace("localhost", "127.0.0.1");
-    const { quiet, noisy, warm } = await seed(dataDir);
+    const url = world.baseUrl.replace("localhost", "127.0.0.1");
+    const { quiet, noisy, warm } = await seed(world);
     const quietApi = { base: url, tenant: quiet };
     // Warm both of the worker's instances (two projects at once): no cold start in either phase.
     for (let i = 0; i < 2; i++) await Promise.all([timedExport(quietApi), timedExport({ base: url, tenant: warm })]);
@@ -168,7 +157,7 @@ export async function benchFairnessExports(): Promise<void> {
     const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
     const p99Ratio = ratio(busy.p99, alone.p99);
     report("fairness-exports", [row("quiet alone", alone), row(`quiet, noisy asks ${NOISY_EXPORTS}`, busy)], {
-      database: "embedded PGlite (npm start)",
+      database: "real Postgres (npm start with DATABASE_URL)",
       noisy_threads: NOISY_THREADS,
       noisy_requests: NOISY_EXPORTS,
       noisy: { ...noise.counts },
@@ -182,7 +171,6 @@ export async function benchFairnessExports(): Promise<void> {
       target: { p99_ratio_at_most: 2, p99_seconds_at_most: 10, met: p99Ratio <= 2 && busy.p99 <= 10_000 },
     });
   } finally {
-    await runtime?.stop("SIGINT");
-    rmSync(dataDir, { recursive: true, force: true });
+    await world.stop();
   }
 }
