@@ -1,9 +1,10 @@
 import { and, asc, count, eq, gte, isNull, lt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { classifyDbError } from "../db/errors.js";
-import { type CategoryRow, categories, projects, threads } from "../db/schema.js";
+import { lockProjectForCap } from "../db/project-lock.js";
+import { type CategoryRow, categories, threads } from "../db/schema.js";
 import { ConflictError, NotFoundError } from "../platform/errors.js";
-import { categoryEvent, labelEventsFrom } from "../webhooks/outbox.js";
+import { categoryEvent } from "../webhooks/outbox.js";
 import { MAX_CATEGORIES_PER_PROJECT } from "./defaults.js";
 import type { LabelCount } from "./model.js";
 
@@ -41,13 +42,7 @@ export class CategoriesRepository implements CategoriesStore {
   /** The project's row lock serializes creations, so the cap holds under concurrent requests. */
   async create(projectId: string, input: { name: string; description?: string }): Promise<CategoryRow> {
     return this.db.transaction(async (tx) => {
-      const [project] = await tx
-        .select({ id: projects.id })
-        .from(projects)
-        .where(eq(projects.id, projectId))
-        .for("update");
-      // Deleted while its key was still cached by the authorizer.
-      if (!project) throw new NotFoundError(`Project ${projectId} not found`);
+      await lockProjectForCap(tx, projectId);
       const [existing] = await tx.select({ n: count() }).from(categories).where(live(projectId));
       if ((existing?.n ?? 0) >= MAX_CATEGORIES_PER_PROJECT) {
         throw new ConflictError(`A project can have at most ${MAX_CATEGORIES_PER_PROJECT} categories`);

@@ -5,7 +5,6 @@ import { categories, threads } from "../db/schema.js";
 import { labelEventsFrom } from "../webhooks/outbox.js";
 import type { CategoryOption } from "./classifier.js";
 import type { ClassifierLabel, ThreadsWithCategories, ThreadToClassify } from "./model.js";
-import type { ThreadRef } from "./queue.js";
 
 /** A row of threadsWithCategories: the driver hands timestamps over as text, json parsed. */
 interface BatchRow extends Record<string, unknown> {

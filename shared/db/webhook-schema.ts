@@ -1,21 +1,6 @@
 // The webhook tables (shared/webhooks/), beside schema.ts: drizzle-kit reads both (drizzle.config.ts).
 import { sql } from "drizzle-orm";
-import {
-  boolean,
-  check,
-  index,
-  integer,
-  jsonb,
-  pgTable,
-  primaryKey,
-  real,
-  smallint,
-  text,
-  timestamp,
-  unique,
-  uniqueIndex,
-  uuid,
-} from "drizzle-orm/pg-core";
+import { boolean, index, integer, jsonb, pgTable, text, uuid } from "drizzle-orm/pg-core";
 import { createdAt, projects, timestamptz } from "./schema.js";
 
 /**

@@ -1,13 +1,7 @@
 import { and, asc, eq, inArray, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
-import {
-  projects,
-  type QuestionAnswerRow,
-  questionAnswers,
-  type ThreadExportRow,
-  threadExports,
-} from "../db/schema.js";
-import { NotFoundError } from "../platform/errors.js";
+import { lockProjectForCap } from "../db/project-lock.js";
+import { type QuestionAnswerRow, questionAnswers, type ThreadExportRow, threadExports } from "../db/schema.js";
 import type { ExportClaim, NewExport } from "./model.js";
 import { EXPORT_QUEUED_EXPIRY_SECONDS, EXPORT_STALE_SECONDS } from "./queue.js";
 
@@ -55,13 +49,7 @@ export class ExportsRepository implements ExportsStore {
   /** The project's row lock serialises the check and the insert, so the cap holds under concurrent requests. */
   async createWithin(input: NewExport, maxActive: number): Promise<CreateOutcome> {
     return this.db.transaction(async (tx) => {
-      // NO KEY UPDATE: chats inserting threads (a foreign key's KEY SHARE) are not blocked.
-      const [project] = await tx
-        .select({ id: projects.id })
-        .from(projects)
-        .where(eq(projects.id, input.projectId))
-        .for("no key update");
-      if (!project) throw new NotFoundError(`Project ${input.projectId} not found`);
+      await lockProjectForCap(tx, input.projectId);
       const active = await tx
         .select()
         .from(threadExports)

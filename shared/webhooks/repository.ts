@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
-import { projects } from "../db/schema.js";
+import { lockProjectForCap } from "../db/project-lock.js";
 import {
   type WebhookAttemptRow,
   type WebhookEndpointRow,
@@ -34,12 +34,7 @@ export class WebhookEndpointsRepository {
   /** The project's row lock serializes creations, so the cap holds under concurrent requests. */
   create(projectId: string, input: EndpointInput, secret: string): Promise<WebhookEndpointRow> {
     return this.db.transaction(async (tx) => {
-      const [project] = await tx
-        .select({ id: projects.id })
-        .from(projects)
-        .where(eq(projects.id, projectId))
-        .for("update");
-      if (!project) throw new NotFoundError(`Project ${projectId} not found`);
+      await lockProjectForCap(tx, projectId);
       const [existing] = await tx
         .select({ n: count() })
         .from(webhookEndpoints)
