@@ -9,7 +9,8 @@ import { machineLoad, report } from "./lib.js";
  * A keyed client's success rate while 16 workers flood the gateway from the same address, on the
  * one local world `npm start` builds (its WAF rules, stage throttling and usage plan from the
  * template). Variants: no key; junk that cannot be a key (the WAF's malformed-key rule); junk
- * that looks like a key (passes the WAF in the default profile, costs the authorizer).
+ * of the signed keys' exact shape (new prefix and random part each time: only the secret tells it
+ * from a key, so it passes the WAF and reaches the authorizer); junk of the legacy keys' shape.
  */
 
 const FLOOD_SECONDS = Number(process.env.BENCH_FLOOD_SECONDS ?? 8);
@@ -66,6 +67,9 @@ const VARIANTS: Record<string, () => Record<string, string>> = {
   keyless: () => ({}),
   "junk-malformed": () => ({ "X-API-KEY": `kapa_junk_${randomBytes(8).toString("hex")}` }),
   "junk-wellformed": () => ({
+    "X-API-KEY": `kapa2_${randomBytes(6).toString("hex")}_${randomBytes(32).toString("base64url")}`,
+  }),
+  "junk-legacy-shape": () => ({
     "X-API-KEY": `kapa_${randomBytes(6).toString("hex")}_${randomBytes(32).toString("base64url")}`,
   }),
 };

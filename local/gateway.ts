@@ -30,8 +30,8 @@ export type { GatewayRoute } from "./gateway-request.js";
 
 /**
  * The local stand-in for API Gateway: AWS WAF's rules first (local/waf.ts), then the same route
- * table, the stage's throttling, the same REQUEST authorizer with a result cache keyed by X-API-KEY,
- * the usage plan, REST (v1) proxy events, and `{"detail"}` bodies for the
+ * table, the same REQUEST authorizer with a result cache keyed by X-API-KEY, the usage plan, the
+ * stage's throttling, REST (v1) proxy events, and `{"detail"}` bodies for the
  * gateway's own errors.
  */
 
@@ -165,10 +165,18 @@ class GatewayHandler {
     return result;
   }
 
-  /** API Gateway's checks before the integration: the stage's throttle, the authorizer and the usage plan. */
+  /** The stage's throttle: over it, 429. */
+  private stageThrottled(): Reply | null {
+    return this.stage && !this.stage.take("stage") ? reply(429, { detail: "Too many requests" }) : null;
+  }
+
+  /**
+   * API Gateway's checks before the integration: the authorizer, then the throttling in the order
+   * AWS documents it (the usage plan's per-client limits first, then the stage's), so a request
+   * the authorizer refuses takes no token from the stage (docs/reliability.md cites the page).
+   */
   private async admit(route: GatewayRoute, request: GatewayRequest): Promise<Reply | Admitted> {
-    if (this.stage && !this.stage.take("stage")) return reply(429, { detail: "Too many requests" });
-    if (!route.authorizer) return { authorizerContext: null };
+    if (!route.authorizer) return this.stageThrottled() ?? { authorizerContext: null };
     const { header } = route.authorizer;
     const apiKey = Object.entries(request.headers).find(([name]) => name.toLowerCase() === header.toLowerCase())?.[1];
     if (!apiKey) return reply(401, { detail: `Missing API key (${header} header)` });
@@ -190,6 +198,8 @@ class GatewayHandler {
         return reply(429, { detail: "Too many requests" }, retryAfterHeader());
       }
     }
+    const throttled = this.stageThrottled();
+    if (throttled) return throttled;
     return { authorizerContext: { ...result.context, principalId: result.principalId } };
   }
 

@@ -1,7 +1,7 @@
 import type * as apigateway from "aws-cdk-lib/aws-apigateway";
 import * as wafv2 from "aws-cdk-lib/aws-wafv2";
 import { Construct } from "constructs";
-import { API_KEY_SHAPE } from "../../shared/auth/api-keys.js";
+import { API_KEY_SHAPE } from "../../shared/auth/key-format.js";
 import type { StackSettings } from "../settings.js";
 
 /**

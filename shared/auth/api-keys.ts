@@ -1,21 +1,10 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHash, timingSafeEqual } from "node:crypto";
 import { and, eq, inArray } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { apiKeyProjects, apiKeys, projects } from "../db/schema.js";
 import { InvalidInputError, NotFoundError } from "../platform/errors.js";
-
-const KEY_PATTERN = /^kapa_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
-
-/**
- * The shape of every key we issue, as a regular expression without groups: the WAF rules
- * (infra/constructs/waf.ts) refuse other values at the edge with it.
- */
-export const API_KEY_SHAPE = KEY_PATTERN.source.replace(/[()]/g, "");
-
-/** The key's prefix (its lookup id), or null when the value cannot be a key of ours. */
-export function keyPrefix(raw: string): string | null {
-  return KEY_PATTERN.exec(raw)?.[1] ?? null;
-}
+import { parseKey, signedKey } from "./key-format.js";
+import { signingSecret } from "./key-screen.js";
 
 export interface GeneratedKey {
   key: string;
@@ -23,14 +12,14 @@ export interface GeneratedKey {
   hash: string;
 }
 
-/** A key is 256 random bits: a fast hash is enough (nothing to brute-force), unlike a password. */
+/** A key has at least 160 random bits: a fast hash is enough (nothing to brute-force), unlike a password. */
 export function hashKey(key: string): string {
   return createHash("sha256").update(key).digest("hex");
 }
 
-export function generateKey(): GeneratedKey {
-  const prefix = randomBytes(6).toString("hex");
-  const key = `kapa_${prefix}_${randomBytes(32).toString("base64url")}`;
+/** A new key in the signed format (./key-format.ts) under `secret`. */
+export function generateKey(secret: Buffer): GeneratedKey {
+  const { key, prefix } = signedKey(secret);
   return { key, prefix, hash: hashKey(key) };
 }
 
@@ -73,30 +62,20 @@ export function keyLookup(db: Db): KeyLookup {
       .where(eq(apiKeys.prefix, prefix));
 }
 
-/** Remembers prefixes no key has (./unknown-prefixes.ts), so repeating junk skips the lookup. */
-export interface PrefixMemory {
-  has(prefix: string): boolean;
-  add(prefix: string): void;
-}
-
 /**
  * Resolves a raw `X-API-KEY` value to the key and the projects it is granted, or null for any
  * failure (malformed, unknown, revoked, expired): callers must not tell these apart. A value of
- * the wrong shape, or a prefix `unknown` remembers, costs no lookup.
+ * the wrong shape costs no lookup; the authorizer screens the rest first (./key-screen.ts).
  */
 export async function authenticateWith(
   lookup: KeyLookup,
   raw: string,
   now = new Date(),
-  unknown?: PrefixMemory,
 ): Promise<AuthenticatedKey | null> {
-  const prefix = keyPrefix(raw);
+  const prefix = parseKey(raw)?.prefix;
   if (!prefix) return null;
-  // Answering a remembered prefix faster tells a caller only what its own earlier try told it.
-  if (unknown?.has(prefix)) return null;
   const rows = await lookup(prefix);
   const key = rows[0];
-  if (!key) unknown?.add(prefix);
   const hashMatches = sameHash(key?.hash ?? DECOY_HASH, hashKey(raw));
   if (!key || !hashMatches || key.revoked) return null;
   if (key.expiresAt && key.expiresAt.getTime() <= now.getTime()) return null;
@@ -131,14 +110,20 @@ export async function createApiKey(db: Db, input: CreateKeyInput): Promise<Creat
   if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
     throw new InvalidInputError("expires-at must be in the future");
   }
-  const generated = generateKey();
+  const generated = generateKey(await signingSecret(db));
   return db.transaction(async (tx) => {
     const found = await tx.select({ id: projects.id }).from(projects).where(inArray(projects.id, projectIds));
     const missing = projectIds.filter((id) => !found.some((p) => p.id === id));
     if (missing.length > 0) throw new NotFoundError(`No project with id ${missing.join(", ")}`);
     const [row] = await tx
       .insert(apiKeys)
-      .values({ name: input.name.trim(), prefix: generated.prefix, hash: generated.hash, expiresAt: input.expiresAt })
+      .values({
+        name: input.name.trim(),
+        prefix: generated.prefix,
+        hash: generated.hash,
+        signed: true,
+        expiresAt: input.expiresAt,
+      })
       .returning({ id: apiKeys.id, expiresAt: apiKeys.expiresAt });
     if (!row) throw new Error("insert returned no row");
     await tx.insert(apiKeyProjects).values(projectIds.map((projectId) => ({ apiKeyId: row.id, projectId })));

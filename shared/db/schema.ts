@@ -65,11 +65,28 @@ export const apiKeys = pgTable("api_keys", {
   prefix: text("prefix").notNull().unique(),
   /** sha256 of the whole key, hex. */
   hash: text("hash").notNull(),
+  /** Issued in the signed format (shared/auth/key-format.ts); false: a key from before it. */
+  signed: boolean("signed").notNull().default(false),
   revoked: boolean("revoked").notNull().default(false),
   revokedAt: timestamptz("revoked_at"),
   expiresAt: timestamptz("expires_at"),
   createdAt: createdAt(),
 });
+
+/**
+ * The one secret new API keys are signed with (shared/auth/key-format.ts), made on first use.
+ * It only lets the authorizer refuse forged keys without a lookup: knowing it does not make a
+ * key valid (the key's hash must still match a row).
+ */
+export const apiKeySigning = pgTable(
+  "api_key_signing",
+  {
+    id: smallint("id").primaryKey().default(1),
+    secret: text("secret").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [check("api_key_signing_one_row", sql`${t.id} = 1`)],
+);
 
 export const apiKeyProjects = pgTable(
   "api_key_projects",

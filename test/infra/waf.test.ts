@@ -1,6 +1,6 @@
 import type { CfnElement } from "aws-cdk-lib";
 import { describe, expect, it } from "vitest";
-import { API_KEY_SHAPE } from "../../shared/auth/api-keys.js";
+import { API_KEY_SHAPE } from "../../shared/auth/key-format.js";
 import { only, props, resourcesIn, synth } from "./support.js";
 
 // Prepare ------------------------------------------------------------------------------------
@@ -81,8 +81,8 @@ describe("AWS WAF on the API stage (constructs/waf.ts)", () => {
       AggregateKeyType: "IP",
       ScopeDownStatement: { AndStatement: { Statements: [hasKey, { NotStatement: { Statement: wellFormed } }] } },
     });
-    // The shape is the one the authorizer checks (shared/auth/api-keys.ts), without groups.
-    expect(API_KEY_SHAPE).toBe("^kapa_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$");
+    // The shapes the authorizer parses (shared/auth/key-format.ts: signed and legacy), without groups.
+    expect(API_KEY_SHAPE).toBe("^kapa2?_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$");
   });
 
   it("answers 429 with Retry-After and a {detail} body, and samples no request (they carry the key)", () => {

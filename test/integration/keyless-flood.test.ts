@@ -1,12 +1,15 @@
 import { randomBytes } from "node:crypto";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Gateway, inProcess, startGateway } from "../../local/gateway.js";
 import { HARNESS_CACHE_DIR } from "../../local/harness.js";
 import { loadStack } from "../../local/template.js";
 import { type TopologyApi, topologyOf } from "../../local/topology.js";
 import { type LocalWaf, localWaf } from "../../local/waf.js";
-import { authenticateWith, generateKey, keyLookup } from "../../shared/auth/api-keys.js";
-import { UnknownPrefixes } from "../../shared/auth/unknown-prefixes.js";
+import { authenticateWith, generateKey, hashKey, keyLookup } from "../../shared/auth/api-keys.js";
+import { parseKey } from "../../shared/auth/key-format.js";
+import { KeyScreen, type ScreenSource, screenSource, signingSecret } from "../../shared/auth/key-screen.js";
+import { apiKeyProjects, apiKeys } from "../../shared/db/schema.js";
 import { createTenant, type Tenant, useTestDb } from "../support/db.js";
 
 /**
@@ -74,6 +77,11 @@ const statusMix = (answers: Answer[]) =>
     [...new Set(answers.map((a) => a.status))].sort().map((s) => [s, answers.filter((a) => a.status === s).length]),
   );
 
+/** Junk of the signed keys' exact shape: without the secret, nothing tells it from a real key. */
+const forgedKey = () => `kapa2_${randomBytes(6).toString("hex")}_${randomBytes(32).toString("base64url")}`;
+const legacyShaped = (prefix = randomBytes(6).toString("hex")) =>
+  `kapa_${prefix}_${randomBytes(32).toString("base64url")}`;
+
 /** Junk that cannot be a key: wrong prefix, short, another scheme. */
 const malformedKey = (i: number) =>
   [`kapa_junk_${i}`, `Bearer ${randomBytes(8).toString("hex")}`, `kapa_${randomBytes(6).toString("hex")}_short`][
@@ -130,43 +138,103 @@ describe("keyless and malformed-key floods from the keyed client's address", () 
     expect(blocked?.rule).toBe("KeylessPerIp");
     expect(waf.inspect({ headers: {}, sourceIp: "192.0.2.7" })).toBeNull();
     // A well-formed key is never the per-IP rules' business.
-    expect(waf.inspect({ headers: { "x-api-key": generateKey().key }, sourceIp: "127.0.0.1" })).toBeNull();
+    expect(waf.inspect({ headers: { "x-api-key": forgedKey() }, sourceIp: "127.0.0.1" })).toBeNull();
   });
 });
 
-describe("the authorizer's negative cache of unknown prefixes", () => {
-  it("looks a wrong-shaped key up never, and a repeated unknown prefix once per TTL, in bounded memory", async () => {
+describe("a flood of well-formed junk keys from the keyed client's address", () => {
+  it("is refused by the authorizer without taking the stage's tokens: every keyed request succeeds", async () => {
+    // A stage bucket the flood alone would empty many times over, refilled at 1 request a second.
+    const keyedRequests = 30;
+    const stage = { rateLimit: 1, burstLimit: keyedRequests + 5 };
+    const small = await startGateway({
+      port: 0,
+      authorizerCacheTtlSeconds: Object.values(api.authorizers)[0]?.ttlSeconds ?? 0,
+      throttling: stage,
+      perKey: api.usagePlan ?? undefined,
+      waf: null,
+      invoke: inProcess,
+    });
+    try {
+      const call = async (key: string) => {
+        const response = await fetch(`${small.url.replace("localhost", "127.0.0.1")}${threads(tenant)}`, {
+          headers: { "X-API-KEY": key },
+        });
+        await response.arrayBuffer();
+        return response.status;
+      };
+      const forged: number[] = [];
+      let keyedDone = false;
+      const worker = async () => {
+        while (!keyedDone || forged.length < 4 * stage.burstLimit) forged.push(await call(forgedKey()));
+      };
+      const keyed = async () => {
+        const statuses: number[] = [];
+        for (let i = 0; i < keyedRequests; i++) statuses.push(await call(tenant.apiKey));
+        keyedDone = true;
+        return statuses;
+      };
+      const [keyedStatuses] = await Promise.all([keyed(), ...Array.from({ length: 16 }, worker)]);
+      expect(new Set(keyedStatuses)).toEqual(new Set([200]));
+      expect(forged.length).toBeGreaterThanOrEqual(4 * stage.burstLimit);
+      expect(new Set(forged)).toEqual(new Set([403]));
+    } finally {
+      await small.close();
+    }
+  });
+});
+
+describe("the authorizer's screen before any key lookup", () => {
+  it("looks up no forged signed key and no legacy-shaped key of an unknown prefix, and still admits real ones", async () => {
     const lookup = keyLookup(db);
-    let lookups = 0;
+    const calls = { lookups: 0, secret: 0, legacy: 0 };
     const counted = (prefix: string) => {
-      lookups++;
+      calls.lookups++;
       return lookup(prefix);
     };
+    const real = screenSource(db);
+    const source: ScreenSource = {
+      signingSecret: () => {
+        calls.secret++;
+        return real.signingSecret();
+      },
+      legacyPrefixes: () => {
+        calls.legacy++;
+        return real.legacyPrefixes();
+      },
+    };
     let now = 0;
-    const unknown = new UnknownPrefixes(3, 60_000, () => now);
-    const junkPrefixes = Array.from({ length: 3 }, () => generateKey().prefix);
-    const junk = (prefix: string) => `kapa_${prefix}_${randomBytes(32).toString("base64url")}`;
+    const screen = new KeyScreen(source, 60_000, () => now);
+    const authenticate = async (raw: string) => {
+      const parsed = parseKey(raw);
+      if (!parsed || !(await screen.admits(parsed))) return null;
+      return authenticateWith(counted, raw, new Date());
+    };
+    // A key issued before signing: inserted as the old code made them.
+    const legacyPrefix = randomBytes(6).toString("hex");
+    const legacyKey = legacyShaped(legacyPrefix);
+    const [row] = await db
+      .insert(apiKeys)
+      .values({ name: "legacy", prefix: legacyPrefix, hash: hashKey(legacyKey) })
+      .returning({ id: apiKeys.id });
+    await db.insert(apiKeyProjects).values({ apiKeyId: row?.id as string, projectId: tenant.projectId });
 
-    for (let i = 0; i < 30; i++)
-      expect(await authenticateWith(counted, malformedKey(i), new Date(), unknown)).toBeNull();
-    expect(lookups).toBe(0);
+    for (let i = 0; i < 30; i++) expect(await authenticate(malformedKey(i))).toBeNull();
+    for (let i = 0; i < 300; i++) expect(await authenticate(forgedKey())).toBeNull();
+    for (let i = 0; i < 300; i++) expect(await authenticate(legacyShaped())).toBeNull();
+    expect(calls).toEqual({ lookups: 0, secret: 1, legacy: 1 });
 
-    // 300 junk keys over 3 prefixes, each with a new secret: 3 lookups.
-    for (let i = 0; i < 300; i++) {
-      expect(await authenticateWith(counted, junk(junkPrefixes[i % 3] as string), new Date(), unknown)).toBeNull();
-    }
-    expect(lookups).toBe(3);
-    // The real key is never remembered as unknown, and is looked up each time (API Gateway caches it).
-    expect(await authenticateWith(counted, tenant.apiKey, new Date(), unknown)).not.toBeNull();
-    expect(lookups).toBe(4);
+    // Real keys of both formats: one lookup each (API Gateway caches the result).
+    expect((await authenticate(tenant.apiKey))?.projectIds).toEqual([tenant.projectId]);
+    expect((await authenticate(legacyKey))?.projectIds).toEqual([tenant.projectId]);
+    // A signed key under the server's secret but with no row (never issued): one lookup, refused.
+    expect(await authenticate(generateKey(await signingSecret(db)).key)).toBeNull();
+    expect(calls).toEqual({ lookups: 3, secret: 1, legacy: 1 });
 
-    // A fourth prefix evicts the oldest; after the TTL every prefix is looked up again.
-    await authenticateWith(counted, junk(generateKey().prefix), new Date(), unknown);
-    await authenticateWith(counted, junk(junkPrefixes[0] as string), new Date(), unknown);
-    expect(lookups).toBe(6);
-    expect(unknown.size).toBe(3);
+    // The legacy prefixes are read again after their TTL: a revoked key drops out of them.
+    await db.update(apiKeys).set({ revoked: true }).where(eq(apiKeys.prefix, legacyPrefix));
     now += 60_000;
-    await authenticateWith(counted, junk(junkPrefixes[2] as string), new Date(), unknown);
-    expect(lookups).toBe(7);
+    expect(await authenticate(legacyKey)).toBeNull();
+    expect(calls).toEqual({ lookups: 3, secret: 1, legacy: 2 });
   });
 });

@@ -1,5 +1,7 @@
+import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { generateKey, hashKey } from "../../shared/auth/api-keys.js";
+import { API_KEY_SHAPE, parseKey, signatureValid } from "../../shared/auth/key-format.js";
 import { authorizerResult, policyAllows, projectResources } from "../../shared/auth/policy.js";
 
 const methodArn = (project: string, method = "GET", rest = "threads") =>
@@ -7,14 +9,47 @@ const methodArn = (project: string, method = "GET", rest = "threads") =>
 
 describe("API key material", () => {
   it("generates distinct keys whose hash is stored, never the key", () => {
-    const a = generateKey();
-    const b = generateKey();
-    expect(a.key).toMatch(/^kapa_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
-    expect(a.key.startsWith(`kapa_${a.prefix}_`)).toBe(true);
+    const secret = randomBytes(32);
+    const a = generateKey(secret);
+    const b = generateKey(secret);
+    expect(a.key).toMatch(/^kapa2_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
+    expect(a.key.startsWith(`kapa2_${a.prefix}_`)).toBe(true);
     expect(a.hash).toBe(hashKey(a.key));
     expect(a.hash).not.toContain(a.key);
     expect(a.key).not.toBe(b.key);
     expect(a.prefix).not.toBe(b.prefix);
+  });
+});
+
+describe("signed key format", () => {
+  const secret = randomBytes(32);
+  const signed = (key: string) => {
+    const parsed = parseKey(key);
+    if (!parsed) throw new Error(`not a key: ${key}`);
+    return signatureValid(secret, parsed);
+  };
+
+  it("verifies its own keys and refuses forgeries of the same shape, other secrets' and legacy keys", () => {
+    const { key } = generateKey(secret);
+    expect(signed(key)).toBe(true);
+    const forged = `kapa2_${randomBytes(6).toString("hex")}_${randomBytes(32).toString("base64url")}`;
+    expect(forged).toMatch(new RegExp(API_KEY_SHAPE));
+    expect(signed(forged)).toBe(false);
+    expect(signed(generateKey(randomBytes(32)).key)).toBe(false);
+    // The same random part and MAC under another prefix: the MAC covers the prefix.
+    const other = `kapa2_${randomBytes(6).toString("hex")}_${key.slice(-43)}`;
+    expect(signed(other)).toBe(false);
+    expect(signed(`kapa_${key.slice("kapa2_".length)}`)).toBe(false);
+  });
+
+  it("parses both shapes the WAF admits and nothing else", () => {
+    const legacy = `kapa_${randomBytes(6).toString("hex")}_${randomBytes(32).toString("base64url")}`;
+    expect(parseKey(legacy)?.format).toBe("legacy");
+    expect(parseKey(generateKey(secret).key)?.format).toBe("signed");
+    for (const junk of ["kapa3_000000000000_x", "kapa_junk", `Bearer ${legacy}`, `${legacy}=`]) {
+      expect(parseKey(junk)).toBeNull();
+      expect(junk).not.toMatch(new RegExp(API_KEY_SHAPE));
+    }
   });
 });
 
