@@ -51,7 +51,7 @@ async function startNpm(dataDir: string): Promise<Runtime> {
     .exec(output)?.[1]
     ?.replace("localhost", "127.0.0.1");
   const projectId = /projects\/([0-9a-f-]{36})\/chat/.exec(output)?.[1];
-  const apiKey = /X-API-KEY: (kapa_[\w-]+)'/.exec(output)?.[1];
+  const apiKey = /X-API-KEY: (kapa2?_[\w-]+)'/.exec(output)?.[1];
   if (!base || !projectId || !apiKey) throw new Error(`npm start printed no URL, project or key:\n${output}`);
   return { child, base, projectUrl: `${base}/query/v1/projects/${projectId}`, apiKey };
 }

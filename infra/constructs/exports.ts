@@ -7,6 +7,7 @@ import * as s3 from "aws-cdk-lib/aws-s3";
 import { Construct } from "constructs";
 import {
   EXPORT_QUEUE_SETTINGS,
+  EXPORT_QUEUED_EXPIRY_SECONDS,
   EXPORT_RETENTION_DAYS,
   EXPORT_WORKER_MEMORY_MB,
   EXPORT_WORKER_TIMEOUT_SECONDS,
@@ -101,6 +102,8 @@ export class Exports extends Construct {
       batchSize: EXPORT_QUEUE_SETTINGS.batchSize,
       maxConcurrency: EXPORT_QUEUE_SETTINGS.maxConcurrency,
       ageAlarmThreshold: Duration.minutes(30),
+      // A queued export expires with its message (EXPORT_QUEUED_EXPIRY_SECONDS): one clock for both.
+      retentionPeriod: Duration.seconds(EXPORT_QUEUED_EXPIRY_SECONDS),
     });
     this.workerSource = this.jobs.source;
     this.alarms = this.jobs.alarms;

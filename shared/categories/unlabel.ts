@@ -1,4 +1,5 @@
 import { and, asc, eq, inArray, isNotNull, type SQL, sql } from "drizzle-orm";
+import { requestedAt } from "../classification/requested.js";
 import type { Db } from "../db/client.js";
 import { retryTransient } from "../db/errors.js";
 import { categories } from "../db/schema.js";
@@ -32,8 +33,9 @@ export interface UnlabelStore {
   finish(deletion: PendingDeletion, size: number): Promise<{ threadIds: string[]; finished: boolean }>;
 }
 
-const UNLABEL = sql`category_id = null, category_source = null, classified_at = null, classification_requested_at = now(),
-  category_confidence = null, category_rationale = null`;
+// The threads go to the backfill queue next: the sweeper leaves them to it (requested.ts).
+const UNLABEL = sql`category_id = null, category_source = null, classified_at = null,
+  classification_requested_at = ${requestedAt("backfill")}, category_confidence = null, category_rationale = null`;
 
 /** The columns labelEventsFrom reads, for a thread the deletion unlabels (source `system`). */
 const systemUnlabel = (categoryId: string, previousSource: SQL) =>

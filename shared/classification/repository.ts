@@ -5,6 +5,7 @@ import { categories, threads } from "../db/schema.js";
 import { labelEventsFrom } from "../webhooks/outbox.js";
 import type { CategoryOption } from "./classifier.js";
 import type { ClassifierLabel, ThreadsWithCategories, ThreadToClassify } from "./model.js";
+import { requestedAt } from "./requested.js";
 
 /** A row of threadsWithCategories: the driver hands timestamps over as text, json parsed. */
 interface BatchRow extends Record<string, unknown> {
@@ -26,7 +27,8 @@ export interface LabelsStore {
   threadsWithCategories(ids: readonly string[]): Promise<ThreadsWithCategories>;
   writeClassifierLabels(labels: readonly ClassifierLabel[]): Promise<Set<string>>;
   writeClassifierLabel(label: ClassifierLabel): Promise<boolean>;
-  markRequested(threadIds: readonly string[]): Promise<void>;
+  /** Marks threads as sent to the live or the backfill queue (./requested.ts). */
+  markRequested(threadIds: readonly string[], queue?: "live" | "backfill"): Promise<void>;
   dueForSweep(graceSeconds: number, lookbackHours: number, limit: number): Promise<SweepCandidate[]>;
 }
 
@@ -152,12 +154,12 @@ export class LabelsRepository implements LabelsStore {
     return (await this.writeClassifierLabels([label])).has(label.threadId);
   }
 
-  /** Marks threads as just sent to the classifier, so the sweeper waits a grace period. */
-  async markRequested(threadIds: readonly string[]): Promise<void> {
+  /** Marks threads as just sent to the classifier, so the sweeper waits a grace period (longer for backfill). */
+  async markRequested(threadIds: readonly string[], queue: "live" | "backfill" = "live"): Promise<void> {
     if (threadIds.length === 0) return;
     await this.db
       .update(threads)
-      .set({ classificationRequestedAt: sql`now()` })
+      .set({ classificationRequestedAt: requestedAt(queue) })
       .where(and(inArray(threads.id, [...threadIds]), isNull(threads.categoryId)));
   }
 

@@ -25,7 +25,8 @@ export interface SweepResult {
  * Sends the classifier every recent thread that is still unlabelled a grace period after it was
  * last sent (an enqueue that failed during chat, a message lost to the DLQ, a project that had no
  * categories), each project at most a fair share of the run's budget. Marks them first, so a
- * second sweeper run does not send them again at once.
+ * second sweeper run does not send them again at once; those sent to the backfill queue are not
+ * sent again for a day (./requested.ts), since that queue may hold them for hours.
  */
 export async function sweep(
   deps: { labels: LabelsStore; queue: ClassificationQueue; backfillQueue: ClassificationQueue },
@@ -33,14 +34,23 @@ export async function sweep(
 ): Promise<SweepResult> {
   const due = await deps.labels.dueForSweep(options.graceSeconds, options.lookbackHours, options.maxThreads);
   if (due.length === 0) return { requeued: 0, live: 0 };
-  await deps.labels.markRequested(due.map((d) => d.id));
+  const toLive = due.filter((d) => d.rank <= LIVE_RESENDS_PER_PROJECT);
+  const toBacklog = due.filter((d) => d.rank > LIVE_RESENDS_PER_PROJECT);
+  await deps.labels.markRequested(
+    toLive.map((d) => d.id),
+    "live",
+  );
+  await deps.labels.markRequested(
+    toBacklog.map((d) => d.id),
+    "backfill",
+  );
   const request = (d: (typeof due)[number]): ClassificationRequest => ({
     threadId: d.id,
     projectId: d.projectId,
     reason: "sweep",
   });
-  const live = due.filter((d) => d.rank <= LIVE_RESENDS_PER_PROJECT).map(request);
-  const backlog = due.filter((d) => d.rank > LIVE_RESENDS_PER_PROJECT).map(request);
+  const live = toLive.map(request);
+  const backlog = toBacklog.map(request);
   await deps.queue.send(live);
   if (backlog.length > 0) await deps.backfillQueue.send(backlog);
   putMetric("SweeperRequeued", due.length);

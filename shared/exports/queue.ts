@@ -24,11 +24,14 @@ export const EXPORT_DEADLINE_MARGIN_MS = 30_000;
  */
 export const EXPORT_STALE_SECONDS = EXPORT_WORKER_TIMEOUT_SECONDS + 60;
 /**
- * A queued export whose message has been in the queue longer than the queue keeps messages (SQS's
- * default retention, which the export queue keeps) can no longer be delivered: it reads failed and
- * stops counting against its project's limit. Waiting less than that is never a failure.
+ * The export queue's message retention, and so the longest a queued export can wait: after it the
+ * message is gone (delivered, dead-lettered or dropped by SQS), so the export reads failed, stops
+ * counting against its project's limit and can no longer be claimed. Waiting less is never a
+ * failure. Long enough for a message to wait behind other projects' exports and then use all its
+ * receives (MAX_RECEIVE_COUNT x the visibility timeout, 6 x the worker's timeout: 7.5 hours) before
+ * it dead-letters; short enough that a dead-lettered export blocks its project for hours, not days.
  */
-export const EXPORT_QUEUED_EXPIRY_SECONDS = 4 * 86_400;
+export const EXPORT_QUEUED_EXPIRY_SECONDS = 12 * 3600;
 /**
  * Unfinished (queued or running) exports a project may have at once (EXPORT_MAX_ACTIVE_PER_PROJECT):
  * one, so a project never holds more than one of the two workers and a second project's export

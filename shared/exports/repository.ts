@@ -8,15 +8,18 @@ import { EXPORT_QUEUED_EXPIRY_SECONDS, EXPORT_STALE_SECONDS } from "./queue.js";
 /** A new export, or the oldest of the project's unfinished ones that are in its way. */
 export type CreateOutcome = { created: ThreadExportRow } | { busy: ThreadExportRow };
 
+/** Queued and still deliverable: younger than the export queue's retention. */
+const deliverable = and(
+  eq(threadExports.status, "queued"),
+  sql`${threadExports.createdAt} > now() - make_interval(secs => ${EXPORT_QUEUED_EXPIRY_SECONDS})`,
+);
+
 /**
  * Unfinished and still alive: queued and still deliverable, or running with a live worker. The
  * same rule as the status the API shows (service.ts, publicStatus).
  */
 const alive = or(
-  and(
-    eq(threadExports.status, "queued"),
-    sql`${threadExports.createdAt} > now() - make_interval(secs => ${EXPORT_QUEUED_EXPIRY_SECONDS})`,
-  ),
+  deliverable,
   and(
     eq(threadExports.status, "running"),
     sql`${threadExports.updatedAt} > now() - make_interval(secs => ${EXPORT_STALE_SECONDS})`,
@@ -74,13 +77,14 @@ export class ExportsRepository implements ExportsStore {
 
   /**
    * Takes a queued export (or a running one whose message came back) for a new attempt, and marks
-   * it running; null when it is finished (a duplicate message).
+   * it running; null when it is finished (a duplicate message) or expired in the queue (it reads
+   * failed already, and its project may have started another since).
    */
   async claim(exportId: string): Promise<ExportClaim | null> {
     const [row] = await this.db
       .update(threadExports)
       .set({ status: "running", attempts: sql`${threadExports.attempts} + 1`, rows: 0, updatedAt: sql`now()` })
-      .where(and(eq(threadExports.id, exportId), inArray(threadExports.status, ["queued", "running"])))
+      .where(and(eq(threadExports.id, exportId), or(deliverable, eq(threadExports.status, "running"))))
       .returning();
     return row ? { row, attempt: row.attempts } : null;
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { EXPORT_WORKER_TIMEOUT } from "../../infra/constructs/exports.js";
-import { EXPORT_RETENTION_DAYS } from "../../shared/exports/queue.js";
+import { EXPORT_QUEUED_EXPIRY_SECONDS, EXPORT_RETENTION_DAYS } from "../../shared/exports/queue.js";
 import { asArray, mentions, only, props, type Statement, synth } from "./support.js";
 
 // Prepare ------------------------------------------------------------------------------------
@@ -93,6 +93,12 @@ describe("export worker", () => {
     expect(queue.VisibilityTimeout).toBe(6 * EXPORT_WORKER_TIMEOUT.toSeconds());
     expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: { "Fn::GetAtt": [dlqId, "Arn"] }, maxReceiveCount: 5 });
     expect(queue.SqsManagedSseEnabled).toBe(true);
+    // A queued export expires with its message: it can wait all its receives, then dead-letter.
+    expect(queue.MessageRetentionPeriod).toBe(EXPORT_QUEUED_EXPIRY_SECONDS);
+    expect(EXPORT_QUEUED_EXPIRY_SECONDS).toBeGreaterThan(5 * Number(queue.VisibilityTimeout));
+    expect(props(resourcesOf("AWS::SQS::Queue").get(dlqId)).MessageRetentionPeriod).toBeGreaterThan(
+      EXPORT_QUEUED_EXPIRY_SECONDS,
+    );
   });
 
   it("writes the export objects and nothing else in S3, and knows the bucket", () => {

@@ -154,7 +154,7 @@ describe("security review", () => {
         expect(name, id).not.toMatch(/PASSWORD|PASSWD|TOKEN|PRIVATE|CREDENTIAL|API_KEY$|SECRET(?!_ARN$)/i);
         const text = JSON.stringify(value);
         expect(text, `${id}.${name}`).not.toMatch(
-          /kapa_[0-9a-f]{12}_|postgres(ql)?:\/\/[^:/]+:[^@/]+@|resolve:secretsmanager/,
+          /kapa2?_[0-9a-f]{12}_|postgres(ql)?:\/\/[^:/]+:[^@/]+@|resolve:secretsmanager/,
         );
         if (name === "DB_SECRET_ARN") expect(value, id).toEqual(id === migrateId ? secretRef : appSecretRef);
       }

@@ -138,8 +138,10 @@ describe("an export's status over time", () => {
     expect((await post(tenant)).status).toBe(429);
     await age(id, "created_at", EXPORT_QUEUED_EXPIRY_SECONDS + 60);
     expect(await status(tenant, id)).toBe("failed");
-    // What can no longer run does not count against the project.
+    // What can no longer run does not count against the project, and no late message revives it.
     expect((await post(tenant)).status).toBe(202);
+    expect(await new ExportsRepository(db).claim(id)).toBeNull();
+    expect(await status(tenant, id)).toBe("failed");
   });
 
   it("reads failed when its worker stops heartbeating while running", async () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { seedThreads } from "../../shared/admin/seed.js";
 import { SqsClassificationQueue } from "../../shared/classification/queue.js";
 import { LabelsRepository } from "../../shared/classification/repository.js";
+import { BACKLOG_RESEND_DELAY_SECONDS } from "../../shared/classification/requested.js";
 import { LIVE_RESENDS_PER_PROJECT, sweep } from "../../shared/classification/sweeper.js";
 import { threads } from "../../shared/db/schema.js";
 import { createTenant, useTestDb } from "../support/db.js";
@@ -60,5 +61,40 @@ describe("sweeper: a fair share per project, backlog to the backfill queue", () 
     const again = await new LabelsRepository(db).dueForSweep(300, 24, maxThreads);
     const sent = new Set([...toLive, ...toBackfill].map((r) => r.threadId));
     expect(again.filter((d) => sent.has(d.id))).toEqual([]);
+  });
+});
+
+describe("sweeper: threads waiting on the backfill queue", () => {
+  it("are not sent again while the backfill queue may still hold them, and are once that delay is over", async () => {
+    const project = await projectWithDueThreads("sweep-backlog", 3 * LIVE_RESENDS_PER_PROJECT);
+    const live = await createTestQueue("sweep-backlog-live");
+    const backfill = await createTestQueue("sweep-backlog-backfill");
+    const labels = new LabelsRepository(db);
+    const deps = {
+      labels,
+      queue: new SqsClassificationQueue(testSqs, live.queueUrl),
+      backfillQueue: new SqsClassificationQueue(testSqs, backfill.queueUrl),
+    };
+    const options = { graceSeconds: 300, lookbackHours: 24, maxThreads: 1_000 };
+    await sweep(deps, options);
+    const toLive = (await drainRequests(live.queueUrl)).filter((r) => project.ids.has(r.threadId));
+    const toBackfill = (await drainRequests(backfill.queueUrl)).filter((r) => project.ids.has(r.threadId));
+    expect(toLive).toHaveLength(LIVE_RESENDS_PER_PROJECT);
+    expect(toBackfill).toHaveLength(2 * LIVE_RESENDS_PER_PROJECT);
+
+    // Twice the live grace later, none labelled yet: the live ones are due again, the backfill ones not.
+    const shift = async (seconds: number) =>
+      db.execute(sql`
+        update threads set classification_requested_at = classification_requested_at - make_interval(secs => ${seconds})
+        where project_id = ${project.projectId}::uuid`);
+    await shift(2 * options.graceSeconds);
+    const due = new Set((await labels.dueForSweep(options.graceSeconds, 24, 1_000)).map((d) => d.id));
+    expect(toLive.every((r) => due.has(r.threadId))).toBe(true);
+    expect(toBackfill.some((r) => due.has(r.threadId))).toBe(false);
+
+    // Once the backfill delay is over too, a thread still unlabelled (its message lost) is due again.
+    await shift(BACKLOG_RESEND_DELAY_SECONDS);
+    const later = new Set((await labels.dueForSweep(options.graceSeconds, 24, 1_000)).map((d) => d.id));
+    expect(toBackfill.every((r) => later.has(r.threadId))).toBe(true);
   });
 });

@@ -150,6 +150,6 @@ function printedDemo(output: string): Omit<LocalRuntime, keyof Started> {
   };
   const baseUrl = printed(/kapa-service is running at (http:\/\/localhost:\d+)/, "gateway URL");
   const projectId = printed(/projects\/([0-9a-f-]{36})\/chat/, "demo project");
-  const apiKey = printed(/X-API-KEY: (kapa_[\w-]+)'/, "demo key");
+  const apiKey = printed(/X-API-KEY: (kapa2?_[\w-]+)'/, "demo key");
   return { baseUrl, projectId, projectUrl: `${baseUrl}/query/v1/projects/${projectId}`, apiKey };
 }
