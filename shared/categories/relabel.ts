@@ -51,6 +51,18 @@ async function step(
   return last.finished ? { next: null, finished: true } : { next: { ...walk, cursor: null }, finished: false };
 }
 
+/** The mark only saves the sweeper a duplicate send later: a failure to write it is not the run's. */
+async function markBackloggedOrWarn(unlabel: UnlabelStore, threadIds: string[]): Promise<void> {
+  try {
+    await unlabel.markBacklogged(threadIds);
+  } catch (error) {
+    logger.warn("could not mark relabelled threads as waiting on the backfill queue", {
+      count: threadIds.length,
+      error,
+    });
+  }
+}
+
 /** A statement over this many threads timed out: the walk goes on with half as many, or stops for this run. */
 function afterFailure(walk: Walk, error: unknown): Walk {
   if (classifyDbError(error)?.kind !== "timeout" || walk.size <= MIN_BATCH) throw error;
@@ -63,7 +75,9 @@ function afterFailure(walk: Walk, error: unknown): Walk {
  * backfill queue: relabelling is backlog work, never the live queue's. Resumable by construction:
  * the database is the state (a thread still pointing at a deleted category is still to do), so a
  * run that stops anywhere leaves the next run only what is left. A batch unlabelled but not sent
- * (the send failed, the run crashed) is marked as sent, and the sweeper re-sends it.
+ * (the send failed, the run crashed) is marked as sent, and the sweeper re-sends it after its
+ * grace period; a batch sent is marked as waiting on the backfill queue, which the sweeper leaves
+ * it to for a day (shared/classification/requested.ts).
  */
 export async function relabelDeletedCategories(
   deps: { unlabel: UnlabelStore; backfillQueue: ClassificationQueue },
@@ -78,10 +92,12 @@ export async function relabelDeletedCategories(
   const result: RelabelResult = { unlabelled: 0, finished: 0, pending: 0 };
   const send = async (deletion: PendingDeletion, threadIds: string[]) => {
     result.unlabelled += threadIds.length;
-    await requestClassification(
+    const sent = await requestClassification(
       deps.backfillQueue,
       threadIds.map((threadId) => ({ threadId, projectId: deletion.projectId, reason: "category-deleted" as const })),
     );
+    // Only once the queue has them: an unsent batch stays due for the sweeper after its grace period.
+    if (sent) await markBackloggedOrWarn(deps.unlabel, threadIds);
   };
   while (walks.length > 0 && Date.now() < options.deadline) {
     const next: Walk[] = [];

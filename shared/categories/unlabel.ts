@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, isNotNull, type SQL, sql } from "drizzle-orm";
-import { requestedAt } from "../classification/requested.js";
+import { markRequested } from "../classification/requested.js";
 import type { Db } from "../db/client.js";
 import { retryTransient } from "../db/errors.js";
 import { categories } from "../db/schema.js";
@@ -31,11 +31,12 @@ export interface UnlabelStore {
   unlabelBatch(deletion: PendingDeletion, after: UnlabelCursor | null, size: number): Promise<UnlabelledBatch>;
   /** Unlabels what is left (at most `size`) and, when that was all, removes the category's row. */
   finish(deletion: PendingDeletion, size: number): Promise<{ threadIds: string[]; finished: boolean }>;
+  /** Marks unlabelled threads as waiting on the backfill queue: the sweeper leaves them to it (requested.ts). */
+  markBacklogged(threadIds: readonly string[]): Promise<void>;
 }
 
-// The threads go to the backfill queue next: the sweeper leaves them to it (requested.ts).
-const UNLABEL = sql`category_id = null, category_source = null, classified_at = null,
-  classification_requested_at = ${requestedAt("backfill")}, category_confidence = null, category_rationale = null`;
+const UNLABEL = sql`category_id = null, category_source = null, classified_at = null, classification_requested_at = now(),
+  category_confidence = null, category_rationale = null`;
 
 /** The columns labelEventsFrom reads, for a thread the deletion unlabels (source `system`). */
 const systemUnlabel = (categoryId: string, previousSource: SQL) =>
@@ -110,5 +111,9 @@ export class UnlabelRepository implements UnlabelStore {
         return { threadIds, finished: true };
       }),
     );
+  }
+
+  markBacklogged(threadIds: readonly string[]): Promise<void> {
+    return markRequested(this.db, threadIds, "backfill");
   }
 }

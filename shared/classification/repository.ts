@@ -1,11 +1,11 @@
-import { and, inArray, isNull, sql } from "drizzle-orm";
+import { inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { classifyDbError } from "../db/errors.js";
 import { categories, threads } from "../db/schema.js";
 import { labelEventsFrom } from "../webhooks/outbox.js";
 import type { CategoryOption } from "./classifier.js";
 import type { ClassifierLabel, ThreadsWithCategories, ThreadToClassify } from "./model.js";
-import { requestedAt } from "./requested.js";
+import { markRequested } from "./requested.js";
 
 /** A row of threadsWithCategories: the driver hands timestamps over as text, json parsed. */
 interface BatchRow extends Record<string, unknown> {
@@ -155,12 +155,8 @@ export class LabelsRepository implements LabelsStore {
   }
 
   /** Marks threads as just sent to the classifier, so the sweeper waits a grace period (longer for backfill). */
-  async markRequested(threadIds: readonly string[], queue: "live" | "backfill" = "live"): Promise<void> {
-    if (threadIds.length === 0) return;
-    await this.db
-      .update(threads)
-      .set({ classificationRequestedAt: requestedAt(queue) })
-      .where(and(inArray(threads.id, [...threadIds]), isNull(threads.categoryId)));
+  markRequested(threadIds: readonly string[], queue: "live" | "backfill" = "live"): Promise<void> {
+    return markRequested(this.db, threadIds, queue);
   }
 
   /**

@@ -1,4 +1,6 @@
-import { type SQL, sql } from "drizzle-orm";
+import { and, inArray, isNull, type SQL, sql } from "drizzle-orm";
+import type { Db } from "../db/client.js";
+import { threads } from "../db/schema.js";
 
 /**
  * How much later the sweeper may re-send a thread sent to the backfill queue than one sent to the
@@ -16,3 +18,12 @@ export const BACKLOG_RESEND_DELAY_SECONDS = 86_400;
  */
 export const requestedAt = (queue: "live" | "backfill"): SQL =>
   queue === "live" ? sql`now()` : sql.raw(`now() + interval '${BACKLOG_RESEND_DELAY_SECONDS} seconds'`);
+
+/** Marks still unlabelled threads as just sent to the live or the backfill queue. */
+export async function markRequested(db: Db, threadIds: readonly string[], queue: "live" | "backfill"): Promise<void> {
+  if (threadIds.length === 0) return;
+  await db
+    .update(threads)
+    .set({ classificationRequestedAt: requestedAt(queue) })
+    .where(and(inArray(threads.id, [...threadIds]), isNull(threads.categoryId)));
+}

@@ -34,16 +34,9 @@ export async function sweep(
 ): Promise<SweepResult> {
   const due = await deps.labels.dueForSweep(options.graceSeconds, options.lookbackHours, options.maxThreads);
   if (due.length === 0) return { requeued: 0, live: 0 };
+  await deps.labels.markRequested(due.map((d) => d.id));
   const toLive = due.filter((d) => d.rank <= LIVE_RESENDS_PER_PROJECT);
   const toBacklog = due.filter((d) => d.rank > LIVE_RESENDS_PER_PROJECT);
-  await deps.labels.markRequested(
-    toLive.map((d) => d.id),
-    "live",
-  );
-  await deps.labels.markRequested(
-    toBacklog.map((d) => d.id),
-    "backfill",
-  );
   const request = (d: (typeof due)[number]): ClassificationRequest => ({
     threadId: d.id,
     projectId: d.projectId,
@@ -52,7 +45,14 @@ export async function sweep(
   const live = toLive.map(request);
   const backlog = toBacklog.map(request);
   await deps.queue.send(live);
-  if (backlog.length > 0) await deps.backfillQueue.send(backlog);
+  if (backlog.length > 0) {
+    await deps.backfillQueue.send(backlog);
+    // Only once the queue has them: had the send failed, they would be due after the grace period.
+    await deps.labels.markRequested(
+      toBacklog.map((d) => d.id),
+      "backfill",
+    );
+  }
   putMetric("SweeperRequeued", due.length);
   logger.info("sweeper re-sent unlabelled threads", { count: due.length, live: live.length });
   return { requeued: due.length, live: live.length };

@@ -1,11 +1,13 @@
-import { inArray, sql } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { seedThreads } from "../../shared/admin/seed.js";
+import { relabelDeletedCategories } from "../../shared/categories/relabel.js";
+import { UnlabelRepository } from "../../shared/categories/unlabel.js";
 import { SqsClassificationQueue } from "../../shared/classification/queue.js";
 import { LabelsRepository } from "../../shared/classification/repository.js";
 import { BACKLOG_RESEND_DELAY_SECONDS } from "../../shared/classification/requested.js";
 import { LIVE_RESENDS_PER_PROJECT, sweep } from "../../shared/classification/sweeper.js";
-import { threads } from "../../shared/db/schema.js";
+import { categories, threads } from "../../shared/db/schema.js";
 import { createTenant, useTestDb } from "../support/db.js";
 import { createTestQueue, drainRequests, testSqs } from "../support/sqs.js";
 
@@ -96,5 +98,52 @@ describe("sweeper: threads waiting on the backfill queue", () => {
     await shift(BACKLOG_RESEND_DELAY_SECONDS);
     const later = new Set((await labels.dueForSweep(options.graceSeconds, 24, 1_000)).map((d) => d.id));
     expect(toBackfill.every((r) => later.has(r.threadId))).toBe(true);
+  });
+});
+
+describe("sweeper: a deleted category's threads, relabelled through the backfill queue", () => {
+  it("are left to that queue once it has them, and due again after the grace period if it refused them", async () => {
+    const labels = new LabelsRepository(db);
+    const deletedCategoryOf = async (label: string) => {
+      const project = await projectWithDueThreads(label, 20);
+      // The sweeper serves projects that still have a category: one is kept.
+      const [category] = await db
+        .insert(categories)
+        .values([
+          { projectId: project.projectId, name: `${label} doomed` },
+          { projectId: project.projectId, name: `${label} kept` },
+        ])
+        .returning({ id: categories.id });
+      await db.execute(sql`
+        update threads set category_id = ${category?.id}::uuid, category_source = 'classifier', classified_at = now()
+        where project_id = ${project.projectId}::uuid`);
+      await db
+        .update(categories)
+        .set({ deletedAt: new Date() })
+        .where(eq(categories.id, category?.id as string));
+      return project;
+    };
+    const relabel = (projectId: string, backfillUrl: string) =>
+      relabelDeletedCategories(
+        { unlabel: new UnlabelRepository(db), backfillQueue: new SqsClassificationQueue(testSqs, backfillUrl) },
+        { deadline: Date.now() + 60_000, projectIds: [projectId] },
+      );
+    const dueAfter = async (project: { projectId: string; ids: Set<string> }, seconds: number) => {
+      await db.execute(sql`
+        update threads set classification_requested_at = classification_requested_at - make_interval(secs => ${seconds})
+        where project_id = ${project.projectId}::uuid`);
+      return (await labels.dueForSweep(300, 24, 1_000)).filter((d) => project.ids.has(d.id));
+    };
+
+    const sent = await deletedCategoryOf("relabel-sent");
+    const backfill = await createTestQueue("relabel-backfill");
+    expect((await relabel(sent.projectId, backfill.queueUrl)).unlabelled).toBe(20);
+    expect(await drainRequests(backfill.queueUrl)).toHaveLength(20);
+    expect(await dueAfter(sent, 600)).toEqual([]);
+
+    // A queue that refuses the send (it does not exist): the threads are due after the grace period.
+    const refused = await deletedCategoryOf("relabel-refused");
+    expect((await relabel(refused.projectId, `${backfill.queueUrl}-missing`)).unlabelled).toBe(20);
+    expect(await dueAfter(refused, 600)).toHaveLength(20);
   });
 });
