@@ -1,0 +1,106 @@
+import http2 from "node:http2";
+import type { AddressInfo } from "node:net";
+import type { BedrockRuntimeClientConfig } from "@aws-sdk/client-bedrock-runtime";
+
+/**
+ * A stand-in for the Bedrock runtime's Converse endpoint (a service we do not run), on loopback
+ * over HTTP/2 (cleartext), which the SDK's Bedrock runtime client speaks by default: it answers POST /model/{modelId}/converse as Bedrock does (JSON body, errors named by the
+ * x-amzn-ErrorType header), with the reply the test queued, and records each request.
+ */
+
+/** What the stand-in answers the next request with. */
+export type ConverseReply =
+  /** A call of the label tool with this input. */
+  | { label: Record<string, unknown> }
+  /** An assistant message of text only (no tool call). */
+  | { text: string }
+  /** An error as Bedrock sends it. */
+  | { error: string; status: number }
+  /** Never answers. */
+  | "hang";
+
+export interface ConverseCall {
+  modelId: string;
+  body: {
+    system?: { text: string }[];
+    messages: { role: string; content: { text?: string }[] }[];
+    inferenceConfig?: { maxTokens?: number; temperature?: number };
+    toolConfig?: {
+      tools: { toolSpec: { name: string; inputSchema: { json: Record<string, unknown> } } }[];
+      toolChoice?: { tool?: { name: string } };
+    };
+  };
+  /** SigV4: the request was signed. */
+  authorization: string | undefined;
+}
+
+export const STAND_IN_USAGE = { inputTokens: 412, outputTokens: 37, totalTokens: 449 };
+
+function respond(res: http2.Http2ServerResponse, reply: Exclude<ConverseReply, "hang">): void {
+  if ("error" in reply) {
+    res
+      .writeHead(reply.status, { "content-type": "application/json", "x-amzn-errortype": reply.error })
+      .end(JSON.stringify({ message: `${reply.error} (stand-in)` }));
+    return;
+  }
+  const content =
+    "label" in reply
+      ? [{ toolUse: { toolUseId: "tooluse_1", name: "label", input: reply.label } }]
+      : [{ text: reply.text }];
+  res.writeHead(200, { "content-type": "application/json" }).end(
+    JSON.stringify({
+      output: { message: { role: "assistant", content } },
+      stopReason: "label" in reply ? "tool_use" : "end_turn",
+      usage: STAND_IN_USAGE,
+      metrics: { latencyMs: 1 },
+    }),
+  );
+}
+
+export async function startConverseStandIn() {
+  const replies: ConverseReply[] = [];
+  const calls: ConverseCall[] = [];
+  const sessions = new Set<http2.ServerHttp2Session>();
+  const server = http2.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const match = /^\/model\/([^/]+)\/converse$/.exec(req.url ?? "");
+      if (req.method !== "POST" || !match?.[1]) {
+        res.writeHead(404, { "x-amzn-errortype": "UnknownOperationException" }).end("{}");
+        return;
+      }
+      calls.push({
+        modelId: decodeURIComponent(match[1]),
+        body: JSON.parse(Buffer.concat(chunks).toString("utf8")) as ConverseCall["body"],
+        authorization: req.headers.authorization,
+      });
+      const reply = replies.shift() ?? { error: "ValidationException", status: 400 };
+      if (reply !== "hang") respond(res, reply);
+    });
+  });
+  server.on("session", (session) => {
+    sessions.add(session);
+    session.on("close", () => sessions.delete(session));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    endpoint,
+    calls,
+    /** Queues the replies of the next requests, in order (unqueued requests get a ValidationException). */
+    reply: (...next: ConverseReply[]) => replies.push(...next),
+    /** The SDK client settings that point at the stand-in, with static credentials. */
+    clientConfig: (): BedrockRuntimeClientConfig => ({
+      endpoint,
+      region: "us-east-1",
+      credentials: { accessKeyId: "stand-in", secretAccessKey: "stand-in" },
+    }),
+    close: async () => {
+      for (const session of sessions) session.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export type ConverseStandIn = Awaited<ReturnType<typeof startConverseStandIn>>;
