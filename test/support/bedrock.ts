@@ -34,6 +34,15 @@ export interface ConverseCall {
   authorization: string | undefined;
 }
 
+/** The first category offered (the label tool's enum), as a model that always picks it would. */
+export function firstOffered(call: ConverseCall): ConverseReply {
+  const schema = call.body.toolConfig?.tools[0]?.toolSpec.inputSchema.json as
+    | { properties?: { category_id?: { enum?: string[] } } }
+    | undefined;
+  const id = schema?.properties?.category_id?.enum?.[0];
+  return { label: { category_id: id, confidence: 0.9, rationale: "The stand-in picks the first category." } };
+}
+
 export const STAND_IN_USAGE = { inputTokens: 412, outputTokens: 37, totalTokens: 449 };
 
 function respond(res: http2.Http2ServerResponse, reply: Exclude<ConverseReply, "hang">): void {
@@ -59,6 +68,7 @@ function respond(res: http2.Http2ServerResponse, reply: Exclude<ConverseReply, "
 
 export async function startConverseStandIn() {
   const replies: ConverseReply[] = [];
+  let otherwise: (call: ConverseCall) => ConverseReply = () => ({ error: "ValidationException", status: 400 });
   const calls: ConverseCall[] = [];
   const sessions = new Set<http2.ServerHttp2Session>();
   const server = http2.createServer((req, res) => {
@@ -70,12 +80,13 @@ export async function startConverseStandIn() {
         res.writeHead(404, { "x-amzn-errortype": "UnknownOperationException" }).end("{}");
         return;
       }
-      calls.push({
+      const call: ConverseCall = {
         modelId: decodeURIComponent(match[1]),
         body: JSON.parse(Buffer.concat(chunks).toString("utf8")) as ConverseCall["body"],
         authorization: req.headers.authorization,
-      });
-      const reply = replies.shift() ?? { error: "ValidationException", status: 400 };
+      };
+      calls.push(call);
+      const reply = replies.shift() ?? otherwise(call);
       if (reply !== "hang") respond(res, reply);
     });
   });
@@ -88,8 +99,12 @@ export async function startConverseStandIn() {
   return {
     endpoint,
     calls,
-    /** Queues the replies of the next requests, in order (unqueued requests get a ValidationException). */
+    /** Queues the replies of the next requests, in order. */
     reply: (...next: ConverseReply[]) => replies.push(...next),
+    /** How requests are answered when no reply is queued (by default, a ValidationException). */
+    otherwise: (answer: (call: ConverseCall) => ConverseReply) => {
+      otherwise = answer;
+    },
     /** The SDK client settings that point at the stand-in, with static credentials. */
     clientConfig: (): BedrockRuntimeClientConfig => ({
       endpoint,
