@@ -1,10 +1,10 @@
-import http2 from "node:http2";
+import http from "node:http";
 import type { AddressInfo } from "node:net";
 import type { BedrockRuntimeClientConfig } from "@aws-sdk/client-bedrock-runtime";
 
 /**
  * A stand-in for the Bedrock runtime's Converse endpoint (a service we do not run), on loopback
- * over HTTP/2 (cleartext), which the SDK's Bedrock runtime client speaks by default: it answers POST /model/{modelId}/converse as Bedrock does (JSON body, errors named by the
+ * over HTTP/1.1 (as the provider's client speaks it): it answers POST /model/{modelId}/converse as Bedrock does (JSON body, errors named by the
  * x-amzn-ErrorType header), with the reply the test queued, and records each request.
  */
 
@@ -45,7 +45,7 @@ export function firstOffered(call: ConverseCall): ConverseReply {
 
 export const STAND_IN_USAGE = { inputTokens: 412, outputTokens: 37, totalTokens: 449 };
 
-function respond(res: http2.Http2ServerResponse, reply: Exclude<ConverseReply, "hang">): void {
+function respond(res: http.ServerResponse, reply: Exclude<ConverseReply, "hang">): void {
   if ("error" in reply) {
     res
       .writeHead(reply.status, { "content-type": "application/json", "x-amzn-errortype": reply.error })
@@ -70,8 +70,7 @@ export async function startConverseStandIn() {
   const replies: ConverseReply[] = [];
   let otherwise: (call: ConverseCall) => ConverseReply = () => ({ error: "ValidationException", status: 400 });
   const calls: ConverseCall[] = [];
-  const sessions = new Set<http2.ServerHttp2Session>();
-  const server = http2.createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
@@ -89,10 +88,6 @@ export async function startConverseStandIn() {
       const reply = replies.shift() ?? otherwise(call);
       if (reply !== "hang") respond(res, reply);
     });
-  });
-  server.on("session", (session) => {
-    sessions.add(session);
-    session.on("close", () => sessions.delete(session));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -112,7 +107,7 @@ export async function startConverseStandIn() {
       credentials: { accessKeyId: "stand-in", secretAccessKey: "stand-in" },
     }),
     close: async () => {
-      for (const session of sessions) session.destroy();
+      server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

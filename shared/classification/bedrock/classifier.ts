@@ -9,6 +9,10 @@ import { parseAnswer } from "./answer.js";
 import { bedrockModelRef } from "./model-id.js";
 import { converseRequest } from "./prompt.js";
 
+const CONNECTION_TIMEOUT_MS = 3000;
+/** Sockets kept alive per process: a batch of ten is classified in parallel. */
+const MAX_SOCKETS = 10;
+
 /** Bedrock refused the call for now (throttling, overload, a model warming up): SQS delivers the message again. */
 export class BedrockUnavailableError extends Error {
   override name = "BedrockUnavailableError";
@@ -86,10 +90,19 @@ export function bedrockClassifier(options: BedrockClassifierOptions): Classifier
   const { timeoutMs } = options;
   let loading: Promise<{ client: BedrockRuntimeClient; module: BedrockModule }> | undefined;
   const connect = () => {
-    loading ??= import("@aws-sdk/client-bedrock-runtime").then(
-      (module) => {
-        // The client's default handler is HTTP/2: one kept-alive session carries a batch's calls.
-        const client = new module.BedrockRuntimeClient({ maxAttempts: 1, ...options.client });
+    loading ??= Promise.all([import("@aws-sdk/client-bedrock-runtime"), import("@smithy/node-http-handler")]).then(
+      ([module, { NodeHttpHandler }]) => {
+        // HTTP/1.1 with kept-alive sockets rather than the client's default HTTP/2 session, which
+        // arms no request timeout of its own and has failed behind proxies and after idle periods.
+        const agent = { keepAlive: true, maxSockets: MAX_SOCKETS };
+        const requestHandler = new NodeHttpHandler({
+          connectionTimeout: CONNECTION_TIMEOUT_MS,
+          requestTimeout: timeoutMs,
+          throwOnRequestTimeout: true,
+          httpAgent: agent,
+          httpsAgent: agent,
+        });
+        const client = new module.BedrockRuntimeClient({ maxAttempts: 1, requestHandler, ...options.client });
         return { client, module };
       },
       (error: unknown) => {
