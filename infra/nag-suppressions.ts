@@ -78,6 +78,15 @@ export function acknowledgeNagFindings(stack: KapaServiceStack): void {
     );
   }
 
+  // The classifier's model through a cross-Region inference profile (constructs/bedrock-access.ts).
+  for (const resource of classification.bedrock?.resources.filter((r) => r.includes(":bedrock:*:")) ?? []) {
+    ack(
+      classification.classifier,
+      `IAM5[Resource::${resource.replace(/^arn:[^:]+:/, "arn:<AWS::Partition>:")}]`,
+      "One foundation model in whichever Region of its inference profile's geography serves the call, and only through that profile (condition bedrock:InferenceProfileArn).",
+    );
+  }
+
   // API Gateway -----------------------------------------------------------------------------
   ack(
     api.restApi,

@@ -1,6 +1,7 @@
 import { RetentionDays } from "aws-cdk-lib/aws-logs";
 import type { Node } from "constructs";
 import * as z from "zod";
+import { BEDROCK_MODEL_ID_PATTERN, DEFAULT_BEDROCK_MODEL_ID } from "../shared/classification/bedrock/model-id.js";
 import { DEFAULT_EXPORT_URL_TTL_SECONDS } from "../shared/exports/config.js";
 import {
   checkTimeZone,
@@ -95,6 +96,13 @@ const contextSchema = z.object({
    * call. The classifier's timeout is 60 s (constructs/classification.ts); one question must fit well inside it.
    */
   classifierDelayMs: int(0, 30_000, 2000),
+  /**
+   * The classifier provider (CLASSIFIER_PROVIDER; docs/classification.md): `local`, the embedded
+   * classifier; `bedrock`, a model on Amazon Bedrock (its IAM grant and VPC endpoint come with it).
+   */
+  classifier: oneOf(["local", "bedrock"], "local"),
+  /** The `bedrock` provider's model (CLASSIFIER_MODEL_ID): a foundation model or inference profile id. */
+  classifierModel: string(BEDROCK_MODEL_ID_PATTERN, DEFAULT_BEDROCK_MODEL_ID),
   /** Messages per classifier invocation (live queue), classified in parallel; at most 10 without a batching window. */
   classifierBatchSize: int(1, 10, 10),
   /** How long the live queue's event source gathers messages before invoking the classifier. */

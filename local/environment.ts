@@ -41,6 +41,28 @@ export const LOCAL_DELAY_VARIABLES = [
 /** Fault injection (no AWS meaning): set on the functions that classify (those given CLASSIFIER_DELAY_MS). */
 const FAULT_VARIABLES = { CLASSIFIER_FAILURE_RATE: "CLASSIFIER_DELAY_MS" } as const;
 
+/**
+ * A function the template gives Bedrock (CLASSIFIER_PROVIDER=bedrock) calls a service that has no
+ * emulator: it gets the developer's way to reach one instead of the emulators' credentials, a
+ * stand-in's endpoint or real credentials (docs/classification.md).
+ */
+const BEDROCK_VARIABLES = [
+  "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_SESSION_TOKEN",
+  "AWS_PROFILE",
+] as const;
+
+function bedrockAccess(variables: Record<string, string>, local: NodeJS.ProcessEnv): void {
+  // A profile is read only when no keys are in the environment: the emulators' keys go.
+  if (local.AWS_PROFILE && !local.AWS_ACCESS_KEY_ID) {
+    delete variables.AWS_ACCESS_KEY_ID;
+    delete variables.AWS_SECRET_ACCESS_KEY;
+  }
+  for (const name of BEDROCK_VARIABLES) if (local[name]) variables[name] = local[name] as string;
+}
+
 export const lambdaArn = (logicalId: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${logicalId}`;
 
 const DATABASE_RESOURCE_TYPES = new Set([
@@ -143,5 +165,6 @@ export function resolveEnvironment(
   for (const [name, marker] of Object.entries(FAULT_VARIABLES)) {
     if (marker in fn.environment && local[name]) variables[name] = local[name] as string;
   }
+  if (fn.environment.CLASSIFIER_PROVIDER === "bedrock") bedrockAccess(variables, local);
   return { variables, fromTemplate: Object.keys(fn.environment) };
 }

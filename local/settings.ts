@@ -13,6 +13,8 @@ import type { LocalDeviations } from "./world.js";
  *   in the start banner.
  */
 const CONTEXT_FROM_ENV: Readonly<Record<string, string>> = {
+  CLASSIFIER_PROVIDER: "kapa:classifier",
+  CLASSIFIER_MODEL_ID: "kapa:classifierModel",
   CLASSIFIER_MAX_CONCURRENCY: "kapa:classifierMaxConcurrency",
   CLASSIFIER_BATCH_SIZE: "kapa:classifierBatchSize",
   BACKFILL_MAX_CONCURRENCY: "kapa:backfillMaxConcurrency",

@@ -8,6 +8,7 @@ import { LambdaInvoke } from "aws-cdk-lib/aws-scheduler-targets";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { StackSettings } from "../settings.js";
+import { type BedrockAccess, grantBedrockModel } from "./bedrock-access.js";
 import type { Database } from "./database.js";
 import { LostRunsQueue } from "./dead-letters.js";
 import { KapaFunction } from "./lambda.js";
@@ -36,6 +37,8 @@ export interface ClassificationProps {
     | "logRetention"
     | "logLevel"
     | "tracing"
+    | "classifier"
+    | "classifierModel"
     | "classifierDelayMs"
     | "classifierBatchSize"
     | "classifierBatchingWindowSeconds"
@@ -77,6 +80,8 @@ export class Classification extends Construct {
   /** The sweeper runs the schedule could not start. */
   readonly sweeperLostRuns: LostRunsQueue;
   readonly queueEndpoint: ec2.InterfaceVpcEndpoint;
+  /** With kapa:classifier=bedrock: the classifier's grant on its model and the Bedrock runtime endpoint. */
+  readonly bedrock?: BedrockAccess;
   readonly alarms: readonly cloudwatch.Alarm[];
   private readonly database: Database;
   private readonly reservedConcurrency: number;
@@ -99,11 +104,17 @@ export class Classification extends Construct {
       timeout: CLASSIFIER_TIMEOUT,
       network: database.functionNetwork,
       environment: {
+        CLASSIFIER_PROVIDER: settings.classifier,
+        // The dummy's latency: `local` only (a hosted model has its own).
         CLASSIFIER_DELAY_MS: String(settings.classifierDelayMs),
         CLASSIFIER_VECTORS_PATH,
+        ...(settings.classifier === "bedrock" ? { CLASSIFIER_MODEL_ID: settings.classifierModel } : {}),
       },
       bundledFiles: [CLASSIFIER_VECTORS_FILE],
     });
+    if (settings.classifier === "bedrock") {
+      this.bedrock = grantBedrockModel(this.classifier, database, settings.classifierModel);
+    }
     database.bindTo(this.classifier.function);
     // Reserved for the classifier, at least the sum of its mappings' caps (checked in addQueue):
     // the caps never throttle it, and a burst of API traffic cannot take its concurrency away.

@@ -1,5 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { Env } from "../platform/config.js";
+import { bedrockClassifier } from "./bedrock/classifier.js";
+import { DEFAULT_BEDROCK_MODEL_ID } from "./bedrock/model-id.js";
 import type { CategoryOption, Classification, Classifier, LabelExample } from "./classifier.js";
 import { DEFAULT_VECTORS_PATH, LocalClassifier } from "./local/classifier.js";
 import { decodeVectors } from "./local/vectors.js";
@@ -49,4 +52,34 @@ export function withHostedCost(inner: Classifier, delayMs: number, failureRate =
       return inner.classify(question, categories, examples);
     },
   };
+}
+
+type ProviderSettings = Pick<
+  Env,
+  | "CLASSIFIER_PROVIDER"
+  | "CLASSIFIER_MODEL_ID"
+  | "CLASSIFIER_TIMEOUT_MS"
+  | "CLASSIFIER_VECTORS_PATH"
+  | "CLASSIFIER_DELAY_MS"
+  | "CLASSIFIER_FAILURE_RATE"
+>;
+
+/**
+ * The provider CLASSIFIER_PROVIDER names (set by the template from kapa:classifier, so `npm start`
+ * and AWS agree). CLASSIFIER_DELAY_MS emulates a hosted model's cost for `local` only: `bedrock`
+ * has the real one.
+ */
+export function classifierFor(env: ProviderSettings): Classifier {
+  if (env.CLASSIFIER_PROVIDER === "bedrock") {
+    const bedrock = bedrockClassifier({
+      modelId: env.CLASSIFIER_MODEL_ID ?? DEFAULT_BEDROCK_MODEL_ID,
+      timeoutMs: env.CLASSIFIER_TIMEOUT_MS,
+    });
+    return withHostedCost(bedrock, 0, env.CLASSIFIER_FAILURE_RATE);
+  }
+  return withHostedCost(
+    localClassifier(env.CLASSIFIER_VECTORS_PATH),
+    env.CLASSIFIER_DELAY_MS,
+    env.CLASSIFIER_FAILURE_RATE,
+  );
 }

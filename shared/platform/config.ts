@@ -27,6 +27,12 @@ const envSchema = z.object({
   CLASSIFIER_DELAY_MS: z.coerce.number().int().min(0).max(600_000).default(2000),
   /** The `local` classifier's word vectors; unset: the file beside its module (a checkout). In Lambda: shipped in the bundle. */
   CLASSIFIER_VECTORS_PATH: z.string().optional(),
+  /** The classifier provider (docs/classification.md): `local`, embedded; `bedrock`, a model on Amazon Bedrock. The template sets it (kapa:classifier). */
+  CLASSIFIER_PROVIDER: z.enum(["local", "bedrock"]).default("local"),
+  /** The `bedrock` provider's model: a foundation model or inference profile id (kapa:classifierModel); unset: the default. */
+  CLASSIFIER_MODEL_ID: z.string().optional(),
+  /** The `bedrock` provider: one Converse call may take this long (a batch's calls run in parallel in a 60 s function). */
+  CLASSIFIER_TIMEOUT_MS: z.coerce.number().int().min(100).max(50_000).default(20_000),
   /** Fault injection: the share of classifications that fail (0..1). */
   CLASSIFIER_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
   /** A thread still unlabelled this long after it was last sent to the classifier is sent again. */

@@ -3,7 +3,7 @@ import { type Executions, noExecutions, sfnExecutions } from "../backfill/execut
 import { BackfillRepository, type BackfillStore } from "../backfill/repository.js";
 import { CategoriesRepository, type CategoriesStore } from "../categories/repository.js";
 import type { Classifier } from "../classification/classifier.js";
-import { localClassifier, withHostedCost } from "../classification/providers.js";
+import { classifierFor } from "../classification/providers.js";
 import { type ClassificationQueue, SqsClassificationQueue } from "../classification/queue.js";
 import { LabelsRepository, type LabelsStore } from "../classification/repository.js";
 import { connect, type Database } from "../db/client.js";
@@ -59,11 +59,7 @@ export async function createRuntime(env: Env = loadEnv()): Promise<Runtime> {
     categories: new CategoriesRepository(database.db),
     analytics: new AnalyticsRepository(database.db),
     agent: new RagAgent(new KeywordRetriever(), new DummyLlmClient(env.LLM_DELAY_MS)),
-    classifier: withHostedCost(
-      localClassifier(env.CLASSIFIER_VECTORS_PATH),
-      env.CLASSIFIER_DELAY_MS,
-      env.CLASSIFIER_FAILURE_RATE,
-    ),
+    classifier: classifierFor(env),
     classificationQueue: env.CLASSIFICATION_QUEUE_URL
       ? new SqsClassificationQueue(sqs, env.CLASSIFICATION_QUEUE_URL)
       : noQueue("CLASSIFICATION_QUEUE_URL"),
