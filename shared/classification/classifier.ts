@@ -19,7 +19,12 @@ export interface Classification {
   confidence: number;
   /** One sentence, for people: why this category. */
   rationale: string;
+  /** The provider, model and version that chose it (`local/...@1`), for the label history. */
+  model?: string;
 }
+
+/** The label history's actor for a classification that does not name its model. */
+export const UNNAMED_CLASSIFIER = "unknown";
 
 /**
  * The classifier port: chooses one of the project's categories for a thread's first question,

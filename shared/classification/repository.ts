@@ -2,7 +2,7 @@ import { and, inArray, isNull, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { classifyDbError } from "../db/errors.js";
 import { categories, threads } from "../db/schema.js";
-import { labelEventsFrom } from "../webhooks/outbox.js";
+import { recordLabelChanges } from "../threads/label-history.js";
 import type { CategoryOption } from "./classifier.js";
 import type { ClassifierLabel, ThreadsWithCategories, ThreadToClassify } from "./model.js";
 
@@ -106,17 +106,17 @@ export class LabelsRepository implements LabelsStore {
     const values = sql.join(
       labels.map(
         (l) =>
-          sql`(${l.threadId}::uuid, ${l.categoryId}::uuid, ${l.confidence}::real, ${l.rationale}::text, ${l.mode === "reclassify"}, ${l.cutoff ?? null}::timestamptz)`,
+          sql`(${l.threadId}::uuid, ${l.categoryId}::uuid, ${l.confidence}::real, ${l.rationale}::text, ${l.actor}::text, ${l.mode === "reclassify"}, ${l.cutoff ?? null}::timestamptz)`,
       ),
       sql`, `,
     );
     try {
-      // One statement with its webhook events (the outbox): `old` is the row before the write. The
+      // One statement with its history entries and webhook events (the outbox): `old` is the row before the write. The
       // share lock on each category waits for a deletion in progress and then sees it (the row is
       // re-read): no label is written to a category marked deleted, and a deletion's last step
       // waits for the writes that saw the category alive (shared/categories/unlabel.ts).
       const rows = await this.db.execute<{ id: string }>(sql`
-        with v(thread_id, category_id, confidence, rationale, reclassify, cutoff) as (values ${values}),
+        with v(thread_id, category_id, confidence, rationale, actor, reclassify, cutoff) as (values ${values}),
         live as (
           select id, project_id from categories
           where id in (select category_id from v) and deleted_at is null
@@ -130,9 +130,10 @@ export class LabelsRepository implements LabelsStore {
           where t.id = v.thread_id and old.id = t.id and c.project_id = t.project_id
             and (t.category_id is null or (v.reclassify and t.category_source = 'classifier'
               and (v.cutoff is null or t.classified_at is null or t.classified_at < v.cutoff)))
-          returning t.id, t.project_id, t.category_id, 'classifier'::text as source, t.category_confidence as confidence,
+          returning t.id, t.project_id, t.category_id, 'classifier'::text as source, v.actor,
+            t.category_confidence as confidence, t.category_rationale as rationale,
             old.category_id as previous_category_id, old.category_source as previous_source
-        ), label_events as (${labelEventsFrom()})
+        ), ${recordLabelChanges()}
         select id from changed`);
       return new Set(rows.map((r) => r.id));
     } catch (error) {

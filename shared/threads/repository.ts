@@ -3,7 +3,7 @@ import type { Db } from "../db/client.js";
 import { classifyDbError } from "../db/errors.js";
 import { categories, projects, questionAnswers, threads } from "../db/schema.js";
 import { NotFoundError } from "../platform/errors.js";
-import { labelEventsFrom } from "../webhooks/outbox.js";
+import { recordLabelChanges } from "./label-history.js";
 import type { PagePosition, StoredAnswer, ThreadDetail, ThreadFilters, ThreadPage, ThreadView } from "./model.js";
 
 const threadView = {
@@ -73,8 +73,9 @@ export interface ThreadsStore {
   listPage(projectId: string, filters: ThreadFilters, limit: number, position: PagePosition): Promise<ThreadPage>;
   getView(projectId: string, threadId: string): Promise<ThreadView | null>;
   getWithAnswers(projectId: string, threadId: string): Promise<ThreadDetail | null>;
-  setUserLabel(projectId: string, threadId: string, categoryId: string): Promise<boolean>;
-  clearLabel(projectId: string, threadId: string): Promise<boolean>;
+  /** `actor`: the API key's id, for the label history. */
+  setUserLabel(projectId: string, threadId: string, categoryId: string, actor: string): Promise<boolean>;
+  clearLabel(projectId: string, threadId: string, actor: string): Promise<boolean>;
 }
 
 /** The Postgres adapter for threads and their question answers. Every query is scoped to a project. */
@@ -223,9 +224,9 @@ export class ThreadsRepository implements ThreadsStore {
    * A user's label. The category must be one of the thread's project (checked in the statement);
    * false when it is not, or when the thread is not in this project.
    */
-  async setUserLabel(projectId: string, threadId: string, categoryId: string): Promise<boolean> {
+  async setUserLabel(projectId: string, threadId: string, categoryId: string, actor: string): Promise<boolean> {
     try {
-      return await this.writeUserLabel(projectId, threadId, categoryId);
+      return await this.writeUserLabel(projectId, threadId, categoryId, actor);
     } catch (error) {
       // The category was deleted between the existence check and the write (its lock, then the
       // foreign key): it is not a category of this project any more.
@@ -234,9 +235,15 @@ export class ThreadsRepository implements ThreadsStore {
     }
   }
 
-  private async writeUserLabel(projectId: string, threadId: string, categoryId: string): Promise<boolean> {
+  private async writeUserLabel(
+    projectId: string,
+    threadId: string,
+    categoryId: string,
+    actor: string,
+  ): Promise<boolean> {
     const rows = await this.db.execute<{ id: string }>(
       userLabelWrite(
+        actor,
         sql`category_id = ${categoryId}::uuid, category_source = 'user', classified_at = now(),
           category_confidence = null, category_rationale = null`,
         sql`t.id = ${threadId} and t.project_id = ${projectId}
@@ -248,9 +255,10 @@ export class ThreadsRepository implements ThreadsStore {
   }
 
   /** Removes any label and marks the thread as sent to the classifier; false if not in this project. */
-  async clearLabel(projectId: string, threadId: string): Promise<boolean> {
+  async clearLabel(projectId: string, threadId: string, actor: string): Promise<boolean> {
     const rows = await this.db.execute<{ id: string }>(
       userLabelWrite(
+        actor,
         sql`category_id = null, category_source = null, classified_at = null, classification_requested_at = now(),
           category_confidence = null, category_rationale = null`,
         sql`t.id = ${threadId} and t.project_id = ${projectId}`,
@@ -260,15 +268,16 @@ export class ThreadsRepository implements ThreadsStore {
   }
 }
 
-/** A user's label write with its webhook event, in one statement (the outbox); `old` is the row before it. */
-function userLabelWrite(set: SQL, where: SQL): SQL {
+/** A user's label write with its history entry and webhook event, in one statement; `old` is the row before it. */
+function userLabelWrite(actor: string, set: SQL, where: SQL): SQL {
   return sql`
     with changed as (
       update threads t set ${set}
       from threads old
       where old.id = t.id and ${where}
-      returning t.id, t.project_id, t.category_id, 'user'::text as source, null::real as confidence,
+      returning t.id, t.project_id, t.category_id, 'user'::text as source, ${actor}::text as actor,
+        null::real as confidence, null::text as rationale,
         old.category_id as previous_category_id, old.category_source as previous_source
-    ), label_events as (${labelEventsFrom()})
+    ), ${recordLabelChanges()}
     select id from changed`;
 }

@@ -137,18 +137,21 @@ export async function getThread(threads: ThreadsStore, projectId: string, thread
 
 /**
  * A user's label (`categoryId`), or none (`null`): the thread goes back to the classifier, which
- * labels it again. The classifier never replaces a user's label.
+ * labels it again. The classifier never replaces a user's label. The category the classifier
+ * chose, given again, confirms its label (the source becomes `user`). `actor`: the API key's id,
+ * for the label history.
  */
 export async function updateThreadLabel(
   deps: { threads: ThreadsStore; classificationQueue: ClassificationQueue },
   projectId: string,
   threadId: string,
   categoryId: string | null,
+  actor: string,
 ): Promise<ThreadView> {
   if (categoryId === null) {
-    if (!(await deps.threads.clearLabel(projectId, threadId))) throw threadNotFound(threadId);
+    if (!(await deps.threads.clearLabel(projectId, threadId, actor))) throw threadNotFound(threadId);
     await requestClassification(deps.classificationQueue, [{ threadId, projectId, reason: "relabel" }]);
-  } else if (!(await deps.threads.setUserLabel(projectId, threadId, categoryId))) {
+  } else if (!(await deps.threads.setUserLabel(projectId, threadId, categoryId, actor))) {
     if (!(await deps.threads.exists(projectId, threadId))) throw threadNotFound(threadId);
     throw new InvalidInputError(`category_id ${categoryId} is not a category of this project`, [
       { path: "body.category_id", message: "not a category of this project" },

@@ -141,7 +141,7 @@ describe("classifier batch", () => {
     const t = await createTenant(db);
     const [id] = await seedThreads(t.projectId, ["Error when I log in"]);
     const [discovery] = await categoriesRepo.list(t.projectId);
-    await threadsRepo.setUserLabel(t.projectId, id as string, discovery?.id as string);
+    await threadsRepo.setUserLabel(t.projectId, id as string, discovery?.id as string, "test-key");
     for (const mode of ["unlabelled", "reclassify"]) {
       expect(await classifyBatch({ labels, classifier }, [message(id as string, { mode })])).toEqual([]);
       expect(await labelOf(id as string)).toMatchObject({ categoryId: discovery?.id, source: "user" });
@@ -222,7 +222,7 @@ describe("classifier batch: threads not stored yet, and failures", () => {
   });
 });
 
-const scored = { confidence: 0.8, rationale: "A classifier's reason." };
+const scored = { confidence: 0.8, rationale: "A classifier's reason.", actor: "test/fixed@1" };
 
 describe("user labels against classifier writes", () => {
   it("keeps every user label over 1,000 concurrent trials", { timeout: 120_000 }, async () => {
@@ -243,7 +243,7 @@ describe("user labels against classifier writes", () => {
           const label = { threadId: id, categoryId: classifierChoice, ...scored };
           const [before] = await Promise.all([
             labels.writeClassifierLabel({ ...label, mode: j % 3 === 0 ? "reclassify" : "unlabelled" }),
-            updateThreadLabel({ threads: threadsRepo, classificationQueue: queue }, t.projectId, id, userChoice),
+            updateThreadLabel({ threads: threadsRepo, classificationQueue: queue }, t.projectId, id, userChoice, "key"),
             labels.writeClassifierLabel({ ...label, mode: "reclassify" }),
           ]);
           if (before) classifierWonTheRace++;
