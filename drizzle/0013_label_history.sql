@@ -15,7 +15,7 @@ CREATE TABLE "thread_label_changes" (
 	CONSTRAINT "thread_label_changes_source_check" CHECK ("thread_label_changes"."source" in ('classifier', 'user', 'system'))
 );
 --> statement-breakpoint
-ALTER TABLE "projects" ADD COLUMN "review_threshold" real DEFAULT 0.5 NOT NULL;--> statement-breakpoint
+ALTER TABLE "projects" ADD COLUMN "review_threshold" double precision DEFAULT 0.5 NOT NULL;--> statement-breakpoint
 ALTER TABLE "thread_label_changes" ADD CONSTRAINT "thread_label_changes_thread_id_threads_id_fk" FOREIGN KEY ("thread_id") REFERENCES "public"."threads"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "thread_label_changes_classifier_idx" ON "thread_label_changes" USING btree ("project_id","at") WHERE "thread_label_changes"."source" = 'classifier';--> statement-breakpoint
 ALTER TABLE "projects" ADD CONSTRAINT "projects_review_threshold_check" CHECK ("projects"."review_threshold" between 0 and 1);

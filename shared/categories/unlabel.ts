@@ -35,7 +35,10 @@ export interface UnlabelStore {
 const UNLABEL = sql`category_id = null, category_source = null, classified_at = null, classification_requested_at = now(),
   category_confidence = null, category_rationale = null`;
 
-/** The columns recordLabelChanges reads, for a thread the deletion unlabels (source `system`). */
+/**
+ * The columns recordLabelChanges reads, for a thread the deletion unlabels (source `system`). The
+ * batch is locked (`for update`), so its `category_source` is the row's newest, the one replaced.
+ */
 const systemUnlabel = (categoryId: string, previousSource: SQL) =>
   sql`t.project_id, t.category_id, 'system'::text as source, ${CATEGORY_DELETED}::text as actor,
     null::real as confidence, null::text as rationale, ${categoryId}::uuid as previous_category_id, ${previousSource} as previous_source`;
@@ -66,6 +69,7 @@ export class UnlabelRepository implements UnlabelStore {
         select id, category_source from threads
         where project_id = ${deletion.projectId}::uuid and category_id = ${deletion.id}::uuid ${keyset}
         order by created_at, id limit ${size}
+        for update
       ), unlabelled as (
         update threads t set ${UNLABEL}
         from batch where t.id = batch.id and t.category_id = ${deletion.id}::uuid
@@ -97,6 +101,7 @@ export class UnlabelRepository implements UnlabelStore {
           with batch as (
             select id, category_source from threads
             where project_id = ${deletion.projectId}::uuid and category_id = ${deletion.id}::uuid limit ${size}
+            for update
           ), unlabelled as (
             update threads t set ${UNLABEL}
             from batch where t.id = batch.id

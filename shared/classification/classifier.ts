@@ -23,6 +23,12 @@ export interface Classification {
   model?: string;
 }
 
+/**
+ * A project's review threshold until it sets its own: classifier labels less confident than this
+ * go to the review queue until a user confirms or changes them (docs/classification.md).
+ */
+export const DEFAULT_REVIEW_THRESHOLD = 0.5;
+
 /** The label history's actor for a classification that does not name its model. */
 export const UNNAMED_CLASSIFIER = "unknown";
 

@@ -2,7 +2,7 @@ import { and, inArray, isNull, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { classifyDbError } from "../db/errors.js";
 import { categories, threads } from "../db/schema.js";
-import { recordLabelChanges } from "../threads/label-history.js";
+import { lockedLabels, recordLabelChanges } from "../threads/label-history.js";
 import type { CategoryOption } from "./classifier.js";
 import type { ClassifierLabel, ThreadsWithCategories, ThreadToClassify } from "./model.js";
 
@@ -111,7 +111,7 @@ export class LabelsRepository implements LabelsStore {
       sql`, `,
     );
     try {
-      // One statement with its history entries and webhook events (the outbox): `old` is the row before the write. The
+      // One statement with its history entries and webhook events (the outbox): `old` is the row before the write (locked first, see lockedLabels). The
       // share lock on each category waits for a deletion in progress and then sees it (the row is
       // re-read): no label is written to a category marked deleted, and a deletion's last step
       // waits for the writes that saw the category alive (shared/categories/unlabel.ts).
@@ -122,11 +122,12 @@ export class LabelsRepository implements LabelsStore {
           where id in (select category_id from v) and deleted_at is null
           for share
         ),
+        old as materialized (${lockedLabels(sql`id in (select thread_id from v)`)}),
         changed as (
           update threads t
           set category_id = v.category_id, category_source = 'classifier', classified_at = now(),
             category_confidence = v.confidence, category_rationale = v.rationale
-          from v join live c on c.id = v.category_id, threads old
+          from v join live c on c.id = v.category_id, old
           where t.id = v.thread_id and old.id = t.id and c.project_id = t.project_id
             and (t.category_id is null or (v.reclassify and t.category_source = 'classifier'
               and (v.cutoff is null or t.classified_at is null or t.classified_at < v.cutoff)))

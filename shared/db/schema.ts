@@ -3,6 +3,7 @@ import {
   bigint,
   boolean,
   check,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -54,7 +55,7 @@ export const projects = pgTable(
     /** Kept in the chat transaction so the threads list never has to count a million rows. */
     threadCount: integer("thread_count").notNull().default(0),
     /** Classifier labels less confident than this are in the review queue (`GET threads/?review=true`). */
-    reviewThreshold: real("review_threshold").notNull().default(0.5),
+    reviewThreshold: doublePrecision("review_threshold").notNull().default(0.5),
     createdAt: createdAt(),
     updatedAt: timestamptz("updated_at").notNull().defaultNow(),
   },

@@ -33,6 +33,17 @@ export function recordLabelChanges(changed = "changed"): SQL {
     ), label_events as (${labelEventsFrom("label_history")})`;
 }
 
+/**
+ * The label columns of the threads a write is about to change, each row locked and read at its
+ * newest version: the `previous_*` columns of `changed` come from here. A self-join of threads in
+ * the UPDATE would not do: when the UPDATE waits for a concurrent writer, Postgres re-reads the
+ * updated row but not the joined one, and "previous" would be the label before the other write.
+ * In id order, so that two batches lock their common threads in the same order.
+ */
+export function lockedLabels(where: SQL): SQL {
+  return sql`select id, category_id, category_source from threads where ${where} order by id for update`;
+}
+
 /** The `actor` of a system change: why the label changed. */
 export const CATEGORY_DELETED = "category_deleted";
 

@@ -3,7 +3,7 @@ import type { Db } from "../db/client.js";
 import { classifyDbError } from "../db/errors.js";
 import { categories, projects, questionAnswers, threads } from "../db/schema.js";
 import { NotFoundError } from "../platform/errors.js";
-import { recordLabelChanges } from "./label-history.js";
+import { lockedLabels, recordLabelChanges } from "./label-history.js";
 import type { PagePosition, StoredAnswer, ThreadDetail, ThreadFilters, ThreadPage, ThreadView } from "./model.js";
 
 const threadView = {
@@ -55,6 +55,12 @@ function filterConditions(projectId: string, filters: ThreadFilters, deleted: re
     conditions.push(
       eq(threads.categorySource, filters.source),
       sql`${threads.categoryId} is not null`,
+      notDeletedLabel(projectId),
+    );
+  if (filters.confidenceBelow !== undefined)
+    conditions.push(
+      eq(threads.categorySource, "classifier"),
+      lt(threads.categoryConfidence, filters.confidenceBelow),
       notDeletedLabel(projectId),
     );
   if (filters.createdAfter) conditions.push(gte(threads.createdAt, filters.createdAfter));
@@ -177,9 +183,14 @@ export class ThreadsRepository implements ThreadsStore {
     const conditions = filterConditions(projectId, filters, await this.deletedCategories(projectId, filters));
     const query = () => this.db.select(threadView).from(threads).leftJoin(categories, labelCategory);
     if (position.kind === "offset") {
+      // The review queue: along threads_review_idx (project_id, category_confidence, id), least confident first.
+      const order =
+        filters.confidenceBelow === undefined
+          ? [desc(threads.createdAt), desc(threads.id)]
+          : [asc(threads.categoryConfidence), asc(threads.id)];
       const rows = await query()
         .where(and(...conditions))
-        .orderBy(desc(threads.createdAt), desc(threads.id))
+        .orderBy(...order)
         .limit(limit + 1)
         .offset(position.offset);
       return { rows: rows.slice(0, limit), hasMore: rows.length > limit };
@@ -243,6 +254,8 @@ export class ThreadsRepository implements ThreadsStore {
   ): Promise<boolean> {
     const rows = await this.db.execute<{ id: string }>(
       userLabelWrite(
+        projectId,
+        threadId,
         actor,
         sql`category_id = ${categoryId}::uuid, category_source = 'user', classified_at = now(),
           category_confidence = null, category_rationale = null`,
@@ -258,6 +271,8 @@ export class ThreadsRepository implements ThreadsStore {
   async clearLabel(projectId: string, threadId: string, actor: string): Promise<boolean> {
     const rows = await this.db.execute<{ id: string }>(
       userLabelWrite(
+        projectId,
+        threadId,
         actor,
         sql`category_id = null, category_source = null, classified_at = null, classification_requested_at = now(),
           category_confidence = null, category_rationale = null`,
@@ -269,11 +284,12 @@ export class ThreadsRepository implements ThreadsStore {
 }
 
 /** A user's label write with its history entry and webhook event, in one statement; `old` is the row before it. */
-function userLabelWrite(actor: string, set: SQL, where: SQL): SQL {
+function userLabelWrite(projectId: string, threadId: string, actor: string, set: SQL, where: SQL): SQL {
   return sql`
-    with changed as (
+    with old as materialized (${lockedLabels(sql`id = ${threadId}::uuid and project_id = ${projectId}::uuid`)}),
+    changed as (
       update threads t set ${set}
-      from threads old
+      from old
       where old.id = t.id and ${where}
       returning t.id, t.project_id, t.category_id, 'user'::text as source, ${actor}::text as actor,
         null::real as confidence, null::text as rationale,

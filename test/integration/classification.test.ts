@@ -16,6 +16,7 @@ import { runtime } from "../../shared/platform/runtime.js";
 import { ThreadsRepository } from "../../shared/threads/repository.js";
 import { updateThreadLabel } from "../../shared/threads/service.js";
 import { createTenant, useTestDb } from "../support/db.js";
+import { labelHistoryProblems } from "../support/label-history.js";
 import { createTestQueue, drainBodies, eventually, testSqs } from "../support/sqs.js";
 
 const db = useTestDb();
@@ -266,6 +267,13 @@ describe("user labels against classifier writes", () => {
     expect(rows).toEqual([{ source: "user", confidence: null, rationale: null, n: 1000 }]);
     // The trials really raced: some classifier writes landed before the user's label replaced them.
     expect(classifierWonTheRace).toBeGreaterThan(0);
+    // Every change has its history entry and every entry is a change, in the order they happened.
+    expect(await labelHistoryProblems(db, ids)).toEqual([]);
+    const [counted] = await db.execute<{ classifier: number; user: number }>(sql`
+      select count(*) filter (where source = 'classifier')::int as classifier, count(*) filter (where source = 'user')::int as user
+      from thread_label_changes where thread_id = any(${`{${ids.join(",")}}`}::uuid[])`);
+    expect(counted?.user).toBe(1000);
+    expect(counted?.classifier).toBeGreaterThanOrEqual(classifierWonTheRace);
   });
 });
 
