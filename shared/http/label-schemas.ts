@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { DEFAULT_REVIEW_THRESHOLD } from "../classification/classifier.js";
+import { DEFAULT_LIST_LIMIT } from "../threads/model.js";
 import {
   count,
   createdRange,
@@ -14,10 +15,9 @@ import {
 /** Label history, review threshold and label quality: their schemas (routes in label-routes.ts). */
 
 export const MAX_HISTORY_LIMIT = 1000;
-export const DEFAULT_HISTORY_LIMIT = 100;
 
 export const labelHistoryQuery = z.object({
-  limit: intParam("limit", 1, MAX_HISTORY_LIMIT, DEFAULT_HISTORY_LIMIT).optional().meta({ description: "Page size" }),
+  limit: intParam("limit", 1, MAX_HISTORY_LIMIT, DEFAULT_LIST_LIMIT).optional().meta({ description: "Page size" }),
   cursor: z.string().max(200).optional().meta({ description: "Opaque position from a `next` link" }),
 });
 
