@@ -111,10 +111,12 @@ export class LabelsRepository implements LabelsStore {
       sql`, `,
     );
     try {
-      // One statement with its history entries and webhook events (the outbox): `old` is the row before the write (locked first, see lockedLabels). The
-      // share lock on each category waits for a deletion in progress and then sees it (the row is
-      // re-read): no label is written to a category marked deleted, and a deletion's last step
-      // waits for the writes that saw the category alive (shared/categories/unlabel.ts).
+      // One statement with its history entries and webhook events (the outbox): `old` is the row
+      // before the write (locked and read at its newest, see lockedLabels). The share lock on each
+      // category waits for a deletion in progress and then sees it (the row is re-read): no label
+      // is written to a category marked deleted, and a deletion's last step waits for the writes
+      // that saw the category alive (shared/categories/unlabel.ts). The threads are locked after
+      // their categories (`old` reads `live`), the order the deletion takes them in too.
       const rows = await this.db.execute<{ id: string }>(sql`
         with v(thread_id, category_id, confidence, rationale, actor, reclassify, cutoff) as (values ${values}),
         live as (
@@ -122,7 +124,7 @@ export class LabelsRepository implements LabelsStore {
           where id in (select category_id from v) and deleted_at is null
           for share
         ),
-        old as materialized (${lockedLabels(sql`id in (select thread_id from v)`)}),
+        old as materialized (${lockedLabels(sql`id in (select v.thread_id from v join live on live.id = v.category_id)`)}),
         changed as (
           update threads t
           set category_id = v.category_id, category_source = 'classifier', classified_at = now(),
