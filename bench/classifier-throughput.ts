@@ -72,6 +72,7 @@ async function rawUpdateRate(env: BenchEnvironment, options: Options) {
           categoryId: category?.id as string,
           confidence: 0.5,
           rationale: "A raw write.",
+          actor: "bench/raw@1",
           mode: "unlabelled" as const,
         })),
       );

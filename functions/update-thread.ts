@@ -4,7 +4,9 @@ import { routes } from "../shared/http/routes.js";
 import { runtime } from "../shared/platform/runtime.js";
 import { updateThreadLabel } from "../shared/threads/service.js";
 
-export const handler = httpHandler(routes.updateThread, async ({ path, body }) => ({
-  status: 200,
-  body: toThreadResource(await updateThreadLabel(await runtime(), path.project_id, path.thread_id, body.category_id)),
-}));
+export const handler = httpHandler(routes.updateThread, async ({ path, body, auth }) => {
+  // The route takes an API key, so the authorizer always names one.
+  const actor = auth?.apiKeyId ?? "unknown";
+  const thread = await updateThreadLabel(await runtime(), path.project_id, path.thread_id, body.category_id, actor);
+  return { status: 200, body: toThreadResource(thread) };
+});

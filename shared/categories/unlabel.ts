@@ -3,7 +3,7 @@ import { markRequested } from "../classification/requested.js";
 import type { Db } from "../db/client.js";
 import { retryTransient } from "../db/errors.js";
 import { categories } from "../db/schema.js";
-import { labelEventsFrom } from "../webhooks/outbox.js";
+import { CATEGORY_DELETED, recordLabelChanges } from "../threads/label-history.js";
 
 /** A category marked deleted whose threads may still point at it. */
 export interface PendingDeletion {
@@ -38,9 +38,13 @@ export interface UnlabelStore {
 const UNLABEL = sql`category_id = null, category_source = null, classified_at = null, classification_requested_at = now(),
   category_confidence = null, category_rationale = null`;
 
-/** The columns labelEventsFrom reads, for a thread the deletion unlabels (source `system`). */
+/**
+ * The columns recordLabelChanges reads, for a thread the deletion unlabels (source `system`). The
+ * batch is locked (`for update`), so its `category_source` is the row's newest, the one replaced.
+ */
 const systemUnlabel = (categoryId: string, previousSource: SQL) =>
-  sql`t.project_id, t.category_id, 'system'::text as source, null::real as confidence, ${categoryId}::uuid as previous_category_id, ${previousSource} as previous_source`;
+  sql`t.project_id, t.category_id, 'system'::text as source, ${CATEGORY_DELETED}::text as actor,
+    null::real as confidence, null::text as rationale, ${categoryId}::uuid as previous_category_id, ${previousSource} as previous_source`;
 
 /**
  * The Postgres adapter: every statement touches at most one batch of threads, found along
@@ -68,11 +72,12 @@ export class UnlabelRepository implements UnlabelStore {
         select id, category_source from threads
         where project_id = ${deletion.projectId}::uuid and category_id = ${deletion.id}::uuid ${keyset}
         order by created_at, id limit ${size}
+        for update
       ), unlabelled as (
         update threads t set ${UNLABEL}
         from batch where t.id = batch.id and t.category_id = ${deletion.id}::uuid
         returning t.id, t.created_at, ${systemUnlabel(deletion.id, sql`batch.category_source`)}
-      ), label_events as (${labelEventsFrom("unlabelled")})
+      ), ${recordLabelChanges("unlabelled")}
       select id, created_at from unlabelled`);
     const ordered = rows
       .map((r) => ({ id: r.id, createdAt: new Date(r.created_at).toISOString() }))
@@ -99,11 +104,12 @@ export class UnlabelRepository implements UnlabelStore {
           with batch as (
             select id, category_source from threads
             where project_id = ${deletion.projectId}::uuid and category_id = ${deletion.id}::uuid limit ${size}
+            for update
           ), unlabelled as (
             update threads t set ${UNLABEL}
             from batch where t.id = batch.id
             returning t.id, ${systemUnlabel(deletion.id, sql`batch.category_source`)}
-          ), label_events as (${labelEventsFrom("unlabelled")})
+          ), ${recordLabelChanges("unlabelled")}
           select id from unlabelled`);
         const threadIds = rows.map((r) => r.id);
         if (threadIds.length >= size) return { threadIds, finished: false };

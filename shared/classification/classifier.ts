@@ -19,7 +19,18 @@ export interface Classification {
   confidence: number;
   /** One sentence, for people: why this category. */
   rationale: string;
+  /** The provider, model and version that chose it (`local/...@1`), for the label history. */
+  model?: string;
 }
+
+/**
+ * A project's review threshold until it sets its own: classifier labels less confident than this
+ * go to the review queue until a user confirms or changes them (docs/classification.md).
+ */
+export const DEFAULT_REVIEW_THRESHOLD = 0.5;
+
+/** The label history's actor for a classification that does not name its model. */
+export const UNNAMED_CLASSIFIER = "unknown";
 
 /**
  * The classifier port: chooses one of the project's categories for a thread's first question,

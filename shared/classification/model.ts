@@ -16,6 +16,8 @@ export interface ClassifierLabel {
   /** The classifier's confidence in [0, 1], and its one-sentence reason. */
   confidence: number;
   rationale: string;
+  /** Who labelled: the provider, model and version (the history's `actor`). */
+  actor: string;
   mode: "unlabelled" | "reclassify";
   /** Reclassify: replace only a classifier label written before this instant (ISO-8601), the job's cutoff. */
   cutoff?: string;

@@ -23,6 +23,9 @@ function loadOnce(path: string): Promise<LocalClassifier> {
   return pending;
 }
 
+/** The history's actor for the `local` provider: provider/model@version (the method and its vectors). */
+export const LOCAL_CLASSIFIER_MODEL = "local/glove-50k-int8-hybrid@1";
+
 /**
  * The embedded `local` provider. The vectors are read at the first classification, not when the
  * process starts: functions that never classify never pay for them.
@@ -30,7 +33,10 @@ function loadOnce(path: string): Promise<LocalClassifier> {
 export function localClassifier(vectorsPath: string = DEFAULT_VECTORS_PATH): Classifier {
   return {
     async classify(question, categories, examples) {
-      return (await loadOnce(vectorsPath)).classify(question, categories, examples);
+      return {
+        ...(await loadOnce(vectorsPath)).classify(question, categories, examples),
+        model: LOCAL_CLASSIFIER_MODEL,
+      };
     },
   };
 }

@@ -2,7 +2,7 @@ import { inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { classifyDbError } from "../db/errors.js";
 import { categories, threads } from "../db/schema.js";
-import { labelEventsFrom } from "../webhooks/outbox.js";
+import { lockedLabels, recordLabelChanges } from "../threads/label-history.js";
 import type { CategoryOption } from "./classifier.js";
 import type { ClassifierLabel, ThreadsWithCategories, ThreadToClassify } from "./model.js";
 import { markRequested } from "./requested.js";
@@ -108,33 +108,37 @@ export class LabelsRepository implements LabelsStore {
     const values = sql.join(
       labels.map(
         (l) =>
-          sql`(${l.threadId}::uuid, ${l.categoryId}::uuid, ${l.confidence}::real, ${l.rationale}::text, ${l.mode === "reclassify"}, ${l.cutoff ?? null}::timestamptz)`,
+          sql`(${l.threadId}::uuid, ${l.categoryId}::uuid, ${l.confidence}::real, ${l.rationale}::text, ${l.actor}::text, ${l.mode === "reclassify"}, ${l.cutoff ?? null}::timestamptz)`,
       ),
       sql`, `,
     );
     try {
-      // One statement with its webhook events (the outbox): `old` is the row before the write. The
-      // share lock on each category waits for a deletion in progress and then sees it (the row is
-      // re-read): no label is written to a category marked deleted, and a deletion's last step
-      // waits for the writes that saw the category alive (shared/categories/unlabel.ts).
+      // One statement with its history entries and webhook events (the outbox): `old` is the row
+      // before the write (locked and read at its newest, see lockedLabels). The share lock on each
+      // category waits for a deletion in progress and then sees it (the row is re-read): no label
+      // is written to a category marked deleted, and a deletion's last step waits for the writes
+      // that saw the category alive (shared/categories/unlabel.ts). The threads are locked after
+      // their categories (`old` reads `live`), the order the deletion takes them in too.
       const rows = await this.db.execute<{ id: string }>(sql`
-        with v(thread_id, category_id, confidence, rationale, reclassify, cutoff) as (values ${values}),
+        with v(thread_id, category_id, confidence, rationale, actor, reclassify, cutoff) as (values ${values}),
         live as (
           select id, project_id from categories
           where id in (select category_id from v) and deleted_at is null
           for share
         ),
+        old as materialized (${lockedLabels(sql`id in (select v.thread_id from v join live on live.id = v.category_id)`)}),
         changed as (
           update threads t
           set category_id = v.category_id, category_source = 'classifier', classified_at = now(),
             category_confidence = v.confidence, category_rationale = v.rationale
-          from v join live c on c.id = v.category_id, threads old
+          from v join live c on c.id = v.category_id, old
           where t.id = v.thread_id and old.id = t.id and c.project_id = t.project_id
             and (t.category_id is null or (v.reclassify and t.category_source = 'classifier'
               and (v.cutoff is null or t.classified_at is null or t.classified_at < v.cutoff)))
-          returning t.id, t.project_id, t.category_id, 'classifier'::text as source, t.category_confidence as confidence,
+          returning t.id, t.project_id, t.category_id, 'classifier'::text as source, v.actor,
+            t.category_confidence as confidence, t.category_rationale as rationale,
             old.category_id as previous_category_id, old.category_source as previous_source
-        ), label_events as (${labelEventsFrom()})
+        ), ${recordLabelChanges()}
         select id from changed`);
       return new Set(rows.map((r) => r.id));
     } catch (error) {

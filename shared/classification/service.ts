@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { classifyDbError } from "../db/errors.js";
 import { logger, withCorrelationId } from "../platform/logger.js";
 import { putMetric } from "../platform/metrics.js";
-import type { CategoryOption, Classifier } from "./classifier.js";
+import { type CategoryOption, type Classifier, UNNAMED_CLASSIFIER } from "./classifier.js";
 import { type ClassifierLabel, hasUserLabel, type ThreadToClassify } from "./model.js";
 import { classificationRequest, type ParsedClassificationRequest } from "./queue.js";
 import type { LabelsStore } from "./repository.js";
@@ -157,6 +157,7 @@ async function chooseLabels(
         categoryId: label.categoryId,
         confidence: label.confidence,
         rationale: label.rationale,
+        actor: label.model ?? UNNAMED_CLASSIFIER,
         mode,
         cutoff: job?.classifiedBefore,
       });

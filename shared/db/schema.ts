@@ -1,7 +1,9 @@
 import { sql } from "drizzle-orm";
 import {
+  bigint,
   boolean,
   check,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -52,10 +54,15 @@ export const projects = pgTable(
     productName: text("product_name").notNull().default(""),
     /** Kept in the chat transaction so the threads list never has to count a million rows. */
     threadCount: integer("thread_count").notNull().default(0),
+    /** Classifier labels less confident than this are in the review queue (`GET threads/?review=true`). */
+    reviewThreshold: doublePrecision("review_threshold").notNull().default(0.5),
     createdAt: createdAt(),
     updatedAt: timestamptz("updated_at").notNull().defaultNow(),
   },
-  (t) => [index("projects_team_idx").on(t.teamId)],
+  (t) => [
+    index("projects_team_idx").on(t.teamId),
+    check("projects_review_threshold_check", sql`${t.reviewThreshold} between 0 and 1`),
+  ],
 );
 
 export const apiKeys = pgTable("api_keys", {
@@ -172,10 +179,53 @@ export const threads = pgTable(
     index("threads_unlabelled_project_due_idx")
       .on(t.projectId, sql`coalesce(${t.classificationRequestedAt}, ${t.createdAt})`)
       .where(sql`${t.categoryId} is null`),
+    // The review queue: classifier labels of a project, least confident first, one index range
+    // below the threshold; a confirmed label (source user) leaves it.
+    index("threads_review_idx")
+      .on(t.projectId, t.categoryConfidence, t.id)
+      .where(sql`${t.categorySource} = 'classifier'`),
     check("threads_category_source_check", sql`${t.categorySource} in ('classifier', 'user')`),
     check("threads_category_confidence_check", sql`${t.categoryConfidence} between 0 and 1`),
   ],
 );
+
+export const LABEL_CHANGE_SOURCES = ["classifier", "user", "system"] as const;
+export type LabelChangeSource = (typeof LABEL_CHANGE_SOURCES)[number];
+
+/**
+ * A thread's label history: one row per change of its label (category or source), written by the
+ * statement that changes it (shared/threads/label-history.ts), which also builds the webhook
+ * event from the row. Category names are kept as they were: a category is removed in the end.
+ * `id` orders a thread's changes (each waits for the thread's row lock of the one before).
+ */
+export const threadLabelChanges = pgTable(
+  "thread_label_changes",
+  {
+    threadId: uuid("thread_id")
+      .notNull()
+      .references(() => threads.id, { onDelete: "cascade" }),
+    id: bigint("id", { mode: "number" }).generatedAlwaysAsIdentity(),
+    projectId: uuid("project_id").notNull(),
+    categoryId: uuid("category_id"),
+    categoryName: text("category_name"),
+    previousCategoryId: uuid("previous_category_id"),
+    previousCategoryName: text("previous_category_name"),
+    source: text("source", { enum: LABEL_CHANGE_SOURCES }).notNull(),
+    /** The API key's id (user), provider/model@version (classifier), the reason (system). */
+    actor: text("actor").notNull(),
+    confidence: real("confidence"),
+    rationale: text("rationale"),
+    at: timestamptz("at").notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.threadId, t.id] }),
+    // categories/quality/: a project's classifier labels in a time window.
+    index("thread_label_changes_classifier_idx").on(t.projectId, t.at).where(sql`${t.source} = 'classifier'`),
+    check("thread_label_changes_source_check", sql`${t.source} in ('classifier', 'user', 'system')`),
+  ],
+);
+
+export type ThreadLabelChangeRow = typeof threadLabelChanges.$inferSelect;
 
 export const questionAnswers = pgTable(
   "question_answers",

@@ -52,6 +52,7 @@ const TAG_DESCRIPTIONS: Record<string, string> = {
   Categories:
     "The labels threads are sorted into: by users, or by the classifier. Reclassify jobs label a project's threads again.",
   Analytics: "Category trends over time: threads, questions and labels per day, week or month in a time zone.",
+  Projects: "A project's settings: the review threshold of its classifier labels.",
   Exports: "Bulk exports of the project's threads to CSV or NDJSON files, downloaded from a short-lived link.",
   Docs: "This document, its rendering and the reference dashboard. No API key needed.",
 };

@@ -7,6 +7,7 @@ import {
   exportResource,
   exportStarted,
 } from "./analytics-schemas.js";
+import { labelRoutes } from "./label-routes.js";
 import {
   category,
   categoryList,
@@ -257,6 +258,7 @@ export const routes = {
     success: { status: 200, description: "The export", schema: exportResource },
     errors: [400, 404],
   }),
+  ...labelRoutes,
   ...webhookRoutes,
   openapi: route({
     operationId: "openapi",

@@ -2,6 +2,7 @@ import * as z from "zod";
 import { BACKFILL_SCOPES } from "../backfill/model.js";
 import { hasNul, isStorableDate, STORABLE_DATE_RANGE, wellFormed } from "../db/values.js";
 import { DEFAULT_LIST_LIMIT } from "../threads/model.js";
+import { reviewPagesByOffset, reviewParams } from "./review-params.js";
 
 /** The zod schemas of the API: request validation, response types and the OpenAPI document. */
 
@@ -15,7 +16,7 @@ export const EXAMPLE_IDS = {
   category: "5e4d3c2b-1a09-4f8e-b7d6-c5b4a3928170",
   job: "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
 } as const;
-const EXAMPLE_TIME = "2026-03-02T09:30:00.000Z";
+export const EXAMPLE_TIME = "2026-03-02T09:30:00.000Z";
 
 /**
  * Project ids are lowercase: API Gateway matches the authorizer's policy (which lists the key's
@@ -93,7 +94,7 @@ export const chatResponse = z
  * A query integer: a string on the wire, documented as the integer it stands for (so generated
  * clients take a number) with its bounds and default.
  */
-const intParam = (name: string, min: number, max: number, byDefault: number) =>
+export const intParam = (name: string, min: number, max: number, byDefault: number) =>
   z
     .string()
     .regex(/^\d+$/, { message: `${name} must be a whole number between ${min} and ${max}` })
@@ -148,12 +149,14 @@ export const listThreadsQuery = z
       .meta({ description: "Threads to skip (at most 100000: deeper pages follow `next`)" }),
     cursor: z.string().max(200).optional().meta({ description: "Opaque position from a `next` or `previous` link" }),
     ...threadFilters,
+    ...reviewParams,
   })
   .refine((q) => q.offset === undefined || q.cursor === undefined, {
     message: "Use either offset or cursor, not both",
     path: ["cursor"],
   })
-  .refine(rangeIsOrdered, rangeOrderIssue);
+  .refine(rangeIsOrdered, rangeOrderIssue)
+  .refine(...reviewPagesByOffset);
 
 export const categoryStatsQuery = z.object(createdRange).refine(rangeIsOrdered, rangeOrderIssue);
 

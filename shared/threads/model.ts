@@ -17,6 +17,8 @@ export interface ThreadFilters {
   source?: CategorySource;
   createdAfter?: Date;
   createdBefore?: Date;
+  /** The review queue: classifier labels less confident than this, least confident first. */
+  confidenceBelow?: number;
 }
 
 /** A thread with its label resolved to the category's current name. */

@@ -3,7 +3,7 @@ import type { Db } from "../db/client.js";
 import { classifyDbError } from "../db/errors.js";
 import { categories, projects, questionAnswers, threads } from "../db/schema.js";
 import { NotFoundError } from "../platform/errors.js";
-import { labelEventsFrom } from "../webhooks/outbox.js";
+import { lockedLabels, recordLabelChanges } from "./label-history.js";
 import type { PagePosition, StoredAnswer, ThreadDetail, ThreadFilters, ThreadPage, ThreadView } from "./model.js";
 
 const threadView = {
@@ -57,6 +57,12 @@ function filterConditions(projectId: string, filters: ThreadFilters, deleted: re
       sql`${threads.categoryId} is not null`,
       notDeletedLabel(projectId),
     );
+  if (filters.confidenceBelow !== undefined)
+    conditions.push(
+      eq(threads.categorySource, "classifier"),
+      lt(threads.categoryConfidence, filters.confidenceBelow),
+      notDeletedLabel(projectId),
+    );
   if (filters.createdAfter) conditions.push(gte(threads.createdAt, filters.createdAfter));
   if (filters.createdBefore) conditions.push(lt(threads.createdAt, filters.createdBefore));
   return conditions;
@@ -73,8 +79,9 @@ export interface ThreadsStore {
   listPage(projectId: string, filters: ThreadFilters, limit: number, position: PagePosition): Promise<ThreadPage>;
   getView(projectId: string, threadId: string): Promise<ThreadView | null>;
   getWithAnswers(projectId: string, threadId: string): Promise<ThreadDetail | null>;
-  setUserLabel(projectId: string, threadId: string, categoryId: string): Promise<boolean>;
-  clearLabel(projectId: string, threadId: string): Promise<boolean>;
+  /** `actor`: the API key's id, for the label history. */
+  setUserLabel(projectId: string, threadId: string, categoryId: string, actor: string): Promise<boolean>;
+  clearLabel(projectId: string, threadId: string, actor: string): Promise<boolean>;
 }
 
 /** The Postgres adapter for threads and their question answers. Every query is scoped to a project. */
@@ -176,9 +183,14 @@ export class ThreadsRepository implements ThreadsStore {
     const conditions = filterConditions(projectId, filters, await this.deletedCategories(projectId, filters));
     const query = () => this.db.select(threadView).from(threads).leftJoin(categories, labelCategory);
     if (position.kind === "offset") {
+      // The review queue: along threads_review_idx (project_id, category_confidence, id), least confident first.
+      const order =
+        filters.confidenceBelow === undefined
+          ? [desc(threads.createdAt), desc(threads.id)]
+          : [asc(threads.categoryConfidence), asc(threads.id)];
       const rows = await query()
         .where(and(...conditions))
-        .orderBy(desc(threads.createdAt), desc(threads.id))
+        .orderBy(...order)
         .limit(limit + 1)
         .offset(position.offset);
       return { rows: rows.slice(0, limit), hasMore: rows.length > limit };
@@ -223,9 +235,9 @@ export class ThreadsRepository implements ThreadsStore {
    * A user's label. The category must be one of the thread's project (checked in the statement);
    * false when it is not, or when the thread is not in this project.
    */
-  async setUserLabel(projectId: string, threadId: string, categoryId: string): Promise<boolean> {
+  async setUserLabel(projectId: string, threadId: string, categoryId: string, actor: string): Promise<boolean> {
     try {
-      return await this.writeUserLabel(projectId, threadId, categoryId);
+      return await this.writeUserLabel(projectId, threadId, categoryId, actor);
     } catch (error) {
       // The category was deleted between the existence check and the write (its lock, then the
       // foreign key): it is not a category of this project any more.
@@ -234,9 +246,17 @@ export class ThreadsRepository implements ThreadsStore {
     }
   }
 
-  private async writeUserLabel(projectId: string, threadId: string, categoryId: string): Promise<boolean> {
+  private async writeUserLabel(
+    projectId: string,
+    threadId: string,
+    categoryId: string,
+    actor: string,
+  ): Promise<boolean> {
     const rows = await this.db.execute<{ id: string }>(
       userLabelWrite(
+        projectId,
+        threadId,
+        actor,
         sql`category_id = ${categoryId}::uuid, category_source = 'user', classified_at = now(),
           category_confidence = null, category_rationale = null`,
         sql`t.id = ${threadId} and t.project_id = ${projectId}
@@ -248,9 +268,12 @@ export class ThreadsRepository implements ThreadsStore {
   }
 
   /** Removes any label and marks the thread as sent to the classifier; false if not in this project. */
-  async clearLabel(projectId: string, threadId: string): Promise<boolean> {
+  async clearLabel(projectId: string, threadId: string, actor: string): Promise<boolean> {
     const rows = await this.db.execute<{ id: string }>(
       userLabelWrite(
+        projectId,
+        threadId,
+        actor,
         sql`category_id = null, category_source = null, classified_at = null, classification_requested_at = now(),
           category_confidence = null, category_rationale = null`,
         sql`t.id = ${threadId} and t.project_id = ${projectId}`,
@@ -260,15 +283,17 @@ export class ThreadsRepository implements ThreadsStore {
   }
 }
 
-/** A user's label write with its webhook event, in one statement (the outbox); `old` is the row before it. */
-function userLabelWrite(set: SQL, where: SQL): SQL {
+/** A user's label write with its history entry and webhook event, in one statement; `old` is the row before it. */
+function userLabelWrite(projectId: string, threadId: string, actor: string, set: SQL, where: SQL): SQL {
   return sql`
-    with changed as (
+    with old as materialized (${lockedLabels(sql`id = ${threadId}::uuid and project_id = ${projectId}::uuid`)}),
+    changed as (
       update threads t set ${set}
-      from threads old
+      from old
       where old.id = t.id and ${where}
-      returning t.id, t.project_id, t.category_id, 'user'::text as source, null::real as confidence,
+      returning t.id, t.project_id, t.category_id, 'user'::text as source, ${actor}::text as actor,
+        null::real as confidence, null::text as rationale,
         old.category_id as previous_category_id, old.category_source as previous_source
-    ), label_events as (${labelEventsFrom()})
+    ), ${recordLabelChanges()}
     select id from changed`;
 }

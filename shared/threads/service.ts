@@ -4,6 +4,7 @@ import { InvalidInputError, NotFoundError } from "../platform/errors.js";
 import { putMetric } from "../platform/metrics.js";
 import type { RagAgent } from "../rag/agent.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
+import { decodeHistoryCursor, encodeHistoryCursor, type LabelChange, type LabelHistoryStore } from "./label-history.js";
 import {
   type ChatAnswer,
   DEFAULT_LIST_LIMIT,
@@ -87,6 +88,7 @@ function filterQuery(filters: ThreadFilters): Record<string, string> {
   if (filters.source) query.source = filters.source;
   if (filters.createdAfter) query.created_after = filters.createdAfter.toISOString();
   if (filters.createdBefore) query.created_before = filters.createdBefore.toISOString();
+  if (filters.confidenceBelow !== undefined) query.confidence_below = String(filters.confidenceBelow);
   return query;
 }
 
@@ -110,7 +112,7 @@ export async function listThreads(threads: ThreadsStore, input: ListThreadsInput
 
   let next: string | null;
   let previous: string | null;
-  if (position.kind === "offset" && input.offset === undefined) {
+  if (position.kind === "offset" && input.offset === undefined && filters.confidenceBelow === undefined) {
     // A first page asked without offset links on by cursor: stable under new threads, and cheap at any depth.
     next = page.hasMore ? cursorLink("next", last) : null;
     previous = null;
@@ -137,18 +139,21 @@ export async function getThread(threads: ThreadsStore, projectId: string, thread
 
 /**
  * A user's label (`categoryId`), or none (`null`): the thread goes back to the classifier, which
- * labels it again. The classifier never replaces a user's label.
+ * labels it again. The classifier never replaces a user's label. The category the classifier
+ * chose, given again, confirms its label (the source becomes `user`). `actor`: the API key's id,
+ * for the label history.
  */
 export async function updateThreadLabel(
   deps: { threads: ThreadsStore; classificationQueue: ClassificationQueue },
   projectId: string,
   threadId: string,
   categoryId: string | null,
+  actor: string,
 ): Promise<ThreadView> {
   if (categoryId === null) {
-    if (!(await deps.threads.clearLabel(projectId, threadId))) throw threadNotFound(threadId);
+    if (!(await deps.threads.clearLabel(projectId, threadId, actor))) throw threadNotFound(threadId);
     await requestClassification(deps.classificationQueue, [{ threadId, projectId, reason: "relabel" }]);
-  } else if (!(await deps.threads.setUserLabel(projectId, threadId, categoryId))) {
+  } else if (!(await deps.threads.setUserLabel(projectId, threadId, categoryId, actor))) {
     if (!(await deps.threads.exists(projectId, threadId))) throw threadNotFound(threadId);
     throw new InvalidInputError(`category_id ${categoryId} is not a category of this project`, [
       { path: "body.category_id", message: "not a category of this project" },
@@ -158,4 +163,27 @@ export async function updateThreadLabel(
   if (!thread) throw threadNotFound(threadId);
   putMetric("LabelsWritten", 1, "Count", { Source: "user" });
   return thread;
+}
+
+export interface LabelHistoryPage {
+  changes: LabelChange[];
+  limit: number;
+  /** The cursor of the next page; null on the last. */
+  next: string | null;
+}
+
+/** `GET threads/{id}/labels/`: the thread's label changes, oldest first, a page at a time. */
+export async function threadLabelHistory(
+  history: LabelHistoryStore,
+  projectId: string,
+  threadId: string,
+  page: { limit?: number; cursor?: string },
+): Promise<LabelHistoryPage> {
+  const limit = page.limit ?? DEFAULT_LIST_LIMIT;
+  const after = page.cursor === undefined ? 0 : decodeHistoryCursor(page.cursor);
+  if (after === null) throw new InvalidInputError("Invalid cursor: use the next link of a label history page");
+  const found = await history.changes(projectId, threadId, after, limit);
+  if (!found) throw threadNotFound(threadId);
+  const last = found.changes.at(-1);
+  return { changes: found.changes, limit, next: found.hasMore && last ? encodeHistoryCursor(last.id) : null };
 }

@@ -42,7 +42,10 @@ export interface ThreadLabelledData {
   category: CategoryRef | null;
   previous_category: CategoryRef | null;
   source: LabelSource;
+  /** The API key's id (user), provider/model@version (classifier), the reason (system). */
+  actor: string;
   confidence: number | null;
+  rationale: string | null;
   labelled_at: string;
 }
 

@@ -16,39 +16,31 @@ export function subscribedTo(projectId: SQL, type: WebhookEventType): SQL {
     where e.project_id = ${projectId} and e.enabled and ${type}::text = any(e.events))`;
 }
 
-const categoryRef = (alias: string) =>
-  sql.raw(
-    `case when ${alias}.id is null then null else jsonb_build_object('id', ${alias}.id, 'name', ${alias}.name) end`,
-  );
+const categoryRef = (id: string, name: string) =>
+  sql.raw(`case when ${id} is null then null else jsonb_build_object('id', ${id}, 'name', ${name}) end`);
 
-/** now() as the ISO 8601 text of the events' timestamps. */
-export const isoNow = sql.raw(`to_char(now() at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
+/** A timestamp as the ISO 8601 text of the events' timestamps. */
+const isoTime = (at: string) => sql.raw(`to_char(${at} at time zone 'utc', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`);
 
 /**
- * Inserts a `thread.labelled` event for each row of the CTE named `changed` whose label changed
- * (category or source). `changed` must have the columns `id` (thread), `project_id`,
- * `category_id`, `source` (classifier | user | system), `confidence` (null but for the
- * classifier), `previous_category_id` and
- * `previous_source`. Use it as a further CTE after the UPDATE that labels:
- *
- *     with changed as (update threads ... returning ...), label_events as (${labelEventsFrom()}) select ...
- *
- * The categories are read in the same statement (a category being deleted is still there).
+ * Inserts a `thread.labelled` event for each label history row of the CTE named `history` (rows
+ * of thread_label_changes, as `recordLabelChanges` in shared/threads/label-history.ts returns
+ * them): the event's data is the history entry. `previous_category` and `labelled_at` are the
+ * entry's `previous` and `at`, under the names the event had before the history existed.
  */
-export function labelEventsFrom(changed = "changed"): SQL {
+export function labelEventsFrom(history: string): SQL {
   return sql`insert into webhook_events (project_id, type, payload)
-    select c.project_id, 'thread.labelled', jsonb_build_object(
-      'thread_id', c.id,
-      'category', ${categoryRef("nc")},
-      'previous_category', ${categoryRef("pc")},
-      'source', c.source,
-      'confidence', c.confidence,
-      'labelled_at', ${isoNow})
-    from ${sql.raw(changed)} c
-    left join categories nc on nc.id = c.category_id
-    left join categories pc on pc.id = c.previous_category_id
-    where (c.category_id is distinct from c.previous_category_id or c.source is distinct from c.previous_source)
-      and ${subscribedTo(sql`c.project_id`, "thread.labelled")}`;
+    select h.project_id, 'thread.labelled', jsonb_build_object(
+      'thread_id', h.thread_id,
+      'category', ${categoryRef("h.category_id", "h.category_name")},
+      'previous_category', ${categoryRef("h.previous_category_id", "h.previous_category_name")},
+      'source', h.source,
+      'actor', h.actor,
+      'confidence', h.confidence,
+      'rationale', h.rationale,
+      'labelled_at', ${isoTime("h.at")})
+    from ${sql.raw(history)} h
+    where ${subscribedTo(sql`h.project_id`, "thread.labelled")}`;
 }
 
 export interface CategoryEventFields {

@@ -14,6 +14,7 @@ import { classifyDbError } from "../../shared/db/errors.js";
 import { categories, threads } from "../../shared/db/schema.js";
 import { createTenant, type Tenant, useTestDb } from "../support/db.js";
 import { invoke } from "../support/invoke.js";
+import { labelHistoryProblems } from "../support/label-history.js";
 import { createTestQueue, drainBodies, drainRequests, testSqs } from "../support/sqs.js";
 
 // Prepare ------------------------------------------------------------------------------------
@@ -280,6 +281,12 @@ describe("deleting a category while it is being labelled", () => {
         .from(threads)
         .where(and(eq(threads.projectId, t.projectId)));
       expect(after.map((r) => r.categoryId)).toEqual(ids.map(() => troubleshooting?.id));
+      // Each label written, unlabelled by the deletion (system) and written again has its entry, in order.
+      expect(await labelHistoryProblems(db, ids)).toEqual([]);
+      const [system] = await db.execute<{ n: number }>(sql`
+        select count(*)::int as n from thread_label_changes
+        where thread_id = any(${`{${ids.join(",")}}`}::uuid[]) and source = 'system' and actor = 'category_deleted'`);
+      expect(system?.n).toBeGreaterThan(0);
     } finally {
       await db.execute(sql`drop trigger if exists test_delete_race_writes on threads`);
     }

@@ -16,6 +16,7 @@ import { runtime } from "../../shared/platform/runtime.js";
 import { ThreadsRepository } from "../../shared/threads/repository.js";
 import { updateThreadLabel } from "../../shared/threads/service.js";
 import { createTenant, useTestDb } from "../support/db.js";
+import { labelHistoryProblems } from "../support/label-history.js";
 import { createTestQueue, drainBodies, eventually, testSqs } from "../support/sqs.js";
 
 const db = useTestDb();
@@ -141,7 +142,7 @@ describe("classifier batch", () => {
     const t = await createTenant(db);
     const [id] = await seedThreads(t.projectId, ["Error when I log in"]);
     const [discovery] = await categoriesRepo.list(t.projectId);
-    await threadsRepo.setUserLabel(t.projectId, id as string, discovery?.id as string);
+    await threadsRepo.setUserLabel(t.projectId, id as string, discovery?.id as string, "test-key");
     for (const mode of ["unlabelled", "reclassify"]) {
       expect(await classifyBatch({ labels, classifier }, [message(id as string, { mode })])).toEqual([]);
       expect(await labelOf(id as string)).toMatchObject({ categoryId: discovery?.id, source: "user" });
@@ -222,7 +223,7 @@ describe("classifier batch: threads not stored yet, and failures", () => {
   });
 });
 
-const scored = { confidence: 0.8, rationale: "A classifier's reason." };
+const scored = { confidence: 0.8, rationale: "A classifier's reason.", actor: "test/fixed@1" };
 
 describe("user labels against classifier writes", () => {
   it("keeps every user label over 1,000 concurrent trials", { timeout: 120_000 }, async () => {
@@ -243,7 +244,7 @@ describe("user labels against classifier writes", () => {
           const label = { threadId: id, categoryId: classifierChoice, ...scored };
           const [before] = await Promise.all([
             labels.writeClassifierLabel({ ...label, mode: j % 3 === 0 ? "reclassify" : "unlabelled" }),
-            updateThreadLabel({ threads: threadsRepo, classificationQueue: queue }, t.projectId, id, userChoice),
+            updateThreadLabel({ threads: threadsRepo, classificationQueue: queue }, t.projectId, id, userChoice, "key"),
             labels.writeClassifierLabel({ ...label, mode: "reclassify" }),
           ]);
           if (before) classifierWonTheRace++;
@@ -266,6 +267,13 @@ describe("user labels against classifier writes", () => {
     expect(rows).toEqual([{ source: "user", confidence: null, rationale: null, n: 1000 }]);
     // The trials really raced: some classifier writes landed before the user's label replaced them.
     expect(classifierWonTheRace).toBeGreaterThan(0);
+    // Every change has its history entry and every entry is a change, in the order they happened.
+    expect(await labelHistoryProblems(db, ids)).toEqual([]);
+    const [counted] = await db.execute<{ classifier: number; user: number }>(sql`
+      select count(*) filter (where source = 'classifier')::int as classifier, count(*) filter (where source = 'user')::int as user
+      from thread_label_changes where thread_id = any(${`{${ids.join(",")}}`}::uuid[])`);
+    expect(counted?.user).toBe(1000);
+    expect(counted?.classifier).toBeGreaterThanOrEqual(classifierWonTheRace);
   });
 });
 

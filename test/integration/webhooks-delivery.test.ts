@@ -81,6 +81,7 @@ const label = (threadId: string, categoryId: string) => ({
   categoryId,
   confidence: 0.8,
   rationale: "A test label.",
+  actor: "test/fixed@1",
   mode: "unlabelled" as const,
 });
 
@@ -123,6 +124,8 @@ describe("webhook delivery", () => {
             source: "classifier",
             category: { id: discovery, name: "Discovery" },
             confidence: 0.8,
+            rationale: "A test label.",
+            actor: "test/fixed@1",
             previous_category: null,
           }),
           expect.objectContaining({
@@ -135,6 +138,7 @@ describe("webhook delivery", () => {
             source: "system",
             category: null,
             previous_category: { id: discovery, name: "Discovery" },
+            actor: "category_deleted",
           }),
         ]),
       );
