@@ -2,9 +2,9 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } fro
 import { authenticateWith, keyLookup, keyPrefix } from "../shared/auth/api-keys.js";
 import { authorizerResult, UNAUTHORIZED } from "../shared/auth/policy.js";
 import { UnknownPrefixes } from "../shared/auth/unknown-prefixes.js";
+import { runtime } from "../shared/composition/runtime.js";
 import { retryRefusedConnection } from "../shared/db/errors.js";
 import { withLambdaContext } from "../shared/platform/logger.js";
-import { runtime } from "../shared/platform/runtime.js";
 
 /** Prefixes without a key, per execution environment: a few hundred KB at most. */
 const unknownPrefixes = new UnknownPrefixes(10_000, 60_000);

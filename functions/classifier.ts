@@ -1,7 +1,7 @@
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { classifyBatch } from "../shared/classification/service.js";
+import { runtime } from "../shared/composition/runtime.js";
 import { withLambdaContext } from "../shared/platform/logger.js";
-import { runtime } from "../shared/platform/runtime.js";
 
 /** SQS consumer of the live and backfill queues: classifies a batch in parallel, reports partial failures. */
 export const handler = withLambdaContext(async (event: SQSEvent): Promise<SQSBatchResponse> => {

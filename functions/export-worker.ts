@@ -1,10 +1,10 @@
 import type { Context, SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { handlerRuntime } from "../shared/composition/runtime.js";
 import { loadExportsEnv, required } from "../shared/exports/config.js";
 import { ExportsRepository } from "../shared/exports/repository.js";
 import { createS3Client } from "../shared/exports/s3.js";
 import { runExport } from "../shared/exports/worker.js";
 import { logger, withLambdaContext } from "../shared/platform/logger.js";
-import { handlerRuntime } from "../shared/platform/runtime.js";
 
 /** The worker's ports, built at the first invocation: one S3 client per process (AWS_ENDPOINT_URL_S3 locally). */
 const workerRuntime = handlerRuntime(({ database, threads }) => {

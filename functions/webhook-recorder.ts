@@ -1,6 +1,6 @@
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { handlerRuntime } from "../shared/composition/runtime.js";
 import { logger, withLambdaContext } from "../shared/platform/logger.js";
-import { handlerRuntime } from "../shared/platform/runtime.js";
 import { loadWebhookEnv } from "../shared/webhooks/config.js";
 import { DeliveryStore } from "../shared/webhooks/delivery-store.js";
 import { DeliveryQueue } from "../shared/webhooks/queue.js";

@@ -1,6 +1,6 @@
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { withLambdaContext } from "../shared/platform/logger.js";
-import { LazySqsClient } from "../shared/platform/sqs.js";
+import { LazySqsClient } from "../shared/platform/sqs-sender.js";
 import { loadWebhookEnv, urlPolicyOf } from "../shared/webhooks/config.js";
 import { DeliveryQueue, sendGrouped } from "../shared/webhooks/queue.js";
 import { type SenderDeps, sendBatch } from "../shared/webhooks/sender.js";

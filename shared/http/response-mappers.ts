@@ -3,7 +3,8 @@ import type { CategoryStats, SourceCounts } from "../categories/model.js";
 import type { CategoryRow, QuestionAnswerRow, ThreadExportRow } from "../db/schema.js";
 import type { ExportView } from "../exports/model.js";
 import type { ChatAnswer, ThreadDetail, ThreadList, ThreadView } from "../threads/model.js";
-import type { CategoryTrendsResource, ExportResource } from "./analytics-schemas.js";
+import type { CategoryTrendsResource } from "./analytics-schemas.js";
+import type { ExportResource } from "./export-schemas.js";
 import type {
   CategoryResource,
   CategoryStatsResource,
