@@ -2,9 +2,9 @@ import { handlerRuntime } from "../shared/composition/runtime.js";
 import { loadExportsEnv } from "../shared/exports/config.js";
 import { type ExportQueue, SqsExportQueue } from "../shared/exports/queue.js";
 import { ExportsRepository } from "../shared/exports/repository.js";
+import { toExportStarted } from "../shared/exports/response-mappers.js";
 import { startExport } from "../shared/exports/service.js";
 import { httpHandler } from "../shared/http/handler.js";
-import { toExportStarted } from "../shared/http/response-mappers.js";
 import { routes } from "../shared/http/routes.js";
 
 /** The export's ports, built at the first request, on the process's SQS client. */
