@@ -24,9 +24,5 @@ function senderDeps(): SenderDeps {
 
 /** SQS consumer of the webhook queue: one signed POST per (event, endpoint), each on its own. */
 export const handler = withLambdaContext(
-  async (event: SQSEvent): Promise<SQSBatchResponse> =>
-    sendBatch(
-      event.Records.map((r) => ({ messageId: r.messageId, body: r.body })),
-      senderDeps(),
-    ),
+  async (event: SQSEvent): Promise<SQSBatchResponse> => sendBatch(event.Records, senderDeps()),
 );
