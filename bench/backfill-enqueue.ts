@@ -4,9 +4,9 @@ import { queueDepth, startLocalSqs, useLocalAws } from "../local/sqs.js";
 import { seedThreads } from "../shared/admin/seed.js";
 import { executionArn } from "../shared/backfill/executions.js";
 import { startJob } from "../shared/backfill/service.js";
+import { closeRuntime, runtime } from "../shared/composition/runtime.js";
 import { loadEnv } from "../shared/platform/config.js";
-import { closeRuntime, runtime } from "../shared/platform/runtime.js";
-import { createSqsClient } from "../shared/platform/sqs-client.js";
+import { createSqsClient } from "../shared/platform/sqs-eager-client.js";
 import { benchEnvironment, processCpuSeconds, processRssMb, report } from "./lib.js";
 
 interface SqsProcess {

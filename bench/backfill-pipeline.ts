@@ -4,9 +4,9 @@ import { startClassificationPipeline } from "../local/classification.js";
 import { seedThreads } from "../shared/admin/seed.js";
 import { createTenant, type Tenant } from "../shared/admin/tenants.js";
 import { startJob } from "../shared/backfill/service.js";
+import { closeRuntime, runtime } from "../shared/composition/runtime.js";
 import type { Db } from "../shared/db/client.js";
 import { loadEnv } from "../shared/platform/config.js";
-import { closeRuntime, runtime } from "../shared/platform/runtime.js";
 import { benchEnvironment, report, stats } from "./lib.js";
 
 const CLASSIFIER_DELAY_MS = 2000;

@@ -2,7 +2,7 @@ import path from "node:path";
 import { startTsProcess, type TsProcess } from "../local/sqs.js";
 import { createTenant } from "../shared/admin/tenants.js";
 import type { ClassificationQueue } from "../shared/classification/queue.js";
-import { runtime } from "../shared/platform/runtime.js";
+import { runtime } from "../shared/composition/runtime.js";
 import { RagAgent } from "../shared/rag/agent.js";
 import { DummyLlmClient } from "../shared/rag/llm.js";
 import { KeywordRetriever } from "../shared/rag/retriever.js";

@@ -1,6 +1,6 @@
 import { startClassificationPipeline } from "../local/classification.js";
+import { closeRuntime } from "../shared/composition/runtime.js";
 import { loadEnv } from "../shared/platform/config.js";
-import { closeRuntime } from "../shared/platform/runtime.js";
 
 /**
  * The classification pipeline's consumer (event source mapping + classifier handler) in a process

@@ -5,10 +5,10 @@ import { createQueueWithDlq } from "../local/sqs.js";
 import { createTenant } from "../shared/admin/tenants.js";
 import { SqsClassificationQueue } from "../shared/classification/queue.js";
 import { LabelsRepository } from "../shared/classification/repository.js";
+import { closeRuntime } from "../shared/composition/runtime.js";
 import type { Db } from "../shared/db/client.js";
 import { loadEnv } from "../shared/platform/config.js";
-import { closeRuntime } from "../shared/platform/runtime.js";
-import { createSqsClient } from "../shared/platform/sqs-client.js";
+import { createSqsClient } from "../shared/platform/sqs-eager-client.js";
 import { type BenchEnvironment, benchEnvironment, machineLoad, processCpuSeconds, report } from "./lib.js";
 import { startProbe } from "./profile.js";
 

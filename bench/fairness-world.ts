@@ -5,7 +5,7 @@ import { GetQueueAttributesCommand, ListQueuesCommand, PurgeQueueCommand } from 
 import postgres from "postgres";
 import { useLocalAws } from "../local/sqs.js";
 import { connect, type Database } from "../shared/db/client.js";
-import { createSqsClient } from "../shared/platform/sqs-client.js";
+import { createSqsClient } from "../shared/platform/sqs-eager-client.js";
 import { type Started, startLocalRuntime } from "../test/support/processes.js";
 import { type Stats, stats } from "./lib.js";
 

@@ -1,6 +1,6 @@
 import { createTenant } from "../shared/admin/tenants.js";
 import { createApiKey } from "../shared/auth/api-keys.js";
-import { closeRuntime } from "../shared/platform/runtime.js";
+import { closeRuntime } from "../shared/composition/runtime.js";
 import { type FaultRun, type RequestSpec, runFault } from "../test/support/fault-drive.js";
 import { type FaultMode, startFaultProxy } from "../test/support/fault-proxy.js";
 import { benchEnvironment, report } from "./lib.js";

@@ -3,10 +3,10 @@ import { availableParallelism, loadavg } from "node:os";
 import postgres from "postgres";
 import { type Gateway, startGateway } from "../local/gateway.js";
 import { startLocalSqs, useLocalAws } from "../local/sqs.js";
+import { closeRuntime } from "../shared/composition/runtime.js";
 import { connect, type Database } from "../shared/db/client.js";
 import { UNBOUNDED_STATEMENTS } from "../shared/db/deadline.js";
 import { runMigrations } from "../shared/db/migrate.js";
-import { closeRuntime } from "../shared/platform/runtime.js";
 
 export interface Stats {
   n: number;

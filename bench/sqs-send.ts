@@ -1,7 +1,7 @@
 import { CreateQueueCommand, SendMessageBatchCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { startLocalSqs, useLocalAws } from "../local/sqs.js";
-import { sqsClientConfig } from "../shared/platform/sqs.js";
-import { createSqsClient } from "../shared/platform/sqs-client.js";
+import { createSqsClient } from "../shared/platform/sqs-eager-client.js";
+import { sqsClientConfig } from "../shared/platform/sqs-sender.js";
 import { processCpuSeconds, report } from "./lib.js";
 
 /** One chat's send: a SendMessageBatch of one classification request, held back 2 s. */
@@ -24,7 +24,7 @@ const chatSend = (queueUrl: string) => ({
 
 /**
  * `npm run bench sqs-send`: the CPU one SendMessageBatch costs the sending process through the
- * SDK's SQSClient as every process builds it (shared/platform/sqs.ts), and the same without the
+ * SDK's SQSClient as every process builds it (shared/platform/sqs-sender.ts), and the same without the
  * MD5 checks of what SQS received, to the SQS emulator in its own process; sequential sends, the
  * two alternating in rounds so they see the same machine.
  */

@@ -11,7 +11,7 @@ import { createTenant, type Tenant } from "../shared/admin/tenants.js";
 import { SqsClassificationQueue } from "../shared/classification/queue.js";
 import type { Db } from "../shared/db/client.js";
 import { loadEnv } from "../shared/platform/config.js";
-import { createSqsClient } from "../shared/platform/sqs-client.js";
+import { createSqsClient } from "../shared/platform/sqs-eager-client.js";
 import { DeliveryStore } from "../shared/webhooks/delivery-store.js";
 import { dispatchUntil } from "../shared/webhooks/dispatcher.js";
 import { DeliveryQueue, sendGrouped } from "../shared/webhooks/queue.js";

@@ -6,9 +6,9 @@ import { deviationsFromEnv } from "../local/settings.js";
 import { startLocalSqs, useLocalAws } from "../local/sqs.js";
 import type { Executions } from "../shared/backfill/executions.js";
 import { createSfnExecutions } from "../shared/backfill/sfn.js";
+import { closeRuntime } from "../shared/composition/runtime.js";
 import type { Env } from "../shared/platform/config.js";
-import { closeRuntime } from "../shared/platform/runtime.js";
-import { createSqsClient } from "../shared/platform/sqs-client.js";
+import { createSqsClient } from "../shared/platform/sqs-eager-client.js";
 
 /**
  * Where `npx kapa backfill` runs a job: Step Functions in AWS, the local Step Functions of a

@@ -6,7 +6,7 @@ import { projects } from "../shared/db/schema.js";
 import { DEFAULT_EXPORT_PAGE_SIZE } from "../shared/exports/config.js";
 import { ExportsRepository } from "../shared/exports/repository.js";
 import { type ExportSink, writeExport } from "../shared/exports/stream.js";
-import { createExportRequest } from "../shared/http/analytics-schemas.js";
+import { createExportRequest } from "../shared/http/export-schemas.js";
 import { InvalidInputError, NotFoundError } from "../shared/platform/errors.js";
 import { ThreadsRepository } from "../shared/threads/repository.js";
 

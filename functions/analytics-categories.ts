@@ -1,8 +1,8 @@
 import { categoryTrends } from "../shared/analytics/service.js";
+import { runtime } from "../shared/composition/runtime.js";
 import { httpHandler } from "../shared/http/handler.js";
-import { toCategoryTrendsResource } from "../shared/http/resources.js";
+import { toCategoryTrendsResource } from "../shared/http/response-mappers.js";
 import { routes } from "../shared/http/routes.js";
-import { runtime } from "../shared/platform/runtime.js";
 
 export const handler = httpHandler(routes.categoryTrends, async ({ path, query }) => {
   const { analytics, categories } = await runtime();

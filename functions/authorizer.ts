@@ -3,9 +3,9 @@ import { authenticateWith, keyLookup } from "../shared/auth/api-keys.js";
 import { parseKey } from "../shared/auth/key-format.js";
 import { KeyScreen, screenSource } from "../shared/auth/key-screen.js";
 import { authorizerResult, UNAUTHORIZED } from "../shared/auth/policy.js";
+import { runtime } from "../shared/composition/runtime.js";
 import { retryRefusedConnection } from "../shared/db/errors.js";
 import { withLambdaContext } from "../shared/platform/logger.js";
-import { runtime } from "../shared/platform/runtime.js";
 
 /** How long an execution environment keeps the legacy keys' prefixes before reading them again. */
 const LEGACY_PREFIXES_TTL_MS = 10 * 60_000;

@@ -1,8 +1,8 @@
 import { categoryQuality, QualityRepository } from "../shared/categories/quality.js";
+import { handlerRuntime } from "../shared/composition/runtime.js";
 import { httpHandler } from "../shared/http/handler.js";
 import { toCategoryQualityResource } from "../shared/http/label-resources.js";
 import { routes } from "../shared/http/routes.js";
-import { handlerRuntime } from "../shared/platform/runtime.js";
 
 const quality = handlerRuntime((shared) => new QualityRepository(shared.database.db));
 

@@ -1,8 +1,8 @@
 import { categoryStats } from "../shared/categories/service.js";
+import { runtime } from "../shared/composition/runtime.js";
 import { httpHandler } from "../shared/http/handler.js";
-import { toCategoryStatsResource } from "../shared/http/resources.js";
+import { toCategoryStatsResource } from "../shared/http/response-mappers.js";
 import { routes } from "../shared/http/routes.js";
-import { runtime } from "../shared/platform/runtime.js";
 
 export const handler = httpHandler(routes.categoryStats, async ({ path, query }) => {
   const { categories } = await runtime();

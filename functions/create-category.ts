@@ -1,7 +1,7 @@
+import { runtime } from "../shared/composition/runtime.js";
 import { httpHandler } from "../shared/http/handler.js";
-import { toCategoryResource } from "../shared/http/resources.js";
+import { toCategoryResource } from "../shared/http/response-mappers.js";
 import { routes } from "../shared/http/routes.js";
-import { runtime } from "../shared/platform/runtime.js";
 
 export const handler = httpHandler(routes.createCategory, async ({ path, body }) => {
   const { categories } = await runtime();

@@ -1,11 +1,11 @@
+import { handlerRuntime } from "../shared/composition/runtime.js";
 import { loadExportsEnv } from "../shared/exports/config.js";
 import { type ExportQueue, SqsExportQueue } from "../shared/exports/queue.js";
 import { ExportsRepository } from "../shared/exports/repository.js";
+import { toExportStarted } from "../shared/exports/response-mappers.js";
 import { startExport } from "../shared/exports/service.js";
 import { httpHandler } from "../shared/http/handler.js";
-import { toExportStarted } from "../shared/http/resources.js";
 import { routes } from "../shared/http/routes.js";
-import { handlerRuntime } from "../shared/platform/runtime.js";
 
 /** The export's ports, built at the first request, on the process's SQS client. */
 const startRuntime = handlerRuntime(({ database, sqs }) => {

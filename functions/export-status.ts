@@ -1,11 +1,11 @@
+import { handlerRuntime } from "../shared/composition/runtime.js";
 import { loadExportsEnv } from "../shared/exports/config.js";
 import { s3DownloadLinks } from "../shared/exports/links.js";
 import { ExportsRepository } from "../shared/exports/repository.js";
+import { toExportResource } from "../shared/exports/response-mappers.js";
 import { getExport } from "../shared/exports/service.js";
 import { httpHandler } from "../shared/http/handler.js";
-import { toExportResource } from "../shared/http/resources.js";
 import { routes } from "../shared/http/routes.js";
-import { handlerRuntime } from "../shared/platform/runtime.js";
 
 /** The status's ports, built at the first request; the links port signs download links (AWS_ENDPOINT_URL_S3 locally). */
 const statusRuntime = handlerRuntime(({ database }) => {

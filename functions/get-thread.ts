@@ -1,7 +1,7 @@
+import { runtime } from "../shared/composition/runtime.js";
 import { httpHandler } from "../shared/http/handler.js";
-import { toThreadDetailResource } from "../shared/http/resources.js";
+import { toThreadDetailResource } from "../shared/http/response-mappers.js";
 import { routes } from "../shared/http/routes.js";
-import { runtime } from "../shared/platform/runtime.js";
 import { getThread } from "../shared/threads/service.js";
 
 export const handler = httpHandler(routes.getThread, async ({ path }) => {

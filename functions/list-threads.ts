@@ -1,7 +1,7 @@
+import { runtime } from "../shared/composition/runtime.js";
 import { httpHandler } from "../shared/http/handler.js";
-import { toThreadPageResource } from "../shared/http/resources.js";
+import { toThreadPageResource } from "../shared/http/response-mappers.js";
 import { routes } from "../shared/http/routes.js";
-import { runtime } from "../shared/platform/runtime.js";
 import { ProjectSettingsRepository } from "../shared/projects/settings.js";
 import { listThreads } from "../shared/threads/service.js";
 

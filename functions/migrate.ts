@@ -1,7 +1,7 @@
+import { runtime } from "../shared/composition/runtime.js";
 import { runMigrations } from "../shared/db/migrate.js";
 import { ensureAppLoginFromSecret } from "../shared/db/roles.js";
 import { logger, withLambdaContext } from "../shared/platform/logger.js";
-import { runtime } from "../shared/platform/runtime.js";
 
 /**
  * Run by a CDK trigger after every deploy that changes it, as the database owner: applies the

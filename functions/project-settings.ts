@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEvent, Context } from "aws-lambda";
+import { handlerRuntime } from "../shared/composition/runtime.js";
 import { httpHandler } from "../shared/http/handler.js";
 import { toProjectSettingsResource } from "../shared/http/label-resources.js";
 import { routes } from "../shared/http/routes.js";
-import { handlerRuntime } from "../shared/platform/runtime.js";
 import { ProjectSettingsRepository } from "../shared/projects/settings.js";
 
 const settings = handlerRuntime((shared) => new ProjectSettingsRepository(shared.database.db));

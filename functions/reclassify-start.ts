@@ -1,7 +1,7 @@
 import { startJob, toJobResource } from "../shared/backfill/service.js";
+import { runtime } from "../shared/composition/runtime.js";
 import { httpHandler } from "../shared/http/handler.js";
 import { routes } from "../shared/http/routes.js";
-import { runtime } from "../shared/platform/runtime.js";
 
 export const handler = httpHandler(routes.startReclassify, async ({ path, body, linkTo }) => {
   const { backfill, backfillExecutions } = await runtime();

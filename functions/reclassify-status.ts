@@ -1,7 +1,7 @@
 import { getJob, toJobResource } from "../shared/backfill/service.js";
+import { runtime } from "../shared/composition/runtime.js";
 import { httpHandler } from "../shared/http/handler.js";
 import { routes } from "../shared/http/routes.js";
-import { runtime } from "../shared/platform/runtime.js";
 
 export const handler = httpHandler(routes.getReclassify, async ({ path }) => {
   const { backfill, backfillExecutions } = await runtime();

@@ -1,7 +1,7 @@
 import * as z from "zod";
+import { handlerRuntime } from "../shared/composition/runtime.js";
 import { systemClock } from "../shared/platform/clock.js";
 import { withLambdaContext } from "../shared/platform/logger.js";
-import { handlerRuntime } from "../shared/platform/runtime.js";
 import { loadReportsEnv } from "../shared/reports/config.js";
 import { planReports } from "../shared/reports/planner.js";
 import { SqsReportQueue } from "../shared/reports/queue.js";

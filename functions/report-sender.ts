@@ -1,8 +1,8 @@
 import { SESClient } from "@aws-sdk/client-ses";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { handlerRuntime } from "../shared/composition/runtime.js";
 import { systemClock } from "../shared/platform/clock.js";
 import { withLambdaContext } from "../shared/platform/logger.js";
-import { handlerRuntime } from "../shared/platform/runtime.js";
 import { loadReportsEnv } from "../shared/reports/config.js";
 import { pacedMailer, SesMailer } from "../shared/reports/mailer.js";
 import { processReportJobs, type ReportDeps } from "../shared/reports/service.js";

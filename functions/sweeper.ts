@@ -2,8 +2,8 @@ import type { Context } from "aws-lambda";
 import { relabelDeletedCategories } from "../shared/categories/relabel.js";
 import { UnlabelRepository } from "../shared/categories/unlabel.js";
 import { sweep } from "../shared/classification/sweeper.js";
+import { handlerRuntime, runtime } from "../shared/composition/runtime.js";
 import { logger, withLambdaContext } from "../shared/platform/logger.js";
-import { handlerRuntime, runtime } from "../shared/platform/runtime.js";
 
 /** The share of the function's time the deleted categories' unlabelling may take: the sweep follows it. */
 const RELABEL_SHARE_OF_TIMEOUT = 0.5;

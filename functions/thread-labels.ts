@@ -1,7 +1,7 @@
+import { handlerRuntime } from "../shared/composition/runtime.js";
 import { httpHandler } from "../shared/http/handler.js";
 import { toLabelHistoryPageResource } from "../shared/http/label-resources.js";
 import { routes } from "../shared/http/routes.js";
-import { handlerRuntime } from "../shared/platform/runtime.js";
 import { LabelHistoryRepository } from "../shared/threads/label-history.js";
 import { threadLabelHistory } from "../shared/threads/service.js";
 

@@ -1,7 +1,7 @@
+import { runtime } from "../shared/composition/runtime.js";
 import { httpHandler } from "../shared/http/handler.js";
-import { toThreadResource } from "../shared/http/resources.js";
+import { toThreadResource } from "../shared/http/response-mappers.js";
 import { routes } from "../shared/http/routes.js";
-import { runtime } from "../shared/platform/runtime.js";
 import { updateThreadLabel } from "../shared/threads/service.js";
 
 export const handler = httpHandler(routes.updateThread, async ({ path, body, auth }) => {

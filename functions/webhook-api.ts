@@ -1,11 +1,11 @@
 import type { APIGatewayProxyEvent, Context } from "aws-lambda";
+import { handlerRuntime } from "../shared/composition/runtime.js";
 import { httpHandler } from "../shared/http/handler.js";
 import { routes } from "../shared/http/routes.js";
-import { handlerRuntime } from "../shared/platform/runtime.js";
+import { toAttemptResource, toWebhookResource, toWebhookWithSecret } from "../shared/http/webhook-response-mappers.js";
 import { loadWebhookEnv, urlPolicyOf } from "../shared/webhooks/config.js";
 import { DeliveryQueue } from "../shared/webhooks/queue.js";
 import { WebhookEndpointsRepository } from "../shared/webhooks/repository.js";
-import { toAttemptResource, toWebhookResource, toWebhookWithSecret } from "../shared/webhooks/resources.js";
 import {
   createEndpoint,
   listAttempts,

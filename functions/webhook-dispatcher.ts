@@ -1,6 +1,6 @@
 import type { Context } from "aws-lambda";
+import { handlerRuntime } from "../shared/composition/runtime.js";
 import { withLambdaContext } from "../shared/platform/logger.js";
-import { handlerRuntime } from "../shared/platform/runtime.js";
 import { loadWebhookEnv } from "../shared/webhooks/config.js";
 import { DeliveryStore } from "../shared/webhooks/delivery-store.js";
 import { dispatchUntil } from "../shared/webhooks/dispatcher.js";

@@ -1,10 +1,10 @@
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
-import { logger, withLambdaContext } from "../shared/platform/logger.js";
-import { handlerRuntime } from "../shared/platform/runtime.js";
+import { handlerRuntime } from "../shared/composition/runtime.js";
+import { withLambdaContext } from "../shared/platform/logger.js";
 import { loadWebhookEnv } from "../shared/webhooks/config.js";
 import { DeliveryStore } from "../shared/webhooks/delivery-store.js";
 import { DeliveryQueue } from "../shared/webhooks/queue.js";
-import { type RecorderDeps, recordResult } from "../shared/webhooks/recorder.js";
+import { type RecorderDeps, recordResults } from "../shared/webhooks/recorder.js";
 
 const deps = handlerRuntime((shared): RecorderDeps => {
   const env = loadWebhookEnv();
@@ -16,12 +16,7 @@ const deps = handlerRuntime((shared): RecorderDeps => {
   };
 });
 
-/** SQS consumer of the attempts' outcomes: logs each, counts failures, schedules retries. */
-export const handler = withLambdaContext(async (event: SQSEvent): Promise<SQSBatchResponse> => {
-  const recorder = await deps();
-  const settled = await Promise.allSettled(event.Records.map((r) => recordResult(r.body, recorder)));
-  const failed = event.Records.filter((_, i) => settled[i]?.status === "rejected");
-  for (const s of settled)
-    if (s.status === "rejected") logger.error("webhook result not recorded", { error: s.reason });
-  return { batchItemFailures: failed.map((r) => ({ itemIdentifier: r.messageId })) };
-});
+/** SQS consumer of the attempts' outcomes: shared/webhooks/recorder.ts. */
+export const handler = withLambdaContext(
+  async (event: SQSEvent): Promise<SQSBatchResponse> => recordResults(event.Records, await deps()),
+);

@@ -1,6 +1,6 @@
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { withLambdaContext } from "../shared/platform/logger.js";
-import { LazySqsClient } from "../shared/platform/sqs.js";
+import { LazySqsClient } from "../shared/platform/sqs-sender.js";
 import { loadWebhookEnv, urlPolicyOf } from "../shared/webhooks/config.js";
 import { DeliveryQueue, sendGrouped } from "../shared/webhooks/queue.js";
 import { type SenderDeps, sendBatch } from "../shared/webhooks/sender.js";
@@ -24,9 +24,5 @@ function senderDeps(): SenderDeps {
 
 /** SQS consumer of the webhook queue: one signed POST per (event, endpoint), each on its own. */
 export const handler = withLambdaContext(
-  async (event: SQSEvent): Promise<SQSBatchResponse> =>
-    sendBatch(
-      event.Records.map((r) => ({ messageId: r.messageId, body: r.body })),
-      senderDeps(),
-    ),
+  async (event: SQSEvent): Promise<SQSBatchResponse> => sendBatch(event.Records, senderDeps()),
 );

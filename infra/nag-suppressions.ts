@@ -26,7 +26,13 @@ const versionsOf = (fn: KapaFunction) =>
   `IAM5[Resource::<${Stack.of(fn).getLogicalId(fn.function.node.defaultChild as CfnElement)}.Arn>:*]`;
 
 export function acknowledgeNagFindings(stack: KapaServiceStack): void {
-  const { api, database, backfill, reports, classification, exports, webhooks, settings } = stack;
+  acknowledgeFunctionFindings(stack);
+  acknowledgeApiFindings(stack);
+  acknowledgeDataFindings(stack);
+}
+
+function acknowledgeFunctionFindings(stack: KapaServiceStack): void {
+  const { backfill, reports, classification, webhooks, settings } = stack;
 
   // Lambda functions ------------------------------------------------------------------------
   // Each function's role writes to its own log group only (no managed policy): only actions that
@@ -77,7 +83,6 @@ export function acknowledgeNagFindings(stack: KapaServiceStack): void {
       "It is a dead-letter queue itself: of a Scheduler target and an asynchronous invocation's on-failure destination.",
     );
   }
-
   // The classifier's model through a cross-Region inference profile (constructs/bedrock-access.ts).
   for (const resource of classification.bedrock?.resources.filter((r) => r.includes(":bedrock:*:")) ?? []) {
     ack(
@@ -86,7 +91,10 @@ export function acknowledgeNagFindings(stack: KapaServiceStack): void {
       "One foundation model in whichever Region of its inference profile's geography serves the call, and only through that profile (condition bedrock:InferenceProfileArn).",
     );
   }
+}
 
+function acknowledgeApiFindings(stack: KapaServiceStack): void {
+  const { api, backfill } = stack;
   // API Gateway -----------------------------------------------------------------------------
   ack(
     api.restApi,
@@ -130,7 +138,10 @@ export function acknowledgeNagFindings(stack: KapaServiceStack): void {
       "states:DescribeExecution on the executions of the backfill state machine only; their ids exist only at run time.",
     );
   }
+}
 
+function acknowledgeDataFindings(stack: KapaServiceStack): void {
+  const { api, database, backfill, exports, settings } = stack;
   // Exports ---------------------------------------------------------------------------------
   ack(
     exports.bucket,

@@ -100,52 +100,49 @@ export class KapaServiceStack extends Stack {
 
   /** The endpoints, queues, bucket and secrets that the CLI and operators look up. */
   private addServiceOutputs(): void {
-    new CfnOutput(this, "ApiUrl", { value: this.api.url, description: "Base URL of the API stage" });
-    new CfnOutput(this, "ClassificationQueueUrl", {
-      value: this.classification.liveQueue.queueUrl,
-      description: "Live classification queue (thread ids)",
-    });
-    new CfnOutput(this, "ClassificationDeadLetterQueueUrl", {
-      value: this.classification.deadLetterQueue.queueUrl,
-      description: "Dead-letter queue of the live classification queue",
-    });
-    new CfnOutput(this, "ReportQueueUrl", {
-      value: this.reports.jobs.queue.queueUrl,
-      description: "Report jobs (one message per team and period)",
-    });
-    new CfnOutput(this, "ReportDeadLetterQueueUrl", {
-      value: this.reports.jobs.deadLetterQueue.queueUrl,
-      description: "Dead-letter queue of the report jobs (one message per team and period)",
-    });
-    new CfnOutput(this, "BackfillStateMachineArn", {
-      value: this.backfill.stateMachine.stateMachineArn,
-      description: "Backfill state machine (npx kapa backfill: BACKFILL_STATE_MACHINE_ARN)",
-    });
-    new CfnOutput(this, "BackfillQueueUrl", {
-      value: this.backfill.queue.queue.queueUrl,
-      description: "Backfill queue (BACKFILL_QUEUE_URL)",
-    });
-    new CfnOutput(this, "BackfillDeadLetterQueueUrl", {
-      value: this.backfill.queue.deadLetterQueue.queueUrl,
-      description: "Dead-letter queue of the backfill queue (BACKFILL_DLQ_URL)",
-    });
-    new CfnOutput(this, "ExportBucketName", {
-      value: this.exports.bucket.bucketName,
-      description: "Bucket of the thread exports (objects expire; downloads are presigned links)",
-    });
-    new CfnOutput(this, "WebhookQueueUrl", {
-      value: this.webhooks.deliveries.queue.queueUrl,
-      description: "Webhook deliveries (one message per event and endpoint)",
-    });
-    new CfnOutput(this, "DatabaseSecretArn", {
-      value: this.database.secret.secretArn,
-      description: "Secrets Manager secret with the database credentials",
-    });
-    new CfnOutput(this, "DatabaseProxyEndpoint", {
-      value: this.database.proxy?.endpoint ?? this.database.cluster.clusterEndpoint.hostname,
-      description:
+    const outputs: [id: string, value: string, description: string][] = [
+      ["ApiUrl", this.api.url, "Base URL of the API stage"],
+      ["ClassificationQueueUrl", this.classification.liveQueue.queueUrl, "Live classification queue (thread ids)"],
+      [
+        "ClassificationDeadLetterQueueUrl",
+        this.classification.deadLetterQueue.queueUrl,
+        "Dead-letter queue of the live classification queue",
+      ],
+      ["ReportQueueUrl", this.reports.jobs.queue.queueUrl, "Report jobs (one message per team and period)"],
+      [
+        "ReportDeadLetterQueueUrl",
+        this.reports.jobs.deadLetterQueue.queueUrl,
+        "Dead-letter queue of the report jobs (one message per team and period)",
+      ],
+      [
+        "BackfillStateMachineArn",
+        this.backfill.stateMachine.stateMachineArn,
+        "Backfill state machine (npx kapa backfill: BACKFILL_STATE_MACHINE_ARN)",
+      ],
+      ["BackfillQueueUrl", this.backfill.queue.queue.queueUrl, "Backfill queue (BACKFILL_QUEUE_URL)"],
+      [
+        "BackfillDeadLetterQueueUrl",
+        this.backfill.queue.deadLetterQueue.queueUrl,
+        "Dead-letter queue of the backfill queue (BACKFILL_DLQ_URL)",
+      ],
+      [
+        "ExportBucketName",
+        this.exports.bucket.bucketName,
+        "Bucket of the thread exports (objects expire; downloads are presigned links)",
+      ],
+      [
+        "WebhookQueueUrl",
+        this.webhooks.deliveries.queue.queueUrl,
+        "Webhook deliveries (one message per event and endpoint)",
+      ],
+      ["DatabaseSecretArn", this.database.secret.secretArn, "Secrets Manager secret with the database credentials"],
+      [
+        "DatabaseProxyEndpoint",
+        this.database.proxy?.endpoint ?? this.database.cluster.clusterEndpoint.hostname,
         "Where the functions reach the database: the RDS Proxy endpoint, or the writer without one (inside the VPC)",
-    });
+      ],
+    ];
+    for (const [id, value, description] of outputs) new CfnOutput(this, id, { value, description });
   }
 
   /** After Observability: its alarm topic and dashboard, and the usage plan's id. */

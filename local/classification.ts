@@ -1,6 +1,6 @@
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import type { Env } from "../shared/platform/config.js";
-import { createSqsClient } from "../shared/platform/sqs-client.js";
+import { createSqsClient } from "../shared/platform/sqs-eager-client.js";
 import { type EventSource, startEventSource } from "./event-source.js";
 import { consumerSettings, mappingOf } from "./harness.js";
 import { every } from "./scheduler.js";

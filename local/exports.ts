@@ -2,7 +2,7 @@ import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { EXPORT_QUEUE_SETTINGS } from "../shared/exports/queue.js";
 import { createS3Client } from "../shared/exports/s3.js";
-import { createSqsClient } from "../shared/platform/sqs-client.js";
+import { createSqsClient } from "../shared/platform/sqs-eager-client.js";
 import { type EventSource, startEventSource } from "./event-source.js";
 import { createQueueWithDlq, type QueueWithDlq } from "./sqs.js";
 

@@ -1,12 +1,13 @@
 import { parentPort, workerData } from "node:worker_threads";
 import type { Context } from "aws-lambda";
 import { lambdaContext } from "./lambda-context.js";
+import { concurrentInvocations } from "./lambda-invocation.js";
 
 /**
  * One local Lambda execution environment (a worker thread of local/lambda-pool.ts) of one
  * function: its process.env is the function's environment only. Imports `functions/<entry>.ts`
- * on first use (the cold start) and runs invocations of its handler with a Lambda context,
- * reporting each result or error (its name is what Step Functions matches on) to the pool.
+ * on first use (the cold start) and runs invocations of its handler with a Lambda context, each
+ * in its own invocation scope (local/lambda-invocation.ts: it runs several at once), reporting each result or error (its name is what Step Functions matches on) to the pool.
  */
 interface Invocation {
   id: number;
@@ -19,17 +20,19 @@ interface Invocation {
 const { functionName, entry, memorySize } = workerData as { functionName: string; entry: string; memorySize: number };
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 let handler: Promise<Handler> | undefined;
+// Ready before the handler's modules load: Powertools needs the InvokeStore once the variable is set.
+const scoped = concurrentInvocations();
 
 parentPort?.on("message", async ({ id, requestId, event, timeoutMs }: Invocation) => {
   try {
-    handler ??= import(`../functions/${entry}.ts`).then((module: { handler: Handler }) => module.handler);
+    handler ??= scoped
+      .then(() => import(`../functions/${entry}.ts`))
+      .then((module: { handler: Handler }) => module.handler);
     const run = await handler;
     // The init phase (the cold start above) is not part of the function's timeout: it starts now.
     parentPort?.postMessage({ id, started: true });
-    const result = await run(
-      event,
-      lambdaContext(functionName, { memorySize, requestId, deadline: Date.now() + timeoutMs }),
-    );
+    const context = lambdaContext(functionName, { memorySize, requestId, deadline: Date.now() + timeoutMs });
+    const result = await (await scoped)(requestId, () => run(event, context));
     parentPort?.postMessage({ id, ok: true, result });
   } catch (error) {
     const { name, message } = error instanceof Error ? error : { name: "Error", message: String(error) };

@@ -1,6 +1,6 @@
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import type { Clock } from "../shared/platform/clock.js";
-import { createSqsClient } from "../shared/platform/sqs-client.js";
+import { createSqsClient } from "../shared/platform/sqs-eager-client.js";
 import { loadReportsEnv, type ReportsEnv } from "../shared/reports/config.js";
 import type { PlanRequest } from "../shared/reports/planner.js";
 import { type EventSource, startEventSource } from "./event-source.js";

@@ -9,14 +9,14 @@ import type {
 import { Hash } from "@smithy/core/serde";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from "@smithy/types";
-import { SQS_CONNECTION_TIMEOUT_MS, SQS_MAX_ATTEMPTS, SQS_REQUEST_TIMEOUT_MS } from "../shared/platform/sqs.js";
+import { SQS_CONNECTION_TIMEOUT_MS, SQS_MAX_ATTEMPTS, SQS_REQUEST_TIMEOUT_MS } from "../shared/platform/sqs-sender.js";
 
 /**
  * The local event source mapping's receives and deletes (local/event-source.ts), in SQS's JSON
  * protocol, signed with the SDK's own SigV4 signer and sent over a keep-alive agent. In AWS,
  * Lambda's pollers do this work off the function's CPU; locally the pollers share a process with
  * the functions, so they use this lean client rather than the SDK's middleware stack. Production
- * code sends through the SDK (shared/platform/sqs.ts).
+ * code sends through the SDK (shared/platform/sqs-sender.ts).
  *
  * Protocol: https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-making-api-requests-json.html
  * Retries follow the SDK's standard mode: up to 3 attempts for throttling, 5xx and network

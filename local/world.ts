@@ -1,7 +1,7 @@
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import { logger } from "../shared/platform/logger.js";
-import { createSqsClient } from "../shared/platform/sqs-client.js";
+import { createSqsClient } from "../shared/platform/sqs-eager-client.js";
 import { type LocalResources, lambdaArn, resolveEnvironment } from "./environment.js";
 import { type EventSource, startEventSource } from "./event-source.js";
 import type { GatewayOptions } from "./gateway.js";

@@ -3,14 +3,13 @@ import type * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import type { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
-import * as scheduler from "aws-cdk-lib/aws-scheduler";
-import { LambdaInvoke } from "aws-cdk-lib/aws-scheduler-targets";
+import type * as scheduler from "aws-cdk-lib/aws-scheduler";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { StackSettings } from "../settings.js";
 import { type BedrockAccess, grantBedrockModel } from "./bedrock-access.js";
 import type { Database } from "./database.js";
-import { LostRunsQueue } from "./dead-letters.js";
+import { type LostRunsQueue, rateSchedule } from "./dead-letters.js";
 import { KapaFunction } from "./lambda.js";
 import { QueueConsumer, type QueueConsumerProps, VISIBILITY_TIMEOUT_FACTOR } from "./queue-consumer.js";
 
@@ -151,22 +150,17 @@ export class Classification extends Construct {
     });
     database.bindTo(this.sweeper.function);
     this.bindSender(this.sweeper);
-    // Scheduler invokes asynchronously; a failed sweep is not retried: the next run is the retry.
-    this.sweeper.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: interval });
-
-    // The target creates the schedule's role, allowed lambda:InvokeFunction on the sweeper only
-    // (and sqs:SendMessage on its dead-letter queue).
-    this.sweeperLostRuns = new LostRunsQueue(this, "SweeperLostRuns", { purpose: "Sweeper schedule" });
-    this.sweeperSchedule = new scheduler.Schedule(this, "SweeperSchedule", {
+    // A failed sweep is not retried: the next run is the retry.
+    const sweeps = rateSchedule(this, {
+      scheduleId: "SweeperSchedule",
+      lostRunsId: "SweeperLostRuns",
+      purpose: "Sweeper schedule",
       description: "Re-enqueue threads left unclassified",
-      schedule: scheduler.ScheduleExpression.rate(interval),
-      target: new LambdaInvoke(this.sweeper.function, {
-        // A run that could not start within an interval is superseded by the next one.
-        maxEventAge: interval,
-        retryAttempts: 2,
-        deadLetterQueue: this.sweeperLostRuns.queue,
-      }),
+      fn: this.sweeper,
+      interval,
     });
+    this.sweeperSchedule = sweeps.schedule;
+    this.sweeperLostRuns = sweeps.lostRuns;
     this.alarms = [...this.live.alarms, this.sweeperLostRuns.alarm];
   }
 

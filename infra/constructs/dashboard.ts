@@ -116,6 +116,13 @@ export function dashboardRows(sources: DashboardSources): cloudwatch.IWidget[][]
     ],
   ];
 
+  const last = backfillAndReportWidgets(sources);
+  if (last.length > 0) rows.push(last);
+  return rows;
+}
+
+/** The last row: backfill executions and report sends, for the parts this stack has. */
+function backfillAndReportWidgets({ backfill, reports }: DashboardSources): cloudwatch.IWidget[] {
   const last: cloudwatch.IWidget[] = [];
   if (backfill) {
     const machine = backfill.stateMachine;
@@ -146,6 +153,5 @@ export function dashboardRows(sources: DashboardSources): cloudwatch.IWidget[][]
       ]),
     );
   }
-  if (last.length > 0) rows.push(last);
-  return rows;
+  return last;
 }

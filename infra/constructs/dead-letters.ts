@@ -1,7 +1,10 @@
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
+import * as scheduler from "aws-cdk-lib/aws-scheduler";
+import { LambdaInvoke } from "aws-cdk-lib/aws-scheduler-targets";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
+import type { KapaFunction } from "./lambda.js";
 
 export interface LostRunsQueueProps {
   /** What lands here, for the alarm's description. */
@@ -38,4 +41,37 @@ export class LostRunsQueue extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       });
   }
+}
+
+export interface RateScheduleProps {
+  /** The schedule's construct id, and its lost-runs queue's. */
+  scheduleId: string;
+  lostRunsId: string;
+  /** The lost-runs queue's purpose (its alarm's description). */
+  purpose: string;
+  description: string;
+  fn: KapaFunction;
+  interval: Duration;
+}
+
+/**
+ * A function run every `interval` by EventBridge Scheduler whose next run is the retry of a
+ * failed one: the invocation is not retried by Lambda, and a run that could not start within an
+ * interval is superseded by the next one (after the Scheduler's two attempts, it is kept on the
+ * lost-runs queue). The target creates the schedule's role, allowed lambda:InvokeFunction on the
+ * function only (and sqs:SendMessage on its dead-letter queue).
+ */
+export function rateSchedule(
+  scope: Construct,
+  props: RateScheduleProps,
+): { schedule: scheduler.Schedule; lostRuns: LostRunsQueue } {
+  const { fn, interval } = props;
+  fn.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: interval });
+  const lostRuns = new LostRunsQueue(scope, props.lostRunsId, { purpose: props.purpose });
+  const schedule = new scheduler.Schedule(scope, props.scheduleId, {
+    description: props.description,
+    schedule: scheduler.ScheduleExpression.rate(interval),
+    target: new LambdaInvoke(fn.function, { maxEventAge: interval, retryAttempts: 2, deadLetterQueue: lostRuns.queue }),
+  });
+  return { schedule, lostRuns };
 }

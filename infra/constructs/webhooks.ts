@@ -1,12 +1,11 @@
 import { Duration } from "aws-cdk-lib";
 import type * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
-import * as scheduler from "aws-cdk-lib/aws-scheduler";
-import { LambdaInvoke } from "aws-cdk-lib/aws-scheduler-targets";
+import type * as scheduler from "aws-cdk-lib/aws-scheduler";
 import { Construct } from "constructs";
 import { DELIVERY_TIMEOUT_MS, DISABLE_AFTER_CONSECUTIVE_FAILURES } from "../../shared/webhooks/model.js";
 import type { StackSettings } from "../settings.js";
 import type { Database } from "./database.js";
-import { LostRunsQueue } from "./dead-letters.js";
+import { type LostRunsQueue, rateSchedule } from "./dead-letters.js";
 import { KapaFunction } from "./lambda.js";
 import { QueueConsumer } from "./queue-consumer.js";
 
@@ -100,17 +99,16 @@ export class Webhooks extends Construct {
     });
     database.bindTo(this.dispatcher.function);
     // A run that failed is not retried: the next minute's run claims what it left.
-    this.dispatcher.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: DISPATCH_INTERVAL });
-    this.dispatcherLostRuns = new LostRunsQueue(this, "DispatcherLostRuns", { purpose: "Webhook dispatcher schedule" });
-    this.schedule = new scheduler.Schedule(this, "DispatchSchedule", {
+    const dispatches = rateSchedule(this, {
+      scheduleId: "DispatchSchedule",
+      lostRunsId: "DispatcherLostRuns",
+      purpose: "Webhook dispatcher schedule",
       description: "Move webhook events from the outbox to the delivery queue",
-      schedule: scheduler.ScheduleExpression.rate(DISPATCH_INTERVAL),
-      target: new LambdaInvoke(this.dispatcher.function, {
-        maxEventAge: DISPATCH_INTERVAL,
-        retryAttempts: 2,
-        deadLetterQueue: this.dispatcherLostRuns.queue,
-      }),
+      fn: this.dispatcher,
+      interval: DISPATCH_INTERVAL,
     });
+    this.schedule = dispatches.schedule;
+    this.dispatcherLostRuns = dispatches.lostRuns;
 
     for (const fn of [this.dispatcher, this.recorder, this.sender]) this.bindDeliverySender(fn);
     this.results.queue.grantSendMessages(this.sender.function);

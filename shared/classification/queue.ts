@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { type SqsSender, sendMessageBatches } from "../platform/sqs.js";
+import { type SqsSender, sendMessageBatches } from "../platform/sqs-sender.js";
 
 /**
  * What the classifier is asked: label this thread. `mode` "unlabelled" labels only a thread
@@ -45,7 +45,7 @@ export interface ClassificationQueue {
   send(requests: readonly ClassificationRequest[], options?: SendOptions): Promise<void>;
 }
 
-/** SendMessageBatch, ten at a time, resending the entries SQS reports as failed (shared/platform/sqs.ts). */
+/** SendMessageBatch, ten at a time, resending the entries SQS reports as failed (shared/platform/sqs-sender.ts). */
 export class SqsClassificationQueue implements ClassificationQueue {
   constructor(
     private readonly sqs: SqsSender,

@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { type SqsSender, sendMessageBatches } from "../platform/sqs.js";
+import { type SqsSender, sendMessageBatches } from "../platform/sqs-sender.js";
 
 /**
  * How the export queue is consumed, the same in AWS (infra/constructs/exports.ts) and in the local

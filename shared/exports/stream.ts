@@ -1,5 +1,5 @@
 import type { ExportFormat } from "../db/schema.js";
-import { toThreadResource } from "../http/resources.js";
+import { toThreadResource } from "../http/response-mappers.js";
 import type { PagePosition, ThreadFilters, ThreadView } from "../threads/model.js";
 import type { ThreadsStore } from "../threads/repository.js";
 import { type ExportedThread, encoderFor } from "./format.js";

@@ -1,6 +1,8 @@
 import type { S3Client } from "@aws-sdk/client-s3";
+import type { SQSBatchResponse } from "aws-lambda";
 import type { ThreadExportRow } from "../db/schema.js";
 import { logger } from "../platform/logger.js";
+import { consumeRecords, type QueueRecord } from "../platform/sqs-consumer.js";
 import type { ThreadFilters } from "../threads/model.js";
 import type { ThreadsStore } from "../threads/repository.js";
 import { encoderFor } from "./format.js";
@@ -83,4 +85,25 @@ export async function runExport(
     await deps.exports.fail(exportId, error instanceof Error ? error.message : String(error), claim);
     return "failed";
   }
+}
+
+/**
+ * The export queue's consumer (batch size 1): streams each export into S3. A failed export is
+ * recorded as failed and its message is done; a message that could not be processed at all (the
+ * database is down) is a batch item failure and comes back.
+ */
+export function consumeExportMessages(
+  deps: RunExportDeps,
+  records: readonly QueueRecord[],
+  options: { deadline?: number } = {},
+): Promise<SQSBatchResponse> {
+  const handle = async ({ messageId, body }: QueueRecord) => {
+    try {
+      await runExport(deps, body, options);
+    } catch (error) {
+      logger.error("export worker: message not processed", { messageId, error });
+      throw error;
+    }
+  };
+  return consumeRecords(records, handle, { inParallel: false });
 }

@@ -1,12 +1,6 @@
 import type * as z from "zod";
-import {
-  analyticsQuery,
-  categoryTrends,
-  createExportRequest,
-  exportPath,
-  exportResource,
-  exportStarted,
-} from "./analytics-schemas.js";
+import { analyticsQuery, categoryTrends } from "./analytics-schemas.js";
+import { createExportRequest, exportPath, exportResource, exportStarted } from "./export-schemas.js";
 import { labelRoutes } from "./label-routes.js";
 import {
   category,

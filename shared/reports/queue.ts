@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { type SqsSender, sendMessageBatches } from "../platform/sqs.js";
+import { type SqsSender, sendMessageBatches } from "../platform/sqs-sender.js";
 
 const PERIOD_ID = /^\d{4}-W\d{2}$/;
 

@@ -1,4 +1,3 @@
-import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { asc, eq } from "drizzle-orm";
 import pLimit from "p-limit";
 import type { Db } from "../db/client.js";
@@ -6,6 +5,7 @@ import { teams, users } from "../db/schema.js";
 import type { Clock } from "../platform/clock.js";
 import { DomainError } from "../platform/errors.js";
 import { logger } from "../platform/logger.js";
+import { consumeRecords, type QueueRecord } from "../platform/sqs-consumer.js";
 import { DEFAULT_REPORT_CLAIM_LEASE_SECONDS } from "./config.js";
 import type { Mailer } from "./mailer.js";
 import { type Period, parsePeriod } from "./period.js";
@@ -182,21 +182,17 @@ async function sendReportJob(deps: ReportDeps, { messageId, body }: QueueMessage
   }
 }
 
-/** A type, not an interface: the batch processor takes records as plain objects. */
-export type QueueMessage = { messageId: string; body: string };
+export type QueueMessage = QueueRecord;
 
 /**
- * The report queue's consumer, one message after the other (Powertools' batch processor): returns
+ * The report queue's consumer, one message after the other (shared/platform/sqs-consumer.ts): returns
  * the ids of the messages to retry (SQS partial batch failure): those that failed, could not be
  * parsed, or whose run another sender still holds. The others are done, whatever their outcome.
  * A batch that failed whole is answered the same way, not thrown.
  */
 export async function processReportJobs(deps: ReportDeps, messages: readonly QueueMessage[]): Promise<string[]> {
-  const { batchItemFailures } = await processPartialResponse(
-    { Records: [...messages] },
-    (record: QueueMessage) => sendReportJob(deps, record),
-    new BatchProcessor(EventType.SQS),
-    { processInParallel: false, throwOnFullBatchFailure: false },
-  );
+  const { batchItemFailures } = await consumeRecords(messages, (record) => sendReportJob(deps, record), {
+    inParallel: false,
+  });
   return batchItemFailures.map((failure) => failure.itemIdentifier);
 }

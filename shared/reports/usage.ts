@@ -1,4 +1,5 @@
 import { and, asc, eq, gte, isNull, lt, sql } from "drizzle-orm";
+import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import type { DbOrTx } from "../db/client.js";
 import { categories, projects, questionAnswers, teams, threads } from "../db/schema.js";
 import { type Period, previousPeriod } from "./period.js";
@@ -41,6 +42,12 @@ export interface TeamUsage {
 /** A period bound as a SQL timestamptz literal parameter. */
 const at = (instant: Date) => sql`${instant.toISOString()}::timestamptz`;
 
+/** The rows created in the period (`current`) and in the one before it (`previous`), counted in one pass. */
+const countsAround = (createdAt: AnyPgColumn, periodStart: Date) => ({
+  current: sql<number>`(count(*) filter (where ${createdAt} >= ${at(periodStart)}))::int`,
+  previous: sql<number>`(count(*) filter (where ${createdAt} < ${at(periodStart)}))::int`,
+});
+
 /**
  * The team's rows for a period and the one before it. One grouped query per concern, over all of
  * the team's projects at once (never one query per project): projects, questions, threads,
@@ -56,11 +63,7 @@ function readTeamRows(db: DbOrTx, teamId: string, period: Period, previous: Peri
       .where(inTeam)
       .orderBy(asc(projects.projectName), asc(projects.id)),
     db
-      .select({
-        projectId: threads.projectId,
-        current: sql<number>`(count(*) filter (where ${questionAnswers.createdAt} >= ${at(period.start)}))::int`,
-        previous: sql<number>`(count(*) filter (where ${questionAnswers.createdAt} < ${at(period.start)}))::int`,
-      })
+      .select({ projectId: threads.projectId, ...countsAround(questionAnswers.createdAt, period.start) })
       .from(questionAnswers)
       .innerJoin(threads, eq(threads.id, questionAnswers.threadId))
       .innerJoin(projects, eq(projects.id, threads.projectId))
@@ -75,11 +78,7 @@ function readTeamRows(db: DbOrTx, teamId: string, period: Period, previous: Peri
       )
       .groupBy(threads.projectId),
     db
-      .select({
-        projectId: threads.projectId,
-        current: sql<number>`(count(*) filter (where ${threads.createdAt} >= ${at(period.start)}))::int`,
-        previous: sql<number>`(count(*) filter (where ${threads.createdAt} < ${at(period.start)}))::int`,
-      })
+      .select({ projectId: threads.projectId, ...countsAround(threads.createdAt, period.start) })
       .from(threads)
       .innerJoin(projects, eq(projects.id, threads.projectId))
       .where(and(inTeam, gte(threads.createdAt, previous.start), lt(threads.createdAt, period.end)))

@@ -1,4 +1,4 @@
-import { type SqsSender, sendMessageBatches } from "../platform/sqs.js";
+import { type SqsSender, sendMessageBatches } from "../platform/sqs-sender.js";
 import { type DeliveryMessage, MAX_SQS_DELAY_SECONDS } from "./model.js";
 
 /** One message: its body, the project that owns it (its fair-queue group) and its delay. */

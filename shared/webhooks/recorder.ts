@@ -1,3 +1,6 @@
+import type { SQSBatchResponse } from "aws-lambda";
+import { logger } from "../platform/logger.js";
+import { consumeRecords, type QueueRecord } from "../platform/sqs-consumer.js";
 import type { AttemptOutcome, DeliveryStore } from "./delivery-store.js";
 import { isSuccess } from "./http-post.js";
 import { type AttemptResult, attemptResult, MAX_ATTEMPTS, MAX_SQS_DELAY_SECONDS, retryDelaySeconds } from "./model.js";
@@ -42,4 +45,17 @@ export async function recordResult(body: string, deps: RecorderDeps): Promise<vo
     ],
     Math.min(delay, MAX_SQS_DELAY_SECONDS),
   );
+}
+
+/** The results queue's consumer: records each outcome on its own; one not recorded comes back. */
+export function recordResults(records: readonly QueueRecord[], deps: RecorderDeps): Promise<SQSBatchResponse> {
+  const handle = async ({ messageId, body }: QueueRecord) => {
+    try {
+      await recordResult(body, deps);
+    } catch (error) {
+      logger.error("webhook result not recorded", { messageId, error });
+      throw error;
+    }
+  };
+  return consumeRecords(records, handle, { inParallel: true });
 }

@@ -1,4 +1,6 @@
+import type { SQSBatchResponse } from "aws-lambda";
 import { logger } from "../platform/logger.js";
+import { consumeRecords, type QueueRecord } from "../platform/sqs-consumer.js";
 import { isSuccess, type PostOptions, postDelivery } from "./http-post.js";
 import { type AttemptResult, type DeliveryMessage, deliveryMessage, MAX_SQS_DELAY_SECONDS } from "./model.js";
 import type { DeliveryQueue, OutgoingMessage } from "./queue.js";
@@ -26,10 +28,7 @@ function holdIfUnreachable(endpointId: string, error: string | null, now: number
   }
 }
 
-export interface SenderRecord {
-  messageId: string;
-  body: string;
-}
+export type SenderRecord = QueueRecord;
 
 /**
  * Delivers one (event, endpoint) message. A retry whose time has not come (SQS delays a message
@@ -70,14 +69,14 @@ export async function sendOne(record: SenderRecord, deps: SenderDeps): Promise<A
  * the timeout); the ones that could not be handed on are reported as failed items, for SQS to
  * deliver again.
  */
-export async function sendBatch(
-  records: readonly SenderRecord[],
-  deps: SenderDeps,
-): Promise<{ batchItemFailures: { itemIdentifier: string }[] }> {
-  const settled = await Promise.allSettled(records.map((r) => sendOne(r, deps)));
-  const failures = records.filter((_, i) => settled[i]?.status === "rejected");
-  for (const [i, s] of settled.entries()) {
-    if (s.status === "rejected") logger.error("webhook message not handled", { error: s.reason, index: i });
-  }
-  return { batchItemFailures: failures.map((r) => ({ itemIdentifier: r.messageId })) };
+export function sendBatch(records: readonly SenderRecord[], deps: SenderDeps): Promise<SQSBatchResponse> {
+  const handle = async (record: SenderRecord) => {
+    try {
+      await sendOne(record, deps);
+    } catch (error) {
+      logger.error("webhook message not handled", { messageId: record.messageId, error });
+      throw error;
+    }
+  };
+  return consumeRecords(records, handle, { inParallel: true });
 }

@@ -8,9 +8,9 @@ import { type EmbeddedDatabase, startEmbeddedDatabase } from "../../local/embedd
 import type { LocalTask } from "../../local/step-functions.js";
 import { seedThreads } from "../../shared/admin/seed.js";
 import { getJob, type Job, resumeJob, startJob } from "../../shared/backfill/service.js";
+import { closeRuntime, runtime } from "../../shared/composition/runtime.js";
 import { connect } from "../../shared/db/client.js";
 import { runMigrations } from "../../shared/db/migrate.js";
-import { closeRuntime, runtime } from "../../shared/platform/runtime.js";
 import { executionOf, recordClassifierWrites, startTestBackfill } from "../support/backfill.js";
 import { eventually } from "../support/sqs.js";
 

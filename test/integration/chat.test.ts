@@ -2,7 +2,7 @@ import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { SqsClassificationQueue } from "../../shared/classification/queue.js";
 import { projects, questionAnswers, threads } from "../../shared/db/schema.js";
-import { toThreadDetailResource } from "../../shared/http/resources.js";
+import { toThreadDetailResource } from "../../shared/http/response-mappers.js";
 import { NotFoundError } from "../../shared/platform/errors.js";
 import { RagAgent } from "../../shared/rag/agent.js";
 import { KeywordRetriever } from "../../shared/rag/retriever.js";

@@ -10,7 +10,7 @@ import { EXPORT_QUEUED_EXPIRY_SECONDS, EXPORT_STALE_SECONDS, SqsExportQueue } fr
 import { ExportsRepository } from "../../shared/exports/repository.js";
 import { startExport } from "../../shared/exports/service.js";
 import { TooManyRequestsError } from "../../shared/platform/errors.js";
-import { createSqsClient } from "../../shared/platform/sqs-client.js";
+import { createSqsClient } from "../../shared/platform/sqs-eager-client.js";
 import { createTenant, type Tenant, useTestDb } from "../support/db.js";
 import { startTestExportPipeline } from "../support/exports.js";
 import { startTestGateway } from "../support/http.js";

@@ -1,7 +1,7 @@
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { describe, expect, it } from "vitest";
 import { FAIR_QUEUE_RULE } from "../../local/sqs-fair-queue.js";
-import { sendMessageBatches } from "../../shared/platform/sqs.js";
+import { sendMessageBatches } from "../../shared/platform/sqs-sender.js";
 import { createTestQueue, drainBodies, receivesUntilQuiet, testSqs } from "../support/sqs.js";
 
 /**

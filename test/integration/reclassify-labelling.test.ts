@@ -7,7 +7,7 @@ import { JobConflictError, jobExecutionName, startJob } from "../../shared/backf
 import { localClassifier } from "../../shared/classification/providers.js";
 import { LabelsRepository } from "../../shared/classification/repository.js";
 import { classifyBatch } from "../../shared/classification/service.js";
-import { runtime } from "../../shared/platform/runtime.js";
+import { runtime } from "../../shared/composition/runtime.js";
 import { startTestBackfill } from "../support/backfill.js";
 import { createTenant, useTestDb } from "../support/db.js";
 import { invoke } from "../support/invoke.js";

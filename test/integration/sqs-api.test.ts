@@ -5,13 +5,13 @@ import { ReceiveMessageCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import aws4 from "aws4";
 import { afterAll, describe, expect, it } from "vitest";
 import { SqsCallError, SqsPollerClient } from "../../local/sqs-poller-client.js";
-import { sendMessageBatches } from "../../shared/platform/sqs.js";
-import { createSqsClient } from "../../shared/platform/sqs-client.js";
+import { createSqsClient } from "../../shared/platform/sqs-eager-client.js";
+import { sendMessageBatches } from "../../shared/platform/sqs-sender.js";
 import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
 import { createTestQueue, drainBodies, testSqs } from "../support/sqs.js";
 
 /**
- * The two SQS clients: the SDK's as every process builds it (shared/platform/sqs.ts, the only
+ * The two SQS clients: the SDK's as every process builds it (shared/platform/sqs-sender.ts, the only
  * one production code sends through) and the local event source's receive/delete client
  * (local/sqs-poller-client.ts).
  */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type Gateway, startGateway } from "../../local/gateway.js";
 import { createApiKey } from "../../shared/auth/api-keys.js";
-import { closeRuntime } from "../../shared/platform/runtime.js";
+import { closeRuntime } from "../../shared/composition/runtime.js";
 import { createTenant, type Tenant, useTestDb } from "../support/db.js";
 import { type FaultRun, figuresTable, type RequestSpec, runFault, type Sample } from "../support/fault-drive.js";
 import { type FaultMode, type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";

@@ -4,10 +4,10 @@ import { type ClassificationPipeline, startClassificationPipeline } from "../../
 import type { Gateway } from "../../local/gateway.js";
 import { SqsClassificationQueue } from "../../shared/classification/queue.js";
 import { sweep } from "../../shared/classification/sweeper.js";
+import { runtime } from "../../shared/composition/runtime.js";
 import { questionAnswers, threads } from "../../shared/db/schema.js";
 import { loadEnv } from "../../shared/platform/config.js";
-import { runtime } from "../../shared/platform/runtime.js";
-import { createSqsClient } from "../../shared/platform/sqs-client.js";
+import { createSqsClient } from "../../shared/platform/sqs-eager-client.js";
 import { createTenant, useTestDb } from "../support/db.js";
 import { type HttpReply, startTestGateway } from "../support/http.js";
 import { eventually } from "../support/sqs.js";

@@ -1,6 +1,6 @@
 import { afterAll, inject } from "vitest";
 import { useLocalAws } from "../../local/sqs.js";
-import { closeRuntime } from "../../shared/platform/runtime.js";
+import { closeRuntime } from "../../shared/composition/runtime.js";
 import { createTestQueue } from "./sqs.js";
 
 // Handlers build their runtime from the environment, as in Lambda: point it at the test database

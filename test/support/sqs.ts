@@ -2,8 +2,8 @@ import { DeleteMessageBatchCommand, ReceiveMessageCommand } from "@aws-sdk/clien
 import { consumerSettings } from "../../local/harness.js";
 import { createQueueWithDlq, type QueueWithDlq } from "../../local/sqs.js";
 import type { ParsedClassificationRequest } from "../../shared/classification/queue.js";
-import { sendMessageBatches } from "../../shared/platform/sqs.js";
-import { createSqsClient } from "../../shared/platform/sqs-client.js";
+import { createSqsClient } from "../../shared/platform/sqs-eager-client.js";
+import { sendMessageBatches } from "../../shared/platform/sqs-sender.js";
 
 /** The SQS client as the handlers build it: creates the tests' queues, sends and reads them back. */
 export const testSqs = createSqsClient();

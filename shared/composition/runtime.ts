@@ -8,12 +8,12 @@ import { type ClassificationQueue, SqsClassificationQueue } from "../classificat
 import { LabelsRepository, type LabelsStore } from "../classification/repository.js";
 import { connect, type Database } from "../db/client.js";
 import { resolveDatabaseTarget } from "../db/target.js";
+import { type Env, loadEnv } from "../platform/config.js";
+import { LazySqsClient } from "../platform/sqs-sender.js";
 import { RagAgent } from "../rag/agent.js";
 import { DummyLlmClient } from "../rag/llm.js";
 import { KeywordRetriever } from "../rag/retriever.js";
 import { ThreadsRepository, type ThreadsStore } from "../threads/repository.js";
-import { type Env, loadEnv } from "./config.js";
-import { LazySqsClient } from "./sqs.js";
 
 /** What a handler needs, created once per process (a Lambda cold start) and reused. */
 export interface Runtime {

@@ -1,9 +1,8 @@
 import type { CategoryTrends } from "../analytics/model.js";
 import type { CategoryStats, SourceCounts } from "../categories/model.js";
-import type { CategoryRow, QuestionAnswerRow, ThreadExportRow } from "../db/schema.js";
-import type { ExportView } from "../exports/model.js";
+import type { CategoryRow, QuestionAnswerRow } from "../db/schema.js";
 import type { ChatAnswer, ThreadDetail, ThreadList, ThreadView } from "../threads/model.js";
-import type { CategoryTrendsResource, ExportResource } from "./analytics-schemas.js";
+import type { CategoryTrendsResource } from "./analytics-schemas.js";
 import type {
   CategoryResource,
   CategoryStatsResource,
@@ -103,17 +102,3 @@ export const toCategoryTrendsResource = (trends: CategoryTrends): CategoryTrends
     categories: b.categories,
   })),
 });
-
-export const toExportResource = ({ row, status, url, expiresAt }: ExportView): ExportResource => ({
-  id: row.id,
-  status,
-  format: row.format,
-  include_questions: row.includeQuestions,
-  rows: row.rows,
-  created_at: row.createdAt.toISOString(),
-  finished_at: row.finishedAt?.toISOString() ?? null,
-  url,
-  expires_at: expiresAt?.toISOString() ?? null,
-});
-
-export const toExportStarted = (row: ThreadExportRow) => ({ id: row.id, status: row.status });

@@ -1,5 +1,5 @@
 import type { WebhookAttemptRow, WebhookEndpointRow } from "../db/webhook-schema.js";
-import type { WebhookEventType } from "./model.js";
+import type { WebhookEventType } from "../webhooks/model.js";
 
 export function toWebhookResource(row: WebhookEndpointRow) {
   return {
