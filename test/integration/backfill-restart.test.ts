@@ -9,6 +9,7 @@ import type { LocalTask } from "../../local/step-functions.js";
 import { seedThreads } from "../../shared/admin/seed.js";
 import { getJob, type Job, resumeJob, startJob } from "../../shared/backfill/service.js";
 import { connect } from "../../shared/db/client.js";
+import { UNBOUNDED_STATEMENTS } from "../../shared/db/deadline.js";
 import { runMigrations } from "../../shared/db/migrate.js";
 import { closeRuntime, runtime } from "../../shared/platform/runtime.js";
 import { executionOf, recordClassifierWrites, startTestBackfill } from "../support/backfill.js";
@@ -89,7 +90,13 @@ const outage = shared.kind === "pglite" ? await pgliteOutage() : await postgresO
 // The handlers of this file (Plan, EnqueueRange, the classifier) use this database.
 process.env.DATABASE_URL = outage.url;
 process.env.KAPA_EMBEDDED_DB = shared.kind === "pglite" ? "1" : "";
-const database = connect({ url: outage.url, max: 2, embedded: shared.kind === "pglite" });
+// The test's own statements (seeding 1,200 threads) without the API's statement timeout.
+const database = connect({
+  url: outage.url,
+  max: 2,
+  embedded: shared.kind === "pglite",
+  timeouts: UNBOUNDED_STATEMENTS,
+});
 await runMigrations(database.db);
 
 /**
