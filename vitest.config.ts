@@ -10,5 +10,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // vitest's default is one less than the cores: one worker on 2 cores. Most files wait on
+    // their local runtime, queues and database (each worker has an embedded database of its own,
+    // test/support/global-setup.ts), so three overlap those waits.
+    maxWorkers: 3,
   },
 });

@@ -1,13 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
-import { afterAll, describe, expect, inject, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { connect, type Database } from "../../shared/db/client.js";
 import { APP_ROLE, ensureAppLogin } from "../../shared/db/roles.js";
+import { testDatabase } from "../support/database.js";
 import { useTestDb } from "../support/db.js";
 
 // Prepare ------------------------------------------------------------------------------------
 
-const target = inject("database");
+const target = testDatabase();
 const db = useTestDb();
 const user = `kapa_app_test_${randomUUID().replaceAll("-", "").slice(0, 8)}`;
 let asApp: Database | undefined;

@@ -1,6 +1,6 @@
 import { PassThrough } from "node:stream";
 import { and, eq, isNull } from "drizzle-orm";
-import { expect, inject, it } from "vitest";
+import { expect, it } from "vitest";
 import { backfillCommand } from "../../cli/backfill.js";
 import { seedCommand } from "../../cli/seed.js";
 import { startLocalBackfill } from "../../local/backfill.js";
@@ -10,6 +10,7 @@ import { seedThreads } from "../../shared/admin/seed.js";
 import { projects, threads } from "../../shared/db/schema.js";
 import { loadEnv } from "../../shared/platform/config.js";
 import { SMALL_PAGES } from "../support/backfill.js";
+import { testDatabase } from "../support/database.js";
 import { createTenant, useTestDb } from "../support/db.js";
 
 /**
@@ -23,7 +24,7 @@ import { createTenant, useTestDb } from "../support/db.js";
 const db = useTestDb();
 const database: LocalDatabase = {
   db,
-  target: inject("database"),
+  target: testDatabase(),
   description: "test database",
   close: async () => {},
 };

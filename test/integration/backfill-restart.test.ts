@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import postgres from "postgres";
-import { afterAll, beforeAll, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
 import type { LocalBackfill } from "../../local/backfill.js";
 import { type EmbeddedDatabase, startEmbeddedDatabase } from "../../local/embedded-db.js";
 import type { LocalTask } from "../../local/step-functions.js";
@@ -10,8 +10,10 @@ import { seedThreads } from "../../shared/admin/seed.js";
 import { getJob, type Job, resumeJob, startJob } from "../../shared/backfill/service.js";
 import { closeRuntime, runtime } from "../../shared/composition/runtime.js";
 import { connect } from "../../shared/db/client.js";
+import { UNBOUNDED_STATEMENTS } from "../../shared/db/deadline.js";
 import { runMigrations } from "../../shared/db/migrate.js";
 import { executionOf, recordClassifierWrites, startTestBackfill } from "../support/backfill.js";
+import { testDatabase } from "../support/database.js";
 import { eventually } from "../support/sqs.js";
 
 /**
@@ -83,19 +85,24 @@ async function postgresOutage(serverUrl: string): Promise<Outage> {
   };
 }
 
-const shared = inject("database");
+const shared = testDatabase();
 const outage = shared.kind === "pglite" ? await pgliteOutage() : await postgresOutage(shared.url);
 // The handlers of this file (Plan, EnqueueRange, the classifier) use this database.
 process.env.DATABASE_URL = outage.url;
 process.env.KAPA_EMBEDDED_DB = shared.kind === "pglite" ? "1" : "";
-const database = connect({ url: outage.url, max: 2, embedded: shared.kind === "pglite" });
+// The test's own statements (seeding 1,200 threads) without the API's statement timeout.
+const database = connect({
+  url: outage.url,
+  max: 2,
+  embedded: shared.kind === "pglite",
+  timeouts: UNBOUNDED_STATEMENTS,
+});
 await runMigrations(database.db);
 
 /**
  * The database goes down as the second page's first range starts (the fourth EnqueueRange: pages
- * of three ranges, test/support/backfill.ts), and is back OUTAGE_MS later.
+ * of three ranges, test/support/backfill.ts), and is back once that range's attempt has met it.
  */
-const OUTAGE_MS = 1000;
 let enqueueCalls = 0;
 let restarted: Promise<void> | undefined;
 const restartOnFourthRange = (state: string, task: LocalTask): LocalTask =>
@@ -103,15 +110,17 @@ const restartOnFourthRange = (state: string, task: LocalTask): LocalTask =>
     ? task
     : async (input) => {
         enqueueCalls++;
-        if (enqueueCalls === 4) {
-          await outage.down();
-          restarted = new Promise((resolve) => setTimeout(resolve, OUTAGE_MS))
-            .then(() => outage.up())
+        if (enqueueCalls !== 4) return task(input);
+        await outage.down();
+        try {
+          return await task(input);
+        } finally {
+          restarted = outage
+            .up()
             // Fresh connections, as new Lambda environments would have: postgres-js backs off
             // reconnecting (up to 20 s) after the failures of the outage.
             .then(() => closeRuntime());
         }
-        return task(input);
       };
 
 let backfill: LocalBackfill;

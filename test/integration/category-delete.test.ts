@@ -1,5 +1,5 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
-import { afterAll, describe, expect, inject, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { seedThreads } from "../../shared/admin/seed.js";
 import { relabelDeletedCategories } from "../../shared/categories/relabel.js";
 import { UnlabelRepository } from "../../shared/categories/unlabel.js";
@@ -12,15 +12,16 @@ import { connect, type Db } from "../../shared/db/client.js";
 import { API_TIMEOUTS } from "../../shared/db/deadline.js";
 import { classifyDbError } from "../../shared/db/errors.js";
 import { categories, threads } from "../../shared/db/schema.js";
+import { testDatabase } from "../support/database.js";
 import { createTenant, type Tenant, useTestDb } from "../support/db.js";
 import { invoke } from "../support/invoke.js";
 import { labelHistoryProblems } from "../support/label-history.js";
-import { createTestQueue, drainBodies, drainRequests, testSqs } from "../support/sqs.js";
+import { createTestQueue, drainBodies, drainRequests, eventually, testSqs } from "../support/sqs.js";
 
 // Prepare ------------------------------------------------------------------------------------
 
 const db = useTestDb();
-const database = inject("database");
+const database = testDatabase();
 const liveQueue = process.env.CLASSIFICATION_QUEUE_URL as string;
 
 /** A statement timeout far below what one statement over the whole category takes on Postgres. */
@@ -293,12 +294,15 @@ describe("deleting a category while it is being labelled", () => {
   });
 });
 
-async function waitForLabels(projectId: string, atLeast: number) {
-  for (;;) {
-    const [row] = await db.execute<{ n: string }>(
-      sql`select count(*) as n from threads where project_id = ${projectId}::uuid and category_id is not null`,
-    );
-    if (Number(row?.n) >= atLeast) return;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+function waitForLabels(projectId: string, atLeast: number) {
+  return eventually(
+    async () => {
+      const [row] = await db.execute<{ n: string }>(
+        sql`select count(*) as n from threads where project_id = ${projectId}::uuid and category_id is not null`,
+      );
+      return Number(row?.n) >= atLeast ? true : undefined;
+    },
+    300_000,
+    20,
+  );
 }

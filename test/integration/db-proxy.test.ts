@@ -1,11 +1,12 @@
 import { eq, sql } from "drizzle-orm";
-import { describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { connect } from "../../shared/db/client.js";
 import { projects } from "../../shared/db/schema.js";
+import { testDatabase } from "../support/database.js";
 
 // Prepare ------------------------------------------------------------------------------------
 
-const target = inject("database");
+const target = testDatabase();
 
 /** Runs parameterized queries on one connection, then counts that session's named prepared statements. */
 async function preparedStatementsAfterQueries(proxy: boolean): Promise<number> {

@@ -1,12 +1,13 @@
 import { PassThrough } from "node:stream";
 import { sql } from "drizzle-orm";
-import { describe, expect, inject, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { seedThreads } from "../../bench/threads-list.js";
 import { exportCommand } from "../../cli/export.js";
 import { InvalidInputError, NotFoundError } from "../../shared/platform/errors.js";
 import { ThreadsRepository } from "../../shared/threads/repository.js";
 import { listThreads } from "../../shared/threads/service.js";
 import { parseCsv } from "../support/csv.js";
+import { testDatabase } from "../support/database.js";
 import { createTenant, useTestDb } from "../support/db.js";
 import { shell } from "../support/processes.js";
 
@@ -82,7 +83,7 @@ describe("kapa export", () => {
     const tenant = await createTenant(db, "export-cli-shell");
     await seedThreads(db, tenant.projectId, 30);
     const stdout = await shell(`npx kapa export --project ${tenant.projectId} --format csv`, {
-      DATABASE_URL: inject("database").url,
+      DATABASE_URL: testDatabase().url,
     });
     const records = parseCsv(stdout);
     expect(records[0]?.[0]).toBe("id");

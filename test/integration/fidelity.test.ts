@@ -15,6 +15,7 @@ import {
 } from "../../local/template.js";
 import { type Topology, topologyOf } from "../../local/topology.js";
 import { gatewayOptions, type LocalWorld, startLocalWorld } from "../../local/world.js";
+import { testDatabase } from "../support/database.js";
 import { createTenant, useTestDb } from "../support/db.js";
 import { eventually, receivesUntilQuiet, testSqs } from "../support/sqs.js";
 
@@ -25,7 +26,7 @@ import { eventually, receivesUntilQuiet, testSqs } from "../support/sqs.js";
  * raw template here, not from local/topology.ts, which is what is under test.
  */
 const db = useTestDb();
-const database = inject("database");
+const database = testDatabase();
 const stack = await loadStack({ cacheDir: HARNESS_CACHE_DIR });
 const template = stack.template;
 const LOCAL = { LLM_DELAY_MS: "0", CLASSIFIER_DELAY_MS: "0", LOG_LEVEL: "silent", WEBHOOK_ALLOW_LOOPBACK: "true" };

@@ -1,7 +1,8 @@
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect } from "../../shared/db/client.js";
 import { classifyDbError } from "../../shared/db/errors.js";
+import { testDatabase } from "../support/database.js";
 import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
 
 /**
@@ -9,7 +10,7 @@ import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
  * the query that asked for the connection, and nothing else. An unhandled rejection ends a
  * Lambda runtime (every request in it), so one here fails the test.
  */
-const database = inject("database");
+const database = testDatabase();
 let proxy: FaultProxy;
 const unhandled: unknown[] = [];
 const onUnhandled = (reason: unknown) => unhandled.push(reason);

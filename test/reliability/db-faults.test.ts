@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Gateway, startGateway } from "../../local/gateway.js";
 import { createApiKey } from "../../shared/auth/api-keys.js";
 import { closeRuntime } from "../../shared/composition/runtime.js";
+import { testDatabase } from "../support/database.js";
 import { createTenant, type Tenant, useTestDb } from "../support/db.js";
 import { type FaultRun, figuresTable, type RequestSpec, runFault, type Sample } from "../support/fault-drive.js";
 import { type FaultMode, type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
@@ -16,7 +17,7 @@ import { type FaultMode, type FaultProxy, startFaultProxy } from "../support/fau
  * pass mark here: `npm run bench faults` measures it. No promise rejection may go unhandled
  * meanwhile (in Lambda one ends the runtime).
  */
-const database = inject("database");
+const database = testDatabase();
 const db = useTestDb();
 const SECONDS = Number(process.env.FAULT_SECONDS ?? 2);
 const CONCURRENCY = 8;

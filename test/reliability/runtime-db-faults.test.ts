@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey } from "../../shared/auth/api-keys.js";
+import { testDatabase } from "../support/database.js";
 import { createTenant, type Tenant, useTestDb } from "../support/db.js";
 import { type FaultRun, figuresTable, type RequestSpec, runFault } from "../support/fault-drive.js";
 import { type FaultMode, type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
@@ -11,7 +12,7 @@ import { type LocalRuntime, useLocalRuntime } from "../support/processes.js";
  * with a fresh key (the authorizer) answer 503 with Retry-After during the fault, before their
  * own deadline, and the first request after it succeeds. The timings are `npm run bench faults`.
  */
-const database = inject("database");
+const database = testDatabase();
 const db = useTestDb();
 const SECONDS = Number(process.env.FAULT_SECONDS ?? 2);
 const local = useLocalRuntime(

@@ -1,6 +1,7 @@
-import { beforeAll, describe, expect, inject, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { stats } from "../../bench/lib.js";
 import { HARNESS_CACHE_DIR } from "../../local/harness.js";
+import { testDatabase } from "../support/database.js";
 import { useLocalRuntime } from "../support/processes.js";
 import { eventually } from "../support/sqs.js";
 
@@ -10,7 +11,7 @@ import { eventually } from "../support/sqs.js";
  * again), then 50 clients chat for LOAD_SECONDS (60). Every thread must end up labelled, with no
  * error, nothing lost and nothing written twice.
  */
-const database = inject("database");
+const database = testDatabase();
 const local = useLocalRuntime(
   "reliability",
   {

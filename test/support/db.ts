@@ -1,9 +1,10 @@
 import { eq, sql } from "drizzle-orm";
-import { afterAll, inject } from "vitest";
+import { afterAll } from "vitest";
 import { createApiKey } from "../../shared/auth/api-keys.js";
 import { connect, type Db } from "../../shared/db/client.js";
 import { UNBOUNDED_STATEMENTS } from "../../shared/db/deadline.js";
 import { apiKeys } from "../../shared/db/schema.js";
+import { testDatabase } from "./database.js";
 
 export { createTenant, type Tenant } from "../../shared/admin/tenants.js";
 
@@ -12,7 +13,7 @@ export { createTenant, type Tenant } from "../../shared/admin/tenants.js";
  * rows in one statement: no API statement timeout (the code under test keeps its own).
  */
 export function useTestDb(): Db {
-  const database = connect({ ...inject("database"), max: 4, timeouts: UNBOUNDED_STATEMENTS });
+  const database = connect({ ...testDatabase(), max: 4, timeouts: UNBOUNDED_STATEMENTS });
   afterAll(() => database.close());
   return database.db;
 }

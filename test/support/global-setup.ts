@@ -1,24 +1,27 @@
 import postgres from "postgres";
 import type { TestProject } from "vitest/node";
-import { startEmbeddedDatabase } from "../../local/embedded-db.js";
 import { HARNESS_CACHE_DIR } from "../../local/harness.js";
 import { startLocalSqs } from "../../local/sqs.js";
 import { loadStack } from "../../local/template.js";
 import { connect, type DatabaseTarget } from "../../shared/db/client.js";
 import { runMigrations } from "../../shared/db/migrate.js";
 import { SMALL_PAGES } from "./backfill.js";
+import type { TestDatabase } from "./database.js";
+import { startPgliteDatabases } from "./pglite-databases.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
-    database: DatabaseTarget & { kind: "postgres" | "pglite" };
+    /** One per worker (VITEST_POOL_ID): see testDatabase(). */
+    databases: TestDatabase[];
     sqsEndpoint: string;
   }
 }
 
 /**
- * One database for the whole run: a fresh database on the Postgres server of TEST_DATABASE_URL
- * (or DATABASE_URL), dropped at the end; otherwise an in-memory PGlite served on a local socket.
- * And one local SQS emulator, on which each test file makes its own queues.
+ * The run's databases: a fresh database on the Postgres server of TEST_DATABASE_URL (or
+ * DATABASE_URL) for all workers, dropped at the end; otherwise one in-memory PGlite per worker,
+ * each served on a local socket. And one local SQS emulator, on which each test file makes its
+ * own queues.
  */
 export default async function setup(project: TestProject) {
   // The synthesized template the in-process pipelines read their queue settings from: once per
@@ -38,27 +41,38 @@ export default async function setup(project: TestProject) {
 }
 
 async function setupDatabase(project: TestProject): Promise<() => Promise<void>> {
+  const workers = project.config.maxWorkers;
   const serverUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
-  if (serverUrl) {
-    const name = `kapa_test_${process.pid}_${Date.now()}`;
-    const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database ${name}`);
+  if (!serverUrl) {
+    const embedded = await startPgliteDatabases(workers);
+    project.provide(
+      "databases",
+      embedded.targets.map((target) => ({ ...target, kind: "pglite" })),
+    );
+    return () => embedded.stop();
+  }
+  // One database per worker too, so that a file has its database to itself as on PGlite (a
+  // sweep or a backfill over every project sees only the file's own): migrated once, then copied.
+  const prefix = `kapa_test_${process.pid}_${Date.now()}`;
+  const names = Array.from({ length: workers }, (_, i) => `${prefix}_${i + 1}`);
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  const targets = names.map((name): DatabaseTarget => {
     const url = new URL(serverUrl);
     url.pathname = `/${name}`;
-    const target: DatabaseTarget = { url: url.toString(), max: 10 };
-    const database = connect(target);
-    await runMigrations(database.db);
-    await database.close();
-    project.provide("database", { ...target, kind: "postgres" });
-    return async () => {
-      await admin.unsafe(`drop database if exists ${name} with (force)`);
-      await admin.end();
-    };
-  }
-  const embedded = await startEmbeddedDatabase({ port: 0 });
-  const database = connect(embedded.target);
+    return { url: url.toString(), max: 10 };
+  });
+  const [first, ...copies] = names;
+  await admin.unsafe(`create database ${first}`);
+  const database = connect(targets[0] as DatabaseTarget);
   await runMigrations(database.db);
   await database.close();
-  project.provide("database", { ...embedded.target, kind: "pglite" });
-  return () => embedded.stop();
+  for (const name of copies) await admin.unsafe(`create database ${name} template ${first}`);
+  project.provide(
+    "databases",
+    targets.map((target) => ({ ...target, kind: "postgres" })),
+  );
+  return async () => {
+    for (const name of names) await admin.unsafe(`drop database if exists ${name} with (force)`);
+    await admin.end();
+  };
 }

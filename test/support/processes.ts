@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll } from "vitest";
+import { HARNESS_CACHE_DIR } from "../../local/harness.js";
 
 const run = promisify(execFile);
 
@@ -42,15 +43,24 @@ export async function startLocalRuntime(
       resolve(code);
     }),
   );
-  const deadline = Date.now() + timeoutMs;
-  while (!ready.test(output)) {
-    const exited = child.exitCode !== null || child.signalCode !== null;
-    if (exited || Date.now() > deadline) {
+  await new Promise<void>((resolve, reject) => {
+    const settle = (ok: boolean) => {
+      clearTimeout(deadline);
+      child.stdout?.off("data", onOutput);
+      child.stderr?.off("data", onOutput);
+      child.off("exit", onExit);
+      if (ok) return resolve();
       signalGroup(child, "SIGKILL");
-      throw new Error(`local runtime did not start:\n${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+      reject(new Error(`local runtime did not start:\n${output}`));
+    };
+    // After the listeners above that append the chunk: the output then includes it.
+    const onOutput = () => ready.test(output) && settle(true);
+    const onExit = () => settle(false);
+    const deadline = setTimeout(() => settle(false), timeoutMs);
+    child.stdout?.on("data", onOutput);
+    child.stderr?.on("data", onOutput);
+    child.once("exit", onExit);
+  });
   return {
     child,
     output: () => output,
@@ -106,7 +116,7 @@ export interface LocalRuntimeFixture {
 
 /**
  * `npm start` on a fresh data directory of the test file's own: the embedded database, ports the
- * OS picks (test files run side by side), LOG_LEVEL warn and no LLM delay unless `env` says
+ * OS picks (test files run side by side), the run's cached template, LOG_LEVEL warn and no LLM delay unless `env` says
  * otherwise. After the file, the last runtime started gets `stopWith` and the directory goes.
  */
 export function useLocalRuntime(
@@ -124,6 +134,9 @@ export function useLocalRuntime(
     DATABASE_URL: "",
     LLM_DELAY_MS: "0",
     LOG_LEVEL: "warn",
+    // The template the run's global setup synthesized (each fresh DATA_DIR would synthesize it
+    // again); a test of a cold start sets it to "".
+    TEMPLATE_CACHE_DIR: HARNESS_CACHE_DIR,
     ...env,
   };
   let current: Started | undefined;

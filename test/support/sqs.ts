@@ -21,17 +21,22 @@ export async function drainRequests(queueUrl: string, waitMs = 0): Promise<Parse
   return (await drainBodies(queueUrl, waitMs)).map((body) => JSON.parse(body) as ParsedClassificationRequest);
 }
 
+/** Below the client's request timeout (shared/platform/sqs.ts). */
+const LONG_POLL_SECONDS = 5;
+
 export async function drainBodies(queueUrl: string, waitMs = 0): Promise<string[]> {
   const bodies: string[] = [];
   const deadline = Date.now() + waitMs;
   for (;;) {
+    // Long polling until the deadline: the emulator answers as soon as a message is there.
+    const remainingMs = deadline - Date.now();
+    const waitSeconds = remainingMs > 0 ? Math.min(LONG_POLL_SECONDS, Math.ceil(remainingMs / 1000)) : 0;
     const out = await testSqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: waitSeconds }),
     );
     const messages = out.Messages ?? [];
     if (messages.length === 0) {
       if (Date.now() >= deadline) return bodies;
-      await new Promise((resolve) => setTimeout(resolve, 100));
       continue;
     }
     for (const m of messages) bodies.push(m.Body ?? "");
