@@ -3,7 +3,8 @@ import type { Db } from "../db/client.js";
 import { classifyDbError } from "../db/errors.js";
 import { categories, threads } from "../db/schema.js";
 import { labelEventsFrom } from "../webhooks/outbox.js";
-import type { CategoryOption } from "./classifier.js";
+import type { CategoryOption, LabelExample } from "./classifier.js";
+import { loadExamples } from "./examples.js";
 import type { ClassifierLabel, ThreadsWithCategories, ThreadToClassify } from "./model.js";
 
 /** A row of threadsWithCategories: the driver hands timestamps over as text, json parsed. */
@@ -24,6 +25,8 @@ const isForeignKeyViolation = (error: unknown) => classifyDbError(error)?.kind =
 export interface LabelsStore {
   threadsByIds(ids: readonly string[]): Promise<Map<string, ThreadToClassify>>;
   threadsWithCategories(ids: readonly string[]): Promise<ThreadsWithCategories>;
+  /** Each project's label examples (its users' corrections), of live categories only. */
+  examplesFor(projectIds: readonly string[]): Promise<Map<string, LabelExample[]>>;
   writeClassifierLabels(labels: readonly ClassifierLabel[]): Promise<Set<string>>;
   writeClassifierLabel(label: ClassifierLabel): Promise<boolean>;
   markRequested(threadIds: readonly string[]): Promise<void>;
@@ -91,6 +94,10 @@ export class LabelsRepository implements LabelsStore {
       found.categories.set(row.project_id, options ?? []);
     }
     return found;
+  }
+
+  examplesFor(projectIds: readonly string[]): Promise<Map<string, LabelExample[]>> {
+    return loadExamples(this.db, projectIds);
   }
 
   /**

@@ -1,4 +1,5 @@
 import { and, asc, count, desc, eq, gte, isNotNull, isNull, lt, type SQL, sql } from "drizzle-orm";
+import { exampleFromUserLabel, exampleRemovedWithLabel } from "../classification/examples.js";
 import type { Db } from "../db/client.js";
 import { classifyDbError } from "../db/errors.js";
 import { categories, projects, questionAnswers, threads } from "../db/schema.js";
@@ -242,6 +243,7 @@ export class ThreadsRepository implements ThreadsStore {
         sql`t.id = ${threadId} and t.project_id = ${projectId}
           and exists (select 1 from ${categories} where ${categories.id} = ${categoryId}
             and ${categories.projectId} = ${projectId} and ${categories.deletedAt} is null)`,
+        exampleFromUserLabel(),
       ),
     );
     return rows.length > 0;
@@ -254,14 +256,18 @@ export class ThreadsRepository implements ThreadsStore {
         sql`category_id = null, category_source = null, classified_at = null, classification_requested_at = now(),
           category_confidence = null, category_rationale = null`,
         sql`t.id = ${threadId} and t.project_id = ${projectId}`,
+        exampleRemovedWithLabel(),
       ),
     );
     return rows.length > 0;
   }
 }
 
-/** A user's label write with its webhook event, in one statement (the outbox); `old` is the row before it. */
-function userLabelWrite(set: SQL, where: SQL): SQL {
+/**
+ * A user's label write with its webhook event and its example (corrections teach), in one
+ * statement (the outbox); `old` is the row before it.
+ */
+function userLabelWrite(set: SQL, where: SQL, example: SQL): SQL {
   return sql`
     with changed as (
       update threads t set ${set}
@@ -269,6 +275,6 @@ function userLabelWrite(set: SQL, where: SQL): SQL {
       where old.id = t.id and ${where}
       returning t.id, t.project_id, t.category_id, 'user'::text as source, null::real as confidence,
         old.category_id as previous_category_id, old.category_source as previous_source
-    ), label_events as (${labelEventsFrom()})
+    ), label_events as (${labelEventsFrom()}), ${example}
     select id from changed`;
 }
