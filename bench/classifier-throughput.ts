@@ -68,7 +68,7 @@ async function seedExamples(db: Db, projectId: string, count: number, perCategor
         values (${projectId}, ${`${intent.name} ${i}`}, ${intent.description}) returning id
       ), labelled as (
         insert into threads (project_id, first_question, category_id, category_source, classified_at)
-        select ${projectId}, q, category.id, 'user', now() from category, unnest(${questions}::text[]) q
+        select ${projectId}, q, category.id, 'user', now() from category, json_array_elements_text(${JSON.stringify(questions)}::json) q
         returning id, category_id, first_question
       )
       insert into label_examples (thread_id, category_id, question) select id, category_id, first_question from labelled`);
