@@ -74,3 +74,41 @@ export async function loadExamples(db: Db, projectIds: readonly string[]): Promi
   }
   return byProject;
 }
+
+/** Projects whose examples a process keeps between batches. */
+const CACHED_PROJECTS = 1_000;
+
+/**
+ * loadExamples behind a per-process cache checked at every batch: one aggregate per project (how
+ * many examples of live categories, and a sum of hashes of their thread and category) says
+ * whether anything changed, and only changed projects' rows are read again. A label, a relabel,
+ * a removed label or a deleted category changes the set and so its hash sum: a correction is used
+ * from the next batch on, as without the cache. Unchanged projects also keep the same array, so
+ * the classifier's per-batch documents are reused.
+ */
+export class ExamplesCache {
+  private readonly entries = new Map<string, { version: string; examples: LabelExample[] }>();
+
+  constructor(private readonly db: Db) {}
+
+  async load(projectIds: readonly string[]): Promise<Map<string, LabelExample[]>> {
+    const result = new Map<string, LabelExample[]>();
+    if (projectIds.length === 0) return result;
+    const rows = await this.db.execute<{ project_id: string; version: string }>(sql`
+      select c.project_id, count(*)::text || ':' || coalesce(sum(hashtext(e.thread_id::text || e.category_id::text)), 0)::text as version
+      from categories c join label_examples e on e.category_id = c.id
+      where c.project_id = any(${`{${[...new Set(projectIds)].join(",")}}`}::uuid[]) and c.deleted_at is null
+      group by c.project_id`);
+    const versions = new Map(rows.map((r) => [r.project_id, r.version]));
+    const stale = [...versions].filter(([id, version]) => this.entries.get(id)?.version !== version).map(([id]) => id);
+    const fresh = await loadExamples(this.db, stale);
+    for (const [id, version] of versions) {
+      const examples = fresh.get(id) ?? this.entries.get(id)?.examples ?? [];
+      this.entries.delete(id);
+      this.entries.set(id, { version, examples });
+      result.set(id, examples);
+    }
+    while (this.entries.size > CACHED_PROJECTS) this.entries.delete(this.entries.keys().next().value as string);
+    return result;
+  }
+}

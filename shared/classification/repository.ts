@@ -4,7 +4,7 @@ import { classifyDbError } from "../db/errors.js";
 import { categories, threads } from "../db/schema.js";
 import { labelEventsFrom } from "../webhooks/outbox.js";
 import type { CategoryOption, LabelExample } from "./classifier.js";
-import { loadExamples } from "./examples.js";
+import { ExamplesCache } from "./examples.js";
 import type { ClassifierLabel, ThreadsWithCategories, ThreadToClassify } from "./model.js";
 
 /** A row of threadsWithCategories: the driver hands timestamps over as text, json parsed. */
@@ -42,7 +42,11 @@ export interface SweepCandidate {
 
 /** The label writes and reads of the classification pipeline: the Postgres adapter. */
 export class LabelsRepository implements LabelsStore {
-  constructor(private readonly db: Db) {}
+  private readonly examples: ExamplesCache;
+
+  constructor(private readonly db: Db) {
+    this.examples = new ExamplesCache(db);
+  }
 
   async threadsByIds(ids: readonly string[]): Promise<Map<string, ThreadToClassify>> {
     if (ids.length === 0) return new Map();
@@ -97,7 +101,7 @@ export class LabelsRepository implements LabelsStore {
   }
 
   examplesFor(projectIds: readonly string[]): Promise<Map<string, LabelExample[]>> {
-    return loadExamples(this.db, projectIds);
+    return this.examples.load(projectIds);
   }
 
   /**

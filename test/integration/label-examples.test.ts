@@ -105,10 +105,13 @@ describe("corrections become examples", () => {
     const [a, b] = await seedThreads(t.projectId, ["Why was I charged twice?", "Where is my parcel?"]);
     expect((await label(t, a as string, ids.Billing as string)).status).toBe(200);
     expect((await label(t, b as string, ids.Shipping as string)).status).toBe(200);
+    // Through the classifier's per-process cache, which must notice the deletion.
+    expect((await labels.examplesFor([t.projectId])).get(t.projectId)).toHaveLength(2);
 
     expect((await invoke("deleteCategory", t, { params: { category_id: ids.Billing as string } })).status).toBe(204);
-    const loaded = (await loadExamples(db, [t.projectId])).get(t.projectId) ?? [];
-    expect(loaded).toEqual([{ categoryId: ids.Shipping, question: "Where is my parcel?" }]);
+    const only = [{ categoryId: ids.Shipping, question: "Where is my parcel?" }];
+    expect((await loadExamples(db, [t.projectId])).get(t.projectId)).toEqual(only);
+    expect((await labels.examplesFor([t.projectId])).get(t.projectId)).toEqual(only);
 
     const unlabel = new UnlabelRepository(db);
     const [deletion] = await unlabel.pendingDeletions(10, [t.projectId]);
