@@ -9,6 +9,7 @@ import { closeRuntime } from "../shared/composition/runtime.js";
 import type { Db } from "../shared/db/client.js";
 import { loadEnv } from "../shared/platform/config.js";
 import { createSqsClient } from "../shared/platform/sqs-eager-client.js";
+import { DEVELOPMENT_SETS, HELD_OUT_SETS, loadIntentDataSet } from "./intent-data.js";
 import { type BenchEnvironment, benchEnvironment, machineLoad, processCpuSeconds, report } from "./lib.js";
 import { startProbe } from "./profile.js";
 
@@ -18,6 +19,9 @@ const TARGET_SHARE_OF_RAW_UPDATES = 0.24;
 
 interface Options {
   threads: number;
+  /** The project's categories and label examples per category (each a user-labelled thread). */
+  categories?: number;
+  examplesPerCategory?: number;
   classifierDelayMs: number;
   maxConcurrency: number;
   batchSize: number;
@@ -40,6 +44,39 @@ async function lastLabelAt(db: Db, projectId: string): Promise<number> {
     sql`select (extract(epoch from max(classified_at)) * 1000)::text as t from threads where project_id = ${projectId}`,
   );
   return Number(rows[0]?.t);
+}
+
+/**
+ * Replaces the project's categories with `count` categories of the intent data sets, each with
+ * `perCategory` examples: real questions, labelled by a user, as corrections leave them.
+ */
+async function seedExamples(db: Db, projectId: string, count: number, perCategory: number): Promise<number> {
+  if (count === 0) return 0;
+  const sets = [...DEVELOPMENT_SETS, ...HELD_OUT_SETS].map(loadIntentDataSet);
+  const intents = sets.flatMap((s) =>
+    s.categories.map((c) => ({ ...c, questions: [...s.train, ...s.val, ...s.test].filter((q) => q.intent === c.id) })),
+  );
+  await db.execute(sql`delete from categories where project_id = ${projectId}`);
+  for (const [i, intent] of intents.slice(0, count).entries()) {
+    const questions = Array.from(
+      { length: perCategory },
+      (_, j) => intent.questions[j % intent.questions.length]?.text,
+    );
+    await db.execute(sql`
+      with category as (
+        insert into categories (project_id, name, description)
+        values (${projectId}, ${`${intent.name} ${i}`}, ${intent.description}) returning id
+      ), labelled as (
+        insert into threads (project_id, first_question, category_id, category_source, classified_at)
+        select ${projectId}, q, category.id, 'user', now() from category, json_array_elements_text(${JSON.stringify(questions)}::json) q
+        returning id, category_id, first_question
+      )
+      insert into label_examples (thread_id, category_id, question) select id, category_id, first_question from labelled`);
+  }
+  const [row] = await db.execute<{ n: number }>(sql`
+    select count(*)::int as n from label_examples e join categories c on c.id = e.category_id
+    where c.project_id = ${projectId}`);
+  return row?.n ?? 0;
 }
 
 const round = (x: number, digits = 0) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -98,6 +135,7 @@ async function run(env: BenchEnvironment, options: Options) {
     insert into threads (project_id, first_question)
     select ${tenant.projectId}, 'How do I configure feature number ' || g || '?' from generate_series(1, ${options.threads}) g
     returning id`);
+  const examples = await seedExamples(db, tenant.projectId, options.categories ?? 0, options.examplesPerCategory ?? 0);
   await db.execute(sql`vacuum analyze threads`);
   const queueName = `bench-throughput-${process.pid}-${options.classifierDelayMs}`;
   const sqs = createSqsClient();
@@ -135,6 +173,8 @@ async function run(env: BenchEnvironment, options: Options) {
     classifier_delay_ms: options.classifierDelayMs,
     max_concurrency: options.maxConcurrency,
     batch_size: options.batchSize,
+    categories: options.categories ?? 2,
+    examples,
     in_flight_cap: inFlightCap,
     seconds: round(seconds, 2),
     labels_per_second: round(perSecond),
@@ -163,6 +203,9 @@ export async function benchClassifierThroughput(): Promise<void> {
       classifierDelayMs: 0,
       maxConcurrency,
       batchSize: 10,
+      // Issue 25's measure: 20 categories with 50 examples each (0 and 0: the two defaults, none).
+      categories: Number(process.env.BENCH_THROUGHPUT_CATEGORIES ?? 20),
+      examplesPerCategory: Number(process.env.BENCH_THROUGHPUT_EXAMPLES ?? 50),
     });
     const raw = await rawUpdateRate(env, {
       threads: fast.threads,

@@ -11,6 +11,7 @@ import { benchFairnessExports } from "./fairness-exports.js";
 import { benchFairnessKeyless } from "./fairness-keyless.js";
 import { benchFairnessLabels } from "./fairness-labels.js";
 import { benchFaults } from "./faults.js";
+import { benchLabelQuality } from "./label-quality.js";
 import { benchLabelQualityOffline } from "./label-quality-offline.js";
 import { benchSqsSend } from "./sqs-send.js";
 import { benchThreadsList } from "./threads-list.js";
@@ -41,6 +42,7 @@ const benchmarks: Record<string, () => Promise<void>> = {
   },
 
   "label-quality-offline": () => benchLabelQualityOffline(),
+  "label-quality": () => benchLabelQuality(),
 
   "fairness-labels": () => benchFairnessLabels(),
 

@@ -3,7 +3,8 @@ import type { Db } from "../db/client.js";
 import { classifyDbError } from "../db/errors.js";
 import { categories, threads } from "../db/schema.js";
 import { lockedLabels, recordLabelChanges } from "../threads/label-history.js";
-import type { CategoryOption } from "./classifier.js";
+import type { CategoryOption, LabelExample } from "./classifier.js";
+import { ExamplesCache } from "./examples.js";
 import type { ClassifierLabel, ThreadsWithCategories, ThreadToClassify } from "./model.js";
 import { markRequested } from "./requested.js";
 
@@ -25,6 +26,8 @@ const isForeignKeyViolation = (error: unknown) => classifyDbError(error)?.kind =
 export interface LabelsStore {
   threadsByIds(ids: readonly string[]): Promise<Map<string, ThreadToClassify>>;
   threadsWithCategories(ids: readonly string[]): Promise<ThreadsWithCategories>;
+  /** Each project's label examples (its users' corrections), of live categories only. */
+  examplesFor(projectIds: readonly string[]): Promise<Map<string, LabelExample[]>>;
   writeClassifierLabels(labels: readonly ClassifierLabel[]): Promise<Set<string>>;
   writeClassifierLabel(label: ClassifierLabel): Promise<boolean>;
   /** Marks threads as sent to the live or the backfill queue (./requested.ts). */
@@ -41,7 +44,11 @@ export interface SweepCandidate {
 
 /** The label writes and reads of the classification pipeline: the Postgres adapter. */
 export class LabelsRepository implements LabelsStore {
-  constructor(private readonly db: Db) {}
+  private readonly examples: ExamplesCache;
+
+  constructor(private readonly db: Db) {
+    this.examples = new ExamplesCache(db);
+  }
 
   async threadsByIds(ids: readonly string[]): Promise<Map<string, ThreadToClassify>> {
     if (ids.length === 0) return new Map();
@@ -93,6 +100,10 @@ export class LabelsRepository implements LabelsStore {
       found.categories.set(row.project_id, options ?? []);
     }
     return found;
+  }
+
+  examplesFor(projectIds: readonly string[]): Promise<Map<string, LabelExample[]>> {
+    return this.examples.load(projectIds);
   }
 
   /**

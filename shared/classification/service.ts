@@ -76,7 +76,7 @@ function afterLostWrite(latest: ThreadToClassify | undefined): Outcome {
 
 /**
  * Classifies a batch in parallel: the threads and every project's categories are loaded with one
- * query, the labels written with one; returns the ids of the messages to redeliver (partial batch
+ * query, the projects' label examples with another, the labels written with one; returns the ids of the messages to redeliver (partial batch
  * failure). With the database unavailable, every message goes back to the queue (redelivered after
  * the visibility timeout, dead-lettered after maxReceiveCount) and the failure is logged as such,
  * not as a bug.
@@ -120,7 +120,10 @@ async function readThreads(deps: ClassifyDeps, parsed: readonly Parsed[], now: (
     for (const [id, thread] of found.threads) threads.set(id, thread);
     for (const [projectId, options] of found.categories) optionsByProject.set(projectId, options);
   }
-  return { threads, optionsByProject };
+  // One bounded query per batch for the examples of every project with categories among it.
+  const projectIds = [...optionsByProject].filter(([, options]) => options.length > 0).map(([id]) => id);
+  const examplesByProject = await deps.labels.examplesFor(projectIds);
+  return { threads, optionsByProject, examplesByProject };
 }
 
 /** Classifies every message that needs it, in parallel: the labels chosen, and the others' outcomes. */
@@ -147,8 +150,8 @@ async function chooseLabels(
       return;
     }
     try {
-      // No examples yet: the corrections users make will be passed here.
-      const label = await deps.classifier.classify(next.firstQuestion, options, []);
+      const examples = found.examplesByProject.get(next.projectId) ?? [];
+      const label = await deps.classifier.classify(next.firstQuestion, options, examples);
       if (!options.some((o) => o.id === label.categoryId)) throw new ForeignLabelError(label.categoryId);
       const { mode, job } = request;
       chosen.push({

@@ -1,4 +1,5 @@
 import { and, asc, count, desc, eq, gte, isNotNull, isNull, lt, type SQL, sql } from "drizzle-orm";
+import { exampleFromUserLabel, exampleRemovedWithLabel } from "../classification/examples.js";
 import type { Db } from "../db/client.js";
 import { classifyDbError } from "../db/errors.js";
 import { categories, projects, questionAnswers, threads } from "../db/schema.js";
@@ -262,6 +263,7 @@ export class ThreadsRepository implements ThreadsStore {
         sql`t.id = ${threadId} and t.project_id = ${projectId}
           and exists (select 1 from ${categories} where ${categories.id} = ${categoryId}
             and ${categories.projectId} = ${projectId} and ${categories.deletedAt} is null)`,
+        exampleFromUserLabel(),
       ),
     );
     return rows.length > 0;
@@ -277,14 +279,18 @@ export class ThreadsRepository implements ThreadsStore {
         sql`category_id = null, category_source = null, classified_at = null, classification_requested_at = now(),
           category_confidence = null, category_rationale = null`,
         sql`t.id = ${threadId} and t.project_id = ${projectId}`,
+        exampleRemovedWithLabel(),
       ),
     );
     return rows.length > 0;
   }
 }
 
-/** A user's label write with its history entry and webhook event, in one statement; `old` is the row before it. */
-function userLabelWrite(projectId: string, threadId: string, actor: string, set: SQL, where: SQL): SQL {
+/**
+ * A user's label write with its history entry, webhook event and example (corrections teach), in
+ * one statement; `old` is the row before it.
+ */
+function userLabelWrite(projectId: string, threadId: string, actor: string, set: SQL, where: SQL, example: SQL): SQL {
   return sql`
     with old as materialized (${lockedLabels(sql`id = ${threadId}::uuid and project_id = ${projectId}::uuid`)}),
     changed as (
@@ -294,6 +300,6 @@ function userLabelWrite(projectId: string, threadId: string, actor: string, set:
       returning t.id, t.project_id, t.category_id, 'user'::text as source, ${actor}::text as actor,
         null::real as confidence, null::text as rationale,
         old.category_id as previous_category_id, old.category_source as previous_source
-    ), ${recordLabelChanges()}
+    ), ${recordLabelChanges()}, ${example}
     select id from changed`;
 }

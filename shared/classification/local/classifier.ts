@@ -72,7 +72,25 @@ export class LocalClassifier {
     return cached(this.bags, text, () => embed(text, this.vectors, this.options.vocabLimit));
   }
 
+  // The pipeline hands a batch's questions of one project the same two arrays: their documents
+  // are looked up once per batch, not rebuilt (and their long keys hashed) per question.
+  private readonly docsOf = new WeakMap<readonly LabelExample[], WeakMap<readonly CategoryInput[], CategoryDocs[]>>();
+
   private docs(categories: readonly CategoryInput[], examples: readonly LabelExample[]): CategoryDocs[] {
+    let byCategories = this.docsOf.get(examples);
+    if (!byCategories) {
+      byCategories = new WeakMap();
+      this.docsOf.set(examples, byCategories);
+    }
+    let docs = byCategories.get(categories);
+    if (!docs) {
+      docs = this.buildDocs(categories, examples);
+      byCategories.set(categories, docs);
+    }
+    return docs;
+  }
+
+  private buildDocs(categories: readonly CategoryInput[], examples: readonly LabelExample[]): CategoryDocs[] {
     const texts = new Map<string, string[]>(categories.map((c) => [c.id, []]));
     for (const e of examples) texts.get(e.categoryId)?.push(e.question);
     return categories.map((c) => {

@@ -19,6 +19,8 @@ export interface CategoryDocs {
   /** Term counts of the name (twice), description and examples, and their total: the BM25 document. */
   tf: Map<string, number>;
   length: number;
+  /** The examples' sentence vectors one after the other: the nearest are found in one pass. */
+  sentences: Float32Array;
 }
 
 export function categoryDocs(name: Bag, text: Bag, examples: Bag[]): CategoryDocs {
@@ -28,13 +30,50 @@ export function categoryDocs(name: Bag, text: Bag, examples: Bag[]): CategoryDoc
     for (const t of bag.terms) tf.set(t, (tf.get(t) ?? 0) + 1);
     length += bag.terms.length;
   }
-  return { name, text, examples, tf, length };
+  const d = name.sentence.length;
+  const sentences = new Float32Array(examples.length * d);
+  examples.forEach((ex, i) => {
+    sentences.set(ex.sentence, i * d);
+  });
+  return { name, text, examples, tf, length, sentences };
 }
 
 export type Components = Record<keyof ScoreWeights, number[]>;
 
 // The mean of the two best examples: one stray example alone does not carry a label.
 const KNN_K = 2;
+
+/**
+ * Examples of a category compared word by word with the question: the nearest by sentence vector
+ * (one dot product each). Word alignment costs a column per distinct word, so this bounds a
+ * question's cost at 50 examples a category whatever the project keeps.
+ */
+export const MATCHED_EXAMPLES = 8;
+
+function nearestBySentence(view: QuestionView, docs: CategoryDocs): readonly Bag[] {
+  const { examples, sentences } = docs;
+  if (examples.length <= MATCHED_EXAMPLES) return examples;
+  const q = view.q.sentence;
+  const d = q.length;
+  // Top MATCHED_EXAMPLES by insertion, in order (earlier examples first on ties): no sort, no garbage.
+  const top: number[] = [];
+  const scores: number[] = [];
+  for (let i = 0; i < examples.length; i++) {
+    let s = 0;
+    const base = i * d;
+    for (let k = 0; k < d; k++) s += (q[k] as number) * (sentences[base + k] as number);
+    if (top.length === MATCHED_EXAMPLES && s <= (scores[MATCHED_EXAMPLES - 1] as number)) continue;
+    let at = Math.min(top.length, MATCHED_EXAMPLES - 1);
+    while (at > 0 && s > (scores[at - 1] as number)) {
+      scores[at] = scores[at - 1] as number;
+      top[at] = top[at - 1] as number;
+      at--;
+    }
+    scores[at] = s;
+    top[at] = i;
+  }
+  return top.map((i) => examples[i] as Bag);
+}
 
 /** The word-level scores of one category: its text alone, its text and examples together, and its nearest examples. */
 function wordScores(view: QuestionView, docs: CategoryDocs): { align: number; cloud: number; knn: number } {
@@ -45,14 +84,15 @@ function wordScores(view: QuestionView, docs: CategoryDocs): { align: number; cl
   const similarity = (doc: Bag, m: { covers: number; coveredBy: number }) =>
     0.5 * dot(view.q.sentence, 0, doc.sentence, 0, d) + 0.25 * m.covers + 0.25 * m.coveredBy;
   const text = view.match(docs.text, best, cloud);
+  const examples = nearestBySentence(view, docs);
   // A category nobody has corrected yet stands on its own text, so that it competes evenly.
   const sims =
-    docs.examples.length > 0
-      ? docs.examples.map((ex) => similarity(ex, view.match(ex, best, cloud)))
+    examples.length > 0
+      ? examples.map((ex) => similarity(ex, view.match(ex, best, cloud)))
       : [similarity(docs.text, text)];
   sims.sort((x, y) => y - x);
   const top = sims.slice(0, KNN_K);
-  const anyWord = docs.text.rows.length > 0 || docs.examples.some((ex) => ex.rows.length > 0);
+  const anyWord = docs.text.rows.length > 0 || examples.some((ex) => ex.rows.length > 0);
   return {
     align: text.covers,
     cloud: n > 0 && anyWord ? weightedMean(cloud, view.q.weights, n) : 0,
