@@ -89,7 +89,9 @@ describe("corrections become examples", () => {
       Array.from({ length: EXAMPLES_PER_CATEGORY + extra }, (_, i) => `Billing question ${i}`),
     );
     const [shipped] = await seedThreads(t.projectId, ["Where is my parcel?"]);
-    expect(await threadsRepo.setUserLabel(t.projectId, shipped as string, ids.Shipping as string, t.apiKeyId)).toBe(true);
+    expect(await threadsRepo.setUserLabel(t.projectId, shipped as string, ids.Shipping as string, t.apiKeyId)).toBe(
+      true,
+    );
     for (const id of many) expect(await threadsRepo.setUserLabel(t.projectId, id, billing, t.apiKeyId)).toBe(true);
 
     const kept = await db.select().from(labelExamples).where(eq(labelExamples.categoryId, billing));
