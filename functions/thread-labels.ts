@@ -2,7 +2,7 @@ import { handlerRuntime } from "../shared/composition/runtime.js";
 import { httpHandler } from "../shared/http/handler.js";
 import { toLabelHistoryPageResource } from "../shared/http/label-resources.js";
 import { routes } from "../shared/http/routes.js";
-import { LabelHistoryRepository } from "../shared/threads/label-history.js";
+import { LabelHistoryRepository } from "../shared/labels/history.js";
 import { threadLabelHistory } from "../shared/threads/service.js";
 
 const history = handlerRuntime((shared) => new LabelHistoryRepository(shared.database.db));

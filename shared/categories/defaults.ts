@@ -3,6 +3,3 @@ export const DEFAULT_CATEGORIES = [
   { name: "Discovery", description: "A user is trying to figure out how to do something" },
   { name: "Troubleshooting", description: "A user is asking for help with a problem" },
 ] as const;
-
-/** A project may hold at most this many categories: the classifier's prompt has to list them all. */
-export const MAX_CATEGORIES_PER_PROJECT = 100;

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
-import type { LabelRef } from "../threads/label-history.js";
+import type { LabelRef } from "../labels/history.js";
 
 /** Classifier labels read per request at most: the work of a request is bounded whatever the window. */
 export const QUALITY_MAX_LABELS = 20_000;

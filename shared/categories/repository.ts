@@ -3,9 +3,9 @@ import type { Db } from "../db/client.js";
 import { classifyDbError } from "../db/errors.js";
 import { lockProjectForCap } from "../db/project-lock.js";
 import { type CategoryRow, categories, threads } from "../db/schema.js";
+import { MAX_CATEGORIES_PER_PROJECT } from "../labels/limits.js";
 import { ConflictError, NotFoundError } from "../platform/errors.js";
 import { categoryEvent } from "../webhooks/outbox.js";
-import { MAX_CATEGORIES_PER_PROJECT } from "./defaults.js";
 import type { LabelCount } from "./model.js";
 
 const isUniqueViolation = (error: unknown) => classifyDbError(error)?.kind === "unique";

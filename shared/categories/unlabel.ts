@@ -3,7 +3,7 @@ import { markRequested } from "../classification/requested.js";
 import type { Db } from "../db/client.js";
 import { retryTransient } from "../db/errors.js";
 import { categories } from "../db/schema.js";
-import { CATEGORY_DELETED, recordLabelChanges } from "../threads/label-history.js";
+import { CATEGORY_DELETED, recordLabelChanges } from "../labels/history.js";
 
 /** A category marked deleted whose threads may still point at it. */
 export interface PendingDeletion {

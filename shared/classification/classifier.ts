@@ -1,3 +1,4 @@
+import type { LabelExample } from "../labels/examples.js";
 import { DomainError } from "../platform/errors.js";
 
 export interface CategoryOption {
@@ -6,11 +7,7 @@ export interface CategoryOption {
   description: string;
 }
 
-/** A question a user labelled by hand: the thread's first question and the category chosen. */
-export interface LabelExample {
-  categoryId: string;
-  question: string;
-}
+export type { LabelExample };
 
 export interface Classification {
   /** Always the id of one of the given categories. */

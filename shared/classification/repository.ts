@@ -2,9 +2,9 @@ import { inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { classifyDbError } from "../db/errors.js";
 import { categories, threads } from "../db/schema.js";
-import { lockedLabels, recordLabelChanges } from "../threads/label-history.js";
+import { ExamplesCache } from "../labels/examples.js";
+import { lockedLabels, recordLabelChanges } from "../labels/history.js";
 import type { CategoryOption, LabelExample } from "./classifier.js";
-import { ExamplesCache } from "./examples.js";
 import type { ClassifierLabel, ThreadsWithCategories, ThreadToClassify } from "./model.js";
 import { markRequested } from "./requested.js";
 

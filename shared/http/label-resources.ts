@@ -1,6 +1,6 @@
 import type { CategoryQuality } from "../categories/quality.js";
+import type { LabelChange } from "../labels/history.js";
 import type { ProjectSettings } from "../projects/settings.js";
-import type { LabelChange } from "../threads/label-history.js";
 import type { CategoryQualityResource, LabelHistoryPageResource, ProjectSettingsResource } from "./label-schemas.js";
 
 /** Label history, settings and quality as the API shows them (shared/http/label-schemas.ts). */

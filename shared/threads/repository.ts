@@ -1,10 +1,10 @@
 import { and, asc, count, desc, eq, gte, isNotNull, isNull, lt, type SQL, sql } from "drizzle-orm";
-import { exampleFromUserLabel, exampleRemovedWithLabel } from "../classification/examples.js";
 import type { Db } from "../db/client.js";
 import { classifyDbError } from "../db/errors.js";
 import { categories, projects, questionAnswers, threads } from "../db/schema.js";
+import { exampleFromUserLabel, exampleRemovedWithLabel } from "../labels/examples.js";
+import { lockedLabels, recordLabelChanges } from "../labels/history.js";
 import { NotFoundError } from "../platform/errors.js";
-import { lockedLabels, recordLabelChanges } from "./label-history.js";
 import type { PagePosition, StoredAnswer, ThreadDetail, ThreadFilters, ThreadPage, ThreadView } from "./model.js";
 
 const threadView = {

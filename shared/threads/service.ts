@@ -1,10 +1,15 @@
 import type { ClassificationQueue } from "../classification/queue.js";
 import { requestClassification } from "../classification/requests.js";
+import {
+  decodeHistoryCursor,
+  encodeHistoryCursor,
+  type LabelChange,
+  type LabelHistoryStore,
+} from "../labels/history.js";
 import { InvalidInputError, NotFoundError } from "../platform/errors.js";
 import { putMetric } from "../platform/metrics.js";
 import type { RagAgent } from "../rag/agent.js";
 import { decodeCursor, encodeCursor } from "./cursor.js";
-import { decodeHistoryCursor, encodeHistoryCursor, type LabelChange, type LabelHistoryStore } from "./label-history.js";
 import {
   type ChatAnswer,
   DEFAULT_LIST_LIMIT,

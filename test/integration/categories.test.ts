@@ -1,6 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { MAX_CATEGORIES_PER_PROJECT } from "../../shared/categories/defaults.js";
+import { MAX_CATEGORIES_PER_PROJECT } from "../../shared/labels/limits.js";
 import { relabelDeletedCategories } from "../../shared/categories/relabel.js";
 import { UnlabelRepository } from "../../shared/categories/unlabel.js";
 import { SqsClassificationQueue } from "../../shared/classification/queue.js";

@@ -1,7 +1,7 @@
 import { asc, eq, inArray } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { UnlabelRepository } from "../../shared/categories/unlabel.js";
-import { EXAMPLES_PER_CATEGORY, loadExamples } from "../../shared/classification/examples.js";
+import { EXAMPLES_PER_CATEGORY, loadExamples } from "../../shared/labels/examples.js";
 import { localClassifier } from "../../shared/classification/providers.js";
 import { LabelsRepository } from "../../shared/classification/repository.js";
 import { classifyBatch } from "../../shared/classification/service.js";

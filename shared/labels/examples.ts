@@ -1,7 +1,12 @@
 import { type SQL, sql } from "drizzle-orm";
-import { MAX_CATEGORIES_PER_PROJECT } from "../categories/defaults.js";
 import type { Db } from "../db/client.js";
-import type { LabelExample } from "./classifier.js";
+import { MAX_CATEGORIES_PER_PROJECT } from "./limits.js";
+
+/** A question a user labelled by hand: the thread's first question and the category chosen. */
+export interface LabelExample {
+  categoryId: string;
+  question: string;
+}
 
 /**
  * Corrections teach: a user's label makes the thread's first question an example of the category
