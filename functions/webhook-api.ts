@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent, Context } from "aws-lambda";
 import { httpHandler } from "../shared/http/handler.js";
 import { routes } from "../shared/http/routes.js";
 import { handlerRuntime } from "../shared/platform/runtime.js";
-import { loadWebhookEnv, urlPolicyOf } from "../shared/webhooks/config.js";
+import { loadMessageSeal, loadWebhookEnv, urlPolicyOf } from "../shared/webhooks/config.js";
 import { DeliveryQueue } from "../shared/webhooks/queue.js";
 import { WebhookEndpointsRepository } from "../shared/webhooks/repository.js";
 import { toAttemptResource, toWebhookResource, toWebhookWithSecret } from "../shared/webhooks/resources.js";
@@ -15,12 +15,14 @@ import {
   type WebhookDeps,
 } from "../shared/webhooks/service.js";
 
-const deps = handlerRuntime((shared): WebhookDeps => {
+const deps = handlerRuntime(async (shared): Promise<WebhookDeps> => {
   const env = loadWebhookEnv();
   return {
     endpoints: new WebhookEndpointsRepository(shared.database.db),
     policy: urlPolicyOf(env),
-    deliveries: env.WEBHOOK_QUEUE_URL ? new DeliveryQueue(shared.sqs, env.WEBHOOK_QUEUE_URL) : null,
+    deliveries: env.WEBHOOK_QUEUE_URL
+      ? new DeliveryQueue(shared.sqs, env.WEBHOOK_QUEUE_URL, await loadMessageSeal(env))
+      : null,
   };
 });
 

@@ -66,6 +66,14 @@ export class DeliveryStore {
       .where(and(inArray(webhookEndpoints.projectId, [...new Set(projectIds)]), eq(webhookEndpoints.enabled, true)));
   }
 
+  /** One event of the outbox (a retry is made from it). */
+  async event(id: string): Promise<ClaimedEvent | undefined> {
+    const [row] = await this.db.select().from(webhookEvents).where(eq(webhookEvents.id, id));
+    return (
+      row && { id: row.id, projectId: row.projectId, type: row.type, payload: row.payload, createdAt: row.createdAt }
+    );
+  }
+
   async endpoint(id: string): Promise<WebhookEndpointRow | undefined> {
     const [row] = await this.db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id));
     return row;

@@ -1,10 +1,13 @@
 import { logger } from "../platform/logger.js";
-import { isSuccess, type PostOptions, postDelivery } from "./http-post.js";
+import { isSuccess, type PostOptions, type PostOutcome, postDelivery } from "./http-post.js";
+import type { MessageSeal } from "./message-seal.js";
 import { type AttemptResult, type DeliveryMessage, deliveryMessage, MAX_SQS_DELAY_SECONDS } from "./model.js";
 import type { DeliveryQueue, OutgoingMessage } from "./queue.js";
 
 export interface SenderDeps {
   post: PostOptions;
+  /** Opens the messages' sealed secrets (the webhook message key). */
+  seal: MessageSeal;
   /** The webhook queue: a retry not yet due goes back on it. */
   deliveries: DeliveryQueue;
   /** Where each attempt's outcome goes (the recorder, which has the database, writes it down). */
@@ -21,7 +24,7 @@ export const ENDPOINT_HOLD_SECONDS = 30;
 const held = new Map<string, number>();
 
 function holdIfUnreachable(endpointId: string, error: string | null, now: number): void {
-  if (error && !error.startsWith("refused") && !error.startsWith("redirect")) {
+  if (error && !/^(refused|redirect|not sent)/.test(error)) {
     held.set(endpointId, now + ENDPOINT_HOLD_SECONDS * 1000);
   }
 }
@@ -29,6 +32,21 @@ function holdIfUnreachable(endpointId: string, error: string | null, now: number
 export interface SenderRecord {
   messageId: string;
   body: string;
+}
+
+/**
+ * A message whose seal does not open was not made by a holder of the key for this URL and body
+ * (or under a replaced key): nothing is posted, and the failed attempt makes the recorder send
+ * the event again from the database, sealed afresh.
+ */
+async function attempt(message: DeliveryMessage, deps: SenderDeps): Promise<PostOutcome> {
+  let secrets: string[];
+  try {
+    secrets = deps.seal.open(message);
+  } catch (error) {
+    return { statusCode: null, error: `not sent: ${(error as Error).message}`, durationMs: 0 };
+  }
+  return postDelivery(message, secrets, deps.post);
 }
 
 /**
@@ -41,17 +59,22 @@ export async function sendOne(record: SenderRecord, deps: SenderDeps): Promise<A
   const now = (deps.now ?? (() => new Date()))();
   const waitSeconds = message.notBefore ? (Date.parse(message.notBefore) - now.getTime()) / 1000 : 0;
   if (waitSeconds >= 1) {
-    await deps.deliveries.send([message], Math.min(waitSeconds, MAX_SQS_DELAY_SECONDS));
+    await deps.deliveries.resend([message], Math.min(waitSeconds, MAX_SQS_DELAY_SECONDS));
     return null;
   }
   const holdUntil = held.get(message.endpointId) ?? 0;
   if (holdUntil > now.getTime()) {
-    await deps.deliveries.send([message], Math.ceil((holdUntil - now.getTime()) / 1000));
+    await deps.deliveries.resend([message], Math.ceil((holdUntil - now.getTime()) / 1000));
     return null;
   }
-  const outcome = await postDelivery(message, deps.post);
+  const outcome = await attempt(message, deps);
   if (outcome.statusCode === null) holdIfUnreachable(message.endpointId, outcome.error, Date.now());
-  const result: AttemptResult = { delivery: message, ...outcome, at: now.toISOString() };
+  const { eventId, endpointId, projectId, attempt: n, type } = message;
+  const result: AttemptResult = {
+    delivery: { eventId, endpointId, projectId, attempt: n, type },
+    ...outcome,
+    at: now.toISOString(),
+  };
   await deps.results.send([{ body: JSON.stringify(result), projectId: message.projectId }]);
   if (!isSuccess(outcome)) {
     logger.info("webhook delivery failed", {
