@@ -16,6 +16,7 @@ import { type Receiver, startReceiver } from "./webhooks-receiver.js";
 /** Labels per project in a phase at the classifier's deployed rate, and in a burst. */
 const SUSTAINED = Number(process.env.BENCH_WEBHOOKS_SUSTAINED ?? 750);
 const BURST = Number(process.env.BENCH_WEBHOOKS_THREADS ?? 2000);
+const WARM_UP_LABELS = 20;
 
 /**
  * The classifier's full deployed rate, from the template: its live mapping's cap (invocations x
@@ -114,6 +115,18 @@ interface Phase {
   killAfter?: number;
 }
 
+/**
+ * A few labels through the fresh world first: at the classifier's full rate in AWS the functions
+ * are warm, and a local cold start (tsx compiling each worker's modules) is not the path's latency.
+ */
+async function warmUp(db: Db, receiver: Receiver, live: SqsClassificationQueue, name: string) {
+  const tenant = await createTenant(db, `${name}-warm-up`);
+  await subscribe(db, receiver, tenant, `/${name}-warm-up`);
+  await live.send(await seed(db, tenant, WARM_UP_LABELS));
+  const warm = await until(() => receiver.delivered(`/${name}-warm-up`).length >= WARM_UP_LABELS, 300_000);
+  if (!warm) throw new Error(`${name}: the warm-up labels were not delivered`);
+}
+
 /** The label rate the classifier reached for the project: events over the span of their labelled_at. */
 async function labelRate(db: Db, projectId: string): Promise<number> {
   const [row] = await db.execute<{ n: number; span: number }>(sql`
@@ -139,8 +152,9 @@ async function runPhase(env: BenchEnvironment, receiver: Receiver, phase: Phase,
     phase.classifierDelayMs === undefined ? {} : { CLASSIFIER_DELAY_MS: phase.classifierDelayMs };
   let world = await startWorld(env, prefix, worldEnv);
   const sqs = createSqsClient();
-  const liveUrl = world.queues[liveQueueId]?.url as string;
-  await new SqsClassificationQueue(sqs, liveUrl).send(requests);
+  const live = new SqsClassificationQueue(sqs, world.queues[liveQueueId]?.url as string);
+  await warmUp(db, receiver, live, phase.name);
+  await live.send(requests);
   sqs.destroy();
   const started = Date.now();
   let killed = 0;

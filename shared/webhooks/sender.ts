@@ -52,7 +52,7 @@ async function attempt(message: DeliveryMessage, deps: SenderDeps): Promise<Post
 /**
  * Delivers one (event, endpoint) message. A retry whose time has not come (SQS delays a message
  * at most 15 minutes) goes back to the queue for the rest of its wait; otherwise the attempt is
- * made and its outcome sent to the results queue.
+ * made and its outcome returned (sendBatch hands the batch's outcomes to the results queue).
  */
 export async function sendOne(record: SenderRecord, deps: SenderDeps): Promise<AttemptResult | null> {
   const message: DeliveryMessage = deliveryMessage.parse(JSON.parse(record.body));
@@ -75,7 +75,6 @@ export async function sendOne(record: SenderRecord, deps: SenderDeps): Promise<A
     ...outcome,
     at: now.toISOString(),
   };
-  await deps.results.send([{ body: JSON.stringify(result), projectId: message.projectId }]);
   if (!isSuccess(outcome)) {
     logger.info("webhook delivery failed", {
       endpointId: message.endpointId,
@@ -90,15 +89,30 @@ export async function sendOne(record: SenderRecord, deps: SenderDeps): Promise<A
 
 /**
  * A batch of deliveries, each on its own (one slow endpoint holds only its own slot for at most
- * the timeout); the ones that could not be handed on are reported as failed items, for SQS to
- * deliver again.
+ * the timeout), then their outcomes to the results queue in one request; the ones that could not
+ * be handed on are reported as failed items, for SQS to deliver again (at least once).
  */
 export async function sendBatch(
   records: readonly SenderRecord[],
   deps: SenderDeps,
 ): Promise<{ batchItemFailures: { itemIdentifier: string }[] }> {
   const settled = await Promise.allSettled(records.map((r) => sendOne(r, deps)));
-  const failures = records.filter((_, i) => settled[i]?.status === "rejected");
+  const attempted = records.flatMap((record, i) => {
+    const s = settled[i];
+    return s?.status === "fulfilled" && s.value ? [{ record, result: s.value }] : [];
+  });
+  const outcomes = attempted.map(({ result }) => ({
+    body: JSON.stringify(result),
+    projectId: result.delivery.projectId,
+  }));
+  const unrecorded = await deps.results.send(outcomes).then(
+    () => [],
+    (error: unknown) => {
+      logger.error("webhook outcomes not handed on", { error });
+      return attempted.map((a) => a.record);
+    },
+  );
+  const failures = [...records.filter((_, i) => settled[i]?.status === "rejected"), ...unrecorded];
   for (const [i, s] of settled.entries()) {
     if (s.status === "rejected") logger.error("webhook message not handled", { error: s.reason, index: i });
   }
