@@ -164,7 +164,7 @@ export function acknowledgeNagFindings(stack: KapaServiceStack): void {
   ack(
     webhooks.messageKey,
     "SMG4",
-    "The webhook message key seals signing secrets only while they are on the queues (minutes, at most a retry's day); replacing it by hand makes in-flight messages fail once and the recorder reseals them (docs/webhooks.md).",
+    "The webhook message key only seals signing secrets on the queues; replacing it by hand makes in-flight messages fail once and the recorder reseals them.",
   );
 
   // Backfill state machine ------------------------------------------------------------------
