@@ -19,9 +19,13 @@ import { QueueConsumer } from "./queue-consumer.js";
 export const DISPATCH_INTERVAL = Duration.minutes(1);
 export const DISPATCH_OVERLAP = Duration.seconds(15);
 export const DISPATCH_WINDOW = DISPATCH_INTERVAL.plus(DISPATCH_OVERLAP);
-/** Deliveries in flight at most: sender invocations (the mapping's cap) x messages each. */
-export const SENDER_MAX_CONCURRENCY = 10;
-export const SENDER_BATCH_SIZE = 10;
+/**
+ * Deliveries in flight at most: sender invocations (the mapping's cap) x messages each. One
+ * message an invocation: an invocation lasts as long as its slowest POST, so a hanging endpoint
+ * holds only its own deliveries' slots (for the timeout), never a batch of other endpoints'.
+ */
+export const SENDER_MAX_CONCURRENCY = 100;
+export const SENDER_BATCH_SIZE = 1;
 /** A batch's POSTs run in parallel, each cut at 5 s; the rest is sending their outcomes. */
 export const SENDER_TIMEOUT = Duration.seconds(Math.ceil(DELIVERY_TIMEOUT_MS / 1000) + 15);
 export const RECORDER_MAX_CONCURRENCY = 2;
