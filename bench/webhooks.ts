@@ -1,121 +1,78 @@
-import http from "node:http";
-import type { AddressInfo } from "node:net";
-import type { SQSEvent } from "aws-lambda";
+import { type ChildProcess, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
 import { sql } from "drizzle-orm";
-import { Webhook } from "standardwebhooks";
-import { SENDER_BATCH_SIZE, SENDER_MAX_CONCURRENCY } from "../infra/constructs/webhooks.js";
-import { startClassificationPipeline } from "../local/classification.js";
-import { type EventSource, startEventSource } from "../local/event-source.js";
-import { createQueueWithDlq } from "../local/sqs.js";
+import { HARNESS_CACHE_DIR } from "../local/harness.js";
+import { loadStack } from "../local/template.js";
+import { referencedId, topologyOf } from "../local/topology.js";
 import { createTenant, type Tenant } from "../shared/admin/tenants.js";
 import { SqsClassificationQueue } from "../shared/classification/queue.js";
 import type { Db } from "../shared/db/client.js";
-import { loadEnv } from "../shared/platform/config.js";
 import { createSqsClient } from "../shared/platform/sqs-eager-client.js";
-import { DeliveryStore } from "../shared/webhooks/delivery-store.js";
-import { dispatchUntil } from "../shared/webhooks/dispatcher.js";
-import { DeliveryQueue, sendGrouped } from "../shared/webhooks/queue.js";
-import { recordResult } from "../shared/webhooks/recorder.js";
 import { WebhookEndpointsRepository } from "../shared/webhooks/repository.js";
-import { sendBatch } from "../shared/webhooks/sender.js";
 import { newSecret } from "../shared/webhooks/service.js";
 import { type BenchEnvironment, benchEnvironment, machineLoad, report, stats } from "./lib.js";
+import { type Receiver, startReceiver } from "./webhooks-receiver.js";
 
-const THREADS = Number(process.env.BENCH_WEBHOOKS_THREADS ?? 2000);
-/** Visibility of the bench's webhook queues: how soon a crashed run's in-flight messages come back. */
-const VISIBILITY_SECONDS = 20;
+/** Labels per project in a phase at the classifier's deployed rate, and in a burst. */
+const SUSTAINED = Number(process.env.BENCH_WEBHOOKS_SUSTAINED ?? 750);
+const BURST = Number(process.env.BENCH_WEBHOOKS_THREADS ?? 2000);
+const WARM_UP_LABELS = 20;
 
-/** A verifying receiver; `hang` paths never answer. First receipt time per webhook-id. */
-async function startReceiver() {
-  const secrets = new Map<string, string>();
-  const hang = new Set<string>();
-  const first = new Map<string, { path: string; latencyMs: number }>();
-  let receipts = 0;
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      const path = req.url ?? "/";
-      if (hang.has(path)) return;
-      const body = Buffer.concat(chunks).toString("utf8");
-      const event = new Webhook(secrets.get(path) as string).verify(body, req.headers as Record<string, string>) as {
-        data: { labelled_at: string };
-      };
-      receipts++;
-      const id = String(req.headers["webhook-id"]);
-      if (!first.has(id)) first.set(id, { path, latencyMs: Date.now() - Date.parse(event.data.labelled_at) });
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    base,
-    secrets,
-    hang,
-    first,
-    receipts: () => receipts,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((resolve) => server.close(resolve));
-    },
-  };
+/**
+ * The classifier's full deployed rate, from the template: its live mapping's cap (invocations x
+ * messages each, classified in parallel) at one label per CLASSIFIER_DELAY_MS each.
+ */
+async function classifierRate() {
+  const stack = await loadStack({ cacheDir: HARNESS_CACHE_DIR });
+  const topology = topologyOf(stack);
+  const liveId = referencedId(stack.template.Outputs?.ClassificationQueueUrl?.Value);
+  const mapping = topology.eventSources.find((m) => m.queueId === liveId);
+  const delayMs = Number(
+    mapping ? topology.functions[mapping.functionId]?.environment.CLASSIFIER_DELAY_MS : Number.NaN,
+  );
+  if (!mapping?.maxConcurrency || !(delayMs > 0)) throw new Error("the template's live classifier has no cap or delay");
+  const inFlight = mapping.maxConcurrency * mapping.batchSize;
+  return { liveQueueId: liveId as string, inFlight, delayMs, labelsPerSecond: (inFlight * 1000) / delayMs };
 }
-type Receiver = Awaited<ReturnType<typeof startReceiver>>;
 
-/** The webhook side as the local world runs it: dispatcher loop, sender and recorder event sources. */
-async function startDelivery(db: Db, queueUrl: string, resultsUrl: string) {
-  const sqs = createSqsClient();
-  const store = new DeliveryStore(db);
-  const deliveries = new DeliveryQueue(sqs, queueUrl);
-  let killed = false;
-  let deadline = Number.POSITIVE_INFINITY;
-  const dispatching = (async () => {
-    while (!killed) await dispatchUntil(store, deliveries, Math.min(deadline, Date.now() + 1000));
-  })();
-  const sender = {
-    post: { policy: { allowLoopback: true } },
-    deliveries,
-    results: { send: (m: Parameters<typeof sendGrouped>[2]) => sendGrouped(sqs, resultsUrl, m) },
-  };
-  const crashable =
-    <T>(fn: (event: SQSEvent) => Promise<T>) =>
-    async (event: SQSEvent) => {
-      // A killed runtime handles nothing more: what it received comes back after the visibility timeout.
-      if (killed) throw new Error("killed");
-      return fn(event);
-    };
-  const sources: EventSource[] = [
-    startEventSource({
-      queueUrl,
-      batchSize: SENDER_BATCH_SIZE,
-      maxConcurrency: SENDER_MAX_CONCURRENCY,
-      reportBatchItemFailures: true,
-      handler: crashable((event) =>
-        sendBatch(
-          event.Records.map((r) => ({ messageId: r.messageId, body: r.body })),
-          sender,
-        ),
-      ),
-    }),
-    startEventSource({
-      queueUrl: resultsUrl,
-      batchSize: 10,
-      maxConcurrency: 2,
-      reportBatchItemFailures: true,
-      handler: crashable(async (event) => {
-        for (const r of event.Records) await recordResult(r.body, { store, deliveries, retryScale: 0.01 });
-        return { batchItemFailures: [] };
-      }),
-    }),
-  ];
+interface World {
+  queues: Record<string, { url: string }>;
+  child: ChildProcess;
+  kill(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** bench/webhooks-world.ts in a child process: the whole local runtime, which the kill phase SIGKILLs. */
+async function startWorld(env: BenchEnvironment, prefix: string, extraEnv: Record<string, string>): Promise<World> {
+  const { CLASSIFIER_DELAY_MS: _template, ...inherited } = process.env;
+  const child = spawn(process.execPath, ["--import", "tsx", "bench/webhooks-world.ts"], {
+    env: {
+      ...inherited,
+      LOG_LEVEL: "silent",
+      BENCH_WORLD_DATABASE_URL: process.env.DATABASE_URL,
+      BENCH_WORLD_SQS: env.sqsEndpoint,
+      BENCH_WORLD_PREFIX: prefix,
+      ...extraEnv,
+    },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const line = await new Promise<string>((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+    lines.on("line", (l) => l.startsWith('{"ready"') && resolve(l));
+    child.once("exit", (code) => reject(new Error(`the bench world exited (${code}) before it was ready`)));
+  });
+  const { queues } = JSON.parse(line) as { queues: World["queues"] };
   return {
+    queues,
+    child,
     async kill() {
-      killed = true;
-      deadline = 0;
-      await dispatching;
-      await Promise.all(sources.map((s) => s.stop()));
-      sqs.destroy();
+      child.kill("SIGKILL");
+      await exited;
+    },
+    async stop() {
+      child.kill("SIGTERM");
+      await exited;
     },
   };
 }
@@ -128,12 +85,12 @@ async function subscribe(db: Db, receiver: Receiver, tenant: Tenant, path: strin
   if (hang) receiver.hang.add(path);
 }
 
-async function seed(db: Db, tenant: Tenant, n: number): Promise<string[]> {
+async function seed(db: Db, tenant: Tenant, n: number) {
   const rows = await db.execute<{ id: string }>(sql`
     insert into threads (project_id, first_question)
     select ${tenant.projectId}, 'How do I configure feature number ' || g || '?' from generate_series(1, ${n}) g
     returning id`);
-  return rows.map((r) => r.id);
+  return rows.map((r) => ({ threadId: r.id, projectId: tenant.projectId, reason: "backfill" as const }));
 }
 
 async function until(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
@@ -145,118 +102,127 @@ async function until(check: () => boolean | Promise<boolean>, timeoutMs: number)
   return false;
 }
 
-const delivered = (receiver: Receiver, path: string) => [...receiver.first.values()].filter((f) => f.path === path);
+/** One request of each project in turn: both projects' labels arrive over the whole phase. */
+const interleave = <T>(a: T[], b: T[]) => a.flatMap((x, i) => (b[i] ? [x, b[i]] : [x])).concat(b.slice(a.length));
 
 interface Phase {
   name: string;
-  healthyPath: string;
-  hangingPath?: string;
+  labels: number;
+  /** CLASSIFIER_DELAY_MS of the world: the template's (undefined) or 0, a burst. */
+  classifierDelayMs?: string;
+  beside?: "hanging";
+  /** SIGKILL the world after this many of the healthy project's deliveries, then start it again. */
   killAfter?: number;
 }
 
-async function runPhase(
-  env: BenchEnvironment,
-  receiver: Receiver,
-  phase: Phase,
-  queues: { live: string; hooks: string; results: string },
-) {
+/**
+ * A few labels through the fresh world first: at the classifier's full rate in AWS the functions
+ * are warm, and a local cold start (tsx compiling each worker's modules) is not the path's latency.
+ */
+async function warmUp(db: Db, receiver: Receiver, live: SqsClassificationQueue, name: string) {
+  const tenant = await createTenant(db, `${name}-warm-up`);
+  await subscribe(db, receiver, tenant, `/${name}-warm-up`);
+  await live.send(await seed(db, tenant, WARM_UP_LABELS));
+  const warm = await until(() => receiver.delivered(`/${name}-warm-up`).length >= WARM_UP_LABELS, 300_000);
+  if (!warm) throw new Error(`${name}: the warm-up labels were not delivered`);
+}
+
+/** The label rate the classifier reached for the project: events over the span of their labelled_at. */
+async function labelRate(db: Db, projectId: string): Promise<number> {
+  const [row] = await db.execute<{ n: number; span: number }>(sql`
+    select count(*)::int as n, extract(epoch from max((payload->>'labelled_at')::timestamptz)
+      - min((payload->>'labelled_at')::timestamptz))::float as span
+    from webhook_events where project_id = ${projectId}`);
+  return row && row.span > 0 ? Math.round(((row.n - 1) / row.span) * 10) / 10 : 0;
+}
+
+async function runPhase(env: BenchEnvironment, receiver: Receiver, phase: Phase, liveQueueId: string) {
   const db = env.database.db;
+  const path = `/${phase.name}`;
   const healthy = await createTenant(db, `${phase.name}-healthy`);
-  await subscribe(db, receiver, healthy, phase.healthyPath);
-  const seeded = async (tenant: Tenant) =>
-    (await seed(db, tenant, THREADS)).map((threadId) => ({ threadId, projectId: tenant.projectId }));
-  const requests = await seeded(healthy);
-  if (phase.hangingPath) {
+  await subscribe(db, receiver, healthy, path);
+  let requests = await seed(db, healthy, phase.labels);
+  if (phase.beside) {
     const noisy = await createTenant(db, `${phase.name}-noisy`);
-    await subscribe(db, receiver, noisy, phase.hangingPath, true);
-    requests.push(...(await seeded(noisy)));
+    await subscribe(db, receiver, noisy, `${path}-hang`, true);
+    requests = interleave(requests, await seed(db, noisy, phase.labels));
   }
-  const api = createSqsClient();
-  await new SqsClassificationQueue(api, queues.live).send(
-    requests.map((request) => ({ ...request, reason: "backfill" as const })),
-  );
-  api.destroy();
-  let delivery = await startDelivery(db, queues.hooks, queues.results);
+  const prefix = `${phase.name}-${process.pid}-`;
+  const worldEnv: Record<string, string> =
+    phase.classifierDelayMs === undefined ? {} : { CLASSIFIER_DELAY_MS: phase.classifierDelayMs };
+  let world = await startWorld(env, prefix, worldEnv);
+  const sqs = createSqsClient();
+  const live = new SqsClassificationQueue(sqs, world.queues[liveQueueId]?.url as string);
+  await warmUp(db, receiver, live, phase.name);
+  await live.send(requests);
+  sqs.destroy();
   const started = Date.now();
-  let restarts = 0;
+  let killed = 0;
   if (phase.killAfter) {
-    await until(() => delivered(receiver, phase.healthyPath).length >= (phase.killAfter as number), 120_000);
-    await delivery.kill();
-    restarts++;
-    delivery = await startDelivery(db, queues.hooks, queues.results);
+    await until(() => receiver.delivered(path).length >= (phase.killAfter as number), 120_000);
+    await world.kill();
+    killed++;
+    world = await startWorld(env, prefix, worldEnv);
   }
-  const complete = await until(() => delivered(receiver, phase.healthyPath).length >= THREADS, 180_000);
+  const complete = await until(() => receiver.delivered(path).length >= phase.labels, 300_000);
   const seconds = (Date.now() - started) / 1000;
-  await delivery.kill();
-  const events = await db.execute<{ n: number }>(
+  await world.stop();
+  const [events] = await db.execute<{ n: number }>(
     sql`select count(*)::int as n from webhook_events where project_id = ${healthy.projectId}`,
   );
-  const latencies = delivered(receiver, phase.healthyPath).map((f) => f.latencyMs);
+  const latencies = receiver.delivered(path);
   const s = stats(latencies);
   return {
     phase: phase.name,
-    events: events[0]?.n ?? 0,
+    labels_per_s: await labelRate(db, healthy.projectId),
+    events: events?.n ?? 0,
     delivered_distinct: latencies.length,
-    lost: (events[0]?.n ?? 0) - latencies.length,
+    receipts: receiver.receiptsOf(path),
+    lost: (events?.n ?? 0) - latencies.length,
     complete,
-    restarts,
+    sigkilled: killed,
     seconds: Math.round(seconds * 10) / 10,
     p50_ms: Math.round(s.p50),
     p99_ms: Math.round(s.p99),
+    max_ms: Math.round(s.max),
+    load_average: machineLoad().load_average[0],
   };
 }
 
 /**
  * Event-to-delivery latency of a healthy endpoint (the label's write to its first verified
- * receipt) while the classifier labels at its full rate; the same beside another project's
- * hanging endpoint; and a run whose delivery side is killed mid-burst and restarted (lost events
- * counted: outbox rows of the project without a verified delivery).
+ * receipt) with labels arriving at the classifier's full deployed rate (from the template), the
+ * same beside another project's hanging endpoint, a burst (the classifier without its delay),
+ * and a burst whose runtime (a child process: classifier, dispatcher, sender, recorder) is
+ * SIGKILLed a third of the way and started again: every outbox event must arrive at least once.
  */
 export async function benchWebhooks(): Promise<void> {
   const loadBefore = machineLoad().load_average;
-  const env = await benchEnvironment({ DB_POOL_MAX: "10", CLASSIFIER_DELAY_MS: "0" });
+  const rate = await classifierRate();
+  const env = await benchEnvironment({ DB_POOL_MAX: "10" });
   const receiver = await startReceiver();
-  const sqs = createSqsClient();
-  const queue = async (name: string) =>
-    (
-      await createQueueWithDlq(sqs, `bench-${name}-${process.pid}`, {
-        visibilityTimeoutSeconds: VISIBILITY_SECONDS,
-        maxReceiveCount: 5,
-      })
-    ).queueUrl;
-  const queues = { hooks: await queue("webhooks"), results: await queue("webhook-results"), live: "" };
-  const pipeline = await startClassificationPipeline({
-    env: loadEnv(),
-    visibilityTimeoutSeconds: 60,
-    sweeperIntervalMs: 0,
-    queueName: `bench-live-${process.pid}`,
-  });
-  queues.live = process.env.CLASSIFICATION_QUEUE_URL as string;
+  const only = process.env.BENCH_WEBHOOKS_PHASES?.split(",");
+  const all: Phase[] = [
+    { name: "full-rate", labels: SUSTAINED },
+    { name: "full-rate-beside-hanging", labels: SUSTAINED, beside: "hanging" },
+    { name: "burst", labels: BURST, classifierDelayMs: "0" },
+    { name: "burst-sigkilled", labels: BURST, classifierDelayMs: "0", killAfter: Math.floor(BURST / 3) },
+  ];
+  const phases = all.filter((p) => !only || only.includes(p.name));
   try {
-    const rows = [
-      await runPhase(env, receiver, { name: "healthy", healthyPath: "/healthy" }, queues),
-      await runPhase(env, receiver, { name: "beside-hanging", healthyPath: "/quiet", hangingPath: "/hang" }, queues),
-      await runPhase(
-        env,
-        receiver,
-        { name: "killed-mid-burst", healthyPath: "/restart", killAfter: Math.floor(THREADS / 3) },
-        queues,
-      ),
-    ];
-    const [healthy, beside] = rows;
+    const rows = [];
+    for (const phase of phases) rows.push(await runPhase(env, receiver, phase, rate.liveQueueId));
+    const alone = rows.find((r) => r.phase === "full-rate");
+    const beside = rows.find((r) => r.phase === "full-rate-beside-hanging");
     report("webhooks", rows, {
       rows,
-      threads_per_project: THREADS,
-      p99_beside_hanging_over_healthy:
-        healthy && beside ? Math.round((beside.p99_ms / healthy.p99_ms) * 100) / 100 : null,
-      receipts_total: receiver.receipts(),
+      classifier_full_rate: rate,
+      p99_beside_hanging_over_alone: alone && beside ? Math.round((beside.p99_ms / alone.p99_ms) * 100) / 100 : null,
       load_average_before: loadBefore,
       load_average_after: machineLoad().load_average,
     });
   } finally {
-    await pipeline.stop();
     await receiver.close();
-    sqs.destroy();
     await env.close();
   }
 }

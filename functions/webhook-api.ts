@@ -3,7 +3,7 @@ import { handlerRuntime } from "../shared/composition/runtime.js";
 import { httpHandler } from "../shared/http/handler.js";
 import { routes } from "../shared/http/routes.js";
 import { toAttemptResource, toWebhookResource, toWebhookWithSecret } from "../shared/http/webhook-response-mappers.js";
-import { loadWebhookEnv, urlPolicyOf } from "../shared/webhooks/config.js";
+import { loadMessageSeal, loadWebhookEnv, urlPolicyOf } from "../shared/webhooks/config.js";
 import { DeliveryQueue } from "../shared/webhooks/queue.js";
 import { WebhookEndpointsRepository } from "../shared/webhooks/repository.js";
 import {
@@ -15,12 +15,14 @@ import {
   type WebhookDeps,
 } from "../shared/webhooks/service.js";
 
-const deps = handlerRuntime((shared): WebhookDeps => {
+const deps = handlerRuntime(async (shared): Promise<WebhookDeps> => {
   const env = loadWebhookEnv();
   return {
     endpoints: new WebhookEndpointsRepository(shared.database.db),
     policy: urlPolicyOf(env),
-    deliveries: env.WEBHOOK_QUEUE_URL ? new DeliveryQueue(shared.sqs, env.WEBHOOK_QUEUE_URL) : null,
+    deliveries: env.WEBHOOK_QUEUE_URL
+      ? new DeliveryQueue(shared.sqs, env.WEBHOOK_QUEUE_URL, await loadMessageSeal(env))
+      : null,
   };
 });
 

@@ -1,7 +1,7 @@
 import type { Context } from "aws-lambda";
 import { handlerRuntime } from "../shared/composition/runtime.js";
 import { withLambdaContext } from "../shared/platform/logger.js";
-import { loadWebhookEnv } from "../shared/webhooks/config.js";
+import { loadMessageSeal, loadWebhookEnv } from "../shared/webhooks/config.js";
 import { DeliveryStore } from "../shared/webhooks/delivery-store.js";
 import { dispatchUntil } from "../shared/webhooks/dispatcher.js";
 import { DeliveryQueue } from "../shared/webhooks/queue.js";
@@ -9,13 +9,13 @@ import { DeliveryQueue } from "../shared/webhooks/queue.js";
 /** Time kept back from the function's timeout to finish the batch in hand. */
 const MARGIN_MS = 5_000;
 
-const deps = handlerRuntime((shared) => {
+const deps = handlerRuntime(async (shared) => {
   const env = loadWebhookEnv();
   if (!env.WEBHOOK_QUEUE_URL) throw new Error("WEBHOOK_QUEUE_URL is not set");
   return {
     env,
     store: new DeliveryStore(shared.database.db),
-    queue: new DeliveryQueue(shared.sqs, env.WEBHOOK_QUEUE_URL),
+    queue: new DeliveryQueue(shared.sqs, env.WEBHOOK_QUEUE_URL, await loadMessageSeal(env)),
   };
 });
 

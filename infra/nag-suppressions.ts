@@ -141,7 +141,7 @@ function acknowledgeApiFindings(stack: KapaServiceStack): void {
 }
 
 function acknowledgeDataFindings(stack: KapaServiceStack): void {
-  const { api, database, backfill, exports, settings } = stack;
+  const { api, database, backfill, exports, webhooks, settings } = stack;
   // Exports ---------------------------------------------------------------------------------
   ack(
     exports.bucket,
@@ -180,6 +180,12 @@ function acknowledgeDataFindings(stack: KapaServiceStack): void {
       );
     }
   }
+
+  ack(
+    webhooks.messageKey,
+    "SMG4",
+    "The webhook message key only seals signing secrets on the queues; replacing it by hand makes in-flight messages fail once and the recorder reseals them.",
+  );
 
   // Backfill state machine ------------------------------------------------------------------
   ack(

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { LOCAL_ACCOUNT, LOCAL_REGION } from "./state-machine.js";
 import { type CfnTemplate, type CfnValue, REPO_ROOT } from "./template.js";
@@ -62,6 +63,16 @@ function bedrockAccess(variables: Record<string, string>, local: NodeJS.ProcessE
   }
   for (const name of BEDROCK_VARIABLES) if (local[name]) variables[name] = local[name] as string;
 }
+
+/**
+ * The webhook message key (shared/webhooks/message-seal.ts): a Secrets Manager secret in AWS,
+ * its text itself here. Derived from the database, so that a restarted world opens the messages
+ * an earlier one sealed (WEBHOOK_MESSAGE_KEY in the local environment replaces it).
+ */
+const MESSAGE_KEY_SECRET = "WEBHOOK_MESSAGE_KEY_SECRET_ARN";
+export const localMessageKey = (databaseUrl: string, local: NodeJS.ProcessEnv = {}) =>
+  local.WEBHOOK_MESSAGE_KEY ||
+  createHash("sha256").update(`kapa local webhook message key ${databaseUrl}`).digest("hex");
 
 export const lambdaArn = (logicalId: string) => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${logicalId}`;
 
@@ -141,6 +152,10 @@ export function resolveEnvironment(
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
   };
   for (const [name, raw] of Object.entries(fn.environment)) {
+    if (name === MESSAGE_KEY_SECRET) {
+      variables.WEBHOOK_MESSAGE_KEY = localMessageKey(resources.database.url, local);
+      continue;
+    }
     const resolved = resolveValue(template, fn, raw, resources);
     if (!resolved) {
       throw new Error(

@@ -1,6 +1,7 @@
 import { Duration } from "aws-cdk-lib";
 import type * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import type * as scheduler from "aws-cdk-lib/aws-scheduler";
+import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 import { DELIVERY_TIMEOUT_MS, DISABLE_AFTER_CONSECUTIVE_FAILURES } from "../../shared/webhooks/model.js";
 import type { StackSettings } from "../settings.js";
@@ -9,12 +10,21 @@ import { type LostRunsQueue, rateSchedule } from "./dead-letters.js";
 import { KapaFunction } from "./lambda.js";
 import { QueueConsumer } from "./queue-consumer.js";
 
-/** The dispatcher runs every minute and polls the outbox for most of it. */
+/**
+ * The dispatcher runs every minute and polls the outbox for longer than that: each run overlaps
+ * the next by DISPATCH_OVERLAP (claims skip each other's rows), so there is no second of the
+ * minute without a poller (a late schedule or a cold start included).
+ */
 export const DISPATCH_INTERVAL = Duration.minutes(1);
-export const DISPATCH_WINDOW = Duration.seconds(55);
-/** Deliveries in flight at most: sender invocations (the mapping's cap) x messages each. */
-export const SENDER_MAX_CONCURRENCY = 10;
-export const SENDER_BATCH_SIZE = 10;
+export const DISPATCH_OVERLAP = Duration.seconds(15);
+export const DISPATCH_WINDOW = DISPATCH_INTERVAL.plus(DISPATCH_OVERLAP);
+/**
+ * Deliveries in flight at most: sender invocations (the mapping's cap) x messages each. One
+ * message an invocation: an invocation lasts as long as its slowest POST, so a hanging endpoint
+ * holds only its own deliveries' slots (for the timeout), never a batch of other endpoints'.
+ */
+export const SENDER_MAX_CONCURRENCY = 100;
+export const SENDER_BATCH_SIZE = 1;
 /** A batch's POSTs run in parallel, each cut at 5 s; the rest is sending their outcomes. */
 export const SENDER_TIMEOUT = Duration.seconds(Math.ceil(DELIVERY_TIMEOUT_MS / 1000) + 15);
 export const RECORDER_MAX_CONCURRENCY = 2;
@@ -45,12 +55,18 @@ export class Webhooks extends Construct {
   readonly deliveries: QueueConsumer;
   readonly results: QueueConsumer;
   readonly schedule: scheduler.Schedule;
+  /** Seals the endpoints' signing secrets in the delivery messages (shared/webhooks/message-seal.ts). */
+  readonly messageKey: secretsmanager.Secret;
   readonly dispatcherLostRuns: LostRunsQueue;
   readonly alarms: readonly cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: WebhooksProps) {
     super(scope, id);
     const { database, settings } = props;
+    this.messageKey = new secretsmanager.Secret(this, "MessageKey", {
+      description: "Seals webhook signing secrets in delivery messages (read by the dispatcher, recorder, API, sender)",
+      generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
+    });
 
     this.sender = new KapaFunction(this, "Sender", {
       entry: "webhook-sender",
@@ -116,10 +132,16 @@ export class Webhooks extends Construct {
     this.alarms = [...this.deliveries.alarms, ...this.results.alarms, this.dispatcherLostRuns.alarm];
   }
 
-  /** Lets a function send deliveries (the API's redeliver): sqs:SendMessage on the delivery queue only, and its URL. */
+  /**
+   * Lets a function send deliveries (the API's redeliver): sqs:SendMessage on the delivery queue
+   * only, and its URL; and read the message key, which seals what it sends (and, for the sender,
+   * opens what it receives). VPC functions reach Secrets Manager through the database's endpoint.
+   */
   bindDeliverySender(fn: KapaFunction): void {
     this.deliveries.queue.grantSendMessages(fn.function);
     fn.addEnvironment("WEBHOOK_QUEUE_URL", this.deliveries.queue.queueUrl);
+    this.messageKey.grantRead(fn.function);
+    fn.addEnvironment("WEBHOOK_MESSAGE_KEY_SECRET_ARN", this.messageKey.secretArn);
     // Public addresses only; the local world (and only it) turns loopback on.
     fn.addEnvironment("WEBHOOK_ALLOW_LOOPBACK", "false");
   }

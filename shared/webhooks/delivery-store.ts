@@ -1,4 +1,4 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, gt, inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { classifyDbError } from "../db/errors.js";
 import { type WebhookEndpointRow, webhookAttempts, webhookEndpoints, webhookEvents } from "../db/webhook-schema.js";
@@ -66,6 +66,14 @@ export class DeliveryStore {
       .where(and(inArray(webhookEndpoints.projectId, [...new Set(projectIds)]), eq(webhookEndpoints.enabled, true)));
   }
 
+  /** One event of the outbox (a retry is made from it). */
+  async event(id: string): Promise<ClaimedEvent | undefined> {
+    const [row] = await this.db.select().from(webhookEvents).where(eq(webhookEvents.id, id));
+    return (
+      row && { id: row.id, projectId: row.projectId, type: row.type, payload: row.payload, createdAt: row.createdAt }
+    );
+  }
+
   async endpoint(id: string): Promise<WebhookEndpointRow | undefined> {
     const [row] = await this.db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id));
     return row;
@@ -73,8 +81,9 @@ export class DeliveryStore {
 
   /**
    * Logs an attempt and updates the endpoint's count of consecutive failures (a success resets
-   * it); the endpoint is disabled when the count reaches `disableAfter`. Returns the endpoint
-   * after the update, or undefined when it was deleted meanwhile (nothing is logged then).
+   * it); the endpoint is disabled when the count reaches `disableAfter`. After a failure,
+   * returns the endpoint as updated (for the retry), or undefined when it was deleted meanwhile
+   * (nothing is logged then); after a success, undefined.
    */
   async recordAttempt(result: AttemptResult, outcome: AttemptOutcome): Promise<WebhookEndpointRow | undefined> {
     const { delivery } = result;
@@ -96,17 +105,24 @@ export class DeliveryStore {
         if (classifyDbError(error)?.kind === "foreign-key") return undefined;
         throw error;
       }
-      const failures = succeeded ? sql`0` : sql`${webhookEndpoints.consecutiveFailures} + 1`;
+      // A success on an endpoint without failures changes nothing: no update, no row lock (the
+      // recorder's concurrent successes of one endpoint would otherwise queue on its row).
+      if (succeeded) {
+        await tx
+          .update(webhookEndpoints)
+          .set({ consecutiveFailures: 0 })
+          .where(and(eq(webhookEndpoints.id, delivery.endpointId), gt(webhookEndpoints.consecutiveFailures, 0)));
+        return undefined;
+      }
+      const failures = sql`${webhookEndpoints.consecutiveFailures} + 1`;
       const [row] = await tx
         .update(webhookEndpoints)
         .set({
           consecutiveFailures: failures,
-          enabled: succeeded ? undefined : sql`${webhookEndpoints.enabled} and ${failures} < ${this.disableAfter}`,
-          disabledReason: succeeded
-            ? undefined
-            : sql`case when ${webhookEndpoints.enabled} and ${failures} >= ${this.disableAfter}
-                then ${`disabled after ${this.disableAfter} consecutive failed deliveries`}
-                else ${webhookEndpoints.disabledReason} end`,
+          enabled: sql`${webhookEndpoints.enabled} and ${failures} < ${this.disableAfter}`,
+          disabledReason: sql`case when ${webhookEndpoints.enabled} and ${failures} >= ${this.disableAfter}
+            then ${`disabled after ${this.disableAfter} consecutive failed deliveries`}
+            else ${webhookEndpoints.disabledReason} end`,
         })
         .where(eq(webhookEndpoints.id, delivery.endpointId))
         .returning();

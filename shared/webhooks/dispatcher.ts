@@ -1,6 +1,6 @@
 import type { WebhookEndpointRow } from "../db/webhook-schema.js";
 import type { ClaimedEvent, DeliveryStore } from "./delivery-store.js";
-import type { DeliveryMessage } from "./model.js";
+import type { OpenDelivery } from "./model.js";
 import type { DeliveryQueue } from "./queue.js";
 import { activeSecrets } from "./repository.js";
 
@@ -11,14 +11,19 @@ export const CLAIM_LEASE_SECONDS = 30;
 /** The pause between two polls of an empty outbox. */
 export const POLL_INTERVAL_MS = 200;
 
-export function deliveryFor(event: ClaimedEvent, endpoint: WebhookEndpointRow, attempt = 1): DeliveryMessage {
+export function deliveryFor(
+  event: ClaimedEvent,
+  endpoint: WebhookEndpointRow,
+  attempt = 1,
+  now = new Date(),
+): OpenDelivery {
   return {
     eventId: event.id,
     endpointId: endpoint.id,
     projectId: event.projectId,
     attempt,
     url: endpoint.url,
-    secrets: activeSecrets(endpoint),
+    secrets: activeSecrets(endpoint, now),
     type: event.type,
     occurredAt: event.createdAt.toISOString(),
     data: event.payload,

@@ -19,8 +19,13 @@ export interface PostOptions {
 }
 
 /** The Standard Webhooks headers, signed by the `standardwebhooks` package with every active secret. */
-export function signedHeaders(message: DeliveryMessage, body: string, at: Date): Record<string, string> {
-  const signatures = message.secrets.map((secret) => new Webhook(secret).sign(message.eventId, at, body));
+export function signedHeaders(
+  message: Pick<DeliveryMessage, "eventId">,
+  secrets: readonly string[],
+  body: string,
+  at: Date,
+): Record<string, string> {
+  const signatures = secrets.map((secret) => new Webhook(secret).sign(message.eventId, at, body));
   return {
     "webhook-id": message.eventId,
     "webhook-timestamp": String(Math.floor(at.getTime() / 1000)),
@@ -76,7 +81,11 @@ function request(checked: CheckedUrl, headers: Record<string, string>, body: str
  * One delivery attempt: the URL is checked again (DNS may have changed since creation), then
  * POSTed to the checked address with a deadline; redirects are not followed (a 3xx is a failure).
  */
-export async function postDelivery(message: DeliveryMessage, options: PostOptions): Promise<PostOutcome> {
+export async function postDelivery(
+  message: DeliveryMessage,
+  secrets: readonly string[],
+  options: PostOptions,
+): Promise<PostOutcome> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   let checked: CheckedUrl;
@@ -87,7 +96,7 @@ export async function postDelivery(message: DeliveryMessage, options: PostOption
     return { statusCode: null, error: `refused: ${reason}`, durationMs: elapsed() };
   }
   const body = deliveryBody(message);
-  const headers = signedHeaders(message, body, (options.now ?? (() => new Date()))());
+  const headers = signedHeaders(message, secrets, body, (options.now ?? (() => new Date()))());
   try {
     const status = await request(checked, headers, body, options.timeoutMs ?? DELIVERY_TIMEOUT_MS);
     const error = status >= 300 && status < 400 ? `redirect not followed (HTTP ${status})` : null;

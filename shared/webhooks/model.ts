@@ -56,8 +56,11 @@ export const deliveryMessage = z.object({
   projectId: z.string().uuid(),
   attempt: z.number().int().min(1),
   url: z.string(),
-  /** Every secret that signs this delivery (the current one, and the previous within its 24 h). */
-  secrets: z.array(z.string()).min(1),
+  /**
+   * Every secret that signs this delivery (the current one, and the previous within its 24 h),
+   * sealed under the webhook message key and bound to this message (message-seal.ts).
+   */
+  sealedSecrets: z.string(),
   type: z.string(),
   /** The event's time (the body's `timestamp`). */
   occurredAt: z.string(),
@@ -66,10 +69,13 @@ export const deliveryMessage = z.object({
   notBefore: z.string().optional(),
 });
 export type DeliveryMessage = z.infer<typeof deliveryMessage>;
+/** A delivery before its secrets are sealed (made where the database is; sealed on the way to the queue). */
+export type OpenDelivery = Omit<DeliveryMessage, "sealedSecrets"> & { secrets: string[] };
 
 /** What the sender reports of one attempt (the results queue): the recorder writes it down. */
 export const attemptResult = z.object({
-  delivery: deliveryMessage,
+  /** Which delivery: the recorder takes anything else (URL, secrets, payload) from the database. */
+  delivery: deliveryMessage.pick({ eventId: true, endpointId: true, projectId: true, attempt: true, type: true }),
   statusCode: z.number().int().nullable(),
   error: z.string().nullable(),
   durationMs: z.number().int().min(0),

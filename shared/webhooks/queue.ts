@@ -1,5 +1,6 @@
 import { type SqsSender, sendMessageBatches } from "../platform/sqs-sender.js";
-import { type DeliveryMessage, MAX_SQS_DELAY_SECONDS } from "./model.js";
+import type { MessageSeal } from "./message-seal.js";
+import { type DeliveryMessage, MAX_SQS_DELAY_SECONDS, type OpenDelivery } from "./model.js";
 
 /** One message: its body, the project that owns it (its fair-queue group) and its delay. */
 export interface OutgoingMessage {
@@ -26,14 +27,24 @@ export function sendGrouped(sqs: SqsSender, queueUrl: string, messages: readonly
   );
 }
 
-/** The webhook queue: (event, endpoint) deliveries, grouped by project. */
+/** The webhook queue: (event, endpoint) deliveries, grouped by project, their secrets sealed. */
 export class DeliveryQueue {
   constructor(
     private readonly sqs: SqsSender,
     private readonly queueUrl: string,
+    private readonly seal: MessageSeal,
   ) {}
 
-  send(deliveries: readonly DeliveryMessage[], delaySeconds = 0): Promise<void> {
+  /** New deliveries: their secrets are sealed here, on the way to the queue. */
+  send(deliveries: readonly OpenDelivery[], delaySeconds = 0): Promise<void> {
+    return this.resend(
+      deliveries.map((d) => this.seal.seal(d)),
+      delaySeconds,
+    );
+  }
+
+  /** Sealed messages back to the queue as they are (a retry not yet due, a held endpoint's). */
+  resend(deliveries: readonly DeliveryMessage[], delaySeconds = 0): Promise<void> {
     return sendGrouped(
       this.sqs,
       this.queueUrl,

@@ -2,10 +2,10 @@ import type { SQSBatchResponse } from "aws-lambda";
 import { logger } from "../platform/logger.js";
 import { consumeRecords, type QueueRecord } from "../platform/sqs-consumer.js";
 import type { AttemptOutcome, DeliveryStore } from "./delivery-store.js";
+import { deliveryFor } from "./dispatcher.js";
 import { isSuccess } from "./http-post.js";
 import { type AttemptResult, attemptResult, MAX_ATTEMPTS, MAX_SQS_DELAY_SECONDS, retryDelaySeconds } from "./model.js";
 import type { DeliveryQueue } from "./queue.js";
-import { activeSecrets } from "./repository.js";
 
 export interface RecorderDeps {
   store: DeliveryStore;
@@ -23,7 +23,8 @@ export function outcomeOf(result: AttemptResult): AttemptOutcome {
 
 /**
  * Writes an attempt down and, when it failed and attempts remain, schedules the next one with
- * the endpoint as it is now (its URL, its secrets; none when it was deleted or disabled).
+ * the event and the endpoint as the database has them (its URL, its secrets; none when it was
+ * deleted or disabled): nothing of a retry comes from the results queue but which delivery.
  */
 export async function recordResult(body: string, deps: RecorderDeps): Promise<void> {
   const result = attemptResult.parse(JSON.parse(body));
@@ -33,16 +34,10 @@ export async function recordResult(body: string, deps: RecorderDeps): Promise<vo
   const next = result.delivery.attempt + 1;
   const delay = retryDelaySeconds(next, deps.random, deps.retryScale);
   const now = (deps.now ?? (() => new Date()))();
+  const event = await deps.store.event(result.delivery.eventId);
+  if (!event || event.projectId !== endpoint.projectId) return;
   await deps.deliveries.send(
-    [
-      {
-        ...result.delivery,
-        attempt: next,
-        url: endpoint.url,
-        secrets: activeSecrets(endpoint, now),
-        notBefore: new Date(now.getTime() + delay * 1000).toISOString(),
-      },
-    ],
+    [{ ...deliveryFor(event, endpoint, next, now), notBefore: new Date(now.getTime() + delay * 1000).toISOString() }],
     Math.min(delay, MAX_SQS_DELAY_SECONDS),
   );
 }

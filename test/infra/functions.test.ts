@@ -28,6 +28,8 @@ import {
 } from "./stack-fixture.js";
 import { asArray, identityStatements, props } from "./support.js";
 
+const messageKeyRef = stack.resolve(stack.webhooks.messageKey.secretArn) as unknown;
+
 // Assess -------------------------------------------------------------------------------------
 
 const functions = resourcesOf("AWS::Lambda::Function");
@@ -167,14 +169,16 @@ describe("IAM least privilege", () => {
     }
   });
 
-  it("scopes secret and database actions to the database secret, never *", () => {
+  it("scopes secret and database actions to the database secrets or the webhook message key, never *", () => {
     const sensitive = allStatements.filter((s) =>
       asArray(s.Action).some((a) => a.startsWith("secretsmanager:") || a.startsWith("rds-db:")),
     );
     // The proxy's role and every database function read the secret.
     expect(sensitive.length).toBeGreaterThanOrEqual(dbFunctionIds.length + 1);
     for (const statement of sensitive) {
-      for (const resource of asArray(statement.Resource)) expect([secretRef, appSecretRef]).toContainEqual(resource);
+      for (const resource of asArray(statement.Resource)) {
+        expect([secretRef, appSecretRef, messageKeyRef]).toContainEqual(resource);
+      }
       for (const action of asArray(statement.Action)) {
         expect(["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]).toContain(action);
       }
@@ -184,7 +188,14 @@ describe("IAM least privilege", () => {
   it("gives each database function read access to the secret, and nothing on *", () => {
     for (const id of dbFunctionIds) {
       const statements = statementsOfRole(roleIdOf(id));
-      const secretStatements = statements.filter((s) => asArray(s.Action).some((a) => a.startsWith("secretsmanager:")));
+      // The webhook message key and its readers are test/infra/webhooks.test.ts's.
+      const secretStatements = statements
+        .filter((s) => asArray(s.Action).some((a) => a.startsWith("secretsmanager:")))
+        .map((s) => {
+          const resources = asArray(s.Resource).filter((r) => JSON.stringify(r) !== JSON.stringify(messageKeyRef));
+          return { ...s, Resource: resources.length === 1 ? resources[0] : resources };
+        })
+        .filter((s) => asArray(s.Resource).length > 0);
       const read = (resource: unknown) => ({
         Effect: "Allow",
         Action: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],

@@ -142,9 +142,9 @@ const migrateId = stack.getLogicalId(stack.migrations.handler.function.node.defa
 
 describe("security review", () => {
   it("keeps secrets in Secrets Manager only: generated there, referenced by ARN", () => {
-    // The owner's and the application's credentials.
+    // The owner's and the application's credentials, and the webhook message key.
     const secrets = [...resourcesIn(template, "AWS::SecretsManager::Secret").values()].map(props);
-    expect(secrets).toHaveLength(2);
+    expect(secrets).toHaveLength(3);
     for (const secret of secrets) {
       expect(secret.GenerateSecretString).toBeDefined();
       expect(secret.SecretString).toBeUndefined();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  DISPATCH_INTERVAL,
   DISPATCH_WINDOW,
   RECORDER_MAX_CONCURRENCY,
   SENDER_BATCH_SIZE,
@@ -37,6 +38,20 @@ const mappingOf = (functionId: string) =>
   );
 const sqsActions = (statements: Statement[]) =>
   statements.flatMap((s) => asArray(s.Action)).filter((a) => a.startsWith("sqs:") || a === "*");
+const messageKeyId = idOf(webhooks.messageKey);
+/** The Secrets Manager actions of a function's role, and on what. */
+const secretGrants = (functionId: string) =>
+  statementsOfRole(roleIdOf(functionId)).filter((s) => asArray(s.Action).some((a) => a.startsWith("secretsmanager:")));
+const expectReadsOnlyTheMessageKey = (functionId: string, otherSecrets: "none" | "database") => {
+  const grants = secretGrants(functionId);
+  const onKey = grants.filter((s) => mentions(s.Resource, messageKeyId));
+  expect(onKey.flatMap((s) => asArray(s.Action)).sort()).toEqual([
+    "secretsmanager:DescribeSecret",
+    "secretsmanager:GetSecretValue",
+  ]);
+  expect(envOf(functionId).WEBHOOK_MESSAGE_KEY_SECRET_ARN).toEqual({ Ref: messageKeyId });
+  if (otherSecrets === "none") expect(grants).toEqual(onKey);
+};
 const sendTargets = (functionId: string) =>
   statementsOfRole(roleIdOf(functionId))
     .filter((s) => asArray(s.Action).includes("sqs:SendMessage"))
@@ -70,7 +85,7 @@ describe("webhook sender", () => {
     });
   });
 
-  it("runs outside the VPC with no database access: it may only send to the two webhook queues", () => {
+  it("runs outside the VPC with no database access: it may only send to the two webhook queues and read the message key", () => {
     const sender = props(functions.get(senderId));
     expect(sender.VpcConfig).toBeUndefined();
     expect(sender.Timeout).toBe(SENDER_TIMEOUT.toSeconds());
@@ -79,7 +94,8 @@ describe("webhook sender", () => {
     expect(env.WEBHOOK_QUEUE_URL).toEqual({ Ref: deliveriesId });
     expect(env.WEBHOOK_RESULTS_QUEUE_URL).toEqual({ Ref: resultsId });
     const statements = statementsOfRole(roleIdOf(senderId));
-    expect(statements.flatMap((s) => asArray(s.Action)).filter((a) => a.startsWith("secretsmanager:"))).toEqual([]);
+    expect(statements.flatMap((s) => asArray(s.Action)).filter((a) => a.startsWith("kms:") || a === "*")).toEqual([]);
+    expectReadsOnlyTheMessageKey(senderId, "none");
     const targets = sendTargets(senderId);
     expect(targets).toHaveLength(2);
     expect(targets.some((r) => mentions(r, deliveriesId))).toBe(true);
@@ -99,6 +115,8 @@ describe("webhook recorder and dispatcher", () => {
   it("the dispatcher runs every minute by schedule, polls for less than its timeout, and sends to the delivery queue only", () => {
     const dispatcher = props(functions.get(dispatcherId));
     expect(dispatcher.Timeout as number).toBeGreaterThan(DISPATCH_WINDOW.toSeconds());
+    // Each run polls past the next one's start: no part of the minute without a poller.
+    expect(DISPATCH_WINDOW.toSeconds()).toBeGreaterThan(DISPATCH_INTERVAL.toSeconds());
     expect(envOf(dispatcherId).WEBHOOK_DISPATCH_WINDOW_SECONDS).toBe(String(DISPATCH_WINDOW.toSeconds()));
     const schedule = props(resourcesOf("AWS::Scheduler::Schedule").get(idOf(webhooks.schedule)));
     expect(schedule.ScheduleExpression).toBe("rate(1 minute)");
@@ -116,5 +134,19 @@ describe("webhook recorder and dispatcher", () => {
     expect(envOf(apiFnId).WEBHOOK_QUEUE_URL).toEqual({ Ref: deliveriesId });
     expect(sendTargets(apiFnId).some((r) => mentions(r, deliveriesId))).toBe(true);
     expect(sqsActions(statementsOfRole(roleIdOf(apiFnId)))).not.toContain("sqs:ReceiveMessage");
+  });
+});
+
+describe("webhook message key", () => {
+  it("is a generated secret that only the functions making or sending deliveries may read", () => {
+    const secret = props(resourcesOf("AWS::SecretsManager::Secret").get(messageKeyId));
+    expect(secret.GenerateSecretString).toMatchObject({ PasswordLength: 64 });
+    expectReadsOnlyTheMessageKey(dispatcherId, "database");
+    expectReadsOnlyTheMessageKey(recorderId, "database");
+    expectReadsOnlyTheMessageKey(apiFnId, "database");
+    const readers = [...functions.keys()].filter((id) =>
+      secretGrants(id).some((s) => mentions(s.Resource, messageKeyId)),
+    );
+    expect(readers.sort()).toEqual([apiFnId, dispatcherId, recorderId, senderId].sort());
   });
 });

@@ -1,10 +1,10 @@
 import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
-import { MAX_CATEGORIES_PER_PROJECT } from "../../shared/labels/limits.js";
 import { relabelDeletedCategories } from "../../shared/categories/relabel.js";
 import { UnlabelRepository } from "../../shared/categories/unlabel.js";
 import { SqsClassificationQueue } from "../../shared/classification/queue.js";
 import { categories, threads } from "../../shared/db/schema.js";
+import { MAX_CATEGORIES_PER_PROJECT } from "../../shared/labels/limits.js";
 import { createTenant, type Tenant, useTestDb } from "../support/db.js";
 import { invoke } from "../support/invoke.js";
 import { createTestQueue, drainRequests, testSqs } from "../support/sqs.js";

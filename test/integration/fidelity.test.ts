@@ -174,6 +174,8 @@ describe("the local world is the template: functions and event sources", () => {
     ];
     // The secrets (the owner's; the application login's, which only Migrate sets up) and the proxy.
     const DATABASE_BINDING = ["DB_SECRET_ARN", "DB_APP_SECRET_ARN", "DB_HOST"];
+    // The webhook message key's secret is the key's text here (no Secrets Manager locally).
+    const localSecret = (name: string) => (name === "WEBHOOK_MESSAGE_KEY_SECRET_ARN" ? "WEBHOOK_MESSAGE_KEY" : name);
     for (const [id, p] of functions) {
       const local = world.functions[id];
       expect(local?.timeoutSeconds, id).toBe(p.Timeout ?? 3);
@@ -182,7 +184,9 @@ describe("the local world is the template: functions and event sources", () => {
       const database = "DB_SECRET_ARN" in variables;
       // The database binding (secrets + proxy endpoint) is one DATABASE_URL here.
       const expected = [
-        ...Object.keys(variables).filter((k) => !database || !DATABASE_BINDING.includes(k)),
+        ...Object.keys(variables)
+          .filter((k) => !database || !DATABASE_BINDING.includes(k))
+          .map(localSecret),
         ...(database
           ? ["DATABASE_URL", ...(database && local?.environment.KAPA_EMBEDDED_DB ? ["KAPA_EMBEDDED_DB"] : [])]
           : []),

@@ -1,12 +1,12 @@
 import { asc, eq, inArray } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { UnlabelRepository } from "../../shared/categories/unlabel.js";
-import { EXAMPLES_PER_CATEGORY, loadExamples } from "../../shared/labels/examples.js";
 import { localClassifier } from "../../shared/classification/providers.js";
 import { LabelsRepository } from "../../shared/classification/repository.js";
 import { classifyBatch } from "../../shared/classification/service.js";
 import { labelExamples } from "../../shared/db/example-schema.js";
 import { categories, threads } from "../../shared/db/schema.js";
+import { EXAMPLES_PER_CATEGORY, loadExamples } from "../../shared/labels/examples.js";
 import { ThreadsRepository } from "../../shared/threads/repository.js";
 import { createTenant, type Tenant, useTestDb } from "../support/db.js";
 import { invoke } from "../support/invoke.js";

@@ -6,10 +6,12 @@ import { SqsClassificationQueue } from "../../shared/classification/queue.js";
 import { LabelsRepository } from "../../shared/classification/repository.js";
 import { categories, threads } from "../../shared/db/schema.js";
 import { webhookEndpoints, webhookEvents } from "../../shared/db/webhook-schema.js";
+import { deliveryFor } from "../../shared/webhooks/dispatcher.js";
+import { MessageSeal } from "../../shared/webhooks/message-seal.js";
 import { createTenant, type Tenant, useTestDb } from "../support/db.js";
 import { invoke } from "../support/invoke.js";
 import { createTestQueue, eventually, testSqs } from "../support/sqs.js";
-import { deliveryPipeline, type Received, startReceiver } from "../support/webhooks.js";
+import { deliveryPipeline, type Received, startReceiver, TEST_MESSAGE_KEY } from "../support/webhooks.js";
 
 // Under `npm start` loopback endpoints are allowed: the receiver listens on 127.0.0.1.
 process.env.WEBHOOK_ALLOW_LOOPBACK = "true";
@@ -260,5 +262,26 @@ describe("webhook delivery", () => {
     ]);
     await pumpUntil(() => receiver.received.filter((r) => r.path === "/again").length > before);
     expect(distinct("/again")).toHaveLength(1);
+  });
+
+  it("posts nothing for a message changed on the queue (its seal does not open): the retry goes where the database says", async () => {
+    const t = await createTenant(db);
+    const id = await subscribe(t, "/sealed", ["category.created"], "ok");
+    await invoke("createCategory", t, { body: { name: "Sealed" } });
+    await pumpUntil(() => distinct("/sealed").length === 1);
+    const [event] = await db.select().from(webhookEvents).where(eq(webhookEvents.projectId, t.projectId));
+    const [endpoint] = await db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id));
+    if (!event || !endpoint) throw new Error("no event or endpoint");
+    const sealed = new MessageSeal(TEST_MESSAGE_KEY).seal(deliveryFor(event, endpoint));
+    // Whoever reads the queue sees no secret; whoever sends to it without the key cannot aim one elsewhere.
+    expect(JSON.stringify(sealed)).not.toContain(endpoint.secret.slice(6));
+    await pipeline.deliveries.resend([{ ...sealed, url: receiver.endpoint("/thief") }]);
+    const before = receiver.received.filter((r) => r.path === "/sealed").length;
+    await pumpUntil(() => receiver.received.filter((r) => r.path === "/sealed").length > before);
+    expect(receiver.counts.get("/thief")).toBeUndefined();
+    expect(distinct("/sealed").map((r) => r.webhookId)).toEqual([event.id]);
+    const log = await invoke("listWebhookDeliveries", t, { params: { webhook_id: id } });
+    const errors = (log.body.results as { error: string | null }[]).map((a) => a.error);
+    expect(errors.some((e) => e?.startsWith("not sent: the secrets' seal does not open"))).toBe(true);
   });
 });

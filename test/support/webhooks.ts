@@ -5,6 +5,7 @@ import { Webhook } from "standardwebhooks";
 import type { Db } from "../../shared/db/client.js";
 import { DeliveryStore } from "../../shared/webhooks/delivery-store.js";
 import { dispatchOnce } from "../../shared/webhooks/dispatcher.js";
+import { MessageSeal } from "../../shared/webhooks/message-seal.js";
 import { DeliveryQueue, sendGrouped } from "../../shared/webhooks/queue.js";
 import { recordResult } from "../../shared/webhooks/recorder.js";
 import { type SenderDeps, sendBatch } from "../../shared/webhooks/sender.js";
@@ -95,6 +96,9 @@ export async function startReceiver() {
   };
 }
 
+/** The message key of the tests' pipelines (the local world derives its own). */
+export const TEST_MESSAGE_KEY = "a test webhook message key, 32 characters or more";
+
 async function receive(queueUrl: string): Promise<{ messageId: string; body: string }[]> {
   const out = await testSqs.send(
     new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }),
@@ -124,9 +128,11 @@ export function deliveryPipeline(options: {
   timeoutMs?: number;
 }) {
   const store = new DeliveryStore(options.db, options.disableAfter);
-  const deliveries = new DeliveryQueue(testSqs, options.queueUrl);
+  const seal = new MessageSeal(TEST_MESSAGE_KEY);
+  const deliveries = new DeliveryQueue(testSqs, options.queueUrl, seal);
   const sender: SenderDeps = {
     post: { policy: { allowLoopback: true }, resolve: options.resolve, timeoutMs: options.timeoutMs },
+    seal,
     deliveries,
     results: { send: (messages) => sendGrouped(testSqs, options.resultsUrl, messages) },
   };

@@ -101,33 +101,37 @@ describe("webhook delivery over HTTP", () => {
   });
   afterAll(() => new Promise((resolve) => server.close(resolve)));
 
-  const message = (url: string, secrets = ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]): DeliveryMessage => ({
+  const secrets = ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"];
+  const message = (url: string): DeliveryMessage => ({
     eventId: "4b1c6a3e-9f0d-4e2a-8b7c-1d2e3f4a5b6c",
     endpointId: "0d9c8b7a-6f5e-4d3c-9b2a-1f0e9d8c7b6a",
     projectId: "3f1c2a9e-5b7d-4c8e-9f0a-1b2c3d4e5f60",
     attempt: 1,
     url,
-    secrets,
+    sealedSecrets: "",
     type: "thread.labelled",
     occurredAt: "2026-03-02T09:30:00.000Z",
     data: { thread_id: "x" },
   });
 
   it("does not follow a redirect (to the metadata address here): the 302 is a failure", async () => {
-    const outcome = await postDelivery(message(`http://127.0.0.1:${port}/redirect`), { policy: local });
+    const outcome = await postDelivery(message(`http://127.0.0.1:${port}/redirect`), secrets, { policy: local });
     expect(outcome).toMatchObject({ statusCode: 302, error: "redirect not followed (HTTP 302)" });
     expect(hits.filter((h) => h.includes("meta-data"))).toEqual([]);
   });
 
   it("reads a bounded part of a large answer", async () => {
-    const outcome = await postDelivery(message(`http://127.0.0.1:${port}/big`), { policy: local });
+    const outcome = await postDelivery(message(`http://127.0.0.1:${port}/big`), secrets, { policy: local });
     expect(outcome.statusCode).toBe(200);
   });
 
   it("refuses at delivery a name that now resolves to a private address (DNS changed since creation)", async () => {
     const resolve = resolver({ "rebind.example": ["10.0.0.7"] });
     const before = hits.length;
-    const outcome = await postDelivery(message(`http://rebind.example:${port}/ok`), { policy: local, resolve });
+    const outcome = await postDelivery(message(`http://rebind.example:${port}/ok`), secrets, {
+      policy: local,
+      resolve,
+    });
     expect(outcome.statusCode).toBeNull();
     expect(outcome.error).toContain("refused: url: rebind.example resolves to 10.0.0.7");
     expect(hits.length).toBe(before);
@@ -137,7 +141,7 @@ describe("webhook delivery over HTTP", () => {
     let calls = 0;
     // First answer loopback (allowed locally), then a private address: the request must use the first.
     const rebinding: HostResolver = async () => [{ address: calls++ === 0 ? "127.0.0.1" : "10.0.0.9", family: 4 }];
-    const outcome = await postDelivery(message(`http://pinned.example:${port}/pinned`), {
+    const outcome = await postDelivery(message(`http://pinned.example:${port}/pinned`), secrets, {
       policy: local,
       resolve: rebinding,
     });
@@ -148,9 +152,9 @@ describe("webhook delivery over HTTP", () => {
 
   it("signs with every active secret: after a rotation both the old and the new one verify", () => {
     const [oldSecret, newSecret] = ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"];
-    const m = message("https://93.184.215.14/", [newSecret, oldSecret]);
+    const m = message("https://93.184.215.14/");
     const body = deliveryBody(m);
-    const headers = signedHeaders(m, body, new Date());
+    const headers = signedHeaders(m, [newSecret, oldSecret], body, new Date());
     expect(headers["webhook-signature"]?.split(" ")).toHaveLength(2);
     for (const secret of [oldSecret, newSecret]) {
       expect(new Webhook(secret).verify(body, headers)).toMatchObject({
