@@ -4,13 +4,11 @@ import type { SQSEvent } from "aws-lambda";
 import { sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import { SENDER_BATCH_SIZE, SENDER_MAX_CONCURRENCY } from "../infra/constructs/webhooks.js";
-import { startClassificationPipeline } from "../local/classification.js";
 import { type EventSource, startEventSource } from "../local/event-source.js";
 import { createQueueWithDlq } from "../local/sqs.js";
 import { createTenant, type Tenant } from "../shared/admin/tenants.js";
 import { SqsClassificationQueue } from "../shared/classification/queue.js";
 import type { Db } from "../shared/db/client.js";
-import { loadEnv } from "../shared/platform/config.js";
 import { createSqsClient } from "../shared/platform/sqs-client.js";
 import { DeliveryStore } from "../shared/webhooks/delivery-store.js";
 import { dispatchUntil } from "../shared/webhooks/dispatcher.js";
@@ -19,6 +17,7 @@ import { recordResult } from "../shared/webhooks/recorder.js";
 import { WebhookEndpointsRepository } from "../shared/webhooks/repository.js";
 import { sendBatch } from "../shared/webhooks/sender.js";
 import { newSecret } from "../shared/webhooks/service.js";
+import { startWorldOn } from "../test/support/local-world.js";
 import { type BenchEnvironment, benchEnvironment, machineLoad, report, stats } from "./lib.js";
 
 const THREADS = Number(process.env.BENCH_WEBHOOKS_THREADS ?? 2000);
@@ -225,13 +224,12 @@ export async function benchWebhooks(): Promise<void> {
       })
     ).queueUrl;
   const queues = { hooks: await queue("webhooks"), results: await queue("webhook-results"), live: "" };
-  const pipeline = await startClassificationPipeline({
-    env: loadEnv(),
-    visibilityTimeoutSeconds: 60,
-    sweeperIntervalMs: 0,
-    queueName: `bench-live-${process.pid}`,
-  });
-  queues.live = process.env.CLASSIFICATION_QUEUE_URL as string;
+  // The world's classifier on its live queue (its delivery side is this benchmark's own, to kill).
+  const world = await startWorldOn(
+    { sqsEndpoint: env.sqsEndpoint, database: { url: process.env.DATABASE_URL as string } },
+    { label: "bench-webhooks", consumers: ["classifier:ClassificationQueueUrl"] },
+  );
+  queues.live = world.queueUrl("ClassificationQueueUrl");
   try {
     const rows = [
       await runPhase(env, receiver, { name: "healthy", healthyPath: "/healthy" }, queues),
@@ -254,7 +252,7 @@ export async function benchWebhooks(): Promise<void> {
       load_average_after: machineLoad().load_average,
     });
   } finally {
-    await pipeline.stop();
+    await world.stop();
     await receiver.close();
     sqs.destroy();
     await env.close();

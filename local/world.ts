@@ -35,7 +35,27 @@ export interface LocalWorldOptions {
   deviations?: LocalDeviations;
   /** Per state, milliseconds before a Step Functions retry instead of the definition's backoff (tests). */
   retryIntervalOverrides?: Record<string, number>;
+  /**
+   * Fault hook (tests): every invocation of a function, from an event source, a schedule, a state
+   * machine's task or the API, goes through this; it may fail it, delay it or pass it on.
+   */
+  wrapInvoke?: WrapInvoke;
+  /**
+   * Which of the template's enabled event source mappings and schedules run: tests that drive a
+   * function themselves (a schedule they invoke, a queue they read). @default all of them
+   */
+  running?: {
+    eventSources?: (mapping: TopologyEventSource) => boolean;
+    schedules?: (schedule: TopologySchedule) => boolean;
+  };
 }
+
+/** One invocation of `functionId` with `event`, and how to run it as it would run without the hook. */
+export type WrapInvoke = (
+  functionId: string,
+  event: unknown,
+  invoke: (event: unknown) => Promise<unknown>,
+) => Promise<unknown>;
 
 export interface LocalDeviations {
   /** Every queue's visibility timeout (AWS: the template's, 6 x the consumer's timeout). */
@@ -60,6 +80,8 @@ export interface LocalWorld {
   stateMachines: ReadonlyMap<string, string>;
   stepFunctions: LocalStepFunctions;
   pool: LambdaPool;
+  /** Invokes a function as the world's event sources, schedules, tasks and API do (through wrapInvoke). */
+  invoke: LambdaPool["invoke"];
   eventSources: ReadonlyMap<string, EventSource>;
   /** Each schedule as it runs: the template's, and the expression it fires on (a deviation may shorten a rate). */
   schedules: ReadonlyMap<string, RunningSchedule>;
@@ -231,14 +253,26 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
   // The Step Functions endpoint is needed by the functions' environments: start it first, its tasks
   // reach the pool through this late-bound reference.
   let pool: LambdaPool | undefined;
+  const wrap = options.wrapInvoke;
+  const invoke: Invoke = (name, event) => {
+    const direct = (e: unknown) => (pool as LambdaPool).invoke(name, e);
+    return wrap ? wrap(name, event, direct) : direct(event);
+  };
   const ids = new Map(Object.keys(topology.functions).map((id) => [id, id]));
   const machines = topology.stateMachines.map((id) => {
     const machine = resolveStateMachine(stack.template, id, ids);
     const tasks: Record<string, LocalTask> = {};
     for (const [state, fnId] of Object.entries(machine.tasks)) {
-      tasks[state] = (input) => (pool as LambdaPool).invoke(fnId, input) as Promise<typeof input>;
+      tasks[state] = (input) => invoke(fnId, input) as Promise<typeof input>;
     }
-    return { name: id, definition: machine.definition, tasks };
+    // A task fails as its function's invocation times out (a fault hook's hang included).
+    const timeoutsMs = Object.fromEntries(
+      Object.entries(machine.tasks).map(([state, fnId]) => [
+        state,
+        (topology.functions[fnId]?.timeoutSeconds ?? 3) * 1000,
+      ]),
+    );
+    return { name: id, definition: machine.definition, tasks, timeoutsMs };
   });
   const stepFunctions = await startLocalStepFunctions({
     port: options.sfnPort,
@@ -263,16 +297,15 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
     };
   }
   pool = startLambdaPool(functions);
-  const started = pool;
-  const invoke: Invoke = (name, event) => started.invoke(name, event);
 
   const eventSources = new Map<string, EventSource>();
   const schedules = new Map<string, RunningSchedule>();
   function start(): void {
-    for (const mapping of topology.eventSources.filter((m) => m.enabled)) {
+    const runs = { eventSources: () => true, schedules: () => true, ...options.running };
+    for (const mapping of topology.eventSources.filter((m) => m.enabled && runs.eventSources(m))) {
       eventSources.set(mapping.logicalId, startMapping(mapping, queues, invoke));
     }
-    for (const schedule of topology.schedules.filter((s) => s.enabled)) {
+    for (const schedule of topology.schedules.filter((s) => s.enabled && runs.schedules(s))) {
       schedules.set(schedule.logicalId, startSchedule(schedule, topology, invoke, deviations));
     }
   }
@@ -284,6 +317,7 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
     stateMachines,
     stepFunctions,
     pool,
+    invoke,
     eventSources,
     schedules,
     deviations: deviationLines(deviations),
@@ -303,7 +337,7 @@ export { lambdaArn };
 /** The local API Gateway of the template: its WAF rules, methods, authorizers, stage throttling and usage plan. */
 export function gatewayOptions(
   topology: Topology,
-  world: Pick<LocalWorld, "pool">,
+  world: Pick<LocalWorld, "invoke">,
 ): Omit<GatewayOptions, "port" | "host"> {
   const { api } = topology;
   return {
@@ -324,6 +358,6 @@ export function gatewayOptions(
         apiKeyRequired: r.apiKeyRequired,
       };
     }),
-    invoke: (fn, event) => world.pool.invoke(fn, event),
+    invoke: (fn, event) => world.invoke(fn, event),
   };
 }

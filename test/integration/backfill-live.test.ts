@@ -1,13 +1,10 @@
-import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { and, eq, gt, sql } from "drizzle-orm";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { LocalBackfill } from "../../local/backfill.js";
-import { type EventSource, startEventSource } from "../../local/event-source.js";
 import { seedThreads } from "../../shared/admin/seed.js";
 import { getJob, startJob } from "../../shared/backfill/service.js";
 import { threads } from "../../shared/db/schema.js";
 import { runtime } from "../../shared/platform/runtime.js";
-import { executionOf, startTestBackfill } from "../support/backfill.js";
+import { executionOf, SMALL_PAGES, startTestBackfill, type TestBackfill } from "../support/backfill.js";
 import { createTenant, useTestDb } from "../support/db.js";
 import { invoke } from "../support/invoke.js";
 import { eventually } from "../support/sqs.js";
@@ -20,28 +17,20 @@ import { eventually } from "../support/sqs.js";
 
 // Prepare ------------------------------------------------------------------------------------
 
-process.env.CLASSIFIER_DELAY_MS = "100"; // before the handlers' runtime exists
 const db = useTestDb();
-let backfill: LocalBackfill;
-let live: EventSource;
+let backfill: TestBackfill;
 
 beforeAll(async () => {
-  backfill = await startTestBackfill({ maxConcurrency: 1 });
-  const classifier = (await import("../../functions/classifier.js")) as {
-    handler: (event: SQSEvent) => Promise<SQSBatchResponse>;
-  };
-  live = startEventSource({
-    queueUrl: process.env.CLASSIFICATION_QUEUE_URL as string,
-    batchSize: 10,
-    maxConcurrency: 2,
-    handler: classifier.handler,
-    waitSeconds: 0.2,
+  backfill = await startTestBackfill({
+    // The backfill's event source capped at one invocation (npm start: BACKFILL_MAX_CONCURRENCY=1).
+    context: { ...SMALL_PAGES, "kapa:backfillMaxConcurrency": 1 },
+    consumers: ["classifier"],
+    localEnv: { CLASSIFIER_DELAY_MS: "100" },
   });
+  // The chat below runs in this process: it sends to the world's live queue, as the chat function does.
+  backfill.actAs("chat");
 });
-afterAll(async () => {
-  await live.stop();
-  await backfill.stop();
-});
+afterAll(() => backfill.stop());
 
 // Act and assess -----------------------------------------------------------------------------
 

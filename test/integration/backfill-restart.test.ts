@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, expect, inject, it } from "vitest";
-import type { LocalBackfill } from "../../local/backfill.js";
 import { type EmbeddedDatabase, startEmbeddedDatabase } from "../../local/embedded-db.js";
 import type { LocalTask } from "../../local/step-functions.js";
 import { seedThreads } from "../../shared/admin/seed.js";
@@ -11,7 +10,7 @@ import { getJob, type Job, resumeJob, startJob } from "../../shared/backfill/ser
 import { connect } from "../../shared/db/client.js";
 import { runMigrations } from "../../shared/db/migrate.js";
 import { closeRuntime, runtime } from "../../shared/platform/runtime.js";
-import { executionOf, recordClassifierWrites, startTestBackfill } from "../support/backfill.js";
+import { executionOf, recordClassifierWrites, startTestBackfill, type TestBackfill } from "../support/backfill.js";
 import { eventually } from "../support/sqs.js";
 
 /**
@@ -114,7 +113,7 @@ const restartOnFourthRange = (state: string, task: LocalTask): LocalTask =>
         return task(input);
       };
 
-let backfill: LocalBackfill;
+let backfill: TestBackfill;
 let writes: Awaited<ReturnType<typeof recordClassifierWrites>>;
 beforeAll(async () => {
   backfill = await startTestBackfill({ wrapTask: restartOnFourthRange });
