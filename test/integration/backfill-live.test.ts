@@ -11,7 +11,7 @@ import { eventually } from "../support/sqs.js";
 
 /**
  * Live threads keep their pace while a backfill runs: the classifier drains the backfill queue
- * through its own capped event source (1 x 10 messages here, 100 ms each: 100 threads/s at
+ * through its own capped event source (2 x 10 messages here, 200 ms each: 100 threads/s at
  * most), and the live queue through another, so a new thread does not wait behind the backlog.
  */
 
@@ -22,10 +22,10 @@ let backfill: TestBackfill;
 
 beforeAll(async () => {
   backfill = await startTestBackfill({
-    // The backfill's event source capped at one invocation (npm start: BACKFILL_MAX_CONCURRENCY=1).
-    context: { ...SMALL_PAGES, "kapa:backfillMaxConcurrency": 1 },
+    // The backfill's event source at the lowest cap AWS takes (npm start: BACKFILL_MAX_CONCURRENCY=2).
+    context: { ...SMALL_PAGES, "kapa:backfillMaxConcurrency": 2 },
     consumers: ["classifier"],
-    localEnv: { CLASSIFIER_DELAY_MS: "100" },
+    localEnv: { CLASSIFIER_DELAY_MS: "200" },
   });
   // The chat below runs in this process: it sends to the world's live queue, as the chat function does.
   backfill.actAs("chat");

@@ -84,7 +84,7 @@ async function postgresOutage(serverUrl: string): Promise<Outage> {
 
 const shared = inject("database");
 const outage = shared.kind === "pglite" ? await pgliteOutage() : await postgresOutage(shared.url);
-// The handlers of this file (Plan, EnqueueRange, the classifier) use this database.
+// This process's job start and reads use this database, as the world's functions do.
 process.env.DATABASE_URL = outage.url;
 process.env.KAPA_EMBEDDED_DB = shared.kind === "pglite" ? "1" : "";
 const database = connect({ url: outage.url, max: 2, embedded: shared.kind === "pglite" });
@@ -108,7 +108,8 @@ const restartOnFourthRange = (state: string, task: LocalTask): LocalTask =>
             .then(() => outage.up())
             // Fresh connections, as new Lambda environments would have: postgres-js backs off
             // reconnecting (up to 20 s) after the failures of the outage.
-            .then(() => closeRuntime());
+            .then(() => Promise.all([closeRuntime(), backfill.world.pool.recycle()]))
+            .then(() => undefined);
         }
         return task(input);
       };
@@ -116,7 +117,10 @@ const restartOnFourthRange = (state: string, task: LocalTask): LocalTask =>
 let backfill: TestBackfill;
 let writes: Awaited<ReturnType<typeof recordClassifierWrites>>;
 beforeAll(async () => {
-  backfill = await startTestBackfill({ wrapTask: restartOnFourthRange });
+  backfill = await startTestBackfill({
+    wrapTask: restartOnFourthRange,
+    database: { url: outage.url, embedded: shared.kind === "pglite" },
+  });
   writes = await recordClassifierWrites(database.db);
 });
 afterAll(async () => {

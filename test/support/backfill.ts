@@ -5,7 +5,7 @@ import type { LocalExecution, LocalTask } from "../../local/step-functions.js";
 import { executionArn } from "../../shared/backfill/executions.js";
 import type { Job } from "../../shared/backfill/service.js";
 import type { Db } from "../../shared/db/client.js";
-import type { TestWorld, TestWorldOptions } from "./local-world.js";
+import type { TestWorld, TestWorldOptions, WorldPlace } from "./local-world.js";
 import { startTestWorld } from "./world.js";
 
 /**
@@ -22,6 +22,8 @@ export const SMALL_PAGES = {
 export interface TestBackfillOptions extends Partial<TestWorldOptions> {
   /** Wraps a state's task (the fault hook of the world, per state of the machine). */
   wrapTask?: (state: string, task: LocalTask) => LocalTask;
+  /** A database of the file's own. @default the run's */
+  database?: WorldPlace["database"];
 }
 
 export interface TestBackfill extends TestWorld {
@@ -36,22 +38,25 @@ export interface TestBackfill extends TestWorld {
  * variables in the world (its state machine, its queue).
  */
 export async function startTestBackfill(options: TestBackfillOptions = {}): Promise<TestBackfill> {
-  const { wrapTask, ...rest } = options;
+  const { wrapTask, database, ...rest } = options;
   let statesOf: (functionId: string) => string[] = () => [];
-  const world = await startTestWorld({
-    label: "backfill",
-    context: SMALL_PAGES,
-    // A failed batch comes back after a second.
-    deviations: { visibilityTimeoutSeconds: 1 },
-    retryIntervalOverrides: { Plan: 20, EnqueueRange: 20 },
-    consumers: ["classifier:BackfillQueueUrl"],
-    wrapInvoke: (functionId, event, invoke) => {
-      const [state] = statesOf(functionId);
-      if (!wrapTask || !state) return invoke(event);
-      return wrapTask(state, invoke as LocalTask)(event as Parameters<LocalTask>[0]);
+  const world = await startTestWorld(
+    {
+      label: "backfill",
+      context: SMALL_PAGES,
+      // A failed batch comes back after a second.
+      deviations: { visibilityTimeoutSeconds: 1 },
+      retryIntervalOverrides: { Plan: 20, EnqueueRange: 20 },
+      consumers: ["classifier:BackfillQueueUrl"],
+      wrapInvoke: (functionId, event, invoke) => {
+        const [state] = statesOf(functionId);
+        if (!wrapTask || !state) return invoke(event);
+        return wrapTask(state, invoke as LocalTask)(event as Parameters<LocalTask>[0]);
+      },
+      ...rest,
     },
-    ...rest,
-  });
+    database,
+  );
   const ids = new Map(Object.keys(world.topology.functions).map((id) => [id, id]));
   const machineId = backfillMachineId(world.stack.template);
   const machine = resolveStateMachine(world.stack.template, machineId, ids);
