@@ -63,7 +63,7 @@ it("labels a new thread ahead of the backfill's backlog", async () => {
   expect(finished.progress).toMatchObject({ pending: 0, done: 601 });
 
   // Sent with a 2 s delay (the thread is stored meanwhile), then classified ahead of the backlog:
-  // the backfill's batches (10 threads each, one at a time) labelled at least ten of theirs after
+  // the backfill's batches (10 threads each, two at a time) labelled at least ten of theirs after
   // it, so it did not wait for the backfill to finish. Ordered by the labels' own timestamps.
   const [after] = await db
     .select({ n: sql<number>`count(*)::int` })

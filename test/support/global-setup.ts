@@ -1,9 +1,8 @@
 import postgres from "postgres";
 import type { TestProject } from "vitest/node";
 import { startEmbeddedDatabase } from "../../local/embedded-db.js";
-import { HARNESS_CACHE_DIR } from "../../local/harness.js";
 import { startLocalSqs } from "../../local/sqs.js";
-import { loadStack } from "../../local/template.js";
+import { loadStack, SHARED_CACHE_DIR } from "../../local/template.js";
 import { connect, type DatabaseTarget } from "../../shared/db/client.js";
 import { runMigrations } from "../../shared/db/migrate.js";
 import { SMALL_PAGES } from "./backfill.js";
@@ -25,8 +24,8 @@ export default async function setup(project: TestProject) {
   // change of the infra code, before the test files ask for it at once.
   // The backfill tests' small pages are another synthesis: both at once.
   await Promise.all([
-    loadStack({ cacheDir: HARNESS_CACHE_DIR }),
-    loadStack({ cacheDir: HARNESS_CACHE_DIR, context: SMALL_PAGES }),
+    loadStack({ cacheDir: SHARED_CACHE_DIR }),
+    loadStack({ cacheDir: SHARED_CACHE_DIR, context: SMALL_PAGES }),
   ]);
   const sqs = await startLocalSqs(0);
   project.provide("sqsEndpoint", sqs.endpoint);
