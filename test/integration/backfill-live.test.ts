@@ -4,7 +4,7 @@ import { seedThreads } from "../../shared/admin/seed.js";
 import { getJob, startJob } from "../../shared/backfill/service.js";
 import { threads } from "../../shared/db/schema.js";
 import { runtime } from "../../shared/platform/runtime.js";
-import { executionOf, SMALL_PAGES, startTestBackfill, type TestBackfill } from "../support/backfill.js";
+import { executionOf, startTestBackfill, type TestBackfill } from "../support/backfill.js";
 import { createTenant, useTestDb } from "../support/db.js";
 import { invoke } from "../support/invoke.js";
 import { eventually } from "../support/sqs.js";
@@ -22,8 +22,7 @@ let backfill: TestBackfill;
 
 beforeAll(async () => {
   backfill = await startTestBackfill({
-    // The backfill's event source at the lowest cap AWS takes (npm start: BACKFILL_MAX_CONCURRENCY=2).
-    context: { ...SMALL_PAGES, "kapa:backfillMaxConcurrency": 2 },
+    // The template's backfill event source is capped at 2, the lowest cap AWS takes.
     consumers: ["classifier"],
     localEnv: { CLASSIFIER_DELAY_MS: "200" },
   });
