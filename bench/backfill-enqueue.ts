@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
-import { queueDepth, startLocalSqs, useLocalAws } from "../local/sqs.js";
+import { queueDepth } from "../cli/backfill-watch.js";
+import { startLocalSqs, useLocalAws } from "../local/sqs.js";
 import { seedThreads } from "../shared/admin/seed.js";
 import { executionArn } from "../shared/backfill/executions.js";
 import { startJob } from "../shared/backfill/service.js";

@@ -78,7 +78,7 @@ export async function takeSample({ threads, connection, project }: View, job: Jo
 }
 
 /** Messages waiting and in flight, as SQS approximates them (AWS or a local world alike). */
-async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<{ visible: number; inFlight: number }> {
+export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<{ visible: number; inFlight: number }> {
   const out = await sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,

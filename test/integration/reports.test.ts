@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { queueDepth } from "../../cli/backfill-watch.js";
 import { type LocalEmail, readLocalMailbox } from "../../local/ses.js";
-import { queueDepth } from "../../local/sqs.js";
 import { createTeam } from "../../shared/admin/tenants.js";
 import { reportDeliveries, reportRuns } from "../../shared/db/schema.js";
 import { fixedClock } from "../../shared/platform/clock.js";
