@@ -8,7 +8,12 @@ import type { GatewayOptions } from "./gateway.js";
 import { type LambdaPool, type LocalFunctionConfig, startLambdaPool } from "./lambda-pool.js";
 import { every, startLocalSchedule } from "./scheduler.js";
 import { LOCAL_ACCOUNT, LOCAL_REGION, resolveStateMachine } from "./state-machine.js";
-import { type LocalStepFunctions, type LocalTask, startLocalStepFunctions } from "./step-functions.js";
+import {
+  type LocalMachine,
+  type LocalStepFunctions,
+  type LocalTask,
+  startLocalStepFunctions,
+} from "./step-functions.js";
 import type { SynthesizedStack } from "./template.js";
 import type { Topology, TopologyEventSource, TopologyFunction, TopologyQueue, TopologySchedule } from "./topology.js";
 import { localWaf } from "./waf.js";
@@ -243,6 +248,21 @@ function deviationLines(deviations: LocalDeviations): string[] {
   return lines;
 }
 
+/** The template's state machines, each task invoking its function; a task fails as its function's invocation times out (a fault hook's hang included). */
+function machinesOf(stack: SynthesizedStack, topology: Topology, invoke: Invoke): LocalMachine[] {
+  const ids = new Map(Object.keys(topology.functions).map((id) => [id, id]));
+  return topology.stateMachines.map((id) => {
+    const machine = resolveStateMachine(stack.template, id, ids);
+    const tasks: Record<string, LocalTask> = {};
+    const timeoutsMs: Record<string, number> = {};
+    for (const [state, fnId] of Object.entries(machine.tasks)) {
+      tasks[state] = (input) => invoke(fnId, input) as Promise<typeof input>;
+      timeoutsMs[state] = (topology.functions[fnId]?.timeoutSeconds ?? 3) * 1000;
+    }
+    return { name: id, definition: machine.definition, tasks, timeoutsMs };
+  });
+}
+
 export async function startLocalWorld(options: LocalWorldOptions): Promise<LocalWorld> {
   const { stack, topology } = options;
   const deviations = options.deviations ?? {};
@@ -258,22 +278,7 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
     const direct = (e: unknown) => (pool as LambdaPool).invoke(name, e);
     return wrap ? wrap(name, event, direct) : direct(event);
   };
-  const ids = new Map(Object.keys(topology.functions).map((id) => [id, id]));
-  const machines = topology.stateMachines.map((id) => {
-    const machine = resolveStateMachine(stack.template, id, ids);
-    const tasks: Record<string, LocalTask> = {};
-    for (const [state, fnId] of Object.entries(machine.tasks)) {
-      tasks[state] = (input) => invoke(fnId, input) as Promise<typeof input>;
-    }
-    // A task fails as its function's invocation times out (a fault hook's hang included).
-    const timeoutsMs = Object.fromEntries(
-      Object.entries(machine.tasks).map(([state, fnId]) => [
-        state,
-        (topology.functions[fnId]?.timeoutSeconds ?? 3) * 1000,
-      ]),
-    );
-    return { name: id, definition: machine.definition, tasks, timeoutsMs };
-  });
+  const machines = machinesOf(stack, topology, invoke);
   const stepFunctions = await startLocalStepFunctions({
     port: options.sfnPort,
     machines,
