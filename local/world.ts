@@ -201,19 +201,23 @@ function startMapping(
   mapping: TopologyEventSource,
   queues: ReadonlyMap<string, { url: string; arn: string }>,
   invoke: Invoke,
+  endpoint: string,
 ): EventSource {
   const queue = queues.get(mapping.queueId);
   if (!queue) throw new Error(`${mapping.logicalId}: no queue ${mapping.queueId}`);
-  return startEventSource({
-    queueUrl: queue.url,
-    queueArn: queue.arn,
-    batchSize: mapping.batchSize,
-    batchingWindowSeconds: mapping.batchingWindowSeconds,
-    // Uncapped, Lambda starts with five concurrent batches and scales up with the backlog.
-    maxConcurrency: mapping.maxConcurrency ?? 5,
-    reportBatchItemFailures: mapping.reportBatchItemFailures,
-    handler: (event) => invoke(mapping.functionId, event) as never,
-  });
+  return startEventSource(
+    {
+      queueUrl: queue.url,
+      queueArn: queue.arn,
+      batchSize: mapping.batchSize,
+      batchingWindowSeconds: mapping.batchingWindowSeconds,
+      // Uncapped, Lambda starts with five concurrent batches and scales up with the backlog.
+      maxConcurrency: mapping.maxConcurrency ?? 5,
+      reportBatchItemFailures: mapping.reportBatchItemFailures,
+      handler: (event) => invoke(mapping.functionId, event) as never,
+    },
+    endpoint,
+  );
 }
 
 function startSchedule(
@@ -266,7 +270,8 @@ function machinesOf(stack: SynthesizedStack, topology: Topology, invoke: Invoke)
 export async function startLocalWorld(options: LocalWorldOptions): Promise<LocalWorld> {
   const { stack, topology } = options;
   const deviations = options.deviations ?? {};
-  const sqs = createSqsClient();
+  // The world's own emulator, whatever this process's AWS_ENDPOINT_URL_SQS says (the CLI's, a test's).
+  const sqs = createSqsClient({ endpoint: options.endpoints.sqs });
   const queues = await createQueues(sqs, topology.queues, deviations, options.queuePrefix ?? "");
   const buckets = await createBuckets(options.endpoints.s3, topology.buckets, options.queuePrefix ?? "");
   const stateMachines = new Map(topology.stateMachines.map((id) => [id, machineArn(id)]));
@@ -308,7 +313,7 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
   function start(): void {
     const runs = { eventSources: () => true, schedules: () => true, ...options.running };
     for (const mapping of topology.eventSources.filter((m) => m.enabled && runs.eventSources(m))) {
-      eventSources.set(mapping.logicalId, startMapping(mapping, queues, invoke));
+      eventSources.set(mapping.logicalId, startMapping(mapping, queues, invoke, options.endpoints.sqs));
     }
     for (const schedule of topology.schedules.filter((s) => s.enabled && runs.schedules(s))) {
       schedules.set(schedule.logicalId, startSchedule(schedule, topology, invoke, deviations));

@@ -64,7 +64,8 @@ const done = async (job: Job) =>
   eventually(async () => {
     const current = await getJob(await jobDeps(), job.projectId, job.id);
     return current.status === "done" ? current : undefined;
-  }, 30_000);
+    // The classifier's environments labelling at the template's cap (2 x 10), on a loaded machine too.
+  }, 90_000);
 
 // Act and assess -----------------------------------------------------------------------------
 
@@ -90,7 +91,9 @@ describe("backfill on the local Step Functions", () => {
     expect(backfill.stateMachineArn).toMatch(/^arn:aws:states:[^:]+:\d{12}:stateMachine:BackfillStateMachine/);
   });
 
-  it("labels every unlabelled thread of a project exactly once, and no thread labelled before", async () => {
+  it("labels every unlabelled thread of a project exactly once, and no thread labelled before", {
+    timeout: 120_000,
+  }, async () => {
     project = await projectWithThreads(2000);
     const [discovery] = await db.select().from(categories).where(eq(categories.projectId, project.projectId));
     const before = await labelsOf(db, project.projectId);
