@@ -1,12 +1,12 @@
 import { sql } from "drizzle-orm";
-import { startLocalBackfill } from "../local/backfill.js";
-import { queueDepth, startLocalSqs, useLocalAws } from "../local/sqs.js";
+import { queueDepth } from "../cli/backfill-watch.js";
+import { startLocalSqs, useLocalAws } from "../local/sqs.js";
 import { seedThreads } from "../shared/admin/seed.js";
 import { executionArn } from "../shared/backfill/executions.js";
 import { startJob } from "../shared/backfill/service.js";
 import { closeRuntime, runtime } from "../shared/composition/runtime.js";
-import { loadEnv } from "../shared/platform/config.js";
 import { createSqsClient } from "../shared/platform/sqs-eager-client.js";
+import { startWorldOn } from "../test/support/local-world.js";
 import { benchEnvironment, processCpuSeconds, processRssMb, report } from "./lib.js";
 
 interface SqsProcess {
@@ -30,7 +30,6 @@ async function startSqsProcess(): Promise<SqsProcess> {
 }
 
 const mb = (bytes: number) => Math.round(bytes / 1e6);
-const CACHE_DIR = "node_modules/.cache/kapa";
 
 /**
  * The state machine's sizes for a run: cdk.json's (pages of 1,000,000 ids, ranges of 100,000, 10
@@ -59,15 +58,18 @@ async function run(threads: number, sqs: SqsProcess) {
     const seedSeconds = (Date.now() - seedStarted) / 1000;
     await env.database.db.execute(sql`vacuum analyze threads`);
     await closeRuntime();
-    const backfill = await startLocalBackfill({
-      env: loadEnv(),
-      visibilityTimeoutSeconds: 300,
-      sfnPort: 0,
-      maxConcurrency: 0, // nothing consumes: the clock stops when every id is enqueued
-      queueName: `bench-backfill-${threads}-${Date.now()}`,
-      cacheDir: CACHE_DIR,
-      context: contextFor(threads),
-    });
+    // The local world with nothing consuming: the clock stops when every id is enqueued.
+    const world = await startWorldOn(
+      { sqsEndpoint: sqs.endpoint, database: { url: process.env.DATABASE_URL as string } },
+      {
+        label: `bench-backfill-${threads}`,
+        context: contextFor(threads),
+        consumers: [],
+        deviations: { visibilityTimeoutSeconds: 300 },
+      },
+    );
+    world.actAs("reclassify-start");
+    const stateMachineArn = [...world.world.stateMachines.values()][0] as string;
     const { backfill: repository, backfillExecutions } = await runtime();
     global.gc?.();
     const baseline = process.memoryUsage().rss;
@@ -85,13 +87,13 @@ async function run(threads: number, sqs: SqsProcess) {
       { threads: repository, executions: backfillExecutions },
       { projectId: null, scope: "unlabelled" },
     );
-    const execution = await backfill.stepFunctions.waitFor(executionArn(backfill.stateMachineArn, job.execution));
+    const execution = await world.world.stepFunctions.waitFor(executionArn(stateMachineArn, job.execution));
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     clearInterval(sampler);
     const cpu = process.cpuUsage(cpuBefore);
     const sqsCpu = sqs.cpuSeconds() - sqsCpuBefore;
     const client = createSqsClient();
-    const depth = await queueDepth(client, backfill.queueUrl);
+    const depth = await queueDepth(client, world.queueUrl("BackfillQueueUrl"));
     client.destroy();
     const output = JSON.parse(execution.output ?? "{}") as { enqueued?: number; pages?: number };
     const result = {
@@ -114,7 +116,7 @@ async function run(threads: number, sqs: SqsProcess) {
       sqs_process_cpu_seconds: Math.round(sqsCpu * 10) / 10,
       seed_seconds: seedSeconds,
     };
-    await backfill.stop();
+    await world.stop();
     return result;
   } finally {
     await closeRuntime();

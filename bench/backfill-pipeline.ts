@@ -1,12 +1,10 @@
 import { sql } from "drizzle-orm";
-import { startLocalBackfill } from "../local/backfill.js";
-import { startClassificationPipeline } from "../local/classification.js";
 import { seedThreads } from "../shared/admin/seed.js";
 import { createTenant, type Tenant } from "../shared/admin/tenants.js";
 import { startJob } from "../shared/backfill/service.js";
 import { closeRuntime, runtime } from "../shared/composition/runtime.js";
 import type { Db } from "../shared/db/client.js";
-import { loadEnv } from "../shared/platform/config.js";
+import { startWorldOn } from "../test/support/local-world.js";
 import { benchEnvironment, report, stats } from "./lib.js";
 
 const CLASSIFIER_DELAY_MS = 2000;
@@ -98,20 +96,21 @@ export async function benchBackfillPipeline(threads = Number(process.env.BENCH_P
   try {
     await seedThreads(db, { count: threads, projects: 10 });
     const tenant = await createTenant(db, "live");
-    const live = await startClassificationPipeline({
-      env: loadEnv(),
-      visibilityTimeoutSeconds: 30,
-      sweeperIntervalMs: 0,
-      queueName: `bench-live-${process.pid}`,
-    });
-    const backfill = await startLocalBackfill({
-      env: loadEnv(),
-      visibilityTimeoutSeconds: 30,
-      sfnPort: 0,
-      maxConcurrency: BACKFILL_MAX_CONCURRENCY,
-      queueName: `bench-backfill-${process.pid}`,
-      cacheDir: "node_modules/.cache/kapa",
-    });
+    // The world's classifier on the live and the backfill queue, their caps as CDK context (npm
+    // start: BACKFILL_MAX_CONCURRENCY, CLASSIFIER_BATCH_SIZE); this process's API and job start
+    // reach it with the chat's and reclassify-start's variables.
+    const world = await startWorldOn(
+      { sqsEndpoint: env.sqsEndpoint, database: { url: process.env.DATABASE_URL as string } },
+      {
+        label: "bench-pipeline",
+        context: { "kapa:backfillMaxConcurrency": BACKFILL_MAX_CONCURRENCY, "kapa:classifierBatchSize": BATCH_SIZE },
+        consumers: ["classifier"],
+        deviations: { visibilityTimeoutSeconds: 30 },
+        localEnv: { CLASSIFIER_DELAY_MS: String(CLASSIFIER_DELAY_MS) },
+      },
+    );
+    world.actAs("chat");
+    world.actAs("reclassify-start");
     const { backfill: repository, backfillExecutions } = await runtime();
 
     const started = Date.now();
@@ -135,9 +134,10 @@ export async function benchBackfillPipeline(threads = Number(process.env.BENCH_P
     }
     const finished = Date.now();
     await Promise.all(asking);
-    const peak = backfill.eventSource.stats().peakConcurrency;
-    await backfill.stop();
-    await live.stop();
+    const backfillQueue = world.queueUrl("BackfillQueueUrl");
+    const backfill = [...world.world.eventSources.values()].find((s) => s.settings.queueUrl === backfillQueue);
+    const peak = backfill?.stats().peakConcurrency ?? 0;
+    await world.stop();
 
     const result = summary({ threads, started, finished, firstLabelAt, samples, liveLatencies, peak });
     report("backfill-pipeline", [result], {

@@ -1,14 +1,11 @@
 import { sql } from "drizzle-orm";
-import { startClassificationPipeline } from "../local/classification.js";
-import { consumerSettings } from "../local/harness.js";
-import { createQueueWithDlq } from "../local/sqs.js";
 import { createTenant } from "../shared/admin/tenants.js";
 import { SqsClassificationQueue } from "../shared/classification/queue.js";
 import { LabelsRepository } from "../shared/classification/repository.js";
 import { closeRuntime } from "../shared/composition/runtime.js";
 import type { Db } from "../shared/db/client.js";
-import { loadEnv } from "../shared/platform/config.js";
 import { createSqsClient } from "../shared/platform/sqs-eager-client.js";
+import { startWorldOn } from "../test/support/local-world.js";
 import { DEVELOPMENT_SETS, HELD_OUT_SETS, loadIntentDataSet } from "./intent-data.js";
 import { type BenchEnvironment, benchEnvironment, machineLoad, processCpuSeconds, report } from "./lib.js";
 import { startProbe } from "./profile.js";
@@ -137,11 +134,24 @@ async function run(env: BenchEnvironment, options: Options) {
     returning id`);
   const examples = await seedExamples(db, tenant.projectId, options.categories ?? 0, options.examplesPerCategory ?? 0);
   await db.execute(sql`vacuum analyze threads`);
-  const queueName = `bench-throughput-${process.pid}-${options.classifierDelayMs}`;
+  // The world's classifier on its live queue, its cap and batch size as CDK context (npm start:
+  // CLASSIFIER_MAX_CONCURRENCY, CLASSIFIER_BATCH_SIZE); the backlog is queued before it polls.
+  const world = await startWorldOn(
+    { sqsEndpoint: env.sqsEndpoint, database: { url: process.env.DATABASE_URL as string } },
+    {
+      label: `bench-throughput-${options.classifierDelayMs}`,
+      context: {
+        "kapa:classifierMaxConcurrency": options.maxConcurrency,
+        "kapa:classifierBatchSize": options.batchSize,
+      },
+      consumers: ["classifier:ClassificationQueueUrl"],
+      deviations: { visibilityTimeoutSeconds: 60 },
+      localEnv: { CLASSIFIER_DELAY_MS: String(options.classifierDelayMs) },
+      paused: true,
+    },
+  );
   const sqs = createSqsClient();
-  const { maxReceiveCount } = await consumerSettings("live");
-  const queues = await createQueueWithDlq(sqs, queueName, { visibilityTimeoutSeconds: 60, maxReceiveCount });
-  await new SqsClassificationQueue(sqs, queues.queueUrl).send(
+  await new SqsClassificationQueue(sqs, world.queueUrl("ClassificationQueueUrl")).send(
     ids.map((r) => ({ threadId: r.id, projectId: tenant.projectId, reason: "backfill" as const })),
   );
   sqs.destroy();
@@ -150,20 +160,15 @@ async function run(env: BenchEnvironment, options: Options) {
   const cpuBefore = process.cpuUsage();
   const sqsCpuBefore = processCpuSeconds(env.sqsPid);
   const started = await dbNow(db);
-  const pipeline = await startClassificationPipeline({
-    env: loadEnv(),
-    maxConcurrency: options.maxConcurrency,
-    batchSize: options.batchSize,
-    visibilityTimeoutSeconds: 60,
-    sweeperIntervalMs: 0,
-    queueName,
-  });
+  world.world.start();
   while ((await unlabelled(db, tenant.projectId)) > 0) await new Promise((r) => setTimeout(r, 250));
   const seconds = ((await lastLabelAt(db, tenant.projectId)) - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
   const sqsCpu = processCpuSeconds(env.sqsPid) - sqsCpuBefore;
   const measured = await probe.stop(`classifier-throughput-${options.classifierDelayMs}ms`);
-  await pipeline.stop();
+  const [live] = world.world.eventSources.values();
+  const peakConcurrency = live?.stats().peakConcurrency;
+  await world.stop();
   await closeRuntime();
   const inFlightCap = options.maxConcurrency * options.batchSize;
   const perSecond = options.threads / seconds;
@@ -184,7 +189,7 @@ async function run(env: BenchEnvironment, options: Options) {
     runner_cpu_ms_per_label: round((cpu.user + cpu.system) / 1000 / options.threads, 3),
     sqs_cpu_ms_per_label: round((sqsCpu * 1000) / options.threads, 3),
     event_loop_delay_p99_ms: measured.event_loop_delay_ms.p99,
-    peak_concurrency: pipeline.eventSource.stats().peakConcurrency,
+    peak_concurrency: peakConcurrency,
     ...(measured.cpu_profile ? { cpu_profile_self_time: measured.cpu_profile } : {}),
   };
 }

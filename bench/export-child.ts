@@ -1,11 +1,12 @@
-import { startExportPipeline } from "../local/exports.js";
 import { startGateway } from "../local/gateway.js";
 import { startLocalSqs, useLocalAws } from "../local/sqs.js";
+import { gatewayOptions } from "../local/world.js";
+import { startWorldOn } from "../test/support/local-world.js";
 
 /**
  * One export through the local system, in a process of its own so that its peak RSS is the
- * export's (bench/export.ts runs it per size): the gateway, the SQS emulator, the export worker
- * behind its event source; the S3 emulator is another process (AWS_ENDPOINT_URL_S3), since it
+ * export's (bench/export.ts runs it per size): the SQS emulator and the local world's API and
+ * export worker behind its event source (their environments are worker threads of this process); the S3 emulator is another process (AWS_ENDPOINT_URL_S3), since it
  * keeps every object in its memory. Prints one JSON line.
  */
 const { BENCH_PROJECT_ID: projectId, BENCH_API_KEY: apiKey, BENCH_EXPORT_FORMAT: format = "csv" } = process.env;
@@ -13,8 +14,15 @@ if (!projectId || !apiKey || !process.env.AWS_ENDPOINT_URL_S3) throw new Error("
 
 const sqs = await startLocalSqs(0);
 useLocalAws({ sqs: sqs.endpoint });
-const pipeline = await startExportPipeline({ s3Endpoint: "", visibilityTimeoutSeconds: 900 });
-const gateway = await startGateway({ port: 0, authorizerCacheTtlSeconds: 300 });
+const world = await startWorldOn(
+  {
+    sqsEndpoint: sqs.endpoint,
+    s3Endpoint: process.env.AWS_ENDPOINT_URL_S3,
+    database: { url: process.env.DATABASE_URL as string },
+  },
+  { label: "bench-export", consumers: ["export-worker"] },
+);
+const gateway = await startGateway({ port: 0, ...gatewayOptions(world.topology, world.world) });
 const base = `${gateway.url.replace("localhost", "127.0.0.1")}/query/v1/projects/${projectId}/exports/`;
 const headers = { "X-API-KEY": apiKey, "content-type": "application/json" };
 
@@ -55,6 +63,6 @@ process.stdout.write(
   })}\n`,
 );
 await gateway.close();
-await pipeline.stop();
+await world.stop();
 await sqs.stop();
 process.exit(0);

@@ -1,6 +1,5 @@
-import { HARNESS_CACHE_DIR } from "../local/harness.js";
 import { useLocalAws } from "../local/sqs.js";
-import { loadStack } from "../local/template.js";
+import { loadStack, SHARED_CACHE_DIR } from "../local/template.js";
 import { topologyOf } from "../local/topology.js";
 import { startLocalWorld } from "../local/world.js";
 
@@ -16,7 +15,7 @@ const { BENCH_WORLD_DATABASE_URL: databaseUrl, BENCH_WORLD_SQS: sqsEndpoint, BEN
 if (!databaseUrl || !sqsEndpoint || !prefix) throw new Error("run by bench/webhooks.ts");
 
 useLocalAws({ sqs: sqsEndpoint });
-const stack = await loadStack({ cacheDir: HARNESS_CACHE_DIR });
+const stack = await loadStack({ cacheDir: SHARED_CACHE_DIR });
 const topology = topologyOf(stack);
 const world = await startLocalWorld({
   stack,

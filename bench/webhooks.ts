@@ -1,8 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { sql } from "drizzle-orm";
-import { HARNESS_CACHE_DIR } from "../local/harness.js";
-import { loadStack } from "../local/template.js";
+import { loadStack, SHARED_CACHE_DIR } from "../local/template.js";
 import { referencedId, topologyOf } from "../local/topology.js";
 import { createTenant, type Tenant } from "../shared/admin/tenants.js";
 import { SqsClassificationQueue } from "../shared/classification/queue.js";
@@ -23,7 +22,7 @@ const WARM_UP_LABELS = 20;
  * messages each, classified in parallel) at one label per CLASSIFIER_DELAY_MS each.
  */
 async function classifierRate() {
-  const stack = await loadStack({ cacheDir: HARNESS_CACHE_DIR });
+  const stack = await loadStack({ cacheDir: SHARED_CACHE_DIR });
   const topology = topologyOf(stack);
   const liveId = referencedId(stack.template.Outputs?.ClassificationQueueUrl?.Value);
   const mapping = topology.eventSources.find((m) => m.queueId === liveId);

@@ -1,4 +1,4 @@
-import type { LocalDatabase } from "../local/database.js";
+import type { LocalDatabase } from "../local/operator.js";
 import { createProject, createTeam, createUser, listProjects, listTeams, listUsers } from "../shared/admin/tenants.js";
 import { createApiKey, listApiKeys, revokeApiKey } from "../shared/auth/api-keys.js";
 import { syncUsagePlan, usagePlanFromEnv } from "../shared/auth/usage-plan.js";

@@ -1,12 +1,13 @@
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { SQSClient } from "@aws-sdk/client-sqs";
-import { findRunningLocalBackfill, startLocalBackfill } from "../local/backfill.js";
-import type { LocalDatabase } from "../local/database.js";
-import { deviationsFromEnv } from "../local/settings.js";
-import { startLocalSqs, useLocalAws } from "../local/sqs.js";
+import {
+  type AdvertisedBackfill,
+  findRunningLocalBackfill,
+  type LocalDatabase,
+  startBackfillWorld,
+} from "../local/operator.js";
 import type { Executions } from "../shared/backfill/executions.js";
 import { createSfnExecutions } from "../shared/backfill/sfn.js";
-import { closeRuntime } from "../shared/composition/runtime.js";
 import type { Env } from "../shared/platform/config.js";
 import { createSqsClient } from "../shared/platform/sqs-eager-client.js";
 
@@ -40,7 +41,11 @@ export function connectExisting(env: Env): Connection | null {
     };
   }
   const local = findRunningLocalBackfill(env.DATA_DIR);
-  if (!local) return null;
+  return local ? connectLocal(local, `the local Step Functions of npm start (${local.sfnEndpoint})`) : null;
+}
+
+/** The SDK clients of AWS, pointed at a local world's endpoints. */
+function connectLocal(local: Omit<AdvertisedBackfill, "pid">, where: string): Connection {
   const region = process.env.AWS_REGION ?? "us-east-1";
   const sfn = new SFNClient({ endpoint: local.sfnEndpoint, region, credentials: localCredentials });
   const sqs = new SQSClient({
@@ -50,7 +55,7 @@ export function connectExisting(env: Env): Connection | null {
     useQueueUrlAsEndpoint: false,
   });
   return {
-    where: `the local Step Functions of npm start (${local.sfnEndpoint})`,
+    where,
     executions: createSfnExecutions(local.stateMachineArn, sfn),
     queues: { sqs, queueUrl: local.queueUrl, dlqUrl: local.dlqUrl },
     inProcess: false,
@@ -61,30 +66,19 @@ export function connectExisting(env: Env): Connection | null {
   };
 }
 
-/** The whole backfill in this process, on `database`: what `start` does without npm start. */
+/** The local world, as npm start builds it, in this process, on `database`: what `start` does without npm start. */
 export async function startInProcess(database: LocalDatabase, env: Env): Promise<Connection> {
-  // The handlers run here and build their runtime from the environment, as in Lambda.
-  process.env.DATABASE_URL = database.target.url;
-  process.env.KAPA_EMBEDDED_DB = database.target.embedded ? "1" : "";
-  const sqsServer = await startLocalSqs(0);
-  useLocalAws({ sqs: sqsServer.endpoint });
-  const backfill = await startLocalBackfill({
-    env,
-    visibilityTimeoutSeconds: deviationsFromEnv().visibilityTimeoutSeconds,
-    dataDir: env.DATA_DIR,
-    sfnPort: 0,
-  });
-  const sqs = createSqsClient();
+  const world = await startBackfillWorld(database.target, env);
+  const connection = connectLocal(
+    world,
+    `this process (the local world's classifier on the backfill queue, ${env.CLASSIFIER_DELAY_MS} ms each)`,
+  );
   return {
-    where: `this process (classifier on the backfill queue as the template maps it, ${env.CLASSIFIER_DELAY_MS} ms each)`,
-    executions: createSfnExecutions(backfill.stateMachineArn),
-    queues: { sqs, queueUrl: backfill.queueUrl, dlqUrl: backfill.dlqUrl },
+    ...connection,
     inProcess: true,
     async close() {
-      sqs.destroy();
-      await backfill.stop();
-      await closeRuntime();
-      await sqsServer.stop();
+      await connection.close();
+      await world.stop();
     },
   };
 }

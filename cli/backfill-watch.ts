@@ -1,4 +1,4 @@
-import { queueDepth } from "../local/sqs.js";
+import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { BackfillRepository, TargetProgress } from "../shared/backfill/repository.js";
 import { getJob, type Job } from "../shared/backfill/service.js";
 import type { Connection } from "./backfill-connection.js";
@@ -75,6 +75,20 @@ export async function takeSample({ threads, connection, project }: View, job: Jo
     if (dlqUrl) deadLettered = (await queueDepth(sqs, dlqUrl)).visible;
   }
   return { at: Date.now(), job: current, progress, queued, deadLettered };
+}
+
+/** Messages waiting and in flight, as SQS approximates them (AWS or a local world alike). */
+export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<{ visible: number; inFlight: number }> {
+  const out = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
+  );
+  return {
+    visible: Number(out.Attributes?.ApproximateNumberOfMessages ?? 0),
+    inFlight: Number(out.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+  };
 }
 
 /** Nothing left to wait for: the execution stopped and the queue is empty (or nothing is pending). */

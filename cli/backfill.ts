@@ -1,4 +1,4 @@
-import type { LocalDatabase } from "../local/database.js";
+import type { LocalDatabase } from "../local/operator.js";
 import { BACKFILL_SCOPES, type BackfillScope } from "../shared/backfill/model.js";
 import { BackfillRepository } from "../shared/backfill/repository.js";
 import {

@@ -1,4 +1,4 @@
-import type { LocalDatabase } from "../local/database.js";
+import type { LocalDatabase } from "../local/operator.js";
 import type { Env } from "../shared/platform/config.js";
 
 /**
@@ -41,7 +41,7 @@ export async function withDatabase(
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const [{ loadEnv }, { openLocalDatabase }, { runMigrations }] = await Promise.all([
     import("../shared/platform/config.js"),
-    import("../local/database.js"),
+    import("../local/operator.js"),
     import("../shared/db/migrate.js"),
   ]);
   const env = loadEnv();

@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
-import type { LocalDatabase } from "../local/database.js";
+import type { LocalDatabase } from "../local/operator.js";
 import type { Env } from "../shared/platform/config.js";
 import type { GlobalOptions, Output } from "./context.js";
 

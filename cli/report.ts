@@ -1,6 +1,6 @@
 import { SESClient } from "@aws-sdk/client-ses";
 import { eq } from "drizzle-orm";
-import { findRunningLocalSes } from "../local/ses.js";
+import { findRunningLocalSes } from "../local/operator.js";
 import type { Db } from "../shared/db/client.js";
 import { teams } from "../shared/db/schema.js";
 import { type Clock, systemClock } from "../shared/platform/clock.js";

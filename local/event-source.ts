@@ -138,9 +138,10 @@ class EventSourceMapping {
   }
 }
 
-export function startEventSource(options: EventSourceOptions): EventSource {
+/** `endpoint`: the SQS the queue is on. @default AWS_ENDPOINT_URL_SQS */
+export function startEventSource(options: EventSourceOptions, endpoint?: string): EventSource {
   const queueArn = options.queueArn ?? `arn:aws:sqs:local:000000000000:${options.queueUrl.split("/").pop()}`;
-  const mapping = new EventSourceMapping(options, queueArn, new SqsPollerClient());
+  const mapping = new EventSourceMapping(options, queueArn, new SqsPollerClient({ endpoint }));
   const pollers = Array.from({ length: options.maxConcurrency }, () => mapping.poll());
   return {
     async stop() {

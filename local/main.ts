@@ -5,7 +5,7 @@ import { UNBOUNDED_STATEMENTS } from "../shared/db/deadline.js";
 import { runMigrations } from "../shared/db/migrate.js";
 import { loadEnv } from "../shared/platform/config.js";
 import { loadReportsEnv } from "../shared/reports/config.js";
-import { advertiseLocalBackfill } from "./backfill.js";
+import { advertiseLocalBackfill } from "./advertised.js";
 import { ensureDemo } from "./demo.js";
 import { type EmbeddedDatabase, startEmbeddedDatabase } from "./embedded-db.js";
 import { startGateway } from "./gateway.js";

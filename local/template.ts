@@ -15,6 +15,8 @@ import type { KapaServiceStack } from "../infra/stack.js";
 
 /** The repository root (not infra/constructs/lambda.ts's: importing it loads aws-cdk-lib, which a cache hit avoids). */
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
+/** Where the tests and benchmarks cache their synthesized templates (npm start: DATA_DIR/cache). */
+export const SHARED_CACHE_DIR = join(REPO_ROOT, "node_modules", ".cache", "kapa");
 
 export type CfnValue = string | number | boolean | null | CfnValue[] | { [key: string]: CfnValue };
 export interface CfnResource {

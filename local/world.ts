@@ -8,7 +8,12 @@ import type { GatewayOptions } from "./gateway.js";
 import { type LambdaPool, type LocalFunctionConfig, startLambdaPool } from "./lambda-pool.js";
 import { every, startLocalSchedule } from "./scheduler.js";
 import { LOCAL_ACCOUNT, LOCAL_REGION, resolveStateMachine } from "./state-machine.js";
-import { type LocalStepFunctions, type LocalTask, startLocalStepFunctions } from "./step-functions.js";
+import {
+  type LocalMachine,
+  type LocalStepFunctions,
+  type LocalTask,
+  startLocalStepFunctions,
+} from "./step-functions.js";
 import type { SynthesizedStack } from "./template.js";
 import type { Topology, TopologyEventSource, TopologyFunction, TopologyQueue, TopologySchedule } from "./topology.js";
 import { localWaf } from "./waf.js";
@@ -35,7 +40,27 @@ export interface LocalWorldOptions {
   deviations?: LocalDeviations;
   /** Per state, milliseconds before a Step Functions retry instead of the definition's backoff (tests). */
   retryIntervalOverrides?: Record<string, number>;
+  /**
+   * Fault hook (tests): every invocation of a function, from an event source, a schedule, a state
+   * machine's task or the API, goes through this; it may fail it, delay it or pass it on.
+   */
+  wrapInvoke?: WrapInvoke;
+  /**
+   * Which of the template's enabled event source mappings and schedules run: tests that drive a
+   * function themselves (a schedule they invoke, a queue they read). @default all of them
+   */
+  running?: {
+    eventSources?: (mapping: TopologyEventSource) => boolean;
+    schedules?: (schedule: TopologySchedule) => boolean;
+  };
 }
+
+/** One invocation of `functionId` with `event`, and how to run it as it would run without the hook. */
+export type WrapInvoke = (
+  functionId: string,
+  event: unknown,
+  invoke: (event: unknown) => Promise<unknown>,
+) => Promise<unknown>;
 
 export interface LocalDeviations {
   /** Every queue's visibility timeout (AWS: the template's, 6 x the consumer's timeout). */
@@ -60,6 +85,8 @@ export interface LocalWorld {
   stateMachines: ReadonlyMap<string, string>;
   stepFunctions: LocalStepFunctions;
   pool: LambdaPool;
+  /** Invokes a function as the world's event sources, schedules, tasks and API do (through wrapInvoke). */
+  invoke: LambdaPool["invoke"];
   eventSources: ReadonlyMap<string, EventSource>;
   /** Each schedule as it runs: the template's, and the expression it fires on (a deviation may shorten a rate). */
   schedules: ReadonlyMap<string, RunningSchedule>;
@@ -174,19 +201,23 @@ function startMapping(
   mapping: TopologyEventSource,
   queues: ReadonlyMap<string, { url: string; arn: string }>,
   invoke: Invoke,
+  endpoint: string,
 ): EventSource {
   const queue = queues.get(mapping.queueId);
   if (!queue) throw new Error(`${mapping.logicalId}: no queue ${mapping.queueId}`);
-  return startEventSource({
-    queueUrl: queue.url,
-    queueArn: queue.arn,
-    batchSize: mapping.batchSize,
-    batchingWindowSeconds: mapping.batchingWindowSeconds,
-    // Uncapped, Lambda starts with five concurrent batches and scales up with the backlog.
-    maxConcurrency: mapping.maxConcurrency ?? 5,
-    reportBatchItemFailures: mapping.reportBatchItemFailures,
-    handler: (event) => invoke(mapping.functionId, event) as never,
-  });
+  return startEventSource(
+    {
+      queueUrl: queue.url,
+      queueArn: queue.arn,
+      batchSize: mapping.batchSize,
+      batchingWindowSeconds: mapping.batchingWindowSeconds,
+      // Uncapped, Lambda starts with five concurrent batches and scales up with the backlog.
+      maxConcurrency: mapping.maxConcurrency ?? 5,
+      reportBatchItemFailures: mapping.reportBatchItemFailures,
+      handler: (event) => invoke(mapping.functionId, event) as never,
+    },
+    endpoint,
+  );
 }
 
 function startSchedule(
@@ -221,25 +252,38 @@ function deviationLines(deviations: LocalDeviations): string[] {
   return lines;
 }
 
+/** The template's state machines, each task invoking its function; a task fails as its function's invocation times out (a fault hook's hang included). */
+function machinesOf(stack: SynthesizedStack, topology: Topology, invoke: Invoke): LocalMachine[] {
+  const ids = new Map(Object.keys(topology.functions).map((id) => [id, id]));
+  return topology.stateMachines.map((id) => {
+    const machine = resolveStateMachine(stack.template, id, ids);
+    const tasks: Record<string, LocalTask> = {};
+    const timeoutsMs: Record<string, number> = {};
+    for (const [state, fnId] of Object.entries(machine.tasks)) {
+      tasks[state] = (input) => invoke(fnId, input) as Promise<typeof input>;
+      timeoutsMs[state] = (topology.functions[fnId]?.timeoutSeconds ?? 3) * 1000;
+    }
+    return { name: id, definition: machine.definition, tasks, timeoutsMs };
+  });
+}
+
 export async function startLocalWorld(options: LocalWorldOptions): Promise<LocalWorld> {
   const { stack, topology } = options;
   const deviations = options.deviations ?? {};
-  const sqs = createSqsClient();
+  // The world's own emulator, whatever this process's AWS_ENDPOINT_URL_SQS says (the CLI's, a test's).
+  const sqs = createSqsClient({ endpoint: options.endpoints.sqs });
   const queues = await createQueues(sqs, topology.queues, deviations, options.queuePrefix ?? "");
   const buckets = await createBuckets(options.endpoints.s3, topology.buckets, options.queuePrefix ?? "");
   const stateMachines = new Map(topology.stateMachines.map((id) => [id, machineArn(id)]));
   // The Step Functions endpoint is needed by the functions' environments: start it first, its tasks
   // reach the pool through this late-bound reference.
   let pool: LambdaPool | undefined;
-  const ids = new Map(Object.keys(topology.functions).map((id) => [id, id]));
-  const machines = topology.stateMachines.map((id) => {
-    const machine = resolveStateMachine(stack.template, id, ids);
-    const tasks: Record<string, LocalTask> = {};
-    for (const [state, fnId] of Object.entries(machine.tasks)) {
-      tasks[state] = (input) => (pool as LambdaPool).invoke(fnId, input) as Promise<typeof input>;
-    }
-    return { name: id, definition: machine.definition, tasks };
-  });
+  const wrap = options.wrapInvoke;
+  const invoke: Invoke = (name, event) => {
+    const direct = (e: unknown) => (pool as LambdaPool).invoke(name, e);
+    return wrap ? wrap(name, event, direct) : direct(event);
+  };
+  const machines = machinesOf(stack, topology, invoke);
   const stepFunctions = await startLocalStepFunctions({
     port: options.sfnPort,
     machines,
@@ -263,16 +307,15 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
     };
   }
   pool = startLambdaPool(functions);
-  const started = pool;
-  const invoke: Invoke = (name, event) => started.invoke(name, event);
 
   const eventSources = new Map<string, EventSource>();
   const schedules = new Map<string, RunningSchedule>();
   function start(): void {
-    for (const mapping of topology.eventSources.filter((m) => m.enabled)) {
-      eventSources.set(mapping.logicalId, startMapping(mapping, queues, invoke));
+    const runs = { eventSources: () => true, schedules: () => true, ...options.running };
+    for (const mapping of topology.eventSources.filter((m) => m.enabled && runs.eventSources(m))) {
+      eventSources.set(mapping.logicalId, startMapping(mapping, queues, invoke, options.endpoints.sqs));
     }
-    for (const schedule of topology.schedules.filter((s) => s.enabled)) {
+    for (const schedule of topology.schedules.filter((s) => s.enabled && runs.schedules(s))) {
       schedules.set(schedule.logicalId, startSchedule(schedule, topology, invoke, deviations));
     }
   }
@@ -284,6 +327,7 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
     stateMachines,
     stepFunctions,
     pool,
+    invoke,
     eventSources,
     schedules,
     deviations: deviationLines(deviations),
@@ -303,7 +347,7 @@ export { lambdaArn };
 /** The local API Gateway of the template: its WAF rules, methods, authorizers, stage throttling and usage plan. */
 export function gatewayOptions(
   topology: Topology,
-  world: Pick<LocalWorld, "pool">,
+  world: Pick<LocalWorld, "invoke">,
 ): Omit<GatewayOptions, "port" | "host"> {
   const { api } = topology;
   return {
@@ -324,6 +368,6 @@ export function gatewayOptions(
         apiKeyRequired: r.apiKeyRequired,
       };
     }),
-    invoke: (fn, event) => world.pool.invoke(fn, event),
+    invoke: (fn, event) => world.invoke(fn, event),
   };
 }

@@ -2,8 +2,8 @@ import * as z from "zod";
 import { type SqsSender, sendMessageBatches } from "../platform/sqs-sender.js";
 
 /**
- * How the export queue is consumed, the same in AWS (infra/constructs/exports.ts) and in the local
- * runtime (local/exports.ts): one export per invocation (it may take minutes), two at once (the
+ * How the export queue is consumed, in AWS (infra/constructs/exports.ts) and in the local world
+ * built from its template: one export per invocation (it may take minutes), two at once (the
  * lowest maxConcurrency AWS accepts; exports are rare and each reads the database hard), and a
  * message that crashed the worker this many times goes to the dead-letter queue.
  */

@@ -14,11 +14,6 @@ const reportsEnvSchema = z.object({
   REPORT_SENDER: z.string().email().default("reports@kapa.local"),
   /** The report queue (SQS), set by CDK on the planner. Locally the planner hands jobs over in-process. */
   REPORT_QUEUE_URL: z.string().optional(),
-  /** Local runtime: run the planner on REPORT_SCHEDULE (AWS: EventBridge Scheduler always does). */
-  REPORT_SCHEDULE_ENABLED: z
-    .enum(["true", "false", "1", "0"])
-    .default("false")
-    .transform((v) => v === "true" || v === "1"),
   /** Local runtime: the schedule, in EventBridge Scheduler syntax (AWS: CDK context `kapa:reportSchedule`). */
   REPORT_SCHEDULE: z.string().default(DEFAULT_REPORT_SCHEDULE),
   /** Local runtime: the schedule's time zone, IANA name (AWS: CDK context `kapa:reportTimeZone`). */

@@ -4,8 +4,8 @@ import { type SqsSender, sendMessageBatches } from "../platform/sqs-sender.js";
 const PERIOD_ID = /^\d{4}-W\d{2}$/;
 
 /**
- * How the report queue is consumed, the same in AWS (infra/constructs/reports.ts) and in the local
- * runtime (local/reports.ts): a few teams per invocation, two invocations at once (the lowest
+ * How the report queue is consumed, in AWS (infra/constructs/reports.ts) and in the local world
+ * built from its template: a few teams per invocation, two invocations at once (the lowest
  * maxConcurrency AWS accepts: reports are not urgent, and SES has a sending rate).
  */
 export const REPORT_QUEUE_SETTINGS = { batchSize: 5, maxConcurrency: 2 } as const;

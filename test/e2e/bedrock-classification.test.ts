@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HARNESS_CACHE_DIR } from "../../local/harness.js";
+import { SHARED_CACHE_DIR } from "../../local/template.js";
 import { DEFAULT_BEDROCK_MODEL_ID } from "../../shared/classification/bedrock/model-id.js";
 import { type ConverseStandIn, firstOffered, startConverseStandIn } from "../support/bedrock.js";
 import { type LocalRuntime, useLocalRuntime } from "../support/processes.js";
@@ -17,7 +17,7 @@ const local = useLocalRuntime(
     CLASSIFIER_PROVIDER: "bedrock",
     LLM_DELAY_MS: "20",
     LOCAL_VISIBILITY_TIMEOUT_SECONDS: "2",
-    TEMPLATE_CACHE_DIR: HARNESS_CACHE_DIR,
+    TEMPLATE_CACHE_DIR: SHARED_CACHE_DIR,
   },
   "SIGINT",
 );

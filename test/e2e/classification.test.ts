@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { HARNESS_CACHE_DIR } from "../../local/harness.js";
+import { SHARED_CACHE_DIR } from "../../local/template.js";
 import { useLocalRuntime } from "../support/processes.js";
 import { eventually } from "../support/sqs.js";
 
@@ -16,7 +16,7 @@ const local = useLocalRuntime(
     // The sweeper unlabels a deleted category's threads: every 5 s here, not every 5 minutes.
     LOCAL_RATE_SECONDS: "5",
     // The template the test run's global setup synthesized (test/e2e/startup.test.ts starts cold).
-    TEMPLATE_CACHE_DIR: HARNESS_CACHE_DIR,
+    TEMPLATE_CACHE_DIR: SHARED_CACHE_DIR,
   },
   "SIGINT",
 );

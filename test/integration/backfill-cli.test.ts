@@ -1,17 +1,17 @@
 import { PassThrough } from "node:stream";
 import { and, eq, isNull } from "drizzle-orm";
-import { expect, it } from "vitest";
+import { expect, inject, it } from "vitest";
 import { backfillCommand } from "../../cli/backfill.js";
 import { seedCommand } from "../../cli/seed.js";
-import { startLocalBackfill } from "../../local/backfill.js";
-import type { LocalDatabase } from "../../local/database.js";
-import { startLocalSqs, useLocalAws } from "../../local/sqs.js";
+import { advertiseLocalBackfill } from "../../local/advertised.js";
+import type { LocalDatabase } from "../../local/operator.js";
 import { seedThreads } from "../../shared/admin/seed.js";
 import { projects, threads } from "../../shared/db/schema.js";
 import { loadEnv } from "../../shared/platform/config.js";
 import { SMALL_PAGES } from "../support/backfill.js";
 import { testDatabase } from "../support/database.js";
 import { createTenant, useTestDb } from "../support/db.js";
+import { startTestWorld } from "../support/world.js";
 
 /**
  * `npx kapa seed threads` and `npx kapa backfill start|status`, as the CLI calls them: without
@@ -98,19 +98,19 @@ it("backfill start without npm start runs the whole backfill in the command, wit
 }, 60_000);
 
 it("with npm start running, backfill start runs the execution there; status follows it; --resume starts it again", async () => {
-  // What npm start does: the local SQS, and the backfill advertised in its data directory.
-  const sqs = await startLocalSqs(0);
-  useLocalAws({ sqs: sqs.endpoint });
-  const running = await startLocalBackfill({
-    env,
-    visibilityTimeoutSeconds: 1,
-    dataDir,
-    advertise: true,
-    sfnPort: 0,
-    maxConcurrency: 4,
-    queueName: `kapa-cli-test-${process.pid}`,
+  // What npm start does: the local world, and its backfill advertised in its data directory.
+  const running = await startTestWorld({
+    label: "cli",
     context: SMALL_PAGES,
-    tasksIn: "this-thread",
+    consumers: ["classifier:BackfillQueueUrl"],
+    deviations: { visibilityTimeoutSeconds: 1 },
+  });
+  const unadvertise = advertiseLocalBackfill(dataDir, {
+    sqsEndpoint: inject("sqsEndpoint"),
+    queueUrl: running.queueUrl("BackfillQueueUrl"),
+    dlqUrl: running.queueUrl("BackfillDeadLetterQueueUrl"),
+    sfnEndpoint: running.world.stepFunctions.endpoint,
+    stateMachineArn: [...running.world.stateMachines.values()][0] as string,
   });
   try {
     const tenant = await createTenant(db, "cli-running");
@@ -147,7 +147,7 @@ it("with npm start running, backfill start runs the execution there; status foll
       backfillCommand(database, "start", { scope: "everything" }, { progress: capture().stream, env }),
     ).rejects.toThrow(/--scope must be unlabelled or classifier/);
   } finally {
+    unadvertise();
     await running.stop();
-    await sqs.stop();
   }
 }, 60_000);

@@ -1,47 +1,35 @@
-import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { and, eq, gt, sql } from "drizzle-orm";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { LocalBackfill } from "../../local/backfill.js";
-import { type EventSource, startEventSource } from "../../local/event-source.js";
 import { seedThreads } from "../../shared/admin/seed.js";
 import { getJob, startJob } from "../../shared/backfill/service.js";
 import { runtime } from "../../shared/composition/runtime.js";
 import { threads } from "../../shared/db/schema.js";
-import { executionOf, startTestBackfill } from "../support/backfill.js";
+import { executionOf, startTestBackfill, type TestBackfill } from "../support/backfill.js";
 import { createTenant, useTestDb } from "../support/db.js";
 import { invoke } from "../support/invoke.js";
 import { eventually } from "../support/sqs.js";
 
 /**
  * Live threads keep their pace while a backfill runs: the classifier drains the backfill queue
- * through its own capped event source (1 x 10 messages here, 100 ms each: 100 threads/s at
+ * through its own capped event source (2 x 10 messages here, 200 ms each: 100 threads/s at
  * most), and the live queue through another, so a new thread does not wait behind the backlog.
  */
 
 // Prepare ------------------------------------------------------------------------------------
 
-process.env.CLASSIFIER_DELAY_MS = "100"; // before the handlers' runtime exists
 const db = useTestDb();
-let backfill: LocalBackfill;
-let live: EventSource;
+let backfill: TestBackfill;
 
 beforeAll(async () => {
-  backfill = await startTestBackfill({ maxConcurrency: 1 });
-  const classifier = (await import("../../functions/classifier.js")) as {
-    handler: (event: SQSEvent) => Promise<SQSBatchResponse>;
-  };
-  live = startEventSource({
-    queueUrl: process.env.CLASSIFICATION_QUEUE_URL as string,
-    batchSize: 10,
-    maxConcurrency: 2,
-    handler: classifier.handler,
-    waitSeconds: 0.2,
+  backfill = await startTestBackfill({
+    // The template's backfill event source is capped at 2, the lowest cap AWS takes.
+    consumers: ["classifier"],
+    localEnv: { CLASSIFIER_DELAY_MS: "200" },
   });
+  // The chat below runs in this process: it sends to the world's live queue, as the chat function does.
+  backfill.actAs("chat");
 });
-afterAll(async () => {
-  await live.stop();
-  await backfill.stop();
-});
+afterAll(() => backfill.stop());
 
 // Act and assess -----------------------------------------------------------------------------
 
@@ -74,7 +62,7 @@ it("labels a new thread ahead of the backfill's backlog", async () => {
   expect(finished.progress).toMatchObject({ pending: 0, done: 601 });
 
   // Sent with a 2 s delay (the thread is stored meanwhile), then classified ahead of the backlog:
-  // the backfill's batches (10 threads each, one at a time) labelled at least ten of theirs after
+  // the backfill's batches (10 threads each, two at a time) labelled at least ten of theirs after
   // it, so it did not wait for the backfill to finish. Ordered by the labels' own timestamps.
   const [after] = await db
     .select({ n: sql<number>`count(*)::int` })

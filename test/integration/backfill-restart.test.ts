@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import postgres from "postgres";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import type { LocalBackfill } from "../../local/backfill.js";
 import { type EmbeddedDatabase, startEmbeddedDatabase } from "../../local/embedded-db.js";
 import type { LocalTask } from "../../local/step-functions.js";
 import { seedThreads } from "../../shared/admin/seed.js";
@@ -12,7 +11,7 @@ import { closeRuntime, runtime } from "../../shared/composition/runtime.js";
 import { connect } from "../../shared/db/client.js";
 import { UNBOUNDED_STATEMENTS } from "../../shared/db/deadline.js";
 import { runMigrations } from "../../shared/db/migrate.js";
-import { executionOf, recordClassifierWrites, startTestBackfill } from "../support/backfill.js";
+import { executionOf, recordClassifierWrites, startTestBackfill, type TestBackfill } from "../support/backfill.js";
 import { testDatabase } from "../support/database.js";
 import { eventually } from "../support/sqs.js";
 
@@ -87,7 +86,7 @@ async function postgresOutage(serverUrl: string): Promise<Outage> {
 
 const shared = testDatabase();
 const outage = shared.kind === "pglite" ? await pgliteOutage() : await postgresOutage(shared.url);
-// The handlers of this file (Plan, EnqueueRange, the classifier) use this database.
+// This process's job start and reads use this database, as the world's functions do.
 process.env.DATABASE_URL = outage.url;
 process.env.KAPA_EMBEDDED_DB = shared.kind === "pglite" ? "1" : "";
 // The test's own statements (seeding 1,200 threads) without the API's statement timeout.
@@ -119,14 +118,18 @@ const restartOnFourthRange = (state: string, task: LocalTask): LocalTask =>
             .up()
             // Fresh connections, as new Lambda environments would have: postgres-js backs off
             // reconnecting (up to 20 s) after the failures of the outage.
-            .then(() => closeRuntime());
+            .then(() => Promise.all([closeRuntime(), backfill.world.pool.recycle()]))
+            .then(() => undefined);
         }
       };
 
-let backfill: LocalBackfill;
+let backfill: TestBackfill;
 let writes: Awaited<ReturnType<typeof recordClassifierWrites>>;
 beforeAll(async () => {
-  backfill = await startTestBackfill({ wrapTask: restartOnFourthRange });
+  backfill = await startTestBackfill({
+    wrapTask: restartOnFourthRange,
+    database: { url: outage.url, embedded: shared.kind === "pglite" },
+  });
   writes = await recordClassifierWrites(database.db);
 });
 afterAll(async () => {

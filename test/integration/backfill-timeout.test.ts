@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LocalBackfill } from "../../local/backfill.js";
 import type { LocalTask } from "../../local/step-functions.js";
 import { seedThreads } from "../../shared/admin/seed.js";
 import { getJob, startJob } from "../../shared/backfill/service.js";
 import { runtime } from "../../shared/composition/runtime.js";
 import { LAMBDA_TIMEOUT_ERROR } from "../../shared/platform/lambda.js";
-import { executionOf, labelsOf, startTestBackfill } from "../support/backfill.js";
+import { executionOf, labelsOf, startTestBackfill, type TestBackfill } from "../support/backfill.js";
 import { createTenant, useTestDb } from "../support/db.js";
 import { eventually } from "../support/sqs.js";
 
@@ -14,7 +13,7 @@ import { eventually } from "../support/sqs.js";
 const db = useTestDb();
 
 /** EnqueueRange's function timeout here (the template's is minutes): an attempt held past it times out. */
-const ENQUEUE_TIMEOUT_MS = 1500;
+const ENQUEUE_TIMEOUT_SECONDS = 2;
 
 /** The first attempt at the second range hangs, as a function stuck on a slow dependency would. */
 const attempts = new Map<string, number>();
@@ -38,13 +37,19 @@ const wrapTask = (state: string, task: LocalTask): LocalTask =>
         return task(input);
       };
 
-let backfill: LocalBackfill;
+let backfill: TestBackfill;
 
 beforeAll(async () => {
   backfill = await startTestBackfill({
     wrapTask,
-    taskTimeoutsMs: { Plan: 20_000, EnqueueRange: ENQUEUE_TIMEOUT_MS },
+    adjust: (topology) => {
+      const fn = Object.values(topology.functions).find((f) => f.entry === "backfill-enqueue-range");
+      if (fn) fn.timeoutSeconds = ENQUEUE_TIMEOUT_SECONDS;
+    },
   });
+  // Its environments started (Lambda's init phase, not counted in its timeout), around the fault hook.
+  const fn = backfill.functionId("backfill-enqueue-range");
+  await Promise.all([1, 2, 3].map(() => backfill.world.pool.invoke(fn, {}).catch(() => undefined)));
 });
 afterAll(async () => {
   releaseHung?.();

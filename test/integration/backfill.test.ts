@@ -1,6 +1,5 @@
 import { and, eq, inArray, isNull } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LocalBackfill } from "../../local/backfill.js";
 import type { LocalTask } from "../../local/step-functions.js";
 import { seedThreads } from "../../shared/admin/seed.js";
 import { BackfillQueueError } from "../../shared/backfill/errors.js";
@@ -8,7 +7,14 @@ import { getJob, type Job, resumeJob, startJob } from "../../shared/backfill/ser
 import { runtime } from "../../shared/composition/runtime.js";
 import { categories, threads } from "../../shared/db/schema.js";
 import { reclassifyJob } from "../../shared/http/schemas.js";
-import { executionOf, labelsOf, recordClassifierWrites, SMALL_PAGES, startTestBackfill } from "../support/backfill.js";
+import {
+  executionOf,
+  labelsOf,
+  recordClassifierWrites,
+  SMALL_PAGES,
+  startTestBackfill,
+  type TestBackfill,
+} from "../support/backfill.js";
 import { createTenant, useTestDb } from "../support/db.js";
 import { invoke } from "../support/invoke.js";
 import { eventually } from "../support/sqs.js";
@@ -30,7 +36,7 @@ const wrapTask = (state: string, task: LocalTask): LocalTask =>
         return task(input);
       };
 
-let backfill: LocalBackfill;
+let backfill: TestBackfill;
 let writes: Awaited<ReturnType<typeof recordClassifierWrites>>;
 
 beforeAll(async () => {
@@ -58,7 +64,8 @@ const done = async (job: Job) =>
   eventually(async () => {
     const current = await getJob(await jobDeps(), job.projectId, job.id);
     return current.status === "done" ? current : undefined;
-  }, 30_000);
+    // The classifier's environments labelling at the template's cap (2 x 10), on a loaded machine too.
+  }, 90_000);
 
 // Act and assess -----------------------------------------------------------------------------
 
@@ -73,14 +80,20 @@ const writesSince = async (from: Map<string, number>) =>
 
 describe("backfill on the local Step Functions", () => {
   it("runs the definition CDK synthesizes (with the test's page sizes)", () => {
-    expect(backfill.machine.tasks).toEqual({ Plan: "backfill-plan", EnqueueRange: "backfill-enqueue-range" });
+    const entries = Object.entries(backfill.machine.tasks).map(([state, id]) => [
+      state,
+      backfill.topology.functions[id]?.entry,
+    ]);
+    expect(Object.fromEntries(entries)).toEqual({ Plan: "backfill-plan", EnqueueRange: "backfill-enqueue-range" });
     expect(backfill.machine.definition.States.Plan).toMatchObject({
       Parameters: { pageSize: SMALL_PAGES["kapa:backfillPageSize"], rangeSize: SMALL_PAGES["kapa:backfillRangeSize"] },
     });
     expect(backfill.stateMachineArn).toMatch(/^arn:aws:states:[^:]+:\d{12}:stateMachine:BackfillStateMachine/);
   });
 
-  it("labels every unlabelled thread of a project exactly once, and no thread labelled before", async () => {
+  it("labels every unlabelled thread of a project exactly once, and no thread labelled before", {
+    timeout: 120_000,
+  }, async () => {
     project = await projectWithThreads(2000);
     const [discovery] = await db.select().from(categories).where(eq(categories.projectId, project.projectId));
     const before = await labelsOf(db, project.projectId);

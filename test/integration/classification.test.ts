@@ -2,7 +2,6 @@ import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { eq, inArray, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadIntentDataSet, type Question } from "../../bench/intent-data.js";
-import { type ClassificationPipeline, startClassificationPipeline } from "../../local/classification.js";
 import { CategoriesRepository } from "../../shared/categories/repository.js";
 import type { CategoryOption, Classifier } from "../../shared/classification/classifier.js";
 import { localClassifier } from "../../shared/classification/providers.js";
@@ -10,14 +9,13 @@ import { SqsClassificationQueue } from "../../shared/classification/queue.js";
 import { LabelsRepository } from "../../shared/classification/repository.js";
 import { type ClassificationMessage, classifyBatch } from "../../shared/classification/service.js";
 import { sweep } from "../../shared/classification/sweeper.js";
-import { runtime } from "../../shared/composition/runtime.js";
 import { categories, threads } from "../../shared/db/schema.js";
-import { loadEnv } from "../../shared/platform/config.js";
 import { ThreadsRepository } from "../../shared/threads/repository.js";
 import { updateThreadLabel } from "../../shared/threads/service.js";
 import { createTenant, useTestDb } from "../support/db.js";
 import { labelHistoryProblems } from "../support/label-history.js";
 import { createTestQueue, drainBodies, eventually, testSqs } from "../support/sqs.js";
+import { startTestWorld, type TestWorld } from "../support/world.js";
 
 const db = useTestDb();
 const labels = new LabelsRepository(db);
@@ -278,24 +276,44 @@ describe("user labels against classifier writes", () => {
 });
 
 describe("classification pipeline on the SQS emulator", () => {
-  let pipeline: ClassificationPipeline;
+  let world: TestWorld;
+  let live: { queueUrl: string; dlqUrl: string };
+  /** Threads whose classifier invocations fail (the fault hook), and how often they were tried. */
+  const breaking = new Map<string, number>();
 
   beforeAll(async () => {
-    pipeline = await startClassificationPipeline({
-      env: loadEnv(),
-      maxConcurrency: 3,
+    world = await startTestWorld({
+      label: "classification",
+      consumers: ["classifier:ClassificationQueueUrl"],
       // Longer than the template's 1 s batching window: a message gathered early must not come back meanwhile.
-      visibilityTimeoutSeconds: 3,
-      sweeperIntervalMs: 0,
-      queueName: `kapa-test-pipeline-${crypto.randomUUID().slice(0, 8)}`,
+      deviations: { visibilityTimeoutSeconds: 3 },
+      wrapInvoke: (functionId, event, invoke) => {
+        if (functionId !== world.functionId("classifier")) return invoke(event);
+        const records = (event as { Records?: { body: string }[] }).Records ?? [];
+        const broken = records.map((r) => threadOf(r.body)).filter((id): id is string => breaking.has(id ?? ""));
+        for (const id of broken) breaking.set(id, (breaking.get(id) ?? 0) + 1);
+        if (broken.length > 0) throw new Error("model error");
+        return invoke(event);
+      },
     });
+    live = {
+      queueUrl: world.queueUrl("ClassificationQueueUrl"),
+      dlqUrl: world.queueUrl("ClassificationDeadLetterQueueUrl"),
+    };
   });
-  afterAll(() => pipeline.stop());
-  const queue = () => new SqsClassificationQueue(testSqs, pipeline.queueUrl);
+  afterAll(() => world.stop());
+  const threadOf = (body: string): string | undefined => {
+    try {
+      return (JSON.parse(body) as { threadId?: string }).threadId;
+    } catch {
+      return undefined;
+    }
+  };
+  const queue = () => new SqsClassificationQueue(testSqs, live.queueUrl);
   /** The bodies the DLQ holds, once it holds any. */
   const deadLettered = () =>
     eventually(async () => {
-      const found = await drainBodies(pipeline.dlqUrl);
+      const found = await drainBodies(live.dlqUrl);
       return found.length > 0 ? found : undefined;
     }, 60_000);
 
@@ -307,7 +325,7 @@ describe("classification pipeline on the SQS emulator", () => {
   });
 
   it("moves a poison message to the DLQ after 5 receives", { timeout: 90_000 }, async () => {
-    await testSqs.send(new SendMessageCommand({ QueueUrl: pipeline.queueUrl, MessageBody: "not json" }));
+    await testSqs.send(new SendMessageCommand({ QueueUrl: live.queueUrl, MessageBody: "not json" }));
     expect(await deadLettered()).toEqual(["not json"]);
   });
 
@@ -316,27 +334,12 @@ describe("classification pipeline on the SQS emulator", () => {
   }, async () => {
     const t = await createTenant(db);
     const [id] = await seedThreads(t.projectId, ["this question always breaks the model"]);
-    const rt = await runtime();
-    const real = rt.classifier;
-    let attempts = 0;
-    rt.classifier = {
-      classify: async (question, options, examples) => {
-        if (question.includes("always breaks")) {
-          attempts++;
-          throw new Error("model error");
-        }
-        return real.classify(question, options, examples);
-      },
-    };
-    try {
-      await queue().send([{ threadId: id as string, projectId: t.projectId, reason: "sweep" }]);
-      const dead = await deadLettered();
-      expect(dead.map((b) => JSON.parse(b).threadId)).toEqual([id]);
-      expect(attempts).toBe(5);
-      expect((await labelOf(id as string))?.categoryId).toBeNull();
-    } finally {
-      rt.classifier = real;
-    }
+    breaking.set(id as string, 0);
+    await queue().send([{ threadId: id as string, projectId: t.projectId, reason: "sweep" }]);
+    const dead = await deadLettered();
+    expect(dead.map((b) => JSON.parse(b).threadId)).toEqual([id]);
+    expect(breaking.get(id as string)).toBe(5);
+    expect((await labelOf(id as string))?.categoryId).toBeNull();
   });
 
   it("lets the sweeper recover a thread whose enqueue failed", async () => {

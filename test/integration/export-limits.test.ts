@@ -4,7 +4,6 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ExportPipeline } from "../../local/exports.js";
 import type { Gateway } from "../../local/gateway.js";
 import { EXPORT_QUEUED_EXPIRY_SECONDS, EXPORT_STALE_SECONDS, SqsExportQueue } from "../../shared/exports/queue.js";
 import { ExportsRepository } from "../../shared/exports/repository.js";
@@ -12,7 +11,7 @@ import { startExport } from "../../shared/exports/service.js";
 import { TooManyRequestsError } from "../../shared/platform/errors.js";
 import { createSqsClient } from "../../shared/platform/sqs-eager-client.js";
 import { createTenant, type Tenant, useTestDb } from "../support/db.js";
-import { startTestExportPipeline } from "../support/exports.js";
+import { startTestExportWorld } from "../support/exports.js";
 import { startTestGateway } from "../support/http.js";
 import { createTestQueue, eventually, testSqs } from "../support/sqs.js";
 
@@ -22,14 +21,14 @@ import { createTestQueue, eventually, testSqs } from "../support/sqs.js";
  * for as long as the test needs; time passes by moving its timestamps in the database.
  */
 const db = useTestDb();
-let pipeline: ExportPipeline;
+let pipeline: Awaited<ReturnType<typeof startTestExportWorld>>;
 let gateway: Gateway;
 let call: Awaited<ReturnType<typeof startTestGateway>>["call"];
 let unread: SqsExportQueue;
 let unreadUrl: string;
 
 beforeAll(async () => {
-  pipeline = await startTestExportPipeline();
+  pipeline = await startTestExportWorld();
   ({ gateway, call } = await startTestGateway());
   unreadUrl = (await createTestQueue("exports-unread")).queueUrl;
   unread = new SqsExportQueue(testSqs, unreadUrl);

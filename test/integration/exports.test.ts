@@ -7,23 +7,22 @@ import {
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedThreads } from "../../bench/threads-list.js";
-import type { ExportPipeline } from "../../local/exports.js";
 import type { Gateway } from "../../local/gateway.js";
 import { createS3Client } from "../../shared/exports/s3.js";
 import { categoryLabel, thread } from "../../shared/http/schemas.js";
 import { parseCsv } from "../support/csv.js";
 import { createTenant, type Tenant, useTestDb } from "../support/db.js";
-import { startTestExportPipeline } from "../support/exports.js";
+import { startTestExportWorld } from "../support/exports.js";
 import { type HttpReply, startTestGateway } from "../support/http.js";
 import { eventually } from "../support/sqs.js";
 
 const db = useTestDb();
-let pipeline: ExportPipeline;
+let pipeline: Awaited<ReturnType<typeof startTestExportWorld>>;
 let gateway: Gateway;
 let call: Awaited<ReturnType<typeof startTestGateway>>["call"];
 
 beforeAll(async () => {
-  pipeline = await startTestExportPipeline();
+  pipeline = await startTestExportWorld();
   ({ gateway, call } = await startTestGateway());
 });
 afterAll(async () => {
@@ -47,7 +46,7 @@ function finished(t: Tenant, id: string): Promise<Record<string, unknown>> {
     expect(reply.status, reply.text).toBe(200);
     const status = reply.json?.status;
     return status === "queued" || status === "running" ? undefined : (reply.json as Record<string, unknown>);
-  }, 30_000);
+  }, 90_000);
 }
 
 /** Runs an export to the end and downloads its file with a plain GET of the presigned URL. */
@@ -292,7 +291,7 @@ describe("a failing export", () => {
 
 // Last: its long parse leaves the gateway's keep-alive connections idle past their timeout.
 describe("a large export", () => {
-  it("streams a file of several multipart parts, every thread once, newest first", async () => {
+  it("streams a file of several multipart parts, every thread once, newest first", { timeout: 120_000 }, async () => {
     const tenant = await createTenant(db, "exports-large");
     await seedThreads(db, tenant.projectId, 60_000);
     const { result, text } = await exportFile(tenant, { format: "csv" });

@@ -4,12 +4,12 @@ import type { CfnFunction } from "aws-cdk-lib/aws-lambda";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type Gateway, startGateway } from "../../local/gateway.js";
-import { HARNESS_CACHE_DIR } from "../../local/harness.js";
 import { type LocalSes, startLocalSes } from "../../local/ses.js";
 import {
   type CfnTemplate,
   type CfnValue,
   loadStack,
+  SHARED_CACHE_DIR,
   type SynthesizedStack,
   synthesizeStack,
 } from "../../local/template.js";
@@ -27,7 +27,7 @@ import { eventually, receivesUntilQuiet, testSqs } from "../support/sqs.js";
  */
 const db = useTestDb();
 const database = testDatabase();
-const stack = await loadStack({ cacheDir: HARNESS_CACHE_DIR });
+const stack = await loadStack({ cacheDir: SHARED_CACHE_DIR });
 const template = stack.template;
 const LOCAL = { LLM_DELAY_MS: "0", CLASSIFIER_DELAY_MS: "0", LOG_LEVEL: "silent", WEBHOOK_ALLOW_LOOPBACK: "true" };
 

@@ -2,8 +2,7 @@ import { randomBytes } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Gateway, inProcess, startGateway } from "../../local/gateway.js";
-import { HARNESS_CACHE_DIR } from "../../local/harness.js";
-import { loadStack } from "../../local/template.js";
+import { loadStack, SHARED_CACHE_DIR } from "../../local/template.js";
 import { type TopologyApi, topologyOf } from "../../local/topology.js";
 import { type LocalWaf, localWaf } from "../../local/waf.js";
 import { authenticateWith, generateKey, hashKey, keyLookup } from "../../shared/auth/api-keys.js";
@@ -19,7 +18,7 @@ import { createTenant, type Tenant, useTestDb } from "../support/db.js";
  */
 
 const db = useTestDb();
-const { api } = topologyOf(await loadStack({ cacheDir: HARNESS_CACHE_DIR }));
+const { api } = topologyOf(await loadStack({ cacheDir: SHARED_CACHE_DIR }));
 const FROZEN = Date.now();
 
 interface RateRule {

@@ -1,6 +1,5 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LocalBackfill } from "../../local/backfill.js";
 import type { LocalTask } from "../../local/step-functions.js";
 import { seedThreads } from "../../shared/admin/seed.js";
 import { executionArn } from "../../shared/backfill/executions.js";
@@ -11,7 +10,7 @@ import type { ClassificationRequest } from "../../shared/classification/queue.js
 import { LabelsRepository } from "../../shared/classification/repository.js";
 import { classifyBatch } from "../../shared/classification/service.js";
 import { backfillJobs, categories, projects, threads } from "../../shared/db/schema.js";
-import { startTestBackfill } from "../support/backfill.js";
+import { startTestBackfill, type TestBackfill } from "../support/backfill.js";
 import { createTenant, useTestDb } from "../support/db.js";
 import { invoke } from "../support/invoke.js";
 
@@ -32,7 +31,7 @@ const wrapTask = (state: string, task: LocalTask): LocalTask =>
         return task(input);
       };
 
-let backfill: LocalBackfill;
+let backfill: TestBackfill;
 beforeAll(async () => {
   backfill = await startTestBackfill({ wrapTask });
 });

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LocalBackfill } from "../../local/backfill.js";
 import { seedThreads } from "../../shared/admin/seed.js";
 import { executionArn } from "../../shared/backfill/executions.js";
 import { BackfillRepository } from "../../shared/backfill/repository.js";
@@ -8,7 +7,7 @@ import { localClassifier } from "../../shared/classification/providers.js";
 import { LabelsRepository } from "../../shared/classification/repository.js";
 import { classifyBatch } from "../../shared/classification/service.js";
 import { runtime } from "../../shared/composition/runtime.js";
-import { startTestBackfill } from "../support/backfill.js";
+import { startTestBackfill, type TestBackfill } from "../support/backfill.js";
 import { createTenant, useTestDb } from "../support/db.js";
 import { invoke } from "../support/invoke.js";
 import { drainBodies } from "../support/sqs.js";
@@ -17,9 +16,9 @@ const db = useTestDb();
 const labels = new LabelsRepository(db);
 
 // No consumer on the backfill queue: the test is the classifier, so a job stays `labelling` until it runs it.
-let backfill: LocalBackfill;
+let backfill: TestBackfill;
 beforeAll(async () => {
-  backfill = await startTestBackfill({ maxConcurrency: 0 });
+  backfill = await startTestBackfill({ consumers: [] });
 });
 afterAll(() => backfill.stop());
 
@@ -28,7 +27,7 @@ const waitForExecution = (projectId: string, jobId: string) =>
 
 /** Every message on the backfill queue now, each of the project's thread ids once per message. */
 async function drainBackfill(): Promise<{ threadId: string; projectId?: string }[]> {
-  return (await drainBodies(backfill.queueUrl)).map((b) => JSON.parse(b));
+  return (await drainBodies(backfill.queueUrl("BackfillQueueUrl"))).map((b) => JSON.parse(b));
 }
 
 describe("POST reclassify/ until the job's threads are labelled", () => {

@@ -1,13 +1,10 @@
-import { randomUUID } from "node:crypto";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ReportPipeline, startReportPipeline } from "../../local/reports.js";
+import { queueDepth } from "../../cli/backfill-watch.js";
 import { type LocalEmail, readLocalMailbox } from "../../local/ses.js";
-import { queueDepth } from "../../local/sqs.js";
 import { createTeam } from "../../shared/admin/tenants.js";
 import { reportDeliveries, reportRuns } from "../../shared/db/schema.js";
 import { fixedClock } from "../../shared/platform/clock.js";
-import { loadReportsEnv } from "../../shared/reports/config.js";
 import type { Mailer } from "../../shared/reports/mailer.js";
 import { planReports } from "../../shared/reports/planner.js";
 import { type ReportJob, SqsReportQueue } from "../../shared/reports/queue.js";
@@ -17,6 +14,7 @@ import { useTestDb } from "../support/db.js";
 import { seedReportScenario, seedTeam } from "../support/report-data.js";
 import { useLocalSes } from "../support/ses.js";
 import { drainBodies, eventually, testSqs } from "../support/sqs.js";
+import { startTestWorld, type TestWorld } from "../support/world.js";
 
 // Prepare ------------------------------------------------------------------------------------
 
@@ -244,43 +242,54 @@ describe("usage reports: lease takeover and teams to skip", () => {
 });
 
 describe("usage reports in the local runtime: planner and sender Lambdas, local SQS, local SES", () => {
-  let pipeline: ReportPipeline;
+  let world: TestWorld;
+  let reportQueue: { queueUrl: string; dlqUrl: string };
 
   beforeAll(async () => {
-    delete process.env.AWS_ENDPOINT_URL_SES;
-    pipeline = await startReportPipeline({
-      env: { ...loadReportsEnv(), SES_PORT: 0, REPORT_SCHEDULE_ENABLED: false },
-      visibilityTimeoutSeconds: 1, // a failed job comes back after a second
-      queueName: `kapa-test-reports-${randomUUID().slice(0, 8)}`,
+    world = await startTestWorld({
+      label: "reports",
+      consumers: ["report-sender"],
+      deviations: { visibilityTimeoutSeconds: 1 }, // a failed job comes back after a second
     });
+    reportQueue = { queueUrl: world.queueUrl("ReportQueueUrl"), dlqUrl: world.queueUrl("ReportDeadLetterQueueUrl") };
   });
-  afterAll(() => pipeline.stop());
+  afterAll(() => world.stop());
 
-  it("sends every team's report through the queue, and dead-letters a poison job after 5 receives", async () => {
+  it("sends every team's report through the queue, and dead-letters a poison job after 5 receives", {
+    timeout: 120_000,
+  }, async () => {
     const { acme, globex } = await seedReportScenario(db, PERIOD);
     const addresses = [...acme.emails, ...globex.emails];
     const poison: ReportJob = { teamId: acme.teamId, period: "2026-W99" };
 
     // Act: the planner Lambda for this file's week (every team in the database), plus a job no retry can fix
-    const plan = await pipeline.runPlanner({ period: PERIOD });
-    await new SqsReportQueue(testSqs, pipeline.queueUrl).send([poison]);
+    const plan = (await world.invoke("report-planner", { period: PERIOD })) as { period: string };
+    await new SqsReportQueue(testSqs, reportQueue.queueUrl).send([poison]);
 
     // Assess
     expect(plan.period).toBe(PERIOD);
     const emails = await eventually(async () => {
-      const all = await readLocalMailbox(pipeline.sesEndpoint);
+      const all = await readLocalMailbox(world.ses.endpoint);
       const mine = addresses.map((a) => all.filter((e) => e.destination.to.includes(a)));
       return mine.every((m) => m.length > 0) ? mine : undefined;
-    });
+      // The sender's first invocation starts its environment (a cold start).
+    }, 90_000);
     expect(emails.map((m) => m.length)).toEqual([1, 1, 1]);
-    expect(emails[0]?.[0]?.from).toBe("reports@kapa.local");
-    await eventually(async () => ((await queueDepth(testSqs, pipeline.dlqUrl)).visible > 0 ? true : undefined));
-    expect(await drainBodies(pipeline.dlqUrl)).toEqual([JSON.stringify(poison)]);
+    // The sender the template gives the function.
+    const sender = world.world.functions[world.functionId("report-sender")]?.environment.REPORT_SENDER;
+    expect(emails[0]?.[0]?.from).toBe(sender);
+    // The poison job of this scenario's; the planner also sent jobs for teams the file's other
+    // tests left behind (a run held by a live lease may end in the DLQ too).
+    const dead: ReportJob[] = [];
     await eventually(async () => {
-      const depth = await queueDepth(testSqs, pipeline.queueUrl);
+      dead.push(...(await drainBodies(reportQueue.dlqUrl)).map((b) => JSON.parse(b) as ReportJob));
+      return dead.some((j) => j.period === poison.period && j.teamId === poison.teamId) ? true : undefined;
+    }, 60_000);
+    expect(dead.filter((j) => j.period === PERIOD && [acme.teamId, globex.teamId].includes(j.teamId))).toEqual([]);
+    await eventually(async () => {
+      const depth = await queueDepth(testSqs, reportQueue.queueUrl);
       return depth.visible + depth.inFlight === 0 ? true : undefined;
     });
     expect(await counts(addresses)).toEqual([1, 1, 1]);
-    expect(pipeline.banner().join("\n")).toContain(`SES mailbox ${pipeline.sesEndpoint}/`);
   });
 });

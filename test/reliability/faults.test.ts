@@ -1,16 +1,15 @@
 import { eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ClassificationPipeline, startClassificationPipeline } from "../../local/classification.js";
 import type { Gateway } from "../../local/gateway.js";
 import { SqsClassificationQueue } from "../../shared/classification/queue.js";
 import { sweep } from "../../shared/classification/sweeper.js";
 import { runtime } from "../../shared/composition/runtime.js";
 import { questionAnswers, threads } from "../../shared/db/schema.js";
-import { loadEnv } from "../../shared/platform/config.js";
 import { createSqsClient } from "../../shared/platform/sqs-eager-client.js";
 import { createTenant, useTestDb } from "../support/db.js";
 import { type HttpReply, startTestGateway } from "../support/http.js";
-import { eventually } from "../support/sqs.js";
+import { eventually, testSqs } from "../support/sqs.js";
+import { startTestWorld, type TestWorld } from "../support/world.js";
 
 /**
  * The queue is unreachable while users chat: every chat still answers and stores its thread, and
@@ -20,22 +19,17 @@ import { eventually } from "../support/sqs.js";
 const db = useTestDb();
 let gateway: Gateway;
 let call: (method: string, path: string, options?: { key?: string; body?: string }) => Promise<HttpReply>;
-let pipeline: ClassificationPipeline;
+let world: TestWorld;
 
 beforeAll(async () => {
-  pipeline = await startClassificationPipeline({
-    env: loadEnv(),
-    // Nothing here is meant to fail and come back: a batch that runs long on a loaded machine
-    // must not be delivered again meanwhile.
-    visibilityTimeoutSeconds: 30,
-    sweeperIntervalMs: 0,
-    queueName: `kapa-faults-${crypto.randomUUID().slice(0, 8)}`,
-  });
+  // The world's classifier on its live queue, with the template's timings (nothing here is meant
+  // to fail and come back); the chat runs in this process, where the test breaks its queue.
+  world = await startTestWorld({ label: "faults", consumers: ["classifier:ClassificationQueueUrl"] });
   ({ gateway, call } = await startTestGateway());
 });
 afterAll(async () => {
   await gateway.close();
-  await pipeline.stop();
+  await world.stop();
 });
 
 describe("the queue unreachable during chat", () => {
@@ -45,9 +39,10 @@ describe("the queue unreachable during chat", () => {
     const tenant = await createTenant(db, "faults");
     const rt = await runtime();
     const working = rt.classificationQueue;
+    const live = new SqsClassificationQueue(testSqs, world.queueUrl("ClassificationQueueUrl"));
     // Nothing listens on port 9: every send fails to connect.
     const unreachable = createSqsClient({ endpoint: "http://127.0.0.1:9", maxAttempts: 1 });
-    rt.classificationQueue = new SqsClassificationQueue(unreachable, pipeline.queueUrl);
+    rt.classificationQueue = new SqsClassificationQueue(unreachable, world.queueUrl("ClassificationQueueUrl"));
     let replies: HttpReply[];
     try {
       replies = await Promise.all(
@@ -75,7 +70,7 @@ describe("the queue unreachable during chat", () => {
     // of 1,000 the thousands of unlabelled threads the database-fault tests leave behind filled
     // the run and these 20 were never sent (the test timed out in CI). So: every due thread.
     const swept = await sweep(
-      { labels: rt.labels, queue: working, backfillQueue: working },
+      { labels: rt.labels, queue: live, backfillQueue: live },
       { graceSeconds: 0, lookbackHours: 24, maxThreads: 1_000_000 },
     );
     expect(swept.requeued).toBeGreaterThanOrEqual(20);

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { stats } from "../../bench/lib.js";
-import { HARNESS_CACHE_DIR } from "../../local/harness.js";
+import { SHARED_CACHE_DIR } from "../../local/template.js";
 import { testDatabase } from "../support/database.js";
 import { useLocalRuntime } from "../support/processes.js";
 import { eventually } from "../support/sqs.js";
@@ -23,7 +23,7 @@ const local = useLocalRuntime(
     CLASSIFIER_MAX_CONCURRENCY: "5",
     LOCAL_VISIBILITY_TIMEOUT_SECONDS: "3",
     LOCAL_RATE_SECONDS: "2",
-    TEMPLATE_CACHE_DIR: HARNESS_CACHE_DIR,
+    TEMPLATE_CACHE_DIR: SHARED_CACHE_DIR,
     SWEEPER_GRACE_SECONDS: "10",
     LOG_LEVEL: "silent",
     // 50 clients share one key here: the per-key usage plan (20 rps) and the stage's limit (100 rps,

@@ -1,17 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
-import { type LocalBackfill, type LocalBackfillOptions, startLocalBackfill } from "../../local/backfill.js";
-import { HARNESS_CACHE_DIR } from "../../local/harness.js";
-import type { LocalExecution } from "../../local/step-functions.js";
+import { backfillMachineId, type LocalMachineDefinition, resolveStateMachine } from "../../local/state-machine.js";
+import type { LocalExecution, LocalTask } from "../../local/step-functions.js";
 import { executionArn } from "../../shared/backfill/executions.js";
 import type { Job } from "../../shared/backfill/service.js";
 import type { Db } from "../../shared/db/client.js";
-import { loadEnv } from "../../shared/platform/config.js";
+import type { TestWorld, TestWorldOptions, WorldPlace } from "./local-world.js";
+import { startTestWorld } from "./world.js";
 
 /**
  * The backfill state machine of the stack with small pages (the context overrides CDK
- * synthesizes it with), run by the local Step Functions, its classifier on a queue of the test's
- * own: each Plan a page of three 100-id ranges, 3 ranges enqueued at once.
+ * synthesizes it with), run by the local world's Step Functions: each Plan a page of three
+ * 100-id ranges, 3 ranges enqueued at once.
  */
 export const SMALL_PAGES = {
   "kapa:backfillPageSize": 300,
@@ -19,25 +19,58 @@ export const SMALL_PAGES = {
   "kapa:backfillMapConcurrency": 3,
 };
 
-export function startTestBackfill(options: Partial<LocalBackfillOptions> = {}): Promise<LocalBackfill> {
-  return startLocalBackfill({
-    env: loadEnv(),
-    visibilityTimeoutSeconds: 1,
-    sfnPort: 0,
-    maxConcurrency: 4,
-    queueName: `kapa-test-backfill-${randomUUID().slice(0, 8)}`,
-    // Shared by the test files and runs: synthesized once per change of the infra code.
-    cacheDir: HARNESS_CACHE_DIR,
-    context: SMALL_PAGES,
-    retryIntervalOverrides: { Plan: 20, EnqueueRange: 20 },
-    // In this thread, where the tests can reach the handlers' runtime (the CLI test covers workers).
-    tasksIn: "this-thread",
-    ...options,
-  });
+export interface TestBackfillOptions extends Partial<TestWorldOptions> {
+  /** Wraps a state's task (the fault hook of the world, per state of the machine). */
+  wrapTask?: (state: string, task: LocalTask) => LocalTask;
+  /** A database of the file's own. @default the run's */
+  database?: WorldPlace["database"];
+}
+
+export interface TestBackfill extends TestWorld {
+  stateMachineArn: string;
+  stepFunctions: TestWorld["world"]["stepFunctions"];
+  machine: LocalMachineDefinition;
+}
+
+/**
+ * The local world with small pages and short retries, the classifier on the backfill queue only
+ * (unless `consumers` says otherwise). This process starts and reads jobs with reclassify-start's
+ * variables in the world (its state machine, its queue).
+ */
+export async function startTestBackfill(options: TestBackfillOptions = {}): Promise<TestBackfill> {
+  const { wrapTask, database, ...rest } = options;
+  let statesOf: (functionId: string) => string[] = () => [];
+  const world = await startTestWorld(
+    {
+      label: "backfill",
+      context: SMALL_PAGES,
+      // A failed batch comes back after a second.
+      deviations: { visibilityTimeoutSeconds: 1 },
+      retryIntervalOverrides: { Plan: 20, EnqueueRange: 20 },
+      consumers: ["classifier:BackfillQueueUrl"],
+      wrapInvoke: (functionId, event, invoke) => {
+        const [state] = statesOf(functionId);
+        if (!wrapTask || !state) return invoke(event);
+        return wrapTask(state, invoke as LocalTask)(event as Parameters<LocalTask>[0]);
+      },
+      ...rest,
+    },
+    database,
+  );
+  const ids = new Map(Object.keys(world.topology.functions).map((id) => [id, id]));
+  const machineId = backfillMachineId(world.stack.template);
+  const machine = resolveStateMachine(world.stack.template, machineId, ids);
+  statesOf = (functionId) =>
+    Object.entries(machine.tasks)
+      .filter(([, fn]) => fn === functionId)
+      .map(([state]) => state);
+  world.actAs("reclassify-start");
+  const stateMachineArn = world.world.stateMachines.get(machineId) as string;
+  return Object.assign(world, { stateMachineArn, stepFunctions: world.world.stepFunctions, machine });
 }
 
 /** Waits for a job's execution to stop. */
-export function executionOf(backfill: LocalBackfill, job: Job): Promise<LocalExecution> {
+export function executionOf(backfill: TestBackfill, job: Job): Promise<LocalExecution> {
   return backfill.stepFunctions.waitFor(executionArn(backfill.stateMachineArn, job.execution));
 }
 

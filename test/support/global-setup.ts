@@ -1,8 +1,7 @@
 import postgres from "postgres";
 import type { TestProject } from "vitest/node";
-import { HARNESS_CACHE_DIR } from "../../local/harness.js";
 import { startLocalSqs } from "../../local/sqs.js";
-import { loadStack } from "../../local/template.js";
+import { loadStack, SHARED_CACHE_DIR } from "../../local/template.js";
 import { connect, type DatabaseTarget } from "../../shared/db/client.js";
 import { runMigrations } from "../../shared/db/migrate.js";
 import { SMALL_PAGES } from "./backfill.js";
@@ -24,12 +23,12 @@ declare module "vitest" {
  * own queues.
  */
 export default async function setup(project: TestProject) {
-  // The synthesized template the in-process pipelines read their queue settings from: once per
+  // The synthesized template the test files' local worlds start from: once per
   // change of the infra code, before the test files ask for it at once.
   // The backfill tests' small pages are another synthesis: both at once.
   await Promise.all([
-    loadStack({ cacheDir: HARNESS_CACHE_DIR }),
-    loadStack({ cacheDir: HARNESS_CACHE_DIR, context: SMALL_PAGES }),
+    loadStack({ cacheDir: SHARED_CACHE_DIR }),
+    loadStack({ cacheDir: SHARED_CACHE_DIR, context: SMALL_PAGES }),
   ]);
   const sqs = await startLocalSqs(0);
   project.provide("sqsEndpoint", sqs.endpoint);

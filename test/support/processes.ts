@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll } from "vitest";
-import { HARNESS_CACHE_DIR } from "../../local/harness.js";
+import { SHARED_CACHE_DIR } from "../../local/template.js";
 
 const run = promisify(execFile);
 
@@ -136,7 +136,7 @@ export function useLocalRuntime(
     LOG_LEVEL: "warn",
     // The template the run's global setup synthesized (each fresh DATA_DIR would synthesize it
     // again); a test of a cold start sets it to "".
-    TEMPLATE_CACHE_DIR: HARNESS_CACHE_DIR,
+    TEMPLATE_CACHE_DIR: SHARED_CACHE_DIR,
     ...env,
   };
   let current: Started | undefined;

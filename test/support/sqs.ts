@@ -1,6 +1,7 @@
 import { DeleteMessageBatchCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
-import { consumerSettings } from "../../local/harness.js";
 import { createQueueWithDlq, type QueueWithDlq } from "../../local/sqs.js";
+import { loadStack, SHARED_CACHE_DIR } from "../../local/template.js";
+import { referencedId, topologyOf } from "../../local/topology.js";
 import type { ParsedClassificationRequest } from "../../shared/classification/queue.js";
 import { createSqsClient } from "../../shared/platform/sqs-eager-client.js";
 import { sendMessageBatches } from "../../shared/platform/sqs-sender.js";
@@ -12,7 +13,10 @@ export const testSqs = createSqsClient();
 export async function createTestQueue(label: string, visibilityTimeoutSeconds = 1): Promise<QueueWithDlq> {
   const name = `kapa-test-${label}-${crypto.randomUUID().slice(0, 8)}`;
   // The redrive of the template's live queue (the test's visibility timeout is its own, shorter one).
-  const { maxReceiveCount } = await consumerSettings("live");
+  const stack = await loadStack({ cacheDir: SHARED_CACHE_DIR });
+  const live = referencedId(stack.template.Outputs?.ClassificationQueueUrl?.Value);
+  const maxReceiveCount = topologyOf(stack).queues[live ?? ""]?.redrive?.maxReceiveCount;
+  if (!maxReceiveCount) throw new Error("The template's live queue has no dead-letter queue");
   return createQueueWithDlq(testSqs, name, { visibilityTimeoutSeconds, maxReceiveCount });
 }
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { startLocalSchedule } from "../../local/reports.js";
+import { startLocalSchedule } from "../../local/scheduler.js";
 import {
   checkTimeZone,
   DEFAULT_REPORT_SCHEDULE,
