@@ -223,12 +223,47 @@ async function exercisePages(client: KapaClient, calls: Calls) {
   }
 }
 
+/** The label history of the thread, the review queue, the quality table and the review threshold. */
+async function exerciseLabels(client: KapaClient, calls: Calls, thread: ProjectPath & { thread_id: string }) {
+  const project = { project_id: thread.project_id };
+  calls.done(
+    "listThreadLabels",
+    (await client.GET("/query/v1/projects/{project_id}/threads/{thread_id}/labels", { params: { path: thread } })).data,
+  );
+  calls.done(
+    "categoryQuality",
+    (await client.GET("/query/v1/projects/{project_id}/categories/quality", { params: { path: project } })).data,
+  );
+  const settings = calls.done(
+    "getProjectSettings",
+    (await client.GET("/query/v1/projects/{project_id}/settings", { params: { path: project } })).data,
+  );
+  calls.done(
+    "updateProjectSettings",
+    (
+      await client.PATCH("/query/v1/projects/{project_id}/settings", {
+        params: { path: project },
+        body: { review_threshold: settings.review_threshold },
+      })
+    ).data,
+  );
+  calls.done(
+    "listThreads",
+    (
+      await client.GET("/query/v1/projects/{project_id}/threads", {
+        params: { path: project, query: { review: "true" } },
+      })
+    ).data,
+  );
+}
+
 /** One call of each operation, in an order where each has what it needs. */
 export async function exerciseEveryOperation(client: KapaClient, projectId: string): Promise<Exercised> {
   const project = { project_id: projectId };
   const calls = new Calls();
   const thread = await exerciseThreads(client, calls, project);
   const categoryId = await exerciseCategories(client, calls, thread);
+  await exerciseLabels(client, calls, thread);
   const jobStatus = await exerciseReclassify(client, calls, project);
   const deleted = await client.DELETE("/query/v1/projects/{project_id}/categories/{category_id}", {
     params: { path: { ...project, category_id: categoryId } },

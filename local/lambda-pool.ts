@@ -34,7 +34,10 @@ export interface LambdaPool {
   invoke(name: string, event: unknown): Promise<unknown>;
   /** Invocations so far per function (tests, the banner). */
   invocations(name: string): number;
-  /** Ends every environment (the next invocation starts a fresh one), as Lambda recycles them. */
+  /**
+   * Retires every environment, as Lambda recycles them: the next invocation starts a fresh one,
+   * and an invocation in flight finishes in its old environment, which then ends.
+   */
   recycle(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -112,8 +115,11 @@ class LocalLambdaPool implements LambdaPool {
     return this.counts.get(name) ?? 0;
   }
 
-  recycle(): Promise<void> {
-    return this.endAll();
+  async recycle(): Promise<void> {
+    const retiring = [...this.environments.values()].flat();
+    this.environments.clear();
+    for (const env of retiring) env.retired = true;
+    await Promise.all(retiring.filter((env) => env.busy === 0).map((env) => env.worker.terminate()));
   }
 
   stop(): Promise<void> {
