@@ -1,6 +1,5 @@
 import { sql } from "drizzle-orm";
 import {
-  bigint,
   boolean,
   check,
   doublePrecision,
@@ -188,44 +187,6 @@ export const threads = pgTable(
     check("threads_category_confidence_check", sql`${t.categoryConfidence} between 0 and 1`),
   ],
 );
-
-export const LABEL_CHANGE_SOURCES = ["classifier", "user", "system"] as const;
-export type LabelChangeSource = (typeof LABEL_CHANGE_SOURCES)[number];
-
-/**
- * A thread's label history: one row per change of its label (category or source), written by the
- * statement that changes it (shared/threads/label-history.ts), which also builds the webhook
- * event from the row. Category names are kept as they were: a category is removed in the end.
- * `id` orders a thread's changes (each waits for the thread's row lock of the one before).
- */
-export const threadLabelChanges = pgTable(
-  "thread_label_changes",
-  {
-    threadId: uuid("thread_id")
-      .notNull()
-      .references(() => threads.id, { onDelete: "cascade" }),
-    id: bigint("id", { mode: "number" }).generatedAlwaysAsIdentity(),
-    projectId: uuid("project_id").notNull(),
-    categoryId: uuid("category_id"),
-    categoryName: text("category_name"),
-    previousCategoryId: uuid("previous_category_id"),
-    previousCategoryName: text("previous_category_name"),
-    source: text("source", { enum: LABEL_CHANGE_SOURCES }).notNull(),
-    /** The API key's id (user), provider/model@version (classifier), the reason (system). */
-    actor: text("actor").notNull(),
-    confidence: real("confidence"),
-    rationale: text("rationale"),
-    at: timestamptz("at").notNull().defaultNow(),
-  },
-  (t) => [
-    primaryKey({ columns: [t.threadId, t.id] }),
-    // categories/quality/: a project's classifier labels in a time window.
-    index("thread_label_changes_classifier_idx").on(t.projectId, t.at).where(sql`${t.source} = 'classifier'`),
-    check("thread_label_changes_source_check", sql`${t.source} in ('classifier', 'user', 'system')`),
-  ],
-);
-
-export type ThreadLabelChangeRow = typeof threadLabelChanges.$inferSelect;
 
 export const questionAnswers = pgTable(
   "question_answers",

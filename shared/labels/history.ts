@@ -1,6 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
-import type { LabelChangeSource } from "../db/schema.js";
+import type { LabelChangeSource } from "../db/label-schema.js";
 import { labelEventsFrom } from "../webhooks/outbox.js";
 
 /**

@@ -4,7 +4,7 @@ import { UnlabelRepository } from "../../shared/categories/unlabel.js";
 import { localClassifier } from "../../shared/classification/providers.js";
 import { LabelsRepository } from "../../shared/classification/repository.js";
 import { classifyBatch } from "../../shared/classification/service.js";
-import { labelExamples } from "../../shared/db/example-schema.js";
+import { labelExamples } from "../../shared/db/label-schema.js";
 import { categories, threads } from "../../shared/db/schema.js";
 import { EXAMPLES_PER_CATEGORY, loadExamples } from "../../shared/labels/examples.js";
 import { ThreadsRepository } from "../../shared/threads/repository.js";
