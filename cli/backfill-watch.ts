@@ -12,7 +12,10 @@ export interface Sample {
   at: number;
   job: Job | null;
   progress: TargetProgress & { done: number };
+  /** Read after the counts. */
   queued: number | null;
+  /** Read before the counts. */
+  queuedBefore: number | null;
   deadLettered: number | null;
 }
 
@@ -57,8 +60,25 @@ export interface View {
   project: string | null;
 }
 
-/** The job's progress, or without a job the project's (or every project's) unlabelled threads. */
+/** Messages waiting and in flight on the backfill queue, and those in its DLQ (null: no queues here). */
+async function queueCounts(
+  connection: Connection | null,
+): Promise<{ queued: number | null; deadLettered: number | null }> {
+  if (!connection?.queues) return { queued: null, deadLettered: null };
+  const { sqs, queueUrl, dlqUrl } = connection.queues;
+  const depth = await queueDepth(sqs, queueUrl);
+  const deadLettered = dlqUrl ? (await queueDepth(sqs, dlqUrl)).visible : null;
+  return { queued: depth.visible + depth.inFlight, deadLettered };
+}
+
+/**
+ * The job's progress, or without a job the project's (or every project's) unlabelled threads.
+ * The queue is read before the database as well as after: found empty before, it proves every
+ * label was written before the counts were read (the classifier writes its labels before its
+ * messages are deleted), so an empty queue beside pending threads never means "still labelling".
+ */
 export async function takeSample({ threads, connection, project }: View, job: Job | null): Promise<Sample> {
+  const before = await queueCounts(connection);
   const current =
     job && connection ? await getJob({ executions: connection.executions, threads }, job.projectId, job.id) : null;
   const progress = current
@@ -66,15 +86,8 @@ export async function takeSample({ threads, connection, project }: View, job: Jo
     : await threads
         .progress({ projectId: project, scope: "unlabelled", classifiedBefore: new Date().toISOString() })
         .then((p) => ({ ...p, done: p.total - p.pending }));
-  let queued: number | null = null;
-  let deadLettered: number | null = null;
-  if (connection?.queues) {
-    const { sqs, queueUrl, dlqUrl } = connection.queues;
-    const depth = await queueDepth(sqs, queueUrl);
-    queued = depth.visible + depth.inFlight;
-    if (dlqUrl) deadLettered = (await queueDepth(sqs, dlqUrl)).visible;
-  }
-  return { at: Date.now(), job: current, progress, queued, deadLettered };
+  const after = await queueCounts(connection);
+  return { at: Date.now(), job: current, progress, ...after, queuedBefore: before.queued };
 }
 
 /** Messages waiting and in flight, as SQS approximates them (AWS or a local world alike). */
@@ -91,12 +104,24 @@ export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<{ vi
   };
 }
 
-/** Nothing left to wait for: the execution stopped and the queue is empty (or nothing is pending). */
-function finished(sample: Sample): boolean {
+/**
+ * Nothing left to wait for: nothing is pending, the job failed, or the queue was empty after the
+ * execution had stopped enqueueing (seen so in the sample before: a queue read before the last
+ * send proves nothing).
+ */
+function finished(sample: Sample, previous: Sample | undefined): boolean {
   if (!sample.job) return sample.progress.pending === 0;
   if (sample.job.status === "enqueueing") return false;
-  return sample.job.status === "failed" || sample.progress.pending === 0 || sample.queued === 0;
+  const enqueuedBeforeQueueRead = previous?.job != null && previous.job.status !== "enqueueing";
+  return (
+    sample.job.status === "failed" ||
+    sample.progress.pending === 0 ||
+    (sample.queuedBefore === 0 && enqueuedBeforeQueueRead)
+  );
 }
+
+/** Samples taken after the job is done while its queue still shows messages. */
+const SETTLING_SAMPLES = 5;
 
 export const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -115,12 +140,14 @@ export async function watch(
   io: { progress: NodeJS.WritableStream & { isTTY?: boolean }; signal?: AbortSignal },
 ): Promise<{ last: Sample; rate: number | null }> {
   const samples: Sample[] = [];
+  let settling = 0;
   // A bar with rate and ETA on a terminal; the full progress line otherwise.
   let plain = "";
   const bar = await createProgress(io.progress, { unit: "labelled", plainLine: () => plain });
   try {
     for (;;) {
-      const sample = await takeSample(view, samples.at(-1)?.job ?? job);
+      const previous = samples.at(-1);
+      const sample = await takeSample(view, previous?.job ?? job);
       samples.push(sample);
       while (samples.length > 2 && sample.at - (samples[1] as Sample).at > 30_000) samples.shift();
       const rate = rateOf(samples);
@@ -128,7 +155,11 @@ export async function watch(
       const optional = (n: number | null) => (n === null ? "n/a" : number(n));
       const detail = `queued ${optional(sample.queued)} | DLQ ${optional(sample.deadLettered)}${sample.job ? ` | ${sample.job.status}` : ""}`;
       bar.update(sample.progress.done, sample.progress.total, detail);
-      if (finished(sample) || io.signal?.aborted) return { last: sample, rate };
+      // Done, but the last batch's deletes may still be on their way: a few more samples for them
+      // (the queue is shared with other jobs, so not until it is empty).
+      const deletesInFlight =
+        sample.progress.pending === 0 && (sample.queued ?? 0) > 0 && settling++ < SETTLING_SAMPLES;
+      if ((finished(sample, previous) && !deletesInFlight) || io.signal?.aborted) return { last: sample, rate };
       await sleep(intervalMs, io.signal);
     }
   } finally {
