@@ -1,12 +1,21 @@
 import { defineConfig } from "vitest/config";
 
+const setupFiles = ["test/support/setup-env.ts", "test/support/openapi-check.ts"];
+
+/**
+ * Files that run one after another in a reused worker (`isolate: false`): they start no local
+ * world and leave no state behind, so a worker's module cache (aws-cdk-lib, the infra code, the
+ * composition root of setup-env.ts) and the stacks test/infra/support.ts synthesized serve the
+ * next file instead of being loaded again in a new process.
+ */
+const sharedWorkerFiles = ["test/unit/**/*.test.ts", "test/infra/**/*.test.ts"];
+/** They mock modules or reset the module registry: in a reused worker that would reach the other files. */
+const ownProcessUnitFiles = ["test/unit/migrate.test.ts", "test/unit/lambda-context.test.ts"];
+
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
-    // `npm run test:reliability` runs these.
-    exclude: ["test/reliability/**", "**/node_modules/**"],
+    // One run for both projects: the databases and the queue emulator are set up once.
     globalSetup: ["test/support/global-setup.ts"],
-    setupFiles: ["test/support/setup-env.ts", "test/support/openapi-check.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
@@ -14,5 +23,27 @@ export default defineConfig({
     // their local runtime, queues and database (each worker has an embedded database of its own,
     // test/support/global-setup.ts), so three overlap those waits.
     maxWorkers: 3,
+    // Projects run in the order of their names: the long files with a process each first.
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "isolated",
+          // `npm run test:reliability` runs test/reliability.
+          include: ["test/integration/**/*.test.ts", "test/e2e/**/*.test.ts", ...ownProcessUnitFiles],
+          setupFiles,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "shared",
+          include: sharedWorkerFiles,
+          exclude: ["**/node_modules/**", ...ownProcessUnitFiles],
+          setupFiles,
+          isolate: false,
+        },
+      },
+    ],
   },
 });

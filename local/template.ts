@@ -42,8 +42,9 @@ export interface SynthesizedStack {
 
 /**
  * Synthesizes the stack in this process. `context` overrides cdk.json's (tests: small pages, a
- * removed binding). The default-rules validation (6 s, and it checks nothing of the template's
- * content) is skipped.
+ * removed binding). The built-in CloudFormation validation (a WebAssembly rules engine, most of
+ * a first synthesis's time) is skipped: `npm run synth` and the infra tests run it, and the
+ * local runtime only reads the template.
  */
 export async function synthesizeStack(
   context: Record<string, unknown> = {},
@@ -57,12 +58,8 @@ export async function synthesizeStack(
   ]);
   const cdkJson = JSON.parse(readFileSync(join(REPO_ROOT, "cdk.json"), "utf8")) as { context: Record<string, unknown> };
   const app = new App({
-    context: {
-      ...cdkJson.context,
-      "aws:cdk:bundling-stacks": [],
-      "@aws-cdk/core:validateAgainstDefaultRules": false,
-      ...context,
-    },
+    builtinCloudFormationValidation: false,
+    context: { ...cdkJson.context, "aws:cdk:bundling-stacks": [], ...context },
   });
   const stack = new KapaServiceStack(app, "KapaService");
   tweak?.(stack);

@@ -36,10 +36,27 @@ export function testApp(context: Record<string, unknown> = {}): App {
   return new App({ context: { ...cdkJsonContext(), "aws:cdk:bundling-stacks": [], ...context } });
 }
 
-/** The stack of an App with the cdk.json context plus test overrides, its template and helpers bound to both. */
-export function synth(context: Record<string, unknown> = {}) {
+function synthesize(context: Record<string, unknown>) {
   const app = testApp(context);
   return { app, ...inspect(new KapaServiceStack(app, "KapaService")) };
+}
+
+/**
+ * The stacks this worker synthesized, by context: the infra files run one after another in a
+ * reused worker (vitest.config.ts), and most of them check the same default stack. The tests
+ * only read a stack and its template.
+ */
+const synthesized = new Map<string, ReturnType<typeof synthesize>>();
+
+/** The stack of an App with the cdk.json context plus test overrides, its template and helpers bound to both. */
+export function synth(context: Record<string, unknown> = {}) {
+  const key = JSON.stringify(context);
+  let stack = synthesized.get(key);
+  if (!stack) {
+    stack = synthesize(context);
+    synthesized.set(key, stack);
+  }
+  return stack;
 }
 
 /** A stack's template, with the template helpers below bound to it (and logical ids of its constructs). */
