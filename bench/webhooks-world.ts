@@ -1,3 +1,4 @@
+import { bundleFunctions } from "../local/lambda-bundle.js";
 import { useLocalAws } from "../local/sqs.js";
 import { loadStack, SHARED_CACHE_DIR } from "../local/template.js";
 import { topologyOf } from "../local/topology.js";
@@ -16,10 +17,12 @@ if (!databaseUrl || !sqsEndpoint || !prefix) throw new Error("run by bench/webho
 
 useLocalAws({ sqs: sqsEndpoint });
 const stack = await loadStack({ cacheDir: SHARED_CACHE_DIR });
+const code = await bundleFunctions({ cacheDir: SHARED_CACHE_DIR });
 const topology = topologyOf(stack);
 const world = await startLocalWorld({
   stack,
   topology,
+  code,
   database: { url: databaseUrl, embedded: false },
   // No mail is sent here: the SES endpoint is never called.
   endpoints: { sqs: sqsEndpoint, ses: sqsEndpoint, s3: sqsEndpoint },

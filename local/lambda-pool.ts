@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
+import type { FunctionBundles } from "./lambda-bundle.js";
 import { lambdaWorkerLimits } from "./lambda-heap.js";
 
 /**
@@ -21,7 +22,7 @@ import { lambdaWorkerLimits } from "./lambda-heap.js";
  * https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html (Sandbox.Timedout)
  */
 export interface LocalFunctionConfig {
-  /** Its entry point, functions/<entry>.ts. */
+  /** Its entry point, functions/<entry>.ts (run from its bundle). */
   entry: string;
   /** Exactly the variables its environment has (process.env of its environments). */
   environment: Record<string, string>;
@@ -67,6 +68,10 @@ interface Pending {
   startTimer(): void;
 }
 
+/** The template sets NODE_OPTIONS=--enable-source-maps: stack traces name the TypeScript sources. */
+const THREAD_FLAGS = new Set(["--enable-source-maps"]);
+const threadFlags = (nodeOptions = "") => nodeOptions.split(/\s+/).filter((flag) => THREAD_FLAGS.has(flag));
+
 const lambdaError = (name: string, message: string) => Object.assign(new Error(message), { name });
 
 class LocalLambdaPool implements LambdaPool {
@@ -77,6 +82,7 @@ class LocalLambdaPool implements LambdaPool {
 
   constructor(
     private readonly functions: Readonly<Record<string, LocalFunctionConfig>>,
+    private readonly code: FunctionBundles,
     private readonly size: number,
   ) {}
 
@@ -142,9 +148,12 @@ class LocalLambdaPool implements LambdaPool {
   }
 
   private start(name: string, config: LocalFunctionConfig): Environment {
-    const worker = new Worker(new URL("./lambda-worker.mjs", import.meta.url), {
+    const worker = new Worker(this.code.worker, {
       env: config.environment,
-      workerData: { functionName: name, entry: config.entry, memorySize: config.memorySize },
+      // Not this process's flags (a TypeScript loader): those of the function's NODE_OPTIONS that
+      // a thread can take; the heap's are its resourceLimits.
+      execArgv: threadFlags(config.environment.NODE_OPTIONS),
+      workerData: { functionName: name, module: this.code.module(config.entry), memorySize: config.memorySize },
       resourceLimits: lambdaWorkerLimits(config.memorySize),
     });
     const env: Environment = { name, worker, busy: 0, retired: false };
@@ -187,7 +196,8 @@ class LocalLambdaPool implements LambdaPool {
 
 export function startLambdaPool(
   functions: Readonly<Record<string, LocalFunctionConfig>>,
+  code: FunctionBundles,
   options: { size?: number } = {},
 ): LambdaPool {
-  return new LocalLambdaPool(functions, Math.max(1, options.size ?? availableParallelism()));
+  return new LocalLambdaPool(functions, code, Math.max(1, options.size ?? availableParallelism()));
 }

@@ -5,9 +5,11 @@ import { concurrentInvocations } from "./lambda-invocation.js";
 
 /**
  * One local Lambda execution environment (a worker thread of local/lambda-pool.ts) of one
- * function: its process.env is the function's environment only. Imports `functions/<entry>.ts`
- * on first use (the cold start) and runs invocations of its handler with a Lambda context, each
- * in its own invocation scope (local/lambda-invocation.ts: it runs several at once), reporting each result or error (its name is what Step Functions matches on) to the pool.
+ * function: its process.env is the function's environment only. This module runs bundled
+ * (local/lambda-bundle.ts); it imports the function's bundle on first use (the cold start) and
+ * runs invocations of its handler with a Lambda context, each in its own invocation scope
+ * (local/lambda-invocation.ts: it runs several at once), reporting each result or error (its name
+ * is what Step Functions matches on) to the pool.
  */
 interface Invocation {
   id: number;
@@ -17,7 +19,7 @@ interface Invocation {
   timeoutMs: number;
 }
 
-const { functionName, entry, memorySize } = workerData as { functionName: string; entry: string; memorySize: number };
+const { functionName, module, memorySize } = workerData as { functionName: string; module: string; memorySize: number };
 type Handler = (event: unknown, context: Context) => Promise<unknown>;
 let handler: Promise<Handler> | undefined;
 // Ready before the handler's modules load: Powertools needs the InvokeStore once the variable is set.
@@ -25,9 +27,7 @@ const scoped = concurrentInvocations();
 
 parentPort?.on("message", async ({ id, requestId, event, timeoutMs }: Invocation) => {
   try {
-    handler ??= scoped
-      .then(() => import(`../functions/${entry}.ts`))
-      .then((module: { handler: Handler }) => module.handler);
+    handler ??= scoped.then(() => import(module)).then((loaded: { handler: Handler }) => loaded.handler);
     const run = await handler;
     // The init phase (the cold start above) is not part of the function's timeout: it starts now.
     parentPort?.postMessage({ id, started: true });

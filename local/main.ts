@@ -9,6 +9,7 @@ import { advertiseLocalBackfill } from "./advertised.js";
 import { ensureDemo } from "./demo.js";
 import { type EmbeddedDatabase, startEmbeddedDatabase } from "./embedded-db.js";
 import { startGateway } from "./gateway.js";
+import { bundleFunctions } from "./lambda-bundle.js";
 import { advertiseLocalSes, startLocalSes } from "./ses.js";
 import { contextFromEnv, deviationsFromEnv } from "./settings.js";
 import { startLocalSqs, useLocalAws } from "./sqs.js";
@@ -99,10 +100,12 @@ async function main(): Promise<void> {
   const env = loadEnv();
   mkdirSync(env.DATA_DIR, { recursive: true });
   const synthStarted = Date.now();
-  // The slow parts at once: the synthesis (a child process, or the cache), the database, the emulators.
-  const [stack, { target, embedded }, sqs, ses] = await Promise.all([
-    // TEMPLATE_CACHE_DIR: where the synthesized template is cached (local; tests share one).
-    loadStack({ context: contextFromEnv(), cacheDir: process.env.TEMPLATE_CACHE_DIR || join(env.DATA_DIR, "cache") }),
+  // TEMPLATE_CACHE_DIR: where the synthesized template and the functions' bundles are cached (local; tests share one).
+  const cacheDir = process.env.TEMPLATE_CACHE_DIR || join(env.DATA_DIR, "cache");
+  // The slow parts at once: the synthesis (a child process, or the cache), the bundles, the database, the emulators.
+  const [stack, code, { target, embedded }, sqs, ses] = await Promise.all([
+    loadStack({ context: contextFromEnv(), cacheDir }),
+    bundleFunctions({ cacheDir }),
     openDatabase(env),
     startLocalSqs(env.SQS_PORT),
     startLocalSes(loadReportsEnv().SES_PORT),
@@ -121,6 +124,7 @@ async function main(): Promise<void> {
   const world = await startLocalWorld({
     stack,
     topology,
+    code,
     database: { url: target.url, embedded: Boolean(target.embedded) },
     // fauxqs serves S3 on the SQS endpoint (AWS_ENDPOINT_URL_S3: another S3, LocalStack or MinIO).
     endpoints: { sqs: sqs.endpoint, ses: ses.endpoint, s3: process.env.AWS_ENDPOINT_URL_S3 || sqs.endpoint },

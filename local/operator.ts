@@ -32,23 +32,35 @@ export interface BackfillWorld extends Omit<AdvertisedBackfill, "pid"> {
  * source running (the classifier on the backfill queue) and no schedules.
  */
 export async function startBackfillWorld(database: DatabaseTarget, env: Env): Promise<BackfillWorld> {
-  const [{ startLocalSes }, { contextFromEnv, deviationsFromEnv }, { startLocalSqs }, { loadStack }, topologyModule] =
-    await Promise.all([
-      import("./ses.js"),
-      import("./settings.js"),
-      import("./sqs.js"),
-      import("./template.js"),
-      import("./topology.js"),
-    ]);
+  const [
+    { startLocalSes },
+    { contextFromEnv, deviationsFromEnv },
+    { startLocalSqs },
+    { loadStack },
+    topologyModule,
+    { bundleFunctions },
+  ] = await Promise.all([
+    import("./ses.js"),
+    import("./settings.js"),
+    import("./sqs.js"),
+    import("./template.js"),
+    import("./topology.js"),
+    import("./lambda-bundle.js"),
+  ]);
   const { referencedId, topologyOf } = topologyModule;
   const { startLocalWorld } = await import("./world.js");
-  const stack = await loadStack({ context: contextFromEnv(), cacheDir: join(env.DATA_DIR, "cache") });
+  const cacheDir = join(env.DATA_DIR, "cache");
+  const [stack, code] = await Promise.all([
+    loadStack({ context: contextFromEnv(), cacheDir }),
+    bundleFunctions({ cacheDir }),
+  ]);
   const topology = topologyOf(stack);
   const output = (name: string) => referencedId(stack.template.Outputs?.[name]?.Value) as string;
   const [sqs, ses] = await Promise.all([startLocalSqs(0), startLocalSes(0)]);
   const world = await startLocalWorld({
     stack,
     topology,
+    code,
     database: { url: database.url, embedded: Boolean(database.embedded) },
     // fauxqs serves S3 on the SQS endpoint.
     endpoints: { sqs: sqs.endpoint, ses: ses.endpoint, s3: sqs.endpoint },

@@ -67,7 +67,8 @@ export async function synthesizeStack(
   return { template, functions: Object.fromEntries(functionCode(stack)) };
 }
 
-function sourceFiles(dir: string): string[] {
+/** The .ts files under `dir`, in a stable order (what a cache key hashes). */
+export function sourceFiles(dir: string): string[] {
   return readdirSync(dir)
     .sort()
     .flatMap((name) => {

@@ -5,6 +5,7 @@ import { createSqsClient } from "../shared/platform/sqs-eager-client.js";
 import { type LocalResources, lambdaArn, resolveEnvironment } from "./environment.js";
 import { type EventSource, startEventSource } from "./event-source.js";
 import type { GatewayOptions } from "./gateway.js";
+import type { FunctionBundles } from "./lambda-bundle.js";
 import { type LambdaPool, type LocalFunctionConfig, startLambdaPool } from "./lambda-pool.js";
 import { every, startLocalSchedule } from "./scheduler.js";
 import { LOCAL_ACCOUNT, LOCAL_REGION, resolveStateMachine } from "./state-machine.js";
@@ -27,6 +28,8 @@ import { localWaf } from "./waf.js";
 export interface LocalWorldOptions {
   stack: SynthesizedStack;
   topology: Topology;
+  /** The functions' code (local/lambda-bundle.ts bundleFunctions). */
+  code: FunctionBundles;
   database: { url: string; embedded: boolean };
   /** The local S3: fauxqs serves it on the SQS endpoint. */
   endpoints: { sqs: string; ses: string; s3: string };
@@ -306,7 +309,7 @@ export async function startLocalWorld(options: LocalWorldOptions): Promise<Local
       memorySize: fn.memorySize,
     };
   }
-  pool = startLambdaPool(functions);
+  pool = startLambdaPool(functions, options.code);
 
   const eventSources = new Map<string, EventSource>();
   const schedules = new Map<string, RunningSchedule>();

@@ -8,6 +8,7 @@ import * as lambda from "aws-cdk-lib/aws-lambda";
 import { type ICommandHooks, NodejsFunction, OutputFormat } from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
+import { ESBUILD_MAIN_FIELDS, ESBUILD_TARGET, ESM_REQUIRE_BANNER } from "../bundling.js";
 import type { StackSettings } from "../settings.js";
 
 // import.meta.dirname exists from Node 20.11; fall back to the URL for runners that do not set it.
@@ -17,15 +18,6 @@ export const REPO_ROOT = path.resolve(here ?? path.dirname(fileURLToPath(import.
 
 /** The newest Node.js runtime of this aws-cdk-lib; everything local runs the same major (test/infra/node-pin.test.ts). */
 export const LAMBDA_RUNTIME = lambda.Runtime.NODEJS_24_X;
-/** esbuild target matching LAMBDA_RUNTIME. */
-export const ESBUILD_TARGET = "node24";
-
-/**
- * Lets CommonJS dependencies call `require` (of Node built-ins) from the ESM bundle. The import
- * is aliased: a bundled module may itself import `createRequire`, and the banner is not renamed.
- */
-export const ESM_REQUIRE_BANNER =
-  "import { createRequire as __kapaCreateRequire } from 'module'; const require = __kapaCreateRequire(import.meta.url);";
 
 /** Where a VPC-attached function runs. */
 export interface FunctionNetwork {
@@ -150,7 +142,7 @@ export class KapaFunction extends Construct {
       bundling: {
         format: OutputFormat.ESM,
         target: ESBUILD_TARGET,
-        mainFields: ["module", "main"],
+        mainFields: ESBUILD_MAIN_FIELDS,
         minify: true,
         sourceMap: true,
         sourcesContent: false,

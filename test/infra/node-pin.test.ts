@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ESBUILD_TARGET, REPO_ROOT } from "../../infra/constructs/lambda.js";
+import { ESBUILD_TARGET } from "../../infra/bundling.js";
+import { REPO_ROOT } from "../../infra/constructs/lambda.js";
 import { resourcesOf } from "./stack-fixture.js";
 import { props } from "./support.js";
 

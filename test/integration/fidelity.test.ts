@@ -4,6 +4,7 @@ import type { CfnFunction } from "aws-cdk-lib/aws-lambda";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type Gateway, startGateway } from "../../local/gateway.js";
+import { bundleFunctions } from "../../local/lambda-bundle.js";
 import { type LocalSes, startLocalSes } from "../../local/ses.js";
 import {
   type CfnTemplate,
@@ -28,6 +29,7 @@ import { eventually, receivesUntilQuiet, testSqs } from "../support/sqs.js";
 const db = useTestDb();
 const database = testDatabase();
 const stack = await loadStack({ cacheDir: SHARED_CACHE_DIR });
+const code = await bundleFunctions({ cacheDir: SHARED_CACHE_DIR });
 const template = stack.template;
 const LOCAL = { LLM_DELAY_MS: "0", CLASSIFIER_DELAY_MS: "0", LOG_LEVEL: "silent", WEBHOOK_ALLOW_LOOPBACK: "true" };
 
@@ -53,6 +55,7 @@ async function startWorld(s: SynthesizedStack, topology: Topology, prefix: strin
   const world = await startLocalWorld({
     stack: s,
     topology,
+    code,
     database: { url: database.url, embedded: Boolean(database.embedded) },
     endpoints: { sqs: inject("sqsEndpoint"), ses: ses.endpoint, s3: inject("sqsEndpoint") },
     sfnPort: 0,

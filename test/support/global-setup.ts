@@ -1,5 +1,6 @@
 import postgres from "postgres";
 import type { TestProject } from "vitest/node";
+import { bundleFunctions } from "../../local/lambda-bundle.js";
 import { startLocalSqs } from "../../local/sqs.js";
 import { loadStack, SHARED_CACHE_DIR } from "../../local/template.js";
 import { connect, type DatabaseTarget } from "../../shared/db/client.js";
@@ -25,10 +26,12 @@ declare module "vitest" {
 export default async function setup(project: TestProject) {
   // The synthesized template the test files' local worlds start from: once per
   // change of the infra code, before the test files ask for it at once.
-  // The backfill tests' small pages are another synthesis: both at once.
+  // The backfill tests' small pages are another synthesis, and the functions' bundles
+  // (local/lambda-bundle.ts) once per change of their sources: all at once.
   await Promise.all([
     loadStack({ cacheDir: SHARED_CACHE_DIR }),
     loadStack({ cacheDir: SHARED_CACHE_DIR, context: SMALL_PAGES }),
+    bundleFunctions({ cacheDir: SHARED_CACHE_DIR }),
   ]);
   const sqs = await startLocalSqs(0);
   project.provide("sqsEndpoint", sqs.endpoint);

@@ -1,3 +1,4 @@
+import { bundleFunctions } from "../../local/lambda-bundle.js";
 import { type LocalSes, startLocalSes } from "../../local/ses.js";
 import { loadStack, SHARED_CACHE_DIR, type SynthesizedStack } from "../../local/template.js";
 import { referencedId, type Topology, type TopologyEventSource, topologyOf } from "../../local/topology.js";
@@ -81,7 +82,10 @@ export interface WorldPlace {
 }
 
 export async function startWorldOn(place: WorldPlace, options: TestWorldOptions): Promise<TestWorld> {
-  const stack = await loadStack({ cacheDir: SHARED_CACHE_DIR, context: options.context });
+  const [stack, code] = await Promise.all([
+    loadStack({ cacheDir: SHARED_CACHE_DIR, context: options.context }),
+    bundleFunctions({ cacheDir: SHARED_CACHE_DIR }),
+  ]);
   const topology = topologyOf(stack);
   options.adjust?.(topology);
   const { sqsEndpoint, database, s3Endpoint = sqsEndpoint } = place;
@@ -90,6 +94,7 @@ export async function startWorldOn(place: WorldPlace, options: TestWorldOptions)
   const world = await startLocalWorld({
     stack,
     topology,
+    code,
     database: { url: database.url, embedded: Boolean(database.embedded) },
     endpoints: { sqs: sqsEndpoint, ses: ses.endpoint, s3: s3Endpoint },
     sfnPort: 0,
