@@ -10,9 +10,9 @@ import { benchEnvironment, report, stats } from "./lib.js";
 const RUNS = Number(process.env.BENCH_CLI_RUNS ?? 15);
 const TARGETS: Record<string, number> = { "kapa --help": 5, "kapa team list": 15 };
 
-function wallMs(args: string[], env: NodeJS.ProcessEnv): number {
+function wallMs(args: string[]): number {
   const started = process.hrtime.bigint();
-  const result = spawnSync(process.execPath, args, { env, stdio: ["ignore", "pipe", "pipe"] });
+  const result = spawnSync(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   const elapsed = Number(process.hrtime.bigint() - started) / 1e6;
   if (result.status !== 0) throw new Error(`${args.join(" ")} exited ${result.status}: ${result.stderr}`);
   return elapsed;
@@ -24,7 +24,6 @@ export async function benchCli(): Promise<void> {
     for (let i = 0; i < 20; i++) await createTeam(environment.database.db, { name: `Bench team ${i}` });
     // Build (or check) the CLI once, outside the measurement, as `npm install` does.
     execFileSync(process.execPath, ["cli/bin.mjs", "--help"], { stdio: "ignore" });
-    const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
     const commands: Record<string, string[]> = {
       "node -e 0": ["-e", "0"],
       "kapa --help": ["cli/bin.mjs", "--help"],
@@ -33,7 +32,7 @@ export async function benchCli(): Promise<void> {
     const samples: Record<string, number[]> = Object.fromEntries(Object.keys(commands).map((name) => [name, []]));
     for (let run = 0; run < RUNS + 2; run++) {
       for (const [name, args] of Object.entries(commands)) {
-        const ms = wallMs(args, env);
+        const ms = wallMs(args);
         if (run >= 2) samples[name]?.push(ms); // two warm-up rounds (file cache)
       }
     }

@@ -84,8 +84,6 @@ function runNode(bundle: Bundle, script: string, flags: string[]): Record<string
       PATH: process.env.PATH,
       AWS_REGION: "us-east-1",
       AWS_LAMBDA_FUNCTION_NAME: bundle.name,
-      // Lambda runs Node 24; the SDK's notice about Node 20 is noise here.
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
       ...bundle.environment,
     },
     encoding: "utf8",

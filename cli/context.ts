@@ -37,8 +37,6 @@ export async function withDatabase(
   migrate = true,
   to: NodeJS.WritableStream = process.stdout,
 ): Promise<void> {
-  // The CLI runs on the operator's Node (20 here); the SDK's Node 22 reminder is noise for it.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   const [{ loadEnv }, { openLocalDatabase }, { runMigrations }] = await Promise.all([
     import("../shared/platform/config.js"),
     import("../local/operator.js"),

@@ -143,13 +143,12 @@ export function resolveEnvironment(
     AWS_SECRET_ACCESS_KEY: "local",
     AWS_LAMBDA_FUNCTION_NAME: fn.logicalId,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize),
-    // Local only: the emulators, and Node 20 here where Lambda runs 22+ (the SDK's notice is noise).
+    // Local only: the emulators.
     AWS_ENDPOINT_URL_SQS: resources.endpoints.sqs,
     AWS_ENDPOINT_URL_SFN: resources.endpoints.sfn,
     AWS_ENDPOINT_URL_SES: resources.endpoints.ses,
     // The local S3 (fauxqs, on the SQS endpoint) is reached path-style: shared/exports/s3.ts.
     AWS_ENDPOINT_URL_S3: resources.endpoints.s3,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
   };
   for (const [name, raw] of Object.entries(fn.environment)) {
     if (name === MESSAGE_KEY_SECRET) {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 
 /**
  * Fair-queue delivery for the local SQS emulator's standard queues (docs/architecture.md, "Fair
- * queues"). fauxqs 1.9 keeps a standard queue as one array in arrival order and drops the
+ * queues"). fauxqs 2.4 keeps a standard queue as one array in arrival order and drops the
  * MessageGroupId of a standard queue's messages; this module, loaded in the emulator's process,
  * keeps the group id and reorders what a ReceiveMessage takes:
  *

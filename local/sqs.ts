@@ -56,7 +56,7 @@ export async function startTsProcess(file: string, args: string[], env: NodeJS.P
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
   const child = spawn(process.execPath, ["--import", tsx, file, ...args], {
     stdio: ["pipe", "pipe", "inherit"],
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true", ...env },
+    env: { ...process.env, ...env },
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
@@ -104,8 +104,6 @@ if (process.argv[2] === SERVE) await serveLocalSqs(Number(process.argv[3]));
 
 /** Points the AWS SDK of this process at the local emulators (dummy credentials, fixed region). */
 export function useLocalAws(endpoints: { sqs?: string }): void {
-  // Locally we run Node 20; Lambda runs 22 or newer, so the SDK's reminder is noise here.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
   process.env.AWS_REGION ??= "us-east-1";
   process.env.AWS_ACCESS_KEY_ID ??= "local";
   process.env.AWS_SECRET_ACCESS_KEY ??= "local";

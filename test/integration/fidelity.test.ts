@@ -172,7 +172,6 @@ describe("the local world is the template: functions and event sources", () => {
       "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
       "AWS_LAMBDA_FUNCTION_NAME",
       "AWS_REGION",
-      "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED",
       "AWS_SECRET_ACCESS_KEY",
     ];
     // The secrets (the owner's; the application login's, which only Migrate sets up) and the proxy.

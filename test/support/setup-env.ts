@@ -12,7 +12,6 @@ process.env.KAPA_EMBEDDED_DB = database.embedded ? "1" : "";
 process.env.LLM_DELAY_MS = "0";
 process.env.CLASSIFIER_DELAY_MS = "0";
 process.env.LOG_LEVEL = "silent";
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
 useLocalAws({ sqs: inject("sqsEndpoint") });
 process.env.CLASSIFICATION_QUEUE_URL = (await createTestQueue("live")).queueUrl;
 
