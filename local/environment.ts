@@ -147,7 +147,7 @@ export function resolveEnvironment(
     AWS_ENDPOINT_URL_SQS: resources.endpoints.sqs,
     AWS_ENDPOINT_URL_SFN: resources.endpoints.sfn,
     AWS_ENDPOINT_URL_SES: resources.endpoints.ses,
-    // The local S3 (fauxqs, on the SQS endpoint) is reached path-style: shared/exports/s3.ts.
+    // The local S3 (fauxqs) is reached path-style: shared/exports/s3.ts.
     AWS_ENDPOINT_URL_S3: resources.endpoints.s3,
   };
   for (const [name, raw] of Object.entries(fn.environment)) {

@@ -12,7 +12,7 @@ import { startGateway } from "./gateway.js";
 import { bundleFunctions } from "./lambda-bundle.js";
 import { advertiseLocalSes, startLocalSes } from "./ses.js";
 import { contextFromEnv, deviationsFromEnv } from "./settings.js";
-import { startLocalSqs, useLocalAws } from "./sqs.js";
+import { startLocalS3, startLocalSqs, useLocalAws } from "./sqs.js";
 import { startupFailure } from "./startup-errors.js";
 import { type CfnTemplate, loadStack } from "./template.js";
 import { referencedId, type Topology, topologyOf } from "./topology.js";
@@ -103,11 +103,13 @@ async function main(): Promise<void> {
   // TEMPLATE_CACHE_DIR: where the synthesized template and the functions' bundles are cached (local; tests share one).
   const cacheDir = process.env.TEMPLATE_CACHE_DIR || join(env.DATA_DIR, "cache");
   // The slow parts at once: the synthesis (a child process, or the cache), the bundles, the database, the emulators.
-  const [stack, code, { target, embedded }, sqs, ses] = await Promise.all([
+  const [stack, code, { target, embedded }, sqs, s3, ses] = await Promise.all([
     loadStack({ context: contextFromEnv(), cacheDir }),
     bundleFunctions({ cacheDir }),
     openDatabase(env),
     startLocalSqs(env.SQS_PORT),
+    // AWS_ENDPOINT_URL_S3: another S3 (LocalStack, MinIO) instead of the local one.
+    process.env.AWS_ENDPOINT_URL_S3 ? undefined : startLocalS3(0),
     startLocalSes(loadReportsEnv().SES_PORT),
   ]);
   const synthSeconds = (Date.now() - synthStarted) / 1000;
@@ -126,8 +128,11 @@ async function main(): Promise<void> {
     topology,
     code,
     database: { url: target.url, embedded: Boolean(target.embedded) },
-    // fauxqs serves S3 on the SQS endpoint (AWS_ENDPOINT_URL_S3: another S3, LocalStack or MinIO).
-    endpoints: { sqs: sqs.endpoint, ses: ses.endpoint, s3: process.env.AWS_ENDPOINT_URL_S3 || sqs.endpoint },
+    endpoints: {
+      sqs: sqs.endpoint,
+      ses: ses.endpoint,
+      s3: s3?.endpoint ?? (process.env.AWS_ENDPOINT_URL_S3 as string),
+    },
     sfnPort: env.SFN_PORT,
     deviations: deviationsFromEnv(),
   });
@@ -164,6 +169,7 @@ async function main(): Promise<void> {
     for (const undo of unadvertise) undo();
     await ses.stop();
     await sqs.stop();
+    await s3?.stop();
     await (embedded as EmbeddedDatabase | undefined)?.stop();
     process.stdout.write("stopped\n");
     process.exit(0);

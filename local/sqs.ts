@@ -13,7 +13,7 @@ export interface LocalSqs {
   stop(): Promise<void>;
 }
 
-/** argv[2] of the emulator's process: this very file, run as the child. */
+/** argv[2] of the emulator's process: this very file, run as the child (argv[4] "s3": the S3 emulator). */
 const SERVE = "--serve-local-sqs";
 const STOP_GRACE_MS = 5000;
 
@@ -27,12 +27,28 @@ const STOP_GRACE_MS = 5000;
  * builds its app and listens itself). Its standard queues deliver as SQS fair queues do
  * (local/sqs-fair-queue.ts). The emulator ends with stop(), or when this process ends (its stdin closes).
  */
-export async function startLocalSqs(port: number): Promise<LocalSqs> {
-  const child = await startTsProcess(fileURLToPath(import.meta.url), [SERVE, String(port)]);
+export function startLocalSqs(port: number): Promise<LocalSqs> {
+  return startEmulator(port, "sqs");
+}
+
+/**
+ * The local S3 of `npm start`: fauxqs again, in a process of its own beside the SQS one, as S3 and
+ * SQS are separate services in AWS. fauxqs hashes and concatenates an upload's parts on its event
+ * loop (an MD5 per 8 MiB part, the whole object at CompleteMultipartUpload): in the SQS emulator's
+ * process, a large export's upload held every queue's sends and receives meanwhile, another
+ * project's export included (docs/exports.md, "Fairness between projects").
+ */
+export function startLocalS3(port: number): Promise<LocalSqs> {
+  return startEmulator(port, "s3");
+}
+
+async function startEmulator(port: number, service: "sqs" | "s3"): Promise<LocalSqs> {
+  const child = await startTsProcess(fileURLToPath(import.meta.url), [SERVE, String(port), service]);
   const { endpoint, error } = child.started as { endpoint?: string; error?: string };
   if (!endpoint) {
     await child.stop();
-    throw new Error(`The local SQS emulator did not start on port ${port}: ${error ?? "it exited"}`);
+    const name = service.toUpperCase();
+    throw new Error(`The local ${name} emulator did not start on port ${port}: ${error ?? "it exited"}`);
   }
   return { endpoint, pid: child.pid, stop: child.stop };
 }
@@ -79,11 +95,11 @@ export async function startTsProcess(file: string, args: string[], env: NodeJS.P
 }
 
 /** The emulator's process: prints `{"endpoint"}` (or `{"error"}`) once, stops when stdin ends. */
-async function serveLocalSqs(port: number): Promise<void> {
+async function serveLocalSqs(port: number, service: string): Promise<void> {
   const { buildApp } = await import("fauxqs");
   const app = buildApp({ logger: false });
   try {
-    await installFairQueues(app);
+    if (service === "sqs") await installFairQueues(app);
     await app.listen({ port, host: "127.0.0.1" });
   } catch (error) {
     process.stdout.write(`${JSON.stringify({ error: error instanceof Error ? error.message : String(error) })}\n`);
@@ -100,7 +116,7 @@ async function serveLocalSqs(port: number): Promise<void> {
   process.on("SIGTERM", () => {});
 }
 
-if (process.argv[2] === SERVE) await serveLocalSqs(Number(process.argv[3]));
+if (process.argv[2] === SERVE) await serveLocalSqs(Number(process.argv[3]), process.argv[4] ?? "sqs");
 
 /** Points the AWS SDK of this process at the local emulators (dummy credentials, fixed region). */
 export function useLocalAws(endpoints: { sqs?: string }): void {

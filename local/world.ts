@@ -31,7 +31,7 @@ export interface LocalWorldOptions {
   /** The functions' code (local/lambda-bundle.ts bundleFunctions). */
   code: FunctionBundles;
   database: { url: string; embedded: boolean };
-  /** The local S3: fauxqs serves it on the SQS endpoint. */
+  /** The local S3 (npm start: a fauxqs process of its own, local/sqs.ts startLocalS3). */
   endpoints: { sqs: string; ses: string; s3: string };
   /** Port of the local Step Functions (0: any free one). */
   sfnPort: number;
