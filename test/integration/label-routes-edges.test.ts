@@ -42,6 +42,25 @@ describe("label routes at their edges", () => {
     }
   });
 
+  it("review queue: confidence_below is a decimal between 0 and 1, nothing Number() would also read", async () => {
+    const t = await createTenant(db);
+    for (const value of ["0.5", ".5", "5e-1", "1", "0"]) {
+      expect({
+        value,
+        status: (await invoke("listThreads", t, { query: { confidence_below: value } })).status,
+      }).toEqual({
+        value,
+        status: 200,
+      });
+    }
+    // "" read as 0 answered an empty queue with 200; "0x1" as 1.
+    for (const value of ["", " 0.5", "0x1", "Infinity", "NaN", "1.5", "-0.1", "0.5abc"]) {
+      const reply = await invoke("listThreads", t, { query: { confidence_below: value } });
+      expect({ value, status: reply.status }).toEqual({ value, status: 400 });
+      expect(reply.body.detail).toMatch(/^Invalid query\.confidence_below: confidence_below must be/);
+    }
+  });
+
   it("quality: a created_before in year 1's first month answers a window from 0001-01-01, not a database error", async () => {
     const t = await createTenant(db);
     const reply = await invoke("categoryQuality", t, { query: { created_before: "0001-01-15T00:00:00Z" } });
