@@ -208,20 +208,35 @@ webhooks
     const options = cmd.optsWithGlobals();
     const context = await import("./context.js");
     try {
-      const { listen, formatEvent } = await import("./webhooks-listen.js");
+      const { listen, formatEvent, ListenerStopped } = await import("./webhooks-listen.js");
       const apiKey = o.apiKey ?? process.env.KAPA_API_KEY;
       if (!apiKey)
         throw new context.UsageError("give --api-key or set KAPA_API_KEY (npx kapa key create --project ...)");
+      // Handled from before the registration: a Ctrl-C during it deletes the endpoint too.
+      const interrupted = new AbortController();
+      process.once("SIGINT", () => interrupted.abort());
       const listener = await listen({
         project: context.uuidArg(o.project, "--project"),
         apiUrl: o.apiUrl ?? `http://127.0.0.1:${process.env.PORT || 8002}`,
         apiKey,
         port: Number(o.port),
+        signal: interrupted.signal,
         onEvent: (event) => process.stdout.write(`${options.json ? JSON.stringify(event) : formatEvent(event)}\n`),
+      }).catch((error: unknown) => {
+        if (error instanceof ListenerStopped) return null;
+        throw error;
       });
+      if (!listener) return;
       process.stderr.write(`Listening on ${listener.url} (webhook ${listener.webhookId}); Ctrl-C to stop\n`);
-      await new Promise<void>((resolve) => process.once("SIGINT", resolve));
-      await listener.stop();
+      if (!interrupted.signal.aborted) {
+        await new Promise((resolve) => interrupted.signal.addEventListener("abort", resolve, { once: true }));
+      }
+      const stopped = await listener.stop();
+      if (!stopped.deleted) {
+        process.stderr.write(
+          `Could not delete webhook ${listener.webhookId} (${stopped.error}); it stays registered: DELETE .../webhooks/${listener.webhookId}/\n`,
+        );
+      }
     } catch (error) {
       process.exitCode = await context.reportError(options, error);
     }

@@ -18,6 +18,26 @@ export interface ListenOptions {
   events?: readonly string[];
   /** Each verified delivery (or a refused one, with `error`). */
   onEvent(line: ListenedEvent): void;
+  /**
+   * Stop asked for (Ctrl-C) while the endpoint is being registered: the endpoint is deleted as soon
+   * as it exists and listen() rejects with ListenerStopped. Without it, a Ctrl-C during a slow
+   * registration left an endpoint nobody listens on, counting towards the project's 10.
+   */
+  signal?: AbortSignal;
+}
+
+/** listen() was stopped before it listened; nothing it registered is left. */
+export class ListenerStopped extends Error {
+  constructor() {
+    super("stopped before listening");
+    this.name = "ListenerStopped";
+  }
+}
+
+/** What stop() did with the endpoint: a warning names it when it could not be deleted (the API was down). */
+export interface Stopped {
+  deleted: boolean;
+  error?: string;
 }
 
 export interface ListenedEvent {
@@ -31,7 +51,7 @@ export interface ListenedEvent {
 export interface Listener {
   url: string;
   webhookId: string;
-  stop(): Promise<void>;
+  stop(): Promise<Stopped>;
 }
 
 async function api(options: ListenOptions, method: string, path: string, body?: unknown) {
@@ -90,14 +110,22 @@ export async function listen(options: ListenOptions): Promise<Listener> {
   }
   secret = String(created.secret);
   const webhookId = String(created.id);
-  return {
-    url,
-    webhookId,
-    async stop() {
-      server.closeAllConnections();
-      await Promise.all([close(), api(options, "DELETE", `/webhooks/${webhookId}/`).catch(() => undefined)]);
-    },
+  const stop = async (): Promise<Stopped> => {
+    server.closeAllConnections();
+    const [, deleted] = await Promise.all([
+      close(),
+      api(options, "DELETE", `/webhooks/${webhookId}/`).then(
+        () => ({ deleted: true }),
+        (error: unknown) => ({ deleted: false, error: error instanceof Error ? error.message : String(error) }),
+      ),
+    ]);
+    return deleted;
   };
+  if (options.signal?.aborted) {
+    await stop();
+    throw new ListenerStopped();
+  }
+  return { url, webhookId, stop };
 }
 
 /** One line per event: time, type, webhook-id and the data as JSON. */

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
+import { MIN_STORABLE_TIME } from "../db/values.js";
 import type { LabelRef } from "../labels/history.js";
 
 /** Classifier labels read per request at most: the work of a request is bounded whatever the window. */
@@ -117,7 +118,9 @@ export async function categoryQuality(
   now: Date = new Date(),
 ): Promise<CategoryQuality> {
   const before = range.before ?? now;
-  const after = range.after ?? new Date(before.getTime() - QUALITY_DEFAULT_DAYS * 86_400_000);
+  // Not before year 1: a created_before in January of year 1 would default to a date Postgres cannot read.
+  const after =
+    range.after ?? new Date(Math.max(MIN_STORABLE_TIME, before.getTime() - QUALITY_DEFAULT_DAYS * 86_400_000));
   const { outcomes, truncated } = await store.outcomes(projectId, after, before, QUALITY_MAX_LABELS);
   const lines = new Map<string, CategoryQualityLine>();
   for (const o of outcomes) {

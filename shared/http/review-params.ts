@@ -9,12 +9,25 @@ export const reviewParams = {
     .meta({
       description: "`true`: the review queue, classifier labels below the project's threshold, least confident first",
     }),
-  confidence_below: z.coerce
-    .number({ message: "confidence_below must be a number between 0 and 1" })
-    .min(0, { message: "confidence_below must be between 0 and 1" })
-    .max(1, { message: "confidence_below must be between 0 and 1" })
+  // A decimal, not z.coerce: Number() reads "" as 0 (an empty queue), "0x1" as 1, and allows spaces.
+  confidence_below: z
+    .string()
+    .regex(/^(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/, { message: "confidence_below must be a number between 0 and 1" })
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .min(0, { message: "confidence_below must be between 0 and 1" })
+        .max(1, { message: "confidence_below must be between 0 and 1" }),
+    )
     .optional()
-    .meta({ description: "The review queue below this confidence instead of the project's threshold" }),
+    .meta({
+      description: "The review queue below this confidence instead of the project's threshold",
+      override: ({ jsonSchema }: { jsonSchema: Record<string, unknown> }) => {
+        for (const key of Object.keys(jsonSchema)) if (key !== "description") delete jsonSchema[key];
+        Object.assign(jsonSchema, { type: "number", minimum: 0, maximum: 1 });
+      },
+    }),
 };
 
 /** The review queue shrinks as labels are confirmed, so it pages by offset (from the front), never by cursor. */

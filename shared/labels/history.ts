@@ -127,8 +127,9 @@ function toChange(row: ChangeRow): LabelChange {
 /** A history cursor: the id of the last change of the page before. */
 export const encodeHistoryCursor = (id: number) => Buffer.from(`h|${id}`).toString("base64url");
 
+/** Only a cursor this API wrote: `Number` reads "", " 7", "1e3" and "0x10" too, base64url skips stray characters. */
 export function decodeHistoryCursor(value: string): number | null {
-  const [kind, id, ...rest] = Buffer.from(value, "base64url").toString("utf8").split("|");
+  const id = /^h\|(0|[1-9][0-9]{0,15})$/.exec(Buffer.from(value, "base64url").toString("utf8"))?.[1];
   const parsed = Number(id);
-  return kind === "h" && rest.length === 0 && Number.isSafeInteger(parsed) && parsed >= 0 ? parsed : null;
+  return id !== undefined && Number.isSafeInteger(parsed) && encodeHistoryCursor(parsed) === value ? parsed : null;
 }

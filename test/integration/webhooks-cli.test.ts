@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ListenedEvent, listen } from "../../cli/webhooks-listen.js";
+import { type ListenedEvent, ListenerStopped, listen } from "../../cli/webhooks-listen.js";
 import { webhookEndpoints } from "../../shared/db/webhook-schema.js";
 import { createTenant, useTestDb } from "../support/db.js";
 import { startTestGateway } from "../support/http.js";
@@ -51,6 +51,44 @@ describe("npx kapa webhooks listen", () => {
     }
     const left = await db.select().from(webhookEndpoints).where(eq(webhookEndpoints.projectId, t.projectId));
     expect(left).toEqual([]);
+  });
+
+  it("a stop asked for while the endpoint is being registered leaves no endpoint behind", async () => {
+    // Found by the outside probe: a Ctrl-C before the slow POST answered (a cold webhook function
+    // on a busy machine) ended the process, the endpoint stayed, and counted towards the 10.
+    const t = await createTenant(db);
+    const interrupted = new AbortController();
+    const apiUrl = gateway.gateway.url.replace("localhost", "127.0.0.1");
+    const listening = listen({
+      project: t.projectId,
+      apiUrl,
+      apiKey: t.apiKey,
+      port: 0,
+      signal: interrupted.signal,
+      onEvent: () => undefined,
+    });
+    interrupted.abort();
+    await expect(listening).rejects.toBeInstanceOf(ListenerStopped);
+    const left = await db.select().from(webhookEndpoints).where(eq(webhookEndpoints.projectId, t.projectId));
+    expect(left).toEqual([]);
+  });
+
+  it("says when stop could not delete the endpoint", async () => {
+    const t = await createTenant(db);
+    const apiUrl = gateway.gateway.url.replace("localhost", "127.0.0.1");
+    const listener = await listen({
+      project: t.projectId,
+      apiUrl,
+      apiKey: t.apiKey,
+      port: 0,
+      onEvent: () => undefined,
+    });
+    // Deleted behind its back: the listener's DELETE answers 404, which it reports.
+    const deleted = await gateway.call("DELETE", `/query/v1/projects/${t.projectId}/webhooks/${listener.webhookId}/`, {
+      key: t.apiKey,
+    });
+    expect(deleted.status).toBe(204);
+    expect(await listener.stop()).toMatchObject({ deleted: false, error: expect.stringMatching(/HTTP 404/) });
   });
 
   it("fails with the API's detail when the key is not the project's", async () => {

@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { NoCategoriesError } from "../classifier.js";
 import { type Bag, embed, QuestionView } from "./embed.js";
 import { rationale } from "./rationale.js";
-import { type CategoryDocs, categoryDocs, combine, components, type ScoreWeights } from "./score.js";
+import { type CategoryDocs, categoryDocs, combine, components, NOISE_SPREAD, type ScoreWeights } from "./score.js";
 import type { CategoryInput, Classification, LabelExample } from "./types.js";
 import { loadVectors, type WordVectors } from "./vectors.js";
 
@@ -10,6 +10,8 @@ export interface LocalOptions {
   weights: ScoreWeights;
   /** Logistic calibration of the margin between the two best scores: confidence = 1/(1+e^-(a*margin+b)). */
   calibration: { a: number; b: number };
+  /** Spreads below which a component's differences are noise (score.ts NOISE_SPREAD; zeros: plain z-scores). */
+  noise: ScoreWeights;
   /** Words ranked beyond this are ignored (to measure what a smaller vocabulary costs). */
   vocabLimit: number;
 }
@@ -18,6 +20,7 @@ export interface LocalOptions {
 export const DEFAULT_OPTIONS: LocalOptions = {
   weights: { align: 1, cloud: 2, knn: 2, lexical: 1 },
   calibration: { a: 0.5, b: -0.63 },
+  noise: NOISE_SPREAD,
   vocabLimit: Number.POSITIVE_INFINITY,
 };
 
@@ -107,7 +110,7 @@ export class LocalClassifier {
   }
 
   private rank(view: QuestionView, docs: readonly CategoryDocs[]): Scored {
-    const scores = combine(components(view, docs), this.options.weights);
+    const scores = combine(components(view, docs), this.options.weights, this.options.noise);
     let best = 0;
     scores.forEach((s, i) => {
       if (s > (scores[best] as number)) best = i;

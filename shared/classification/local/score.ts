@@ -130,20 +130,34 @@ export function components(view: QuestionView, all: readonly CategoryDocs[]): Co
   };
 }
 
+/**
+ * The spread of each component below which differences between categories are noise (about the
+ * 5th percentile of its spread over ten categories on the development sets, docs/classification.md).
+ * A z-score divides by the spread across the categories; without a floor, two categories that
+ * differ by a hair are a full standard deviation apart (with two, every z is -1, 0 or +1), and the
+ * confidence of a near-tie was as high as that of a clear win.
+ */
+export const NOISE_SPREAD: Readonly<ScoreWeights> = { align: 0.045, cloud: 0.045, knn: 0.04, lexical: 0.45 };
+
 /** Each component as z-scores across the categories, so that the weights compare like with like. */
-function standardized(values: number[]): number[] {
+function standardized(values: number[], floor: number): number[] {
   const mean = values.reduce((s, x) => s + x, 0) / values.length;
   const sd = Math.sqrt(values.reduce((s, x) => s + (x - mean) ** 2, 0) / values.length);
-  return values.map((x) => (sd > 1e-9 ? (x - mean) / sd : 0));
+  const scale = Math.max(sd, floor);
+  return values.map((x) => (scale > 1e-9 ? (x - mean) / scale : 0));
 }
 
-export function combine(parts: Components, weights: ScoreWeights): number[] {
+export function combine(
+  parts: Components,
+  weights: ScoreWeights,
+  noise: Readonly<ScoreWeights> = NOISE_SPREAD,
+): number[] {
   const n = parts.align.length;
   const total = new Array<number>(n).fill(0);
   for (const key of Object.keys(weights) as (keyof ScoreWeights)[]) {
     const w = weights[key];
     if (w === 0) continue;
-    standardized(parts[key]).forEach((z, i) => {
+    standardized(parts[key], noise[key]).forEach((z, i) => {
       total[i] = (total[i] as number) + w * z;
     });
   }
