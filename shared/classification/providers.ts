@@ -24,7 +24,7 @@ function loadOnce(path: string): Promise<LocalClassifier> {
 }
 
 /** The history's actor for the `local` provider: provider/model@version (the method and its vectors). */
-export const LOCAL_CLASSIFIER_MODEL = "local/glove-50k-int8-hybrid@1";
+export const LOCAL_CLASSIFIER_MODEL = "local/glove-50k-int8-hybrid@2";
 
 /**
  * The embedded `local` provider. The vectors are read at the first classification, not when the

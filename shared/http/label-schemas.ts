@@ -27,7 +27,7 @@ const labelChangeExample = {
   category: { id: EXAMPLE_IDS.category, name: "Billing" },
   previous: null,
   source: "classifier",
-  actor: "local/glove-50k-int8-hybrid@1",
+  actor: "local/glove-50k-int8-hybrid@2",
   confidence: 0.87,
   rationale: 'The question\'s "invoice" matches the name and description of "Billing".',
   at: EXAMPLE_TIME,

@@ -1,5 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { DEFAULT_CATEGORIES } from "../../shared/categories/defaults.js";
 import { relabelDeletedCategories } from "../../shared/categories/relabel.js";
 import { UnlabelRepository } from "../../shared/categories/unlabel.js";
 import { SqsClassificationQueue } from "../../shared/classification/queue.js";
@@ -33,10 +34,7 @@ describe("categories API", () => {
     const t = await createTenant(db);
     const list = await invoke("listCategories", t);
     expect(list.status).toBe(200);
-    expect(list.body.results).toMatchObject([
-      { name: "Discovery", description: "A user is trying to figure out how to do something" },
-      { name: "Troubleshooting", description: "A user is asking for help with a problem" },
-    ]);
+    expect(list.body.results).toMatchObject(DEFAULT_CATEGORIES.map(({ name, description }) => ({ name, description })));
   });
 
   it("creates, renames and re-describes; names are unique per project case-insensitively", async () => {

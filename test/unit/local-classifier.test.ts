@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { corrections, type IntentDataSet, loadIntentDataSet } from "../../bench/intent-data.js";
-import { separation } from "../../bench/label-metrics.js";
+import { DEFAULT_CATEGORIES } from "../../shared/categories/defaults.js";
+import { DEFAULT_REVIEW_THRESHOLD } from "../../shared/classification/classifier.js";
 import { LocalClassifier, NoCategoriesError } from "../../shared/classification/local/index.js";
 import { decodeVectors, encodeVectors } from "../../shared/classification/local/vectors.js";
 
@@ -77,22 +78,36 @@ describe("local classifier", () => {
     expect(right).toBeGreaterThan(wrong);
   });
 
-  it("separates right from wrong with two categories too (a new project has two)", () => {
-    // Every pair of the development set's categories, its validation questions of the two. With
-    // plain z-scores, two categories made every component -1, 0 or +1: 11 distinct confidences,
-    // AUC 0.76; with the noise floor on the spread, 0.87 (docs/classification.md).
-    const labels: { right: boolean; confidence: number }[] = [];
-    for (const [i, a] of data.categories.entries()) {
-      for (const b of data.categories.slice(i + 1)) {
-        const pair = [a, b];
-        for (const q of data.val.filter((v) => v.intent === a.id || v.intent === b.id)) {
+  // Issue 25: the demo project's two categories labelled "How do I create an API key?" with 0.99,
+  // wrongly. With two categories the z-scored margin saturates whatever the question.
+  describe("with few categories, the confidence still separates right from wrong", () => {
+    const share = (xs: readonly number[], pass: (x: number) => boolean) => xs.filter(pass).length / xs.length;
+    const confident = (x: number) => x >= DEFAULT_REVIEW_THRESHOLD;
+
+    it("real questions about neither of the two default categories mostly go to review", () => {
+      const defaults = DEFAULT_CATEGORIES.map((c, i) => ({ id: `default-${i}`, ...c }));
+      // CLINC150's test questions: reservations, songs, dice, time off... no product's how-to or bug.
+      const confidences = loadIntentDataSet("clinc150").test.map(
+        (q) => classifier.classify(q.text, defaults, []).confidence,
+      );
+      expect(confidences.length).toBeGreaterThan(100);
+      expect(share(confidences, confident)).toBeLessThan(0.35);
+    });
+
+    it("two of a data set's categories: questions of neither are below the threshold, theirs above", () => {
+      const set = loadIntentDataSet("clinc150");
+      const right: number[] = [];
+      const wrong: number[] = [];
+      set.categories.forEach((first, i) => {
+        const pair = [first, set.categories[(i + 1) % set.categories.length] ?? first];
+        for (const q of set.test) {
           const label = classifier.classify(q.text, pair, []);
-          labels.push({ right: label.categoryId === q.intent, confidence: label.confidence });
+          (label.categoryId === q.intent ? right : wrong).push(label.confidence);
         }
-      }
-    }
-    expect(new Set(labels.map((l) => l.confidence)).size).toBeGreaterThan(100);
-    expect(separation(labels).auc).toBeGreaterThan(0.82);
+      });
+      expect(share(wrong, confident)).toBeLessThan(0.5);
+      expect(share(right, confident)).toBeGreaterThan(0.9);
+    });
   });
 
   it("refuses zero categories, and is certain with one", () => {

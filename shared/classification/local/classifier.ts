@@ -1,17 +1,15 @@
 import { fileURLToPath } from "node:url";
 import { NoCategoriesError } from "../classifier.js";
-import { type Bag, embed, QuestionView } from "./embed.js";
+import { type Bag, ColumnCache, embed, QuestionView } from "./embed.js";
 import { rationale } from "./rationale.js";
-import { type CategoryDocs, categoryDocs, combine, components, NOISE_SPREAD, type ScoreWeights } from "./score.js";
+import { type CategoryDocs, type Components, categoryDocs, combine, components, type ScoreWeights } from "./score.js";
 import type { CategoryInput, Classification, LabelExample } from "./types.js";
 import { loadVectors, type WordVectors } from "./vectors.js";
 
 export interface LocalOptions {
   weights: ScoreWeights;
-  /** Logistic calibration of the margin between the two best scores: confidence = 1/(1+e^-(a*margin+b)). */
-  calibration: { a: number; b: number };
-  /** Spreads below which a component's differences are noise (score.ts NOISE_SPREAD; zeros: plain z-scores). */
-  noise: ScoreWeights;
+  /** How the evidence maps to a confidence (fitted by scripts/fit-classifier-calibration.ts). */
+  calibration: Calibration;
   /** Words ranked beyond this are ignored (to measure what a smaller vocabulary costs). */
   vocabLimit: number;
 }
@@ -19,8 +17,7 @@ export interface LocalOptions {
 // Chosen on the validation splits of the development data sets (docs/classification.md).
 export const DEFAULT_OPTIONS: LocalOptions = {
   weights: { align: 1, cloud: 2, knn: 2, lexical: 1 },
-  calibration: { a: 0.5, b: -0.63 },
-  noise: NOISE_SPREAD,
+  calibration: { margin: { a: 0.67, b: -0.53 }, belongs: { align: 9.87, knn: 4.22, bias: -7.51 } },
   vocabLimit: Number.POSITIVE_INFINITY,
 };
 
@@ -40,11 +37,63 @@ function cached<T>(memo: Map<string, T>, key: string, make: () => T): T {
   return value;
 }
 
+/**
+ * What the confidence reads. The combined score's z-scores across the categories tell how the best
+ * stands out among many categories but saturate with few: with two, every component's z-scores
+ * are -1 and +1 however alike the two are, and however unrelated the question is to both. So the
+ * lead is measured against a floored spread, and the confidence also asks whether the question
+ * belongs to the best category at all, from absolute similarities that do not depend on how many
+ * categories there are.
+ */
+export interface Evidence {
+  /** The best category's lead over the second best (flooredMargin). */
+  margin: number;
+  /** How well the question's words are covered by the best category's text, and by its nearest examples. */
+  align: number;
+  knn: number;
+}
+
+/**
+ * confidence = P(the best of the categories | it is one of them) x P(it is one of them):
+ * 1/(1+e^-(a*margin+b)) x 1/(1+e^-(align*w.align + knn*w.knn + bias)).
+ */
+export interface Calibration {
+  margin: { a: number; b: number };
+  belongs: { align: number; knn: number; bias: number };
+}
+
+const logistic = (x: number) => 1 / (1 + Math.exp(-x));
+
+/**
+ * The typical spread of each component across ten categories (the median over the development
+ * sets' validation questions of its standard deviation across the categories): the smallest unit
+ * the confidence measures a lead in. Fewer categories, or categories the question hardly touches,
+ * spread less, and a lead within that spread is no evidence.
+ */
+export const SPREAD_FLOOR: ScoreWeights = { align: 0.09, cloud: 0.096, knn: 0.081, lexical: 1.69 };
+
+/** The best category's lead over the second in each component, in units of max(its spread, the floor), weighted. */
+function flooredMargin(parts: Components, weights: ScoreWeights, best: number, second: number): number {
+  let margin = 0;
+  for (const key of Object.keys(weights) as (keyof ScoreWeights)[]) {
+    const values = parts[key];
+    const mean = values.reduce((s, x) => s + x, 0) / values.length;
+    const sd = Math.sqrt(values.reduce((s, x) => s + (x - mean) ** 2, 0) / values.length);
+    margin +=
+      (weights[key] * ((values[best] as number) - (values[second] as number))) / Math.max(sd, SPREAD_FLOOR[key]);
+  }
+  return margin;
+}
+
 export interface Scored {
   scores: number[];
+  /** Each component's raw score per category, before standardizing. */
+  parts: Components;
   /** The best category's index, then the margin of its score over the second best. */
   best: number;
   margin: number;
+  /** Undefined with a single category. */
+  evidence?: Evidence;
 }
 
 /**
@@ -55,11 +104,14 @@ export interface Scored {
 export class LocalClassifier {
   private readonly options: LocalOptions;
 
+  private readonly columns: ColumnCache;
+
   constructor(
     private readonly vectors: WordVectors,
     options: Partial<LocalOptions> = {},
   ) {
     this.options = { ...DEFAULT_OPTIONS, ...options };
+    this.columns = new ColumnCache(vectors);
   }
 
   static load(path = DEFAULT_VECTORS_PATH, options: Partial<LocalOptions> = {}): LocalClassifier {
@@ -110,40 +162,55 @@ export class LocalClassifier {
   }
 
   private rank(view: QuestionView, docs: readonly CategoryDocs[]): Scored {
-    const scores = combine(components(view, docs), this.options.weights, this.options.noise);
+    const parts = components(view, docs);
+    const scores = combine(parts, this.options.weights);
     let best = 0;
     scores.forEach((s, i) => {
       if (s > (scores[best] as number)) best = i;
     });
-    const second = Math.max(Number.NEGATIVE_INFINITY, ...scores.filter((_, i) => i !== best));
-    return { scores, best, margin: (scores[best] as number) - second };
+    let second = -1;
+    scores.forEach((s, i) => {
+      if (i !== best && (second < 0 || s > (scores[second] as number))) second = i;
+    });
+    if (second < 0) return { scores, parts, best, margin: Number.POSITIVE_INFINITY };
+    const margin = (scores[best] as number) - (scores[second] as number);
+    const at = (values: number[], i: number) => values[i] as number;
+    const evidence: Evidence = {
+      margin: flooredMargin(parts, this.options.weights, best, second),
+      align: at(parts.align, best),
+      knn: at(parts.knn, best),
+    };
+    return { scores, parts, best, margin, evidence };
   }
 
   /** Every category's combined score (higher is better), for calibration and the benchmark. */
   score(question: string, categories: readonly CategoryInput[], examples: readonly LabelExample[]): Scored {
     return this.rank(
-      new QuestionView(embed(question, this.vectors, this.options.vocabLimit), this.vectors),
+      new QuestionView(embed(question, this.vectors, this.options.vocabLimit), this.columns),
       this.docs(categories, examples),
     );
   }
 
-  /** The confidence a margin maps to (a single category is certain). */
-  confidence(margin: number): number {
-    if (!Number.isFinite(margin)) return 1;
-    const { a, b } = this.options.calibration;
-    return 1 / (1 + Math.exp(-(a * margin + b)));
+  /** The confidence the evidence maps to (a single category is certain: there is no other label). */
+  confidence(evidence: Evidence | undefined): number {
+    if (!evidence) return 1;
+    const { margin, belongs } = this.options.calibration;
+    return (
+      logistic(margin.a * evidence.margin + margin.b) *
+      logistic(belongs.align * evidence.align + belongs.knn * evidence.knn + belongs.bias)
+    );
   }
 
   classify(question: string, categories: readonly CategoryInput[], examples: readonly LabelExample[]): Classification {
     if (categories.length === 0) throw new NoCategoriesError();
-    const view = new QuestionView(embed(question, this.vectors, this.options.vocabLimit), this.vectors);
+    const view = new QuestionView(embed(question, this.vectors, this.options.vocabLimit), this.columns);
     const docs = this.docs(categories, examples);
-    const { best, margin } = this.rank(view, docs);
+    const { best, evidence } = this.rank(view, docs);
     const category = categories[best] as CategoryInput;
     const texts = examples.filter((e) => e.categoryId === category.id).map((e) => e.question);
     return {
       categoryId: category.id,
-      confidence: this.confidence(margin),
+      confidence: this.confidence(evidence),
       rationale: rationale(view, category.name, docs[best] as CategoryDocs, texts),
     };
   }

@@ -55,46 +55,94 @@ export function embed(text: string, vectors: WordVectors, vocabLimit = Number.PO
 }
 
 /**
- * The question's words against any other word, each cosine computed once per question: the
- * categories' texts and examples share most of their words.
+ * Cosines of a question's words with other words, computed once per question: the categories'
+ * texts and examples share most of their words. Flat arrays stamped with the question's
+ * generation, so that a question allocates nothing and nothing is cleared between questions.
+ * One per classifier: questions are classified one at a time (synchronously).
  */
-export class QuestionView {
-  private readonly columns = new Map<number, Float32Array>();
+export class ColumnCache {
+  private generation = 0;
+  private readonly stamp: Int32Array;
+  private readonly offset: Int32Array;
+  /** Each computed column, `n` values (one per question word) from its offset. */
+  pool = new Float32Array(1 << 14);
+  private used = 0;
 
+  constructor(readonly vectors: WordVectors) {
+    this.stamp = new Int32Array(vectors.size);
+    this.offset = new Int32Array(vectors.size);
+  }
+
+  /** Starts a new question: every column computed before is stale. */
+  next(): void {
+    this.used = 0;
+    if (++this.generation === 0x7fffffff) {
+      this.stamp.fill(0);
+      this.generation = 1;
+    }
+  }
+
+  /** Where the column of `row` starts in `pool` (computed now if this question has not needed it yet). */
+  column(q: Bag, row: number): number {
+    if (this.stamp[row] === this.generation) return this.offset[row] as number;
+    const n = q.rows.length;
+    if (this.used + n > this.pool.length) {
+      const grown = new Float32Array(Math.max(this.pool.length * 2, this.used + n));
+      grown.set(this.pool.subarray(0, this.used));
+      this.pool = grown;
+    }
+    const at = this.used;
+    const d = this.vectors.dimensions;
+    const data = this.vectors.data;
+    for (let i = 0; i < n; i++) this.pool[at + i] = dot(data, (q.rows[i] as number) * d, data, row * d, d);
+    this.used += n;
+    this.stamp[row] = this.generation;
+    this.offset[row] = at;
+    return at;
+  }
+}
+
+/** How well two texts' words cover each other: the question's by the document's, and the reverse. */
+export interface Coverage {
+  covers: number;
+  coveredBy: number;
+}
+
+/** The question's words against any other word (through the classifier's ColumnCache). */
+export class QuestionView {
   constructor(
     readonly q: Bag,
-    private readonly vectors: WordVectors,
-  ) {}
+    private readonly cache: ColumnCache,
+  ) {
+    cache.next();
+  }
 
   /** Cosine of each question word with the word at `row`. */
   column(row: number): Float32Array {
-    let col = this.columns.get(row);
-    if (!col) {
-      const d = this.vectors.dimensions;
-      col = new Float32Array(this.q.rows.length);
-      for (let i = 0; i < col.length; i++)
-        col[i] = dot(this.vectors.data, (this.q.rows[i] as number) * d, this.vectors.data, row * d, d);
-      this.columns.set(row, col);
-    }
-    return col;
+    const at = this.cache.column(this.q, row);
+    return this.cache.pool.slice(at, at + this.q.rows.length);
   }
 
   /**
    * How well the question's words are covered by the words of `doc` (each takes its best cosine,
-   * weighted), and the reverse. `best` receives each question word's best cosine, and `floor`
-   * (if given) is raised to it: the best over several documents, without a second pass.
+   * weighted), and the reverse, into `out`. `best` receives each question word's best cosine, and
+   * `floor` (if given) is raised to it: the best over several documents, without a second pass.
    */
-  match(doc: Bag, best: Float32Array, floor?: Float32Array): { covers: number; coveredBy: number } {
+  match(doc: Bag, best: Float32Array, out: Coverage, floor?: Float32Array): Coverage {
     const n = this.q.rows.length;
     best.fill(-1, 0, n);
-    if (n === 0 || doc.rows.length === 0) return { covers: 0, coveredBy: 0 };
+    out.covers = 0;
+    out.coveredBy = 0;
+    if (n === 0 || doc.rows.length === 0) return out;
     let reverse = 0;
     let reverseWeight = 0;
+    const cache = this.cache;
     for (let j = 0; j < doc.rows.length; j++) {
-      const col = this.column(doc.rows[j] as number);
+      const at = cache.column(this.q, doc.rows[j] as number);
+      const pool = cache.pool;
       let top = -1;
       for (let i = 0; i < n; i++) {
-        const c = col[i] as number;
+        const c = pool[at + i] as number;
         if (c > (best[i] as number)) best[i] = c;
         if (c > top) top = c;
       }
@@ -102,10 +150,9 @@ export class QuestionView {
       reverseWeight += doc.weights[j] as number;
     }
     if (floor) for (let i = 0; i < n; i++) if ((best[i] as number) > (floor[i] as number)) floor[i] = best[i] as number;
-    return {
-      covers: weightedMean(best, this.q.weights, n),
-      coveredBy: reverseWeight > 0 ? reverse / reverseWeight : 0,
-    };
+    out.covers = weightedMean(best, this.q.weights, n);
+    out.coveredBy = reverseWeight > 0 ? reverse / reverseWeight : 0;
+    return out;
   }
 }
 

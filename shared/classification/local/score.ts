@@ -1,4 +1,4 @@
-import { type Bag, dot, type QuestionView, weightedMean } from "./embed.js";
+import { type Bag, type Coverage, dot, type QuestionView, weightedMean } from "./embed.js";
 
 /** The tunable weights of the local classifier (see docs/classification.md for how they were chosen). */
 export interface ScoreWeights {
@@ -48,55 +48,90 @@ const KNN_K = 2;
  * (one dot product each). Word alignment costs a column per distinct word, so this bounds a
  * question's cost at 50 examples a category whatever the project keeps.
  */
-export const MATCHED_EXAMPLES = 8;
+export const MATCHED_EXAMPLES = 5;
 
-function nearestBySentence(view: QuestionView, docs: CategoryDocs): readonly Bag[] {
+/** A question's scratch space, reused across its categories: nothing is allocated per category. */
+export class Scratch {
+  readonly best: Float32Array;
+  readonly cloud: Float32Array;
+  readonly coverage: Coverage = { covers: 0, coveredBy: 0 };
+  /** The matched examples' indices and sentence cosines, best first. */
+  readonly top = new Int32Array(MATCHED_EXAMPLES);
+  readonly topScores = new Float64Array(MATCHED_EXAMPLES);
+
+  constructor(readonly view: QuestionView) {
+    const n = view.q.rows.length;
+    this.best = new Float32Array(n);
+    this.cloud = new Float32Array(n);
+  }
+}
+
+/**
+ * The category's examples nearest to the question by sentence vector, into `top`/`topScores`
+ * (best first; earlier examples first on ties), and how many. Every example when there are
+ * at most MATCHED_EXAMPLES, in their order.
+ */
+function nearestBySentence(scratch: Scratch, docs: CategoryDocs): number {
   const { examples, sentences } = docs;
-  if (examples.length <= MATCHED_EXAMPLES) return examples;
-  const q = view.q.sentence;
+  const q = scratch.view.q.sentence;
   const d = q.length;
-  // Top MATCHED_EXAMPLES by insertion, in order (earlier examples first on ties): no sort, no garbage.
-  const top: number[] = [];
-  const scores: number[] = [];
+  const { top, topScores } = scratch;
+  const all = examples.length <= MATCHED_EXAMPLES;
+  let count = 0;
   for (let i = 0; i < examples.length; i++) {
     let s = 0;
     const base = i * d;
     for (let k = 0; k < d; k++) s += (q[k] as number) * (sentences[base + k] as number);
-    if (top.length === MATCHED_EXAMPLES && s <= (scores[MATCHED_EXAMPLES - 1] as number)) continue;
-    let at = Math.min(top.length, MATCHED_EXAMPLES - 1);
-    while (at > 0 && s > (scores[at - 1] as number)) {
-      scores[at] = scores[at - 1] as number;
+    if (all) {
+      top[count] = i;
+      topScores[count++] = s;
+      continue;
+    }
+    if (count === MATCHED_EXAMPLES && s <= (topScores[MATCHED_EXAMPLES - 1] as number)) continue;
+    let at = Math.min(count, MATCHED_EXAMPLES - 1);
+    while (at > 0 && s > (topScores[at - 1] as number)) {
+      topScores[at] = topScores[at - 1] as number;
       top[at] = top[at - 1] as number;
       at--;
     }
-    scores[at] = s;
+    topScores[at] = s;
     top[at] = i;
+    if (count < MATCHED_EXAMPLES) count++;
   }
-  return top.map((i) => examples[i] as Bag);
+  return count;
 }
 
 /** The word-level scores of one category: its text alone, its text and examples together, and its nearest examples. */
-function wordScores(view: QuestionView, docs: CategoryDocs): { align: number; cloud: number; knn: number } {
+function wordScores(scratch: Scratch, docs: CategoryDocs): { align: number; cloud: number; knn: number } {
+  const { view, best, cloud, coverage } = scratch;
   const n = view.q.rows.length;
-  const best = new Float32Array(n);
-  const cloud = new Float32Array(n).fill(-1);
+  cloud.fill(-1);
   const d = view.q.sentence.length;
-  const similarity = (doc: Bag, m: { covers: number; coveredBy: number }) =>
-    0.5 * dot(view.q.sentence, 0, doc.sentence, 0, d) + 0.25 * m.covers + 0.25 * m.coveredBy;
-  const text = view.match(docs.text, best, cloud);
-  const examples = nearestBySentence(view, docs);
-  // A category nobody has corrected yet stands on its own text, so that it competes evenly.
-  const sims =
-    examples.length > 0
-      ? examples.map((ex) => similarity(ex, view.match(ex, best, cloud)))
-      : [similarity(docs.text, text)];
-  sims.sort((x, y) => y - x);
-  const top = sims.slice(0, KNN_K);
-  const anyWord = docs.text.rows.length > 0 || examples.some((ex) => ex.rows.length > 0);
+  const text = view.match(docs.text, best, coverage, cloud);
+  const align = text.covers;
+  let anyWord = docs.text.rows.length > 0;
+  // The two best examples (their mean): one stray example alone does not carry a label.
+  let first = Number.NEGATIVE_INFINITY;
+  let second = Number.NEGATIVE_INFINITY;
+  const matched = nearestBySentence(scratch, docs);
+  if (matched === 0) {
+    // A category nobody has corrected yet stands on its own text, so that it competes evenly.
+    first = 0.5 * dot(view.q.sentence, 0, docs.text.sentence, 0, d) + 0.25 * text.covers + 0.25 * text.coveredBy;
+  }
+  for (let m = 0; m < matched; m++) {
+    const ex = docs.examples[scratch.top[m] as number] as Bag;
+    if (ex.rows.length > 0) anyWord = true;
+    const c = view.match(ex, best, coverage, cloud);
+    const sim = 0.5 * (scratch.topScores[m] as number) + 0.25 * c.covers + 0.25 * c.coveredBy;
+    if (sim > first) {
+      second = first;
+      first = sim;
+    } else if (sim > second) second = sim;
+  }
   return {
-    align: text.covers,
+    align,
     cloud: n > 0 && anyWord ? weightedMean(cloud, view.q.weights, n) : 0,
-    knn: top.reduce((s, x) => s + x, 0) / top.length,
+    knn: second === Number.NEGATIVE_INFINITY ? first : (first + second) / KNN_K,
   };
 }
 
@@ -121,7 +156,8 @@ function bm25(q: Bag, docs: readonly CategoryDocs[]): number[] {
 }
 
 export function components(view: QuestionView, all: readonly CategoryDocs[]): Components {
-  const words = all.map((c) => wordScores(view, c));
+  const scratch = new Scratch(view);
+  const words = all.map((c) => wordScores(scratch, c));
   return {
     align: words.map((w) => w.align),
     cloud: words.map((w) => w.cloud),
@@ -130,34 +166,20 @@ export function components(view: QuestionView, all: readonly CategoryDocs[]): Co
   };
 }
 
-/**
- * The spread of each component below which differences between categories are noise (about the
- * 5th percentile of its spread over ten categories on the development sets, docs/classification.md).
- * A z-score divides by the spread across the categories; without a floor, two categories that
- * differ by a hair are a full standard deviation apart (with two, every z is -1, 0 or +1), and the
- * confidence of a near-tie was as high as that of a clear win.
- */
-export const NOISE_SPREAD: Readonly<ScoreWeights> = { align: 0.045, cloud: 0.045, knn: 0.04, lexical: 0.45 };
-
 /** Each component as z-scores across the categories, so that the weights compare like with like. */
-function standardized(values: number[], floor: number): number[] {
+function standardized(values: number[]): number[] {
   const mean = values.reduce((s, x) => s + x, 0) / values.length;
   const sd = Math.sqrt(values.reduce((s, x) => s + (x - mean) ** 2, 0) / values.length);
-  const scale = Math.max(sd, floor);
-  return values.map((x) => (scale > 1e-9 ? (x - mean) / scale : 0));
+  return values.map((x) => (sd > 1e-9 ? (x - mean) / sd : 0));
 }
 
-export function combine(
-  parts: Components,
-  weights: ScoreWeights,
-  noise: Readonly<ScoreWeights> = NOISE_SPREAD,
-): number[] {
+export function combine(parts: Components, weights: ScoreWeights): number[] {
   const n = parts.align.length;
   const total = new Array<number>(n).fill(0);
   for (const key of Object.keys(weights) as (keyof ScoreWeights)[]) {
     const w = weights[key];
     if (w === 0) continue;
-    standardized(parts[key], noise[key]).forEach((z, i) => {
+    standardized(parts[key]).forEach((z, i) => {
       total[i] = (total[i] as number) + w * z;
     });
   }
