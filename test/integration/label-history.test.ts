@@ -1,7 +1,6 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { LabelsRepository } from "../../shared/classification/repository.js";
-import { threads } from "../../shared/db/schema.js";
 import { createTenant, insertThreads, type Tenant, useTestDb } from "../support/db.js";
 import { invoke } from "../support/invoke.js";
 import { labelHistoryProblems } from "../support/label-history.js";
