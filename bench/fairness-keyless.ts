@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freshRuntimeEnv, startNpmStart } from "../test/support/processes.js";
 import { machineLoad, report } from "./lib.js";
 
 /**
@@ -17,51 +17,6 @@ const FLOOD_SECONDS = Number(process.env.BENCH_FLOOD_SECONDS ?? 8);
 const WORKERS = 16;
 /** The keyed client's pace: well inside its usage plan (20/s), so only the flood can refuse it. */
 const KEYED_PER_SECOND = 10;
-
-interface Runtime {
-  child: ChildProcess;
-  base: string;
-  projectUrl: string;
-  apiKey: string;
-}
-
-async function startNpm(dataDir: string): Promise<Runtime> {
-  const child = spawn("npm", ["start", "--silent"], {
-    env: {
-      ...process.env,
-      DATA_DIR: dataDir,
-      PORT: "0",
-      PGLITE_PORT: "0",
-      SQS_PORT: "0",
-      SES_PORT: "0",
-      DATABASE_URL: "",
-      LOG_LEVEL: "error",
-    },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true, // its own process group: one signal stops npm and the runtime
-  });
-  let output = "";
-  for (const stream of [child.stdout, child.stderr]) stream?.on("data", (c: Buffer) => (output += c.toString()));
-  const deadline = Date.now() + 300_000;
-  while (!/Press Ctrl-C to stop/.test(output)) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`npm start did not start:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  const base = /kapa-service is running at (http:\/\/localhost:\d+)/
-    .exec(output)?.[1]
-    ?.replace("localhost", "127.0.0.1");
-  const projectId = /projects\/([0-9a-f-]{36})\/chat/.exec(output)?.[1];
-  const apiKey = /X-API-KEY: (kapa2?_[\w-]+)'/.exec(output)?.[1];
-  if (!base || !projectId || !apiKey) throw new Error(`npm start printed no URL, project or key:\n${output}`);
-  return { child, base, projectUrl: `${base}/query/v1/projects/${projectId}`, apiKey };
-}
-
-function stopNpm(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    child.once("close", () => resolve());
-    if (child.pid) process.kill(-child.pid, "SIGINT");
-  });
-}
 
 const VARIANTS: Record<string, () => Record<string, string>> = {
   keyless: () => ({}),
@@ -84,7 +39,8 @@ async function status(url: string, headers: Record<string, string>): Promise<num
   }
 }
 
-async function runVariant(runtime: Runtime, variant: string) {
+/** `projectUrl` on 127.0.0.1: no name lookup per request of the flood. */
+async function runVariant(runtime: { projectUrl: string; apiKey: string }, variant: string) {
   const url = `${runtime.projectUrl}/threads/`;
   const headersOf = VARIANTS[variant] as () => Record<string, string>;
   const until = performance.now() + FLOOD_SECONDS * 1000;
@@ -120,7 +76,8 @@ async function runVariant(runtime: Runtime, variant: string) {
 
 export async function benchFairnessKeyless(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), "kapa-bench-keyless-"));
-  const runtime = await startNpm(dataDir);
+  const started = await startNpmStart({ ...freshRuntimeEnv(dataDir), LOG_LEVEL: "error" }, 300_000);
+  const runtime = { projectUrl: started.projectUrl.replace("localhost", "127.0.0.1"), apiKey: started.apiKey };
   try {
     // Warm the keyed path (the authorizer's and the handler's first invocations), not measured.
     for (let i = 0; i < 3; i++) await status(`${runtime.projectUrl}/threads/`, { "X-API-KEY": runtime.apiKey });
@@ -136,7 +93,7 @@ export async function benchFairnessKeyless(): Promise<void> {
       variants: rows,
     });
   } finally {
-    await stopNpm(runtime.child);
+    await started.stop("SIGINT");
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

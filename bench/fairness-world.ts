@@ -6,7 +6,7 @@ import postgres from "postgres";
 import { useLocalAws } from "../local/sqs.js";
 import { connect, type Database } from "../shared/db/client.js";
 import { createSqsClient } from "../shared/platform/sqs-eager-client.js";
-import { type Started, startLocalRuntime } from "../test/support/processes.js";
+import { freshRuntimeEnv, type Started, startLocalRuntime } from "../test/support/processes.js";
 import { type Stats, stats } from "./lib.js";
 
 /**
@@ -57,11 +57,7 @@ export async function startFairnessWorld(name: string, env: Record<string, strin
   try {
     runtime = await startLocalRuntime(
       {
-        DATA_DIR: dataDir,
-        PORT: "0",
-        PGLITE_PORT: "0",
-        SQS_PORT: "0",
-        SES_PORT: "0",
+        ...freshRuntimeEnv(dataDir),
         DATABASE_URL: url.href,
         LLM_DELAY_MS: "0",
         LOG_LEVEL: "warn",

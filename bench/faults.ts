@@ -1,7 +1,7 @@
 import { createTenant } from "../shared/admin/tenants.js";
 import { createApiKey } from "../shared/auth/api-keys.js";
 import { closeRuntime } from "../shared/composition/runtime.js";
-import { type FaultRun, type RequestSpec, runFault } from "../test/support/fault-drive.js";
+import { type FaultRun, REQUEST_FAULTS, type RequestSpec, runFault } from "../test/support/fault-drive.js";
 import { type FaultMode, startFaultProxy } from "../test/support/fault-proxy.js";
 import { benchEnvironment, report } from "./lib.js";
 
@@ -14,15 +14,7 @@ import { benchEnvironment, report } from "./lib.js";
  * `met` says whether this run's slowest answer was.
  */
 const ANSWER_WITHIN_MS = 3000;
-const FAULTS: { fault: FaultMode; delayMs?: number }[] = [
-  { fault: "refuse" },
-  { fault: "reset" },
-  { fault: "blackhole" },
-  { fault: "too-many-connections" },
-  { fault: "starting-up" },
-  { fault: "delay", delayMs: 100 },
-  { fault: "reset-after-login" },
-];
+const FAULTS: readonly { fault: FaultMode; delayMs?: number }[] = [...REQUEST_FAULTS, { fault: "reset-after-login" }];
 
 export async function benchFaults(
   seconds = Number(process.env.BENCH_FAULT_SECONDS ?? 4),

@@ -33,42 +33,41 @@ class Calls {
     this.operations.push(name);
     return must(data, name);
   }
+
+  /** Awaits the request, records it as `name` and returns its data. */
+  async call<T>(name: string, request: Promise<{ data?: T }>): Promise<T> {
+    return this.done(name, (await request).data);
+  }
 }
 
 type ProjectPath = { project_id: string };
 
 async function exerciseThreads(client: KapaClient, calls: Calls, project: ProjectPath) {
-  const first = calls.done(
+  const first = await calls.call(
     "chat",
-    (
-      await client.POST("/query/v1/projects/{project_id}/chat", {
-        params: { path: project },
-        body: { question: "How do I create an API key?" },
-      })
-    ).data,
+    client.POST("/query/v1/projects/{project_id}/chat", {
+      params: { path: project },
+      body: { question: "How do I create an API key?" },
+    }),
   );
-  calls.done(
+  await calls.call(
     "chat",
-    (
-      await client.POST("/query/v1/projects/{project_id}/chat", {
-        params: { path: project },
-        body: { question: "And how do I revoke it?", thread_id: first.thread_id },
-      })
-    ).data,
+    client.POST("/query/v1/projects/{project_id}/chat", {
+      params: { path: project },
+      body: { question: "And how do I revoke it?", thread_id: first.thread_id },
+    }),
   );
-  const page = calls.done(
+  const page = await calls.call(
     "listThreads",
-    (
-      await client.GET("/query/v1/projects/{project_id}/threads", {
-        params: { path: project, query: { limit: 20, offset: 0 } },
-      })
-    ).data,
+    client.GET("/query/v1/projects/{project_id}/threads", {
+      params: { path: project, query: { limit: 20, offset: 0 } },
+    }),
   );
   if (page.count < 1) throw new Error("listThreads: the thread is missing");
   const thread = { ...project, thread_id: first.thread_id };
-  calls.done(
+  await calls.call(
     "getThread",
-    (await client.GET("/query/v1/projects/{project_id}/threads/{thread_id}", { params: { path: thread } })).data,
+    client.GET("/query/v1/projects/{project_id}/threads/{thread_id}", { params: { path: thread } }),
   );
   return thread;
 }
@@ -80,125 +79,102 @@ async function exerciseCategories(
   thread: ProjectPath & { thread_id: string },
 ): Promise<string> {
   const project = { project_id: thread.project_id };
-  calls.done(
+  await calls.call(
     "listCategories",
-    (await client.GET("/query/v1/projects/{project_id}/categories", { params: { path: project } })).data,
+    client.GET("/query/v1/projects/{project_id}/categories", { params: { path: project } }),
   );
-  const created = calls.done(
+  const created = await calls.call(
     "createCategory",
-    (
-      await client.POST("/query/v1/projects/{project_id}/categories", {
-        params: { path: project },
-        body: { name: `Client ${Date.now()}`, description: "Created by the generated client" },
-      })
-    ).data,
+    client.POST("/query/v1/projects/{project_id}/categories", {
+      params: { path: project },
+      body: { name: `Client ${Date.now()}`, description: "Created by the generated client" },
+    }),
   );
-  calls.done(
+  await calls.call(
     "updateCategory",
-    (
-      await client.PATCH("/query/v1/projects/{project_id}/categories/{category_id}", {
-        params: { path: { ...project, category_id: created.id } },
-        body: { description: "Updated by the generated client" },
-      })
-    ).data,
+    client.PATCH("/query/v1/projects/{project_id}/categories/{category_id}", {
+      params: { path: { ...project, category_id: created.id } },
+      body: { description: "Updated by the generated client" },
+    }),
   );
-  calls.done(
+  await calls.call(
     "updateThread",
-    (
-      await client.PATCH("/query/v1/projects/{project_id}/threads/{thread_id}", {
-        params: { path: thread },
-        body: { category_id: created.id },
-      })
-    ).data,
+    client.PATCH("/query/v1/projects/{project_id}/threads/{thread_id}", {
+      params: { path: thread },
+      body: { category_id: created.id },
+    }),
   );
-  calls.done(
+  await calls.call(
     "categoryStats",
-    (
-      await client.GET("/query/v1/projects/{project_id}/categories/stats", {
-        params: { path: project, query: { created_after: "2020-01-01T00:00:00Z" } },
-      })
-    ).data,
+    client.GET("/query/v1/projects/{project_id}/categories/stats", {
+      params: { path: project, query: { created_after: "2020-01-01T00:00:00Z" } },
+    }),
   );
   return created.id;
 }
 
 /** A reclassify job started and read; returns its status. */
 async function exerciseReclassify(client: KapaClient, calls: Calls, project: ProjectPath): Promise<string> {
-  const job = calls.done(
+  const job = await calls.call(
     "startReclassify",
-    (
-      await client.POST("/query/v1/projects/{project_id}/reclassify", {
-        params: { path: project },
-        body: { scope: "unlabelled" },
-      })
-    ).data,
+    client.POST("/query/v1/projects/{project_id}/reclassify", {
+      params: { path: project },
+      body: { scope: "unlabelled" },
+    }),
   );
-  const status = calls.done(
+  const status = await calls.call(
     "getReclassify",
-    (
-      await client.GET("/query/v1/projects/{project_id}/reclassify/{job_id}", {
-        params: { path: { ...project, job_id: job.id } },
-      })
-    ).data,
+    client.GET("/query/v1/projects/{project_id}/reclassify/{job_id}", {
+      params: { path: { ...project, job_id: job.id } },
+    }),
   );
   return status.status;
 }
 
 async function exerciseAnalyticsAndExports(client: KapaClient, calls: Calls, project: ProjectPath) {
-  const trends = calls.done(
+  const trends = await calls.call(
     "categoryTrends",
-    (
-      await client.GET("/query/v1/projects/{project_id}/analytics/categories", {
-        params: { path: project, query: { interval: "week", tz: "Europe/Berlin" } },
-      })
-    ).data,
+    client.GET("/query/v1/projects/{project_id}/analytics/categories", {
+      params: { path: project, query: { interval: "week", tz: "Europe/Berlin" } },
+    }),
   );
   if (trends.buckets.length === 0) throw new Error("categoryTrends: no buckets");
-  const started = calls.done(
+  const started = await calls.call(
     "createExport",
-    (
-      await client.POST("/query/v1/projects/{project_id}/exports", {
-        params: { path: project },
-        body: { format: "csv", include_questions: true },
-      })
-    ).data,
+    client.POST("/query/v1/projects/{project_id}/exports", {
+      params: { path: project },
+      body: { format: "csv", include_questions: true },
+    }),
   );
-  calls.done(
+  await calls.call(
     "getExport",
-    (
-      await client.GET("/query/v1/projects/{project_id}/exports/{export_id}", {
-        params: { path: { ...project, export_id: started.id } },
-      })
-    ).data,
+    client.GET("/query/v1/projects/{project_id}/exports/{export_id}", {
+      params: { path: { ...project, export_id: started.id } },
+    }),
   );
 }
 
 /** A webhook on loopback (allowed under `npm start` only); redelivering an unknown event is a 404. */
 async function exerciseWebhooks(client: KapaClient, calls: Calls, project: ProjectPath) {
   const base = "/query/v1/projects/{project_id}/webhooks";
-  const created = calls.done(
+  const created = await calls.call(
     "createWebhook",
-    (
-      await client.POST(base, {
-        params: { path: project },
-        body: { url: "http://127.0.0.1:9/hooks", events: ["category.created"], description: "client" },
-      })
-    ).data,
+    client.POST(base, {
+      params: { path: project },
+      body: { url: "http://127.0.0.1:9/hooks", events: ["category.created"], description: "client" },
+    }),
   );
   const path = { ...project, webhook_id: created.id };
-  calls.done("listWebhooks", (await client.GET(base, { params: { path: project } })).data);
-  calls.done("getWebhook", (await client.GET(`${base}/{webhook_id}`, { params: { path } })).data);
-  calls.done(
+  await calls.call("listWebhooks", client.GET(base, { params: { path: project } }));
+  await calls.call("getWebhook", client.GET(`${base}/{webhook_id}`, { params: { path } }));
+  await calls.call(
     "updateWebhook",
-    (await client.PATCH(`${base}/{webhook_id}`, { params: { path }, body: { description: "renamed" } })).data,
+    client.PATCH(`${base}/{webhook_id}`, { params: { path }, body: { description: "renamed" } }),
   );
-  calls.done(
-    "rotateWebhookSecret",
-    (await client.POST(`${base}/{webhook_id}/rotate-secret`, { params: { path } })).data,
-  );
-  calls.done(
+  await calls.call("rotateWebhookSecret", client.POST(`${base}/{webhook_id}/rotate-secret`, { params: { path } }));
+  await calls.call(
     "listWebhookDeliveries",
-    (await client.GET(`${base}/{webhook_id}/deliveries`, { params: { path, query: { limit: 10 } } })).data,
+    client.GET(`${base}/{webhook_id}/deliveries`, { params: { path, query: { limit: 10 } } }),
   );
   const unknown = await client.POST(`${base}/{webhook_id}/deliveries/{event_id}/redeliver`, {
     params: { path: { ...path, event_id: "00000000-0000-4000-8000-000000000000" } },
@@ -211,7 +187,7 @@ async function exerciseWebhooks(client: KapaClient, calls: Calls, project: Proje
 }
 
 async function exercisePages(client: KapaClient, calls: Calls) {
-  calls.done("openapi", (await client.GET("/openapi.json")).data);
+  await calls.call("openapi", client.GET("/openapi.json"));
   for (const [name, path] of [
     ["redoc", "/redoc"],
     ["redocScript", "/redoc/redoc.standalone.js"],
@@ -219,41 +195,37 @@ async function exercisePages(client: KapaClient, calls: Calls) {
     ["dashboardScript", "/dashboard/app.js"],
     ["dashboardStyle", "/dashboard/app.css"],
   ] as const) {
-    calls.done(name, (await client.GET(path, { parseAs: "text" })).data);
+    await calls.call(name, client.GET(path, { parseAs: "text" }));
   }
 }
 
 /** The label history of the thread, the review queue, the quality table and the review threshold. */
 async function exerciseLabels(client: KapaClient, calls: Calls, thread: ProjectPath & { thread_id: string }) {
   const project = { project_id: thread.project_id };
-  calls.done(
+  await calls.call(
     "listThreadLabels",
-    (await client.GET("/query/v1/projects/{project_id}/threads/{thread_id}/labels", { params: { path: thread } })).data,
+    client.GET("/query/v1/projects/{project_id}/threads/{thread_id}/labels", { params: { path: thread } }),
   );
-  calls.done(
+  await calls.call(
     "categoryQuality",
-    (await client.GET("/query/v1/projects/{project_id}/categories/quality", { params: { path: project } })).data,
+    client.GET("/query/v1/projects/{project_id}/categories/quality", { params: { path: project } }),
   );
-  const settings = calls.done(
+  const settings = await calls.call(
     "getProjectSettings",
-    (await client.GET("/query/v1/projects/{project_id}/settings", { params: { path: project } })).data,
+    client.GET("/query/v1/projects/{project_id}/settings", { params: { path: project } }),
   );
-  calls.done(
+  await calls.call(
     "updateProjectSettings",
-    (
-      await client.PATCH("/query/v1/projects/{project_id}/settings", {
-        params: { path: project },
-        body: { review_threshold: settings.review_threshold },
-      })
-    ).data,
+    client.PATCH("/query/v1/projects/{project_id}/settings", {
+      params: { path: project },
+      body: { review_threshold: settings.review_threshold },
+    }),
   );
-  calls.done(
+  await calls.call(
     "listThreads",
-    (
-      await client.GET("/query/v1/projects/{project_id}/threads", {
-        params: { path: project, query: { review: "true" } },
-      })
-    ).data,
+    client.GET("/query/v1/projects/{project_id}/threads", {
+      params: { path: project, query: { review: "true" } },
+    }),
   );
 }
 

@@ -1,4 +1,5 @@
 import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
+import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import { routeList } from "../shared/http/routes.js";
 import { Api } from "./constructs/api.js";
@@ -23,6 +24,16 @@ export interface KapaServiceStackProps extends StackProps {
  * kapa-service: the REST API and its Lambdas, the database, the deploy-time migrations, and the
  * thread classification pipeline (live queue, classifier, sweeper), and the scheduled email reports.
  */
+type Output = [id: string, value: string, description: string];
+
+/** `<name>QueueUrl` and `<name>DeadLetterQueueUrl`: a queue's URL and its dead-letter queue's. */
+function queueOutputs(name: string, queues: { queue: IQueue; deadLetterQueue: IQueue }, what: string): Output[] {
+  return [
+    [`${name}QueueUrl`, queues.queue.queueUrl, `Queue URL of ${what}`],
+    [`${name}DeadLetterQueueUrl`, queues.deadLetterQueue.queueUrl, `Dead-letter queue of ${what}`],
+  ];
+}
+
 export class KapaServiceStack extends Stack {
   readonly settings: StackSettings;
   readonly database: Database;
@@ -100,31 +111,16 @@ export class KapaServiceStack extends Stack {
 
   /** The endpoints, queues, bucket and secrets that the CLI and operators look up. */
   private addServiceOutputs(): void {
-    const outputs: [id: string, value: string, description: string][] = [
+    const outputs: Output[] = [
       ["ApiUrl", this.api.url, "Base URL of the API stage"],
-      ["ClassificationQueueUrl", this.classification.liveQueue.queueUrl, "Live classification queue (thread ids)"],
-      [
-        "ClassificationDeadLetterQueueUrl",
-        this.classification.deadLetterQueue.queueUrl,
-        "Dead-letter queue of the live classification queue",
-      ],
-      ["ReportQueueUrl", this.reports.jobs.queue.queueUrl, "Report jobs (one message per team and period)"],
-      [
-        "ReportDeadLetterQueueUrl",
-        this.reports.jobs.deadLetterQueue.queueUrl,
-        "Dead-letter queue of the report jobs (one message per team and period)",
-      ],
+      ...queueOutputs("Classification", this.classification.live, "the live classification queue (thread ids)"),
+      ...queueOutputs("Report", this.reports.jobs, "the report jobs (one message per team and period)"),
       [
         "BackfillStateMachineArn",
         this.backfill.stateMachine.stateMachineArn,
         "Backfill state machine (npx kapa backfill: BACKFILL_STATE_MACHINE_ARN)",
       ],
-      ["BackfillQueueUrl", this.backfill.queue.queue.queueUrl, "Backfill queue (BACKFILL_QUEUE_URL)"],
-      [
-        "BackfillDeadLetterQueueUrl",
-        this.backfill.queue.deadLetterQueue.queueUrl,
-        "Dead-letter queue of the backfill queue (BACKFILL_DLQ_URL)",
-      ],
+      ...queueOutputs("Backfill", this.backfill.queue, "the backfill queue (BACKFILL_QUEUE_URL, BACKFILL_DLQ_URL)"),
       [
         "ExportBucketName",
         this.exports.bucket.bucketName,

@@ -7,7 +7,8 @@ import type {
 } from "aws-lambda";
 import { policyAllows, UNAUTHORIZED } from "../shared/auth/policy.js";
 import { AUTHORIZER_FAILURE, retryAfterHeader } from "../shared/http/errors.js";
-import { type RouteDef, routeList } from "../shared/http/routes.js";
+import type { RouteDef } from "../shared/http/route.js";
+import { routeList } from "../shared/http/routes.js";
 import { logger } from "../shared/platform/logger.js";
 import { accessLog } from "./access-log.js";
 import {

@@ -4,7 +4,7 @@ import * as apigateway from "aws-cdk-lib/aws-apigateway";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import { AUTHORIZER_FAILURE, RETRY_AFTER_SECONDS } from "../../shared/http/errors.js";
-import type { RouteDef } from "../../shared/http/routes.js";
+import type { RouteDef } from "../../shared/http/route.js";
 import { buildDashboardSync } from "../../web/build.js";
 import type { StackSettings } from "../settings.js";
 import type { Database } from "./database.js";

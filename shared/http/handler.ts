@@ -6,7 +6,7 @@ import { InvalidInputError } from "../platform/errors.js";
 import { withCorrelationId, withLambdaContext } from "../platform/logger.js";
 import { putMetric } from "../platform/metrics.js";
 import { errorReply, ForbiddenError, PayloadTooLargeError, UnauthenticatedError } from "./errors.js";
-import type { RouteDef } from "./routes.js";
+import type { RouteDef } from "./route.js";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 

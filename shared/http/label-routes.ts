@@ -6,11 +6,8 @@ import {
   projectSettings,
   updateProjectSettingsRequest,
 } from "./label-schemas.js";
-import { type RouteDef, route } from "./routes.js";
+import { PROJECT, type RouteDef, route } from "./route.js";
 import { projectPath, threadPath } from "./schemas.js";
-
-// Not imported from routes.ts: it imports this module, so its constants are not initialised yet.
-const PROJECT = "/query/v1/projects/{project_id}";
 
 /** Label history, review threshold and label quality: routes of the route table (shared/http/routes.ts). */
 export const labelRoutes = {

@@ -5,7 +5,8 @@ import {
   type ZodOpenApiPathsObject,
   type ZodOpenApiResponseObject,
 } from "zod-openapi";
-import { type RouteDef, routeList } from "./routes.js";
+import type { RouteDef } from "./route.js";
+import { routeList } from "./routes.js";
 import { errorBody } from "./schemas.js";
 
 type Status = `${1 | 2 | 3 | 4 | 5}${string}`;

@@ -1,7 +1,7 @@
-import type * as z from "zod";
 import { analyticsQuery, categoryTrends } from "./analytics-schemas.js";
 import { createExportRequest, exportPath, exportResource, exportStarted } from "./export-schemas.js";
 import { labelRoutes } from "./label-routes.js";
+import { PROJECT, type RouteDef, route } from "./route.js";
 import {
   category,
   categoryList,
@@ -24,43 +24,6 @@ import {
   updateThreadRequest,
 } from "./schemas.js";
 import { webhookRoutes } from "./webhook-routes.js";
-
-export type HttpMethod = "GET" | "POST" | "PATCH" | "DELETE";
-
-export interface RouteRequest {
-  path?: z.ZodType;
-  query?: z.ZodType;
-  body?: z.ZodType;
-}
-
-export interface RouteDef {
-  operationId: string;
-  method: HttpMethod;
-  /** API Gateway resource syntax; a trailing slash is optional on every path. */
-  path: string;
-  /** The Lambda entry point: functions/<handler>.ts. */
-  handler: string;
-  auth: "apiKey" | "none";
-  summary: string;
-  /** The operation's longer description in the document (default: the summary). */
-  description?: string;
-  tag: string;
-  request: RouteRequest;
-  /** `example`: for a response without a zod schema (the schemas carry their own examples). */
-  success: { status: number; description: string; schema?: z.ZodType; contentType?: string; example?: unknown };
-  /**
-   * Error statuses this route documents besides the ones its declaration implies (see
-   * routeStatuses in openapi.ts: 429 always; 400 with a path, query or body; 401, 403 and 503 with
-   * an API key; 413 with a body).
-   */
-  errors: number[];
-}
-
-const PROJECT = "/query/v1/projects/{project_id}";
-
-export function route<const R extends RouteDef>(def: R): R {
-  return def;
-}
 
 /** The one route table: API Gateway resources, the local gateway and the OpenAPI document come from it. */
 export const routes = {

@@ -1,4 +1,4 @@
-import { type RouteDef, route } from "./routes.js";
+import { PROJECT, type RouteDef, route } from "./route.js";
 import { projectPath } from "./schemas.js";
 import {
   createWebhookRequest,
@@ -13,9 +13,6 @@ import {
   webhookPath,
   webhookWithSecret,
 } from "./webhook-schemas.js";
-
-// Not imported from routes.ts: it imports this module, so its constants are not initialised yet.
-const PROJECT = "/query/v1/projects/{project_id}";
 
 /** The webhook routes of the route table (shared/http/routes.ts); one Lambda, functions/webhook-api.ts, serves them. */
 export const webhookRoutes = {

@@ -1,7 +1,7 @@
 import { PassThrough } from "node:stream";
 import { and, eq, isNull } from "drizzle-orm";
 import { expect, inject, it } from "vitest";
-import { backfillCommand } from "../../cli/backfill.js";
+import { type BackfillCommandArgs, backfillCommand } from "../../cli/backfill.js";
 import { seedCommand } from "../../cli/seed.js";
 import { advertiseLocalBackfill } from "../../local/advertised.js";
 import type { LocalDatabase } from "../../local/operator.js";
@@ -33,13 +33,15 @@ const database: LocalDatabase = {
 const dataDir = "node_modules/.cache/kapa-cli-test";
 const env = loadEnv({ ...process.env, DATA_DIR: dataDir, SFN_PORT: "0" });
 
-function capture() {
+/** `npx kapa backfill <verb>`: its output, and `progress`, what it wrote to the progress stream. */
+async function backfill(verb: "start" | "status", args: BackfillCommandArgs) {
   const stream = new PassThrough();
-  let text = "";
+  let progress = "";
   stream.on("data", (chunk: Buffer) => {
-    text += chunk.toString();
+    progress += chunk.toString();
   });
-  return { stream, text: () => text };
+  const out = await backfillCommand(database, verb, args, { progress: stream, env });
+  return { ...out, progress };
 }
 
 const unlabelledIn = async (projectId: string) =>
@@ -75,13 +77,7 @@ it("seed threads fills new projects with realistic unlabelled threads, keeping t
 it("backfill start without npm start runs the whole backfill in the command, with a progress bar, until done", async () => {
   const tenant = await createTenant(db, "cli");
   await seedThreads(db, { count: 300, projects: 0, projectIds: [tenant.projectId] });
-  const progress = capture();
-  const out = await backfillCommand(
-    database,
-    "start",
-    { project: tenant.projectId, interval: 0.2 },
-    { progress: progress.stream, env },
-  );
+  const out = await backfill("start", { project: tenant.projectId, interval: 0.2 });
   expect(out.json).toMatchObject({
     ok: true,
     job: { project_id: tenant.projectId, scope: "unlabelled", status: "done", enqueued: 300 },
@@ -89,8 +85,8 @@ it("backfill start without npm start runs the whole backfill in the command, wit
     queued: 0,
     dead_lettered: 0,
   });
-  expect(progress.text()).toMatch(/Started job .* on this process/);
-  expect(progress.text()).toMatch(
+  expect(out.progress).toMatch(/Started job .* on this process/);
+  expect(out.progress).toMatch(
     /\[#+\] 100\.0% {2}labelled 300\/300 {2}pending 0 {2}queued 0 {2}in DLQ 0 {2}rate [\d.?]+\/s {2}ETA/,
   );
   expect(out.text).toMatch(/: done, on this process/);
@@ -115,37 +111,26 @@ it("with npm start running, backfill start runs the execution there; status foll
   try {
     const tenant = await createTenant(db, "cli-running");
     await seedThreads(db, { count: 400, projects: 0, projectIds: [tenant.projectId] });
-    const progress = capture();
-    const started = await backfillCommand(
-      database,
-      "start",
-      { project: tenant.projectId, scope: "unlabelled", watch: true, interval: 0.2 },
-      { progress: progress.stream, env },
-    );
-    expect(progress.text()).toContain("on the local Step Functions of npm start");
+    const started = await backfill("start", {
+      project: tenant.projectId,
+      scope: "unlabelled",
+      watch: true,
+      interval: 0.2,
+    });
+    expect(started.progress).toContain("on the local Step Functions of npm start");
     expect(started.json).toMatchObject({ ok: true, job: { status: "done", enqueued: 400 }, queued: 0 });
     const jobId = (started.json.job as { id: string }).id;
 
-    const status = await backfillCommand(
-      database,
-      "status",
-      { job: jobId, interval: 0.2 },
-      { progress: capture().stream, env },
-    );
+    const status = await backfill("status", { job: jobId, interval: 0.2 });
     expect(status.json).toMatchObject({ job: { id: jobId, status: "done" }, progress: { pending: 0 } });
     expect(status.text).toContain(`Job ${jobId} (unlabelled, project ${tenant.projectId}): done`);
 
-    const resumed = await backfillCommand(
-      database,
-      "start",
-      { resume: jobId, watch: true, interval: 0.2 },
-      { progress: capture().stream, env },
-    );
+    const resumed = await backfill("start", { resume: jobId, watch: true, interval: 0.2 });
     expect(resumed.json).toMatchObject({ job: { project_id: tenant.projectId, status: "done", enqueued: 0 } });
 
-    await expect(
-      backfillCommand(database, "start", { scope: "everything" }, { progress: capture().stream, env }),
-    ).rejects.toThrow(/--scope must be unlabelled or classifier/);
+    await expect(backfill("start", { scope: "everything" })).rejects.toThrow(
+      /--scope must be unlabelled or classifier/,
+    );
   } finally {
     unadvertise();
     await running.stop();

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LocalTask } from "../../local/step-functions.js";
 import { seedThreads } from "../../shared/admin/seed.js";
 import { getJob, startJob } from "../../shared/backfill/service.js";
 import { runtime } from "../../shared/composition/runtime.js";
 import { LAMBDA_TIMEOUT_ERROR } from "../../shared/platform/lambda.js";
-import { executionOf, labelsOf, startTestBackfill, type TestBackfill } from "../support/backfill.js";
+import { executionOf, gate, labelsOf, startTestBackfill, type TestBackfill, wrapState } from "../support/backfill.js";
 import { createTenant, useTestDb } from "../support/db.js";
 import { eventually } from "../support/sqs.js";
 
@@ -18,24 +17,18 @@ const ENQUEUE_TIMEOUT_SECONDS = 2;
 /** The first attempt at the second range hangs, as a function stuck on a slow dependency would. */
 const attempts = new Map<string, number>();
 let hung: string | undefined;
-let releaseHung: (() => void) | undefined;
-const hang = new Promise<void>((resolve) => {
-  releaseHung = resolve;
+const hang = gate();
+const wrapTask = wrapState("EnqueueRange", (task) => async (input) => {
+  const last = (input as { range: { last: string } }).range.last;
+  const attempt = (attempts.get(last) ?? 0) + 1;
+  attempts.set(last, attempt);
+  if (attempt === 1 && hung === undefined && attempts.size === 2) {
+    hung = last;
+    await hang.opened;
+    throw new Error("the hung attempt was released after its timeout: its result is not used");
+  }
+  return task(input);
 });
-const wrapTask = (state: string, task: LocalTask): LocalTask =>
-  state !== "EnqueueRange"
-    ? task
-    : async (input) => {
-        const last = (input as { range: { last: string } }).range.last;
-        const attempt = (attempts.get(last) ?? 0) + 1;
-        attempts.set(last, attempt);
-        if (attempt === 1 && hung === undefined && attempts.size === 2) {
-          hung = last;
-          await hang;
-          throw new Error("the hung attempt was released after its timeout: its result is not used");
-        }
-        return task(input);
-      };
 
 let backfill: TestBackfill;
 
@@ -52,7 +45,7 @@ beforeAll(async () => {
   await Promise.all([1, 2, 3].map(() => backfill.world.pool.invoke(fn, {}).catch(() => undefined)));
 });
 afterAll(async () => {
-  releaseHung?.();
+  hang.open();
   await backfill.stop();
 });
 

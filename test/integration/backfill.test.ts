@@ -1,6 +1,5 @@
 import { and, eq, inArray, isNull } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LocalTask } from "../../local/step-functions.js";
 import { seedThreads } from "../../shared/admin/seed.js";
 import { BackfillQueueError } from "../../shared/backfill/errors.js";
 import { getJob, type Job, resumeJob, startJob } from "../../shared/backfill/service.js";
@@ -9,11 +8,13 @@ import { categories, threads } from "../../shared/db/schema.js";
 import { reclassifyJob } from "../../shared/http/schemas.js";
 import {
   executionOf,
+  gate,
   labelsOf,
   recordClassifierWrites,
   SMALL_PAGES,
   startTestBackfill,
   type TestBackfill,
+  wrapState,
 } from "../support/backfill.js";
 import { createTenant, useTestDb } from "../support/db.js";
 import { invoke } from "../support/invoke.js";
@@ -25,16 +26,13 @@ const db = useTestDb();
 
 /** Faults the tests inject into the EnqueueRange task. */
 const faults: { failRange?: (event: { range: { last: string } }) => boolean; hold?: Promise<void> } = {};
-const wrapTask = (state: string, task: LocalTask): LocalTask =>
-  state !== "EnqueueRange"
-    ? task
-    : async (input) => {
-        await faults.hold;
-        if (faults.failRange?.(input as { range: { last: string } })) {
-          throw new BackfillQueueError("injected: the backfill queue refuses messages");
-        }
-        return task(input);
-      };
+const wrapTask = wrapState("EnqueueRange", (task) => async (input) => {
+  await faults.hold;
+  if (faults.failRange?.(input as { range: { last: string } })) {
+    throw new BackfillQueueError("injected: the backfill queue refuses messages");
+  }
+  return task(input);
+});
 
 let backfill: TestBackfill;
 let writes: Awaited<ReturnType<typeof recordClassifierWrites>>;
@@ -238,10 +236,8 @@ describe("POST and GET reclassify/", () => {
 
   it("refuses a second job of the same scope while one enqueues (409, with its id), and an unknown scope (400)", async () => {
     const tenant = await projectWithThreads(200);
-    let release = () => {};
-    faults.hold = new Promise((resolve) => {
-      release = resolve;
-    });
+    const held = gate();
+    faults.hold = held.opened;
     try {
       const first = await invoke("startReclassify", tenant, { body: { scope: "classifier" } });
       expect(first.status).toBe(202);
@@ -255,7 +251,7 @@ describe("POST and GET reclassify/", () => {
       });
       expect(elsewhere.status).toBe(202);
     } finally {
-      release();
+      held.open();
       faults.hold = undefined;
     }
     const invalid = await invoke("startReclassify", tenant, { body: { scope: "everything" } });

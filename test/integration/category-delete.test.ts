@@ -219,17 +219,7 @@ describe("deleting a category while it is being labelled", () => {
     const ids = (await db.select({ id: threads.id }).from(threads).where(eq(threads.projectId, t.projectId))).map(
       (r) => r.id,
     );
-    await db.execute(
-      sql`create table if not exists test_delete_race_writes (thread_id uuid, category_id uuid, at timestamptz)`,
-    );
-    await db.execute(sql`
-      create or replace function test_delete_race_write() returns trigger language plpgsql as $$
-      begin insert into test_delete_race_writes values (new.id, new.category_id, clock_timestamp()); return new; end $$`);
-    await db.execute(sql`drop trigger if exists test_delete_race_writes on threads`);
-    await db.execute(sql`
-      create trigger test_delete_race_writes after update on threads for each row
-      when (new.category_id is not null and new.category_id is distinct from old.category_id)
-      execute function test_delete_race_write()`);
+    await recordLabelWrites();
     try {
       // The model (an outside service, so a stand-in) always picks the category being deleted.
       const picksDoomed: Classifier = {
@@ -293,6 +283,21 @@ describe("deleting a category while it is being labelled", () => {
     }
   });
 });
+
+/** Records in test_delete_race_writes every label write to a thread, with its time (dropped in the test's finally). */
+async function recordLabelWrites() {
+  await db.execute(
+    sql`create table if not exists test_delete_race_writes (thread_id uuid, category_id uuid, at timestamptz)`,
+  );
+  await db.execute(sql`
+    create or replace function test_delete_race_write() returns trigger language plpgsql as $$
+    begin insert into test_delete_race_writes values (new.id, new.category_id, clock_timestamp()); return new; end $$`);
+  await db.execute(sql`drop trigger if exists test_delete_race_writes on threads`);
+  await db.execute(sql`
+    create trigger test_delete_race_writes after update on threads for each row
+    when (new.category_id is not null and new.category_id is distinct from old.category_id)
+    execute function test_delete_race_write()`);
+}
 
 function waitForLabels(projectId: string, atLeast: number) {
   return eventually(

@@ -12,7 +12,7 @@ import { sweep } from "../../shared/classification/sweeper.js";
 import { categories, threads } from "../../shared/db/schema.js";
 import { ThreadsRepository } from "../../shared/threads/repository.js";
 import { updateThreadLabel } from "../../shared/threads/service.js";
-import { createTenant, useTestDb } from "../support/db.js";
+import { createTenant, insertThreads, useTestDb } from "../support/db.js";
 import { labelHistoryProblems } from "../support/label-history.js";
 import { createTestQueue, drainBodies, eventually, testSqs } from "../support/sqs.js";
 import { startTestWorld, type TestWorld } from "../support/world.js";
@@ -23,13 +23,7 @@ const threadsRepo = new ThreadsRepository(db);
 const categoriesRepo = new CategoriesRepository(db);
 const classifier = localClassifier();
 
-async function seedThreads(projectId: string, questions: string[]): Promise<string[]> {
-  const rows = await db
-    .insert(threads)
-    .values(questions.map((firstQuestion) => ({ projectId, firstQuestion })))
-    .returning({ id: threads.id });
-  return rows.map((r) => r.id);
-}
+const seedThreads = (projectId: string, questions: string[]) => insertThreads(db, projectId, questions);
 
 let messageCount = 0;
 function message(threadId: string, extra: Record<string, unknown> = {}, sentAt = Date.now()): ClassificationMessage {

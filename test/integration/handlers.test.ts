@@ -3,61 +3,26 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { handler as chatHandler } from "../../functions/chat.js";
 import { handler as classifierHandler } from "../../functions/classifier.js";
-import { handler as getThreadHandler } from "../../functions/get-thread.js";
-import { handler as listThreadsHandler } from "../../functions/list-threads.js";
-import { handler as updateThreadHandler } from "../../functions/update-thread.js";
 import { CategoriesRepository } from "../../shared/categories/repository.js";
 import { MAX_BODY_BYTES } from "../../shared/http/handler.js";
 import { routes } from "../../shared/http/routes.js";
 import { createTenant, type Tenant, useTestDb } from "../support/db.js";
 import { apiEvent, jsonBody, lambdaContext } from "../support/events.js";
+import { invoke } from "../support/invoke.js";
 
 const db = useTestDb();
 
-const auth = (t: Tenant) => ({ apiKeyId: t.apiKeyId, projectIds: [t.projectId] });
+/** The handler's own result, as API Gateway would get it. */
+const call = async (...args: Parameters<typeof invoke>): Promise<APIGatewayProxyResult> => (await invoke(...args)).raw;
 
 function postChat(t: Tenant, body: unknown, options: { rawBody?: string; projectId?: string } = {}) {
-  const projectId = options.projectId ?? t.projectId;
-  return chatHandler(
-    apiEvent({
-      method: "POST",
-      resource: routes.chat.path,
-      path: `/query/v1/projects/${projectId}/chat`,
-      pathParameters: { project_id: projectId },
-      body,
-      rawBody: options.rawBody,
-      auth: auth(t),
-    }),
-    lambdaContext,
-  ) as Promise<APIGatewayProxyResult>;
+  const params: Record<string, string> = options.projectId ? { project_id: options.projectId } : {};
+  return call("chat", t, { params, body, rawBody: options.rawBody });
 }
 
-function list(t: Tenant, query: Record<string, string> = {}) {
-  return listThreadsHandler(
-    apiEvent({
-      method: "GET",
-      resource: routes.listThreads.path,
-      path: `/query/v1/projects/${t.projectId}/threads/`,
-      pathParameters: { project_id: t.projectId },
-      query,
-      auth: auth(t),
-    }),
-    lambdaContext,
-  ) as Promise<APIGatewayProxyResult>;
-}
+const list = (t: Tenant, query: Record<string, string> = {}) => call("listThreads", t, { query });
 
-function getThread(t: Tenant, threadId: string) {
-  return getThreadHandler(
-    apiEvent({
-      method: "GET",
-      resource: routes.getThread.path,
-      path: `/query/v1/projects/${t.projectId}/threads/${threadId}/`,
-      pathParameters: { project_id: t.projectId, thread_id: threadId },
-      auth: auth(t),
-    }),
-    lambdaContext,
-  ) as Promise<APIGatewayProxyResult>;
-}
+const getThread = (t: Tenant, threadId: string) => call("getThread", t, { params: { thread_id: threadId } });
 
 async function threadRows(projectId: string): Promise<number> {
   const rows = await db.execute<{ n: number }>(
@@ -187,19 +152,8 @@ describe("threads handlers", () => {
   });
 });
 
-function patchThread(t: Tenant, threadId: string, categoryId: string | null) {
-  return updateThreadHandler(
-    apiEvent({
-      method: "PATCH",
-      resource: routes.updateThread.path,
-      path: `/query/v1/projects/${t.projectId}/threads/${threadId}/`,
-      pathParameters: { project_id: t.projectId, thread_id: threadId },
-      body: { category_id: categoryId },
-      auth: auth(t),
-    }),
-    lambdaContext,
-  ) as Promise<APIGatewayProxyResult>;
-}
+const patchThread = (t: Tenant, threadId: string, categoryId: string | null) =>
+  call("updateThread", t, { params: { thread_id: threadId }, body: { category_id: categoryId } });
 
 /** Runs the classifier function on one SQS batch naming these threads. */
 async function classify(threadIds: string[]) {

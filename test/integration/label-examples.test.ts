@@ -8,7 +8,7 @@ import { labelExamples } from "../../shared/db/label-schema.js";
 import { categories, threads } from "../../shared/db/schema.js";
 import { EXAMPLES_PER_CATEGORY, loadExamples } from "../../shared/labels/examples.js";
 import { ThreadsRepository } from "../../shared/threads/repository.js";
-import { createTenant, type Tenant, useTestDb } from "../support/db.js";
+import { createTenant, insertThreads, type Tenant, useTestDb } from "../support/db.js";
 import { invoke } from "../support/invoke.js";
 
 const db = useTestDb();
@@ -28,13 +28,7 @@ async function tenantWith(names: string[]): Promise<{ t: Tenant; ids: Record<str
   return { t, ids };
 }
 
-async function seedThreads(projectId: string, questions: string[]): Promise<string[]> {
-  const rows = await db
-    .insert(threads)
-    .values(questions.map((firstQuestion) => ({ projectId, firstQuestion })))
-    .returning({ id: threads.id });
-  return rows.map((r) => r.id);
-}
+const seedThreads = (projectId: string, questions: string[]) => insertThreads(db, projectId, questions);
 
 const label = (t: Tenant, threadId: string, categoryId: string | null) =>
   invoke("updateThread", t, { params: { thread_id: threadId }, body: { category_id: categoryId } });

@@ -1,8 +1,7 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { LabelsRepository } from "../../shared/classification/repository.js";
-import { threads } from "../../shared/db/schema.js";
-import { createTenant, type Tenant, useTestDb } from "../support/db.js";
+import { createTenant, insertThreads, type Tenant, useTestDb } from "../support/db.js";
 import { invoke } from "../support/invoke.js";
 import { labelHistoryProblems } from "../support/label-history.js";
 
@@ -10,13 +9,7 @@ const db = useTestDb();
 const labels = new LabelsRepository(db);
 const MODEL = "test/fixed@1";
 
-async function seedThreads(t: Tenant, questions: string[]): Promise<string[]> {
-  const rows = await db
-    .insert(threads)
-    .values(questions.map((firstQuestion) => ({ projectId: t.projectId, firstQuestion })))
-    .returning({ id: threads.id });
-  return rows.map((r) => r.id);
-}
+const seedThreads = (t: Tenant, questions: string[]) => insertThreads(db, t.projectId, questions);
 
 async function categoryIds(t: Tenant): Promise<[string, string]> {
   const results = (await invoke("listCategories", t)).body.results as { id: string; name: string }[];

@@ -1,6 +1,5 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LocalTask } from "../../local/step-functions.js";
 import { seedThreads } from "../../shared/admin/seed.js";
 import { executionArn } from "../../shared/backfill/executions.js";
 import { jobExecutionName } from "../../shared/backfill/service.js";
@@ -10,7 +9,7 @@ import type { ClassificationRequest } from "../../shared/classification/queue.js
 import { LabelsRepository } from "../../shared/classification/repository.js";
 import { classifyBatch } from "../../shared/classification/service.js";
 import { backfillJobs, categories, projects, threads } from "../../shared/db/schema.js";
-import { startTestBackfill, type TestBackfill } from "../support/backfill.js";
+import { gate, startTestBackfill, type TestBackfill, wrapState } from "../support/backfill.js";
 import { createTenant, useTestDb } from "../support/db.js";
 import { invoke } from "../support/invoke.js";
 
@@ -19,24 +18,18 @@ import { invoke } from "../support/invoke.js";
 const db = useTestDb();
 
 /** Holds every Plan task until released: the jobs stay running while the test starts others. */
-let release: () => void = () => {};
-const held = new Promise<void>((resolve) => {
-  release = resolve;
+const held = gate();
+const wrapTask = wrapState("Plan", (task) => async (input) => {
+  await held.opened;
+  return task(input);
 });
-const wrapTask = (state: string, task: LocalTask): LocalTask =>
-  state !== "Plan"
-    ? task
-    : async (input) => {
-        await held;
-        return task(input);
-      };
 
 let backfill: TestBackfill;
 beforeAll(async () => {
   backfill = await startTestBackfill({ wrapTask });
 });
 afterAll(async () => {
-  release();
+  held.open();
   await backfill.stop();
 });
 
@@ -67,7 +60,7 @@ describe("POST reclassify/", () => {
     expect((await invoke("startReclassify", other, { body: { scope: "classifier" } })).status).toBe(202);
 
     // Once the running job's execution has stopped, the slot is free again.
-    release();
+    held.open();
     await backfill.stepFunctions.waitFor(arn);
     const next = await invoke("startReclassify", tenant, { body: { scope: "classifier" } });
     expect(next.status).toBe(202);

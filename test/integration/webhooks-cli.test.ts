@@ -4,21 +4,19 @@ import { type ListenedEvent, ListenerStopped, listen } from "../../cli/webhooks-
 import { webhookEndpoints } from "../../shared/db/webhook-schema.js";
 import { createTenant, useTestDb } from "../support/db.js";
 import { startTestGateway } from "../support/http.js";
-import { createTestQueue, eventually } from "../support/sqs.js";
-import { deliveryPipeline } from "../support/webhooks.js";
+import { eventually } from "../support/sqs.js";
+import { type DeliveryPipeline, deliveryPipeline } from "../support/webhooks.js";
 
 // The listener's endpoint is on loopback, as under `npm start`.
 process.env.WEBHOOK_ALLOW_LOOPBACK = "true";
 
 const db = useTestDb();
 let gateway: Awaited<ReturnType<typeof startTestGateway>>;
-let pipeline: ReturnType<typeof deliveryPipeline>;
+let pipeline: DeliveryPipeline;
 
 beforeAll(async () => {
   gateway = await startTestGateway();
-  const queue = await createTestQueue("webhooks-cli");
-  const results = await createTestQueue("webhooks-cli-results");
-  pipeline = deliveryPipeline({ db, queueUrl: queue.queueUrl, resultsUrl: results.queueUrl });
+  pipeline = await deliveryPipeline({ db, label: "webhooks-cli" });
 });
 afterAll(() => gateway.gateway.close());
 

@@ -11,7 +11,13 @@ import { MessageSeal } from "../../shared/webhooks/message-seal.js";
 import { createTenant, type Tenant, useTestDb } from "../support/db.js";
 import { invoke } from "../support/invoke.js";
 import { createTestQueue, eventually, testSqs } from "../support/sqs.js";
-import { deliveryPipeline, type Received, startReceiver, TEST_MESSAGE_KEY } from "../support/webhooks.js";
+import {
+  type DeliveryPipeline,
+  deliveryPipeline,
+  type Received,
+  startReceiver,
+  TEST_MESSAGE_KEY,
+} from "../support/webhooks.js";
 
 // Under `npm start` loopback endpoints are allowed: the receiver listens on 127.0.0.1.
 process.env.WEBHOOK_ALLOW_LOOPBACK = "true";
@@ -21,18 +27,11 @@ const db = useTestDb();
 const DISABLE_AFTER = 5;
 const labels = new LabelsRepository(db);
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
-let pipeline: ReturnType<typeof deliveryPipeline>;
+let pipeline: DeliveryPipeline;
 
 beforeAll(async () => {
   receiver = await startReceiver();
-  const queue = await createTestQueue("webhooks");
-  const results = await createTestQueue("webhook-results");
-  pipeline = deliveryPipeline({
-    db,
-    queueUrl: queue.queueUrl,
-    resultsUrl: results.queueUrl,
-    disableAfter: DISABLE_AFTER,
-  });
+  pipeline = await deliveryPipeline({ db, label: "webhooks", disableAfter: DISABLE_AFTER });
 });
 afterAll(() => receiver.close());
 
@@ -78,6 +77,18 @@ async function pumpUntil(check: () => boolean, timeoutMs = 60_000): Promise<void
 }
 
 /** A classifier's label as the pipeline writes it. */
+/** A new project's endpoint at `path`, subscribed to category.created, and that event delivered to it once. */
+async function categoryCreatedDelivered(path: string) {
+  const t = await createTenant(db);
+  const id = await subscribe(t, path, ["category.created"], "ok");
+  await invoke("createCategory", t, { body: { name: `Category for ${path}` } });
+  await pumpUntil(() => distinct(path).length === 1);
+  const [event] = await db.select().from(webhookEvents).where(eq(webhookEvents.projectId, t.projectId));
+  const [endpoint] = await db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id));
+  if (!event || !endpoint) throw new Error("no event or endpoint");
+  return { t, event, endpoint };
+}
+
 const label = (threadId: string, categoryId: string) => ({
   threadId,
   categoryId,
@@ -160,7 +171,9 @@ describe("webhook delivery", () => {
     const rows = await db.select().from(webhookEvents).where(eq(webhookEvents.projectId, t.projectId));
     expect(rows).toEqual([]);
   });
+});
 
+describe("webhook delivery to failing receivers", () => {
   it("retries a receiver that fails three times until it succeeds, and logs every attempt", async () => {
     const t = await createTenant(db);
     const id = await subscribe(t, "/flaky", ["category.created"], { failFirst: 3 });
@@ -230,31 +243,29 @@ describe("webhook delivery", () => {
     const pending = await db.select().from(webhookEvents).where(eq(webhookEvents.projectId, noisy.projectId));
     expect(pending).toHaveLength(5);
   });
+});
 
+describe("webhook redelivery", () => {
   it("redelivers an event with the same webhook-id", async () => {
-    const t = await createTenant(db);
-    const id = await subscribe(t, "/again", ["category.created"], "ok");
-    await invoke("createCategory", t, { body: { name: "Again" } });
-    await pumpUntil(() => distinct("/again").length === 1);
-    const [event] = await db.select().from(webhookEvents).where(eq(webhookEvents.projectId, t.projectId));
+    const { t, event, endpoint } = await categoryCreatedDelivered("/again");
+    const id = endpoint.id;
     const other = await createTenant(db);
     const foreign = await invoke("redeliverWebhookEvent", other, {
-      params: { webhook_id: id, event_id: (event as { id: string }).id },
+      params: { webhook_id: id, event_id: event.id },
     });
     expect(foreign.status).toBe(404);
-    expect(
-      (await invoke("redeliverWebhookEvent", t, { params: { webhook_id: id, event_id: (event as { id: string }).id } }))
-        .status,
-    ).toBe(503); // no webhook queue configured for the API handler in this file
+    expect((await invoke("redeliverWebhookEvent", t, { params: { webhook_id: id, event_id: event.id } })).status).toBe(
+      503,
+    ); // no webhook queue configured for the API handler in this file
     const before = receiver.received.filter((r) => r.path === "/again").length;
     await pipeline.deliveries.send([
       {
-        eventId: (event as { id: string }).id,
+        eventId: event.id,
         endpointId: id,
         projectId: t.projectId,
         attempt: 1,
         url: receiver.endpoint("/again"),
-        secrets: [(await db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)))[0]?.secret as string],
+        secrets: [endpoint.secret],
         type: "category.created",
         occurredAt: new Date().toISOString(),
         data: {},
@@ -265,13 +276,8 @@ describe("webhook delivery", () => {
   });
 
   it("posts nothing for a message changed on the queue (its seal does not open): the retry goes where the database says", async () => {
-    const t = await createTenant(db);
-    const id = await subscribe(t, "/sealed", ["category.created"], "ok");
-    await invoke("createCategory", t, { body: { name: "Sealed" } });
-    await pumpUntil(() => distinct("/sealed").length === 1);
-    const [event] = await db.select().from(webhookEvents).where(eq(webhookEvents.projectId, t.projectId));
-    const [endpoint] = await db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id));
-    if (!event || !endpoint) throw new Error("no event or endpoint");
+    const { t, event, endpoint } = await categoryCreatedDelivered("/sealed");
+    const id = endpoint.id;
     const sealed = new MessageSeal(TEST_MESSAGE_KEY).seal(deliveryFor(event, endpoint));
     // Whoever reads the queue sees no secret; whoever sends to it without the key cannot aim one elsewhere.
     expect(JSON.stringify(sealed)).not.toContain(endpoint.secret.slice(6));

@@ -4,8 +4,15 @@ import { createApiKey } from "../../shared/auth/api-keys.js";
 import { closeRuntime } from "../../shared/composition/runtime.js";
 import { testDatabase } from "../support/database.js";
 import { createTenant, type Tenant, useTestDb } from "../support/db.js";
-import { type FaultRun, figuresTable, type RequestSpec, runFault, type Sample } from "../support/fault-drive.js";
-import { type FaultMode, type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
+import {
+  type FaultRun,
+  figuresTable,
+  REQUEST_FAULTS,
+  type RequestSpec,
+  runFault,
+  type Sample,
+} from "../support/fault-drive.js";
+import { type FaultProxy, startFaultProxy } from "../support/fault-proxy.js";
 
 /**
  * Database faults under the handlers, on the run's real database (Postgres, or PGlite's socket)
@@ -86,15 +93,7 @@ describe("the database fails under the handlers", () => {
     }
   });
 
-  const faults: { fault: FaultMode; delayMs?: number }[] = [
-    { fault: "refuse" },
-    { fault: "reset" },
-    { fault: "blackhole" },
-    { fault: "too-many-connections" },
-    { fault: "starting-up" },
-    { fault: "delay", delayMs: 100 },
-  ];
-  it.each(faults)(
+  it.each(REQUEST_FAULTS)(
     "$fault: 503 with Retry-After before the request's deadline, then back to normal at once",
     async ({ fault, delayMs }) => {
       // A cached key: one request before the fault puts it in the authorizer's cache.

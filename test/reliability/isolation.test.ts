@@ -2,7 +2,8 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Gateway } from "../../local/gateway.js";
 import { createApiKey, revokeApiKey } from "../../shared/auth/api-keys.js";
-import { type RouteDef, routeList } from "../../shared/http/routes.js";
+import type { RouteDef } from "../../shared/http/route.js";
+import { routeList } from "../../shared/http/routes.js";
 import { createExpiredApiKey, createTenant, type Tenant, useTestDb } from "../support/db.js";
 import { type HttpReply, startTestGateway } from "../support/http.js";
 

@@ -26,6 +26,20 @@ export interface TestBackfillOptions extends Partial<TestWorldOptions> {
   database?: WorldPlace["database"];
 }
 
+/** A `wrapTask` that wraps the task of `state` only; the other states run as they are. */
+export function wrapState(state: string, wrap: (task: LocalTask) => LocalTask) {
+  return (name: string, task: LocalTask): LocalTask => (name === state ? wrap(task) : task);
+}
+
+/** A promise that stays pending until the test opens it: a task awaiting it is held until then. */
+export function gate(): { opened: Promise<void>; open: () => void } {
+  let open: () => void = () => {};
+  const opened = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { opened, open };
+}
+
 export interface TestBackfill extends TestWorld {
   stateMachineArn: string;
   stepFunctions: TestWorld["world"]["stepFunctions"];

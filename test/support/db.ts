@@ -3,7 +3,7 @@ import { afterAll } from "vitest";
 import { createApiKey } from "../../shared/auth/api-keys.js";
 import { connect, type Db } from "../../shared/db/client.js";
 import { UNBOUNDED_STATEMENTS } from "../../shared/db/deadline.js";
-import { apiKeys } from "../../shared/db/schema.js";
+import { apiKeys, threads } from "../../shared/db/schema.js";
 import { testDatabase } from "./database.js";
 
 export { createTenant, type Tenant } from "../../shared/admin/tenants.js";
@@ -30,4 +30,13 @@ export async function createExpiredApiKey(db: Db, projectId: string): Promise<{ 
   });
   await db.update(apiKeys).set({ expiresAt: sql`now() - interval '1 minute'` }).where(eq(apiKeys.id, created.id));
   return created;
+}
+
+/** Threads with these first questions in the project, unlabelled; their ids in the questions' order. */
+export async function insertThreads(db: Db, projectId: string, questions: string[]): Promise<string[]> {
+  const rows = await db
+    .insert(threads)
+    .values(questions.map((firstQuestion) => ({ projectId, firstQuestion })))
+    .returning({ id: threads.id });
+  return rows.map((r) => r.id);
 }

@@ -88,6 +88,19 @@ export function figures(samples: readonly Sample[]): PhaseFigures {
   };
 }
 
+/**
+ * The database faults a request may meet, each answered 503 with Retry-After and healed at once
+ * (test/reliability/db-faults.test.ts asserts it; `npm run bench faults` measures it).
+ */
+export const REQUEST_FAULTS: readonly { fault: FaultMode; delayMs?: number }[] = [
+  { fault: "refuse" },
+  { fault: "reset" },
+  { fault: "blackhole" },
+  { fault: "too-many-connections" },
+  { fault: "starting-up" },
+  { fault: "delay", delayMs: 100 },
+];
+
 export interface FaultRun {
   fault: FaultMode;
   during: PhaseFigures;

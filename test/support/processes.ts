@@ -114,6 +114,17 @@ export interface LocalRuntimeFixture {
   kapa(args: string): Promise<Record<string, unknown>>;
 }
 
+/** `npm start` on `dataDir`, with the embedded database and ports the OS picks (runs side by side). */
+export function freshRuntimeEnv(dataDir: string): Record<string, string> {
+  return { DATA_DIR: dataDir, PORT: "0", PGLITE_PORT: "0", SQS_PORT: "0", SES_PORT: "0", DATABASE_URL: "" };
+}
+
+/** Starts `npm start` with `env` and waits for its banner; what the banner prints comes with it. */
+export async function startNpmStart(env: Record<string, string>, timeoutMs?: number): Promise<LocalRuntime> {
+  const started = await startLocalRuntime(env, /Press Ctrl-C to stop/, timeoutMs);
+  return { ...started, ...printedDemo(started.output()) };
+}
+
 /**
  * `npm start` on a fresh data directory of the test file's own: the embedded database, ports the
  * OS picks (test files run side by side), the run's cached template, LOG_LEVEL warn and no LLM delay unless `env` says
@@ -126,12 +137,7 @@ export function useLocalRuntime(
 ): LocalRuntimeFixture {
   const dataDir = mkdtempSync(join(tmpdir(), `kapa-npm-start-${name}-`));
   const fullEnv = {
-    DATA_DIR: dataDir,
-    PORT: "0",
-    PGLITE_PORT: "0",
-    SQS_PORT: "0",
-    SES_PORT: "0",
-    DATABASE_URL: "",
+    ...freshRuntimeEnv(dataDir),
     LLM_DELAY_MS: "0",
     LOG_LEVEL: "warn",
     // The template the run's global setup synthesized (each fresh DATA_DIR would synthesize it
@@ -148,8 +154,9 @@ export function useLocalRuntime(
     dataDir,
     env: fullEnv,
     async start({ timeoutMs, env: more } = {}) {
-      current = await startLocalRuntime({ ...fullEnv, ...more }, /Press Ctrl-C to stop/, timeoutMs);
-      return { ...current, ...printedDemo(current.output()) };
+      const started = await startNpmStart({ ...fullEnv, ...more }, timeoutMs);
+      current = started;
+      return started;
     },
     kapa: (args) => shell(`npx kapa ${args} --json`, fullEnv).then((out) => JSON.parse(out) as Record<string, unknown>),
   };

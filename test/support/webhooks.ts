@@ -10,7 +10,7 @@ import { DeliveryQueue, sendGrouped } from "../../shared/webhooks/queue.js";
 import { recordResult } from "../../shared/webhooks/recorder.js";
 import { type SenderDeps, sendBatch } from "../../shared/webhooks/sender.js";
 import type { HostResolver } from "../../shared/webhooks/url-policy.js";
-import { testSqs } from "./sqs.js";
+import { createTestQueue, testSqs } from "./sqs.js";
 
 /** What a receiver got, verified with the standardwebhooks package. */
 export interface Received {
@@ -115,26 +115,29 @@ async function receive(queueUrl: string): Promise<{ messageId: string; body: str
   return messages.map((m) => ({ messageId: m.MessageId as string, body: m.Body as string }));
 }
 
+export type DeliveryPipeline = Awaited<ReturnType<typeof deliveryPipeline>>;
+
 /**
- * The delivery pipeline in this process, on the test's own queues: dispatcher, sender and
- * recorder, each run as its Lambda would (`step` runs one round of each).
+ * The delivery pipeline in this process, on queues of the test's own (named after `label`):
+ * dispatcher, sender and recorder, each run as its Lambda would (`step` runs one round of each).
  */
-export function deliveryPipeline(options: {
+export async function deliveryPipeline(options: {
   db: Db;
-  queueUrl: string;
-  resultsUrl: string;
+  label: string;
   disableAfter?: number;
   resolve?: HostResolver;
   timeoutMs?: number;
 }) {
+  const queueUrl = (await createTestQueue(options.label)).queueUrl;
+  const resultsUrl = (await createTestQueue(`${options.label}-results`)).queueUrl;
   const store = new DeliveryStore(options.db, options.disableAfter);
   const seal = new MessageSeal(TEST_MESSAGE_KEY);
-  const deliveries = new DeliveryQueue(testSqs, options.queueUrl, seal);
+  const deliveries = new DeliveryQueue(testSqs, queueUrl, seal);
   const sender: SenderDeps = {
     post: { policy: { allowLoopback: true }, resolve: options.resolve, timeoutMs: options.timeoutMs },
     seal,
     deliveries,
-    results: { send: (messages) => sendGrouped(testSqs, options.resultsUrl, messages) },
+    results: { send: (messages) => sendGrouped(testSqs, resultsUrl, messages) },
   };
   const recorder = { store, deliveries, retryScale: 0.0001 };
   return {
@@ -143,9 +146,9 @@ export function deliveryPipeline(options: {
     sender,
     async step(): Promise<number> {
       const dispatched = await dispatchOnce(store, deliveries);
-      const sends = await receive(options.queueUrl);
+      const sends = await receive(queueUrl);
       await sendBatch(sends, sender);
-      const results = await receive(options.resultsUrl);
+      const results = await receive(resultsUrl);
       for (const r of results) await recordResult(r.body, recorder);
       return dispatched + sends.length + results.length;
     },
