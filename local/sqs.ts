@@ -72,6 +72,9 @@ export async function startTsProcess(file: string, args: string[], env: NodeJS.P
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
   const child = spawn(process.execPath, ["--import", tsx, file, ...args], {
     stdio: ["pipe", "pipe", "inherit"],
+    // A process group of its own: a Ctrl-C on the terminal reaches only this process, which
+    // stops the child after what uses it (the child would otherwise die first, mid-request).
+    detached: true,
     env: { ...process.env, ...env },
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

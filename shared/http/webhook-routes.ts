@@ -110,7 +110,8 @@ export const webhookRoutes = {
     handler: "webhook-api",
     auth: "apiKey",
     tag: "Webhooks",
-    summary: "Send one of the project's events to the endpoint again (same webhook-id), with a fresh retry schedule",
+    summary:
+      "Send one of the endpoint's events (of a type it subscribes to, not older than it) again (same webhook-id), with a fresh retry schedule; any other event is 404",
     request: { path: redeliverPath },
     success: { status: 202, description: "Queued", schema: redeliverResponse },
     errors: [400, 404, 503],

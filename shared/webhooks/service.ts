@@ -59,11 +59,19 @@ export async function listAttempts(
   return { attempts: page, next: attempts.length > limit ? (page.at(-1)?.id ?? null) : null };
 }
 
-/** Sends one of the project's events to the endpoint again, as a first attempt with the same webhook-id. */
+/**
+ * Sends one of the endpoint's events again, as a first attempt with the same webhook-id. Only an
+ * event the endpoint receives: of a type it subscribes to, and not older than the endpoint (a
+ * receiver must never get an event it did not ask for, whatever id a caller names).
+ */
 export async function redeliver(deps: WebhookDeps, projectId: string, id: string, eventId: string): Promise<void> {
   const endpoint = await deps.endpoints.get(projectId, id);
   const event = await deps.endpoints.event(projectId, eventId);
   if (!event) throw new NotFoundError(`Event ${eventId} not found`);
+  if (!endpoint.events.includes(event.type) || event.createdAt < endpoint.createdAt)
+    throw new NotFoundError(
+      `Event ${eventId} is not one this endpoint receives (its type is not subscribed, or it is older than the endpoint)`,
+    );
   if (!deps.deliveries) throw new UnavailableError("Webhook deliveries are not configured");
   await deps.deliveries.send([
     deliveryFor(

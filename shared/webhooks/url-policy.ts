@@ -50,7 +50,7 @@ function checkAddress(address: string, policy: UrlPolicy, host: string): void {
   if (range === "loopback" && policy.allowLoopback) return;
   const named = host === address ? address : `${host} resolves to ${address}, which`;
   throw new UrlRefusedError(
-    `url: ${named} is a ${range} address; webhooks can only be sent to public internet addresses`,
+    `url: ${named} is not a public address (range: ${range}); webhooks can only be sent to public internet addresses`,
   );
 }
 

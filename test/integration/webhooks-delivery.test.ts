@@ -254,6 +254,13 @@ describe("webhook redelivery", () => {
       params: { webhook_id: id, event_id: event.id },
     });
     expect(foreign.status).toBe(404);
+    // Another endpoint of the same project, not subscribed to the event's type: never sent it.
+    const labelsOnly = await subscribe(t, "/labels-only", ["thread.labelled"], "ok");
+    const unsubscribed = await invoke("redeliverWebhookEvent", t, {
+      params: { webhook_id: labelsOnly, event_id: event.id },
+    });
+    expect(unsubscribed.status).toBe(404);
+    expect(unsubscribed.body.detail).toMatch(/not one this endpoint receives/);
     expect((await invoke("redeliverWebhookEvent", t, { params: { webhook_id: id, event_id: event.id } })).status).toBe(
       503,
     ); // no webhook queue configured for the API handler in this file
