@@ -19,7 +19,18 @@ import { asArray, mentions, only, props, ref, type Statement, synth } from "./su
 
 // Prepare ------------------------------------------------------------------------------------
 
-const { stack, template, idOf, fnId, resourcesOf, envOf, roleIdOf, statementsOfRole, identityStatements } = synth();
+const {
+  stack,
+  template,
+  idOf,
+  fnId,
+  resourcesOf,
+  envOf,
+  roleIdOf,
+  statementsOfRole,
+  identityStatements,
+  propsMentioning,
+} = synth();
 const { backfill } = stack;
 const machineId = idOf(backfill.stateMachine);
 const planId = fnId(backfill.plan);
@@ -184,12 +195,8 @@ describe("backfill queue", () => {
   });
 
   it("is drained by the same classifier through its own mapping, capped lower than the live queue's", () => {
-    const mappings = [...resourcesOf("AWS::Lambda::EventSourceMapping").values()].map(props);
     const onQueue = (id: string) =>
-      only(
-        mappings.filter((m) => mentions(m.EventSourceArn, id)),
-        `mapping of ${id}`,
-      );
+      propsMentioning("AWS::Lambda::EventSourceMapping", "EventSourceArn", id, `mapping of ${id}`);
     const backfillMapping = onQueue(queueId);
     const liveMapping = onQueue(liveQueueId);
     expect(backfillMapping).toMatchObject({
@@ -310,13 +317,13 @@ describe("settings", () => {
     });
     expect((customMachine.definition.States.EnqueueRanges as AslState).MaxConcurrency).toBe(4);
     const backfillQueue = custom.idOf(custom.stack.backfill.queue.queue);
-    const mapping = only(
-      [...custom.resourcesOf("AWS::Lambda::EventSourceMapping").values()].filter((m) =>
-        mentions(props(m).EventSourceArn, backfillQueue),
-      ),
+    const mapping = custom.propsMentioning(
+      "AWS::Lambda::EventSourceMapping",
+      "EventSourceArn",
+      backfillQueue,
       "backfill mapping",
     );
-    expect(props(mapping).ScalingConfig).toEqual({ MaximumConcurrency: 3 });
+    expect(mapping.ScalingConfig).toEqual({ MaximumConcurrency: 3 });
   });
 
   it("are rejected at synth when the page would not split into at most 40 whole ranges, or AWS would refuse the cap", () => {

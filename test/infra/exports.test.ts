@@ -5,7 +5,18 @@ import { asArray, mentions, only, props, type Statement, synth } from "./support
 
 // Prepare ------------------------------------------------------------------------------------
 
-const { stack, template, idOf, fnId, resourcesOf, envOf, roleIdOf, statementsOfRole, identityStatements } = synth();
+const {
+  stack,
+  template,
+  idOf,
+  fnId,
+  resourcesOf,
+  envOf,
+  roleIdOf,
+  statementsOfRole,
+  identityStatements,
+  propsMentioning,
+} = synth();
 const { exports, api } = stack;
 const bucketId = idOf(exports.bucket);
 const queueId = idOf(exports.jobs.queue);
@@ -150,11 +161,7 @@ describe("export routes", () => {
 
 describe("export alarms", () => {
   it("alarm on a dead-lettered job, and notify the alarm topic", () => {
-    const alarms = [...resourcesOf("AWS::CloudWatch::Alarm").values()].map(props);
-    const dlqAlarm = only(
-      alarms.filter((a) => mentions(a.Dimensions, dlqId)),
-      "alarm on the export DLQ",
-    );
+    const dlqAlarm = propsMentioning("AWS::CloudWatch::Alarm", "Dimensions", dlqId, "alarm on the export DLQ");
     expect(dlqAlarm.MetricName).toBe("ApproximateNumberOfMessagesVisible");
     expect((dlqAlarm.AlarmActions as unknown[]).length).toBeGreaterThan(0);
   });

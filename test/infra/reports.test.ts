@@ -16,7 +16,18 @@ import {
 
 // Prepare ------------------------------------------------------------------------------------
 
-const { stack, template, idOf, fnId, resourcesOf, envOf, roleIdOf, statementsOfRole, identityStatements } = synth();
+const {
+  stack,
+  template,
+  idOf,
+  fnId,
+  resourcesOf,
+  envOf,
+  roleIdOf,
+  statementsOfRole,
+  identityStatements,
+  propsMentioning,
+} = synth();
 const { reports } = stack;
 const queueId = idOf(reports.jobs.queue);
 const dlqId = idOf(reports.jobs.deadLetterQueue);
@@ -149,8 +160,10 @@ const fnProps = (id: string) => props(functions.get(id));
 describe("report sender", () => {
   it("consumes the queue through one event source mapping with partial batch failures and a concurrency cap", () => {
     const mappings = [...resourcesOf("AWS::Lambda::EventSourceMapping").values()].map(props);
-    const mapping = only(
-      mappings.filter((m) => mentions(m.EventSourceArn, queueId)),
+    const mapping = propsMentioning(
+      "AWS::Lambda::EventSourceMapping",
+      "EventSourceArn",
+      queueId,
       "mapping of the report queue",
     );
     expect(mapping).toMatchObject({

@@ -69,6 +69,8 @@ export function inspect<S extends Stack>(stack: S, template: Template = Template
       stack.getLogicalId(element instanceof CfnElement ? element : (element.node.defaultChild as CfnElement)),
     fnId: (fn: KapaFunction) => fnLogicalIdOf(stack, fn),
     resourcesOf: (type: string) => resourcesIn(template, type),
+    propsMentioning: (type: string, field: string, id: string, what: string) =>
+      propsMentioning(template, type, field, id, what),
     envOf: (functionId: string) => envOf(template, functionId),
     roleIdOf: (functionId: string) => roleIdOf(template, functionId),
     statementsOfRole: (roleId: string) => statementsOfRole(template, roleId),
@@ -91,6 +93,20 @@ export const props = (resource: CfnResource | undefined): Record<string, unknown
 export const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 /** Does a CloudFormation value (Ref, GetAtt, Join...) mention this logical id? */
 export const mentions = (value: unknown, id: string) => (JSON.stringify(value) ?? "").includes(`"${id}"`);
+
+/** The properties of the one resource of `type` whose `field` mentions the logical id `id`. */
+export function propsMentioning(
+  template: Template,
+  type: string,
+  field: string,
+  id: string,
+  what: string,
+): Record<string, unknown> {
+  return only(
+    [...resourcesIn(template, type).values()].map(props).filter((p) => mentions(p[field], id)),
+    what,
+  );
+}
 
 export const logicalIdOf = (stack: Stack, element: CfnElement) => stack.getLogicalId(element);
 export const fnLogicalIdOf = (stack: Stack, fn: KapaFunction) =>
