@@ -15,22 +15,11 @@ import {
   resolveStateMachine,
   synthesizeBackfillMachine,
 } from "../../local/state-machine.js";
-import { asArray, mentions, only, props, ref, type Statement, synth } from "./support.js";
+import { asArray, mentions, only, props, propsMentioning, ref, type Statement, synth } from "./support.js";
 
 // Prepare ------------------------------------------------------------------------------------
 
-const {
-  stack,
-  template,
-  idOf,
-  fnId,
-  resourcesOf,
-  envOf,
-  roleIdOf,
-  statementsOfRole,
-  identityStatements,
-  propsMentioning,
-} = synth();
+const { stack, template, idOf, fnId, resourcesOf, envOf, roleIdOf, statementsOfRole, identityStatements } = synth();
 const { backfill } = stack;
 const machineId = idOf(backfill.stateMachine);
 const planId = fnId(backfill.plan);
@@ -196,7 +185,7 @@ describe("backfill queue", () => {
 
   it("is drained by the same classifier through its own mapping, capped lower than the live queue's", () => {
     const onQueue = (id: string) =>
-      propsMentioning("AWS::Lambda::EventSourceMapping", "EventSourceArn", id, `mapping of ${id}`);
+      propsMentioning(template, "AWS::Lambda::EventSourceMapping", "EventSourceArn", id, `mapping of ${id}`);
     const backfillMapping = onQueue(queueId);
     const liveMapping = onQueue(liveQueueId);
     expect(backfillMapping).toMatchObject({
@@ -317,7 +306,8 @@ describe("settings", () => {
     });
     expect((customMachine.definition.States.EnqueueRanges as AslState).MaxConcurrency).toBe(4);
     const backfillQueue = custom.idOf(custom.stack.backfill.queue.queue);
-    const mapping = custom.propsMentioning(
+    const mapping = propsMentioning(
+      custom.template,
       "AWS::Lambda::EventSourceMapping",
       "EventSourceArn",
       backfillQueue,

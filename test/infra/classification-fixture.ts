@@ -7,18 +7,8 @@ import { asArray, mentions, only, props, resourcesIn, type Statement, synth } fr
 /** The API handlers that enqueue thread ids (the contract), and nothing else of the API. */
 export const SENDER_HANDLERS = ["chat", "update-thread"];
 
-export const {
-  stack,
-  template,
-  idOf,
-  fnId,
-  resourcesOf,
-  envOf,
-  roleIdOf,
-  statementsOfRole,
-  identityStatements,
-  propsMentioning,
-} = synth();
+export const { stack, template, idOf, fnId, resourcesOf, envOf, roleIdOf, statementsOfRole, identityStatements } =
+  synth();
 export const classification = stack.classification;
 
 export const queueId = idOf(classification.liveQueue);

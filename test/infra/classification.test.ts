@@ -15,7 +15,6 @@ import {
   functions,
   idOf,
   mappings,
-  propsMentioning,
   queueId,
   queues,
   resourcesOf,
@@ -31,6 +30,7 @@ import {
   mentions,
   only,
   props,
+  propsMentioning,
   ref,
   type Statement,
   synth,
@@ -170,6 +170,7 @@ describe("classifier: its second queue and every consumer's visibility timeout",
     ]);
     for (const consumer of consumers) {
       const mapping = propsMentioning(
+        template,
         "AWS::Lambda::EventSourceMapping",
         "EventSourceArn",
         idOf(consumer.queue),
@@ -217,7 +218,13 @@ describe("sweeper", () => {
     expect(env.SWEEPER_LOOKBACK_HOURS).toBe("24");
     expect(env.DB_SECRET_ARN).toEqual(stack.resolve(stack.database.appSecret.secretArn));
     expect(fnProps(sweeperId).Timeout).toBeLessThan(5 * 60);
-    const invokeConfig = propsMentioning("AWS::Lambda::EventInvokeConfig", "FunctionName", sweeperId, "invoke config");
+    const invokeConfig = propsMentioning(
+      template,
+      "AWS::Lambda::EventInvokeConfig",
+      "FunctionName",
+      sweeperId,
+      "invoke config",
+    );
     expect(invokeConfig.FunctionName).toEqual(ref(sweeperId));
     expect(invokeConfig.MaximumRetryAttempts).toBe(0);
   });

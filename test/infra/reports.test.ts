@@ -9,6 +9,7 @@ import {
   mentions,
   only,
   props,
+  propsMentioning,
   ref,
   resourcesIn,
   synth,
@@ -16,18 +17,7 @@ import {
 
 // Prepare ------------------------------------------------------------------------------------
 
-const {
-  stack,
-  template,
-  idOf,
-  fnId,
-  resourcesOf,
-  envOf,
-  roleIdOf,
-  statementsOfRole,
-  identityStatements,
-  propsMentioning,
-} = synth();
+const { stack, template, idOf, fnId, resourcesOf, envOf, roleIdOf, statementsOfRole, identityStatements } = synth();
 const { reports } = stack;
 const queueId = idOf(reports.jobs.queue);
 const dlqId = idOf(reports.jobs.deadLetterQueue);
@@ -161,6 +151,7 @@ describe("report sender", () => {
   it("consumes the queue through one event source mapping with partial batch failures and a concurrency cap", () => {
     const mappings = [...resourcesOf("AWS::Lambda::EventSourceMapping").values()].map(props);
     const mapping = propsMentioning(
+      template,
       "AWS::Lambda::EventSourceMapping",
       "EventSourceArn",
       queueId,

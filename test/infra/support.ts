@@ -69,8 +69,6 @@ export function inspect<S extends Stack>(stack: S, template: Template = Template
       stack.getLogicalId(element instanceof CfnElement ? element : (element.node.defaultChild as CfnElement)),
     fnId: (fn: KapaFunction) => fnLogicalIdOf(stack, fn),
     resourcesOf: (type: string) => resourcesIn(template, type),
-    propsMentioning: (type: string, field: string, id: string, what: string) =>
-      propsMentioning(template, type, field, id, what),
     envOf: (functionId: string) => envOf(template, functionId),
     roleIdOf: (functionId: string) => roleIdOf(template, functionId),
     statementsOfRole: (roleId: string) => statementsOfRole(template, roleId),
