@@ -1,7 +1,7 @@
 import { analyticsQuery, categoryTrends } from "./analytics-schemas.js";
 import { createExportRequest, exportPath, exportResource, exportStarted } from "./export-schemas.js";
 import { labelRoutes } from "./label-routes.js";
-import { PROJECT, type RouteDef, route } from "./route.js";
+import { type RouteDef, routeGroup } from "./route.js";
 import {
   category,
   categoryList,
@@ -25,205 +25,132 @@ import {
 } from "./schemas.js";
 import { webhookRoutes } from "./webhook-routes.js";
 
+const chatRoute = routeGroup({ tag: "Chat" });
+const threadRoute = routeGroup({ tag: "Threads" });
+const categoryRoute = routeGroup({ tag: "Categories" });
+const analyticsRoute = routeGroup({ tag: "Analytics" });
+const exportRoute = routeGroup({ tag: "Exports" });
+const docsRoute = routeGroup({ tag: "Docs", prefix: "", auth: "none" });
+
 /** The one route table: API Gateway resources, the local gateway and the OpenAPI document come from it. */
 export const routes = {
-  chat: route({
-    operationId: "chat",
-    method: "POST",
-    path: `${PROJECT}/chat`,
+  chat: chatRoute("chat", "POST /chat", {
     handler: "chat",
-    auth: "apiKey",
-    tag: "Chat",
     summary: "Ask a question; starts a thread, or continues one with thread_id",
     description:
       "Answers the question from the project's documentation and stores both in a thread. Without `thread_id` a new thread starts; with one, the question continues it (the answer sees the earlier questions). The thread is then labelled with a category in the background.",
     request: { path: projectPath, body: chatRequest },
     success: { status: 200, description: "The answer, stored in the thread", schema: chatResponse },
-    errors: [400, 404, 413],
+    errors: [404],
   }),
-  listThreads: route({
-    operationId: "listThreads",
-    method: "GET",
-    path: `${PROJECT}/threads`,
+  listThreads: threadRoute("listThreads", "GET /threads", {
     handler: "list-threads",
-    auth: "apiKey",
-    tag: "Threads",
     summary: "List the project's threads, newest first",
     description:
       "Threads newest first, with their label. Page with `limit` and `offset`, or follow the `next`/`previous` links (a cursor, cheap at any depth). Filter by category (`none`: unlabelled), by who labelled them, and by creation time.",
     request: { path: projectPath, query: listThreadsQuery },
     success: { status: 200, description: "A page of threads", schema: threadPage },
-    errors: [400],
   }),
-  getThread: route({
-    operationId: "getThread",
-    method: "GET",
-    path: `${PROJECT}/threads/{thread_id}`,
+  getThread: threadRoute("getThread", "GET /threads/{thread_id}", {
     handler: "get-thread",
-    auth: "apiKey",
-    tag: "Threads",
     summary: "One thread with its questions and answers",
     description: "The thread, its label, and its questions and answers in the order they were asked.",
     request: { path: threadPath },
     success: { status: 200, description: "The thread", schema: threadDetail },
-    errors: [400, 404],
+    errors: [404],
   }),
-  updateThread: route({
-    operationId: "updateThread",
-    method: "PATCH",
-    path: `${PROJECT}/threads/{thread_id}`,
+  updateThread: threadRoute("updateThread", "PATCH /threads/{thread_id}", {
     handler: "update-thread",
-    auth: "apiKey",
-    tag: "Threads",
     summary: "Set a user label on a thread, or remove it (null) to hand the thread back to the classifier",
     description:
       "A user label is never overwritten by the classifier or by a reclassify job. Setting `category_id` to null removes it and queues the thread for the classifier.",
     request: { path: threadPath, body: updateThreadRequest },
     success: { status: 200, description: "The thread", schema: thread },
-    errors: [400, 404, 413],
+    errors: [404],
   }),
-  listCategories: route({
-    operationId: "listCategories",
-    method: "GET",
-    path: `${PROJECT}/categories`,
+  listCategories: categoryRoute("listCategories", "GET /categories", {
     handler: "list-categories",
-    auth: "apiKey",
-    tag: "Categories",
     summary: "The project's categories",
     description: "Every category of the project, sorted by name. New projects start with a default set.",
     request: { path: projectPath },
     success: { status: 200, description: "The categories, by name", schema: categoryList },
-    errors: [],
   }),
-  createCategory: route({
-    operationId: "createCategory",
-    method: "POST",
-    path: `${PROJECT}/categories`,
+  createCategory: categoryRoute("createCategory", "POST /categories", {
     handler: "create-category",
-    auth: "apiKey",
-    tag: "Categories",
     summary: "Create a category (names are unique per project, case-insensitively; at most 100)",
     description:
       "Adds a category the classifier can choose from. Existing labels do not change: start a reclassify job to label threads again.",
     request: { path: projectPath, body: createCategoryRequest },
     success: { status: 201, description: "The category", schema: category },
-    errors: [400, 409, 413],
+    errors: [409],
   }),
-  categoryStats: route({
-    operationId: "categoryStats",
-    method: "GET",
-    path: `${PROJECT}/categories/stats`,
+  categoryStats: categoryRoute("categoryStats", "GET /categories/stats", {
     handler: "category-stats",
-    auth: "apiKey",
-    tag: "Categories",
     summary: "Thread counts per category, unlabelled and by source, for a period",
     description:
       "Counts the threads created in `[created_after, created_before)` (both optional) per category and by who labelled them, plus those without a label.",
     request: { path: projectPath, query: categoryStatsQuery },
     success: { status: 200, description: "The counts", schema: categoryStats },
-    errors: [400],
   }),
-  updateCategory: route({
-    operationId: "updateCategory",
-    method: "PATCH",
-    path: `${PROJECT}/categories/{category_id}`,
+  updateCategory: categoryRoute("updateCategory", "PATCH /categories/{category_id}", {
     handler: "update-category",
-    auth: "apiKey",
-    tag: "Categories",
     summary: "Rename or re-describe a category; its labels keep pointing at it",
     description: "Give `name`, `description` or both. The threads labelled with it keep the label.",
     request: { path: categoryPath, body: updateCategoryRequest },
     success: { status: 200, description: "The category", schema: category },
-    errors: [400, 404, 409, 413],
+    errors: [404, 409],
   }),
-  deleteCategory: route({
-    operationId: "deleteCategory",
-    method: "DELETE",
-    path: `${PROJECT}/categories/{category_id}`,
+  deleteCategory: categoryRoute("deleteCategory", "DELETE /categories/{category_id}", {
     handler: "delete-category",
-    auth: "apiKey",
-    tag: "Categories",
     summary: "Delete a category: its threads become unlabelled and are classified again",
     description:
       "Removes the category and its labels, user labels included; its threads are queued for the classifier. Answers 204 with no body.",
     request: { path: categoryPath },
     success: { status: 204, description: "Deleted" },
-    errors: [400, 404],
+    errors: [404],
   }),
-  startReclassify: route({
-    operationId: "startReclassify",
-    method: "POST",
-    path: `${PROJECT}/reclassify`,
+  startReclassify: categoryRoute("startReclassify", "POST /reclassify", {
     handler: "reclassify-start",
-    auth: "apiKey",
-    tag: "Categories",
     summary: "Label the project's threads again in the background (never a user's label); returns the job",
     description:
       "Starts a background job that queues the project's threads for the classifier (scope `unlabelled`: only threads without a label; `classifier`: also those the classifier labelled). One job per project at a time (409 otherwise); 404 for a project deleted since its key was cached; 503 where the backfill service is not deployed.",
     request: { path: projectPath, body: reclassifyRequest },
     success: { status: 202, description: "The job, started", schema: reclassifyJob },
-    errors: [404, 409, 503],
+    errors: [404, 409],
   }),
-  getReclassify: route({
-    operationId: "getReclassify",
-    method: "GET",
-    path: `${PROJECT}/reclassify/{job_id}`,
+  getReclassify: categoryRoute("getReclassify", "GET /reclassify/{job_id}", {
     handler: "reclassify-status",
-    auth: "apiKey",
-    tag: "Categories",
     summary: "A reclassify job's status and progress",
     description: "Poll it until `status` is `done` or `failed`; `progress` counts the project's threads.",
     request: { path: reclassifyPath },
     success: { status: 200, description: "The job", schema: reclassifyJob },
-    errors: [400, 404],
+    errors: [404],
   }),
   // Analytics ------------------------------------------------------------------------------------
-  categoryTrends: route({
-    operationId: "categoryTrends",
-    method: "GET",
-    path: `${PROJECT}/analytics/categories`,
+  categoryTrends: analyticsRoute("categoryTrends", "GET /analytics/categories", {
     handler: "analytics-categories",
-    auth: "apiKey",
-    tag: "Analytics",
     summary:
       "Threads, questions and labels per day, week or month in a time zone's calendar: continuous buckets, oldest first, at most 400",
     request: { path: projectPath, query: analyticsQuery },
     success: { status: 200, description: "The buckets", schema: categoryTrends },
-    errors: [400],
   }),
-  createExport: route({
-    operationId: "createExport",
-    method: "POST",
-    path: `${PROJECT}/exports`,
+  createExport: exportRoute("createExport", "POST /exports", {
     handler: "export-start",
-    auth: "apiKey",
-    tag: "Exports",
     summary: "Export the project's threads (the list's filters) to a CSV or NDJSON file, in the background",
     request: { path: projectPath, body: createExportRequest },
     success: { status: 202, description: "The export, started: poll it until it is done", schema: exportStarted },
-    errors: [400, 413, 503],
   }),
-  getExport: route({
-    operationId: "getExport",
-    method: "GET",
-    path: `${PROJECT}/exports/{export_id}`,
+  getExport: exportRoute("getExport", "GET /exports/{export_id}", {
     handler: "export-status",
-    auth: "apiKey",
-    tag: "Exports",
     summary: "An export's status; once done, a short-lived download link",
     request: { path: exportPath },
     success: { status: 200, description: "The export", schema: exportResource },
-    errors: [400, 404],
+    errors: [404],
   }),
   ...labelRoutes,
   ...webhookRoutes,
-  openapi: route({
-    operationId: "openapi",
-    method: "GET",
-    path: "/openapi.json",
+  openapi: docsRoute("openapi", "GET /openapi.json", {
     handler: "docs",
-    auth: "none",
-    tag: "Docs",
     summary: "This OpenAPI 3.1 document",
     description:
       "Generated from the route table and its validation schemas: what the API accepts is what is documented here.",
@@ -234,15 +161,9 @@ export const routes = {
       contentType: "application/json",
       example: { openapi: "3.1.0", info: { title: "kapa-service API", version: "1.0.0" }, paths: {} },
     },
-    errors: [],
   }),
-  redoc: route({
-    operationId: "redoc",
-    method: "GET",
-    path: "/redoc",
+  redoc: docsRoute("redoc", "GET /redoc", {
     handler: "docs",
-    auth: "none",
-    tag: "Docs",
     summary: "API reference rendered by Redoc",
     description: "This document rendered by Redoc. The page loads nothing from outside this API.",
     request: {},
@@ -252,15 +173,9 @@ export const routes = {
       contentType: "text/html",
       example: '<!doctype html><html lang="en"><body><redoc spec-url="openapi.json"></redoc></body></html>',
     },
-    errors: [],
   }),
-  redocScript: route({
-    operationId: "redocScript",
-    method: "GET",
-    path: "/redoc/redoc.standalone.js",
+  redocScript: docsRoute("redocScript", "GET /redoc/redoc.standalone.js", {
     handler: "docs",
-    auth: "none",
-    tag: "Docs",
     summary: "The Redoc script, served by us so the page works offline",
     description: "Redoc's standalone bundle, served by the API so that /redoc needs no CDN.",
     request: {},
@@ -270,44 +185,25 @@ export const routes = {
       contentType: "application/javascript",
       example: "/*! For license information please see redoc.standalone.js.LICENSE.txt */",
     },
-    errors: [],
   }),
   // The reference dashboard (web/dashboard/): a page on the public API, served offline -------------
-  dashboard: route({
-    operationId: "dashboard",
-    method: "GET",
-    path: "/dashboard",
+  dashboard: docsRoute("dashboard", "GET /dashboard", {
     handler: "dashboard",
-    auth: "none",
-    tag: "Docs",
     summary: "Reference analytics dashboard built on this API (enter a project id and key)",
     request: {},
     success: { status: 200, description: "HTML page", contentType: "text/html" },
-    errors: [],
   }),
-  dashboardScript: route({
-    operationId: "dashboardScript",
-    method: "GET",
-    path: "/dashboard/app.js",
+  dashboardScript: docsRoute("dashboardScript", "GET /dashboard/app.js", {
     handler: "dashboard",
-    auth: "none",
-    tag: "Docs",
     summary: "The dashboard's script (its chart library bundled in), served by us so the page works offline",
     request: {},
     success: { status: 200, description: "JavaScript", contentType: "application/javascript" },
-    errors: [],
   }),
-  dashboardStyle: route({
-    operationId: "dashboardStyle",
-    method: "GET",
-    path: "/dashboard/app.css",
+  dashboardStyle: docsRoute("dashboardStyle", "GET /dashboard/app.css", {
     handler: "dashboard",
-    auth: "none",
-    tag: "Docs",
     summary: "The dashboard's styles",
     request: {},
     success: { status: 200, description: "CSS", contentType: "text/css" },
-    errors: [],
   }),
 } as const satisfies Record<string, RouteDef>;
 
