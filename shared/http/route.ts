@@ -1,7 +1,7 @@
 import type * as z from "zod";
 
-// The shape of a route of the table (routes.ts). The route modules (label-routes.ts,
-// webhook-routes.ts) build on this module, not on the table, which imports them.
+// The shape of a route of the table (routes.ts) and the builder of its groups: the modules
+// that read routes (handler.ts, openapi.ts, the gateway, the CDK construct) need only the shape.
 
 export type HttpMethod = "GET" | "POST" | "PATCH" | "DELETE";
 

@@ -1,6 +1,13 @@
 import { analyticsQuery, categoryTrends } from "./analytics-schemas.js";
 import { createExportRequest, exportPath, exportResource, exportStarted } from "./export-schemas.js";
-import { labelRoutes } from "./label-routes.js";
+import {
+  categoryQuality,
+  categoryQualityQuery,
+  labelHistoryPage,
+  labelHistoryQuery,
+  projectSettings,
+  updateProjectSettingsRequest,
+} from "./label-schemas.js";
 import { type RouteDef, routeGroup } from "./route.js";
 import {
   category,
@@ -23,13 +30,27 @@ import {
   updateCategoryRequest,
   updateThreadRequest,
 } from "./schemas.js";
-import { webhookRoutes } from "./webhook-routes.js";
+import {
+  createWebhookRequest,
+  deliveriesQuery,
+  deliveryPage,
+  redeliverPath,
+  redeliverResponse,
+  updateWebhookRequest,
+  WEBHOOKS_DESCRIPTION,
+  webhook,
+  webhookList,
+  webhookPath,
+  webhookWithSecret,
+} from "./webhook-schemas.js";
 
 const chatRoute = routeGroup({ tag: "Chat" });
 const threadRoute = routeGroup({ tag: "Threads" });
 const categoryRoute = routeGroup({ tag: "Categories" });
 const analyticsRoute = routeGroup({ tag: "Analytics" });
 const exportRoute = routeGroup({ tag: "Exports" });
+const projectRoute = routeGroup({ tag: "Projects" });
+const webhookRoute = routeGroup({ tag: "Webhooks", handler: "webhook-api" });
 const docsRoute = routeGroup({ tag: "Docs", prefix: "", auth: "none" });
 
 /** The one route table: API Gateway resources, the local gateway and the OpenAPI document come from it. */
@@ -147,8 +168,93 @@ export const routes = {
     success: { status: 200, description: "The export", schema: exportResource },
     errors: [404],
   }),
-  ...labelRoutes,
-  ...webhookRoutes,
+  // Label history, review threshold and label quality ----------------------------------------------
+  threadLabels: threadRoute("listThreadLabels", "GET /threads/{thread_id}/labels", {
+    handler: "thread-labels",
+    summary: "Every change of the thread's label, oldest first",
+    description:
+      "Who changed the label (a user's API key, the classifier's model, or the system when a category was deleted), from what to what, and the classifier's confidence and reason. Follow `next` for more.",
+    request: { path: threadPath, query: labelHistoryQuery },
+    success: { status: 200, description: "A page of the label history", schema: labelHistoryPage },
+    errors: [404],
+  }),
+  categoryQuality: categoryRoute("categoryQuality", "GET /categories/quality", {
+    handler: "category-quality",
+    summary: "How the classifier's labels fared with users, per category: confirmed, unchanged, changed and to what",
+    description:
+      "Reads the classifier labels written in `[created_after, created_before)` (default: the 30 days before `created_before`, itself default now), the newest 20,000 at most (`truncated` says when there were more), and what the label history says happened next to each.",
+    request: { path: projectPath, query: categoryQualityQuery },
+    success: { status: 200, description: "The quality table", schema: categoryQuality },
+  }),
+  getProjectSettings: projectRoute("getProjectSettings", "GET /settings", {
+    handler: "project-settings",
+    summary: "The project's settings (the review threshold)",
+    request: { path: projectPath },
+    success: { status: 200, description: "The settings", schema: projectSettings },
+    errors: [404],
+  }),
+  updateProjectSettings: projectRoute("updateProjectSettings", "PATCH /settings", {
+    handler: "project-settings",
+    summary: "Change the project's settings",
+    request: { path: projectPath, body: updateProjectSettingsRequest },
+    success: { status: 200, description: "The settings", schema: projectSettings },
+    errors: [404],
+  }),
+  // Webhooks: one Lambda, functions/webhook-api.ts, serves them -----------------------------------
+  createWebhook: webhookRoute("createWebhook", "POST /webhooks", {
+    summary: "Subscribe an endpoint to label and category events; answers its signing secret (shown only here)",
+    description: `Events: \`thread.labelled\` (any label change, by the classifier, a user, or the system when a category is deleted), \`category.created\`, \`category.updated\`, \`category.deleted\`. ${WEBHOOKS_DESCRIPTION} A URL on a private, loopback, link-local, multicast or reserved address (or a name resolving to one) is refused with 400; 409 beyond the cap.`,
+    request: { path: projectPath, body: createWebhookRequest },
+    success: { status: 201, description: "The endpoint, with its secret", schema: webhookWithSecret },
+    errors: [409],
+  }),
+  listWebhooks: webhookRoute("listWebhooks", "GET /webhooks", {
+    summary: "The project's webhook endpoints (never their secrets)",
+    request: { path: projectPath },
+    success: { status: 200, description: "The endpoints, oldest first", schema: webhookList },
+  }),
+  getWebhook: webhookRoute("getWebhook", "GET /webhooks/{webhook_id}", {
+    summary: "One webhook endpoint; `enabled` false with `disabled_reason` when the service disabled it",
+    request: { path: webhookPath },
+    success: { status: 200, description: "The endpoint", schema: webhook },
+    errors: [404],
+  }),
+  updateWebhook: webhookRoute("updateWebhook", "PATCH /webhooks/{webhook_id}", {
+    summary: "Change an endpoint's url, events, description, or enable/disable it",
+    description:
+      "Enabling an endpoint the service disabled resets its failure count. A new url is checked as at creation.",
+    request: { path: webhookPath, body: updateWebhookRequest },
+    success: { status: 200, description: "The endpoint", schema: webhook },
+    errors: [404],
+  }),
+  deleteWebhook: webhookRoute("deleteWebhook", "DELETE /webhooks/{webhook_id}", {
+    summary: "Delete an endpoint and its delivery log; answers 204",
+    request: { path: webhookPath },
+    success: { status: 204, description: "Deleted" },
+    errors: [404],
+  }),
+  rotateWebhookSecret: webhookRoute("rotateWebhookSecret", "POST /webhooks/{webhook_id}/rotate-secret", {
+    summary: "Replace the signing secret; the old one keeps signing (a second signature) for 24 h",
+    request: { path: webhookPath },
+    success: { status: 200, description: "The endpoint, with its new secret", schema: webhookWithSecret },
+    errors: [404],
+  }),
+  listWebhookDeliveries: webhookRoute("listWebhookDeliveries", "GET /webhooks/{webhook_id}/deliveries", {
+    summary: "The endpoint's delivery attempts, newest first; follow `next` for older ones",
+    request: { path: webhookPath, query: deliveriesQuery },
+    success: { status: 200, description: "A page of attempts", schema: deliveryPage },
+    errors: [404],
+  }),
+  redeliverWebhookEvent: webhookRoute(
+    "redeliverWebhookEvent",
+    "POST /webhooks/{webhook_id}/deliveries/{event_id}/redeliver",
+    {
+      summary: "Send one of the project's events to the endpoint again (same webhook-id), with a fresh retry schedule",
+      request: { path: redeliverPath },
+      success: { status: 202, description: "Queued", schema: redeliverResponse },
+      errors: [404],
+    },
+  ),
   openapi: docsRoute("openapi", "GET /openapi.json", {
     handler: "docs",
     summary: "This OpenAPI 3.1 document",
