@@ -2,11 +2,10 @@ import { GetQueueAttributesCommand, type SQSClient } from "@aws-sdk/client-sqs";
 import type { BackfillRepository, TargetProgress } from "../shared/backfill/repository.js";
 import { getJob, type Job } from "../shared/backfill/service.js";
 import type { Connection } from "./backfill-connection.js";
+import type { Output } from "./context.js";
 import { createProgress } from "./progress.js";
 
 /** The progress of a backfill job: samples of its counts and queues, the watcher's bar, the summary. */
-
-export type Output = { json: Record<string, unknown>; text: string };
 
 export interface Sample {
   at: number;

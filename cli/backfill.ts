@@ -12,7 +12,8 @@ import {
 import { type Env, loadEnv } from "../shared/platform/config.js";
 import { InvalidInputError, NotFoundError } from "../shared/platform/errors.js";
 import { connectExisting, startInProcess } from "./backfill-connection.js";
-import { type Output, rateOf, sleep, summary, takeSample, watch } from "./backfill-watch.js";
+import { rateOf, sleep, summary, takeSample, watch } from "./backfill-watch.js";
+import type { Output } from "./context.js";
 
 /**
  * `npx kapa backfill start|status`: backfill jobs from the command line, wherever the backfill

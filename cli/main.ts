@@ -30,6 +30,15 @@ async function onDatabase(
 
 const admin = () => import("./admin.js");
 
+/** `<parent> list [--team <team-id>]`: every row, or only one team's. */
+function listByTeam(parent: typeof user, description: string, list: "userList" | "projectList"): void {
+  parent
+    .command("list")
+    .description(description)
+    .option("--team <team-id>", "only this team's")
+    .action((o, cmd) => onDatabase(cmd, async (db) => (await admin())[list](db, o.team)));
+}
+
 const program = new Command("kapa")
   .description("Admin and operations for kapa-service.")
   .option("--json", 'print one JSON object (errors too: {"error": ...})')
@@ -72,11 +81,7 @@ user
   .option("--first-name <name>")
   .option("--last-name <name>")
   .action((o, cmd) => onDatabase(cmd, async (db) => (await admin()).userCreate(db, o)));
-user
-  .command("list")
-  .description("list users")
-  .option("--team <team-id>", "only this team's")
-  .action((o, cmd) => onDatabase(cmd, async (db) => (await admin()).userList(db, o.team)));
+listByTeam(user, "list users", "userList");
 
 const project = program.command("project").description("projects: one bot each, with its threads and categories");
 project
@@ -86,11 +91,7 @@ project
   .requiredOption("--name <name>", "the project's name")
   .option("--product <product>", "the product the bot answers about")
   .action((o, cmd) => onDatabase(cmd, async (db) => (await admin()).projectCreate(db, o)));
-project
-  .command("list")
-  .description("list projects")
-  .option("--team <team-id>", "only this team's")
-  .action((o, cmd) => onDatabase(cmd, async (db) => (await admin()).projectList(db, o.team)));
+listByTeam(project, "list projects", "projectList");
 
 const key = program.command("key").description("API keys (X-API-KEY)");
 key

@@ -5,7 +5,7 @@ import { UNBOUNDED_STATEMENTS } from "../shared/db/deadline.js";
 import { runMigrations } from "../shared/db/migrate.js";
 import { loadEnv } from "../shared/platform/config.js";
 import { loadReportsEnv } from "../shared/reports/config.js";
-import { advertiseLocalBackfill } from "./advertised.js";
+import { type AdvertisedBackfill, advertiseLocalBackfill } from "./advertised.js";
 import { ensureDemo } from "./demo.js";
 import { type EmbeddedDatabase, startEmbeddedDatabase } from "./embedded-db.js";
 import { startGateway } from "./gateway.js";
@@ -94,6 +94,17 @@ async function openDatabase(env: ReturnType<typeof loadEnv>) {
   return { target: embedded.target, embedded };
 }
 
+/** Where the operator CLI finds this world's backfill: its queues and its state machine. */
+function backfillOf(template: CfnTemplate, world: LocalWorld, sqsEndpoint: string): Omit<AdvertisedBackfill, "pid"> {
+  return {
+    sqsEndpoint,
+    queueUrl: world.queues.get(outputId(template, "BackfillQueueUrl"))?.url as string,
+    dlqUrl: world.queues.get(outputId(template, "BackfillDeadLetterQueueUrl"))?.url as string,
+    sfnEndpoint: world.stepFunctions.endpoint,
+    stateMachineArn: world.stateMachines.get(outputId(template, "BackfillStateMachineArn")) as string,
+  };
+}
+
 async function main(): Promise<void> {
   // Readable lines on this console (one per request); LOG_FORMAT=json for Lambda's JSON and EMF.
   process.env.LOG_FORMAT ??= "pretty";
@@ -139,13 +150,7 @@ async function main(): Promise<void> {
   const gateway = await startGateway({ port: env.PORT, ...gatewayOptions(topology, world) });
   const unadvertise = [
     advertiseLocalSes(env.DATA_DIR, ses),
-    advertiseLocalBackfill(env.DATA_DIR, {
-      sqsEndpoint: sqs.endpoint,
-      queueUrl: world.queues.get(outputId(stack.template, "BackfillQueueUrl"))?.url as string,
-      dlqUrl: world.queues.get(outputId(stack.template, "BackfillDeadLetterQueueUrl"))?.url as string,
-      sfnEndpoint: world.stepFunctions.endpoint,
-      stateMachineArn: world.stateMachines.get(outputId(stack.template, "BackfillStateMachineArn")) as string,
-    }),
+    advertiseLocalBackfill(env.DATA_DIR, backfillOf(stack.template, world, sqs.endpoint)),
   ];
   // Everything exists: now the pollers and the schedules may run.
   world.start();

@@ -1,6 +1,6 @@
 import { ZodError } from "zod";
 import { classifyDbError, type DbError } from "../db/errors.js";
-import { DomainError } from "../platform/errors.js";
+import { DomainError, named } from "../platform/errors.js";
 
 /**
  * The errors the backfill's Lambda tasks throw, by name: Step Functions matches a Retry or Catch
@@ -8,25 +8,15 @@ import { DomainError } from "../platform/errors.js";
  * BackfillQueueError and BackfillDatabaseError with backoff; InvalidBackfillInput, and anything
  * unexpected (a bug), go straight to the Catch and fail the execution with the cause.
  */
-export class BackfillError extends DomainError {
-  override name = "BackfillError";
-}
+export class BackfillError extends named("BackfillError", DomainError) {}
 /** SQS refused or could not take the thread ids (throttling, a network blip, the queue is gone). */
-export class BackfillQueueError extends BackfillError {
-  override name = "BackfillQueueError";
-}
+export class BackfillQueueError extends named("BackfillQueueError", BackfillError) {}
 /** The database is restarting, failing over or out of reach. */
-export class BackfillDatabaseError extends BackfillError {
-  override name = "BackfillDatabaseError";
-}
+export class BackfillDatabaseError extends named("BackfillDatabaseError", BackfillError) {}
 /** A query failed in a way a retry does not fix (a bug, a missing relation): not retried. */
-export class BackfillQueryError extends BackfillError {
-  override name = "BackfillQueryError";
-}
+export class BackfillQueryError extends named("BackfillQueryError", BackfillError) {}
 /** The execution input is not a backfill request. */
-export class InvalidBackfillInput extends BackfillError {
-  override name = "InvalidBackfillInput";
-}
+export class InvalidBackfillInput extends named("InvalidBackfillInput", BackfillError) {}
 
 /** Error names the state machine retries (constructs/backfill.ts). */
 export const RETRYABLE_BACKFILL_ERRORS = ["BackfillQueueError", "BackfillDatabaseError"] as const;

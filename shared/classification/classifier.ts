@@ -1,5 +1,5 @@
 import type { LabelExample } from "../labels/examples.js";
-import { DomainError } from "../platform/errors.js";
+import { DomainError, named } from "../platform/errors.js";
 
 export interface CategoryOption {
   id: string;
@@ -41,8 +41,7 @@ export interface Classifier {
   ): Promise<Classification>;
 }
 
-export class NoCategoriesError extends DomainError {
-  override name = "NoCategoriesError";
+export class NoCategoriesError extends named("NoCategoriesError", DomainError) {
   constructor() {
     super("cannot classify among zero categories");
   }

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { classifyDbError } from "../db/errors.js";
+import { named } from "../platform/errors.js";
 import { logger, withCorrelationId } from "../platform/logger.js";
 import { putMetric } from "../platform/metrics.js";
 import { type CategoryOption, type Classifier, UNNAMED_CLASSIFIER } from "./classifier.js";
@@ -36,8 +37,7 @@ const DEFAULT_RECHECKS_MS = [500, 1000, 1500];
 export const THREAD_APPEARS_WITHIN_MS = 60_000;
 
 /** A provider answered with a category that is not one of the thread's project: a bug, never written. */
-class ForeignLabelError extends Error {
-  override name = "ForeignLabelError";
+class ForeignLabelError extends named("ForeignLabelError", Error) {
   constructor(categoryId: string) {
     super(`the classifier chose ${categoryId}, not one of the project's categories`);
   }

@@ -2,7 +2,7 @@
 // make (shared/labels/examples.ts), beside schema.ts; drizzle-kit reads both (drizzle.config.ts).
 import { sql } from "drizzle-orm";
 import { bigint, check, index, pgTable, primaryKey, real, text, uuid } from "drizzle-orm/pg-core";
-import { categories, createdAt, threads, timestamptz } from "./schema.js";
+import { cascadingRef, categories, createdAt, threads, timestamptz } from "./schema.js";
 
 /**
  * A thread's first question that a user labelled by hand, as an example of that category for the
@@ -16,9 +16,7 @@ export const labelExamples = pgTable(
     threadId: uuid("thread_id")
       .primaryKey()
       .references(() => threads.id, { onDelete: "cascade" }),
-    categoryId: uuid("category_id")
-      .notNull()
-      .references(() => categories.id, { onDelete: "cascade" }),
+    categoryId: cascadingRef("category_id", () => categories.id),
     question: text("question").notNull(),
     createdAt: createdAt(),
   },
@@ -38,9 +36,7 @@ export type LabelChangeSource = (typeof LABEL_CHANGE_SOURCES)[number];
 export const threadLabelChanges = pgTable(
   "thread_label_changes",
   {
-    threadId: uuid("thread_id")
-      .notNull()
-      .references(() => threads.id, { onDelete: "cascade" }),
+    threadId: cascadingRef("thread_id", () => threads.id),
     id: bigint("id", { mode: "number" }).generatedAlwaysAsIdentity(),
     projectId: uuid("project_id").notNull(),
     categoryId: uuid("category_id"),

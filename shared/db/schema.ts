@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import {
+  type AnyPgColumn,
   boolean,
   check,
   doublePrecision,
@@ -20,6 +21,9 @@ import {
 // Millisecond precision so a timestamp survives a round trip through a JS Date (keyset cursors).
 export const timestamptz = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: "date" });
 export const createdAt = () => timestamptz("created_at").notNull().defaultNow();
+/** A required reference to another table's row, deleted with it. */
+export const cascadingRef = (name: string, target: () => AnyPgColumn) =>
+  uuid(name).notNull().references(target, { onDelete: "cascade" });
 
 export const teams = pgTable("teams", {
   id: uuid("id").primaryKey().defaultRandom(),
@@ -31,9 +35,7 @@ export const users = pgTable(
   "users",
   {
     id: uuid("id").primaryKey().defaultRandom(),
-    teamId: uuid("team_id")
-      .notNull()
-      .references(() => teams.id, { onDelete: "cascade" }),
+    teamId: cascadingRef("team_id", () => teams.id),
     email: text("email").notNull(),
     firstName: text("first_name").notNull().default(""),
     lastName: text("last_name").notNull().default(""),
@@ -46,9 +48,7 @@ export const projects = pgTable(
   "projects",
   {
     id: uuid("id").primaryKey().defaultRandom(),
-    teamId: uuid("team_id")
-      .notNull()
-      .references(() => teams.id, { onDelete: "cascade" }),
+    teamId: cascadingRef("team_id", () => teams.id),
     projectName: text("project_name").notNull(),
     productName: text("product_name").notNull().default(""),
     /** Kept in the chat transaction so the threads list never has to count a million rows. */
@@ -97,12 +97,8 @@ export const apiKeySigning = pgTable(
 export const apiKeyProjects = pgTable(
   "api_key_projects",
   {
-    apiKeyId: uuid("api_key_id")
-      .notNull()
-      .references(() => apiKeys.id, { onDelete: "cascade" }),
-    projectId: uuid("project_id")
-      .notNull()
-      .references(() => projects.id, { onDelete: "cascade" }),
+    apiKeyId: cascadingRef("api_key_id", () => apiKeys.id),
+    projectId: cascadingRef("project_id", () => projects.id),
   },
   (t) => [primaryKey({ columns: [t.apiKeyId, t.projectId] }), index("api_key_projects_project_idx").on(t.projectId)],
 );
@@ -111,9 +107,7 @@ export const categories = pgTable(
   "categories",
   {
     id: uuid("id").primaryKey().defaultRandom(),
-    projectId: uuid("project_id")
-      .notNull()
-      .references(() => projects.id, { onDelete: "cascade" }),
+    projectId: cascadingRef("project_id", () => projects.id),
     name: text("name").notNull(),
     description: text("description").notNull().default(""),
     createdAt: createdAt(),
@@ -143,9 +137,7 @@ export const threads = pgTable(
   "threads",
   {
     id: uuid("id").primaryKey().defaultRandom(),
-    projectId: uuid("project_id")
-      .notNull()
-      .references(() => projects.id, { onDelete: "cascade" }),
+    projectId: cascadingRef("project_id", () => projects.id),
     createdAt: createdAt(),
     firstQuestion: text("first_question").notNull(),
     questionCount: integer("question_count").notNull().default(1),
@@ -192,9 +184,7 @@ export const questionAnswers = pgTable(
   "question_answers",
   {
     id: uuid("id").primaryKey().defaultRandom(),
-    threadId: uuid("thread_id")
-      .notNull()
-      .references(() => threads.id, { onDelete: "cascade" }),
+    threadId: cascadingRef("thread_id", () => threads.id),
     /** 1, 2, 3... within the thread: the conversation's order, even within one millisecond. */
     position: integer("position").notNull(),
     question: text("question").notNull(),
@@ -218,9 +208,7 @@ export const questionAnswers = pgTable(
 export const threadRollups = pgTable(
   "thread_rollups",
   {
-    projectId: uuid("project_id")
-      .notNull()
-      .references(() => projects.id, { onDelete: "cascade" }),
+    projectId: cascadingRef("project_id", () => projects.id),
     grainMinutes: smallint("grain_minutes").notNull(),
     slotStart: timestamptz("slot_start").notNull(),
     /** No foreign key: a deleted category's rows read as unlabelled, as in categories/stats/. */
@@ -253,9 +241,7 @@ export const reportRuns = pgTable(
   "report_runs",
   {
     id: uuid("id").primaryKey().defaultRandom(),
-    teamId: uuid("team_id")
-      .notNull()
-      .references(() => teams.id, { onDelete: "cascade" }),
+    teamId: cascadingRef("team_id", () => teams.id),
     period: text("period").notNull(),
     status: text("status", { enum: REPORT_RUN_STATUSES }).notNull(),
     attempts: integer("attempts").notNull().default(1),
@@ -279,12 +265,8 @@ export const reportRuns = pgTable(
 export const reportDeliveries = pgTable(
   "report_deliveries",
   {
-    runId: uuid("run_id")
-      .notNull()
-      .references(() => reportRuns.id, { onDelete: "cascade" }),
-    userId: uuid("user_id")
-      .notNull()
-      .references(() => users.id, { onDelete: "cascade" }),
+    runId: cascadingRef("run_id", () => reportRuns.id),
+    userId: cascadingRef("user_id", () => users.id),
     /** The address it went to (the user's may change later). */
     email: text("email").notNull(),
     /** SES's MessageId. */
@@ -346,9 +328,7 @@ export const threadExports = pgTable(
   "thread_exports",
   {
     id: uuid("id").primaryKey().defaultRandom(),
-    projectId: uuid("project_id")
-      .notNull()
-      .references(() => projects.id, { onDelete: "cascade" }),
+    projectId: cascadingRef("project_id", () => projects.id),
     format: text("format", { enum: EXPORT_FORMATS }).notNull(),
     includeQuestions: boolean("include_questions").notNull().default(false),
     filters: jsonb("filters").$type<ExportFilters>().notNull().default({}),

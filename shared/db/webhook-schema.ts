@@ -1,7 +1,7 @@
 // The webhook tables (shared/webhooks/), beside schema.ts: drizzle-kit reads both (drizzle.config.ts).
 import { sql } from "drizzle-orm";
 import { boolean, index, integer, jsonb, pgTable, text, uuid } from "drizzle-orm/pg-core";
-import { createdAt, projects, timestamptz } from "./schema.js";
+import { cascadingRef, createdAt, projects, timestamptz } from "./schema.js";
 
 /**
  * A project's webhook endpoint (shared/webhooks/). `previous_secret` keeps verifying until
@@ -11,9 +11,7 @@ export const webhookEndpoints = pgTable(
   "webhook_endpoints",
   {
     id: uuid("id").primaryKey().defaultRandom(),
-    projectId: uuid("project_id")
-      .notNull()
-      .references(() => projects.id, { onDelete: "cascade" }),
+    projectId: cascadingRef("project_id", () => projects.id),
     url: text("url").notNull(),
     description: text("description").notNull().default(""),
     events: text("events").array().notNull(),
@@ -41,9 +39,7 @@ export const webhookEvents = pgTable(
   "webhook_events",
   {
     id: uuid("id").primaryKey().defaultRandom(),
-    projectId: uuid("project_id")
-      .notNull()
-      .references(() => projects.id, { onDelete: "cascade" }),
+    projectId: cascadingRef("project_id", () => projects.id),
     type: text("type").notNull(),
     payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
     createdAt: createdAt(),
@@ -63,12 +59,8 @@ export const webhookAttempts = pgTable(
   "webhook_attempts",
   {
     id: integer("id").primaryKey().generatedAlwaysAsIdentity(),
-    endpointId: uuid("endpoint_id")
-      .notNull()
-      .references(() => webhookEndpoints.id, { onDelete: "cascade" }),
-    eventId: uuid("event_id")
-      .notNull()
-      .references(() => webhookEvents.id, { onDelete: "cascade" }),
+    endpointId: cascadingRef("endpoint_id", () => webhookEndpoints.id),
+    eventId: cascadingRef("event_id", () => webhookEvents.id),
     eventType: text("event_type").notNull(),
     attempt: integer("attempt").notNull(),
     statusCode: integer("status_code"),

@@ -4,23 +4,18 @@ import {
   DomainError,
   InvalidInputError,
   NotFoundError,
+  named,
   TooManyRequestsError,
   UnavailableError,
 } from "../platform/errors.js";
 import { logger } from "../platform/logger.js";
 
 /** The request is refused before any domain logic runs: its body is too large. */
-export class PayloadTooLargeError extends DomainError {
-  override name = "PayloadTooLargeError";
-}
+export class PayloadTooLargeError extends named("PayloadTooLargeError", DomainError) {}
 /** No API key reached the handler (the authorizer let the request through without one). */
-export class UnauthenticatedError extends DomainError {
-  override name = "UnauthenticatedError";
-}
+export class UnauthenticatedError extends named("UnauthenticatedError", DomainError) {}
 /** The key is not granted the path's project. */
-export class ForbiddenError extends DomainError {
-  override name = "ForbiddenError";
-}
+export class ForbiddenError extends named("ForbiddenError", DomainError) {}
 
 export interface ErrorReply {
   statusCode: number;

@@ -12,7 +12,7 @@ import {
   uuid,
 } from "./schemas.js";
 
-/** Label history, review threshold and label quality: their schemas (routes in label-routes.ts). */
+/** Label history, review threshold and label quality: their schemas (their routes in routes.ts). */
 
 export const MAX_HISTORY_LIMIT = 1000;
 

@@ -1,7 +1,7 @@
 import type * as z from "zod";
 
-// The shape of a route of the table (routes.ts). The route modules (label-routes.ts,
-// webhook-routes.ts) build on this module, not on the table, which imports them.
+// The shape of a route of the table (routes.ts) and the builder of its groups: the modules
+// that read routes (handler.ts, openapi.ts, the gateway, the CDK construct) need only the shape.
 
 export type HttpMethod = "GET" | "POST" | "PATCH" | "DELETE";
 
@@ -37,6 +37,43 @@ export interface RouteDef {
 /** The prefix of every project's resources; `project_id` is checked against the key's projects. */
 export const PROJECT = "/query/v1/projects/{project_id}";
 
-export function route<const R extends RouteDef>(def: R): R {
-  return def;
+/** What a group of routes shares (see routeGroup). */
+export interface RouteGroupDefaults {
+  tag: string;
+  /** The handler of every route of the group, unless a route names its own. */
+  handler?: string;
+  /** Prepended to each route's path (default PROJECT). */
+  prefix?: string;
+  /** Default: the API key. */
+  auth?: RouteDef["auth"];
+}
+
+/** A route's own declaration: the rest comes from its group and its endpoint. */
+export type RouteSpec = Omit<RouteDef, "operationId" | "method" | "path" | "handler" | "auth" | "tag" | "errors"> & {
+  handler?: string;
+  errors?: number[];
+};
+
+/**
+ * The builder of a group's routes: `group("listThreads", "GET /threads", spec)` is the route
+ * `GET ${prefix}/threads` with the group's tag, auth and handler, and no errors but those its
+ * declaration implies unless the spec lists more.
+ */
+export function routeGroup({ tag, handler, prefix = PROJECT, auth = "apiKey" }: RouteGroupDefaults) {
+  return <const S extends RouteSpec>(operationId: string, endpoint: `${HttpMethod} /${string}`, spec: S) => {
+    const [method, path] = endpoint.split(" ") as [HttpMethod, string];
+    const own = spec.handler ?? handler;
+    if (!own) throw new Error(`Route ${operationId} names no handler, nor does its group`);
+    const errors: number[] = [];
+    return {
+      operationId,
+      method,
+      path: `${prefix}${path}`,
+      auth,
+      tag,
+      errors,
+      ...spec,
+      handler: own,
+    } satisfies RouteDef;
+  };
 }

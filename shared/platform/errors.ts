@@ -7,16 +7,22 @@
  *
  * Each class names itself with a string literal, not `this.constructor.name`: the Lambda
  * bundles are minified, which renames classes, and Step Functions matches a Retry or Catch on
- * the error's name.
+ * the error's name. `named` gives a class that literal in one line.
  */
-export class DomainError extends Error {
-  override name = "DomainError";
+// biome-ignore lint/suspicious/noExplicitAny: a mixin's base must be typed `new (...args: any[])` (TS2545).
+type ErrorClass = new (...args: any[]) => Error;
+
+/** `Base` with instances named `name` (a literal: it survives minification). */
+export function named<B extends ErrorClass>(name: string, Base: B) {
+  return class extends Base {
+    override name = name;
+  };
 }
-export class NotFoundError extends DomainError {
-  override name = "NotFoundError";
-}
-export class ConflictError extends DomainError {
-  override name = "ConflictError";
+
+export class DomainError extends named("DomainError", Error) {}
+
+export class NotFoundError extends named("NotFoundError", DomainError) {}
+export class ConflictError extends named("ConflictError", DomainError) {
   constructor(
     message: string,
     /** The resource in the way (the running job), shown to the client as `id`. */
@@ -25,8 +31,7 @@ export class ConflictError extends DomainError {
     super(message);
   }
 }
-export class InvalidInputError extends DomainError {
-  override name = "InvalidInputError";
+export class InvalidInputError extends named("InvalidInputError", DomainError) {
   constructor(
     message: string,
     readonly errors: ReadonlyArray<{ path: string; message: string }> = [],
@@ -35,8 +40,7 @@ export class InvalidInputError extends DomainError {
   }
 }
 /** The caller already has as much in progress as it may: it may retry after `retryAfterSeconds`. */
-export class TooManyRequestsError extends DomainError {
-  override name = "TooManyRequestsError";
+export class TooManyRequestsError extends named("TooManyRequestsError", DomainError) {
   constructor(
     message: string,
     readonly retryAfterSeconds: number,
@@ -47,6 +51,4 @@ export class TooManyRequestsError extends DomainError {
   }
 }
 /** A dependency we do not own (database, queue) is unreachable right now; the client may retry. */
-export class UnavailableError extends DomainError {
-  override name = "UnavailableError";
-}
+export class UnavailableError extends named("UnavailableError", DomainError) {}

@@ -3,7 +3,7 @@ import pLimit from "p-limit";
 import type { Db } from "../db/client.js";
 import { teams, users } from "../db/schema.js";
 import type { Clock } from "../platform/clock.js";
-import { DomainError } from "../platform/errors.js";
+import { DomainError, named } from "../platform/errors.js";
 import { logger } from "../platform/logger.js";
 import { consumeRecords, type QueueRecord } from "../platform/sqs-consumer.js";
 import { DEFAULT_REPORT_CLAIM_LEASE_SECONDS } from "./config.js";
@@ -41,8 +41,7 @@ export type SendOutcome = { teamId: string; period: string; teamName?: string } 
 );
 
 /** Some recipients could not be sent to: the run is 'failed', and a retry sends to those only. */
-export class ReportSendError extends DomainError {
-  override name = "ReportSendError";
+export class ReportSendError extends named("ReportSendError", DomainError) {
   constructor(
     readonly teamId: string,
     readonly period: string,
@@ -163,9 +162,7 @@ export async function sendTeamReport(deps: ReportDeps, job: { teamId: string; pe
 }
 
 /** Another sender holds a live claim on the run: the message goes back to the queue, to be tried later. */
-export class ReportRunHeldError extends DomainError {
-  override name = "ReportRunHeldError";
-}
+export class ReportRunHeldError extends named("ReportRunHeldError", DomainError) {}
 
 /** One message of the report queue: one team's job. Throws when the message is to be retried. */
 async function sendReportJob(deps: ReportDeps, { messageId, body }: QueueMessage): Promise<void> {

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
+import { named } from "../platform/errors.js";
 import { type DeliveryMessage, deliveryBody, type OpenDelivery } from "./model.js";
 
 /**
@@ -15,9 +16,7 @@ const VERSION = "v1";
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
-export class SealBrokenError extends Error {
-  override name = "SealBrokenError";
-}
+export class SealBrokenError extends named("SealBrokenError", Error) {}
 
 /** What a seal is bound to: the message's fields that decide where and what is signed. */
 function boundTo(message: Omit<DeliveryMessage, "sealedSecrets" | "attempt" | "notBefore">): Buffer {

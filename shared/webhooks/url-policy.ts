@@ -1,5 +1,6 @@
 import { lookup as dnsLookup } from "node:dns/promises";
 import ipaddr from "ipaddr.js";
+import { named } from "../platform/errors.js";
 
 /**
  * Where a webhook may go. In AWS: `https://` to public unicast addresses only. Under `npm start`
@@ -25,9 +26,7 @@ export const systemResolver: HostResolver = async (hostname) =>
   }));
 
 /** A URL that a policy refuses; `message` is the API's `detail`. */
-export class UrlRefusedError extends Error {
-  override name = "UrlRefusedError";
-}
+export class UrlRefusedError extends named("UrlRefusedError", Error) {}
 
 /** The checked URL and the address to connect to (pinned: no second resolution between check and connect). */
 export interface CheckedUrl {

@@ -119,6 +119,39 @@ async function paintedPixels(page: Page, chart: string): Promise<number> {
   });
 }
 
+/** A page of the API in the (shared) browser, opened under the policy watch; its security headers checked. */
+async function openPage(path: string, height: number) {
+  browser ??= await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+  });
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1280, height, deviceScaleFactor: 1 });
+  const offline: string[] = [];
+  page.on("request", (request) => {
+    if (/^https?:/.test(request.url()) && !request.url().startsWith(baseUrl)) offline.push(request.url());
+  });
+  const violations = await watchPolicy(page);
+  const response = await page.goto(`${baseUrl}${path}`, { waitUntil: "networkidle0" });
+  expectSecurityHeaders(response?.headers() ?? {});
+  return { page, offline, violations };
+}
+
+/** Fills the dashboard's form (project, key, UTC, the range) and loads the charts. */
+async function loadDashboard(page: Page, from: string, to: string): Promise<void> {
+  expect(await page.$eval("#base", (el) => (el as unknown as Input).value)).toBe(baseUrl);
+  await page.type("#project", projectId);
+  await page.type("#key", apiKey);
+  await page.$eval("#tz", (el) => {
+    (el as unknown as Input).value = "UTC";
+  });
+  await page.$eval("#from", (el, value) => ((el as unknown as Input).value = value), from);
+  await page.$eval("#to", (el, value) => ((el as unknown as Input).value = value), to);
+  await page.click("#load");
+  await page.waitForSelector("body[data-state=ready]", { timeout: 30_000 });
+}
+
 describe.skipIf(!CHROMIUM && !process.env.CI)("reference dashboard in Chromium", () => {
   it("draws the API's series for the chosen range and offers an export", { timeout: 180_000 }, async () => {
     const to = new Date(Date.now()).toISOString().slice(0, 10);
@@ -135,30 +168,8 @@ describe.skipIf(!CHROMIUM && !process.env.CI)("reference dashboard in Chromium",
     ).json()) as CategoryTrendsResource;
     expect(expected.buckets).toHaveLength(42);
 
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-    });
-    const page = await browser.newPage();
-    await page.setViewport({ width: 1280, height: 1200, deviceScaleFactor: 1 });
-    const offline: string[] = [];
-    page.on("request", (request) => {
-      if (/^https?:/.test(request.url()) && !request.url().startsWith(baseUrl)) offline.push(request.url());
-    });
-    const violations = await watchPolicy(page);
-    const response = await page.goto(`${baseUrl}/dashboard`, { waitUntil: "networkidle0" });
-    expectSecurityHeaders(response?.headers() ?? {});
-    expect(await page.$eval("#base", (el) => (el as unknown as Input).value)).toBe(baseUrl);
-    await page.type("#project", projectId);
-    await page.type("#key", apiKey);
-    await page.$eval("#tz", (el) => {
-      (el as unknown as Input).value = "UTC";
-    });
-    await page.$eval("#from", (el, value) => ((el as unknown as Input).value = value), from);
-    await page.$eval("#to", (el, value) => ((el as unknown as Input).value = value), to);
-    await page.click("#load");
-    await page.waitForSelector("body[data-state=ready]", { timeout: 30_000 });
+    const { page, offline, violations } = await openPage("/dashboard", 1200);
+    await loadDashboard(page, from, to);
 
     const categories = expected.buckets[0]?.categories.map((c) => c.name) ?? [];
     expect(categories).toEqual(["Billing", "Careers", "Discovery", "Troubleshooting"]);
@@ -192,16 +203,7 @@ describe.skipIf(!CHROMIUM && !process.env.CI)("reference dashboard in Chromium",
   });
 
   it("renders the Redoc reference under its policy", { timeout: 120_000 }, async () => {
-    browser ??= await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
-    });
-    const page = await browser.newPage();
-    await page.setViewport({ width: 1280, height: 1000, deviceScaleFactor: 1 });
-    const violations = await watchPolicy(page);
-    const response = await page.goto(`${baseUrl}/redoc`, { waitUntil: "networkidle0" });
-    expectSecurityHeaders(response?.headers() ?? {});
+    const { page, violations } = await openPage("/redoc", 1000);
     await page.waitForSelector("h1", { timeout: 60_000 });
     expect(await page.$eval("h1", (h) => h.textContent)).toMatch(/kapa-service API/);
     // Operations are listed, and the search (Redoc's worker, from a blob: URL) finds one.

@@ -15,7 +15,7 @@ import {
   resolveStateMachine,
   synthesizeBackfillMachine,
 } from "../../local/state-machine.js";
-import { asArray, mentions, only, props, ref, type Statement, synth } from "./support.js";
+import { asArray, mentions, only, props, propsMentioning, ref, type Statement, synth } from "./support.js";
 
 // Prepare ------------------------------------------------------------------------------------
 
@@ -184,12 +184,8 @@ describe("backfill queue", () => {
   });
 
   it("is drained by the same classifier through its own mapping, capped lower than the live queue's", () => {
-    const mappings = [...resourcesOf("AWS::Lambda::EventSourceMapping").values()].map(props);
     const onQueue = (id: string) =>
-      only(
-        mappings.filter((m) => mentions(m.EventSourceArn, id)),
-        `mapping of ${id}`,
-      );
+      propsMentioning(template, "AWS::Lambda::EventSourceMapping", "EventSourceArn", id, `mapping of ${id}`);
     const backfillMapping = onQueue(queueId);
     const liveMapping = onQueue(liveQueueId);
     expect(backfillMapping).toMatchObject({
@@ -310,13 +306,14 @@ describe("settings", () => {
     });
     expect((customMachine.definition.States.EnqueueRanges as AslState).MaxConcurrency).toBe(4);
     const backfillQueue = custom.idOf(custom.stack.backfill.queue.queue);
-    const mapping = only(
-      [...custom.resourcesOf("AWS::Lambda::EventSourceMapping").values()].filter((m) =>
-        mentions(props(m).EventSourceArn, backfillQueue),
-      ),
+    const mapping = propsMentioning(
+      custom.template,
+      "AWS::Lambda::EventSourceMapping",
+      "EventSourceArn",
+      backfillQueue,
       "backfill mapping",
     );
-    expect(props(mapping).ScalingConfig).toEqual({ MaximumConcurrency: 3 });
+    expect(mapping.ScalingConfig).toEqual({ MaximumConcurrency: 3 });
   });
 
   it("are rejected at synth when the page would not split into at most 40 whole ranges, or AWS would refuse the cap", () => {

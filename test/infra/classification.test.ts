@@ -30,6 +30,7 @@ import {
   mentions,
   only,
   props,
+  propsMentioning,
   ref,
   type Statement,
   synth,
@@ -168,11 +169,12 @@ describe("classifier: its second queue and every consumer's visibility timeout",
       "KapaService/Webhooks/Results",
     ]);
     for (const consumer of consumers) {
-      const mapping = props(
-        only(
-          [...allMappings.values()].filter((m) => mentions(props(m).EventSourceArn, idOf(consumer.queue))),
-          "mapping",
-        ),
+      const mapping = propsMentioning(
+        template,
+        "AWS::Lambda::EventSourceMapping",
+        "EventSourceArn",
+        idOf(consumer.queue),
+        "mapping",
       );
       const fnId = (mapping.FunctionName as { Ref: string }).Ref;
       const queueProps = props(queues.get(idOf(consumer.queue)));
@@ -216,13 +218,12 @@ describe("sweeper", () => {
     expect(env.SWEEPER_LOOKBACK_HOURS).toBe("24");
     expect(env.DB_SECRET_ARN).toEqual(stack.resolve(stack.database.appSecret.secretArn));
     expect(fnProps(sweeperId).Timeout).toBeLessThan(5 * 60);
-    const invokeConfig = props(
-      only(
-        [...resourcesOf("AWS::Lambda::EventInvokeConfig").values()].filter((c) =>
-          mentions(props(c).FunctionName, sweeperId),
-        ),
-        "invoke config",
-      ),
+    const invokeConfig = propsMentioning(
+      template,
+      "AWS::Lambda::EventInvokeConfig",
+      "FunctionName",
+      sweeperId,
+      "invoke config",
     );
     expect(invokeConfig.FunctionName).toEqual(ref(sweeperId));
     expect(invokeConfig.MaximumRetryAttempts).toBe(0);
@@ -239,22 +240,23 @@ describe("alarms", () => {
       )[1],
     );
 
+  const queueAlarm = (queue: string, ComparisonOperator: string, Threshold: number) => ({
+    Namespace: "AWS/SQS",
+    Dimensions: [{ Name: "QueueName", Value: { "Fn::GetAtt": [queue, "QueueName"] } }],
+    ComparisonOperator,
+    Threshold,
+  });
+
   it("fire on any message in the DLQ", () => {
-    expect(alarmOn("ApproximateNumberOfMessagesVisible", dlqId)).toMatchObject({
-      Namespace: "AWS/SQS",
-      Dimensions: [{ Name: "QueueName", Value: { "Fn::GetAtt": [dlqId, "QueueName"] } }],
-      ComparisonOperator: "GreaterThanOrEqualToThreshold",
-      Threshold: 1,
-    });
+    expect(alarmOn("ApproximateNumberOfMessagesVisible", dlqId)).toMatchObject(
+      queueAlarm(dlqId, "GreaterThanOrEqualToThreshold", 1),
+    );
   });
 
   it("fire when the live queue's oldest message is older than 15 minutes", () => {
-    expect(alarmOn("ApproximateAgeOfOldestMessage", queueId)).toMatchObject({
-      Namespace: "AWS/SQS",
-      Dimensions: [{ Name: "QueueName", Value: { "Fn::GetAtt": [queueId, "QueueName"] } }],
-      ComparisonOperator: "GreaterThanThreshold",
-      Threshold: 900,
-    });
+    expect(alarmOn("ApproximateAgeOfOldestMessage", queueId)).toMatchObject(
+      queueAlarm(queueId, "GreaterThanThreshold", 900),
+    );
   });
 
   it("are exposed for the observability construct", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { EXPORT_WORKER_TIMEOUT } from "../../infra/constructs/exports.js";
 import { EXPORT_QUEUED_EXPIRY_SECONDS, EXPORT_RETENTION_DAYS } from "../../shared/exports/queue.js";
-import { asArray, mentions, only, props, type Statement, synth } from "./support.js";
+import { asArray, mentions, only, props, propsMentioning, type Statement, synth } from "./support.js";
 
 // Prepare ------------------------------------------------------------------------------------
 
@@ -150,9 +150,11 @@ describe("export routes", () => {
 
 describe("export alarms", () => {
   it("alarm on a dead-lettered job, and notify the alarm topic", () => {
-    const alarms = [...resourcesOf("AWS::CloudWatch::Alarm").values()].map(props);
-    const dlqAlarm = only(
-      alarms.filter((a) => mentions(a.Dimensions, dlqId)),
+    const dlqAlarm = propsMentioning(
+      template,
+      "AWS::CloudWatch::Alarm",
+      "Dimensions",
+      dlqId,
       "alarm on the export DLQ",
     );
     expect(dlqAlarm.MetricName).toBe("ApproximateNumberOfMessagesVisible");

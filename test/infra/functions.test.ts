@@ -100,25 +100,25 @@ describe("Lambda functions", () => {
   });
 });
 
+/** The handler's function and its environment, once checked to have no database access. */
+function withoutDatabase(handler: string) {
+  const fn = functionsByHandler.get(handler);
+  if (!fn) throw new Error(`No ${handler} function`);
+  const p = props(functions.get(fnLogicalId(fn)) ?? { Type: "" });
+  const env = (p.Environment as { Variables: Record<string, unknown> }).Variables;
+  expect(Object.keys(env).filter((k) => k.startsWith("DB_"))).toEqual([]);
+  expect(p.VpcConfig).toBeUndefined();
+  return { fn, env };
+}
+
 describe("Lambda functions without the database, and names", () => {
   it("the docs function ships Redoc and has no database access", () => {
-    const docs = functionsByHandler.get("docs");
-    if (!docs) throw new Error("No docs function");
-    const p = props(functions.get(fnLogicalId(docs)) ?? { Type: "" });
-    const env = (p.Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(env.REDOC_SCRIPT_PATH).toBe("/var/task/redoc.standalone.js");
-    expect(Object.keys(env).filter((k) => k.startsWith("DB_"))).toEqual([]);
-    expect(p.VpcConfig).toBeUndefined();
+    expect(withoutDatabase("docs").env.REDOC_SCRIPT_PATH).toBe("/var/task/redoc.standalone.js");
   });
 
   it("the dashboard function ships its built page, script and styles and has no database access", () => {
-    const dashboard = functionsByHandler.get("dashboard");
-    if (!dashboard) throw new Error("No dashboard function");
-    const p = props(functions.get(fnLogicalId(dashboard)) ?? { Type: "" });
-    const env = (p.Environment as { Variables: Record<string, unknown> }).Variables;
+    const { fn: dashboard, env } = withoutDatabase("dashboard");
     expect(env.DASHBOARD_ASSETS_DIR).toBe("/var/task/dashboard");
-    expect(Object.keys(env).filter((k) => k.startsWith("DB_"))).toEqual([]);
-    expect(p.VpcConfig).toBeUndefined();
     expect(statementsOfRole(roleIdOf(fnLogicalId(dashboard)))).toEqual([ownLogsStatement(dashboard)]);
   });
 

@@ -9,6 +9,7 @@ import {
   mentions,
   only,
   props,
+  propsMentioning,
   ref,
   resourcesIn,
   synth,
@@ -149,8 +150,11 @@ const fnProps = (id: string) => props(functions.get(id));
 describe("report sender", () => {
   it("consumes the queue through one event source mapping with partial batch failures and a concurrency cap", () => {
     const mappings = [...resourcesOf("AWS::Lambda::EventSourceMapping").values()].map(props);
-    const mapping = only(
-      mappings.filter((m) => mentions(m.EventSourceArn, queueId)),
+    const mapping = propsMentioning(
+      template,
+      "AWS::Lambda::EventSourceMapping",
+      "EventSourceArn",
+      queueId,
       "mapping of the report queue",
     );
     expect(mapping).toMatchObject({

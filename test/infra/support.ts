@@ -92,6 +92,20 @@ export const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value
 /** Does a CloudFormation value (Ref, GetAtt, Join...) mention this logical id? */
 export const mentions = (value: unknown, id: string) => (JSON.stringify(value) ?? "").includes(`"${id}"`);
 
+/** The properties of the one resource of `type` whose `field` mentions the logical id `id`. */
+export function propsMentioning(
+  template: Template,
+  type: string,
+  field: string,
+  id: string,
+  what: string,
+): Record<string, unknown> {
+  return only(
+    [...resourcesIn(template, type).values()].map(props).filter((p) => mentions(p[field], id)),
+    what,
+  );
+}
+
 export const logicalIdOf = (stack: Stack, element: CfnElement) => stack.getLogicalId(element);
 export const fnLogicalIdOf = (stack: Stack, fn: KapaFunction) =>
   stack.getLogicalId(fn.function.node.defaultChild as CfnElement);

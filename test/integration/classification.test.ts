@@ -48,18 +48,39 @@ async function labelOf(threadId: string) {
 
 const noRechecks = { recheckMissingAfterMs: [] };
 
+/** Gives the project the clinc150 intent data set's categories; its questions: one test question per category. */
+async function seedIntentProject(projectId: string) {
+  const intents = loadIntentDataSet("clinc150");
+  await db.delete(categories).where(eq(categories.projectId, projectId));
+  const nameOf = new Map(intents.categories.map((c) => [c.id, c.name]));
+  for (const c of intents.categories) {
+    await categoriesRepo.create(projectId, { name: c.name, description: c.description });
+  }
+  const asked = intents.categories.map((c) => intents.test.find((q) => q.intent === c.id) as Question);
+  return { asked, nameOf };
+}
+
+/** The labels repository, counting the queries that read threads (with or without their categories). */
+function countingThreadReads() {
+  let reads = 0;
+  const counting = Object.create(labels) as LabelsRepository;
+  counting.threadsWithCategories = async (threadIds) => {
+    reads++;
+    return labels.threadsWithCategories(threadIds);
+  };
+  counting.threadsByIds = async (threadIds) => {
+    if (threadIds.length > 0) reads++;
+    return labels.threadsByIds(threadIds);
+  };
+  return { counting, reads: () => reads };
+}
+
 describe("classifier batch", () => {
   it("labels each thread with one of its own project's categories, reading threads and categories in one query", async () => {
     const a = await createTenant(db);
     const b = await createTenant(db);
     // Project b holds a public intent data set's categories; its questions are that set's test questions.
-    const intents = loadIntentDataSet("clinc150");
-    await db.delete(categories).where(eq(categories.projectId, b.projectId));
-    const nameOf = new Map(intents.categories.map((c) => [c.id, c.name]));
-    for (const c of intents.categories) {
-      await categoriesRepo.create(b.projectId, { name: c.name, description: c.description });
-    }
-    const asked = intents.categories.map((c) => intents.test.find((q) => q.intent === c.id) as Question);
+    const { asked, nameOf } = await seedIntentProject(b.projectId);
     const noisy = Array.from({ length: 20 }, (_, i) => `Error ${i} when deploying`);
     const ids = [
       ...(await seedThreads(a.projectId, noisy)),
@@ -68,22 +89,13 @@ describe("classifier batch", () => {
         asked.map((q) => q.text),
       )),
     ];
-    let reads = 0;
-    const counting = Object.create(labels) as LabelsRepository;
-    counting.threadsWithCategories = async (threadIds) => {
-      reads++;
-      return labels.threadsWithCategories(threadIds);
-    };
-    counting.threadsByIds = async (threadIds) => {
-      if (threadIds.length > 0) reads++;
-      return labels.threadsByIds(threadIds);
-    };
+    const { counting, reads } = countingThreadReads();
     const failed = await classifyBatch(
       { labels: counting, classifier },
       ids.map((id) => message(id)),
     );
     expect(failed).toEqual([]);
-    expect(reads).toBe(1); // the threads and both projects' categories in one query
+    expect(reads()).toBe(1); // the threads and both projects' categories in one query
     const own = async (projectId: string) => new Set((await categoriesRepo.list(projectId)).map((c) => c.id));
     const ownA = await own(a.projectId);
     const ownB = await own(b.projectId);
@@ -269,6 +281,36 @@ describe("user labels against classifier writes", () => {
   });
 });
 
+const threadOf = (body: string): string | undefined => {
+  try {
+    return (JSON.parse(body) as { threadId?: string }).threadId;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * A world whose classifier consumes the live queue; its invocations fail for the threads in
+ * `breaking` (the fault hook), which counts how often each was tried.
+ */
+async function startBreakableWorld(breaking: Map<string, number>): Promise<TestWorld> {
+  const world: TestWorld = await startTestWorld({
+    label: "classification",
+    consumers: ["classifier:ClassificationQueueUrl"],
+    // Longer than the template's 1 s batching window: a message gathered early must not come back meanwhile.
+    deviations: { visibilityTimeoutSeconds: 3 },
+    wrapInvoke: (functionId, event, invoke) => {
+      if (functionId !== world.functionId("classifier")) return invoke(event);
+      const records = (event as { Records?: { body: string }[] }).Records ?? [];
+      const broken = records.map((r) => threadOf(r.body)).filter((id): id is string => breaking.has(id ?? ""));
+      for (const id of broken) breaking.set(id, (breaking.get(id) ?? 0) + 1);
+      if (broken.length > 0) throw new Error("model error");
+      return invoke(event);
+    },
+  });
+  return world;
+}
+
 describe("classification pipeline on the SQS emulator", () => {
   let world: TestWorld;
   let live: { queueUrl: string; dlqUrl: string };
@@ -276,33 +318,13 @@ describe("classification pipeline on the SQS emulator", () => {
   const breaking = new Map<string, number>();
 
   beforeAll(async () => {
-    world = await startTestWorld({
-      label: "classification",
-      consumers: ["classifier:ClassificationQueueUrl"],
-      // Longer than the template's 1 s batching window: a message gathered early must not come back meanwhile.
-      deviations: { visibilityTimeoutSeconds: 3 },
-      wrapInvoke: (functionId, event, invoke) => {
-        if (functionId !== world.functionId("classifier")) return invoke(event);
-        const records = (event as { Records?: { body: string }[] }).Records ?? [];
-        const broken = records.map((r) => threadOf(r.body)).filter((id): id is string => breaking.has(id ?? ""));
-        for (const id of broken) breaking.set(id, (breaking.get(id) ?? 0) + 1);
-        if (broken.length > 0) throw new Error("model error");
-        return invoke(event);
-      },
-    });
+    world = await startBreakableWorld(breaking);
     live = {
       queueUrl: world.queueUrl("ClassificationQueueUrl"),
       dlqUrl: world.queueUrl("ClassificationDeadLetterQueueUrl"),
     };
   });
   afterAll(() => world.stop());
-  const threadOf = (body: string): string | undefined => {
-    try {
-      return (JSON.parse(body) as { threadId?: string }).threadId;
-    } catch {
-      return undefined;
-    }
-  };
   const queue = () => new SqsClassificationQueue(testSqs, live.queueUrl);
   /** The bodies the DLQ holds, once it holds any. */
   const deadLettered = () =>

@@ -1,6 +1,6 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ListenedEvent, ListenerStopped, listen } from "../../cli/webhooks-listen.js";
+import { type ListenedEvent, ListenerStopped, type ListenOptions, listen } from "../../cli/webhooks-listen.js";
 import { webhookEndpoints } from "../../shared/db/webhook-schema.js";
 import { createTenant, useTestDb } from "../support/db.js";
 import { startTestGateway } from "../support/http.js";
@@ -20,18 +20,20 @@ beforeAll(async () => {
 });
 afterAll(() => gateway.gateway.close());
 
+/** `listen` for the tenant's project through the test gateway, on any free port. */
+function listenAs(
+  t: { projectId: string; apiKey: string },
+  options: Omit<ListenOptions, "project" | "apiUrl" | "apiKey" | "port">,
+) {
+  const apiUrl = gateway.gateway.url.replace("localhost", "127.0.0.1");
+  return listen({ project: t.projectId, apiUrl, apiKey: t.apiKey, port: 0, ...options });
+}
+
 describe("npx kapa webhooks listen", () => {
   it("registers a loopback receiver through the API, prints verified events, and removes it on stop", async () => {
     const t = await createTenant(db);
     const events: ListenedEvent[] = [];
-    const apiUrl = gateway.gateway.url.replace("localhost", "127.0.0.1");
-    const listener = await listen({
-      project: t.projectId,
-      apiUrl,
-      apiKey: t.apiKey,
-      port: 0,
-      onEvent: (e) => events.push(e),
-    });
+    const listener = await listenAs(t, { onEvent: (e) => events.push(e) });
     try {
       const created = await gateway.call("POST", `/query/v1/projects/${t.projectId}/categories/`, {
         key: t.apiKey,
@@ -56,15 +58,7 @@ describe("npx kapa webhooks listen", () => {
     // on a busy machine) ended the process, the endpoint stayed, and counted towards the 10.
     const t = await createTenant(db);
     const interrupted = new AbortController();
-    const apiUrl = gateway.gateway.url.replace("localhost", "127.0.0.1");
-    const listening = listen({
-      project: t.projectId,
-      apiUrl,
-      apiKey: t.apiKey,
-      port: 0,
-      signal: interrupted.signal,
-      onEvent: () => undefined,
-    });
+    const listening = listenAs(t, { signal: interrupted.signal, onEvent: () => undefined });
     interrupted.abort();
     await expect(listening).rejects.toBeInstanceOf(ListenerStopped);
     const left = await db.select().from(webhookEndpoints).where(eq(webhookEndpoints.projectId, t.projectId));
@@ -73,14 +67,7 @@ describe("npx kapa webhooks listen", () => {
 
   it("says when stop could not delete the endpoint", async () => {
     const t = await createTenant(db);
-    const apiUrl = gateway.gateway.url.replace("localhost", "127.0.0.1");
-    const listener = await listen({
-      project: t.projectId,
-      apiUrl,
-      apiKey: t.apiKey,
-      port: 0,
-      onEvent: () => undefined,
-    });
+    const listener = await listenAs(t, { onEvent: () => undefined });
     // Deleted behind its back: the listener's DELETE answers 404, which it reports.
     const deleted = await gateway.call("DELETE", `/query/v1/projects/${t.projectId}/webhooks/${listener.webhookId}/`, {
       key: t.apiKey,
@@ -92,9 +79,8 @@ describe("npx kapa webhooks listen", () => {
   it("fails with the API's detail when the key is not the project's", async () => {
     const t = await createTenant(db);
     const other = await createTenant(db);
-    const apiUrl = gateway.gateway.url.replace("localhost", "127.0.0.1");
     await expect(
-      listen({ project: t.projectId, apiUrl, apiKey: other.apiKey, port: 0, onEvent: () => undefined }),
+      listenAs({ projectId: t.projectId, apiKey: other.apiKey }, { onEvent: () => undefined }),
     ).rejects.toThrow(/HTTP 403/);
   });
 });

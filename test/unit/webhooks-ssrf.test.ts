@@ -85,6 +85,19 @@ describe("webhook URL policy (SSRF)", () => {
   });
 });
 
+const secrets = ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"];
+const message = (url: string): DeliveryMessage => ({
+  eventId: "4b1c6a3e-9f0d-4e2a-8b7c-1d2e3f4a5b6c",
+  endpointId: "0d9c8b7a-6f5e-4d3c-9b2a-1f0e9d8c7b6a",
+  projectId: "3f1c2a9e-5b7d-4c8e-9f0a-1b2c3d4e5f60",
+  attempt: 1,
+  url,
+  sealedSecrets: "",
+  type: "thread.labelled",
+  occurredAt: "2026-03-02T09:30:00.000Z",
+  data: { thread_id: "x" },
+});
+
 describe("webhook delivery over HTTP", () => {
   let server: http.Server;
   let port = 0;
@@ -100,19 +113,6 @@ describe("webhook delivery over HTTP", () => {
     port = (server.address() as AddressInfo).port;
   });
   afterAll(() => new Promise((resolve) => server.close(resolve)));
-
-  const secrets = ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"];
-  const message = (url: string): DeliveryMessage => ({
-    eventId: "4b1c6a3e-9f0d-4e2a-8b7c-1d2e3f4a5b6c",
-    endpointId: "0d9c8b7a-6f5e-4d3c-9b2a-1f0e9d8c7b6a",
-    projectId: "3f1c2a9e-5b7d-4c8e-9f0a-1b2c3d4e5f60",
-    attempt: 1,
-    url,
-    sealedSecrets: "",
-    type: "thread.labelled",
-    occurredAt: "2026-03-02T09:30:00.000Z",
-    data: { thread_id: "x" },
-  });
 
   it("does not follow a redirect (to the metadata address here): the 302 is a failure", async () => {
     const outcome = await postDelivery(message(`http://127.0.0.1:${port}/redirect`), secrets, { policy: local });
@@ -149,7 +149,9 @@ describe("webhook delivery over HTTP", () => {
     expect(calls).toBe(1);
     expect(hits).toContain("/pinned");
   });
+});
 
+describe("webhook signatures and retries", () => {
   it("signs with every active secret: after a rotation both the old and the new one verify", () => {
     const [oldSecret, newSecret] = ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"];
     const m = message("https://93.184.215.14/");

@@ -1,5 +1,6 @@
 import type { ConverseCommandOutput } from "@aws-sdk/client-bedrock-runtime";
 import * as z from "zod";
+import { named } from "../../platform/errors.js";
 import type { CategoryOption, Classification } from "../classifier.js";
 import { LABEL_TOOL, RATIONALE_MAX_CHARS } from "./prompt.js";
 
@@ -8,9 +9,7 @@ import { LABEL_TOOL, RATIONALE_MAX_CHARS } from "./prompt.js";
  * an input that does not match its schema, an id not offered, a confidence outside [0, 1]. Never
  * written: the message fails, and SQS delivers it again (then dead-letters it).
  */
-export class MalformedAnswerError extends Error {
-  override name = "MalformedAnswerError";
-}
+export class MalformedAnswerError extends named("MalformedAnswerError", Error) {}
 
 const labelInput = z.object({
   category_id: z.string(),

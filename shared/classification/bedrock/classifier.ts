@@ -3,6 +3,7 @@ import type {
   BedrockRuntimeClientConfig,
   ConverseCommandOutput,
 } from "@aws-sdk/client-bedrock-runtime";
+import { named } from "../../platform/errors.js";
 import { putMetric } from "../../platform/metrics.js";
 import { type Classifier, NoCategoriesError } from "../classifier.js";
 import { parseAnswer } from "./answer.js";
@@ -14,17 +15,11 @@ const CONNECTION_TIMEOUT_MS = 3000;
 const MAX_SOCKETS = 10;
 
 /** Bedrock refused the call for now (throttling, overload, a model warming up): SQS delivers the message again. */
-export class BedrockUnavailableError extends Error {
-  override name = "BedrockUnavailableError";
-}
+export class BedrockUnavailableError extends named("BedrockUnavailableError", Error) {}
 /** No answer within the call's time budget: SQS delivers the message again. */
-export class BedrockTimeoutError extends Error {
-  override name = "BedrockTimeoutError";
-}
+export class BedrockTimeoutError extends named("BedrockTimeoutError", Error) {}
 /** Any other refusal (access denied, unknown model, a bad request): a setup problem, retried then dead-lettered. */
-export class BedrockRequestError extends Error {
-  override name = "BedrockRequestError";
-}
+export class BedrockRequestError extends named("BedrockRequestError", Error) {}
 
 export interface BedrockClassifierOptions {
   /** A foundation model id or an inference profile id (model-id.ts). */
