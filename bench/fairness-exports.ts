@@ -15,7 +15,7 @@ const NOISY_EXPORTS = Number(process.env.BENCH_FAIRNESS_NOISY_EXPORTS ?? 20);
 const SAMPLES = Number(process.env.BENCH_FAIRNESS_SAMPLES ?? 15);
 /** With the noise: sample at least until the noisy project has finished this many exports. */
 const NOISY_DONE_AT_LEAST = Number(process.env.BENCH_FAIRNESS_NOISY_DONE ?? 2);
-const POLL_MS = 100;
+const POLL_MS = Number(process.env.BENCH_FAIRNESS_POLL_MS ?? 100);
 /** How often the noisy client asks again after a 429 (more often than Retry-After says: noisy). */
 const NOISY_RETRY_MS = 1000;
 /** No single export may take longer than this in the benchmark (a stuck run fails loudly). */
@@ -138,6 +138,7 @@ export async function benchFairnessExports(): Promise<void> {
   // npm start's world on a fresh database of the real Postgres (bench/fairness-world.ts): the
   // embedded PGlite serves one connection at a time, which would measure its queue, not ours.
   const world = await startFairnessWorld("fairness_exports");
+  let noise: ReturnType<typeof noisyClient> | undefined;
   try {
     const url = world.baseUrl.replace("localhost", "127.0.0.1");
     const { quiet, noisy, warm } = await seed(world);
@@ -147,9 +148,10 @@ export async function benchFairnessExports(): Promise<void> {
     const alone = stats(await samples(quietApi, SAMPLES));
     const loadAlone = machineLoad().load_average;
 
-    const noise = noisyClient({ base: url, tenant: noisy }, NOISY_EXPORTS);
+    noise = noisyClient({ base: url, tenant: noisy }, NOISY_EXPORTS);
     await noise.started;
-    const busySamples = await samples(quietApi, SAMPLES, () => noise.counts.done >= NOISY_DONE_AT_LEAST);
+    const counts = noise.counts;
+    const busySamples = await samples(quietApi, SAMPLES, () => counts.done >= NOISY_DONE_AT_LEAST);
     const busy = stats(busySamples);
     const loadBusy = machineLoad().load_average;
     await noise.stop();
@@ -171,6 +173,9 @@ export async function benchFairnessExports(): Promise<void> {
       target: { p99_ratio_at_most: 2, p99_seconds_at_most: 10, met: p99Ratio <= 2 && busy.p99 <= 10_000 },
     });
   } finally {
+    // The noisy client first: a failed sample must not leave it asking a stopped world (its
+    // rejection would end the process and hide the sample's error).
+    await noise?.stop().catch(() => {});
     await world.stop();
   }
 }
