@@ -1,3 +1,4 @@
+import { readdirSync } from "node:fs";
 import { defineConfig } from "vitest/config";
 
 const setupFiles = ["test/support/setup-env.ts", "test/support/openapi-check.ts"];
@@ -9,6 +10,17 @@ const setupFiles = ["test/support/setup-env.ts", "test/support/openapi-check.ts"
  * next file instead of being loaded again in a new process.
  */
 const sharedWorkerFiles = ["test/unit/**/*.test.ts", "test/infra/**/*.test.ts"];
+/**
+ * The folders the two projects below name. A test file in any other folder would run in neither
+ * (vitest does not complain), so a new folder must be added here and to a project.
+ */
+const KNOWN_TEST_FOLDERS = new Set(["unit", "infra", "integration", "e2e", "reliability", "support"]);
+const unknownFolders = readdirSync("test", { withFileTypes: true })
+  .filter((entry) => entry.isDirectory() && !KNOWN_TEST_FOLDERS.has(entry.name))
+  .map((entry) => entry.name);
+if (unknownFolders.length > 0)
+  throw new Error(`test/${unknownFolders.join(", test/")}: add the folder to a project in vitest.config.ts`);
+
 /** They mock modules or reset the module registry: in a reused worker that would reach the other files. */
 const ownProcessUnitFiles = ["test/unit/migrate.test.ts", "test/unit/lambda-context.test.ts"];
 
