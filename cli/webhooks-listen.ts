@@ -1,6 +1,7 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Webhook } from "standardwebhooks";
+import { named } from "../shared/platform/errors.js";
 import { WEBHOOK_EVENT_TYPES } from "../shared/webhooks/model.js";
 
 /**
@@ -27,10 +28,9 @@ export interface ListenOptions {
 }
 
 /** listen() was stopped before it listened; nothing it registered is left. */
-export class ListenerStopped extends Error {
+export class ListenerStopped extends named("ListenerStopped", Error) {
   constructor() {
     super("stopped before listening");
-    this.name = "ListenerStopped";
   }
 }
 

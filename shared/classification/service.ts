@@ -112,8 +112,9 @@ async function readThreads(deps: ClassifyDeps, parsed: readonly Parsed[], now: (
   // The messages name their threads' projects: their examples are read beside the threads, not
   // after them (one round trip less per batch). The thread's project is the truth; a project no
   // message named is read afterwards.
-  const named = [...new Set(parsed.flatMap((p) => (p.request?.projectId ? [p.request.projectId] : [])))];
-  const early = named.length > 0 ? deps.labels.examplesFor(named) : Promise.resolve(new Map<string, never>());
+  const messageProjects = [...new Set(parsed.flatMap((p) => (p.request?.projectId ? [p.request.projectId] : [])))];
+  const early =
+    messageProjects.length > 0 ? deps.labels.examplesFor(messageProjects) : Promise.resolve(new Map<string, never>());
   early.catch(() => {});
   const { threads, categories: optionsByProject } = await deps.labels.threadsWithCategories(ids);
   for (const pauseMs of deps.recheckMissingAfterMs ?? DEFAULT_RECHECKS_MS) {
@@ -129,7 +130,7 @@ async function readThreads(deps: ClassifyDeps, parsed: readonly Parsed[], now: (
   // One bounded query per batch for the examples of every project with categories among it.
   const projectIds = [...optionsByProject].filter(([, options]) => options.length > 0).map(([id]) => id);
   const examplesByProject = new Map(await early);
-  const unnamed = projectIds.filter((id) => !named.includes(id));
+  const unnamed = projectIds.filter((id) => !messageProjects.includes(id));
   for (const [id, examples] of await deps.labels.examplesFor(unnamed)) examplesByProject.set(id, examples);
   return { threads, optionsByProject, examplesByProject };
 }

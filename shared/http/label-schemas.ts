@@ -1,16 +1,8 @@
 import * as z from "zod";
 import { DEFAULT_REVIEW_THRESHOLD } from "../classification/classifier.js";
 import { DEFAULT_LIST_LIMIT } from "../threads/model.js";
-import {
-  count,
-  createdRange,
-  EXAMPLE_IDS,
-  EXAMPLE_TIME,
-  intParam,
-  rangeIsOrdered,
-  rangeOrderIssue,
-  uuid,
-} from "./schemas.js";
+import { intParam } from "./numeric-params.js";
+import { count, createdRange, EXAMPLE_IDS, EXAMPLE_TIME, rangeIsOrdered, rangeOrderIssue, uuid } from "./schemas.js";
 
 /** Label history, review threshold and label quality: their schemas (their routes in routes.ts). */
 

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { decimalParam } from "./numeric-params.js";
 
 /** The review queue's query parameters of `GET threads/` (shared/http/schemas.ts). */
 export const reviewParams = {
@@ -9,25 +10,9 @@ export const reviewParams = {
     .meta({
       description: "`true`: the review queue, classifier labels below the project's threshold, least confident first",
     }),
-  // A decimal, not z.coerce: Number() reads "" as 0 (an empty queue), "0x1" as 1, and allows spaces.
-  confidence_below: z
-    .string()
-    .regex(/^(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$/, { message: "confidence_below must be a number between 0 and 1" })
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .min(0, { message: "confidence_below must be between 0 and 1" })
-        .max(1, { message: "confidence_below must be between 0 and 1" }),
-    )
+  confidence_below: decimalParam("confidence_below", 0, 1)
     .optional()
-    .meta({
-      description: "The review queue below this confidence instead of the project's threshold",
-      override: ({ jsonSchema }: { jsonSchema: Record<string, unknown> }) => {
-        for (const key of Object.keys(jsonSchema)) if (key !== "description") delete jsonSchema[key];
-        Object.assign(jsonSchema, { type: "number", minimum: 0, maximum: 1 });
-      },
-    }),
+    .meta({ description: "The review queue below this confidence instead of the project's threshold" }),
 };
 
 /** The review queue shrinks as labels are confirmed, so it pages by offset (from the front), never by cursor. */

@@ -2,6 +2,7 @@ import * as z from "zod";
 import { BACKFILL_SCOPES } from "../backfill/model.js";
 import { hasNul, isStorableDate, STORABLE_DATE_RANGE, wellFormed } from "../db/values.js";
 import { DEFAULT_LIST_LIMIT } from "../threads/model.js";
+import { intParam } from "./numeric-params.js";
 import { reviewPagesByOffset, reviewParams } from "./review-params.js";
 
 /** The zod schemas of the API: request validation, response types and the OpenAPI document. */
@@ -94,23 +95,6 @@ export const chatResponse = z
  * A query integer: a string on the wire, documented as the integer it stands for (so generated
  * clients take a number) with its bounds and default.
  */
-export const intParam = (name: string, min: number, max: number, byDefault: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, { message: `${name} must be a whole number between ${min} and ${max}` })
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .min(min, { message: `${name} must be at least ${min}` })
-        .max(max, { message: `${name} must be at most ${max}` }),
-    )
-    .meta({
-      override: ({ jsonSchema }: { jsonSchema: Record<string, unknown> }) => {
-        for (const key of Object.keys(jsonSchema)) delete jsonSchema[key];
-        Object.assign(jsonSchema, { type: "integer", minimum: min, maximum: max, default: byDefault });
-      },
-    });
 
 const dateTimeParam = (name: string) =>
   z

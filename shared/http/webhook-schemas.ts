@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { MAX_ENDPOINTS_PER_PROJECT, WEBHOOK_EVENT_TYPES } from "../webhooks/model.js";
+import { intParam } from "./numeric-params.js";
 import { count, projectPath, uuid } from "./schemas.js";
 
 /** The zod schemas of the webhook routes (shared/http/schemas.ts holds the rest). */
@@ -113,13 +114,10 @@ export const webhookList = z
   .object({ results: z.array(webhook) })
   .meta({ id: "WebhookList", example: { results: [webhookExample] } });
 
+const DEFAULT_DELIVERY_PAGE = 50;
+
 export const deliveriesQuery = z.object({
-  limit: z.coerce
-    .number({ message: "limit must be a number" })
-    .int({ message: "limit must be an integer" })
-    .min(1, { message: "limit must be at least 1" })
-    .max(MAX_DELIVERY_PAGE, { message: `limit must be at most ${MAX_DELIVERY_PAGE}` })
-    .default(50),
+  limit: intParam("limit", 1, MAX_DELIVERY_PAGE, DEFAULT_DELIVERY_PAGE).default(DEFAULT_DELIVERY_PAGE),
   cursor: z
     .string()
     .regex(/^[1-9][0-9]{0,9}$/, { message: "cursor must be the `next` link's cursor" })
