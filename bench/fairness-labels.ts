@@ -76,6 +76,32 @@ async function burst(keys: readonly ProjectClient[], total: number): Promise<Rec
   return { chats: total, keys: keys.length, statuses, throttled_429_retried: throttled };
 }
 
+/** The quiet project (chatting on one key, reading on another) and the three noisy ones. */
+async function fairnessProjects(world: FairnessWorld) {
+  const quiet = await project(world, "quiet", ["Billing", "Setup"]);
+  const deleter = await project(world, "noisy-delete", ["Doomed", "Kept"]);
+  const reclassifier = await project(world, "noisy-reclassify", ["Old", "New"]);
+  const burster = await project(world, "noisy-burst", ["Questions"]);
+  const burstKeys = [burster.client];
+  for (let k = 1; k < BURST_KEYS; k++) {
+    burstKeys.push(await extraKey(world, burster.client.projectId, `burst-${k}`));
+  }
+  // The quiet project's label is read through a key of its own (as a dashboard would): the
+  // reads poll every 100 ms while several samples overlap, and on the chat's key they would use
+  // up its usage plan and get the quiet chats themselves refused.
+  const reader = await extraKey(world, quiet.client.projectId, "quiet-reader");
+  const quietClient: ProjectClient = {
+    projectId: quiet.client.projectId,
+    call: (method, path, body) => (method === "GET" ? reader : quiet.client).call(method, path, body),
+  };
+  return { quietClient, deleter, reclassifier, burstKeys };
+}
+
+async function extraKey(world: FairnessWorld, projectId: string, name: string): Promise<ProjectClient> {
+  const { key } = await createApiKey(world.database.db, { name, projectIds: [projectId] });
+  return projectClient(world.baseUrl, { projectId, apiKey: key });
+}
+
 /**
  * `npm run bench fairness-labels`: a quiet project's live label latency (its chat answered -> the
  * thread's label visible through the API) alone, and while a noisy project (a) deletes a category
@@ -96,30 +122,7 @@ export async function benchFairnessLabels(): Promise<void> {
     LOCAL_RATE_SECONDS: String(SWEEP_EVERY_SECONDS),
   });
   try {
-    const quiet = await project(world, "quiet", ["Billing", "Setup"]);
-    const deleter = await project(world, "noisy-delete", ["Doomed", "Kept"]);
-    const reclassifier = await project(world, "noisy-reclassify", ["Old", "New"]);
-    const burster = await project(world, "noisy-burst", ["Questions"]);
-    const burstKeys = [burster.client];
-    for (let k = 1; k < BURST_KEYS; k++) {
-      const { key } = await createApiKey(world.database.db, {
-        name: `burst-${k}`,
-        projectIds: [burster.client.projectId],
-      });
-      burstKeys.push(projectClient(world.baseUrl, { projectId: burster.client.projectId, apiKey: key }));
-    }
-    // The quiet project's label is read through a key of its own (as a dashboard would): the
-    // reads poll every 100 ms while several samples overlap, and on the chat's key they would use
-    // up its usage plan and get the quiet chats themselves refused.
-    const { key: readerKey } = await createApiKey(world.database.db, {
-      name: "quiet-reader",
-      projectIds: [quiet.client.projectId],
-    });
-    const reader = projectClient(world.baseUrl, { projectId: quiet.client.projectId, apiKey: readerKey });
-    const quietClient: ProjectClient = {
-      projectId: quiet.client.projectId,
-      call: (method, path, body) => (method === "GET" ? reader : quiet.client).call(method, path, body),
-    };
+    const { quietClient, deleter, reclassifier, burstKeys } = await fairnessProjects(world);
     const seedStarted = performance.now();
     await seedLabelled(world, deleter.client.projectId, deleter.categoryIds[0] as string, SEEDED);
     await seedLabelled(world, reclassifier.client.projectId, reclassifier.categoryIds[0] as string, SEEDED);
