@@ -76,7 +76,7 @@ function acknowledgeFunctionFindings(stack: KapaServiceStack): void {
     );
   }
 
-  for (const lost of [classification.sweeperLostRuns, reports.lostRuns, webhooks.dispatcherLostRuns]) {
+  for (const lost of [classification.sweeps.lostRuns, reports.plans.lostRuns, webhooks.dispatches.lostRuns]) {
     ack(
       lost.queue,
       "SQS3",

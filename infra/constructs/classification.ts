@@ -3,13 +3,12 @@ import type * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as ec2 from "aws-cdk-lib/aws-ec2";
 import type * as lambda from "aws-cdk-lib/aws-lambda";
 import type { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
-import type * as scheduler from "aws-cdk-lib/aws-scheduler";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { StackSettings } from "../settings.js";
 import { type BedrockAccess, grantBedrockModel } from "./bedrock-access.js";
 import type { Database } from "./database.js";
-import { type LostRunsQueue, rateSchedule } from "./dead-letters.js";
+import { rateSchedule, type ScheduledRuns } from "./dead-letters.js";
 import { KapaFunction } from "./lambda.js";
 import { QueueConsumer, type QueueConsumerProps, VISIBILITY_TIMEOUT_FACTOR } from "./queue-consumer.js";
 
@@ -75,9 +74,7 @@ export class Classification extends Construct {
   readonly classifier: KapaFunction;
   readonly liveSource: SqsEventSource;
   readonly sweeper: KapaFunction;
-  readonly sweeperSchedule: scheduler.Schedule;
-  /** The sweeper runs the schedule could not start. */
-  readonly sweeperLostRuns: LostRunsQueue;
+  readonly sweeps: ScheduledRuns;
   readonly queueEndpoint: ec2.InterfaceVpcEndpoint;
   /** With kapa:classifier=bedrock: the classifier's grant on its model and the Bedrock runtime endpoint. */
   readonly bedrock?: BedrockAccess;
@@ -151,7 +148,7 @@ export class Classification extends Construct {
     database.bindTo(this.sweeper.function);
     this.bindSender(this.sweeper);
     // A failed sweep is not retried: the next run is the retry.
-    const sweeps = rateSchedule(this, {
+    this.sweeps = rateSchedule(this, {
       scheduleId: "SweeperSchedule",
       lostRunsId: "SweeperLostRuns",
       purpose: "Sweeper schedule",
@@ -159,9 +156,7 @@ export class Classification extends Construct {
       fn: this.sweeper,
       interval,
     });
-    this.sweeperSchedule = sweeps.schedule;
-    this.sweeperLostRuns = sweeps.lostRuns;
-    this.alarms = [...this.live.alarms, this.sweeperLostRuns.alarm];
+    this.alarms = [...this.live.alarms, this.sweeps.lostRuns.alarm];
   }
 
   /**

@@ -61,10 +61,13 @@ export interface RateScheduleProps {
  * lost-runs queue). The target creates the schedule's role, allowed lambda:InvokeFunction on the
  * function only (and sqs:SendMessage on its dead-letter queue).
  */
-export function rateSchedule(
-  scope: Construct,
-  props: RateScheduleProps,
-): { schedule: scheduler.Schedule; lostRuns: LostRunsQueue } {
+/** A scheduled function's schedule, and the queue that keeps the runs it could not start. */
+export interface ScheduledRuns {
+  schedule: scheduler.Schedule;
+  lostRuns: LostRunsQueue;
+}
+
+export function rateSchedule(scope: Construct, props: RateScheduleProps): ScheduledRuns {
   const { fn, interval } = props;
   fn.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: interval });
   const lostRuns = new LostRunsQueue(scope, props.lostRunsId, { purpose: props.purpose });

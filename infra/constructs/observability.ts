@@ -82,14 +82,6 @@ export class Observability extends Construct {
   /** Every alarm wired to the topic: the ones collected from the other constructs and this one's. */
   readonly alarms: readonly cloudwatch.Alarm[];
   readonly api5xxRateAlarm: cloudwatch.Alarm;
-  readonly classifierErrorRateAlarm: cloudwatch.Alarm;
-  readonly classificationFailureRateAlarm: cloudwatch.Alarm;
-  readonly enqueueFailuresAlarm: cloudwatch.Alarm;
-  readonly sweeperErrorsAlarm: cloudwatch.Alarm;
-  readonly backfillQueueAgeAlarm?: cloudwatch.Alarm;
-  readonly backfillExecutionsAlarm?: cloudwatch.Alarm;
-  readonly reportPlannerErrorsAlarm?: cloudwatch.Alarm;
-  readonly reportSenderErrorsAlarm?: cloudwatch.Alarm;
   readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
@@ -100,40 +92,12 @@ export class Observability extends Construct {
     this.topicKey = key;
 
     this.api5xxRateAlarm = api5xxRateAlarm(this, api);
-    const live = liveAlarms(this, classification, settings.sweeperIntervalMinutes);
-    this.classifierErrorRateAlarm = live.classifierErrorRateAlarm;
-    this.classificationFailureRateAlarm = live.classificationFailureRateAlarm;
-    this.enqueueFailuresAlarm = live.enqueueFailuresAlarm;
-    this.sweeperErrorsAlarm = live.sweeperErrorsAlarm;
     const created = [
       this.api5xxRateAlarm,
-      this.classifierErrorRateAlarm,
-      this.classificationFailureRateAlarm,
-      this.enqueueFailuresAlarm,
-      this.sweeperErrorsAlarm,
+      ...liveAlarms(this, classification, settings.sweeperIntervalMinutes),
+      ...(backfill ? backfillAlarms(this, backfill) : []),
+      ...(reports ? reportAlarms(this, reports) : []),
     ];
-
-    if (backfill) {
-      const alarms = backfillAlarms(this, backfill);
-      this.backfillQueueAgeAlarm = alarms.queueAge;
-      this.backfillExecutionsAlarm = alarms.executions;
-      created.push(this.backfillQueueAgeAlarm, this.backfillExecutionsAlarm);
-    }
-    if (reports) {
-      this.reportPlannerErrorsAlarm = functionErrorsAlarm(
-        this,
-        "ReportPlannerErrorsAlarm",
-        reports.planner.function,
-        "Reports: the planner failed (after the scheduler's retries, no report jobs were queued for this period). Check its logs, then run `kapa report send` or invoke the planner again.",
-      );
-      this.reportSenderErrorsAlarm = functionErrorsAlarm(
-        this,
-        "ReportSenderErrorsAlarm",
-        reports.sender.function,
-        "Reports: the sender failed (crash or timeout); its jobs are retried and end in the report DLQ. Check its logs and SES.",
-      );
-      created.push(this.reportPlannerErrorsAlarm, this.reportSenderErrorsAlarm);
-    }
 
     const health = props.database ? serviceHealth(this, { api, database: props.database }) : undefined;
     created.push(...(health?.alarms ?? []));
@@ -277,7 +241,7 @@ function liveAlarms(scope: Construct, classification: Classification, sweeperInt
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
-  return { classifierErrorRateAlarm, classificationFailureRateAlarm, enqueueFailuresAlarm, sweeperErrorsAlarm };
+  return [classifierErrorRateAlarm, classificationFailureRateAlarm, enqueueFailuresAlarm, sweeperErrorsAlarm];
 }
 
 /** Backfill: a queue that would expire messages, executions that timed out or were aborted. */
@@ -312,7 +276,25 @@ function backfillAlarms(scope: Construct, backfill: Backfill) {
     evaluationPeriods: 1,
     treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
   });
-  return { queueAge, executions };
+  return [queueAge, executions];
+}
+
+/** Reports: a planner run that queued no jobs, a sender that crashed. */
+function reportAlarms(scope: Construct, reports: Reports) {
+  return [
+    functionErrorsAlarm(
+      scope,
+      "ReportPlannerErrorsAlarm",
+      reports.planner.function,
+      "Reports: the planner failed (after the scheduler's retries, no report jobs were queued for this period). Check its logs, then run `kapa report send` or invoke the planner again.",
+    ),
+    functionErrorsAlarm(
+      scope,
+      "ReportSenderErrorsAlarm",
+      reports.sender.function,
+      "Reports: the sender failed (crash or timeout); its jobs are retried and end in the report DLQ. Check its logs and SES.",
+    ),
+  ];
 }
 
 function functionErrorsAlarm(scope: Construct, id: string, fn: lambda.IFunction, description: string) {

@@ -4,7 +4,6 @@ import * as ec2 from "aws-cdk-lib/aws-ec2";
 import * as events from "aws-cdk-lib/aws-events";
 import * as iam from "aws-cdk-lib/aws-iam";
 import { SqsDestination } from "aws-cdk-lib/aws-lambda-destinations";
-import type { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import * as scheduler from "aws-cdk-lib/aws-scheduler";
 import { LambdaInvoke } from "aws-cdk-lib/aws-scheduler-targets";
 import * as ses from "aws-cdk-lib/aws-ses";
@@ -13,7 +12,7 @@ import { DEFAULT_REPORT_CLAIM_LEASE_SECONDS } from "../../shared/reports/config.
 import { REPORT_QUEUE_SETTINGS } from "../../shared/reports/queue.js";
 import type { StackSettings } from "../settings.js";
 import type { Database } from "./database.js";
-import { LostRunsQueue } from "./dead-letters.js";
+import { LostRunsQueue, type ScheduledRuns } from "./dead-letters.js";
 import { KapaFunction } from "./lambda.js";
 import { QueueConsumer } from "./queue-consumer.js";
 
@@ -50,13 +49,11 @@ export class Reports extends Construct {
   readonly jobs: QueueConsumer;
   readonly planner: KapaFunction;
   readonly sender: KapaFunction;
-  readonly senderSource: SqsEventSource;
-  readonly schedule: scheduler.Schedule;
+  /** The weekly schedule, and the planner runs it could not start or that failed after Lambda's retries. */
+  readonly plans: ScheduledRuns;
   readonly identity: ses.EmailIdentity;
   /** Every report is sent with it: bounce and complaint events, and their suppression. */
   readonly configurationSet: ses.ConfigurationSet;
-  /** Planner runs the schedule could not start, or that failed after Lambda's retries. */
-  readonly lostRuns: LostRunsQueue;
   readonly alarms: readonly cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: ReportsProps) {
@@ -88,9 +85,8 @@ export class Reports extends Construct {
       // Thousands of teams take a while at the sender's low concurrency; hours means stuck.
       ageAlarmThreshold: Duration.hours(3),
     });
-    this.senderSource = this.jobs.source;
-    this.lostRuns = new LostRunsQueue(this, "LostRuns", { purpose: "Report planner" });
-    this.alarms = [...this.jobs.alarms, this.lostRuns.alarm];
+    const lostRuns = new LostRunsQueue(this, "LostRuns", { purpose: "Report planner" });
+    this.alarms = [...this.jobs.alarms, lostRuns.alarm];
     assertClaimLeaseFits(this.sender);
 
     this.planner = new KapaFunction(this, "Planner", {
@@ -108,7 +104,7 @@ export class Reports extends Construct {
     // retries is kept, with its scheduledTime, on the lost-runs queue (and alarmed).
     this.planner.function.configureAsyncInvoke({
       retryAttempts: 2,
-      onFailure: new SqsDestination(this.lostRuns.queue),
+      onFailure: new SqsDestination(lostRuns.queue),
     });
 
     this.identity = new ses.EmailIdentity(this, "SenderIdentity", {
@@ -117,7 +113,7 @@ export class Reports extends Construct {
     this.identity.grantSendEmail(this.sender.function);
     this.configurationSet = emailFeedback(this);
     this.allowSendingWith(this.configurationSet);
-    this.schedule = this.weeklySchedule(settings);
+    this.plans = { schedule: this.weeklySchedule(settings, lostRuns), lostRuns };
   }
 
   /** Sending with a configuration set is authorized on the set too. */
@@ -137,7 +133,7 @@ export class Reports extends Construct {
   }
 
   /** The target creates the schedule's role, allowed lambda:InvokeFunction on the planner only. */
-  private weeklySchedule(settings: ReportsProps["settings"]): scheduler.Schedule {
+  private weeklySchedule(settings: ReportsProps["settings"], lostRuns: LostRunsQueue): scheduler.Schedule {
     return new scheduler.Schedule(this, "Schedule", {
       description: "Usage reports: plan one job per team for the last complete week",
       schedule: scheduler.ScheduleExpression.expression(settings.reportSchedule, TimeZone.of(settings.reportTimeZone)),
@@ -146,7 +142,7 @@ export class Reports extends Construct {
         input: scheduler.ScheduleTargetInput.fromObject({ scheduledTime: scheduler.ContextAttribute.scheduledTime }),
         retryAttempts: 3,
         maxEventAge: Duration.hours(6),
-        deadLetterQueue: this.lostRuns.queue,
+        deadLetterQueue: lostRuns.queue,
       }),
     });
   }

@@ -1,12 +1,11 @@
 import { Duration } from "aws-cdk-lib";
 import type * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
-import type * as scheduler from "aws-cdk-lib/aws-scheduler";
 import * as secretsmanager from "aws-cdk-lib/aws-secretsmanager";
 import { Construct } from "constructs";
 import { DELIVERY_TIMEOUT_MS, DISABLE_AFTER_CONSECUTIVE_FAILURES } from "../../shared/webhooks/model.js";
 import type { StackSettings } from "../settings.js";
 import type { Database } from "./database.js";
-import { type LostRunsQueue, rateSchedule } from "./dead-letters.js";
+import { rateSchedule, type ScheduledRuns } from "./dead-letters.js";
 import { KapaFunction } from "./lambda.js";
 import { QueueConsumer } from "./queue-consumer.js";
 
@@ -54,10 +53,9 @@ export class Webhooks extends Construct {
   readonly recorder: KapaFunction;
   readonly deliveries: QueueConsumer;
   readonly results: QueueConsumer;
-  readonly schedule: scheduler.Schedule;
   /** Seals the endpoints' signing secrets in the delivery messages (shared/webhooks/message-seal.ts). */
   readonly messageKey: secretsmanager.Secret;
-  readonly dispatcherLostRuns: LostRunsQueue;
+  readonly dispatches: ScheduledRuns;
   readonly alarms: readonly cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: WebhooksProps) {
@@ -115,7 +113,7 @@ export class Webhooks extends Construct {
     });
     database.bindTo(this.dispatcher.function);
     // A run that failed is not retried: the next minute's run claims what it left.
-    const dispatches = rateSchedule(this, {
+    this.dispatches = rateSchedule(this, {
       scheduleId: "DispatchSchedule",
       lostRunsId: "DispatcherLostRuns",
       purpose: "Webhook dispatcher schedule",
@@ -123,13 +121,11 @@ export class Webhooks extends Construct {
       fn: this.dispatcher,
       interval: DISPATCH_INTERVAL,
     });
-    this.schedule = dispatches.schedule;
-    this.dispatcherLostRuns = dispatches.lostRuns;
 
     for (const fn of [this.dispatcher, this.recorder, this.sender]) this.bindDeliverySender(fn);
     this.results.queue.grantSendMessages(this.sender.function);
     this.sender.addEnvironment("WEBHOOK_RESULTS_QUEUE_URL", this.results.queue.queueUrl);
-    this.alarms = [...this.deliveries.alarms, ...this.results.alarms, this.dispatcherLostRuns.alarm];
+    this.alarms = [...this.deliveries.alarms, ...this.results.alarms, this.dispatches.lostRuns.alarm];
   }
 
   /**

@@ -1,5 +1,6 @@
 import { and, asc, eq, inArray, or, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
+import { oneOrNull } from "../db/one-row.js";
 import { lockProjectForCap } from "../db/project-lock.js";
 import { type QuestionAnswerRow, questionAnswers, type ThreadExportRow, threadExports } from "../db/schema.js";
 import type { ExportClaim, NewExport } from "./model.js";
@@ -68,11 +69,12 @@ export class ExportsRepository implements ExportsStore {
   }
 
   async get(projectId: string, exportId: string): Promise<ThreadExportRow | null> {
-    const [row] = await this.db
-      .select()
-      .from(threadExports)
-      .where(and(eq(threadExports.id, exportId), eq(threadExports.projectId, projectId)));
-    return row ?? null;
+    return oneOrNull(
+      this.db
+        .select()
+        .from(threadExports)
+        .where(and(eq(threadExports.id, exportId), eq(threadExports.projectId, projectId))),
+    );
   }
 
   /**

@@ -1,5 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { DbOrTx } from "../db/client.js";
+import { oneOrNull } from "../db/one-row.js";
 import { type ReportRunRow, reportDeliveries, reportRuns } from "../db/schema.js";
 import type { Delivery, RunClaim, RunOutcome } from "./model.js";
 
@@ -42,11 +43,12 @@ export class ReportRunsRepository implements ReportRunsStore {
   }
 
   async find(teamId: string, period: string): Promise<ReportRunRow | null> {
-    const [row] = await this.db
-      .select()
-      .from(reportRuns)
-      .where(and(eq(reportRuns.teamId, teamId), eq(reportRuns.period, period)));
-    return row ?? null;
+    return oneOrNull(
+      this.db
+        .select()
+        .from(reportRuns)
+        .where(and(eq(reportRuns.teamId, teamId), eq(reportRuns.period, period))),
+    );
   }
 
   /** The users this run already reached (in an earlier attempt). */

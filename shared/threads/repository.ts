@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, gte, isNotNull, isNull, lt, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { classifyDbError } from "../db/errors.js";
+import { oneOrNull } from "../db/one-row.js";
 import { categories, projects, questionAnswers, threads } from "../db/schema.js";
 import { exampleFromUserLabel, exampleRemovedWithLabel } from "../labels/examples.js";
 import { lockedLabels, recordLabelChanges } from "../labels/history.js";
@@ -213,12 +214,13 @@ export class ThreadsRepository implements ThreadsStore {
   }
 
   async getView(projectId: string, threadId: string): Promise<ThreadView | null> {
-    const [thread] = await this.db
-      .select(threadView)
-      .from(threads)
-      .leftJoin(categories, labelCategory)
-      .where(and(eq(threads.id, threadId), eq(threads.projectId, projectId)));
-    return thread ?? null;
+    return oneOrNull(
+      this.db
+        .select(threadView)
+        .from(threads)
+        .leftJoin(categories, labelCategory)
+        .where(and(eq(threads.id, threadId), eq(threads.projectId, projectId))),
+    );
   }
 
   async getWithAnswers(projectId: string, threadId: string): Promise<ThreadDetail | null> {

@@ -205,7 +205,7 @@ describe("sweeper", () => {
     expect(role.ManagedPolicyArns).toBeUndefined();
     expectScheduleRoleInvokesOnly(statementsOfRole(roleId), {
       functionId: sweeperId,
-      lostRunsQueueId: idOf(classification.sweeperLostRuns.queue),
+      lostRunsQueueId: idOf(classification.sweeps.lostRuns.queue),
       otherFunctionIds: functions.keys(),
     });
   });
@@ -261,7 +261,7 @@ describe("alarms", () => {
 
   it("are exposed for the observability construct", () => {
     const ids = classification.alarms.map((a) => idOf(a)).sort();
-    const lostRunsId = idOf(classification.sweeperLostRuns.queue);
+    const lostRunsId = idOf(classification.sweeps.lostRuns.queue);
     const expected = alarms
       .filter(([, a]) => [queueId, dlqId, lostRunsId].some((id) => mentions(props(a).Dimensions, id)))
       .map(([id]) => id)

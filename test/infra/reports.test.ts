@@ -57,13 +57,13 @@ describe("report schedule", () => {
     ][0];
     expectScheduleRoleInvokesOnly(statementsOfRole(roleId), {
       functionId: plannerId,
-      lostRunsQueueId: idOf(reports.lostRuns.queue),
+      lostRunsQueueId: idOf(reports.plans.lostRuns.queue),
       otherFunctionIds: functions.keys(),
     });
   });
 
   it("keeps lost runs: the schedule's dead-letter queue and the planner's on-failure destination, alarmed", () => {
-    const lostRunsId = idOf(reports.lostRuns.queue);
+    const lostRunsId = idOf(reports.plans.lostRuns.queue);
     expect((reportSchedule().Target as { DeadLetterConfig?: { Arn: unknown } }).DeadLetterConfig?.Arn).toEqual({
       "Fn::GetAtt": [lostRunsId, "Arn"],
     });
@@ -84,7 +84,7 @@ describe("report schedule", () => {
         (s) => asArray(s.Action).includes("sqs:SendMessage") && mentions(s.Resource, lostRunsId),
       ),
     ).toBe(true);
-    expect(reports.alarms).toContain(reports.lostRuns.alarm);
+    expect(reports.alarms).toContain(reports.plans.lostRuns.alarm);
   });
 
   it("follows the context settings, and refuses invalid ones at synth", () => {

@@ -118,12 +118,12 @@ describe("webhook recorder and dispatcher", () => {
     // Each run polls past the next one's start: no part of the minute without a poller.
     expect(DISPATCH_WINDOW.toSeconds()).toBeGreaterThan(DISPATCH_INTERVAL.toSeconds());
     expect(envOf(dispatcherId).WEBHOOK_DISPATCH_WINDOW_SECONDS).toBe(String(DISPATCH_WINDOW.toSeconds()));
-    const schedule = props(resourcesOf("AWS::Scheduler::Schedule").get(idOf(webhooks.schedule)));
+    const schedule = props(resourcesOf("AWS::Scheduler::Schedule").get(idOf(webhooks.dispatches.schedule)));
     expect(schedule.ScheduleExpression).toBe("rate(1 minute)");
     const target = schedule.Target as { RoleArn: { "Fn::GetAtt": [string, string] } };
     expectScheduleRoleInvokesOnly(statementsOfRole(target.RoleArn["Fn::GetAtt"][0]), {
       functionId: dispatcherId,
-      lostRunsQueueId: idOf(webhooks.dispatcherLostRuns.queue),
+      lostRunsQueueId: idOf(webhooks.dispatches.lostRuns.queue),
       otherFunctionIds: functions.keys(),
     });
     expect(sendTargets(dispatcherId).every((r) => mentions(r, deliveriesId))).toBe(true);

@@ -31,18 +31,21 @@ function message(threadId: string, extra: Record<string, unknown> = {}, sentAt =
   return { messageId: `m${messageCount}`, body: JSON.stringify({ threadId, reason: "new-thread", ...extra }), sentAt };
 }
 
-async function labelOf(threadId: string) {
-  const [row] = await db
-    .select({
-      categoryId: threads.categoryId,
-      source: threads.categorySource,
-      confidence: threads.categoryConfidence,
-      rationale: threads.categoryRationale,
-      name: categories.name,
-    })
-    .from(threads)
-    .leftJoin(categories, eq(categories.id, threads.categoryId))
-    .where(eq(threads.id, threadId));
+type StoredLabel = {
+  categoryId: string | null;
+  source: string | null;
+  confidence: number | null;
+  rationale: string | null;
+  name: string | null;
+};
+
+/** The label as stored, a deleted category's too (the API reads one as no label). */
+async function labelOf(threadId: string): Promise<StoredLabel | undefined> {
+  const [row] = await db.execute<StoredLabel>(sql`
+    select t.category_id as "categoryId", t.category_source as source, t.category_confidence as confidence,
+      t.category_rationale as rationale, c.name
+    from threads t left join categories c on c.id = t.category_id
+    where t.id = ${threadId}`);
   return row;
 }
 
