@@ -2,23 +2,17 @@ import type { CfnElement } from "aws-cdk-lib";
 import { describe, expect, it } from "vitest";
 import { API_KEY_HEADER } from "../../infra/constructs/api.js";
 import { routeList } from "../../shared/http/routes.js";
-import {
-  apiMethods,
-  authorizerFnId,
-  fnLogicalId,
-  functionsByHandler,
-  handlerNames,
-  logicalId,
-  resourcesOf,
-  stack,
-  template,
-} from "./stack-fixture.js";
+import * as fixture from "./stack-fixture.js";
 import { mentions, only, props, ref, synth } from "./support.js";
+
+// Prepare ------------------------------------------------------------------------------------
+
+const { stack, template, idOf, fnId, resourcesOf } = synth();
 
 // Assess -------------------------------------------------------------------------------------
 
 describe("API Gateway routes come from the route table", () => {
-  const methods = apiMethods();
+  const methods = fixture.apiMethods();
 
   it("has exactly one method per route, on the route's resource path", () => {
     const expected = routeList.map((r) => `${r.method} ${r.path}`).sort();
@@ -55,19 +49,19 @@ describe("API Gateway routes come from the route table", () => {
   });
 
   it("integrates each route with its own handler's function (Lambda proxy)", () => {
-    expect([...functionsByHandler.keys()].sort()).toEqual(handlerNames);
+    expect([...fixture.functionsByHandler.keys()].sort()).toEqual(fixture.handlerNames);
     for (const route of routeList) {
       const method = only(
         methods.filter((m) => m.key === `${route.method} ${route.path}`),
         route.path,
       );
-      const fn = functionsByHandler.get(route.handler);
+      const fn = fixture.functionsByHandler.get(route.handler);
       if (!fn) throw new Error(`No function for ${route.handler}`);
       expect(method.integration.Type).toBe("AWS_PROXY");
       expect(method.integration.IntegrationHttpMethod).toBe("POST");
-      expect(mentions(method.integration.Uri, fnLogicalId(fn)), route.path).toBe(true);
-      for (const [other, otherFn] of functionsByHandler) {
-        if (other !== route.handler) expect(mentions(method.integration.Uri, fnLogicalId(otherFn))).toBe(false);
+      expect(mentions(method.integration.Uri, fnId(fn)), route.path).toBe(true);
+      for (const [other, otherFn] of fixture.functionsByHandler) {
+        if (other !== route.handler) expect(mentions(method.integration.Uri, fnId(otherFn))).toBe(false);
       }
     }
   });
@@ -90,7 +84,7 @@ describe("authorizer", () => {
     expect(authorizer.Type).toBe("REQUEST");
     expect(authorizer.IdentitySource).toBe(`method.request.header.${API_KEY_HEADER}`);
     expect(authorizer.AuthorizerResultTtlInSeconds).toBe(60);
-    expect(mentions(authorizer.AuthorizerUri, authorizerFnId)).toBe(true);
+    expect(mentions(authorizer.AuthorizerUri, fixture.authorizerFnId)).toBe(true);
   });
 });
 
@@ -111,7 +105,7 @@ describe("stage", () => {
 
   it("writes JSON access logs to its own log group", () => {
     const accessLog = stage.AccessLogSetting as { DestinationArn: unknown; Format: string };
-    const logGroupId = logicalId(stack.api.accessLogs.node.defaultChild as CfnElement);
+    const logGroupId = idOf(stack.api.accessLogs.node.defaultChild as CfnElement);
     expect(mentions(accessLog.DestinationArn, logGroupId)).toBe(true);
     const format = JSON.parse(accessLog.Format) as Record<string, string>;
     expect(format).toMatchObject({
@@ -132,7 +126,7 @@ describe("stage", () => {
       "kapa:throttlingRateLimit": "7",
       "kapa:throttlingBurstLimit": 9,
     });
-    const customStage = props(only(resourcesOf("AWS::ApiGateway::Stage", custom.template).values(), "stage"));
+    const customStage = props(only(custom.resourcesOf("AWS::ApiGateway::Stage").values(), "stage"));
     expect(customStage.StageName).toBe("staging");
     expect(customStage.MethodSettings).toEqual([
       expect.objectContaining({ ThrottlingRateLimit: 7, ThrottlingBurstLimit: 9 }),

@@ -7,19 +7,15 @@ import { BACKFILL_STATES } from "../../infra/constructs/backfill.js";
 import { CLASSIFIER_VISIBILITY_TIMEOUT } from "../../infra/constructs/classification.js";
 import { functionEntries, type KapaFunction } from "../../infra/constructs/lambda.js";
 import { DEFAULT_SETTINGS } from "../../infra/settings.js";
-import {
-  type Asl,
-  type AslState,
-  type CfnTemplate,
-  loadBackfillMachine,
-  resolveStateMachine,
-  synthesizeBackfillMachine,
-} from "../../local/state-machine.js";
-import { asArray, mentions, only, props, propsMentioning, ref, type Statement, synth } from "./support.js";
+import type { Asl, AslState, CfnTemplate } from "../../local/state-machine.js";
+import { loadBackfillMachine, resolveStateMachine, synthesizeBackfillMachine } from "../../local/state-machine.js";
+import { asArray, mentions, only, props, ref, type Statement, synth } from "./support.js";
 
 // Prepare ------------------------------------------------------------------------------------
 
-const { stack, template, idOf, fnId, resourcesOf, envOf, roleIdOf, statementsOfRole, identityStatements } = synth();
+const defaultStack = synth();
+const { stack, template, idOf, fnId, resourcesOf, envOf, propsMentioning } = defaultStack;
+const { roleIdOf, statementsOfRole, identityStatements } = defaultStack;
 const { backfill } = stack;
 const machineId = idOf(backfill.stateMachine);
 const planId = fnId(backfill.plan);
@@ -185,7 +181,7 @@ describe("backfill queue", () => {
 
   it("is drained by the same classifier through its own mapping, capped lower than the live queue's", () => {
     const onQueue = (id: string) =>
-      propsMentioning(template, "AWS::Lambda::EventSourceMapping", "EventSourceArn", id, `mapping of ${id}`);
+      propsMentioning("AWS::Lambda::EventSourceMapping", "EventSourceArn", id, `mapping of ${id}`);
     const backfillMapping = onQueue(queueId);
     const liveMapping = onQueue(liveQueueId);
     expect(backfillMapping).toMatchObject({
@@ -306,8 +302,7 @@ describe("settings", () => {
     });
     expect((customMachine.definition.States.EnqueueRanges as AslState).MaxConcurrency).toBe(4);
     const backfillQueue = custom.idOf(custom.stack.backfill.queue.queue);
-    const mapping = propsMentioning(
-      custom.template,
+    const mapping = custom.propsMentioning(
       "AWS::Lambda::EventSourceMapping",
       "EventSourceArn",
       backfillQueue,

@@ -2,13 +2,15 @@ import type { Template } from "aws-cdk-lib/assertions";
 import { expect } from "vitest";
 import { asArray, mentions, only, props, resourcesIn, type Statement, synth } from "./support.js";
 
-/** The default stack of the classification tests, and the logical ids and policies they check. */
+/**
+ * The logical ids and policies the classification tests check, on the default stack; the tests take
+ * it and its template helpers from synth(), and these as `fixture.<name>`.
+ */
 
 /** The API handlers that enqueue thread ids (the issue's contract), and nothing else of the API. */
 export const SENDER_HANDLERS = ["chat", "update-thread"];
 
-export const { stack, template, idOf, fnId, resourcesOf, envOf, roleIdOf, statementsOfRole, identityStatements } =
-  synth();
+const { stack, idOf, fnId, resourcesOf, roleIdOf, identityStatements } = synth();
 export const classification = stack.classification;
 
 export const queueId = idOf(classification.liveQueue);

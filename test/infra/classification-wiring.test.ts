@@ -7,45 +7,32 @@ import { Database } from "../../infra/constructs/database.js";
 import { KapaFunction } from "../../infra/constructs/lambda.js";
 import { DEFAULT_SETTINGS } from "../../infra/settings.js";
 import { routeList } from "../../shared/http/routes.js";
-import {
-  allows,
-  classifierId,
-  dlqId,
-  envOf,
-  fnProps,
-  functions,
-  functionsAllowed,
-  identityStatements,
-  idOf,
-  queueId,
-  resourcesOf,
-  roleIdOf,
-  scheduleOf,
-  senderIds,
-  stack,
-  statementsOfRole,
-} from "./classification-fixture.js";
+import * as fixture from "./classification-fixture.js";
 import { asArray, mentions, only, props, ref, resourcesIn, synth, testApp } from "./support.js";
+
+// Prepare ------------------------------------------------------------------------------------
+
+const { stack, idOf, envOf, resourcesOf, roleIdOf, statementsOfRole, identityStatements } = synth();
 
 // Assess -------------------------------------------------------------------------------------
 
 describe("IAM least privilege on the queues", () => {
   it("lets only chat, update-thread and the sweeper send to the live queue (a deleted category's threads are backlog)", () => {
-    expect(senderIds).toHaveLength(3);
-    expect(functionsAllowed("sqs:SendMessage", queueId)).toEqual(senderIds);
+    expect(fixture.senderIds).toHaveLength(3);
+    expect(fixture.functionsAllowed("sqs:SendMessage", fixture.queueId)).toEqual(fixture.senderIds);
   });
 
   it("lets the classifier receive and delete (through its event source), never send", () => {
     for (const action of ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"]) {
-      expect(functionsAllowed(action, queueId), action).toEqual([classifierId]);
+      expect(fixture.functionsAllowed(action, fixture.queueId), action).toEqual([fixture.classifierId]);
     }
-    const classifierStatements = statementsOfRole(roleIdOf(classifierId));
-    expect(classifierStatements.some((s) => allows(s, "sqs:SendMessage"))).toBe(false);
+    const classifierStatements = statementsOfRole(roleIdOf(fixture.classifierId));
+    expect(classifierStatements.some((s) => fixture.allows(s, "sqs:SendMessage"))).toBe(false);
   });
 
   it("grants nobody anything on the DLQ (only SQS's redrive writes to it)", () => {
     for (const { statement } of identityStatements()) {
-      expect(mentions(statement.Resource, dlqId), JSON.stringify(statement)).toBe(false);
+      expect(mentions(statement.Resource, fixture.dlqId), JSON.stringify(statement)).toBe(false);
     }
   });
 
@@ -61,17 +48,22 @@ describe("IAM least privilege on the queues", () => {
     // Every SQS statement that names the live queue names nothing else (but the backfill queue
     // the classifier also consumes).
     const backfillQueueId = idOf(stack.backfill.queue.queue);
-    for (const { statement } of sqsStatements.filter(({ statement }) => mentions(statement.Resource, queueId))) {
+    for (const { statement } of sqsStatements.filter(({ statement }) =>
+      mentions(statement.Resource, fixture.queueId),
+    )) {
       for (const resource of asArray(statement.Resource)) {
-        expect(mentions(resource, queueId) || mentions(resource, backfillQueueId), JSON.stringify(resource)).toBe(true);
+        expect(
+          mentions(resource, fixture.queueId) || mentions(resource, backfillQueueId),
+          JSON.stringify(resource),
+        ).toBe(true);
       }
     }
   });
 
   it("sets CLASSIFICATION_QUEUE_URL on exactly the senders", () => {
-    const withUrl = [...functions.keys()].filter((id) => envOf(id).CLASSIFICATION_QUEUE_URL !== undefined);
-    expect(withUrl.sort()).toEqual(senderIds);
-    for (const id of withUrl) expect(envOf(id).CLASSIFICATION_QUEUE_URL, id).toEqual(ref(queueId));
+    const withUrl = [...fixture.functions.keys()].filter((id) => envOf(id).CLASSIFICATION_QUEUE_URL !== undefined);
+    expect(withUrl.sort()).toEqual(fixture.senderIds);
+    for (const id of withUrl) expect(envOf(id).CLASSIFICATION_QUEUE_URL, id).toEqual(ref(fixture.queueId));
   });
 });
 
@@ -101,8 +93,8 @@ describe("network", () => {
           i.ToPort === 443,
       ),
     ).toBe(true);
-    for (const id of [...senderIds, classifierId]) {
-      const vpc = fnProps(id).VpcConfig as { SecurityGroupIds: unknown[] };
+    for (const id of [...fixture.senderIds, fixture.classifierId]) {
+      const vpc = fixture.fnProps(id).VpcConfig as { SecurityGroupIds: unknown[] };
       expect(vpc.SecurityGroupIds, id).toEqual([{ "Fn::GetAtt": [functionSgId, "GroupId"] }]);
     }
   });
@@ -138,7 +130,7 @@ describe("settings", () => {
       MaximumBatchingWindowInSeconds: 0,
       ScalingConfig: { MaximumConcurrency: 3 },
     });
-    const schedule = scheduleOf(t, custom.fnId(custom.stack.classification.sweeper));
+    const schedule = fixture.scheduleOf(t, custom.fnId(custom.stack.classification.sweeper));
     expect(schedule.ScheduleExpression).toBe("rate(15 minutes)");
     const c = custom.stack.classification;
     expect(custom.envOf(custom.fnId(c.classifier)).CLASSIFIER_DELAY_MS).toBe("500");

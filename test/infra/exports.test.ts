@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { EXPORT_WORKER_TIMEOUT } from "../../infra/constructs/exports.js";
 import { EXPORT_QUEUED_EXPIRY_SECONDS, EXPORT_RETENTION_DAYS } from "../../shared/exports/queue.js";
-import { asArray, mentions, only, props, propsMentioning, type Statement, synth } from "./support.js";
+import { asArray, mentions, only, props, type Statement, synth } from "./support.js";
 
 // Prepare ------------------------------------------------------------------------------------
 
-const { stack, template, idOf, fnId, resourcesOf, envOf, roleIdOf, statementsOfRole, identityStatements } = synth();
+const defaultStack = synth();
+const { stack, template, idOf, fnId, resourcesOf, envOf, propsMentioning } = defaultStack;
+const { roleIdOf, statementsOfRole, identityStatements } = defaultStack;
 const { exports, api } = stack;
 const bucketId = idOf(exports.bucket);
 const queueId = idOf(exports.jobs.queue);
@@ -150,13 +152,7 @@ describe("export routes", () => {
 
 describe("export alarms", () => {
   it("alarm on a dead-lettered job, and notify the alarm topic", () => {
-    const dlqAlarm = propsMentioning(
-      template,
-      "AWS::CloudWatch::Alarm",
-      "Dimensions",
-      dlqId,
-      "alarm on the export DLQ",
-    );
+    const dlqAlarm = propsMentioning("AWS::CloudWatch::Alarm", "Dimensions", dlqId, "alarm on the export DLQ");
     expect(dlqAlarm.MetricName).toBe("ApproximateNumberOfMessagesVisible");
     expect((dlqAlarm.AlarmActions as unknown[]).length).toBeGreaterThan(0);
   });

@@ -2,31 +2,10 @@ import type { CfnElement } from "aws-cdk-lib";
 import { describe, expect, it } from "vitest";
 import { DATABASE_NAME } from "../../infra/constructs/database.js";
 import { LAMBDA_RUNTIME, VPC_ENI_ACTIONS } from "../../infra/constructs/lambda.js";
-import {
-  appFunctions,
-  appSecretRef,
-  authorizerFnId,
-  backfillFnIds,
-  classifierFnId,
-  dbFunctionIds,
-  fnLogicalId,
-  functionSgId,
-  functionsByHandler,
-  handlerNames,
-  logicalId,
-  migrateFnId,
-  proxyEndpoint,
-  resourcesOf,
-  roleIdOf,
-  STATIC_HANDLERS,
-  secretOf,
-  secretRef,
-  stack,
-  statementsOfRole,
-  sweeperFnId,
-  template,
-} from "./stack-fixture.js";
-import { asArray, identityStatements, props } from "./support.js";
+import * as fixture from "./stack-fixture.js";
+import { asArray, props, synth } from "./support.js";
+
+const { stack, idOf, fnId, resourcesOf, roleIdOf, statementsOfRole, identityStatements } = synth();
 
 const messageKeyRef = stack.resolve(stack.webhooks.messageKey.secretArn) as unknown;
 
@@ -34,32 +13,32 @@ const messageKeyRef = stack.resolve(stack.webhooks.messageKey.secretArn) as unkn
 
 const functions = resourcesOf("AWS::Lambda::Function");
 /** The one logging grant of a function: its own log group (and its streams), nothing else. */
-const ownLogsStatement = (fn: (typeof appFunctions)[number]) => ({
+const ownLogsStatement = (fn: (typeof fixture.appFunctions)[number]) => ({
   Effect: "Allow",
   Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
-  Resource: { "Fn::GetAtt": [logicalId(fn.logGroup.node.defaultChild as CfnElement), "Arn"] },
+  Resource: { "Fn::GetAtt": [idOf(fn.logGroup.node.defaultChild as CfnElement), "Arn"] },
 });
 const isEniStatement = (s: { Action: string | string[] }) =>
   asArray(s.Action).every((a) => VPC_ENI_ACTIONS.includes(a));
-const appIds = appFunctions.map(fnLogicalId);
+const appIds = fixture.appFunctions.map(fnId);
 
 describe("Lambda functions", () => {
   it("are one per distinct handler, plus the authorizer, the migrator, the classifier, the sweeper, the report planner and sender, the backfill tasks, the export worker and the webhook dispatcher, sender and recorder", () => {
-    expect(appFunctions).toHaveLength(handlerNames.length + 12);
+    expect(fixture.appFunctions).toHaveLength(fixture.handlerNames.length + 12);
     expect(new Set(appIds)).toEqual(
       new Set([
-        ...[...functionsByHandler.values()].map(fnLogicalId),
-        authorizerFnId,
-        migrateFnId,
-        classifierFnId,
-        sweeperFnId,
-        fnLogicalId(stack.reports.planner),
-        fnLogicalId(stack.reports.sender),
-        ...backfillFnIds,
-        fnLogicalId(stack.exports.worker),
-        fnLogicalId(stack.webhooks.dispatcher),
-        fnLogicalId(stack.webhooks.sender),
-        fnLogicalId(stack.webhooks.recorder),
+        ...[...fixture.functionsByHandler.values()].map(fnId),
+        fixture.authorizerFnId,
+        fixture.migrateFnId,
+        fixture.classifierFnId,
+        fixture.sweeperFnId,
+        fnId(stack.reports.planner),
+        fnId(stack.reports.sender),
+        ...fixture.backfillFnIds,
+        fnId(stack.exports.worker),
+        fnId(stack.webhooks.dispatcher),
+        fnId(stack.webhooks.sender),
+        fnId(stack.webhooks.recorder),
       ]),
     );
   });
@@ -75,7 +54,7 @@ describe("Lambda functions", () => {
       expect(p.MemorySize, id).toBeGreaterThanOrEqual(512);
       expect(p.MemorySize, id).toBeLessThanOrEqual(1024);
       // The export worker streams a whole project's threads: Lambda's longest timeout.
-      expect(p.Timeout, id).toBeLessThanOrEqual(id === fnLogicalId(stack.exports.worker) ? 900 : 300);
+      expect(p.Timeout, id).toBeLessThanOrEqual(id === fnId(stack.exports.worker) ? 900 : 300);
       const env = (p.Environment as { Variables: Record<string, unknown> }).Variables;
       expect(env.NODE_OPTIONS, id).toBe("--enable-source-maps");
       expect(env.LOG_LEVEL, id).toBe("info");
@@ -85,16 +64,16 @@ describe("Lambda functions", () => {
   });
 
   it("that use the database get its env and run in its security group", () => {
-    expect(dbFunctionIds).toHaveLength(handlerNames.length - STATIC_HANDLERS.length + 6);
-    for (const id of dbFunctionIds) {
+    expect(fixture.dbFunctionIds).toHaveLength(fixture.handlerNames.length - fixture.STATIC_HANDLERS.length + 6);
+    for (const id of fixture.dbFunctionIds) {
       const p = props(functions.get(id) ?? { Type: "" });
       const env = (p.Environment as { Variables: Record<string, unknown> }).Variables;
-      expect(env.DB_SECRET_ARN, id).toEqual(secretOf(id));
-      expect(env.DB_HOST, id).toEqual(proxyEndpoint);
+      expect(env.DB_SECRET_ARN, id).toEqual(fixture.secretOf(id));
+      expect(env.DB_HOST, id).toEqual(fixture.proxyEndpoint);
       expect(env.DB_NAME, id).toBe(DATABASE_NAME);
       expect(["1", "2"], id).toContain(env.DB_POOL_MAX);
       const vpc = p.VpcConfig as { SecurityGroupIds: unknown[]; SubnetIds: unknown[] };
-      expect(vpc.SecurityGroupIds, id).toEqual([{ "Fn::GetAtt": [functionSgId, "GroupId"] }]);
+      expect(vpc.SecurityGroupIds, id).toEqual([{ "Fn::GetAtt": [fixture.functionSgId, "GroupId"] }]);
       expect(vpc.SubnetIds, id).toHaveLength(2);
     }
   });
@@ -102,9 +81,9 @@ describe("Lambda functions", () => {
 
 /** The handler's function and its environment, once checked to have no database access. */
 function withoutDatabase(handler: string) {
-  const fn = functionsByHandler.get(handler);
+  const fn = fixture.functionsByHandler.get(handler);
   if (!fn) throw new Error(`No ${handler} function`);
-  const p = props(functions.get(fnLogicalId(fn)) ?? { Type: "" });
+  const p = props(functions.get(fnId(fn)) ?? { Type: "" });
   const env = (p.Environment as { Variables: Record<string, unknown> }).Variables;
   expect(Object.keys(env).filter((k) => k.startsWith("DB_"))).toEqual([]);
   expect(p.VpcConfig).toBeUndefined();
@@ -119,7 +98,7 @@ describe("Lambda functions without the database, and names", () => {
   it("the dashboard function ships its built page, script and styles and has no database access", () => {
     const { fn: dashboard, env } = withoutDatabase("dashboard");
     expect(env.DASHBOARD_ASSETS_DIR).toBe("/var/task/dashboard");
-    expect(statementsOfRole(roleIdOf(fnLogicalId(dashboard)))).toEqual([ownLogsStatement(dashboard)]);
+    expect(statementsOfRole(roleIdOf(fnId(dashboard)))).toEqual([ownLogsStatement(dashboard)]);
   });
 
   it("CDK's own helper functions get nothing of the database", () => {
@@ -132,9 +111,9 @@ describe("Lambda functions without the database, and names", () => {
 
   it("have no hard-coded physical names", () => {
     // API Gateway names its execution log group after the API's id; the stack creates it to set its retention.
-    const executionLogsId = logicalId(stack.api.executionLogs.node.defaultChild as CfnElement);
+    const executionLogsId = idOf(stack.api.executionLogs.node.defaultChild as CfnElement);
     // Step Functions' log group is named under /aws/vendedlogs/ (with the stack's name and a unique id).
-    const vendedLogsId = logicalId(stack.backfill.logGroup.node.defaultChild as CfnElement);
+    const vendedLogsId = idOf(stack.backfill.logGroup.node.defaultChild as CfnElement);
     for (const [type, property] of [
       ["AWS::Lambda::Function", "FunctionName"],
       ["AWS::IAM::Role", "RoleName"],
@@ -156,7 +135,7 @@ describe("Lambda functions without the database, and names", () => {
 });
 
 describe("IAM least privilege", () => {
-  const allStatements = identityStatements(template).map((s) => s.statement);
+  const allStatements = identityStatements().map((s) => s.statement);
 
   it("grants no wildcard or IAM actions anywhere", () => {
     expect(allStatements.length).toBeGreaterThan(0);
@@ -174,10 +153,10 @@ describe("IAM least privilege", () => {
       asArray(s.Action).some((a) => a.startsWith("secretsmanager:") || a.startsWith("rds-db:")),
     );
     // The proxy's role and every database function read the secret.
-    expect(sensitive.length).toBeGreaterThanOrEqual(dbFunctionIds.length + 1);
+    expect(sensitive.length).toBeGreaterThanOrEqual(fixture.dbFunctionIds.length + 1);
     for (const statement of sensitive) {
       for (const resource of asArray(statement.Resource)) {
-        expect([secretRef, appSecretRef, messageKeyRef]).toContainEqual(resource);
+        expect([fixture.secretRef, fixture.appSecretRef, messageKeyRef]).toContainEqual(resource);
       }
       for (const action of asArray(statement.Action)) {
         expect(["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]).toContain(action);
@@ -186,7 +165,7 @@ describe("IAM least privilege", () => {
   });
 
   it("gives each database function read access to the secret, and nothing on *", () => {
-    for (const id of dbFunctionIds) {
+    for (const id of fixture.dbFunctionIds) {
       const statements = statementsOfRole(roleIdOf(id));
       // The webhook message key and its readers are test/infra/webhooks.test.ts's.
       const secretStatements = statements
@@ -202,7 +181,8 @@ describe("IAM least privilege", () => {
         Resource: resource,
       });
       // The migrations read the owner's secret and the application's (to create its login); the rest, the application's.
-      const expected = id === migrateFnId ? [read([appSecretRef, secretRef])] : [read(appSecretRef)];
+      const expected =
+        id === fixture.migrateFnId ? [read([fixture.appSecretRef, fixture.secretRef])] : [read(fixture.appSecretRef)];
       expect(secretStatements, id).toEqual(expected);
       // On *: only Lambda's network interface actions, which take no resource-level permissions.
       for (const statement of statements.filter((s) => !isEniStatement(s))) {
@@ -212,14 +192,14 @@ describe("IAM least privilege", () => {
   });
 
   it("gives the docs function no policy beyond writing to its own log group", () => {
-    const docs = functionsByHandler.get("docs");
+    const docs = fixture.functionsByHandler.get("docs");
     if (!docs) throw new Error("No docs function");
-    expect(statementsOfRole(roleIdOf(fnLogicalId(docs)))).toEqual([ownLogsStatement(docs)]);
+    expect(statementsOfRole(roleIdOf(fnId(docs)))).toEqual([ownLogsStatement(docs)]);
   });
 
   it("lets every function write to its own log group only: no managed policy, no logs action elsewhere", () => {
-    for (const fn of appFunctions) {
-      const roleId = roleIdOf(fnLogicalId(fn));
+    for (const fn of fixture.appFunctions) {
+      const roleId = roleIdOf(fnId(fn));
       expect(props(resourcesOf("AWS::IAM::Role").get(roleId)).ManagedPolicyArns, fn.node.path).toBeUndefined();
       const logging = statementsOfRole(roleId).filter((s) => asArray(s.Action).some((a) => a.startsWith("logs:")));
       expect(logging, fn.node.path).toEqual([ownLogsStatement(fn)]);

@@ -3,8 +3,9 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ESBUILD_TARGET } from "../../infra/bundling.js";
 import { REPO_ROOT } from "../../infra/constructs/lambda.js";
-import { resourcesOf } from "./stack-fixture.js";
-import { props } from "./support.js";
+import { props, synth } from "./support.js";
+
+const { resourcesOf } = synth();
 
 /**
  * One Node major everywhere: the Lambda runtime of the synthesized template, the `node`

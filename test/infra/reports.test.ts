@@ -2,22 +2,14 @@ import type { Template } from "aws-cdk-lib/assertions";
 import { describe, expect, it } from "vitest";
 import { REPORT_SENDER_TIMEOUT } from "../../infra/constructs/reports.js";
 import { DEFAULT_REPORT_CLAIM_LEASE_SECONDS } from "../../shared/reports/config.js";
-import {
-  asArray,
-  expectEncryptedTlsOnlyQueues,
-  expectScheduleRoleInvokesOnly,
-  mentions,
-  only,
-  props,
-  propsMentioning,
-  ref,
-  resourcesIn,
-  synth,
-} from "./support.js";
+import { asArray, mentions, only, props, ref, resourcesIn, synth } from "./support.js";
 
 // Prepare ------------------------------------------------------------------------------------
 
-const { stack, template, idOf, fnId, resourcesOf, envOf, roleIdOf, statementsOfRole, identityStatements } = synth();
+const defaultStack = synth();
+const { stack, template, idOf, fnId, resourcesOf, envOf, propsMentioning } = defaultStack;
+const { roleIdOf, statementsOfRole, identityStatements } = defaultStack;
+const { expectEncryptedTlsOnlyQueues, expectScheduleRoleInvokesOnly } = defaultStack;
 const { reports } = stack;
 const queueId = idOf(reports.jobs.queue);
 const dlqId = idOf(reports.jobs.deadLetterQueue);
@@ -55,7 +47,7 @@ describe("report schedule", () => {
     const roleId = (reportSchedule().Target as { RoleArn: { "Fn::GetAtt": [string, string] } }).RoleArn[
       "Fn::GetAtt"
     ][0];
-    expectScheduleRoleInvokesOnly(statementsOfRole(roleId), {
+    expectScheduleRoleInvokesOnly(roleId, {
       functionId: plannerId,
       lostRunsQueueId: idOf(reports.plans.lostRuns.queue),
       otherFunctionIds: functions.keys(),
@@ -125,7 +117,7 @@ describe("report queue", () => {
   });
 
   it("and its DLQ are encrypted with SQS-managed keys and refuse requests without TLS", () => {
-    expectEncryptedTlsOnlyQueues(template, [queueId, dlqId]);
+    expectEncryptedTlsOnlyQueues([queueId, dlqId]);
   });
 
   it("alarms on any dead-lettered job", () => {
@@ -151,7 +143,6 @@ describe("report sender", () => {
   it("consumes the queue through one event source mapping with partial batch failures and a concurrency cap", () => {
     const mappings = [...resourcesOf("AWS::Lambda::EventSourceMapping").values()].map(props);
     const mapping = propsMentioning(
-      template,
       "AWS::Lambda::EventSourceMapping",
       "EventSourceArn",
       queueId,

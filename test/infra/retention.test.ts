@@ -3,8 +3,9 @@ import { describe, expect, it } from "vitest";
 import { VENDED_LOGS_PREFIX } from "../../infra/constructs/backfill.js";
 import { DATABASE_ENGINE_VERSION } from "../../infra/constructs/database.js";
 import { KapaFunction } from "../../infra/constructs/lambda.js";
-import { logicalId, resourcesOf, stack } from "./stack-fixture.js";
-import { props } from "./support.js";
+import { props, synth } from "./support.js";
+
+const { stack, idOf, resourcesOf } = synth();
 
 /** Retention and placement of what the stack keeps: queues, their dead letters, and every log group. */
 const queues = resourcesOf("AWS::SQS::Queue");
@@ -27,7 +28,7 @@ describe("retention", () => {
       stack.node
         .findAll()
         .filter((c): c is KapaFunction => c instanceof KapaFunction)
-        .map((f) => logicalId(f.function.node.defaultChild as CfnElement)),
+        .map((f) => idOf(f.function.node.defaultChild as CfnElement)),
     );
     const logGroups = resourcesOf("AWS::Logs::LogGroup");
     const helpers = [...resourcesOf("AWS::Lambda::Function")].filter(([id]) => !own.has(id));

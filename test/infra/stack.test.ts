@@ -7,19 +7,10 @@ import { CLASSIFIER_VECTORS_FILE } from "../../infra/constructs/classification.j
 import { type KapaFunction, REPO_ROOT } from "../../infra/constructs/lambda.js";
 import { MIGRATIONS_DIR } from "../../infra/constructs/migrations.js";
 import { KapaServiceStack } from "../../infra/stack.js";
-import {
-  appSecretRef,
-  classifierFnId,
-  fnLogicalId,
-  functionSgId,
-  functionsByHandler,
-  migrateFnId,
-  resourcesOf,
-  secretRef,
-  sweeperFnId,
-  template,
-} from "./stack-fixture.js";
-import { type CfnResource, cdkJsonContext, mentions, only, props, ref } from "./support.js";
+import * as fixture from "./stack-fixture.js";
+import { type CfnResource, cdkJsonContext, mentions, only, props, ref, synth } from "./support.js";
+
+const { template, fnId, resourcesOf } = synth();
 
 // Assess -------------------------------------------------------------------------------------
 
@@ -45,8 +36,8 @@ describe("database", () => {
     expect(proxy.RequireTLS).toBe(true);
     expect(proxy.EngineFamily).toBe("POSTGRESQL");
     expect(proxy.Auth).toEqual([
-      expect.objectContaining({ AuthScheme: "SECRETS", SecretArn: secretRef }),
-      expect.objectContaining({ AuthScheme: "SECRETS", SecretArn: appSecretRef }),
+      expect.objectContaining({ AuthScheme: "SECRETS", SecretArn: fixture.secretRef }),
+      expect.objectContaining({ AuthScheme: "SECRETS", SecretArn: fixture.appSecretRef }),
     ]);
   });
 
@@ -64,7 +55,7 @@ describe("database", () => {
         IpProtocol: "tcp",
         FromPort: 5432,
         ToPort: 5432,
-        SourceSecurityGroupId: { "Fn::GetAtt": [functionSgId, "GroupId"] },
+        SourceSecurityGroupId: { "Fn::GetAtt": [fixture.functionSgId, "GroupId"] },
       }),
     ]);
     for (const [id, sg] of resourcesOf("AWS::EC2::SecurityGroup")) {
@@ -99,7 +90,7 @@ describe("migrations", () => {
     const [triggerId, trigger] = only(triggers.entries(), "trigger");
     const versionId = (props(trigger).HandlerArn as { Ref: string }).Ref;
     const version = props(resourcesOf("AWS::Lambda::Version").get(versionId) ?? { Type: "" });
-    expect(version.FunctionName).toEqual(ref(migrateFnId));
+    expect(version.FunctionName).toEqual(ref(fixture.migrateFnId));
     expect(props(trigger).ExecuteOnHandlerChange).toBe(true);
     expect(props(trigger).InvocationType).toBe("RequestResponse");
 
@@ -113,13 +104,17 @@ describe("migrations", () => {
     ];
     for (const id of must) expect(after, id).toContain(id);
 
-    for (const id of [...[...functionsByHandler.values()].map(fnLogicalId), classifierFnId, sweeperFnId]) {
+    for (const id of [
+      ...[...fixture.functionsByHandler.values()].map(fnId),
+      fixture.classifierFnId,
+      fixture.sweeperFnId,
+    ]) {
       expect(resourcesOf("AWS::Lambda::Function").get(id)?.DependsOn, id).toContain(triggerId);
     }
   });
 
   it("bundle the migrations folder", () => {
-    const p = props(resourcesOf("AWS::Lambda::Function").get(migrateFnId) ?? { Type: "" });
+    const p = props(resourcesOf("AWS::Lambda::Function").get(fixture.migrateFnId) ?? { Type: "" });
     expect((p.Environment as { Variables: Record<string, unknown> }).Variables.MIGRATIONS_DIR).toBe(MIGRATIONS_DIR);
     expect(MIGRATIONS_DIR).toBe("/var/task/drizzle");
   });
@@ -129,7 +124,7 @@ describe("outputs", () => {
   it("export the API URL and the database secret ARN", () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(JSON.stringify(outputs.ApiUrl?.Value)).toContain("execute-api");
-    expect(outputs.DatabaseSecretArn?.Value).toEqual(secretRef);
+    expect(outputs.DatabaseSecretArn?.Value).toEqual(fixture.secretRef);
   });
 });
 

@@ -73,6 +73,11 @@ export function inspect<S extends Stack>(stack: S, template: Template = Template
     roleIdOf: (functionId: string) => roleIdOf(template, functionId),
     statementsOfRole: (roleId: string) => statementsOfRole(template, roleId),
     identityStatements: () => identityStatements(template),
+    propsMentioning: (type: string, field: string, id: string, what: string) =>
+      propsMentioning(template, type, field, id, what),
+    expectEncryptedTlsOnlyQueues: (queueIds: readonly string[]) => expectEncryptedTlsOnlyQueues(template, queueIds),
+    expectScheduleRoleInvokesOnly: (roleId: string, target: ScheduleTarget) =>
+      expectScheduleRoleInvokesOnly(template, roleId, target),
   };
 }
 
@@ -161,14 +166,19 @@ export function roleIdOf(template: Template, functionId: string): string {
   return role["Fn::GetAtt"][0];
 }
 
+/** The function a schedule invokes, the queue of the runs it could not start, and the functions it must leave alone. */
+export interface ScheduleTarget {
+  functionId: string;
+  lostRunsQueueId: string;
+  otherFunctionIds: Iterable<string>;
+}
+
 /**
- * A schedule's role may invoke its target function and no other, and send the runs the schedule
- * could not start to its lost-runs queue: nothing else.
+ * A schedule's role (`roleId`) may invoke its target function and no other, and send the runs the
+ * schedule could not start to its lost-runs queue: nothing else.
  */
-export function expectScheduleRoleInvokesOnly(
-  statements: Statement[],
-  target: { functionId: string; lostRunsQueueId: string; otherFunctionIds: Iterable<string> },
-): void {
+export function expectScheduleRoleInvokesOnly(template: Template, roleId: string, target: ScheduleTarget): void {
+  const statements = statementsOfRole(template, roleId);
   expect(statements.length).toBeGreaterThan(0);
   for (const statement of statements) {
     expect(statement.Effect).toBe("Allow");

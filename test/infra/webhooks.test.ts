@@ -1,24 +1,10 @@
 import { describe, expect, it } from "vitest";
-import {
-  DISPATCH_INTERVAL,
-  DISPATCH_WINDOW,
-  RECORDER_MAX_CONCURRENCY,
-  SENDER_BATCH_SIZE,
-  SENDER_MAX_CONCURRENCY,
-  SENDER_TIMEOUT,
-} from "../../infra/constructs/webhooks.js";
-import {
-  asArray,
-  expectEncryptedTlsOnlyQueues,
-  expectScheduleRoleInvokesOnly,
-  mentions,
-  only,
-  props,
-  type Statement,
-  synth,
-} from "./support.js";
+import * as webhooksConstruct from "../../infra/constructs/webhooks.js";
+import { asArray, mentions, only, props, type Statement, synth } from "./support.js";
 
-const { stack, template, idOf, fnId, resourcesOf, envOf, roleIdOf, statementsOfRole } = synth();
+const defaultStack = synth();
+const { stack, idOf, fnId, resourcesOf, envOf, roleIdOf, statementsOfRole } = defaultStack;
+const { expectEncryptedTlsOnlyQueues, expectScheduleRoleInvokesOnly } = defaultStack;
 const { webhooks, api } = stack;
 const senderId = fnId(webhooks.sender);
 const recorderId = fnId(webhooks.recorder);
@@ -59,13 +45,13 @@ const sendTargets = (functionId: string) =>
 
 describe("webhook queues", () => {
   it("are encrypted, TLS-only, and dead-letter what fails five times", () => {
-    expectEncryptedTlsOnlyQueues(template, [deliveriesId, deliveriesDlqId, resultsId, resultsDlqId]);
+    expectEncryptedTlsOnlyQueues([deliveriesId, deliveriesDlqId, resultsId, resultsDlqId]);
     const queues = resourcesOf("AWS::SQS::Queue");
     expect(props(queues.get(deliveriesId)).RedrivePolicy).toEqual({
       deadLetterTargetArn: { "Fn::GetAtt": [deliveriesDlqId, "Arn"] },
       maxReceiveCount: 5,
     });
-    expect(props(queues.get(deliveriesId)).VisibilityTimeout).toBe(6 * SENDER_TIMEOUT.toSeconds());
+    expect(props(queues.get(deliveriesId)).VisibilityTimeout).toBe(6 * webhooksConstruct.SENDER_TIMEOUT.toSeconds());
   });
 
   it("have alarms on their dead-letter queues and ages, routed with every other alarm", () => {
@@ -79,8 +65,8 @@ describe("webhook sender", () => {
     const mapping = mappingOf(senderId);
     expect(mentions(mapping.EventSourceArn, deliveriesId)).toBe(true);
     expect(mapping).toMatchObject({
-      BatchSize: SENDER_BATCH_SIZE,
-      ScalingConfig: { MaximumConcurrency: SENDER_MAX_CONCURRENCY },
+      BatchSize: webhooksConstruct.SENDER_BATCH_SIZE,
+      ScalingConfig: { MaximumConcurrency: webhooksConstruct.SENDER_MAX_CONCURRENCY },
       FunctionResponseTypes: ["ReportBatchItemFailures"],
     });
   });
@@ -88,7 +74,7 @@ describe("webhook sender", () => {
   it("runs outside the VPC with no database access: it may only send to the two webhook queues and read the message key", () => {
     const sender = props(functions.get(senderId));
     expect(sender.VpcConfig).toBeUndefined();
-    expect(sender.Timeout).toBe(SENDER_TIMEOUT.toSeconds());
+    expect(sender.Timeout).toBe(webhooksConstruct.SENDER_TIMEOUT.toSeconds());
     const env = envOf(senderId);
     expect(Object.keys(env).filter((k) => k.startsWith("DB_") || k === "DATABASE_URL")).toEqual([]);
     expect(env.WEBHOOK_QUEUE_URL).toEqual({ Ref: deliveriesId });
@@ -107,21 +93,27 @@ describe("webhook recorder and dispatcher", () => {
   it("the recorder consumes the outcomes, in the VPC, and may send only retries to the delivery queue", () => {
     const mapping = mappingOf(recorderId);
     expect(mentions(mapping.EventSourceArn, resultsId)).toBe(true);
-    expect(mapping).toMatchObject({ ScalingConfig: { MaximumConcurrency: RECORDER_MAX_CONCURRENCY } });
+    expect(mapping).toMatchObject({
+      ScalingConfig: { MaximumConcurrency: webhooksConstruct.RECORDER_MAX_CONCURRENCY },
+    });
     expect(props(functions.get(recorderId)).VpcConfig).toBeDefined();
     expect(sendTargets(recorderId).every((r) => mentions(r, deliveriesId))).toBe(true);
   });
 
   it("the dispatcher runs every minute by schedule, polls for less than its timeout, and sends to the delivery queue only", () => {
     const dispatcher = props(functions.get(dispatcherId));
-    expect(dispatcher.Timeout as number).toBeGreaterThan(DISPATCH_WINDOW.toSeconds());
+    expect(dispatcher.Timeout as number).toBeGreaterThan(webhooksConstruct.DISPATCH_WINDOW.toSeconds());
     // Each run polls past the next one's start: no part of the minute without a poller.
-    expect(DISPATCH_WINDOW.toSeconds()).toBeGreaterThan(DISPATCH_INTERVAL.toSeconds());
-    expect(envOf(dispatcherId).WEBHOOK_DISPATCH_WINDOW_SECONDS).toBe(String(DISPATCH_WINDOW.toSeconds()));
+    expect(webhooksConstruct.DISPATCH_WINDOW.toSeconds()).toBeGreaterThan(
+      webhooksConstruct.DISPATCH_INTERVAL.toSeconds(),
+    );
+    expect(envOf(dispatcherId).WEBHOOK_DISPATCH_WINDOW_SECONDS).toBe(
+      String(webhooksConstruct.DISPATCH_WINDOW.toSeconds()),
+    );
     const schedule = props(resourcesOf("AWS::Scheduler::Schedule").get(idOf(webhooks.dispatches.schedule)));
     expect(schedule.ScheduleExpression).toBe("rate(1 minute)");
     const target = schedule.Target as { RoleArn: { "Fn::GetAtt": [string, string] } };
-    expectScheduleRoleInvokesOnly(statementsOfRole(target.RoleArn["Fn::GetAtt"][0]), {
+    expectScheduleRoleInvokesOnly(target.RoleArn["Fn::GetAtt"][0], {
       functionId: dispatcherId,
       lostRunsQueueId: idOf(webhooks.dispatches.lostRuns.queue),
       otherFunctionIds: functions.keys(),
