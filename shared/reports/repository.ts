@@ -7,7 +7,7 @@ import type { Delivery, RunClaim, RunOutcome } from "./model.js";
 /** The port of report runs and their deliveries: services take it, tests fake it; ReportRunsRepository is the Postgres adapter. */
 export interface ReportRunsStore {
   claim(teamId: string, period: string, now: Date, leaseSeconds: number): Promise<RunClaim | null>;
-  find(teamId: string, period: string): Promise<ReportRunRow | null>;
+  status(teamId: string, period: string): Promise<Pick<ReportRunRow, "status" | "recipients"> | null>;
   deliveredUserIds(runId: string): Promise<Set<string>>;
   recordDelivery(runId: string, delivery: Delivery): Promise<void>;
   finish(claim: RunClaim, outcome: RunOutcome): Promise<boolean>;
@@ -42,12 +42,11 @@ export class ReportRunsRepository implements ReportRunsStore {
     return row ?? null;
   }
 
-  async find(teamId: string, period: string): Promise<ReportRunRow | null> {
+  /** Where the team's run for the period stands: sent (to how many), or not yet. */
+  async status(teamId: string, period: string): Promise<Pick<ReportRunRow, "status" | "recipients"> | null> {
+    const where = and(eq(reportRuns.teamId, teamId), eq(reportRuns.period, period));
     return oneOrNull(
-      this.db
-        .select()
-        .from(reportRuns)
-        .where(and(eq(reportRuns.teamId, teamId), eq(reportRuns.period, period))),
+      this.db.select({ status: reportRuns.status, recipients: reportRuns.recipients }).from(reportRuns).where(where),
     );
   }
 

@@ -117,7 +117,7 @@ export async function sendTeamReport(deps: ReportDeps, job: { teamId: string; pe
     deps.leaseSeconds ?? DEFAULT_REPORT_CLAIM_LEASE_SECONDS,
   );
   if (!claim) {
-    const run = await runs.find(job.teamId, period.id);
+    const run = await runs.status(job.teamId, period.id);
     if (run?.status === "sent") return { ...named, status: "already-sent", recipients: run.recipients };
     return { ...named, status: "in-progress" };
   }
