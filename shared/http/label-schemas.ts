@@ -69,7 +69,7 @@ export const categoryQualityQuery = z.object(createdRange).refine(rangeIsOrdered
 
 const qualityExample = {
   created_after: "2026-02-01T00:00:00.000Z",
-  created_before: "2026-03-02T09:30:00.000Z",
+  created_before: EXAMPLE_TIME,
   labels: 410,
   truncated: false,
   categories: [

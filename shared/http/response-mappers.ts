@@ -61,13 +61,17 @@ export const toThreadPageResource = (page: ThreadList): ThreadPageResource => ({
   results: page.threads.map(toThreadResource),
 });
 
+export const toEditTimes = (row: { createdAt: Date; updatedAt: Date }) => ({
+  created_at: row.createdAt.toISOString(),
+  updated_at: row.updatedAt.toISOString(),
+});
+
 export function toCategoryResource(row: CategoryRow): CategoryResource {
   return {
     id: row.id,
     name: row.name,
     description: row.description,
-    created_at: row.createdAt.toISOString(),
-    updated_at: row.updatedAt.toISOString(),
+    ...toEditTimes(row),
   };
 }
 

@@ -19,6 +19,10 @@ export const EXAMPLE_IDS = {
 } as const;
 export const EXAMPLE_TIME = "2026-03-02T09:30:00.000Z";
 
+/** When an editable resource (a category, a webhook endpoint) was created and last changed. */
+export const editTimes = { created_at: z.string().datetime(), updated_at: z.string().datetime() };
+export const EXAMPLE_EDIT_TIMES = { created_at: EXAMPLE_TIME, updated_at: EXAMPLE_TIME };
+
 /**
  * Project ids are lowercase: API Gateway matches the authorizer's policy (which lists the key's
  * projects as stored, lowercase) against the literal path, so any other spelling is refused.
@@ -174,8 +178,7 @@ const categoryExample = {
   id: EXAMPLE_IDS.category,
   name: "Billing",
   description: "Invoices, plans, refunds and payment methods",
-  created_at: EXAMPLE_TIME,
-  updated_at: EXAMPLE_TIME,
+  ...EXAMPLE_EDIT_TIMES,
 };
 
 export const category = z
@@ -183,8 +186,7 @@ export const category = z
     id: z.string().uuid(),
     name: z.string(),
     description: z.string(),
-    created_at: z.string().datetime(),
-    updated_at: z.string().datetime(),
+    ...editTimes,
   })
   .meta({ id: "Category", example: categoryExample });
 

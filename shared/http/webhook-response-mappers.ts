@@ -1,5 +1,6 @@
 import type { WebhookAttemptRow, WebhookEndpointRow } from "../db/webhook-schema.js";
 import type { WebhookEventType } from "../webhooks/model.js";
+import { toEditTimes } from "./response-mappers.js";
 
 export function toWebhookResource(row: WebhookEndpointRow) {
   return {
@@ -10,8 +11,7 @@ export function toWebhookResource(row: WebhookEndpointRow) {
     enabled: row.enabled,
     disabled_reason: row.disabledReason,
     consecutive_failures: row.consecutiveFailures,
-    created_at: row.createdAt.toISOString(),
-    updated_at: row.updatedAt.toISOString(),
+    ...toEditTimes(row),
   };
 }
 

@@ -1,13 +1,12 @@
 import * as z from "zod";
 import { MAX_ENDPOINTS_PER_PROJECT, WEBHOOK_EVENT_TYPES } from "../webhooks/model.js";
 import { intParam } from "./numeric-params.js";
-import { count, projectPath, uuid } from "./schemas.js";
+import { count, EXAMPLE_EDIT_TIMES, EXAMPLE_TIME, editTimes, projectPath, uuid } from "./schemas.js";
 
 /** The zod schemas of the webhook routes (shared/http/schemas.ts holds the rest). */
 
 const EXAMPLE_WEBHOOK = "7b6a5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d";
 const EXAMPLE_EVENT = "1f2e3d4c-5b6a-4798-8a7b-6c5d4e3f2a1b";
-const EXAMPLE_TIME = "2026-03-02T09:30:00.000Z";
 export const MAX_WEBHOOK_URL_LENGTH = 2048;
 export const MAX_WEBHOOK_DESCRIPTION_LENGTH = 500;
 export const MAX_DELIVERY_PAGE = 100;
@@ -70,8 +69,7 @@ const webhookExample = {
   enabled: true,
   disabled_reason: null,
   consecutive_failures: 0,
-  created_at: EXAMPLE_TIME,
-  updated_at: EXAMPLE_TIME,
+  ...EXAMPLE_EDIT_TIMES,
 };
 
 export const webhook = z
@@ -85,8 +83,7 @@ export const webhook = z
       description: "Why the service disabled the endpoint (consecutive failures); PATCH enabled=true resumes it",
     }),
     consecutive_failures: count(0, "Failed attempts since the last success"),
-    created_at: z.string().datetime(),
-    updated_at: z.string().datetime(),
+    ...editTimes,
   })
   .meta({ id: "Webhook", example: webhookExample });
 
