@@ -30,6 +30,11 @@ async function onDatabase(
 
 const admin = () => import("./admin.js");
 
+/** `<parent> create --team <team-id> ...`: a row a team owns; the caller adds its own options. */
+function createInTeam(parent: typeof user, description: string, whose: string) {
+  return parent.command("create").description(description).requiredOption("--team <team-id>", `the ${whose} team`);
+}
+
 /** `<parent> list [--team <team-id>]`: every row, or only one team's. */
 function listByTeam(parent: typeof user, description: string, list: "userList" | "projectList"): void {
   parent
@@ -73,21 +78,15 @@ team
   .action((_, cmd) => onDatabase(cmd, async (db) => (await admin()).teamList(db)));
 
 const user = program.command("user").description("users of a team (report recipients)");
-user
-  .command("create")
-  .description("create a user")
-  .requiredOption("--team <team-id>", "the user's team")
+createInTeam(user, "create a user", "user's")
   .requiredOption("--email <email>", "the user's email address")
-  .option("--first-name <name>")
-  .option("--last-name <name>")
+  .option("--first-name <name>", "the user's first name")
+  .option("--last-name <name>", "the user's last name")
   .action((o, cmd) => onDatabase(cmd, async (db) => (await admin()).userCreate(db, o)));
 listByTeam(user, "list users", "userList");
 
 const project = program.command("project").description("projects: one bot each, with its threads and categories");
-project
-  .command("create")
-  .description("create a project (with the default categories)")
-  .requiredOption("--team <team-id>", "the project's team")
+createInTeam(project, "create a project (with the default categories)", "project's")
   .requiredOption("--name <name>", "the project's name")
   .option("--product <product>", "the product the bot answers about")
   .action((o, cmd) => onDatabase(cmd, async (db) => (await admin()).projectCreate(db, o)));

@@ -41,34 +41,33 @@ class Calls {
 }
 
 type ProjectPath = { project_id: string };
+/** Every operation but the pages is under a project. */
+const PROJECT = "/query/v1/projects/{project_id}";
 
 async function exerciseThreads(client: KapaClient, calls: Calls, project: ProjectPath) {
   const first = await calls.call(
     "chat",
-    client.POST("/query/v1/projects/{project_id}/chat", {
+    client.POST(`${PROJECT}/chat`, {
       params: { path: project },
       body: { question: "How do I create an API key?" },
     }),
   );
   await calls.call(
     "chat",
-    client.POST("/query/v1/projects/{project_id}/chat", {
+    client.POST(`${PROJECT}/chat`, {
       params: { path: project },
       body: { question: "And how do I revoke it?", thread_id: first.thread_id },
     }),
   );
   const page = await calls.call(
     "listThreads",
-    client.GET("/query/v1/projects/{project_id}/threads", {
+    client.GET(`${PROJECT}/threads`, {
       params: { path: project, query: { limit: 20, offset: 0 } },
     }),
   );
   if (page.count < 1) throw new Error("listThreads: the thread is missing");
   const thread = { ...project, thread_id: first.thread_id };
-  await calls.call(
-    "getThread",
-    client.GET("/query/v1/projects/{project_id}/threads/{thread_id}", { params: { path: thread } }),
-  );
+  await calls.call("getThread", client.GET(`${PROJECT}/threads/{thread_id}`, { params: { path: thread } }));
   return thread;
 }
 
@@ -79,34 +78,31 @@ async function exerciseCategories(
   thread: ProjectPath & { thread_id: string },
 ): Promise<string> {
   const project = { project_id: thread.project_id };
-  await calls.call(
-    "listCategories",
-    client.GET("/query/v1/projects/{project_id}/categories", { params: { path: project } }),
-  );
+  await calls.call("listCategories", client.GET(`${PROJECT}/categories`, { params: { path: project } }));
   const created = await calls.call(
     "createCategory",
-    client.POST("/query/v1/projects/{project_id}/categories", {
+    client.POST(`${PROJECT}/categories`, {
       params: { path: project },
       body: { name: `Client ${Date.now()}`, description: "Created by the generated client" },
     }),
   );
   await calls.call(
     "updateCategory",
-    client.PATCH("/query/v1/projects/{project_id}/categories/{category_id}", {
+    client.PATCH(`${PROJECT}/categories/{category_id}`, {
       params: { path: { ...project, category_id: created.id } },
       body: { description: "Updated by the generated client" },
     }),
   );
   await calls.call(
     "updateThread",
-    client.PATCH("/query/v1/projects/{project_id}/threads/{thread_id}", {
+    client.PATCH(`${PROJECT}/threads/{thread_id}`, {
       params: { path: thread },
       body: { category_id: created.id },
     }),
   );
   await calls.call(
     "categoryStats",
-    client.GET("/query/v1/projects/{project_id}/categories/stats", {
+    client.GET(`${PROJECT}/categories/stats`, {
       params: { path: project, query: { created_after: "2020-01-01T00:00:00Z" } },
     }),
   );
@@ -117,14 +113,14 @@ async function exerciseCategories(
 async function exerciseReclassify(client: KapaClient, calls: Calls, project: ProjectPath): Promise<string> {
   const job = await calls.call(
     "startReclassify",
-    client.POST("/query/v1/projects/{project_id}/reclassify", {
+    client.POST(`${PROJECT}/reclassify`, {
       params: { path: project },
       body: { scope: "unlabelled" },
     }),
   );
   const status = await calls.call(
     "getReclassify",
-    client.GET("/query/v1/projects/{project_id}/reclassify/{job_id}", {
+    client.GET(`${PROJECT}/reclassify/{job_id}`, {
       params: { path: { ...project, job_id: job.id } },
     }),
   );
@@ -134,21 +130,21 @@ async function exerciseReclassify(client: KapaClient, calls: Calls, project: Pro
 async function exerciseAnalyticsAndExports(client: KapaClient, calls: Calls, project: ProjectPath) {
   const trends = await calls.call(
     "categoryTrends",
-    client.GET("/query/v1/projects/{project_id}/analytics/categories", {
+    client.GET(`${PROJECT}/analytics/categories`, {
       params: { path: project, query: { interval: "week", tz: "Europe/Berlin" } },
     }),
   );
   if (trends.buckets.length === 0) throw new Error("categoryTrends: no buckets");
   const started = await calls.call(
     "createExport",
-    client.POST("/query/v1/projects/{project_id}/exports", {
+    client.POST(`${PROJECT}/exports`, {
       params: { path: project },
       body: { format: "csv", include_questions: true },
     }),
   );
   await calls.call(
     "getExport",
-    client.GET("/query/v1/projects/{project_id}/exports/{export_id}", {
+    client.GET(`${PROJECT}/exports/{export_id}`, {
       params: { path: { ...project, export_id: started.id } },
     }),
   );
@@ -156,7 +152,7 @@ async function exerciseAnalyticsAndExports(client: KapaClient, calls: Calls, pro
 
 /** A webhook on loopback (allowed under `npm start` only); redelivering an unknown event is a 404. */
 async function exerciseWebhooks(client: KapaClient, calls: Calls, project: ProjectPath) {
-  const base = "/query/v1/projects/{project_id}/webhooks";
+  const base = `${PROJECT}/webhooks`;
   const created = await calls.call(
     "createWebhook",
     client.POST(base, {
@@ -204,26 +200,23 @@ async function exerciseLabels(client: KapaClient, calls: Calls, thread: ProjectP
   const project = { project_id: thread.project_id };
   await calls.call(
     "listThreadLabels",
-    client.GET("/query/v1/projects/{project_id}/threads/{thread_id}/labels", { params: { path: thread } }),
+    client.GET(`${PROJECT}/threads/{thread_id}/labels`, { params: { path: thread } }),
   );
-  await calls.call(
-    "categoryQuality",
-    client.GET("/query/v1/projects/{project_id}/categories/quality", { params: { path: project } }),
-  );
+  await calls.call("categoryQuality", client.GET(`${PROJECT}/categories/quality`, { params: { path: project } }));
   const settings = await calls.call(
     "getProjectSettings",
-    client.GET("/query/v1/projects/{project_id}/settings", { params: { path: project } }),
+    client.GET(`${PROJECT}/settings`, { params: { path: project } }),
   );
   await calls.call(
     "updateProjectSettings",
-    client.PATCH("/query/v1/projects/{project_id}/settings", {
+    client.PATCH(`${PROJECT}/settings`, {
       params: { path: project },
       body: { review_threshold: settings.review_threshold },
     }),
   );
   await calls.call(
     "listThreads",
-    client.GET("/query/v1/projects/{project_id}/threads", {
+    client.GET(`${PROJECT}/threads`, {
       params: { path: project, query: { review: "true" } },
     }),
   );
@@ -237,7 +230,7 @@ export async function exerciseEveryOperation(client: KapaClient, projectId: stri
   const categoryId = await exerciseCategories(client, calls, thread);
   await exerciseLabels(client, calls, thread);
   const jobStatus = await exerciseReclassify(client, calls, project);
-  const deleted = await client.DELETE("/query/v1/projects/{project_id}/categories/{category_id}", {
+  const deleted = await client.DELETE(`${PROJECT}/categories/{category_id}`, {
     params: { path: { ...project, category_id: categoryId } },
   });
   if (deleted.response.status !== 204) throw new Error(`deleteCategory: ${deleted.response.status}`);
