@@ -54,6 +54,12 @@ export interface RateScheduleProps {
   interval: Duration;
 }
 
+/** A scheduled function's schedule, and the queue that keeps the runs it could not start. */
+export interface ScheduledRuns {
+  schedule: scheduler.Schedule;
+  lostRuns: LostRunsQueue;
+}
+
 /**
  * A function run every `interval` by EventBridge Scheduler whose next run is the retry of a
  * failed one: the invocation is not retried by Lambda, and a run that could not start within an
@@ -61,12 +67,6 @@ export interface RateScheduleProps {
  * lost-runs queue). The target creates the schedule's role, allowed lambda:InvokeFunction on the
  * function only (and sqs:SendMessage on its dead-letter queue).
  */
-/** A scheduled function's schedule, and the queue that keeps the runs it could not start. */
-export interface ScheduledRuns {
-  schedule: scheduler.Schedule;
-  lostRuns: LostRunsQueue;
-}
-
 export function rateSchedule(scope: Construct, props: RateScheduleProps): ScheduledRuns {
   const { fn, interval } = props;
   fn.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: interval });
