@@ -42,7 +42,7 @@ describe("quick start over HTTP", () => {
     expect(listed.count).toBe(1);
     expect(listed.results).toMatchObject([{ id: first.thread_id, total_questions: 2, category: null }]);
 
-    const team = await local.kapa("team create --name 'Second team'");
+    const team = await local.kapa("team create --name 'Second team'", "npx");
     const project = await local.kapa(`project create --team ${team.id} --name 'Second bot'`);
     const secondKey = await local.kapa(`key create --project ${project.id} --name second`);
     expect(secondKey).toMatchObject({

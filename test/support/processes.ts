@@ -6,6 +6,9 @@ import { promisify } from "node:util";
 import { afterAll } from "vitest";
 import { SHARED_CACHE_DIR } from "../../local/template.js";
 
+/** What `npx kapa` runs, on the Node running the tests. */
+const KAPA_BIN = `"${process.execPath}" "${join(import.meta.dirname, "../../cli/bin.mjs")}"`;
+
 const run = promisify(execFile);
 
 export interface Started {
@@ -110,8 +113,12 @@ export interface LocalRuntimeFixture {
    * `env` adds to the fixture's environment what is known only now (a proxy's URL).
    */
   start(options?: { timeoutMs?: number; env?: Record<string, string> }): Promise<LocalRuntime>;
-  /** `npx kapa <args> --json` on the runtime's database, its JSON answer. */
-  kapa(args: string): Promise<Record<string, unknown>>;
+  /**
+   * `kapa <args> --json` on the runtime's database, its JSON answer: the bin `npx kapa` runs
+   * (package.json "bin"), started directly; `"npx"` goes through npx as the README does, which
+   * adds npx's own start to every call.
+   */
+  kapa(args: string, via?: "npx"): Promise<Record<string, unknown>>;
 }
 
 /** `npm start` on `dataDir`, with the embedded database and ports the OS picks (runs side by side). */
@@ -158,7 +165,10 @@ export function useLocalRuntime(
       current = started;
       return started;
     },
-    kapa: (args) => shell(`npx kapa ${args} --json`, fullEnv).then((out) => JSON.parse(out) as Record<string, unknown>),
+    kapa: (args, via) =>
+      shell(`${via === "npx" ? "npx kapa" : KAPA_BIN} ${args} --json`, fullEnv).then(
+        (out) => JSON.parse(out) as Record<string, unknown>,
+      ),
   };
 }
 
