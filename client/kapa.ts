@@ -7,6 +7,7 @@
  */
 import createClient from "openapi-fetch";
 import type { paths } from "../build/client/schema.js";
+import { PROJECT } from "../shared/http/route.js";
 
 export type KapaClient = ReturnType<typeof createKapaClient>;
 
@@ -41,8 +42,6 @@ class Calls {
 }
 
 type ProjectPath = { project_id: string };
-/** Every operation but the pages is under a project. */
-const PROJECT = "/query/v1/projects/{project_id}";
 
 async function exerciseThreads(client: KapaClient, calls: Calls, project: ProjectPath) {
   const first = await calls.call(

@@ -2,7 +2,15 @@ import { fileURLToPath } from "node:url";
 import { NoCategoriesError } from "../classifier.js";
 import { type Bag, ColumnCache, embed, QuestionView } from "./embed.js";
 import { rationale } from "./rationale.js";
-import { type CategoryDocs, type Components, categoryDocs, combine, components, type ScoreWeights } from "./score.js";
+import {
+  type CategoryDocs,
+  type Components,
+  categoryDocs,
+  combine,
+  components,
+  type ScoreWeights,
+  spread,
+} from "./score.js";
 import type { CategoryInput, Classification, LabelExample } from "./types.js";
 import { loadVectors, type WordVectors } from "./vectors.js";
 
@@ -77,8 +85,7 @@ function flooredMargin(parts: Components, weights: ScoreWeights, best: number, s
   let margin = 0;
   for (const key of Object.keys(weights) as (keyof ScoreWeights)[]) {
     const values = parts[key];
-    const mean = values.reduce((s, x) => s + x, 0) / values.length;
-    const sd = Math.sqrt(values.reduce((s, x) => s + (x - mean) ** 2, 0) / values.length);
+    const { sd } = spread(values);
     margin +=
       (weights[key] * ((values[best] as number) - (values[second] as number))) / Math.max(sd, SPREAD_FLOOR[key]);
   }
@@ -164,14 +171,16 @@ export class LocalClassifier {
   private rank(view: QuestionView, docs: readonly CategoryDocs[]): Scored {
     const parts = components(view, docs);
     const scores = combine(parts, this.options.weights);
+    // The first highest score, and the first highest of the others.
     let best = 0;
-    scores.forEach((s, i) => {
-      if (s > (scores[best] as number)) best = i;
-    });
     let second = -1;
-    scores.forEach((s, i) => {
-      if (i !== best && (second < 0 || s > (scores[second] as number))) second = i;
-    });
+    for (let i = 1; i < scores.length; i++) {
+      const s = scores[i] as number;
+      if (s > (scores[best] as number)) {
+        second = best;
+        best = i;
+      } else if (second < 0 || s > (scores[second] as number)) second = i;
+    }
     if (second < 0) return { scores, parts, best, margin: Number.POSITIVE_INFINITY };
     const margin = (scores[best] as number) - (scores[second] as number);
     const at = (values: number[], i: number) => values[i] as number;

@@ -166,10 +166,15 @@ export function components(view: QuestionView, all: readonly CategoryDocs[]): Co
   };
 }
 
+/** A component's mean and standard deviation across the categories. */
+export function spread(values: readonly number[]): { mean: number; sd: number } {
+  const mean = values.reduce((s, x) => s + x, 0) / values.length;
+  return { mean, sd: Math.sqrt(values.reduce((s, x) => s + (x - mean) ** 2, 0) / values.length) };
+}
+
 /** Each component as z-scores across the categories, so that the weights compare like with like. */
 function standardized(values: number[]): number[] {
-  const mean = values.reduce((s, x) => s + x, 0) / values.length;
-  const sd = Math.sqrt(values.reduce((s, x) => s + (x - mean) ** 2, 0) / values.length);
+  const { mean, sd } = spread(values);
   return values.map((x) => (sd > 1e-9 ? (x - mean) / sd : 0));
 }
 
