@@ -43,6 +43,8 @@ export interface Stopped {
 export interface ListenedEvent {
   webhookId: string;
   type: string;
+  /** When the change happened (the body's `timestamp`): deliveries arrive later, and in any order. */
+  timestamp: string;
   data: unknown;
   /** Set when the signature did not verify (the delivery is answered 401). */
   error?: string;
@@ -76,12 +78,19 @@ function receiver(secret: () => string, onEvent: ListenOptions["onEvent"]): http
       try {
         const event = new Webhook(secret()).verify(body, req.headers as Record<string, string>) as {
           type: string;
+          timestamp: string;
           data: unknown;
         };
-        onEvent({ webhookId, type: event.type, data: event.data });
+        onEvent({ webhookId, type: event.type, timestamp: event.timestamp, data: event.data });
         res.writeHead(204).end();
       } catch (error) {
-        onEvent({ webhookId, type: "", data: null, error: error instanceof Error ? error.message : String(error) });
+        onEvent({
+          webhookId,
+          type: "",
+          timestamp: new Date().toISOString(),
+          data: null,
+          error: error instanceof Error ? error.message : String(error),
+        });
         res.writeHead(401).end();
       }
     });
@@ -128,8 +137,8 @@ export async function listen(options: ListenOptions): Promise<Listener> {
   return { url, webhookId, stop };
 }
 
-/** One line per event: time, type, webhook-id and the data as JSON. */
+/** One line per event: the event's time, type, webhook-id and the data as JSON (a refused one: when it came). */
 export function formatEvent(event: ListenedEvent): string {
-  if (event.error) return `${new Date().toISOString()}  REFUSED ${event.webhookId || "-"}: ${event.error}`;
-  return `${new Date().toISOString()}  ${event.type}  ${event.webhookId}  ${JSON.stringify(event.data)}`;
+  if (event.error) return `${event.timestamp}  REFUSED ${event.webhookId || "-"}: ${event.error}`;
+  return `${event.timestamp}  ${event.type}  ${event.webhookId}  ${JSON.stringify(event.data)}`;
 }

@@ -1,6 +1,12 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ListenedEvent, ListenerStopped, type ListenOptions, listen } from "../../cli/webhooks-listen.js";
+import {
+  formatEvent,
+  type ListenedEvent,
+  ListenerStopped,
+  type ListenOptions,
+  listen,
+} from "../../cli/webhooks-listen.js";
 import { webhookEndpoints } from "../../shared/db/webhook-schema.js";
 import { createTenant, useTestDb } from "../support/db.js";
 import { startTestGateway } from "../support/http.js";
@@ -44,8 +50,12 @@ describe("npx kapa webhooks listen", () => {
         await pipeline.step();
         return events.length > 0 ? true : undefined;
       });
-      expect(events[0]).toMatchObject({ type: "category.created", data: { category: { name: "Careers" } } });
-      expect(events[0]?.error).toBeUndefined();
+      const [event] = events;
+      expect(event).toMatchObject({ type: "category.created", data: { category: { name: "Careers" } } });
+      expect(event?.error).toBeUndefined();
+      // The line carries when the change happened (the category's creation), not when it arrived.
+      expect(event?.timestamp).toBe(created.json?.created_at);
+      expect(formatEvent(event as ListenedEvent)).toMatch(new RegExp(`^${event?.timestamp}  category\\.created  `));
     } finally {
       await listener.stop();
     }
