@@ -27,6 +27,11 @@ export interface SweepResult {
  * categories), each project at most a fair share of the run's budget. Marks them first, so a
  * second sweeper run does not send them again at once; those sent to the backfill queue are not
  * sent again for a day (./requested.ts), since that queue may hold them for hours.
+ *
+ * Every mark is written before the sends: once a queue has the threads, the classifier is
+ * writing their rows, and a mark after the send waited on its row locks (a statement over the
+ * whole run's backlog, against up to the classifier's concurrency of label writes). Should a send
+ * fail, the backlog is marked as sent to the live queue again: due after the grace period.
  */
 export async function sweep(
   deps: { labels: LabelsStore; queue: ClassificationQueue; backfillQueue: ClassificationQueue },
@@ -34,24 +39,23 @@ export async function sweep(
 ): Promise<SweepResult> {
   const due = await deps.labels.dueForSweep(options.graceSeconds, options.lookbackHours, options.maxThreads);
   if (due.length === 0) return { requeued: 0, live: 0 };
-  await deps.labels.markRequested(due.map((d) => d.id));
   const toLive = due.filter((d) => d.rank <= LIVE_RESENDS_PER_PROJECT);
   const toBacklog = due.filter((d) => d.rank > LIVE_RESENDS_PER_PROJECT);
+  const backlogIds = toBacklog.map((d) => d.id);
+  await deps.labels.markRequested(toLive.map((d) => d.id));
+  await deps.labels.markRequested(backlogIds, "backfill");
   const request = (d: (typeof due)[number]): ClassificationRequest => ({
     threadId: d.id,
     projectId: d.projectId,
     reason: "sweep",
   });
   const live = toLive.map(request);
-  const backlog = toBacklog.map(request);
-  await deps.queue.send(live);
-  if (backlog.length > 0) {
-    await deps.backfillQueue.send(backlog);
-    // Only once the queue has them: had the send failed, they would be due after the grace period.
-    await deps.labels.markRequested(
-      toBacklog.map((d) => d.id),
-      "backfill",
-    );
+  try {
+    await deps.queue.send(live);
+    if (toBacklog.length > 0) await deps.backfillQueue.send(toBacklog.map(request));
+  } catch (error) {
+    await deps.labels.markRequested(backlogIds);
+    throw error;
   }
   putMetric("SweeperRequeued", due.length);
   logger.info("sweeper re-sent unlabelled threads", { count: due.length, live: live.length });

@@ -3,11 +3,14 @@ import { describe, expect, it } from "vitest";
 import { seedThreads } from "../../shared/admin/seed.js";
 import { relabelDeletedCategories } from "../../shared/categories/relabel.js";
 import { UnlabelRepository } from "../../shared/categories/unlabel.js";
-import { SqsClassificationQueue } from "../../shared/classification/queue.js";
+import { type ClassificationQueue, SqsClassificationQueue } from "../../shared/classification/queue.js";
 import { LabelsRepository } from "../../shared/classification/repository.js";
 import { BACKLOG_RESEND_DELAY_SECONDS } from "../../shared/classification/requested.js";
 import { LIVE_RESENDS_PER_PROJECT, sweep } from "../../shared/classification/sweeper.js";
+import { connect } from "../../shared/db/client.js";
+import { API_TIMEOUTS } from "../../shared/db/deadline.js";
 import { categories, threads } from "../../shared/db/schema.js";
+import { testDatabase } from "../support/database.js";
 import { createTenant, useTestDb } from "../support/db.js";
 import { createTestQueue, drainRequests, testSqs } from "../support/sqs.js";
 
@@ -98,6 +101,87 @@ describe("sweeper: threads waiting on the backfill queue", () => {
     await shift(BACKLOG_RESEND_DELAY_SECONDS);
     const later = new Set((await labels.dueForSweep(options.graceSeconds, 24, 1_000)).map((d) => d.id));
     expect(toBackfill.every((r) => later.has(r.threadId))).toBe(true);
+  });
+});
+
+describe("sweeper: the classifier takes the backlog at once", () => {
+  it("finishes the run while the classifier holds the sent threads' rows (every mark is written before the sends)", async () => {
+    const project = await projectWithDueThreads("sweep-racing", 3 * LIVE_RESENDS_PER_PROJECT);
+    const live = await createTestQueue("sweep-racing-live");
+    const backfill = await createTestQueue("sweep-racing-backfill");
+    // The sweeper's own connection, with the API's statement timeout and deadline.
+    const sweeperDb = connect({ ...testDatabase(), max: 2, timeouts: API_TIMEOUTS });
+    let release = () => {};
+    let labelWrite: Promise<unknown> = Promise.resolve();
+    // As the classifier does once a message arrives: its label write locks the threads' rows
+    // (lockedLabels, shared/labels/history.ts). This one holds them until the run has ended.
+    const backfillQueue: ClassificationQueue = {
+      async send(requests) {
+        await new SqsClassificationQueue(testSqs, backfill.queueUrl).send(requests);
+        const ids = requests.map((r) => r.threadId);
+        const held = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        await new Promise<void>((locked, failed) => {
+          labelWrite = db.transaction(async (tx) => {
+            await tx.select({ id: threads.id }).from(threads).where(inArray(threads.id, ids)).for("update");
+            locked();
+            await held;
+          });
+          labelWrite.catch(failed);
+        });
+      },
+    };
+    try {
+      const result = await sweep(
+        {
+          labels: new LabelsRepository(sweeperDb.db),
+          queue: new SqsClassificationQueue(testSqs, live.queueUrl),
+          backfillQueue,
+        },
+        { graceSeconds: 300, lookbackHours: 24, maxThreads: 1_000 },
+      );
+      expect(result.requeued).toBeGreaterThanOrEqual(3 * LIVE_RESENDS_PER_PROJECT);
+    } finally {
+      release();
+      await labelWrite;
+      await sweeperDb.close();
+    }
+    const toBackfill = (await drainRequests(backfill.queueUrl)).filter((r) => project.ids.has(r.threadId));
+    expect(toBackfill).toHaveLength(2 * LIVE_RESENDS_PER_PROJECT);
+    // And marked as waiting on the backfill queue: not due again twice the grace period later.
+    await db.execute(sql`
+      update threads set classification_requested_at = classification_requested_at - interval '600 seconds'
+      where project_id = ${project.projectId}::uuid`);
+    const due = new Set((await new LabelsRepository(db).dueForSweep(300, 24, 1_000)).map((d) => d.id));
+    expect(toBackfill.some((r) => due.has(r.threadId))).toBe(false);
+  });
+});
+
+describe("sweeper: a backfill queue that refuses the send", () => {
+  it("fails the run and leaves the backlog due after the grace period, not a day later", async () => {
+    const project = await projectWithDueThreads("sweep-refused", 3 * LIVE_RESENDS_PER_PROJECT);
+    const live = await createTestQueue("sweep-refused-live");
+    const labels = new LabelsRepository(db);
+    const deps = {
+      labels,
+      queue: new SqsClassificationQueue(testSqs, live.queueUrl),
+      // A queue that does not exist: SQS refuses every send to it.
+      backfillQueue: new SqsClassificationQueue(testSqs, `${live.queueUrl}-missing`),
+    };
+    const options = { graceSeconds: 300, lookbackHours: 24, maxThreads: 1_000 };
+    await expect(sweep(deps, options)).rejects.toThrow();
+    const sentLive = (await drainRequests(live.queueUrl)).filter((r) => project.ids.has(r.threadId));
+    expect(sentLive).toHaveLength(LIVE_RESENDS_PER_PROJECT);
+
+    // Right after the run none is due; twice the grace period later, every one of them is.
+    const dueOfProject = async () =>
+      (await labels.dueForSweep(options.graceSeconds, 24, 1_000)).filter((d) => project.ids.has(d.id));
+    expect(await dueOfProject()).toEqual([]);
+    await db.execute(sql`
+      update threads set classification_requested_at = classification_requested_at - make_interval(secs => ${2 * options.graceSeconds})
+      where project_id = ${project.projectId}::uuid`);
+    expect(await dueOfProject()).toHaveLength(3 * LIVE_RESENDS_PER_PROJECT);
   });
 });
 
