@@ -1,6 +1,5 @@
-import { and, inArray, isNull, type SQL, sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
-import { threads } from "../db/schema.js";
 
 /**
  * How much later the sweeper may re-send a thread sent to the backfill queue than one sent to the
@@ -19,11 +18,19 @@ export const BACKLOG_RESEND_DELAY_SECONDS = 86_400;
 export const requestedAt = (queue: "live" | "backfill"): SQL =>
   queue === "live" ? sql`now()` : sql.raw(`now() + interval '${BACKLOG_RESEND_DELAY_SECONDS} seconds'`);
 
-/** Marks still unlabelled threads as just sent to the live or the backfill queue. */
+/**
+ * Marks still unlabelled threads as just sent to the live or the backfill queue. A row another
+ * transaction holds is skipped, not waited for: that is the classifier writing its label (the
+ * relabelling marks a batch after sending it, and the classifier takes a message at once), and
+ * a thread being labelled needs no mark; should that write leave it unlabelled, the sweeper sends
+ * it again after the grace period. The ids go as one array parameter.
+ */
 export async function markRequested(db: Db, threadIds: readonly string[], queue: "live" | "backfill"): Promise<void> {
   if (threadIds.length === 0) return;
-  await db
-    .update(threads)
-    .set({ classificationRequestedAt: requestedAt(queue) })
-    .where(and(inArray(threads.id, [...threadIds]), isNull(threads.categoryId)));
+  await db.execute(sql`
+    update threads set classification_requested_at = ${requestedAt(queue)}
+    where id in (
+      select id from threads where id = any(${`{${threadIds.join(",")}}`}::uuid[]) and category_id is null
+      for update skip locked
+    )`);
 }

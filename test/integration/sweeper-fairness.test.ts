@@ -105,7 +105,7 @@ describe("sweeper: threads waiting on the backfill queue", () => {
 });
 
 describe("sweeper: the classifier takes the backlog at once", () => {
-  it("finishes the run while the classifier holds the sent threads' rows (every mark is written before the sends)", async () => {
+  it("finishes the run while the classifier holds the sent threads' rows", async () => {
     const project = await projectWithDueThreads("sweep-racing", 3 * LIVE_RESENDS_PER_PROJECT);
     const live = await createTestQueue("sweep-racing-live");
     const backfill = await createTestQueue("sweep-racing-backfill");
@@ -155,6 +155,48 @@ describe("sweeper: the classifier takes the backlog at once", () => {
       where project_id = ${project.projectId}::uuid`);
     const due = new Set((await new LabelsRepository(db).dueForSweep(300, 24, 1_000)).map((d) => d.id));
     expect(toBackfill.some((r) => due.has(r.threadId))).toBe(false);
+  });
+});
+
+describe("marking threads as sent (markRequested)", () => {
+  // PGlite serves one session at a time: there, any statement of a second session waits for the
+  // first's transaction to end. CI runs this file on a real Postgres too.
+  it.skipIf(testDatabase().embedded)("skips a row the classifier is writing instead of waiting for it", async () => {
+    const project = await projectWithDueThreads("mark-racing", 2);
+    const [writing, free] = [...project.ids];
+    const marker = connect({ ...testDatabase(), max: 1, timeouts: API_TIMEOUTS });
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let labelWrite: Promise<unknown> = Promise.resolve();
+    try {
+      await new Promise<void>((locked, failed) => {
+        labelWrite = db.transaction(async (tx) => {
+          await tx
+            .select({ id: threads.id })
+            .from(threads)
+            .where(eq(threads.id, writing as string))
+            .for("update");
+          locked();
+          await held;
+        });
+        labelWrite.catch(failed);
+      });
+      await new LabelsRepository(marker.db).markRequested([writing as string, free as string], "backfill");
+    } finally {
+      release();
+      await labelWrite;
+      await marker.close();
+    }
+    const rows = await db
+      .select({ id: threads.id, due: sql<boolean>`${threads.classificationRequestedAt} < now()` })
+      .from(threads)
+      .where(inArray(threads.id, [writing as string, free as string]));
+    expect(Object.fromEntries(rows.map((r) => [r.id, r.due]))).toEqual({
+      [writing as string]: true,
+      [free as string]: false,
+    });
   });
 });
 
