@@ -30,6 +30,36 @@ async function projectWithDueThreads(label: string, count: number): Promise<{ pr
   return { projectId: tenant.projectId, ids: new Set(rows.map((r) => r.id)) };
 }
 
+/**
+ * What the classifier's label write does to the rows it labels (lockedLabels,
+ * shared/labels/history.ts): locks them, here until `release()`, which ends the transaction.
+ */
+async function holdRows(ids: readonly string[]): Promise<{ release(): Promise<void> }> {
+  let finish = () => {};
+  const held = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  let transaction: Promise<unknown> = Promise.resolve();
+  await new Promise<void>((locked, failed) => {
+    transaction = db.transaction(async (tx) => {
+      await tx
+        .select({ id: threads.id })
+        .from(threads)
+        .where(inArray(threads.id, [...ids]))
+        .for("update");
+      locked();
+      await held;
+    });
+    transaction.catch(failed);
+  });
+  return {
+    async release() {
+      finish();
+      await transaction;
+    },
+  };
+}
+
 describe("sweeper: a fair share per project, backlog to the backfill queue", () => {
   it("sends a quiet project's due threads beside a noisy one's, the noisy one's beyond a few through the backfill queue", async () => {
     const noisy = await projectWithDueThreads("sweep-noisy", 1_500);
@@ -111,25 +141,13 @@ describe("sweeper: the classifier takes the backlog at once", () => {
     const backfill = await createTestQueue("sweep-racing-backfill");
     // The sweeper's own connection, with the API's statement timeout and deadline.
     const sweeperDb = connect({ ...testDatabase(), max: 2, timeouts: API_TIMEOUTS });
-    let release = () => {};
-    let labelWrite: Promise<unknown> = Promise.resolve();
-    // As the classifier does once a message arrives: its label write locks the threads' rows
-    // (lockedLabels, shared/labels/history.ts). This one holds them until the run has ended.
+    let classifier: { release(): Promise<void> } | undefined;
+    // As the classifier does once a message arrives: it locks the threads' rows to write their
+    // labels. This one holds them until the run has ended.
     const backfillQueue: ClassificationQueue = {
       async send(requests) {
         await new SqsClassificationQueue(testSqs, backfill.queueUrl).send(requests);
-        const ids = requests.map((r) => r.threadId);
-        const held = new Promise<void>((resolve) => {
-          release = resolve;
-        });
-        await new Promise<void>((locked, failed) => {
-          labelWrite = db.transaction(async (tx) => {
-            await tx.select({ id: threads.id }).from(threads).where(inArray(threads.id, ids)).for("update");
-            locked();
-            await held;
-          });
-          labelWrite.catch(failed);
-        });
+        classifier = await holdRows(requests.map((r) => r.threadId));
       },
     };
     try {
@@ -143,8 +161,7 @@ describe("sweeper: the classifier takes the backlog at once", () => {
       );
       expect(result.requeued).toBeGreaterThanOrEqual(3 * LIVE_RESENDS_PER_PROJECT);
     } finally {
-      release();
-      await labelWrite;
+      await classifier?.release();
       await sweeperDb.close();
     }
     const toBackfill = (await drainRequests(backfill.queueUrl)).filter((r) => project.ids.has(r.threadId));
@@ -165,28 +182,11 @@ describe("marking threads as sent (markRequested)", () => {
     const project = await projectWithDueThreads("mark-racing", 2);
     const [writing, free] = [...project.ids];
     const marker = connect({ ...testDatabase(), max: 1, timeouts: API_TIMEOUTS });
-    let release = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let labelWrite: Promise<unknown> = Promise.resolve();
+    const classifier = await holdRows([writing as string]);
     try {
-      await new Promise<void>((locked, failed) => {
-        labelWrite = db.transaction(async (tx) => {
-          await tx
-            .select({ id: threads.id })
-            .from(threads)
-            .where(eq(threads.id, writing as string))
-            .for("update");
-          locked();
-          await held;
-        });
-        labelWrite.catch(failed);
-      });
       await new LabelsRepository(marker.db).markRequested([writing as string, free as string], "backfill");
     } finally {
-      release();
-      await labelWrite;
+      await classifier.release();
       await marker.close();
     }
     const rows = await db
