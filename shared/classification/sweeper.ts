@@ -54,7 +54,13 @@ export async function sweep(
     await deps.queue.send(live);
     if (toBacklog.length > 0) await deps.backfillQueue.send(toBacklog.map(request));
   } catch (error) {
-    await deps.labels.markRequested(backlogIds);
+    // The send's error is the run's; a failed mark here only delays the backlog's re-send.
+    await deps.labels.markRequested(backlogIds).catch((markError: unknown) =>
+      logger.warn("could not mark the unsent backlog as due again; the sweeper re-sends it a day later", {
+        count: backlogIds.length,
+        error: markError,
+      }),
+    );
     throw error;
   }
   putMetric("SweeperRequeued", due.length);
