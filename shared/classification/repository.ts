@@ -2,6 +2,7 @@ import { inArray, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
 import { classifyDbError } from "../db/errors.js";
 import { categories, threads } from "../db/schema.js";
+import { uuidArray } from "../db/uuid-array.js";
 import { ExamplesCache } from "../labels/examples.js";
 import { lockedLabels, recordLabelChanges } from "../labels/history.js";
 import type { CategoryOption, LabelExample } from "./classifier.js";
@@ -78,7 +79,7 @@ export class LabelsRepository implements LabelsStore {
     const rows = await this.db.execute<BatchRow>(sql`
       with t as (
         select id, project_id, created_at, first_question, category_id, category_source, classified_at
-        from ${threads} where id = any(${`{${ids.join(",")}}`}::uuid[])
+        from ${threads} where id = any(${uuidArray(ids)})
       ), options as (
         select project_id,
           json_agg(json_build_object('id', id, 'name', name, 'description', description) order by name) as options

@@ -1,5 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
+import { uuidArray } from "../db/uuid-array.js";
 
 /**
  * How much later the sweeper may re-send a thread sent to the backfill queue than one sent to the
@@ -23,14 +24,14 @@ export const requestedAt = (queue: "live" | "backfill"): SQL =>
  * transaction holds is skipped, not waited for: that is the classifier writing its label (the
  * relabelling marks a batch after sending it, and the classifier takes a message at once), and
  * a thread being labelled needs no mark; should that write leave it unlabelled, the sweeper sends
- * it again after the grace period. The ids go as one array parameter.
+ * it again after the grace period.
  */
 export async function markRequested(db: Db, threadIds: readonly string[], queue: "live" | "backfill"): Promise<void> {
   if (threadIds.length === 0) return;
   await db.execute(sql`
     update threads set classification_requested_at = ${requestedAt(queue)}
     where id in (
-      select id from threads where id = any(${`{${threadIds.join(",")}}`}::uuid[]) and category_id is null
+      select id from threads where id = any(${uuidArray(threadIds)}) and category_id is null
       for update skip locked
     )`);
 }

@@ -1,5 +1,6 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/client.js";
+import { uuidArray } from "../db/uuid-array.js";
 import { MAX_CATEGORIES_PER_PROJECT } from "./limits.js";
 
 /** A question a user labelled by hand: the thread's first question and the category chosen. */
@@ -64,7 +65,7 @@ export async function loadExamples(db: Db, projectIds: readonly string[]): Promi
   if (projectIds.length === 0) return byProject;
   const rows = await db.execute<{ project_id: string; category_id: string; question: string }>(sql`
     select p.project_id, e.category_id, e.question
-    from unnest(${`{${[...new Set(projectIds)].join(",")}}`}::uuid[]) as p(project_id)
+    from unnest(${uuidArray(new Set(projectIds))}) as p(project_id)
     cross join lateral (
       select e.category_id, e.question, e.created_at
       from categories c join label_examples e on e.category_id = c.id
@@ -102,7 +103,7 @@ export class ExamplesCache {
     const rows = await this.db.execute<{ project_id: string; version: string }>(sql`
       select c.project_id, count(*)::text || ':' || coalesce(sum(hashtext(e.thread_id::text || e.category_id::text)), 0)::text as version
       from categories c join label_examples e on e.category_id = c.id
-      where c.project_id = any(${`{${[...new Set(projectIds)].join(",")}}`}::uuid[]) and c.deleted_at is null
+      where c.project_id = any(${uuidArray(new Set(projectIds))}) and c.deleted_at is null
       group by c.project_id`);
     const versions = new Map(rows.map((r) => [r.project_id, r.version]));
     const stale = [...versions].filter(([id, version]) => this.entries.get(id)?.version !== version).map(([id]) => id);

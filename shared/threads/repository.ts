@@ -3,6 +3,7 @@ import type { Db } from "../db/client.js";
 import { classifyDbError } from "../db/errors.js";
 import { oneOrNull } from "../db/one-row.js";
 import { categories, projects, questionAnswers, threads } from "../db/schema.js";
+import { uuidArray } from "../db/uuid-array.js";
 import { exampleFromUserLabel, exampleRemovedWithLabel } from "../labels/examples.js";
 import { lockedLabels, recordLabelChanges } from "../labels/history.js";
 import { NotFoundError } from "../platform/errors.js";
@@ -46,7 +47,7 @@ function filterConditions(projectId: string, filters: ThreadFilters, deleted: re
     conditions.push(
       deleted.length === 0
         ? isNull(threads.categoryId)
-        : sql`(${threads.categoryId} is null or ${threads.categoryId} = any(${`{${deleted.join(",")}}`}::uuid[]))`,
+        : sql`(${threads.categoryId} is null or ${threads.categoryId} = any(${uuidArray(deleted)}))`,
     );
   else if (filters.category)
     conditions.push(
